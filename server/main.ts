@@ -1,0 +1,128 @@
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import packageJson from '../package.json' with { type: 'json' };
+import { createApp } from './api/app.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { openPool, redactUrl } from './db/pool.ts';
+import { createSecretBox, type SecretBox } from './lib/crypto.ts';
+import { AppError } from './lib/errors.ts';
+import type { Logger } from './lib/logger.ts';
+import { loadOrCreateSecretKey } from './lib/secretKey.ts';
+import type { Settings } from './lib/settings.ts';
+
+/**
+ * The composition root: the only module that turns Settings into running parts and wires them together.
+ * Everything below it takes its dependencies as arguments.
+ */
+
+export const VERSION: string = packageJson.version;
+export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DIST_DIR = path.join(ROOT_DIR, 'dist');
+
+export interface Database {
+  url: string;
+  pool: pg.Pool;
+  /** Set when the embedded server runs (or was adopted) under the data directory. */
+  embedded: EmbeddedPostgres | undefined;
+  /** Where the data is, for people: a redacted URL or the embedded directory. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL, or the embedded server under DATA_DIR; connected, migrated, or an AppError saying why not. */
+export async function openDatabase(settings: Settings, log: Logger): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = settings.databaseUrl;
+  if (url === undefined) {
+    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+    url = embedded.url;
+  }
+  try {
+    const pool = await openPool(url);
+    await migrate(pool, { log: { info: (m) => log.info(m) } });
+    const description = embedded
+      ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
+      : redactUrl(url);
+    return {
+      url,
+      pool,
+      embedded,
+      description,
+      async close() {
+        await pool.end();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function openSecretBox(settings: Settings, log: Logger): Promise<SecretBox> {
+  const { key, source, created } = await loadOrCreateSecretKey(settings.dataDir, settings.secretKey);
+  if (created) log.warn(`Generated a new secret key in ${source}: back it up, stored tokens cannot be read without it`);
+  return createSecretBox(key);
+}
+
+function listen(server: http.Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new AppError('port_in_use', `Port ${port} is already in use. Stop the other program or set PORT to a free port.`));
+      else if (err.code === 'EACCES') reject(new AppError('port_denied', `Not allowed to listen on port ${port}. Use a port above 1024 or set PORT.`));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then cuts the rest. */
+function closeHttp(server: http.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  database: Database;
+  close(): Promise<void>;
+}
+
+/** API, console and add-in files over HTTP, on a migrated database. */
+export async function serve(settings: Settings, log: Logger): Promise<RunningServer> {
+  await openSecretBox(settings, log);
+  const database = await openDatabase(settings, log);
+  const app = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin') });
+  const server = http.createServer(app);
+  try {
+    await listen(server, settings.port, settings.host);
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: settings.publicUrl,
+    database,
+    close() {
+      closing ??= (async () => {
+        await closeHttp(server, 10_000);
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}
