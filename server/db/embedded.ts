@@ -128,27 +128,60 @@ async function writeState(file: string, state: StoredState): Promise<void> {
   await rename(tmp, file);
 }
 
-/** The pid and port of a server still running on this cluster, from postmaster.pid. */
-async function runningServer(clusterDir: string): Promise<{ pid: number; port: number } | undefined> {
+type PidFileState =
+  | { state: 'none' }
+  | { state: 'running'; pid: number; port: number }
+  | { state: 'stale'; pid: number; why: string };
+
+/**
+ * What postmaster.pid says. PostgreSQL itself treats the file as live while its pid answers kill(pid, 0),
+ * and a killed postmaster whose parent is an init that does not reap (a container without --init) stays
+ * a zombie that answers it forever: PostgreSQL would then refuse to start ("lock file already exists").
+ * So "running" here means a live postgres process on this very data directory; anything else is stale.
+ */
+async function inspectPidFile(clusterDir: string): Promise<PidFileState> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  let text: string;
+  try {
+    text = await readFile(pidFile, 'utf8');
+  } catch {
+    return { state: 'none' };
+  }
+  const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return { state: 'stale', pid, why: 'the file is incomplete' };
   try {
     process.kill(pid, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return { state: 'stale', pid, why: 'no such process' };
   }
-  // A recycled pid may belong to something else: only a postgres process on this data directory counts.
+  if (process.platform !== 'linux') return { state: 'running', pid, port };
   try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return { state: 'stale', pid, why: 'the process has exited (zombie)' };
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(clusterDir)) return undefined;
+    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(clusterDir)) return { state: 'stale', pid, why: 'the pid now belongs to another program' };
   } catch {
-    if (process.platform === 'linux') return undefined;
+    return { state: 'stale', pid, why: 'no such process' };
   }
-  return { pid, port };
+  return { state: 'running', pid, port };
+}
+
+async function waitUntilGone(pid: number, ms: number): Promise<void> {
+  const gone = async () => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  };
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if (await gone()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function initCluster(bins: Binaries, clusterDir: string, password: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
@@ -232,15 +265,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const urlFor = (port: number) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   const stop = async () => {
+    const before = await inspectPidFile(clusterDir);
+    if (before.state !== 'running') return;
     await pgCtl(bins, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], owner).catch(async (cause) => {
-      if (await runningServer(clusterDir)) throw new AppError('embedded_postgres_stop', `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`, { cause });
+      if ((await inspectPidFile(clusterDir)).state === 'running') throw new AppError('embedded_postgres_stop', `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`, { cause });
     });
+    // pg_ctl returns once the lock file is gone; the process itself ends a moment later.
+    await waitUntilGone(before.pid, 5000);
   };
 
-  const running = await runningServer(clusterDir);
-  if (running) {
-    log?.warn(`The embedded PostgreSQL server of an earlier run is still running (pid ${running.pid}, port ${running.port}); using it`);
-    return { url: urlFor(running.port), port: running.port, adopted: true, stop };
+  const pidFile = await inspectPidFile(clusterDir);
+  if (pidFile.state === 'running') {
+    log?.warn(`The embedded PostgreSQL server of an earlier run is still running (pid ${pidFile.pid}, port ${pidFile.port}); using it`);
+    return { url: urlFor(pidFile.port), port: pidFile.port, adopted: true, stop };
+  }
+  if (pidFile.state === 'stale') {
+    // Safe to remove: PostgreSQL still refuses to start while any old process holds its shared memory.
+    log?.warn(`Removing the stale lock file of an embedded PostgreSQL server that is gone (pid ${pidFile.pid}: ${pidFile.why}); it will recover from its log`);
+    await rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
   }
 
   const port = await freePort(state!.port);
