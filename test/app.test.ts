@@ -1,0 +1,117 @@
+import http from 'node:http';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../server/api/app.ts';
+import { createLogger } from '../server/lib/logger.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+
+let db: TestDatabase;
+const logLines: string[] = [];
+const log = createLogger({
+  level: 'info',
+  format: 'json',
+  destination: new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } }),
+});
+
+async function serveApp(pool: pg.Pool, addinDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {
+  const server = http.createServer(createApp({ log, pool, version: '9.9.9', addinDir }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('app');
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('HTTP app', () => {
+  it('GET /healthz answers 200 with the database reachable, without auth', async () => {
+    const app = await serveApp(db.pool);
+    try {
+      const res = await fetch(`${app.base}/healthz`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toEqual({ status: 'ok', database: 'ok', version: '9.9.9' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('GET /healthz answers 503 when the database is unreachable', async () => {
+    const dead = new pg.Pool({ connectionString: 'postgres://u:p@127.0.0.1:1/x', connectionTimeoutMillis: 2000 });
+    dead.on('error', () => undefined);
+    const app = await serveApp(dead);
+    try {
+      const res = await fetch(`${app.base}/healthz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ status: 'unavailable', database: 'unreachable' });
+    } finally {
+      await app.close();
+      await dead.end();
+    }
+  });
+
+  it('keeps a sane X-Request-Id, replaces an unsafe one, and logs requests with it', async () => {
+    const app = await serveApp(db.pool);
+    try {
+      const kept = await fetch(`${app.base}/nothing-here`, { headers: { 'X-Request-Id': 'abc-123' } });
+      expect(kept.headers.get('x-request-id')).toBe('abc-123');
+      const replaced = await fetch(`${app.base}/nothing-here`, { headers: { 'X-Request-Id': 'evil\tid with spaces' } });
+      expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(logLines.some((l) => JSON.parse(l).req?.id === 'abc-123')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('never logs Authorization or Cookie headers', async () => {
+    const app = await serveApp(db.pool);
+    try {
+      await fetch(`${app.base}/x`, { headers: { Authorization: 'Bearer very-secret-key', Cookie: 'sid=s3cr3t' } });
+      const all = logLines.join('');
+      expect(all).not.toContain('very-secret-key');
+      expect(all).not.toContain('s3cr3t');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers unknown routes and bad JSON with the API error shape', async () => {
+    const app = await serveApp(db.pool);
+    try {
+      const missing = await fetch(`${app.base}/api/v1/nothing`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/v1/nothing' } });
+      const bad = await fetch(`${app.base}/api/v1/nothing`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('serves the built add-in, and says how to build it when it is missing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-addin-'));
+    await writeFile(path.join(dir, 'taskpane.html'), '<html>pane</html>');
+    const built = await serveApp(db.pool, dir);
+    const missing = await serveApp(db.pool);
+    try {
+      const ok = await fetch(`${built.base}/addin/taskpane.html`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toBe('<html>pane</html>');
+      const res = await fetch(`${missing.base}/addin/taskpane.html`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'addin_not_built', message: expect.stringContaining('npm run build') });
+    } finally {
+      await built.close();
+      await missing.close();
+    }
+  });
+});
