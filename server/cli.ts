@@ -85,7 +85,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program.command('serve').description('API, console, add-in files and a sync worker (what `npm start` runs)').action(runServe);
+  program.command('serve').description('API, console and add-in files (what `npm start` runs)').action(runServe);
   program.command('migrate').description('apply database migrations and exit').action(runMigrate);
   program.command('worker').description('only a sync worker (run several, on several machines)').action(notYet('worker'));
   program.command('sandbox').description('the Exact Online simulator on its own').action(notYet('sandbox'));
