@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import CopyWebpackPlugin from 'copy-webpack-plugin';
 import HtmlWebpackPlugin from 'html-webpack-plugin';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -16,5 +17,8 @@ export default (_env, argv) => ({
   },
   devtool: 'source-map',
   performance: { hints: false },
-  plugins: [new HtmlWebpackPlugin({ template: './addin/taskpane.html', filename: 'taskpane.html', chunks: ['taskpane'] })],
+  plugins: [
+    new HtmlWebpackPlugin({ template: './addin/taskpane.html', filename: 'taskpane.html', chunks: ['taskpane'] }),
+    new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets', to: 'assets' }] }),
+  ],
 });
