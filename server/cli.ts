@@ -69,6 +69,43 @@ async function runMigrate(): Promise<void> {
   await database.close();
 }
 
+async function runSandbox(options: { port: string; host: string; divisions: string; scale: string; seed: string; timeScale: string; limits: boolean; autoApprove?: boolean }): Promise<void> {
+  const number = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min) throw new AppError('invalid_option', `--${name} must be a number >= ${min} (got ${JSON.stringify(text)})`);
+    return n;
+  };
+  const { startSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = await import('./sandbox/index.ts');
+  const port = number('port', options.port, 0);
+  const running = await startSandbox({
+    port,
+    host: options.host,
+    divisions: number('divisions', options.divisions, 1),
+    scale: number('scale', options.scale, 2),
+    seed: number('seed', options.seed, 0),
+    timeScale: number('time-scale', options.timeScale, 0.001),
+    limits: options.limits ? undefined : false,
+    autoApprove: options.autoApprove === true,
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new AppError('port_in_use', `Port ${port} is already in use. Choose another with --port.`);
+    throw err;
+  });
+  const divisions = running.sandbox.divisions.map((d) => `${d.code} (${d.description}, ${d.lines} transaction lines)`).join('\n    ');
+  process.stdout.write(
+    `Exact Online sandbox at ${running.url}\n` +
+      `  app:       client id ${SANDBOX_CLIENT_ID}, secret ${SANDBOX_CLIENT_SECRET}, any redirect URI on localhost\n` +
+      `  user:      demo / demo${options.autoApprove ? ' (consent given automatically)' : ''}\n` +
+      `  limits:    ${options.limits ? '60 calls a minute, 5000 a day per division' : 'off'}${Number(options.timeScale) !== 1 ? `; time runs ${options.timeScale}x` : ''}\n` +
+      `  divisions: ${divisions}\n` +
+      '  stop with Ctrl-C\n',
+  );
+  const stop = () => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
 /** A command whose work belongs to a later release: it says so and fails, it never pretends. */
 function notYet(name: string): () => never {
   return () => {
@@ -88,7 +125,18 @@ export function buildProgram(): Command {
   program.command('serve').description('API, console and add-in files (what `npm start` runs)').action(runServe);
   program.command('migrate').description('apply database migrations and exit').action(runMigrate);
   program.command('worker').description('only a sync worker (run several, on several machines)').action(notYet('worker'));
-  program.command('sandbox').description('the Exact Online simulator on its own').action(notYet('sandbox'));
+  program
+    .command('sandbox')
+    .description('the Exact Online simulator on its own (see server/sandbox)')
+    .option('--port <n>', 'port to listen on', '4010')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--divisions <n>', 'number of divisions (administrations)', '3')
+    .option('--scale <n>', 'transaction lines in the largest division', '10000')
+    .option('--seed <n>', 'seed of the generated data', '1')
+    .option('--time-scale <n>', 'how much faster sandbox time runs (30: a minute lasts 2 s)', '1')
+    .option('--no-limits', 'switch the rate limits off (throughput benchmarks)')
+    .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
+    .action(runSandbox);
   program.command('connections').description('list connections, their divisions, tables and state').action(notYet('connections'));
   program.command('sync').description('run a sync now in the foreground').action(notYet('sync'));
   program.command('query').description('run a read-only query against the warehouse').action(notYet('query'));

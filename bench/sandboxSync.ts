@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * How fast the sandbox serves a large division through its Sync API, the way the sync engine reads it:
+ * `sync/Financial/TransactionLines?$select=*&$filter=Timestamp gt …L`, following `__next` to the end.
+ * The sandbox runs in its own process (`exact-sync sandbox --no-limits`), as in demo mode; the client
+ * reads and parses every page. Reports wall time, rows per second, and the sandbox's peak RSS (VmHWM).
+ */
+export interface SandboxSyncResult {
+  rows: number;
+  pages: number;
+  seconds: number;
+  rowsPerSecond: number;
+  sandboxPeakRssMb: number;
+}
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
+
+export async function runSandboxSync(options: { rows: number; onProgress?: (rows: number) => void }): Promise<SandboxSyncResult> {
+  const child = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /sandbox at (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`sandbox exited (${code}) before it listened:\n${out}`)));
+    });
+    const redirect = 'http://localhost:9/callback';
+    const auth = await fetch(`${url}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`, { redirect: 'manual' });
+    const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
+    const token = (await (await fetch(`${url}/api/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sandbox-client', client_secret: 'sandbox-secret' }),
+    })).json()) as { access_token: string };
+    const headers = { Authorization: `Bearer ${token.access_token}`, Accept: 'application/json' };
+    const me = (await (await fetch(`${url}/api/v1/current/Me`, { headers })).json()) as { d: { results: { CurrentDivision: number }[] } };
+    const division = me.d.results[0]!.CurrentDivision;
+
+    const started = performance.now();
+    const next = `${url}/api/v1/${division}/sync/Financial/TransactionLines?$select=*&$filter=Timestamp gt 1L`;
+    let rows = 0;
+    let pages = 0;
+    // Like a real sync client that writes one page while the next is on its way: the next request goes
+    // out as soon as the page's text has arrived (its __next sits at the end), before the page is parsed.
+    const get = async (u: string) => {
+      const res = await fetch(u, { headers });
+      if (!res.ok) throw new Error(`page ${pages + 1}: HTTP ${res.status}`);
+      return res.text();
+    };
+    let pending: Promise<string> | undefined = get(next);
+    while (pending) {
+      const text: string = await pending;
+      const tail = /"__next":"([^"]+)"\}\}$/.exec(text.slice(-2048));
+      pending = tail ? get(tail[1]!) : undefined;
+      const body = JSON.parse(text) as { d: { results: unknown[]; __next?: string } };
+      if (body.d.__next !== (tail?.[1] ?? undefined)) throw new Error('__next read from the tail differs from the parsed one');
+      rows += body.d.results.length;
+      pages++;
+      options.onProgress?.(rows);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { rows, pages, seconds, rowsPerSecond: Math.round(rows / seconds), sandboxPeakRssMb: Math.round(hwmKb / 1024) };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,265 @@
+import type { Request, Response } from 'express';
+import { DOCUMENT_TYPES } from './ledger.ts';
+import { localIso, amsterdamOffsetSeconds } from './localTime.ts';
+import { DIVISIONS_ENTITY, ENTITIES, entity, ME_ENTITY, syncFields, type EntityDef, type FieldDef, type Row } from './model.ts';
+import { exactError, keyLiteral, ODataError, parseQuery, wireRow, wireRowJson } from './odata.ts';
+import { fixedTable, readPage, type Mode, type Readable } from './query.ts';
+import type { DivisionState, Sandbox } from './sandbox.ts';
+import { completeRow, convertBody, WRITABLE } from './writes.ts';
+
+/**
+ * The Exact REST endpoints under /api/v1: resolving a path to an entity and a mode (plain, sync, bulk),
+ * reading pages, single rows by key, navigation, and writes.
+ */
+
+const PAGE_SIZE = { plain: 60, bulk: 1000, sync: 1000 } as const;
+
+interface Route {
+  def: EntityDef;
+  mode: Mode;
+  key?: string;
+  nav?: string;
+}
+
+const ROUTES = new Map<string, { def: EntityDef; mode: Mode }>();
+for (const def of ENTITIES) {
+  ROUTES.set(def.path.toLowerCase(), { def, mode: def.name === 'Deleted' ? 'sync' : 'plain' });
+  if (def.syncPath) ROUTES.set(def.syncPath.toLowerCase(), { def, mode: 'sync' });
+  if (def.bulkPath) ROUTES.set(def.bulkPath.toLowerCase(), { def, mode: 'bulk' });
+}
+ROUTES.set('system/divisions', { def: DIVISIONS_ENTITY, mode: 'plain' });
+ROUTES.set('system/alldivisions', { def: DIVISIONS_ENTITY, mode: 'plain' });
+
+/** `financial/GLAccounts`, `crm/Accounts(guid'…')`, `salesinvoice/SalesInvoices(guid'…')/SalesInvoiceLines`. */
+export function resolve(path: string): Route | undefined {
+  const m = /^(.+?)(?:\((guid'[^']*'|\d+)\)(?:\/(\w+))?)?$/i.exec(path);
+  if (!m) return undefined;
+  const found = ROUTES.get(m[1]!.toLowerCase());
+  if (!found) return undefined;
+  const route: Route = { ...found };
+  if (m[2] !== undefined) route.key = m[2].replace(/^guid'(.*)'$/i, '$1').toLowerCase();
+  if (m[3] !== undefined) route.nav = m[3];
+  return route;
+}
+
+export interface Ctx {
+  sandbox: Sandbox;
+  division: DivisionState;
+  baseUrl: string;
+}
+
+function divisionRows(ctx: Ctx): Row[] {
+  return ctx.sandbox.divisions.map((d, i) => ({
+    Code: d.code, Description: d.description, Hid: d.hid, Current: i === 0, IsMainDivision: i === 0, IsDossierDivision: false,
+    Status: 1, BlockingStatus: 0, Country: 'NL', Currency: 'EUR', Legislation: 'NL', TemplateCode: '1', CustomerName: d.description,
+    CustomerCode: String(10_000 + d.hid), Customer: null, StartDate: Date.UTC(2019, 0, 1), DivisionMoveDate: d.moveDate, City: 'Amsterdam',
+    Created: Date.UTC(2019, 0, 1), Modified: d.moveDate ?? Date.UTC(2024, 0, 1), Class_01: null, Class_02: null, Class_03: null, Class_04: null, Class_05: null,
+  }));
+}
+
+function readable(ctx: Ctx, def: EntityDef): Readable {
+  if (def === DIVISIONS_ENTITY) return fixedTable(def, divisionRows(ctx));
+  if (def.name === 'DocumentTypes') {
+    return fixedTable(def, DOCUMENT_TYPES.map(([ID, Description, TypeCategory]) => ({
+      ID, Description, TypeCategory, DocumentIsCreatable: true, DocumentIsDeletable: true, DocumentIsUpdatable: true, DocumentIsViewable: true,
+      Created: Date.UTC(2015, 0, 1), Modified: Date.UTC(2015, 0, 1),
+    })));
+  }
+  return ctx.sandbox.table(ctx.division.code, def.name);
+}
+
+/** Values Exact derives from the row's own key (download and view URLs). */
+function derived(ctx: Ctx, def: EntityDef, row: Row): Row {
+  if (def.name === 'DocumentAttachments') return { ...row, Url: `${ctx.baseUrl}/docs/SysAttachment.aspx?ID=${String(row.ID)}&_Division_=${ctx.division.code}` };
+  if (def.name === 'Documents') return { ...row, DocumentViewUrl: `${ctx.baseUrl}/docs/DocView.aspx?DocumentID=${String(row.ID)}&_Division_=${ctx.division.code}` };
+  return row;
+}
+
+function rowUri(ctx: Ctx, path: string, def: EntityDef, row: Row): string {
+  return `${ctx.baseUrl}/api/v1/${ctx.division.code}/${path}(${keyLiteral(def, row[def.key])})`;
+}
+
+function childrenOf(ctx: Ctx, parent: EntityDef, nav: string, parentIds: ReadonlySet<string>): Map<string, Row[]> {
+  const link = parent.children![nav]!;
+  const table = ctx.sandbox.table(ctx.division.code, link.entity);
+  const byParent = new Map<string, Row[]>();
+  for (let i = 0; i < table.end; i++) {
+    const row = table.get(i);
+    const fk = row ? String(row[link.foreignKey]) : '';
+    if (!row || !parentIds.has(fk)) continue;
+    const list = byParent.get(fk) ?? [];
+    list.push(row);
+    byParent.set(fk, list);
+  }
+  return byParent;
+}
+
+export function send(res: Response, status: number, body: unknown): void {
+  res.status(status).type('application/json;charset=utf-8').send(JSON.stringify(body));
+}
+
+export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): void {
+  const { def, mode } = route;
+  const params = new URL(req.originalUrl, 'http://x').searchParams;
+  if (route.key !== undefined) {
+    const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
+    const table = readable(ctx, def);
+    const path = (mode === 'sync' ? def.syncPath ?? def.path : mode === 'bulk' ? def.bulkPath! : def.path);
+    const index = table.indexOf(route.key);
+    const row = index === undefined ? undefined : table.get(index);
+    if (!row) throw new ODataError(404, `${def.name}(${route.key}) was not found.`);
+    if (route.nav !== undefined) {
+      const nav = Object.keys(def.children ?? {}).find((n) => n.toLowerCase() === route.nav!.toLowerCase());
+      if (!nav) throw new ODataError(400, `No navigation property '${route.nav}' exists in type '${def.type}'.`);
+      const childDef = entity(def.children![nav]!.entity);
+      const q = parseQuery(params, childDef, childDef.fields, { selectRequired: false });
+      const rows = childrenOf(ctx, def, nav, new Set([String(row[def.key])])).get(String(row[def.key])) ?? [];
+      send(res, 200, { d: { results: rows.map((r) => wireRow(childDef, derived(ctx, childDef, r), q.select, rowUri(ctx, childDef.path, childDef, r))) } });
+      return;
+    }
+    const q = parseQuery(params, def, fields, { selectRequired: false });
+    const expanded = expansions(ctx, def, q.expand, [row]);
+    send(res, 200, { d: wireRow(def, derived(ctx, def, row), q.select, rowUri(ctx, path, def, row), expanded.get(String(row[def.key]))) });
+    return;
+  }
+
+
+  const rendered = renderCollection(ctx, route, params);
+  res.status(200).type('application/json;charset=utf-8');
+  for (let i = 0; i < rendered.chunks.length - 1; i++) res.write(rendered.chunks[i]!);
+  res.end(rendered.chunks[rendered.chunks.length - 1]);
+}
+
+interface Rendered {
+  chunks: string[];
+  next?: string;
+}
+
+function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams): Rendered {
+  const { def, mode } = route;
+  const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
+  const table = readable(ctx, def);
+  const path = (mode === 'sync' ? def.syncPath ?? def.path : mode === 'bulk' ? def.bulkPath! : def.path);
+  const q = parseQuery(params, def, fields, { selectRequired: mode !== 'plain' });
+  if (ctx.sandbox.mandatoryFilter && mode !== 'sync' && def.syncPath && !q.filter) {
+    throw new ODataError(400, `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${def.fields.filter((f) => !f.nav).map((f) => f.name).join(',')}.`);
+  }
+  const page = readPage(table, q, mode, PAGE_SIZE[mode]);
+  const expanded = expansions(ctx, def, q.expand, page.rows);
+
+  let next: string | undefined;
+  if (page.next) {
+    const url = new URL(`${ctx.baseUrl}/api/v1/${ctx.division.code}/${path}`);
+    for (const [k, v] of params) url.searchParams.append(k, v);
+    for (const [k, v] of Object.entries(page.next)) {
+      if (v === undefined) url.searchParams.delete(k);
+      else url.searchParams.set(k, v);
+    }
+    // Exact writes $-options unescaped ("?$select=ID,Code&$top=40&$skiptoken=guid'…'").
+    next = url.toString().replace(/%24/g, '$').replace(/%27/g, "'").replace(/%2C/g, ',');
+  }
+  // The array form {"d":[…]} comes back when $top asks for at most one page (exact-api.md 4.2).
+  const arrayForm = q.top !== undefined && q.top <= PAGE_SIZE[mode] && !next && page.count === undefined;
+  const tail = arrayForm ? ']}' : `]${page.count !== undefined ? `,"__count":"${page.count}"` : ''}${next ? `,"__next":${JSON.stringify(next)}` : ''}}}`;
+
+  // Slices of 100 rows: written one by one, so the client receives while the rest goes out.
+  const chunks: string[] = [];
+  let chunk = arrayForm ? '{"d":[' : '{"d":{"results":[';
+  for (let i = 0; i < page.rows.length; i++) {
+    const row = page.rows[i]!;
+    const children = expanded.get(String(row[def.key]));
+    const r = derived(ctx, def, row);
+    const uri = rowUri(ctx, path, def, row);
+    if (i > 0) chunk += ',';
+    chunk += children ? JSON.stringify(wireRow(def, r, q.select, uri, children)) : wireRowJson(def, r, q.select, uri);
+    if (i % 100 === 99) {
+      chunks.push(chunk);
+      chunk = '';
+    }
+  }
+  chunks.push(chunk + tail);
+  return next === undefined ? { chunks } : { chunks, next };
+}
+
+function expansions(ctx: Ctx, def: EntityDef, expand: readonly string[], rows: readonly Row[]): Map<string, Map<string, unknown[]>> {
+  const out = new Map<string, Map<string, unknown[]>>();
+  if (expand.length === 0 || rows.length === 0) return out;
+  const ids = new Set(rows.map((r) => String(r[def.key])));
+  for (const nav of expand) {
+    const childDef = entity(def.children![nav]!.entity);
+    for (const [parentId, children] of childrenOf(ctx, def, nav, ids)) {
+      const perRow = out.get(parentId) ?? new Map<string, unknown[]>();
+      perRow.set(nav, children.map((c) => wireRow(childDef, derived(ctx, childDef, c), childDef.fields.filter((f) => !f.nav), rowUri(ctx, childDef.path, childDef, c))));
+      out.set(parentId, perRow);
+    }
+    for (const id of ids) {
+      const perRow = out.get(id) ?? new Map<string, unknown[]>();
+      if (!perRow.has(nav)) perRow.set(nav, []);
+      out.set(id, perRow);
+    }
+  }
+  return out;
+}
+
+export function handleWrite(ctx: Ctx, route: Route, req: Request, res: Response): void {
+  const { def } = route;
+  if (route.mode !== 'plain' || !def.methods.has(req.method) || !WRITABLE.has(def.name) || route.nav !== undefined) {
+    throw new ODataError(405, `${req.method} is not supported on this endpoint.`);
+  }
+  if (ctx.division.readOnly) {
+    throw new ODataError(403, 'Forbidden');
+  }
+  const sandbox = ctx.sandbox;
+  const code = ctx.division.code;
+  if (req.method === 'POST') {
+    if (route.key !== undefined) throw new ODataError(405, 'POST is not supported on a single entity.');
+    const fields = completeRow(sandbox, code, def, convertBody(def, req.body, true));
+    if (def.name === 'Documents') fields.HID = sandbox.table(code, 'Documents').end + 1;
+    const row = sandbox.insert(code, def.name, fields);
+    // Exact answers a POST with the whole new entity (exact-api.md 4.2); 201 per OData, though Nango recorded 200.
+    send(res, 201, { d: wireRow(def, derived(ctx, def, row), def.fields, rowUri(ctx, def.path, def, row)) });
+    return;
+  }
+  if (route.key === undefined) throw new ODataError(405, `${req.method} needs a key: ${def.path}(guid'…').`);
+  const found = sandbox.table(code, def.name).find(route.key);
+  if (req.method === 'DELETE') {
+    // Deleting what is not there answers 403 "Forbidden" in Exact (exact-api.md 11, ISS-P#434).
+    if (!found) throw new ODataError(403, 'Forbidden');
+    sandbox.remove(code, def.name, route.key);
+    res.status(204).end();
+    return;
+  }
+  if (!found) throw new ODataError(404, `${def.name}(${route.key}) was not found.`);
+  sandbox.update(code, def.name, route.key, completeRow(sandbox, code, def, convertBody(def, req.body, false)));
+  res.status(204).end();
+}
+
+export function meRow(sandbox: Sandbox, userId: string, fullName: string): Row {
+  const first = sandbox.divisions[0]!;
+  const utc = sandbox.clock.now();
+  const [firstName, ...rest] = fullName.split(' ');
+  return {
+    UserID: userId, CurrentDivision: first.code, AccountingDivision: first.code, DivisionCustomer: null, DivisionCustomerCode: String(10_000 + first.hid),
+    DivisionCustomerName: first.description, DivisionCustomerVatNumber: null, DivisionCustomerSiretNumber: '', DossierDivision: null,
+    Email: 'demo@example.com', FirstName: firstName, LastName: rest.join(' '), FullName: fullName, Gender: 'O', Initials: null, MiddleName: null,
+    IsClientUser: true, IsMyFirmPortalUser: false, Language: 'EN', LanguageCode: 'en-GB', Legislation: 1, Title: null, UserName: 'demo@example.com',
+    Phone: null, Mobile: null, Nationality: null, PhoneExtension: null, PictureUrl: null, ThumbnailPicture: null, ThumbnailPictureFormat: null,
+    ServerTime: localIso(utc + amsterdamOffsetSeconds(utc) * 1000), ServerUtcOffset: amsterdamOffsetSeconds(utc),
+  };
+}
+
+export function handleMe(sandbox: Sandbox, baseUrl: string, user: { userId: string; fullName: string }, req: Request, res: Response): void {
+  const params = new URL(req.originalUrl, 'http://x').searchParams;
+  const q = parseQuery(params, ME_ENTITY, ME_ENTITY.fields, { selectRequired: false });
+  const row = meRow(sandbox, user.userId, user.fullName);
+  // current/Me answers in the results form although it is one entity (exact-api.md 4.2).
+  send(res, 200, { d: { results: [wireRow(ME_ENTITY, row, q.select, `${baseUrl}/api/v1/current/Me(guid'${user.userId}')`)] } });
+}
+
+export function sendError(res: Response, err: unknown): void {
+  if (err instanceof ODataError) {
+    send(res, err.status, exactError(err.message));
+    return;
+  }
+  send(res, 500, exactError('An error has occurred.'));
+}

@@ -1,0 +1,139 @@
+import { compareSqlGuid, GUID_RE } from './ids.ts';
+import { matches, timestampLowerBound } from './filter.ts';
+import type { Row } from './model.ts';
+import { ODataError, type QueryOptions } from './odata.ts';
+import type { EntityDef } from './model.ts';
+
+/** What a page read needs of a table: the store's Table, or a small fixed list (divisions, document types). */
+export interface Readable {
+  readonly def: EntityDef;
+  readonly end: number;
+  get(index: number): Row | undefined;
+  indexOf(id: string): number | undefined;
+  byTimestamp(from: number): Iterable<Row>;
+}
+
+export function fixedTable(def: EntityDef, rows: readonly Row[]): Readable {
+  return {
+    def,
+    end: rows.length,
+    get: (i) => rows[i],
+    indexOf: (id) => {
+      const i = rows.findIndex((r) => String(r[def.key]).toLowerCase() === id.toLowerCase());
+      return i < 0 ? undefined : i;
+    },
+    byTimestamp: () => rows,
+  };
+}
+
+/**
+ * One page of a collection read. Three orders, as Exact pages them:
+ * - plain and bulk endpoints without $orderby: primary key in SQL Server GUID order, keyset paging with
+ *   `$skiptoken=guid'<last ID>'` (exact-api.md 4.3), which is the index order of generated rows;
+ * - sync endpoints: Timestamp order, `$skiptoken=<last Timestamp>L` — the real sync skiptoken format is
+ *   not documented anywhere we found (exact-api.md 12); clients follow `__next` verbatim either way;
+ * - with $orderby: sorted in memory and paged with `$skip` (small tables only).
+ */
+export type Mode = 'plain' | 'bulk' | 'sync';
+
+export interface Page {
+  rows: Row[];
+  /** Query parameters to change for the next page, when there is one. */
+  next?: Record<string, string | undefined>;
+  count?: number;
+}
+
+const ORDERBY_LIMIT = 100_000;
+
+export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize: number): Page {
+  const limit = q.top === undefined ? pageSize : Math.min(q.top, pageSize);
+  const count = q.inlinecount ? countMatching(table, q) : undefined;
+  if (q.top === 0) return { rows: [], ...(count !== undefined ? { count } : {}) };
+
+  if (q.orderby.length > 0) return orderedPage(table, q, limit, count);
+
+  const rows: Row[] = [];
+  let more = false;
+  if (mode === 'sync') {
+    let from = timestampLowerBound(q.filter);
+    if (q.skiptoken !== undefined) {
+      const m = /^(\d+)L?$/i.exec(q.skiptoken);
+      if (!m) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
+      from = Math.max(from, Number(m[1]) + 1);
+    }
+    for (const row of table.byTimestamp(from)) {
+      if (!matches(q.filter, row)) continue;
+      if (rows.length === limit) { more = true; break; }
+      rows.push(row);
+    }
+  } else {
+    let start = 0;
+    let after: string | undefined;
+    if (q.skiptoken !== undefined) {
+      const m = /^guid'(.+)'$/i.exec(q.skiptoken);
+      if (!m || !GUID_RE.test(m[1]!)) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
+      const index = table.indexOf(m[1]!);
+      if (index !== undefined) start = index + 1;
+      else after = m[1]!;
+    }
+    for (let i = start; i < table.end; i++) {
+      const row = table.get(i);
+      if (!row) continue;
+      if (after !== undefined && compareSqlGuid(String(row[table.def.key]), after) <= 0) continue;
+      if (!matches(q.filter, row)) continue;
+      if (rows.length === limit) { more = true; break; }
+      rows.push(row);
+    }
+  }
+  const page: Page = { rows, ...(count !== undefined ? { count } : {}) };
+  const remaining = q.top === undefined ? undefined : q.top - rows.length;
+  if (more && (remaining === undefined || remaining > 0)) {
+    const last = rows[rows.length - 1]!;
+    page.next = {
+      $skiptoken: mode === 'sync' ? `${String(last.Timestamp)}L` : `guid'${String(last[table.def.key])}'`,
+      $top: remaining === undefined ? undefined : String(remaining),
+      $skip: undefined,
+    };
+  }
+  return page;
+}
+
+function countMatching(table: Readable, q: QueryOptions): number {
+  let n = 0;
+  for (let i = 0; i < table.end; i++) {
+    const row = table.get(i);
+    if (row && matches(q.filter, row)) n++;
+  }
+  return n;
+}
+
+function orderedPage(table: Readable, q: QueryOptions, limit: number, count: number | undefined): Page {
+  const all: Row[] = [];
+  for (let i = 0; i < table.end; i++) {
+    const row = table.get(i);
+    if (!row || !matches(q.filter, row)) continue;
+    all.push(row);
+    if (all.length > ORDERBY_LIMIT) throw new ODataError(400, `This sandbox sorts at most ${ORDERBY_LIMIT} rows for $orderby; add a $filter.`);
+  }
+  all.sort((a, b) => {
+    for (const { field, desc } of q.orderby) {
+      const x = a[field.name];
+      const y = b[field.name];
+      if (x === y) continue;
+      if (x === null || x === undefined) return desc ? 1 : -1;
+      if (y === null || y === undefined) return desc ? -1 : 1;
+      const c = field.type === 'Guid' ? compareSqlGuid(String(x), String(y)) : x < y ? -1 : 1;
+      return desc ? -c : c;
+    }
+    return compareSqlGuid(String(a[table.def.key]), String(b[table.def.key]));
+  });
+  const offset = q.skip ?? 0;
+  const rows = all.slice(offset, offset + limit);
+  const page: Page = { rows, ...(count !== undefined ? { count } : {}) };
+  const consumed = offset + rows.length;
+  const remaining = q.top === undefined ? undefined : q.top - rows.length;
+  if (consumed < all.length && rows.length === limit && (remaining === undefined || remaining > 0)) {
+    page.next = { $skip: String(consumed), $top: remaining === undefined ? undefined : String(remaining), $skiptoken: undefined };
+  }
+  return page;
+}
