@@ -50,9 +50,9 @@ export interface Ctx {
 
 function divisionRows(ctx: Ctx): Row[] {
   return ctx.sandbox.divisions.map((d, i) => ({
-    Code: d.code, Description: d.description, Hid: d.hid, Current: i === 0, IsMainDivision: i === 0, IsDossierDivision: false,
+    Code: d.code, Description: d.description, Hid: d.hid, Current: i === 0, IsMainDivision: i === 0, IsDossierDivision: false, IsPracticeDivision: false, IsHRDivision: false,
     Status: 1, BlockingStatus: 0, Country: 'NL', Currency: 'EUR', Legislation: 'NL', TemplateCode: '1', CustomerName: d.description,
-    CustomerCode: String(10_000 + d.hid), Customer: null, StartDate: Date.UTC(2019, 0, 1), DivisionMoveDate: d.moveDate, City: 'Amsterdam',
+    CustomerCode: String(10_000 + d.hid).padStart(18, ' '), Customer: null, StartDate: Date.UTC(2019, 0, 1), DivisionMoveDate: d.moveDate, City: 'Amsterdam',
     Created: Date.UTC(2019, 0, 1), Modified: d.moveDate ?? Date.UTC(2024, 0, 1), Class_01: null, Class_02: null, Class_03: null, Class_04: null, Class_05: null,
   }));
 }
@@ -239,10 +239,11 @@ export function meRow(sandbox: Sandbox, userId: string, fullName: string): Row {
   const utc = sandbox.clock.now();
   const [firstName, ...rest] = fullName.split(' ');
   return {
-    UserID: userId, CurrentDivision: first.code, AccountingDivision: first.code, DivisionCustomer: null, DivisionCustomerCode: String(10_000 + first.hid),
+    UserID: userId, CurrentDivision: first.code, AccountingDivision: first.code, DivisionCustomer: null, DivisionCustomerCode: String(10_000 + first.hid).padStart(18, ' '),
     DivisionCustomerName: first.description, DivisionCustomerVatNumber: null, DivisionCustomerSiretNumber: '', DossierDivision: null,
     Email: 'demo@example.com', FirstName: firstName, LastName: rest.join(' '), FullName: fullName, Gender: 'O', Initials: null, MiddleName: null,
-    IsClientUser: true, IsMyFirmPortalUser: false, Language: 'EN', LanguageCode: 'en-GB', Legislation: 1, Title: null, UserName: 'demo@example.com',
+    IsClientUser: true, IsMyFirmPortalUser: false, IsEmployeeSelfServiceUser: false, IsMyFirmLiteUser: false, IsStarterUser: false,
+    IsOEIMigrationMandatory: false, PackageCode: 'EOLAPPCENTER', CustomerCode: String(10_000 + first.hid).padStart(18, ' '), Language: 'EN', LanguageCode: 'en-GB', Legislation: 1, Title: null, UserName: 'demo@example.com',
     Phone: null, Mobile: null, Nationality: null, PhoneExtension: null, PictureUrl: null, ThumbnailPicture: null, ThumbnailPictureFormat: null,
     ServerTime: localIso(utc + amsterdamOffsetSeconds(utc) * 1000), ServerUtcOffset: amsterdamOffsetSeconds(utc),
   };

@@ -171,7 +171,7 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
 
 function authProblem(sandbox: Sandbox, q: Record<string, string | undefined>): string | undefined {
   if (q.client_id !== sandbox.oauth.clientId) return `Unknown client_id ${JSON.stringify(q.client_id ?? '')}.`;
-  if (q.response_type !== 'code') return 'response_type must be "code".';
+  if (q.response_type !== 'code') return 'response_type must be code.';
   if (!q.redirect_uri || !sandbox.oauth.validRedirect(q.redirect_uri)) return `redirect_uri ${JSON.stringify(q.redirect_uri ?? '')} is not registered for this app (the sandbox accepts any URL on localhost).`;
   return undefined;
 }

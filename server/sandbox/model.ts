@@ -45,14 +45,34 @@ const PADDED: Record<string, Record<string, { width: number; left: boolean }>> =
   Contacts: { Country: { width: 3, left: false } },
   Items: { Unit: { width: 8, left: false }, SalesVatCode: { width: 3, left: false } },
   Divisions: { Country: { width: 3, left: false }, Legislation: { width: 3, left: false }, CustomerCode: { width: 18, left: true } },
-  Me: { DivisionCustomerCode: { width: 18, left: true } },
+  Me: { DivisionCustomerCode: { width: 18, left: true }, CustomerCode: { width: 18, left: true } },
+};
+
+/**
+ * Fields Exact added after the 2021 metadata, seen in the 2026 recordings (test/fixtures/exact) or in
+ * PICQER's 2025 models (exact-api.md 7, 9). Types follow the recorded values.
+ */
+const NEWER: Record<string, [string, string][]> = {
+  Accounts: [['AddressSource', 'Int16'], ['AutomaticProcessProposedEntry', 'Int16'], ['ClientGroup', 'Guid'], ['ClientGroupDescription', 'String'],
+    ['CustomField', 'String'], ['EnableSalesPaymentLink', 'Boolean'], ['EORINumber', 'String'], ['IncotermAddressPurchase', 'String'],
+    ['IncotermAddressSales', 'String'], ['IncotermCodePurchase', 'String'], ['IncotermCodeSales', 'String'], ['IncotermVersionPurchase', 'Int16'],
+    ['IncotermVersionSales', 'Int16'], ['PeppolIdentifier', 'String'], ['PeppolIdentifierType', 'Int32'], ['Source', 'Int16']],
+  Me: [['CustomerCode', 'String'], ['IsEmployeeSelfServiceUser', 'Boolean'], ['IsMyFirmLiteUser', 'Boolean'], ['IsOEIMigrationMandatory', 'Boolean'],
+    ['IsStarterUser', 'Boolean'], ['PackageCode', 'String']],
+  Journals: [['CustomField', 'String']],
+  Documents: [['ActionRegenerateEntryProposal', 'Boolean'], ['ContractID', 'Guid'], ['ContractNumber', 'Int32'], ['CostcenterCode', 'String'],
+    ['CostcenterDescription', 'String'], ['CostunitCode', 'String'], ['CostunitDescription', 'String'], ['EntryStatusDescription', 'String'],
+    ['InheritShare', 'Boolean'], ['Item', 'Guid'], ['ItemCode', 'String'], ['ItemDescription', 'String'], ['ProposedEntryStatus', 'Int16'],
+    ['ScanServiceStatus', 'Int16'], ['TeamsMeetingId', 'String']],
+  Divisions: [['ArchiveDate', 'DateTime'], ['DivisionHRLinkUnlinkDate', 'DateTime'], ['IsHRDivision', 'Boolean'], ['IsPracticeDivision', 'Boolean']],
+  TransactionLines: [['CustomField', 'String'], ['ExternalLinkDescription', 'String'], ['ExternalLinkReference', 'String']],
 };
 
 const EDM = new Set(['Guid', 'String', 'Int16', 'Int32', 'Int64', 'Double', 'Boolean', 'DateTime', 'Binary', 'Byte', 'Decimal']);
 
 function define(name: string, extra: Omit<Partial<EntityDef>, 'fields' | 'methods'> & { type: string; methods?: string[]; extraFields?: [string, string][]; metaName?: string }): EntityDef {
   const meta = META[extra.metaName ?? name];
-  const rawFields = [...(meta?.fields ?? []), ...(extra.extraFields ?? [])];
+  const rawFields = [...(meta?.fields ?? []), ...(NEWER[name] ?? []), ...(extra.extraFields ?? [])];
   const fields = rawFields.map(([fname, type]): FieldDef => {
     const pad = PADDED[name]?.[fname];
     return { name: fname, type, nav: !EDM.has(type), ...(pad ? { pad } : {}) };
