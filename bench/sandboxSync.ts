@@ -15,12 +15,19 @@ export interface SandboxSyncResult {
   seconds: number;
   rowsPerSecond: number;
   sandboxPeakRssMb: number;
+  /** CPU time of the sandbox process (start-up included) and of this client process. */
+  sandboxCpuSeconds: number;
+  clientCpuSeconds: number;
 }
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
 
 export async function runSandboxSync(options: { rows: number; onProgress?: (rows: number) => void }): Promise<SandboxSyncResult> {
-  const child = spawn(process.execPath, [CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], {
+  // The sandbox's live heap stays near 35 MB however many rows it serves (rows are generated per request),
+  // but pages are megabytes of short-lived strings and V8 grows the heap lazily: a 32 MB young generation
+  // lets them die young and a 160 MB old-space cap keeps the process from hoarding (BENCHMARKS.md has both
+  // with and without). SANDBOX_NODE_FLAGS overrides them.
+  const child = spawn(process.execPath, [...(process.env.SANDBOX_NODE_FLAGS ?? '--max-semi-space-size=32 --max-old-space-size=160').split(' ').filter(Boolean), CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -67,9 +74,15 @@ export async function runSandboxSync(options: { rows: number; onProgress?: (rows
       options.onProgress?.(rows);
     }
     const seconds = (performance.now() - started) / 1000;
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(stat[11]) + Number(stat[12]);
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { rows, pages, seconds, rowsPerSecond: Math.round(rows / seconds), sandboxPeakRssMb: Math.round(hwmKb / 1024) };
+    const client = process.cpuUsage();
+    return {
+      rows, pages, seconds, rowsPerSecond: Math.round(rows / seconds), sandboxPeakRssMb: Math.round(hwmKb / 1024),
+      sandboxCpuSeconds: ticks / 100, clientCpuSeconds: (client.user + client.system) / 1e6,
+    };
   } finally {
     child.kill('SIGTERM');
   }

@@ -106,6 +106,25 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
   process.on('SIGTERM', stop);
 }
 
+async function runBench(name: string, options: { rows: string }): Promise<void> {
+  if (name !== 'sandbox-sync') throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: sandbox-sync.`);
+  const rows = Number(options.rows);
+  if (!Number.isInteger(rows) || rows < 2) throw new AppError('invalid_option', `--rows must be a whole number >= 2 (got ${JSON.stringify(options.rows)})`);
+  const { runSandboxSync } = await import('../bench/sandboxSync.ts');
+  const { machine } = await import('../bench/machine.ts');
+  const { SingleBar, Presets } = (await import('cli-progress')).default;
+  const bar = new SingleBar({ format: 'sandbox-sync [{bar}] {value}/{total} rows | {duration}s', hideCursor: true }, Presets.shades_classic);
+  bar.start(rows, 0);
+  const result = await runSandboxSync({ rows, onProgress: (n) => bar.update(n) }).finally(() => bar.stop());
+  process.stdout.write(
+    `sandbox-sync: ${result.rows} transaction lines in ${result.pages} pages through sync/Financial/TransactionLines\n` +
+      `  wall time:          ${result.seconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
+      `  sandbox peak RSS:   ${result.sandboxPeakRssMb} MB\n` +
+      `  CPU time:           sandbox ${result.sandboxCpuSeconds.toFixed(1)} s, client ${result.clientCpuSeconds.toFixed(1)} s\n` +
+      `  machine:            ${machine()}\n`,
+  );
+}
+
 /** A command whose work belongs to a later release: it says so and fails, it never pretends. */
 function notYet(name: string): () => never {
   return () => {
@@ -143,7 +162,12 @@ export function buildProgram(): Command {
   program.command('api-key').description('create, list and revoke API keys').action(notYet('api-key'));
   program.command('bi-user').description('read-only PostgreSQL roles for BI tools').action(notYet('bi-user'));
   program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
-  program.command('bench').description('the benchmarks (see BENCHMARKS.md)').action(notYet('bench'));
+  program
+    .command('bench')
+    .description('the benchmarks (see BENCHMARKS.md)')
+    .argument('<name>', 'sandbox-sync')
+    .option('--rows <n>', 'rows to serve (sandbox-sync)', '1000000')
+    .action(runBench);
   return program;
 }
 

@@ -124,18 +124,11 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
   }
 
 
-  const rendered = renderCollection(ctx, route, params);
-  res.status(200).type('application/json;charset=utf-8');
-  for (let i = 0; i < rendered.chunks.length - 1; i++) res.write(rendered.chunks[i]!);
-  res.end(rendered.chunks[rendered.chunks.length - 1]);
+  renderCollection(ctx, route, params, res);
 }
 
-interface Rendered {
-  chunks: string[];
-  next?: string;
-}
-
-function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams): Rendered {
+/** Reads one page and writes it to `res` in slices of rows as they are serialised, so the client receives while the rest is built. */
+function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: Response): void {
   const { def, mode } = route;
   const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
   const table = readable(ctx, def);
@@ -144,8 +137,30 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams): Rend
   if (ctx.sandbox.mandatoryFilter && mode !== 'sync' && def.syncPath && !q.filter) {
     throw new ODataError(400, `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${def.fields.filter((f) => !f.nav).map((f) => f.name).join(',')}.`);
   }
-  const page = readPage(table, q, mode, PAGE_SIZE[mode]);
-  const expanded = expansions(ctx, def, q.expand, page.rows);
+  // With $top within one page there is never a __next, so the envelope is known before the rows: the
+  // array form {"d":[…]} (exact-api.md 4.2) unless a count was asked for.
+  const arrayForm = q.top !== undefined && q.top <= PAGE_SIZE[mode] && !q.inlinecount;
+  res.status(200).type('application/json;charset=utf-8');
+  let chunk = arrayForm ? '{"d":[' : '{"d":{"results":[';
+  let n = 0;
+  const emit = (row: Row, children?: ReadonlyMap<string, unknown[]>) => {
+    const r = derived(ctx, def, row);
+    const uri = rowUri(ctx, path, def, row);
+    if (n > 0) chunk += ',';
+    chunk += children ? JSON.stringify(wireRow(def, r, q.select, uri, children)) : wireRowJson(def, r, q.select, uri);
+    if (++n % 100 === 0) {
+      res.write(chunk);
+      chunk = '';
+    }
+  };
+  let page;
+  if (q.expand.length > 0) {
+    page = readPage(table, q, mode, PAGE_SIZE[mode]);
+    const expanded = expansions(ctx, def, q.expand, page.rows);
+    for (const row of page.rows) emit(row, expanded.get(String(row[def.key])));
+  } else {
+    page = readPage(table, q, mode, PAGE_SIZE[mode], (row) => emit(row));
+  }
 
   let next: string | undefined;
   if (page.next) {
@@ -158,27 +173,8 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams): Rend
     // Exact writes $-options unescaped ("?$select=ID,Code&$top=40&$skiptoken=guid'…'").
     next = url.toString().replace(/%24/g, '$').replace(/%27/g, "'").replace(/%2C/g, ',');
   }
-  // The array form {"d":[…]} comes back when $top asks for at most one page (exact-api.md 4.2).
-  const arrayForm = q.top !== undefined && q.top <= PAGE_SIZE[mode] && !next && page.count === undefined;
   const tail = arrayForm ? ']}' : `]${page.count !== undefined ? `,"__count":"${page.count}"` : ''}${next ? `,"__next":${JSON.stringify(next)}` : ''}}}`;
-
-  // Slices of 100 rows: written one by one, so the client receives while the rest goes out.
-  const chunks: string[] = [];
-  let chunk = arrayForm ? '{"d":[' : '{"d":{"results":[';
-  for (let i = 0; i < page.rows.length; i++) {
-    const row = page.rows[i]!;
-    const children = expanded.get(String(row[def.key]));
-    const r = derived(ctx, def, row);
-    const uri = rowUri(ctx, path, def, row);
-    if (i > 0) chunk += ',';
-    chunk += children ? JSON.stringify(wireRow(def, r, q.select, uri, children)) : wireRowJson(def, r, q.select, uri);
-    if (i % 100 === 99) {
-      chunks.push(chunk);
-      chunk = '';
-    }
-  }
-  chunks.push(chunk + tail);
-  return next === undefined ? { chunks } : { chunks, next };
+  res.end(chunk + tail);
 }
 
 function expansions(ctx: Ctx, def: EntityDef, expand: readonly string[], rows: readonly Row[]): Map<string, Map<string, unknown[]>> {

@@ -142,12 +142,22 @@ export function wireRowJson(def: EntityDef, row: Row, select: readonly FieldDef[
 type Serializer = (row: Row, uri: string) => string;
 const serializers = new WeakMap<readonly FieldDef[], Serializer>();
 
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+/** Escaped forms of strings seen before: descriptions, codes and names repeat on every page. */
+const quoted = new Map<string, string>();
+
 /** JSON text of a value that may need escaping. */
 function str(v: unknown): string {
   if (v === undefined || v === null) return 'null';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return JSON.stringify(v);
+  if (typeof v !== 'string') return JSON.stringify(v);
+  let q = quoted.get(v);
+  if (q === undefined) {
+    q = NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+    if (quoted.size < 20_000 && v.length <= 64) quoted.set(v, q);
+  }
+  return q;
 }
 
 /**

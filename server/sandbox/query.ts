@@ -37,7 +37,10 @@ export function fixedTable(def: EntityDef, rows: readonly Row[]): Readable {
 export type Mode = 'plain' | 'bulk' | 'sync';
 
 export interface Page {
+  /** The rows, unless they were handed to `onRow` one by one. */
   rows: Row[];
+  /** How many rows the page has. */
+  size: number;
   /** Query parameters to change for the next page, when there is one. */
   next?: Record<string, string | undefined>;
   count?: number;
@@ -45,14 +48,33 @@ export interface Page {
 
 const ORDERBY_LIMIT = 100_000;
 
-export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize: number): Page {
+/**
+ * With `onRow`, each row is handed over as soon as it is read and not kept: a page of a thousand wide rows
+ * is then never in memory at once, and the rows die young.
+ */
+export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize: number, onRow?: (row: Row) => void): Page {
   const limit = q.top === undefined ? pageSize : Math.min(q.top, pageSize);
   const count = q.inlinecount ? countMatching(table, q) : undefined;
-  if (q.top === 0) return { rows: [], ...(count !== undefined ? { count } : {}) };
+  if (q.top === 0) return { rows: [], size: 0, ...(count !== undefined ? { count } : {}) };
 
-  if (q.orderby.length > 0) return orderedPage(table, q, limit, count);
+  if (q.orderby.length > 0) {
+    const page = orderedPage(table, q, limit, count);
+    if (onRow) {
+      for (const row of page.rows) onRow(row);
+      page.rows = [];
+    }
+    return page;
+  }
 
   const rows: Row[] = [];
+  let size = 0;
+  let last: Row | undefined;
+  const take = (row: Row) => {
+    size++;
+    last = row;
+    if (onRow) onRow(row);
+    else rows.push(row);
+  };
   let more = false;
   if (mode === 'sync') {
     let from = timestampLowerBound(q.filter);
@@ -63,8 +85,8 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
     }
     for (const row of table.byTimestamp(from)) {
       if (!matches(q.filter, row)) continue;
-      if (rows.length === limit) { more = true; break; }
-      rows.push(row);
+      if (size === limit) { more = true; break; }
+      take(row);
     }
   } else {
     let start = 0;
@@ -81,14 +103,13 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
       if (!row) continue;
       if (after !== undefined && compareSqlGuid(String(row[table.def.key]), after) <= 0) continue;
       if (!matches(q.filter, row)) continue;
-      if (rows.length === limit) { more = true; break; }
-      rows.push(row);
+      if (size === limit) { more = true; break; }
+      take(row);
     }
   }
-  const page: Page = { rows, ...(count !== undefined ? { count } : {}) };
-  const remaining = q.top === undefined ? undefined : q.top - rows.length;
-  if (more && (remaining === undefined || remaining > 0)) {
-    const last = rows[rows.length - 1]!;
+  const page: Page = { rows, size, ...(count !== undefined ? { count } : {}) };
+  const remaining = q.top === undefined ? undefined : q.top - size;
+  if (more && last && (remaining === undefined || remaining > 0)) {
     page.next = {
       $skiptoken: mode === 'sync' ? `${String(last.Timestamp)}L` : `guid'${String(last[table.def.key])}'`,
       $top: remaining === undefined ? undefined : String(remaining),
@@ -129,7 +150,7 @@ function orderedPage(table: Readable, q: QueryOptions, limit: number, count: num
   });
   const offset = q.skip ?? 0;
   const rows = all.slice(offset, offset + limit);
-  const page: Page = { rows, ...(count !== undefined ? { count } : {}) };
+  const page: Page = { rows, size: rows.length, ...(count !== undefined ? { count } : {}) };
   const consumed = offset + rows.length;
   const remaining = q.top === undefined ? undefined : q.top - rows.length;
   if (consumed < all.length && rows.length === limit && (remaining === undefined || remaining > 0)) {
