@@ -30,8 +30,8 @@ async function runServe(): Promise<void> {
   const lines = [
     `exact-sync ${VERSION} is running at ${server.url}`,
     `  database:     ${server.database.description}`,
-    settings.demoMode
-      ? '  Exact Online: no app configured (EXACT_CLIENT_ID / EXACT_CLIENT_SECRET unset)'
+    server.sandbox
+      ? `  Exact Online: DEMO MODE (EXACT_CLIENT_ID unset): the built-in Exact sandbox runs at ${server.sandbox.url} (user demo / demo)`
       : `  Exact Online: app ${settings.exact?.clientId}`,
     '  stop with Ctrl-C',
   ];

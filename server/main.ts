@@ -7,6 +7,7 @@ import { createApp } from './api/app.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { openPool, redactUrl } from './db/pool.ts';
+import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { AppError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
@@ -98,6 +99,8 @@ function closeHttp(server: http.Server, graceMs: number): Promise<void> {
 export interface RunningServer {
   url: string;
   database: Database;
+  /** In demo mode: the built-in Exact Online sandbox that stands in for Exact. */
+  sandbox: RunningSandbox | undefined;
   close(): Promise<void>;
 }
 
@@ -105,11 +108,23 @@ export interface RunningServer {
 export async function serve(settings: Settings, log: Logger): Promise<RunningServer> {
   await openSecretBox(settings, log);
   const database = await openDatabase(settings, log);
+  // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
+  // (the same wire protocol; the client reaches it only through its base URL).
+  let sandbox: RunningSandbox | undefined;
+  if (settings.demoMode) {
+    try {
+      sandbox = await startSandbox({ seed: 1, divisions: 3, scale: 20_000 });
+    } catch (err) {
+      await database.close().catch(() => undefined);
+      throw err;
+    }
+  }
   const app = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin') });
   const server = http.createServer(app);
   try {
     await listen(server, settings.port, settings.host);
   } catch (err) {
+    await sandbox?.close();
     await database.close().catch(() => undefined);
     throw err;
   }
@@ -117,9 +132,11 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   return {
     url: settings.publicUrl,
     database,
+    sandbox,
     close() {
       closing ??= (async () => {
         await closeHttp(server, 10_000);
+        await sandbox?.close();
         await database.close();
       })();
       return closing;

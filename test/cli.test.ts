@@ -70,6 +70,27 @@ describe('exact-sync CLI: bad configuration', () => {
   });
 });
 
+describe('exact-sync sandbox', () => {
+  it('prints its base URL and the demo app, serves Exact paths, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const run = runCli(['sandbox', '--port', String(port), '--scale', '500', '--divisions', '2', '--auto-approve'], { cwd: await workDir('sandbox'), env: {} });
+    await run.waitFor(/stop with Ctrl-C/);
+    expect(run.stdout()).toContain(`Exact Online sandbox at http://127.0.0.1:${port}`);
+    expect(run.stdout()).toContain('client id sandbox-client, secret sandbox-secret');
+    expect(run.stdout()).toMatch(/divisions: \d+ \(.+, 500 transaction lines\)/);
+    const auth = await fetch(`http://127.0.0.1:${port}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=http://localhost:1/cb`, { redirect: 'manual' });
+    expect(auth.status).toBe(302);
+    run.proc.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('refuses a bad option with one clear message', async () => {
+    const run = runCli(['sandbox', '--scale', 'lots'], { cwd: await workDir('sandbox'), env: {} });
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toBe('exact-sync: --scale must be a number >= 2 (got "lots")\n');
+  });
+});
+
 describe('exact-sync serve with the embedded PostgreSQL', () => {
   it('starts, keeps its data across restarts, stops cleanly on SIGINT, and recovers after kill -9', async () => {
     const cwd = await workDir('serve');
@@ -84,6 +105,12 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     expect(await healthz()).toBe(200);
     expect(run.stdout()).toContain(`exact-sync 0.1.0 is running at http://localhost:${port}`);
     expect(run.stdout() + run.stderr()).toContain('Applied migration 0001_instance_settings.sql');
+    // No Exact app configured: demo mode, with the sandbox's login page where Exact's would be.
+    const sandboxUrl = /DEMO MODE .* sandbox runs at (http:\/\/\S+) \(user demo \/ demo\)/.exec(run.stdout())?.[1];
+    expect(sandboxUrl).toBeDefined();
+    const login = await fetch(`${sandboxUrl}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=${encodeURIComponent(`http://localhost:${port}/connect/exact/callback`)}`);
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('Exact Online sandbox');
     const key = await readFile(path.join(cwd, 'data', 'secret.key'), 'utf8');
 
     // Something to find again later, written through the superuser the embedded server was created with.
