@@ -433,6 +433,41 @@ export function createLedger(o: LedgerOptions): Ledger {
     };
   };
 
+  // --- outstanding items: invoices and bills of the last 45 days are not paid yet ----------------------
+  /** The first index whose day (index / count of the span) is on or after `day`. */
+  const firstOnOrAfter = (count: number, day: number) => {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (dayAt(mid / count) < day) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const openSince = o.endLocal - 45 * DAY;
+  const firstOpenInvoice = firstOnOrAfter(counts.invoices, openSince + DAY);
+  const firstOpenPurchase = firstOnOrAfter(counts.purchases, openSince + DAY);
+  const receivablesListRow = (i: number): Row => {
+    const inv = firstOpenInvoice + i;
+    const invoice = invoiceRow(inv);
+    const customer = accountRef(customerFor(inv + 500));
+    return {
+      HID: i + 1, Id: guidAt(ids.receivable, inv), AccountId: customer.id, AccountCode: customer.code.padStart(18, ' '), AccountName: customer.name,
+      Amount: invoice.AmountDC, AmountInTransit: 0, CurrencyCode: 'EUR', Description: invoice.Description, DueDate: invoice.DueDate,
+      InvoiceDate: invoice.InvoiceDate, InvoiceNumber: invoice.InvoiceNumber, EntryNumber: invoice.InvoiceNumber, JournalCode: '70', JournalDescription: 'Sales', YourRef: null,
+    };
+  };
+  const payablesListRow = (i: number): Row => {
+    const p = firstOpenPurchase + i;
+    const entry = purchaseRow(p);
+    return {
+      HID: i + 1, Id: entry.EntryID, AccountId: entry.Supplier, AccountCode: accountRef(supplierFor(p)).code.padStart(18, ' '), AccountName: entry.SupplierName,
+      Amount: -(entry.AmountDC as number), AmountInTransit: 0, ApprovalStatus: 1, CurrencyCode: 'EUR', Description: entry.Description, DueDate: entry.DueDate,
+      InvoiceDate: entry.EntryDate, InvoiceNumber: null, EntryNumber: entry.EntryNumber, JournalCode: '60', JournalDescription: 'Purchase', YourRef: entry.YourRef,
+    };
+  };
+
   // --- documents: one per second invoice, each with its PDF -----------------------------------------------
   const documentRow = (d: number): Row => {
     const invoice = invoiceRow(d * 2);
@@ -485,6 +520,8 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['PurchaseEntries', { count: purchaseLayout.groups, row: purchaseRow }],
     ['PurchaseEntryLines', { count: purchaseLayout.lines, row: purchaseLineRow }],
     ['Receivables', { count: invoiceLayout.groups, row: receivableRow }],
+    ['ReceivablesList', { count: invoiceLayout.groups - firstOpenInvoice, row: receivablesListRow }],
+    ['PayablesList', { count: purchaseLayout.groups - firstOpenPurchase, row: payablesListRow }],
     ['Documents', { count: documents, row: documentRow }],
     ['DocumentAttachments', { count: documents, row: (d) => ({ ...attachmentRow(d), _content: attachmentBytes(d) }) }],
   ]);

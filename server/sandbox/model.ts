@@ -130,6 +130,9 @@ export const ENTITIES: readonly EntityDef[] = [
   }),
   define('PurchaseEntryLines', { type: `${T}PurchaseEntryLine` }),
   define('Receivables', { type: `${T}Cashflow.Receivable`, bulkPath: 'bulk/Cashflow/Receivables' }),
+  // Outstanding items, keyed by an Int64 HID: what Exact's own receivables and payables screens list.
+  define('ReceivablesList', { type: `${T}Financial.ReceivablesList` }),
+  define('PayablesList', { type: `${T}Financial.PayablesList` }),
   define('Documents', { type: `${T}Document`, syncPath: 'sync/Documents/Documents', bulkPath: 'bulk/Documents/Documents', deletedType: 6 }),
   define('DocumentAttachments', { type: `${T}DocumentAttachment`, syncPath: 'sync/Documents/DocumentAttachments', bulkPath: 'bulk/Documents/DocumentAttachments', deletedType: 4 }),
   define('DocumentTypes', { type: `${T}DocumentType` }),

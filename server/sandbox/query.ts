@@ -92,11 +92,19 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
     let start = 0;
     let after: string | undefined;
     if (q.skiptoken !== undefined) {
-      const m = /^guid'(.+)'$/i.exec(q.skiptoken);
-      if (!m || !GUID_RE.test(m[1]!)) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
-      const index = table.indexOf(m[1]!);
-      if (index !== undefined) start = index + 1;
-      else after = m[1]!;
+      if (table.def.keyType !== 'Guid') {
+        // Numeric keys (HID) page on the number itself.
+        const m = /^(\d+)L?$/i.exec(q.skiptoken);
+        const index = m ? table.indexOf(m[1]!) : undefined;
+        if (index === undefined) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
+        start = index + 1;
+      } else {
+        const m = /^guid'(.+)'$/i.exec(q.skiptoken);
+        if (!m || !GUID_RE.test(m[1]!)) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
+        const index = table.indexOf(m[1]!);
+        if (index !== undefined) start = index + 1;
+        else after = m[1]!;
+      }
     }
     for (let i = start; i < table.end; i++) {
       const row = table.get(i);
@@ -111,7 +119,7 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
   const remaining = q.top === undefined ? undefined : q.top - size;
   if (more && last && (remaining === undefined || remaining > 0)) {
     page.next = {
-      $skiptoken: mode === 'sync' ? `${String(last.Timestamp)}L` : `guid'${String(last[table.def.key])}'`,
+      $skiptoken: mode === 'sync' ? `${String(last.Timestamp)}L` : table.def.keyType === 'Guid' ? `guid'${String(last[table.def.key])}'` : `${String(last[table.def.key])}L`,
       $top: remaining === undefined ? undefined : String(remaining),
       $skip: undefined,
     };

@@ -56,8 +56,14 @@ export class Table {
     return row;
   }
 
+  /** Generated rows with a numeric key (HID) number them from 1. */
   indexOf(id: string): number | undefined {
-    return indexOfGuid(this.prefix, id);
+    if (this.def.keyType === 'Guid') return indexOfGuid(this.prefix, id);
+    const n = Number(id.replace(/L$/i, ''));
+    if (!Number.isInteger(n) || n < 1) return undefined;
+    const index = n - 1;
+    const row = this.get(index);
+    return row && String(row[this.def.key]) === String(n) ? index : undefined;
   }
 
   find(id: string): { index: number; row: Row } | undefined {

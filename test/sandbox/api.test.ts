@@ -92,6 +92,38 @@ describe('sandbox: sync, Timestamp and deletes', () => {
   });
 });
 
+describe('sandbox: more of the ledger', () => {
+  it('lists outstanding receivables and payables by HID, paging on the number', async () => {
+    const large = await startSandbox({ scale: 60_000, divisions: 1, autoApprove: true, limits: false });
+    try {
+      const t = await authorize(large);
+      const code = large.sandbox.divisions[0]!.code;
+      const first = await api(large, t.access_token, `/api/v1/${code}/read/financial/ReceivablesList?$select=HID,Amount,DueDate,AccountCode`);
+      expect(first.body.d.results).toHaveLength(60);
+      expect(first.body.d.__next).toContain('$skiptoken=60L');
+      const all = await readAll(large, t.access_token, `/api/v1/${code}/read/financial/ReceivablesList?$select=HID,Amount,DueDate,AccountCode`);
+      expect(all.rows.map((r) => r.HID)).toEqual(all.rows.map((_, i) => String(i + 1)));
+      expect(all.rows.length).toBe(large.sandbox.table(code, 'ReceivablesList').size);
+      // Only recent invoices are open: every due date is after the books' first 45-day window.
+      const payables = await readAll(large, t.access_token, `/api/v1/${code}/read/financial/PayablesList?$select=HID,Amount,AccountName`);
+      expect(payables.rows.length).toBeGreaterThan(10);
+      for (const p of payables.rows) expect(p.Amount).toBeLessThan(0);
+    } finally {
+      await large.close();
+    }
+  });
+
+  it('regenerates every Timestamp when a division moves, and says when in DivisionMoveDate', async () => {
+    const before = rowsOf((await api(sb, token, `/api/v1/${big}/sync/CRM/Accounts?$select=ID,Timestamp&$filter=Timestamp gt 1L`)).body);
+    const max = before.map((r: { Timestamp: string }) => BigInt(r.Timestamp)).reduce((a: bigint, b: bigint) => (a > b ? a : b));
+    sb.sandbox.regenerateTimestamps(big);
+    const after = rowsOf((await api(sb, token, `/api/v1/${big}/sync/CRM/Accounts?$select=ID,Timestamp&$filter=Timestamp gt ${max}L`)).body);
+    expect(after.map((r: { ID: string }) => r.ID).sort()).toEqual(before.map((r: { ID: string }) => r.ID).sort());
+    const division = rowsOf((await api(sb, token, `/api/v1/${big}/system/Divisions?$select=Code,DivisionMoveDate`)).body).find((d: { Code: number }) => d.Code === big);
+    expect(division.DivisionMoveDate).toMatch(/^\/Date\(\d+\)\/$/);
+  });
+});
+
 describe('sandbox: filters', () => {
   const list = async (path: string) => {
     const res = await api(sb, token, path);
