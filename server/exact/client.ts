@@ -1,0 +1,209 @@
+import type { Logger } from '../lib/logger.ts';
+import { messageOf } from '../lib/errors.ts';
+import { paceDecision, readRateLimitHeaders, retryDecision, type RateLimitState } from './decisions.ts';
+import { DailyLimitError, ExactApiError } from './errors.ts';
+import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } from './values.ts';
+
+/**
+ * The Exact Online REST client: every call goes through the same pacing (rate-limit headers read on
+ * every response, per app and division), retries (429, 5xx, network) and token handling. It knows Exact
+ * only by its base URL; the sandbox is reached the same way.
+ */
+
+/** Rate-limit state per (app, division), shared by every client of one process. */
+export class Pacer {
+  private readonly states = new Map<string, RateLimitState>();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  state(key: string): RateLimitState {
+    return this.states.get(key) ?? {};
+  }
+
+  /**
+   * Waits until a call may go out, then counts it against the known budget at once, so callers running
+   * side by side in this process do not all spend the last call of a minute.
+   */
+  async acquire(key: string, division: number): Promise<void> {
+    for (;;) {
+      const state = this.state(key);
+      const decision = paceDecision(state, this.now());
+      if (decision.kind === 'daily_limit') throw new DailyLimitError(division, decision.resetsAt);
+      if (decision.kind === 'wait') {
+        await this.sleep(decision.ms);
+        continue;
+      }
+      if (state.minutelyRemaining !== undefined) this.states.set(key, { ...state, minutelyRemaining: state.minutelyRemaining - 1, ...(state.dailyRemaining !== undefined ? { dailyRemaining: state.dailyRemaining - 1 } : {}) });
+      return;
+    }
+  }
+
+  update(key: string, headers: Headers): void {
+    this.states.set(key, readRateLimitHeaders((n) => headers.get(n), this.state(key)));
+  }
+
+  sleepFor(ms: number): Promise<void> {
+    return this.sleep(ms);
+  }
+}
+
+export interface TokenSource {
+  /** A valid access token (refreshed when it is about to expire). */
+  accessToken(): Promise<string>;
+  /** When the current token was issued or refreshed (epoch ms), to recognise a 401 right after a refresh. */
+  refreshedAt(): number | undefined;
+}
+
+export interface ExactClientOptions {
+  baseUrl: string;
+  clientId: string;
+  tokens: TokenSource;
+  pacer: Pacer;
+  log?: Logger;
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+  /** Per-request time limit; a slow answer counts as a network error and is retried. */
+  timeoutMs?: number;
+}
+
+export interface ExactResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface ClientStats {
+  calls: number;
+  retries: number;
+}
+
+const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json', Prefer: 'return=representation' };
+
+export class ExactClient {
+  private readonly o: Required<Omit<ExactClientOptions, 'log'>> & { log: Logger | undefined };
+  readonly stats: ClientStats = { calls: 0, retries: 0 };
+
+  constructor(options: ExactClientOptions) {
+    this.o = {
+      fetch: globalThis.fetch.bind(globalThis),
+      now: Date.now,
+      random: Math.random,
+      timeoutMs: 120_000,
+      log: undefined,
+      ...options,
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    };
+  }
+
+  /** `/api/v1/{division}/{path}` with query parameters, or an absolute `__next` URL as given. */
+  url(division: number | null, pathOrUrl: string, params?: Record<string, string>): string {
+    if (/^https?:\/\//.test(pathOrUrl)) return pathOrUrl;
+    const base = division === null ? `${this.o.baseUrl}/api/v1/${pathOrUrl}` : `${this.o.baseUrl}/api/v1/${division}/${pathOrUrl}`;
+    if (!params || Object.keys(params).length === 0) return base;
+    // Exact's own links write $-options unescaped; both forms are accepted.
+    return `${base}?${Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2C/g, ',').replace(/%27/g, "'")}`).join('&')}`;
+  }
+
+  /**
+   * One call with pacing and retries. `division` selects the rate-limit budget (null: the user's
+   * current division, for current/Me). Returns the answer for 2xx; throws ExactApiError for the rest.
+   */
+  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number } = {}): Promise<ExactResponse> {
+    const url = this.url(division, pathOrUrl, options.params);
+    const budget = options.budgetDivision ?? division ?? 0;
+    const key = `${this.o.clientId}:${budget}`;
+    let unauthorizedRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      await this.o.pacer.acquire(key, budget);
+      const token = await this.o.tokens.accessToken();
+      this.stats.calls++;
+      let res: Response | undefined;
+      let networkError: unknown;
+      try {
+        res = await this.o.fetch(url, {
+          method,
+          headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
+          ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+          signal: AbortSignal.timeout(this.o.timeoutMs),
+        });
+      } catch (err) {
+        networkError = err;
+      }
+      if (res) this.o.pacer.update(key, res.headers);
+      const status = res?.status ?? 0;
+      if (res && status >= 200 && status < 300) {
+        const text = await res.text();
+        return { status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+      }
+      const errorText = res ? await res.text().catch(() => '') : '';
+      if (status === 401 && !unauthorizedRetried) {
+        // A token can be refused for a short while right after a refresh (exact-api.md 1.2): once, after a pause.
+        unauthorizedRetried = true;
+        const refreshed = this.o.tokens.refreshedAt();
+        this.o.log?.warn({ url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 }, 'Exact answered 401; retrying once');
+        await this.o.pacer.sleepFor(2000);
+        continue;
+      }
+      const decision = retryDecision(attempt, status, this.o.pacer.state(key), this.o.now(), this.o.random());
+      if (status === 429) {
+        const pace = paceDecision(this.o.pacer.state(key), this.o.now());
+        if (pace.kind === 'daily_limit') throw new DailyLimitError(budget, pace.resetsAt);
+      }
+      if (decision.retry) {
+        this.stats.retries++;
+        this.o.log?.debug({ url: redactUrl(url), status, wait: decision.waitMs, attempt, err: networkError ? messageOf(networkError) : undefined }, 'retrying Exact call');
+        await this.o.pacer.sleepFor(decision.waitMs);
+        continue;
+      }
+      if (networkError) throw new ExactApiError(0, `no answer (${messageOf(networkError)})`, redactUrl(url));
+      throw new ExactApiError(status, exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status)), redactUrl(url));
+    }
+  }
+
+  async get(division: number | null, pathOrUrl: string, params?: Record<string, string>): Promise<unknown> {
+    return (await this.request('GET', division, pathOrUrl, params ? { params } : {})).body;
+  }
+
+  /** Every page of a collection, following `__next` verbatim until there is none. */
+  async *pages(division: number, path: string, params?: Record<string, string>): AsyncGenerator<CollectionPage> {
+    let next: string | undefined = this.url(division, path, params);
+    while (next) {
+      const page = unwrapCollection(await this.get(division, next), path);
+      yield page;
+      next = page.next;
+    }
+  }
+
+  async me(budgetDivision?: number): Promise<ExactRow> {
+    const res = await this.request('GET', null, 'current/Me', budgetDivision === undefined ? {} : { budgetDivision });
+    return unwrapEntity(res.body, 'current/Me');
+  }
+}
+
+/** `error.message.value` of Exact's error body, when there is one. */
+export function exactErrorMessage(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: { value?: unknown } | string } };
+    const m = body.error?.message;
+    if (typeof m === 'string') return m;
+    if (m && typeof m.value === 'string') return m.value;
+  } catch {
+    // not JSON: the caller shows the text
+  }
+  return undefined;
+}
+
+function httpStatusText(status: number): string {
+  return status === 0 ? 'no answer' : `HTTP ${status}`;
+}
+
+/** URLs in logs and errors without query values that could identify data (filters on names, subjects). */
+function redactUrl(url: string): string {
+  return url.split('?')[0]!;
+}

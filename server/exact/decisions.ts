@@ -1,0 +1,117 @@
+/**
+ * The Exact client's decisions as pure functions of plain data: when to refresh a token, what a token
+ * error means, how long to wait after a response's rate-limit headers, whether to retry a failure.
+ * The code around them does the I/O (exact-api.md 1-3 give the facts behind each rule).
+ */
+
+/** Exact refuses refreshes earlier than 570 s into a 600 s token: refresh in the last 30 s, never before. */
+export const REFRESH_WINDOW_MS = 30_000;
+
+export type TokenAction = 'use' | 'refresh';
+
+export function tokenAction(expiresAt: number | null, now: number): TokenAction {
+  return expiresAt !== null && expiresAt - now > REFRESH_WINDOW_MS ? 'use' : 'refresh';
+}
+
+export type TokenErrorKind =
+  /** The chain is gone: only a new consent helps (never retry). */
+  | 'reauth'
+  /** Refused because the current token is not old enough: keep using it. */
+  | 'too_early'
+  /** The app's id or secret is wrong: a configuration problem. */
+  | 'bad_client'
+  /** Worth another try later. */
+  | 'transient';
+
+/** What an error answer of /api/oauth2/token means (exact-api.md 1.3, 1.2, 12). */
+export function classifyTokenError(status: number, body: { error?: string; error_description?: string } | undefined): TokenErrorKind {
+  const description = body?.error_description ?? '';
+  if (/access_token not expired/i.test(description)) return 'too_early';
+  if (/old refresh token used/i.test(description)) return 'reauth';
+  if (body?.error === 'invalid_grant' || body?.error === 'unauthorized_client') return 'reauth';
+  // "Rate limit exceeded: maximum of 200 token requests per day" and the like: tomorrow it works again.
+  if (/rate limit exceeded/i.test(description)) return 'transient';
+  if (/refresh token expired/i.test(description)) return 'reauth';
+  if (status >= 500 || status === 429 || status === 0) return 'transient';
+  if (status === 400 && body?.error === 'invalid_request' && description === '') return 'bad_client';
+  if (status === 400 || status === 401) return 'reauth';
+  return 'transient';
+}
+
+/** What a person is told when a connection needs a new consent. */
+export function reauthMessage(description: string | undefined): string {
+  const why = description ? ` (Exact said: "${description}")` : '';
+  return `Exact refused the refresh token${why}: the connection must be made again. Reconnect it at /connect/exact.`;
+}
+
+export interface RateLimitState {
+  minutelyRemaining?: number;
+  minutelyReset?: number;
+  dailyRemaining?: number;
+  dailyReset?: number;
+}
+
+/** Reads X-RateLimit-* (epoch ms resets). Absent headers leave the previous values (a 429 carries only one kind). */
+export function readRateLimitHeaders(get: (name: string) => string | null, previous: RateLimitState = {}): RateLimitState {
+  const num = (name: string) => {
+    const v = get(name);
+    if (v === null || v === '') return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const out: RateLimitState = { ...previous };
+  const mr = num('x-ratelimit-minutely-remaining');
+  if (mr !== undefined) {
+    out.minutelyRemaining = mr;
+    const reset = num('x-ratelimit-minutely-reset');
+    if (reset !== undefined) out.minutelyReset = reset;
+  }
+  const dr = num('x-ratelimit-remaining');
+  if (dr !== undefined) {
+    out.dailyRemaining = dr;
+    const reset = num('x-ratelimit-reset');
+    if (reset !== undefined) out.dailyReset = reset;
+  }
+  return out;
+}
+
+/** A margin after a reset, as clients that hit fewer 429s use (PICQER waits 1 s). */
+export const RESET_MARGIN_MS = 1000;
+
+export type PaceDecision = { kind: 'go' } | { kind: 'wait'; ms: number } | { kind: 'daily_limit'; resetsAt: number };
+
+/**
+ * Before a call: go, wait for the minute window to reset, or stop for the day. A reset in the past
+ * (clock skew) is a go; waits are never negative.
+ */
+export function paceDecision(state: RateLimitState, now: number): PaceDecision {
+  if (state.dailyRemaining !== undefined && state.dailyRemaining <= 0 && state.dailyReset !== undefined && state.dailyReset > now) {
+    return { kind: 'daily_limit', resetsAt: state.dailyReset };
+  }
+  if (state.minutelyRemaining !== undefined && state.minutelyRemaining <= 0 && state.minutelyReset !== undefined && state.minutelyReset > now) {
+    return { kind: 'wait', ms: state.minutelyReset - now + RESET_MARGIN_MS };
+  }
+  return { kind: 'go' };
+}
+
+export type RetryDecision = { retry: true; waitMs: number } | { retry: false };
+
+export const MAX_ATTEMPTS = 6;
+
+/**
+ * After a failed call (HTTP status, or 0 for a network error): retry 429, 5xx and network errors with
+ * exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s, ±20 % jitter from `random`); a 429 waits for its
+ * reset instead. Other 4xx are answers, not accidents: no retry.
+ */
+export function retryDecision(attempt: number, status: number, state: RateLimitState, now: number, random: number): RetryDecision {
+  if (attempt >= MAX_ATTEMPTS) return { retry: false };
+  if (status === 429) {
+    const pace = paceDecision(state, now);
+    if (pace.kind === 'daily_limit') return { retry: false };
+    if (pace.kind === 'wait') return { retry: true, waitMs: pace.ms };
+  } else if (!(status === 0 || status >= 500)) {
+    return { retry: false };
+  }
+  const base = Math.min(30_000, 500 * 2 ** (attempt - 1));
+  return { retry: true, waitMs: Math.round(base * (0.8 + 0.4 * random)) };
+}

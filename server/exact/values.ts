@@ -1,0 +1,88 @@
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * Exact's JSON into plain values: both collection shapes, `/Date(ms)/` holding local wall-clock time,
+ * Int64 as strings (exact-api.md 4.2, 4.6).
+ */
+
+export type ExactRow = Record<string, unknown>;
+
+export interface CollectionPage {
+  rows: ExactRow[];
+  /** Absolute URL of the next page, to be followed verbatim. */
+  next: string | undefined;
+  count: number | undefined;
+}
+
+export function unwrapCollection(body: unknown, what: string): CollectionPage {
+  const d = (body as { d?: unknown } | null)?.d;
+  if (Array.isArray(d)) return { rows: d as ExactRow[], next: undefined, count: undefined };
+  if (d && typeof d === 'object' && Array.isArray((d as { results?: unknown }).results)) {
+    const o = d as { results: ExactRow[]; __next?: string; __count?: string };
+    return { rows: o.results, next: o.__next, count: o.__count === undefined ? undefined : Number(o.__count) };
+  }
+  throw new AppError('exact_unexpected_response', `Exact answered ${what} with neither {"d":[…]} nor {"d":{"results":[…]}}`, { status: 502 });
+}
+
+/** One entity: `{"d":{…}}`, or the one-row results form that current/Me uses. */
+export function unwrapEntity(body: unknown, what: string): ExactRow {
+  const d = (body as { d?: unknown } | null)?.d;
+  if (d && typeof d === 'object' && !Array.isArray(d)) {
+    const results = (d as { results?: unknown }).results;
+    if (Array.isArray(results)) {
+      if (results.length !== 1) throw new AppError('exact_unexpected_response', `Exact answered ${what} with ${results.length} rows instead of one`, { status: 502 });
+      return results[0] as ExactRow;
+    }
+    return d as ExactRow;
+  }
+  throw new AppError('exact_unexpected_response', `Exact answered ${what} without an entity in "d"`, { status: 502 });
+}
+
+/** The milliseconds in `/Date(ms)/`, or undefined for anything else. */
+export function exactDateMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Seconds east of UTC in `timeZone` at the UTC instant `utcMs`. */
+export function zoneOffsetSeconds(timeZone: string, utcMs: number): number {
+  let f = zoneFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    zoneFormatters.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 1000);
+}
+
+/**
+ * Exact-local wall-clock milliseconds (as written in `/Date(ms)/`) to the UTC instant, in the
+ * administration's time zone. The offset is the one in force at that wall-clock time, so dates on either
+ * side of a daylight-saving change convert correctly (a second guess settles the hour around the switch).
+ */
+export function localToUtc(localMs: number, timeZone: string): number {
+  const first = localMs - zoneOffsetSeconds(timeZone, localMs) * 1000;
+  return localMs - zoneOffsetSeconds(timeZone, first) * 1000;
+}
+
+/** UTC instant → the wall-clock text Exact's `datetime'…'` filters expect. */
+export function utcToLocalLiteral(utcMs: number, timeZone: string): string {
+  return new Date(utcMs + zoneOffsetSeconds(timeZone, utcMs) * 1000).toISOString().slice(0, 19);
+}
+
+/** An Edm.Int64 as a decimal string (it arrives as a JSON string; a number is accepted only when exact). */
+export function int64(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw new AppError('exact_unexpected_response', `Expected an Int64, got ${JSON.stringify(value)}`, { status: 502 });
+}
+
+/** Time zone of an Exact country's administrations. */
+export const COUNTRY_TIME_ZONES: Record<string, string> = {
+  nl: 'Europe/Amsterdam', be: 'Europe/Brussels', de: 'Europe/Berlin', fr: 'Europe/Paris', es: 'Europe/Madrid', 'co.uk': 'Europe/London', com: 'America/New_York',
+};

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { classifyTokenError, paceDecision, readRateLimitHeaders, retryDecision, tokenAction } from '../../server/exact/decisions.ts';
+import { exactDateMs, int64, localToUtc, unwrapCollection, unwrapEntity, utcToLocalLiteral } from '../../server/exact/values.ts';
+
+describe('tokenAction', () => {
+  const now = 1_000_000;
+  it.each([
+    [now + 600_000, 'use'],
+    [now + 31_000, 'use'],
+    [now + 30_000, 'refresh'],
+    [now + 1_000, 'refresh'],
+    [now - 1, 'refresh'],
+    [null, 'refresh'],
+  ])('expires at %s → %s', (expiresAt, action) => {
+    expect(tokenAction(expiresAt, now)).toBe(action);
+  });
+});
+
+describe('classifyTokenError', () => {
+  it.each([
+    [401, { error: 'unauthorized_client', error_description: 'Old refresh token used.' }, 'reauth'],
+    [400, { error: 'unauthorized_client', error_description: 'Old refresh token used.' }, 'reauth'],
+    [400, { error: 'invalid_request', error_description: 'The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM.' }, 'reauth'],
+    [400, { error: 'invalid_grant', error_description: 'Token is not allowed, because of invalid or empty chainId' }, 'reauth'],
+    [400, { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' }, 'too_early'],
+    [401, { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' }, 'too_early'],
+    [400, { error: 'invalid_request', error_description: 'Rate limit exceeded: maximum of 200 token requests per day' }, 'transient'],
+    [400, { error: 'invalid_request' }, 'bad_client'],
+    [503, undefined, 'transient'],
+    [0, undefined, 'transient'],
+    [429, undefined, 'transient'],
+  ])('%i %j → %s', (status, body, kind) => {
+    expect(classifyTokenError(status, body)).toBe(kind);
+  });
+});
+
+describe('rate-limit pacing', () => {
+  const now = Date.UTC(2026, 10, 24, 8, 18, 25);
+  const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
+
+  it('reads every header, and keeps the kind a 429 leaves out', () => {
+    const full = readRateLimitHeaders(headers({
+      'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4766', 'x-ratelimit-reset': '1683936000000',
+      'x-ratelimit-minutely-limit': '60', 'x-ratelimit-minutely-remaining': '58', 'x-ratelimit-minutely-reset': '1683879540000',
+    }));
+    expect(full).toEqual({ dailyRemaining: 4766, dailyReset: 1683936000000, minutelyRemaining: 58, minutelyReset: 1683879540000 });
+    const after429 = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '0', 'x-ratelimit-minutely-reset': '1683879600000' }), full);
+    expect(after429).toEqual({ dailyRemaining: 4766, dailyReset: 1683936000000, minutelyRemaining: 0, minutelyReset: 1683879600000 });
+  });
+
+  it.each([
+    [{}, { kind: 'go' }],
+    [{ minutelyRemaining: 3, minutelyReset: now + 35_000 }, { kind: 'go' }],
+    [{ minutelyRemaining: 0, minutelyReset: now + 35_000 }, { kind: 'wait', ms: 36_000 }],
+    [{ minutelyRemaining: 0, minutelyReset: now - 5_000 }, { kind: 'go' }], // reset already passed (clock skew)
+    [{ dailyRemaining: 0, dailyReset: now + 3_600_000, minutelyRemaining: 0, minutelyReset: now + 1000 }, { kind: 'daily_limit', resetsAt: now + 3_600_000 }],
+    [{ dailyRemaining: 0, dailyReset: now - 1 }, { kind: 'go' }],
+  ])('%j → %j', (state, decision) => {
+    expect(paceDecision(state, now)).toEqual(decision);
+  });
+
+  it.each([
+    [1, 503, {}, { retry: true, waitMs: 500 }],
+    [2, 500, {}, { retry: true, waitMs: 1000 }],
+    [3, 0, {}, { retry: true, waitMs: 2000 }],
+    [1, 429, { minutelyRemaining: 0, minutelyReset: now + 10_000 }, { retry: true, waitMs: 11_000 }],
+    [1, 429, { dailyRemaining: 0, dailyReset: now + 10_000 }, { retry: false }],
+    [1, 400, {}, { retry: false }],
+    [1, 404, {}, { retry: false }],
+    [6, 503, {}, { retry: false }],
+    [10, 503, {}, { retry: false }],
+  ])('attempt %i after %i %j → %j', (attempt, status, state, decision) => {
+    expect(retryDecision(attempt, status, state, now, 0.5)).toEqual(decision);
+  });
+
+  it('caps the backoff at 30 s and spreads it ±20 %', () => {
+    expect(retryDecision(5, 503, {}, now, 0)).toEqual({ retry: true, waitMs: 6400 });
+    expect(retryDecision(5, 503, {}, now, 1)).toEqual({ retry: true, waitMs: 9600 });
+  });
+});
+
+describe('Exact values', () => {
+  it('unwraps both collection shapes and the entity forms', () => {
+    expect(unwrapCollection({ d: [{ a: 1 }] }, 'x')).toEqual({ rows: [{ a: 1 }], next: undefined, count: undefined });
+    expect(unwrapCollection({ d: { results: [{ a: 1 }], __next: 'http://n', __count: '7' } }, 'x')).toEqual({ rows: [{ a: 1 }], next: 'http://n', count: 7 });
+    expect(() => unwrapCollection({ d: { a: 1 } }, 'x')).toThrow('neither');
+    expect(unwrapEntity({ d: { results: [{ UserID: 'u' }] } }, 'Me')).toEqual({ UserID: 'u' });
+    expect(unwrapEntity({ d: { ID: 'i' } }, 'Account')).toEqual({ ID: 'i' });
+  });
+
+  it('reads /Date(ms)/ and converts Amsterdam wall-clock time to UTC across daylight saving', () => {
+    expect(exactDateMs('/Date(1782404200637)/')).toBe(1782404200637);
+    expect(exactDateMs('2024-01-01')).toBeUndefined();
+    // The recorded document: Created 16:16:40.637 local (CEST) was 14:16:40.637Z.
+    expect(localToUtc(1782404200637, 'Europe/Amsterdam')).toBe(Date.UTC(2026, 5, 25, 14, 16, 40, 637));
+    expect(localToUtc(Date.UTC(2026, 0, 15, 12), 'Europe/Amsterdam')).toBe(Date.UTC(2026, 0, 15, 11));
+    expect(utcToLocalLiteral(Date.UTC(2026, 5, 25, 14, 16, 40), 'Europe/Amsterdam')).toBe('2026-06-25T16:16:40');
+  });
+
+  it('keeps Int64 values exact', () => {
+    expect(int64('9007199254740993')).toBe('9007199254740993');
+    expect(int64(12)).toBe('12');
+    expect(int64(null)).toBeNull();
+    expect(() => int64(1.5)).toThrow('Expected an Int64');
+  });
+});
