@@ -138,7 +138,7 @@ export const ENTITIES: readonly EntityDef[] = [
   define('DocumentAttachments', { type: `${T}DocumentAttachment`, syncPath: 'sync/Documents/DocumentAttachments', bulkPath: 'bulk/Documents/DocumentAttachments', deletedType: 4 }),
   define('DocumentTypes', { type: `${T}DocumentType` }),
   define('Deleted', {
-    type: `${T}Sync.Deleted`, path: 'sync/Deleted', key: 'ID', methods: ['GET'],
+    type: `${T}Sync.Deleted`, path: 'sync/Deleted', syncPath: 'sync/Deleted', key: 'ID', methods: ['GET'],
     // exact-api.md 5.3 (PICQER SyncDeleted, TAP-TS deleted_schema).
     extraFields: [['ID', 'Guid'], ['DeletedBy', 'Guid'], ['DeletedDate', 'DateTime'], ['Division', 'Int32'], ['EntityKey', 'Guid'], ['EntityType', 'Int32'], TIMESTAMP],
   }),

@@ -1,0 +1,98 @@
+import { ENTITY_BY_NAME, type EntityDef, type FieldDef } from '../exact/endpoints.ts';
+
+/**
+ * The tables exact-sync offers, as data: for each, where it comes from in Exact, how it is read (the
+ * cheapest way Exact allows), its key, and its columns with their PostgreSQL types. Adding a table is
+ * adding a line to TABLES.
+ */
+
+export type Strategy =
+  /** The Sync API: rows changed after the last Timestamp, 1000 a page; deletes come from sync/Deleted. */
+  | 'sync'
+  /** Small reference tables read whole every run; rows not seen are removed. */
+  | 'full';
+
+export type PgType = 'uuid' | 'text' | 'integer' | 'bigint' | 'numeric' | 'boolean' | 'timestamptz';
+
+export interface Column {
+  /** The Exact field. */
+  field: string;
+  /** The warehouse column: the field in lower case. */
+  name: string;
+  type: PgType;
+  edm: string;
+  /** Space-padded CHAR field: trimmed on the way in. */
+  trim: boolean;
+}
+
+export interface CatalogTable {
+  /** Warehouse table name, e.g. `transactionlines`. */
+  name: string;
+  entity: EntityDef;
+  strategy: Strategy;
+  /** The path read: the sync endpoint for `sync`, the plain one for `full`. */
+  path: string;
+  /** Exact's key field and its column. */
+  key: Column;
+  columns: readonly Column[];
+  /** The Timestamp column, for sync tables. */
+  timestamp: Column | undefined;
+  /** sync/Deleted entity type whose deletes apply to this table. */
+  deletedType: number | undefined;
+}
+
+const PG_TYPES: Record<string, PgType> = {
+  Guid: 'uuid', String: 'text', Int16: 'integer', Int32: 'integer', Byte: 'integer', Int64: 'bigint',
+  Double: 'numeric', Decimal: 'numeric', Boolean: 'boolean', DateTime: 'timestamptz',
+};
+
+function column(f: FieldDef): Column | undefined {
+  const type = PG_TYPES[f.type];
+  // Navigation properties and binary content (attachments are downloaded on demand) are not columns.
+  if (!type) return undefined;
+  return { field: f.name, name: f.name.toLowerCase(), type, edm: f.type, trim: f.pad !== undefined };
+}
+
+function table(entityName: string, strategy: Strategy): CatalogTable {
+  const entity = ENTITY_BY_NAME.get(entityName);
+  if (!entity) throw new Error(`catalog: unknown entity ${entityName}`);
+  const columns = entity.fields.map(column).filter((c): c is Column => c !== undefined);
+  let timestamp: Column | undefined;
+  if (strategy === 'sync') {
+    if (!entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
+    timestamp = columns.find((c) => c.field === 'Timestamp') ?? { field: 'Timestamp', name: 'timestamp', type: 'bigint', edm: 'Int64', trim: false };
+    if (!columns.includes(timestamp)) columns.push(timestamp);
+  }
+  const key = columns.find((c) => c.field === entity.key);
+  if (!key) throw new Error(`catalog: ${entityName} has no key column`);
+  return {
+    name: entityName.toLowerCase(),
+    entity,
+    strategy,
+    path: strategy === 'sync' ? entity.syncPath! : entity.path,
+    key,
+    columns,
+    timestamp,
+    deletedType: entity.deletedType,
+  };
+}
+
+export const TABLES: readonly CatalogTable[] = [
+  table('GLAccounts', 'sync'),
+  table('Accounts', 'sync'),
+  table('Contacts', 'sync'),
+  table('Items', 'sync'),
+  table('TransactionLines', 'sync'),
+  table('Documents', 'sync'),
+  table('DocumentAttachments', 'sync'),
+  table('Journals', 'full'),
+  table('FinancialPeriods', 'full'),
+  table('Deleted', 'sync'),
+];
+
+export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.map((t) => [t.name, t]));
+
+/** The catalog table that sync/Deleted's EntityType `n` deletes from. */
+export function tableForDeletedType(n: number): CatalogTable | undefined {
+  return TABLES.find((t) => t.deletedType === n && t.name !== 'deleted');
+}
