@@ -47,8 +47,25 @@ export function exactDateMs(value: unknown): number | undefined {
 
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
+const HOUR = 3_600_000;
+/** Offsets per (zone, UTC hour): zones change offset only on whole hours, and dates repeat a lot. */
+const offsetCache = new Map<string, Map<number, number>>();
+
 /** Seconds east of UTC in `timeZone` at the UTC instant `utcMs`. */
 export function zoneOffsetSeconds(timeZone: string, utcMs: number): number {
+  let byHour = offsetCache.get(timeZone);
+  if (!byHour) offsetCache.set(timeZone, (byHour = new Map()));
+  const hour = Math.floor(utcMs / HOUR);
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    offset = computeOffset(timeZone, hour * HOUR);
+    if (byHour.size > 200_000) byHour.clear();
+    byHour.set(hour, offset);
+  }
+  return offset;
+}
+
+function computeOffset(timeZone: string, utcMs: number): number {
   let f = zoneFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });

@@ -80,10 +80,16 @@ async function writeCursor(client: pg.PoolClient, ctx: SyncContext, division: nu
   );
 }
 
+/**
+ * A page's transaction. Its commit does not wait for the WAL flush (synchronous_commit off, for this
+ * transaction only): a power cut can lose the last few commits, but never half of one, and since every
+ * page commits its rows with its cursor, a lost commit only means that page is fetched again.
+ */
 async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await client.query('SET LOCAL synchronous_commit = off');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -95,44 +101,107 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
   }
 }
 
+/**
+ * Pages of `source` fetched ahead (up to `depth` in flight or waiting) while the caller writes to the
+ * warehouse, handed over in batches: every page that has already arrived, up to `maxRows` rows. Network
+ * and database then work side by side, and a slow database gets bigger, cheaper batches.
+ */
+export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(source: AsyncGenerator<T>, depth: number, maxRows: number): AsyncGenerator<T[]> {
+  type Slot = { promise: Promise<IteratorResult<T>>; settled: boolean };
+  const queue: Slot[] = [];
+  let ended = false;
+  const fill = () => {
+    while (!ended && queue.length < depth) {
+      const slot: Slot = { promise: source.next(), settled: false };
+      slot.promise.then((r) => {
+        slot.settled = true;
+        if (r.done) ended = true;
+      }, () => {
+        slot.settled = true;
+      });
+      queue.push(slot);
+    }
+  };
+  try {
+    fill();
+    for (;;) {
+      // Once the source has ended and every page is handed over, there is nothing left to wait for.
+      const slot = queue.shift();
+      if (!slot) return;
+      const first = await slot.promise;
+      if (first.done) return;
+      const batch = [first.value];
+      let rows = first.value.rows.length;
+      while (queue.length > 0 && queue[0]!.settled && rows < maxRows) {
+        const next = await queue.shift()!.promise;
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        batch.push(next.value);
+        rows += next.value.rows.length;
+      }
+      fill();
+      yield batch;
+    }
+  } finally {
+    ended = true;
+    for (const slot of queue) slot.promise.catch(() => undefined);
+    await source.return(undefined).catch(() => undefined);
+  }
+}
+
 const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join(',');
 
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
 async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   let cursor = BigInt((await readCursor(ctx.pool, ctx, division, table.name)) ?? '0');
-  for await (const page of ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${cursor}L` })) {
-    const extractedAt = new Date().toISOString();
-    const values = page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt));
-    for (const r of page.rows) {
-      const ts = BigInt(int64(r.Timestamp) ?? '0');
-      if (ts > cursor) cursor = ts;
+  const pages = ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${cursor}L` });
+  // Each page is turned into warehouse values as soon as it arrives: the parsed JSON (wide objects) is
+  // dropped at once, and only compact rows wait in the read-ahead queue.
+  async function* converted(): AsyncGenerator<{ rows: Value[][]; maxTimestamp: bigint; deletes: { type: number; key: string; timestamp: string }[] }> {
+    for await (const page of pages) {
+      const extractedAt = new Date().toISOString();
+      let maxTimestamp = 0n;
+      for (const r of page.rows) {
+        const ts = BigInt(int64(r.Timestamp) ?? '0');
+        if (ts > maxTimestamp) maxTimestamp = ts;
+      }
+      const deletes = table.name === 'deleted'
+        ? page.rows.map((d) => ({ type: Number(d.EntityType), key: String(d.EntityKey), timestamp: int64(d.Timestamp) ?? '0' }))
+        : [];
+      yield { rows: page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt)), maxTimestamp, deletes };
     }
-    const deletes = table.name === 'deleted' ? page.rows : [];
+  }
+  for await (const batch of readAheadBatches(converted(), 4, 5_000)) {
+    const values = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
+    for (const p of batch) if (p.maxTimestamp > cursor) cursor = p.maxTimestamp;
+    const deletes = batch.flatMap((p) => p.deletes);
     const merged = await inTransaction(ctx.pool, async (client) => {
       const m = await mergeRows(client, ctx.schema, table, values, new Date());
       let deleted = 0;
       // sync/Deleted: remove what it names from the tables it maps to, in the same transaction.
       const byTable = new Map<CatalogTable, { key: string; timestamp: string }[]>();
       for (const d of deletes) {
-        const target = tableForDeletedType(Number(d.EntityType));
+        const target = tableForDeletedType(d.type);
         if (!target) continue;
         const list = byTable.get(target) ?? [];
-        list.push({ key: String(d.EntityKey), timestamp: int64(d.Timestamp) ?? '0' });
+        list.push({ key: d.key, timestamp: d.timestamp });
         byTable.set(target, list);
       }
       for (const [target, list] of byTable) {
         await ensureTable(client, ctx.schema, target);
         deleted += await applyDeletes(client, ctx.schema, target, division, list);
       }
-      await writeCursor(client, ctx, division, table.name, cursor.toString(), page.rows.length);
+      await writeCursor(client, ctx, division, table.name, cursor.toString(), values.length);
       return { ...m, deleted };
     });
-    result.rows += page.rows.length;
+    result.rows += values.length;
     result.inserted += merged.inserted;
     result.updated += merged.updated;
     result.deleted += merged.deleted;
-    result.pages++;
+    result.pages += batch.length;
     ctx.onProgress?.(table.name, division, result.rows);
   }
   return result;

@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { startEmbeddedPostgres } from '../server/db/embedded.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { ExactClient, Pacer } from '../server/exact/client.ts';
+import { TokenManager } from '../server/exact/tokens.ts';
+import { createSecretBox } from '../server/lib/crypto.ts';
+import { syncTable } from '../server/sync/engine.ts';
+
+/**
+ * A full sync of N transaction lines from the sandbox (its own process, limits off) into a fresh
+ * warehouse table, against the floor: a plain `COPY … FROM` of the same rows, as CSV, into an identical
+ * empty table on the same PostgreSQL. Reports rows/s, the ratio to the floor, and the peak RSS of the
+ * syncing process (sampled every 100 ms).
+ */
+export interface SyncFullResult {
+  rows: number;
+  syncSeconds: number;
+  rowsPerSecond: number;
+  copySeconds: number;
+  ratio: number;
+  peakRssMb: number;
+}
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
+
+export async function runSyncFull(options: { rows: number; databaseUrl?: string; onProgress?: (rows: number) => void }): Promise<SyncFullResult> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-'));
+  await chmod(dir, 0o755);
+  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: dir });
+  const adminUrl = options.databaseUrl ?? embedded!.url;
+  const dbName = `bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client(adminUrl);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  // The database is dropped WITH (FORCE) at the end; a connection still closing then must not crash the run.
+  pool.on('error', () => undefined);
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 100);
+  try {
+    const sandboxUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /sandbox at (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`sandbox exited (${code}):\n${out}`)));
+    });
+    await migrate(pool);
+    const redirect = 'http://localhost:9/callback';
+    const auth = await fetch(`${sandboxUrl}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`, { redirect: 'manual' });
+    const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
+    const token = await (await fetch(`${sandboxUrl}/api/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sandbox-client', client_secret: 'sandbox-secret' }),
+    })).json() as { access_token: string; refresh_token: string; expires_in: string };
+    const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } });
+    const { rows } = await pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sandboxUrl]);
+    const connectionId = rows[0]!.id;
+    await tokens.store(pool, connectionId, token);
+    const client = new ExactClient({ baseUrl: sandboxUrl, clientId: 'sandbox-client', tokens: tokens.source(connectionId), pacer: new Pacer() });
+    const division = (await client.me()).CurrentDivision as number;
+
+    const started = performance.now();
+    const result = await syncTable({
+      pool, client, connectionId, schema: 'exact_online', timeZone: 'Europe/Amsterdam',
+      ...(options.onProgress ? { onProgress: (_t: string, _d: number, n: number) => options.onProgress!(n) } : {}),
+    }, 'transactionlines', division);
+    const syncSeconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+
+    // The floor: the same rows as CSV, COPY'd into an identical empty table.
+    await pool.query('CREATE TABLE exact_online.copy_floor (LIKE exact_online.transactionlines INCLUDING ALL)');
+    const c = await pool.connect();
+    const csv = path.join(dir, 'floor.csv');
+    try {
+      await pipeline(c.query(copyTo('COPY exact_online.transactionlines TO STDOUT WITH (FORMAT csv)')), createWriteStream(csv));
+      const copyStart = performance.now();
+      await pipeline(createReadStream(csv), c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')));
+      const copySeconds = (performance.now() - copyStart) / 1000;
+      return { rows: result.rows, syncSeconds, rowsPerSecond: Math.round(result.rows / syncSeconds), copySeconds, ratio: syncSeconds / copySeconds, peakRssMb: Math.round(peak / 2 ** 20) };
+    } finally {
+      c.release();
+    }
+  } finally {
+    clearInterval(sampler);
+    child.kill('SIGTERM');
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    await embedded?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { readAheadBatches } from '../../server/sync/engine.ts';
+
+async function* pages(n: number, size: number, delays: number[] = []): AsyncGenerator<{ rows: number[]; n: number }> {
+  for (let i = 0; i < n; i++) {
+    await new Promise((r) => setTimeout(r, delays[i] ?? 0));
+    yield { rows: Array.from({ length: size }, (_, k) => i * size + k), n: i };
+  }
+}
+
+async function collect(source: AsyncGenerator<{ rows: number[]; n: number }>, depth: number, maxRows: number): Promise<number[][]> {
+  const out: number[][] = [];
+  for await (const batch of readAheadBatches(source, depth, maxRows)) {
+    out.push(batch.map((p) => p.n));
+    await new Promise((r) => setTimeout(r, 20)); // a slow "database"
+  }
+  return out;
+}
+
+describe('readAheadBatches', () => {
+  it.each([
+    [0, 4, 5000],
+    [1, 4, 5000],
+    [7, 4, 5000],
+    [7, 1, 5000],
+    [10, 3, 2000],
+  ])('hands over every one of %i pages once and in order (depth %i, max %i rows)', async (n, depth, maxRows) => {
+    const batches = await collect(pages(n, 1000), depth, maxRows);
+    expect(batches.flat()).toEqual(Array.from({ length: n }, (_, i) => i));
+    for (const b of batches) expect(b.length).toBeLessThanOrEqual(Math.max(1, maxRows / 1000));
+  });
+
+  it('batches pages that arrived while the caller was busy', async () => {
+    const batches = await collect(pages(6, 1000), 6, 10_000);
+    expect(batches.length).toBeLessThan(6);
+  });
+
+  it('stops the source when the caller stops early, and passes on the source’s error', async () => {
+    let finished = false;
+    async function* source(): AsyncGenerator<{ rows: number[]; n: number }> {
+      try {
+        for (let i = 0; ; i++) yield { rows: [i], n: i };
+      } finally {
+        finished = true;
+      }
+    }
+    for await (const batch of readAheadBatches(source(), 3, 1)) {
+      expect(batch[0]!.n).toBe(0);
+      break;
+    }
+    expect(finished).toBe(true);
+
+    async function* failing(): AsyncGenerator<{ rows: number[]; n: number }> {
+      yield { rows: [1], n: 0 };
+      throw new Error('network down');
+    }
+    await expect(collect(failing(), 3, 5000)).rejects.toThrow('network down');
+  });
+});
