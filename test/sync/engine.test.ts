@@ -1,17 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../server/db/migrate.ts';
-import { ExactClient, Pacer } from '../../server/exact/client.ts';
-import { TokenManager } from '../../server/exact/tokens.ts';
-import { localToUtc } from '../../server/exact/values.ts';
-import { createSecretBox } from '../../server/lib/crypto.ts';
+import type { ExactClient } from '../../server/exact/client.ts';
 import { TABLES } from '../../server/sync/catalog.ts';
 import { syncDivision, type SyncContext } from '../../server/sync/engine.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { authorize } from '../helpers/sandbox.ts';
+import { assertWarehouseEqualsSandbox, SCHEMA, setUpSync } from '../helpers/syncSetup.ts';
 
-const SCHEMA = 'exact_online';
 let db: TestDatabase;
 let sb: RunningSandbox;
 let ctx: SyncContext;
@@ -19,62 +13,15 @@ let client: ExactClient;
 
 beforeAll(async () => {
   db = await createTestDatabase('sync_engine');
-  await migrate(db.pool);
   sb = await startSandbox({ autoApprove: true, scale: 1500, divisions: 2, limits: false });
-  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' }, now: () => sb.sandbox.clock.now() });
-  const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sb.url]);
-  await tokens.store(db.pool, rows[0]!.id, await authorize(sb));
-  client = new ExactClient({ baseUrl: sb.url, clientId: 'sandbox-client', tokens: tokens.source(rows[0]!.id), pacer: new Pacer() });
-  ctx = { pool: db.pool, client, connectionId: rows[0]!.id, schema: SCHEMA, timeZone: 'Europe/Amsterdam' };
+  ({ ctx, client } = await setUpSync(db, sb));
 });
 afterAll(async () => {
   await sb?.close();
   await db?.drop();
 });
 
-/** The sandbox's own rows of a table, as the warehouse should hold them (key, a few typed columns). */
-function expected(division: number, entity: string): Map<string, Record<string, unknown>> {
-  const t = sb.sandbox.table(division, entity);
-  const out = new Map<string, Record<string, unknown>>();
-  for (let i = 0; i < t.end; i++) {
-    const row = t.get(i);
-    if (!row) continue;
-    out.set(String(row[t.def.key]), row);
-  }
-  return out;
-}
-
-async function assertEqual(division: number): Promise<void> {
-  for (const table of TABLES.filter((t) => t.name !== 'deleted')) {
-    const want = expected(division, table.entity.name);
-    const { rows } = await db.pool.query(`SELECT * FROM ${SCHEMA}.${table.name} WHERE division = $1`, [division]);
-    expect(rows.length, `${table.name} rows`).toBe(want.size);
-    for (const got of rows) {
-      const src = want.get(String(got[table.key.name]));
-      expect(src, `${table.name} ${got[table.key.name]}`).toBeDefined();
-      for (const c of table.columns) {
-        const v = src![c.field];
-        const g = got[c.name];
-        if (c.field === 'Url' || c.field === 'DocumentViewUrl') {
-          // Derived by Exact from the key when answering, not stored with the row.
-          expect(g, `${table.name}.${c.name}`).toContain(String(got[table.key.name]));
-        } else if (v === null || v === undefined) {
-          expect(g, `${table.name}.${c.name}`).toBeNull();
-        } else if (c.type === 'timestamptz') {
-          expect((g as Date).getTime(), `${table.name}.${c.name}`).toBe(localToUtc(v as number, 'Europe/Amsterdam'));
-        } else if (c.type === 'numeric') {
-          expect(Number(g), `${table.name}.${c.name}`).toBe(v);
-        } else if (c.type === 'bigint') {
-          expect(String(g), `${table.name}.${c.name}`).toBe(String(v));
-        } else if (c.type === 'text') {
-          expect(g, `${table.name}.${c.name}`).toBe(c.trim ? String(v).trim() : v);
-        } else {
-          expect(g, `${table.name}.${c.name}`).toEqual(v);
-        }
-      }
-    }
-  }
-}
+const assertEqual = (division: number) => assertWarehouseEqualsSandbox(db.pool, sb, division);
 
 describe('sync engine', () => {
   it('copies every catalog table of every division into typed warehouse tables, value for value', async () => {
