@@ -13,11 +13,15 @@ import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } fr
 /** Rate-limit state per (app, division), shared by every client of one process. */
 export class Pacer {
   private readonly states = new Map<string, RateLimitState>();
+  private readonly probes = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  private readonly marginMs: number | undefined;
 
-  constructor(options: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
+  /** `marginMs`: how long after a reset to wait (1 s by default; less when time runs faster in the sandbox). */
+  constructor(options: { now?: () => number; sleep?: (ms: number) => Promise<void>; marginMs?: number } = {}) {
     this.now = options.now ?? Date.now;
+    this.marginMs = options.marginMs;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -31,8 +35,26 @@ export class Pacer {
    */
   async acquire(key: string, division: number): Promise<void> {
     for (;;) {
+      // A window whose reset has passed is a new window: nothing is known of it yet.
+      const known = this.state(key);
+      if (known.minutelyReset !== undefined && this.now() >= known.minutelyReset) {
+        const { minutelyRemaining: _r, minutelyReset: _t, ...rest } = known;
+        this.states.set(key, rest);
+      }
+      // Until a first answer has told what is left, calls go one at a time: several blind calls at
+      // once could spend more than the window has.
+      const probe = this.probes.get(key);
+      if (probe && this.state(key).minutelyRemaining === undefined) {
+        await probe.promise;
+        continue;
+      }
       const state = this.state(key);
-      const decision = paceDecision(state, this.now());
+      if (state.minutelyRemaining === undefined) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        this.probes.set(key, { promise, resolve });
+      }
+      const decision = paceDecision(state, this.now(), this.marginMs);
       if (decision.kind === 'daily_limit') throw new DailyLimitError(division, decision.resetsAt);
       if (decision.kind === 'wait') {
         await this.sleep(decision.ms);
@@ -43,8 +65,14 @@ export class Pacer {
     }
   }
 
-  update(key: string, headers: Headers): void {
-    this.states.set(key, readRateLimitHeaders((n) => headers.get(n), this.state(key)));
+  /** After a call: what its answer said (if there was one), and the end of a probe. */
+  settle(key: string, headers: Headers | undefined): void {
+    if (headers) this.states.set(key, readRateLimitHeaders((n) => headers.get(n), this.state(key)));
+    const probe = this.probes.get(key);
+    if (probe) {
+      this.probes.delete(key);
+      probe.resolve();
+    }
   }
 
   sleepFor(ms: number): Promise<void> {
@@ -135,7 +163,7 @@ export class ExactClient {
       } catch (err) {
         networkError = err;
       }
-      if (res) this.o.pacer.update(key, res.headers);
+      this.o.pacer.settle(key, res?.headers);
       const status = res?.status ?? 0;
       if (res && status >= 200 && status < 300) {
         const text = await res.text();

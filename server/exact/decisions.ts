@@ -51,7 +51,11 @@ export interface RateLimitState {
   dailyReset?: number;
 }
 
-/** Reads X-RateLimit-* (epoch ms resets). Absent headers leave the previous values (a 429 carries only one kind). */
+/**
+ * Reads X-RateLimit-* (epoch ms resets) into the known state. Absent headers leave the previous values
+ * (a 429 carries only one kind). Answers can arrive out of order when calls overlap, so within one window
+ * the remaining count only goes down, and an answer from an older window changes nothing.
+ */
 export function readRateLimitHeaders(get: (name: string) => string | null, previous: RateLimitState = {}): RateLimitState {
   const num = (name: string) => {
     const v = get(name);
@@ -59,19 +63,19 @@ export function readRateLimitHeaders(get: (name: string) => string | null, previ
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
   };
-  const out: RateLimitState = { ...previous };
-  const mr = num('x-ratelimit-minutely-remaining');
-  if (mr !== undefined) {
-    out.minutelyRemaining = mr;
-    const reset = num('x-ratelimit-minutely-reset');
-    if (reset !== undefined) out.minutelyReset = reset;
-  }
-  const dr = num('x-ratelimit-remaining');
-  if (dr !== undefined) {
-    out.dailyRemaining = dr;
-    const reset = num('x-ratelimit-reset');
-    if (reset !== undefined) out.dailyReset = reset;
-  }
+  const merge = (remaining: number | undefined, reset: number | undefined, prevRemaining: number | undefined, prevReset: number | undefined) => {
+    if (remaining === undefined) return { remaining: prevRemaining, reset: prevReset };
+    if (reset === undefined || prevReset === undefined || reset > prevReset) return { remaining, reset: reset ?? prevReset };
+    if (reset === prevReset) return { remaining: Math.min(remaining, prevRemaining ?? remaining), reset };
+    return { remaining: prevRemaining, reset: prevReset };
+  };
+  const m = merge(num('x-ratelimit-minutely-remaining'), num('x-ratelimit-minutely-reset'), previous.minutelyRemaining, previous.minutelyReset);
+  const d = merge(num('x-ratelimit-remaining'), num('x-ratelimit-reset'), previous.dailyRemaining, previous.dailyReset);
+  const out: RateLimitState = {};
+  if (m.remaining !== undefined) out.minutelyRemaining = m.remaining;
+  if (m.reset !== undefined) out.minutelyReset = m.reset;
+  if (d.remaining !== undefined) out.dailyRemaining = d.remaining;
+  if (d.reset !== undefined) out.dailyReset = d.reset;
   return out;
 }
 
@@ -84,12 +88,12 @@ export type PaceDecision = { kind: 'go' } | { kind: 'wait'; ms: number } | { kin
  * Before a call: go, wait for the minute window to reset, or stop for the day. A reset in the past
  * (clock skew) is a go; waits are never negative.
  */
-export function paceDecision(state: RateLimitState, now: number): PaceDecision {
+export function paceDecision(state: RateLimitState, now: number, marginMs: number = RESET_MARGIN_MS): PaceDecision {
   if (state.dailyRemaining !== undefined && state.dailyRemaining <= 0 && state.dailyReset !== undefined && state.dailyReset > now) {
     return { kind: 'daily_limit', resetsAt: state.dailyReset };
   }
   if (state.minutelyRemaining !== undefined && state.minutelyRemaining <= 0 && state.minutelyReset !== undefined && state.minutelyReset > now) {
-    return { kind: 'wait', ms: state.minutelyReset - now + RESET_MARGIN_MS };
+    return { kind: 'wait', ms: state.minutelyReset - now + marginMs };
   }
   return { kind: 'go' };
 }

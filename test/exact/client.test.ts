@@ -172,6 +172,25 @@ describe('ExactClient against the sandbox', () => {
     });
   });
 
+  it("makes 150 calls at Exact's 60 a minute without a single 429, no window over its budget", async () => {
+    await withSandbox({ limits: { minutely: 60, daily: 5000 }, timeScale: 30 }, async (sb) => {
+      const tokens = manager(sb);
+      const id = await connection(sb, tokens);
+      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer: new Pacer({ marginMs: 50 }) });
+      const division = sb.sandbox.divisions[0]!.code;
+      await Promise.all(Array.from({ length: 3 }, async () => {
+        for (let i = 0; i < 50; i++) await client.get(division, 'financial/Journals', { $select: 'ID' });
+      }));
+      const calls = sb.sandbox.calls.filter((c) => c.path.includes('/financial/Journals'));
+      expect(calls).toHaveLength(150);
+      expect(calls.filter((c) => c.status !== 200)).toEqual([]);
+      const perMinute = new Map<number, number>();
+      for (const c of calls) perMinute.set(Math.floor(c.at / 60_000), (perMinute.get(Math.floor(c.at / 60_000)) ?? 0) + 1);
+      for (const n of perMinute.values()) expect(n).toBeLessThanOrEqual(60);
+      expect(perMinute.size).toBeGreaterThanOrEqual(3);
+    });
+  });
+
   it('stops a division for the day with the time it resumes', async () => {
     await withSandbox({ limits: { minutely: 100, daily: 3 } }, async (sb) => {
       const tokens = manager(sb);

@@ -48,6 +48,16 @@ describe('rate-limit pacing', () => {
     expect(after429).toEqual({ dailyRemaining: 4766, dailyReset: 1683936000000, minutelyRemaining: 0, minutelyReset: 1683879600000 });
   });
 
+  it('never lets an answer that arrives late raise what is left of a window', () => {
+    const now = { minutelyRemaining: 3, minutelyReset: 2_000, dailyRemaining: 100, dailyReset: 9_000 };
+    const late = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '7', 'x-ratelimit-minutely-reset': '2000', 'x-ratelimit-remaining': '104', 'x-ratelimit-reset': '9000' }), now);
+    expect(late).toEqual(now);
+    const older = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '50', 'x-ratelimit-minutely-reset': '1000' }), now);
+    expect(older).toEqual(now);
+    const next = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '59', 'x-ratelimit-minutely-reset': '3000' }), now);
+    expect(next).toEqual({ ...now, minutelyRemaining: 59, minutelyReset: 3000 });
+  });
+
   it.each([
     [{}, { kind: 'go' }],
     [{ minutelyRemaining: 3, minutelyReset: now + 35_000 }, { kind: 'go' }],
