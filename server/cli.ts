@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { AppError, isAppError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
-import { openDatabase, serve, VERSION } from './main.ts';
+import { openDatabase, openSecretBox, serve, VERSION } from './main.ts';
 
 /**
  * `exact-sync <command>`. Every command reads the same settings; a failure prints one clear message on
@@ -64,7 +64,7 @@ async function runServe(): Promise<void> {
 async function runMigrate(): Promise<void> {
   const settings = settingsFromEnvironment();
   const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
-  const database = await openDatabase(settings, log);
+  const database = await openDatabase(settings, log, { owner: false });
   process.stdout.write(`Database ${database.description} is up to date\n`);
   await database.close();
 }
@@ -140,6 +140,79 @@ async function runBench(name: string, options: { rows: string }): Promise<void> 
   );
 }
 
+async function runSyncCommand(options: { connection?: string; tables?: string; divisions?: string; full?: boolean }): Promise<void> {
+  const settings = settingsFromEnvironment();
+  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat });
+  const list = (text: string | undefined, name: string, numeric: boolean) => {
+    if (text === undefined) return undefined;
+    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i)))) throw new AppError('invalid_option', `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`);
+    return items;
+  };
+  const tables = list(options.tables, 'tables', false);
+  const divisions = list(options.divisions, 'divisions', true)?.map(Number);
+  if (options.connection !== undefined && !/^\d+$/.test(options.connection)) throw new AppError('invalid_option', `--connection must be a connection id (got ${JSON.stringify(options.connection)})`);
+
+  const { TokenManager } = await import('./exact/tokens.ts');
+  const { Pacer } = await import('./exact/client.ts');
+  const { runConnection } = await import('./sync/runner.ts');
+  const { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = await import('./sandbox/index.ts');
+  const box = await openSecretBox(settings, log);
+  const database = await openDatabase(settings, log, { owner: false });
+  let failed = false;
+  try {
+    const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
+    const { rows } = await database.pool.query<{ id: number }>(
+      options.connection === undefined ? `SELECT id FROM exact_sync.connections WHERE state = 'active' ORDER BY id` : 'SELECT id FROM exact_sync.connections WHERE id = $1',
+      options.connection === undefined ? [] : [Number(options.connection)],
+    );
+    if (rows.length === 0) {
+      throw new AppError('no_connection', options.connection === undefined
+        ? 'There is no active connection to sync. Connect Exact Online in the console (npm start, then open it in a browser).'
+        : `There is no connection ${options.connection}.`);
+    }
+    const tokens = new TokenManager({ pool: database.pool, box, app, log });
+    const pacer = new Pacer();
+    const { MultiBar, Presets } = (await import('cli-progress')).default;
+    const bars = new MultiBar({ format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+    const live = new Map<string, ReturnType<typeof bars.create>>();
+    for (const { id } of rows) {
+      process.stdout.write(`Syncing connection ${id}\n`);
+      const outcomes = await runConnection({
+        pool: database.pool, tokens, pacer, clientId: app.clientId, connectionId: id, log,
+        ...(tables ? { tables } : {}), ...(divisions ? { divisions } : {}), ...(options.full ? { full: true } : {}),
+        onProgress: (division, table, n) => {
+          const key = `${division}:${table}`;
+          let bar = live.get(key);
+          if (!bar) live.set(key, (bar = bars.create(1, 0, { division, table })));
+          bar.update(n, { division, table });
+        },
+        onTableDone: (division, r) => {
+          const bar = live.get(`${division}:${r.table}`);
+          if (bar) bars.remove(bar);
+          const line = 'error' in r
+            ? `  division ${division} ${r.table}: FAILED: ${r.error}\n`
+            : `  division ${division} ${r.table}: ${r.rows} rows read, ${r.inserted} new, ${r.updated} updated, ${r.deleted} deleted\n`;
+          // Above the live bars on a terminal; plain lines in a log.
+          if (process.stdout.isTTY) bars.log(line);
+          else process.stdout.write(line);
+        },
+      });
+      bars.stop();
+      for (const o of outcomes) {
+        const line = o.status === 'succeeded'
+          ? `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`
+          : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
+        process.stdout.write(`${line}\n`);
+        if (o.status !== 'succeeded') failed = true;
+      }
+    }
+  } finally {
+    await database.close();
+  }
+  if (failed) throw new AppError('sync_failed', 'The sync did not complete; see the lines above.');
+}
+
 /** A command whose work belongs to a later release: it says so and fails, it never pretends. */
 function notYet(name: string): () => never {
   return () => {
@@ -172,7 +245,14 @@ export function buildProgram(): Command {
     .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
     .action(runSandbox);
   program.command('connections').description('list connections, their divisions, tables and state').action(notYet('connections'));
-  program.command('sync').description('run a sync now in the foreground').action(notYet('sync'));
+  program
+    .command('sync')
+    .description('run a sync now in the foreground, with progress, and exit non-zero on failure')
+    .option('--connection <id>', 'the connection to sync (default: every active one)')
+    .option('--tables <names>', 'comma-separated catalog tables (default: all)')
+    .option('--divisions <codes>', 'comma-separated division codes (default: all the connection can reach)')
+    .option('--full', 'forget the cursors and read everything again')
+    .action(runSyncCommand);
   program.command('query').description('run a read-only query against the warehouse').action(notYet('query'));
   program.command('api-key').description('create, list and revoke API keys').action(notYet('api-key'));
   program.command('bi-user').description('read-only PostgreSQL roles for BI tools').action(notYet('bi-user'));

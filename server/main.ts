@@ -33,14 +33,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** DATABASE_URL, or the embedded server under DATA_DIR; connected, migrated, or an AppError saying why not. */
-export async function openDatabase(settings: Settings, log: Logger): Promise<Database> {
+/**
+ * DATABASE_URL, or the embedded server under DATA_DIR; connected, migrated, or an AppError saying why not.
+ * `owner`: this process runs the embedded server and stops it on close, even one left by an earlier run
+ * (`serve`). One-shot commands are not owners: they stop only a server they started themselves, so
+ * `exact-sync sync` beside a running `exact-sync serve` leaves its database alone.
+ */
+export async function openDatabase(settings: Settings, log: Logger, options: { owner: boolean } = { owner: true }): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = settings.databaseUrl;
   if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) } });
     url = embedded.url;
   }
+  const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
   try {
     const pool = await openPool(url);
     await migrate(pool, { log: { info: (m) => log.info(m) } });
@@ -54,11 +60,11 @@ export async function openDatabase(settings: Settings, log: Logger): Promise<Dat
       description,
       async close() {
         await pool.end();
-        await embedded?.stop();
+        await stopEmbedded();
       },
     };
   } catch (err) {
-    await embedded?.stop().catch(() => undefined);
+    await stopEmbedded().catch(() => undefined);
     throw err;
   }
 }

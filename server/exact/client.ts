@@ -85,6 +85,8 @@ export interface TokenSource {
   accessToken(): Promise<string>;
   /** When the current token was issued or refreshed (epoch ms), to recognise a 401 right after a refresh. */
   refreshedAt(): number | undefined;
+  /** Exact keeps refusing the token: treat it as expired, so the next call refreshes (or learns the chain is gone). */
+  invalidate(): Promise<void>;
 }
 
 export interface ExactClientOptions {
@@ -146,7 +148,7 @@ export class ExactClient {
     const url = this.url(division, pathOrUrl, options.params);
     const budget = options.budgetDivision ?? division ?? 0;
     const key = `${this.o.clientId}:${budget}`;
-    let unauthorizedRetried = false;
+    let unauthorized = 0;
     for (let attempt = 1; ; attempt++) {
       await this.o.pacer.acquire(key, budget);
       const token = await this.o.tokens.accessToken();
@@ -170,12 +172,18 @@ export class ExactClient {
         return { status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
       }
       const errorText = res ? await res.text().catch(() => '') : '';
-      if (status === 401 && !unauthorizedRetried) {
-        // A token can be refused for a short while right after a refresh (exact-api.md 1.2): once, after a pause.
-        unauthorizedRetried = true;
-        const refreshed = this.o.tokens.refreshedAt();
-        this.o.log?.warn({ url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 }, 'Exact answered 401; retrying once');
-        await this.o.pacer.sleepFor(2000);
+      if (status === 401 && unauthorized < 2) {
+        unauthorized++;
+        if (unauthorized === 1) {
+          // A token can be refused for a short while right after a refresh (exact-api.md 1.2): again, after a pause.
+          const refreshed = this.o.tokens.refreshedAt();
+          this.o.log?.warn({ url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 }, 'Exact answered 401; retrying after a pause');
+          await this.o.pacer.sleepFor(2000);
+        } else {
+          // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
+          this.o.log?.warn({ url: redactUrl(url) }, 'Exact refused the access token twice; refreshing it');
+          await this.o.tokens.invalidate();
+        }
         continue;
       }
       const decision = retryDecision(attempt, status, this.o.pacer.state(key), this.o.now(), this.o.random());

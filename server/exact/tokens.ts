@@ -65,7 +65,16 @@ export class TokenManager {
   }
 
   source(connectionId: number): TokenSource {
-    return { accessToken: () => this.accessToken(connectionId), refreshedAt: () => this.refreshed.get(connectionId) };
+    return {
+      accessToken: () => this.accessToken(connectionId),
+      refreshedAt: () => this.refreshed.get(connectionId),
+      invalidate: () => this.invalidate(connectionId),
+    };
+  }
+
+  /** Marks the stored access token as expired: the next accessToken() refreshes it (under the lock, as always). */
+  async invalidate(connectionId: number): Promise<void> {
+    await this.pool.query(`UPDATE exact_sync.connections SET access_expires_at = $2, updated_at = now() WHERE id = $1`, [connectionId, new Date(this.now() - 1000)]);
   }
 
   /** Seals and stores the tokens of a fresh consent (or a reconnect) and marks the connection active. */

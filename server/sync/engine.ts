@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { applyDeletes, deleteMissing, mergeRows, type Value } from '../warehouse/load.ts';
 import { ensureTable } from '../warehouse/tables.ts';
-import { TABLE_BY_NAME, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
+import { TABLE_BY_NAME, TABLES, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
 
 /**
  * Syncing one table of one division into the warehouse. Each page is merged in its own transaction
@@ -190,10 +190,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         list.push({ key: d.key, timestamp: d.timestamp });
         byTable.set(target, list);
       }
-      for (const [target, list] of byTable) {
-        await ensureTable(client, ctx.schema, target);
-        deleted += await applyDeletes(client, ctx.schema, target, division, list);
-      }
+      for (const [target, list] of byTable) deleted += await applyDeletes(client, ctx.schema, target, division, list);
       await writeCursor(client, ctx, division, table.name, cursor.toString(), values.length);
       return { ...m, deleted };
     });
@@ -236,6 +233,8 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
   const table = TABLE_BY_NAME.get(tableName);
   if (!table) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
   await ensureTable(ctx.pool, ctx.schema, table);
+  // sync/Deleted deletes from the other tables: they must exist even when they were not synced yet.
+  if (table.name === 'deleted') for (const t of TABLES) if (t.deletedType !== undefined) await ensureTable(ctx.pool, ctx.schema, t);
   const result = table.strategy === 'sync' ? await syncByTimestamp(ctx, table, division) : await syncFull(ctx, table, division);
   ctx.log?.info({ ...result }, `synced ${table.name} of division ${division}`);
   return result;

@@ -14,7 +14,38 @@ export function keyColumns(table: CatalogTable): string[] {
   return table.key.name === 'division' ? ['division'] : ['division', table.key.name];
 }
 
-export async function ensureTable(db: pg.ClientBase | pg.Pool, schema: string, table: CatalogTable): Promise<void> {
+/** Namespace of the DDL locks: pg_advisory_xact_lock(DDL_LOCK, hashtext('schema.table')). */
+const DDL_LOCK = 0x45_58_44_4c; // "EXDL"
+
+/** Tables already brought up to date with the catalog (which does not change while running), per database pool. */
+const ensuredByPool = new WeakMap<pg.Pool, Set<string>>();
+
+/**
+ * Creates the table (and its schema) or adds the columns it lacks. Runs under an advisory lock in its own
+ * transaction: divisions syncing side by side would otherwise race on CREATE … IF NOT EXISTS, which
+ * PostgreSQL does not make atomic.
+ */
+export async function ensureTable(pool: pg.Pool, schema: string, table: CatalogTable): Promise<void> {
+  const id = `${schema}.${table.name}`;
+  let ensured = ensuredByPool.get(pool);
+  if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
+  if (ensured.has(id)) return;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DDL_LOCK, id]);
+    await createOrAlter(client, schema, table);
+    await client.query('COMMIT');
+    ensured.add(id);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTable): Promise<void> {
   const name = qualified(schema, table.name);
   const columns = table.columns.filter((c) => c.name !== 'division');
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);

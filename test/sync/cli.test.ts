@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { runCli, tempWorkDir } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';
+
+let db: TestDatabase;
+let sb: RunningSandbox;
+let env: Record<string, string>;
+let connectionId: number;
+let cwd: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase('sync_cli');
+  sb = await startSandbox({ autoApprove: true, scale: 800, divisions: 2, limits: false, seed: 5 });
+  const setup = await setUpSync(db, sb);
+  connectionId = setup.connectionId;
+  cwd = await tempWorkDir('sync-cli');
+  env = { DATABASE_URL: db.url, SECRET_KEY: setup.secretKeyHex, EXACT_CLIENT_ID: 'sandbox-client', EXACT_CLIENT_SECRET: 'sandbox-secret' };
+});
+afterAll(async () => {
+  await sb?.close();
+  await db?.drop();
+});
+
+describe('exact-sync sync', () => {
+  it('syncs every division of the connection, says what it did, and records the runs', async () => {
+    const run = runCli(['sync', '--connection', String(connectionId)], { cwd, env });
+    const { code } = await run.exited;
+    expect(code, run.stdout() + run.stderr()).toBe(0);
+    for (const d of sb.sandbox.divisions) {
+      expect(run.stdout()).toMatch(new RegExp(`division ${d.code}: done \\(run \\d+, \\d+ API calls\\)`));
+      expect(run.stdout()).toMatch(new RegExp(`division ${d.code} transactionlines: ${d.lines} rows read, ${d.lines} new, 0 updated, 0 deleted`));
+      await assertWarehouseEqualsSandbox(db.pool, sb, d.code);
+    }
+    const runs = await db.pool.query(`SELECT division, status, api_calls, rows_inserted FROM exact_sync.runs ORDER BY id`);
+    expect(runs.rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(runs.rows.every((r) => r.api_calls > 0 && Number(r.rows_inserted) > 0)).toBe(true);
+    const perTable = await db.pool.query(`SELECT count(*)::int AS n FROM exact_sync.run_tables WHERE status = 'succeeded'`);
+    expect(perTable.rows[0].n).toBe(2 * 10);
+  });
+
+  it('syncs only what it is asked for', async () => {
+    const division = sb.sandbox.divisions[1]!.code;
+    sb.sandbox.insert(division, 'Accounts', { Name: 'Only this one', Code: '7777' });
+    const run = runCli(['sync', '--connection', String(connectionId), '--divisions', String(division), '--tables', 'accounts'], { cwd, env });
+    expect((await run.exited).code, run.stderr()).toBe(0);
+    expect(run.stdout()).toContain(`division ${division} accounts: 1 rows read, 1 new, 0 updated, 0 deleted`);
+    expect(run.stdout()).not.toContain('transactionlines');
+  });
+
+  it.each([
+    [['--tables', 'nope'], 'exact-sync has no table "nope"'],
+    [['--divisions', 'x'], '--divisions must be a comma-separated list of numbers (got "x")'],
+    [['--connection', '999'], 'There is no connection 999.'],
+  ])('refuses %j with a clear message and exit 1', async (args, message) => {
+    const run = runCli(['sync', ...(args[0] === '--connection' ? [] : ['--connection', String(connectionId)]), ...args], { cwd, env });
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toContain(message);
+    expect(run.stderr()).not.toMatch(/^\s+at /m);
+  });
+
+  it('exits 1 and tells the admin to reconnect when the token chain is gone', async () => {
+    sb.sandbox.oauth.revoke('demo');
+    sb.sandbox.clock.advance(600_000);
+    const run = runCli(['sync', '--connection', String(connectionId)], { cwd, env });
+    expect((await run.exited).code).toBe(1);
+    expect(run.stdout() + run.stderr()).toContain('Reconnect it at /connect/exact');
+    const state = await db.pool.query('SELECT state FROM exact_sync.connections WHERE id = $1', [connectionId]);
+    expect(state.rows[0].state).toBe('reauth_required');
+  });
+});
