@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
-import { exactDateMs, int64, localToUtc, type ExactRow } from '../exact/values.ts';
+import { exactDateMs, int64, localToUtc, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { applyDeletes, deleteMissing, mergeRows, type Value } from '../warehouse/load.ts';
+import { applyDeletes, deleteMissing, deleteWhere, mergeRows, type Value } from '../warehouse/load.ts';
 import { ensureTable } from '../warehouse/tables.ts';
-import { TABLE_BY_NAME, TABLES, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
+import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
 
 /**
  * Syncing one table of one division into the warehouse. Each page is merged in its own transaction
@@ -190,7 +190,11 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         list.push({ key: d.key, timestamp: d.timestamp });
         byTable.set(target, list);
       }
-      for (const [target, list] of byTable) deleted += await applyDeletes(client, ctx.schema, target, division, list);
+      for (const [target, list] of byTable) {
+        deleted += await applyDeletes(client, ctx.schema, target, division, list);
+        // A deleted order takes its lines with it.
+        if (target.children) await deleteWhere(client, ctx.schema, target.children.table, division, target.children.foreignKey.name, list.map((d) => d.key));
+      }
       await writeCursor(client, ctx, division, table.name, cursor.toString(), values.length);
       return { ...m, deleted };
     });
@@ -201,6 +205,72 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
     result.pages += batch.length;
     ctx.onProgress?.(table.name, division, result.rows);
   }
+  return result;
+}
+
+/** How far back a `Modified` filter reaches before the last value seen: changes saved while the last run read. */
+export const MODIFIED_OVERLAP_MS = 10 * 60_000;
+
+/**
+ * Entities without a Sync endpoint: rows modified since the last run (less the overlap), with their lines
+ * through $expand; each parent's lines are replaced whole. Rows are committed batch by batch, the cursor
+ * only at the end: these pages come in key order, not Modified order, so an earlier cursor could skip
+ * rows. A crash then costs a second read of the same rows, never a lost one.
+ */
+async function syncModified(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
+  const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
+  const cursor = await readCursor(ctx.pool, ctx, division, table.name);
+  const children = table.children;
+  const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
+  if (children) params.$expand = children.nav;
+  if (cursor) params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
+  let maxModified = cursor ? Date.parse(cursor) : 0;
+  const modifiedColumn = table.columns.find((c) => c.field === 'Modified')!;
+  if (children) await ensureTable(ctx.pool, ctx.schema, children.table);
+
+  async function* converted(): AsyncGenerator<{ rows: Value[][]; keys: string[]; lines: Value[][]; maxModified: number }> {
+    for await (const page of ctx.client.pages(division, table.path, params)) {
+      const extractedAt = new Date().toISOString();
+      let max = 0;
+      const lines: Value[][] = [];
+      for (const r of page.rows) {
+        const modified = toWarehouse(modifiedColumn, r.Modified, ctx.timeZone);
+        if (typeof modified === 'string') max = Math.max(max, Date.parse(modified));
+        if (children) {
+          const expanded = (r[children.nav] as { results?: ExactRow[] } | undefined)?.results;
+          if (!Array.isArray(expanded)) throw new AppError('exact_unexpected_response', `${table.entity.name}: ${children.nav} was not expanded`);
+          for (const line of expanded) lines.push(rowValues(children.table, division, line, ctx.timeZone, extractedAt));
+        }
+      }
+      yield {
+        rows: page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt)),
+        keys: page.rows.map((r) => String(r[table.key.field])),
+        lines,
+        maxModified: max,
+      };
+    }
+  }
+
+  for await (const batch of readAheadBatches(converted(), 4, 5_000)) {
+    const values = batch.flatMap((p) => p.rows);
+    const keys = batch.flatMap((p) => p.keys);
+    const lines = batch.flatMap((p) => p.lines);
+    for (const p of batch) maxModified = Math.max(maxModified, p.maxModified);
+    const merged = await inTransaction(ctx.pool, async (client) => {
+      const m = await mergeRows(client, ctx.schema, table, values, new Date());
+      if (children) {
+        await deleteWhere(client, ctx.schema, children.table, division, children.foreignKey.name, keys);
+        await mergeRows(client, ctx.schema, children.table, lines, new Date());
+      }
+      return m;
+    });
+    result.rows += values.length;
+    result.inserted += merged.inserted;
+    result.updated += merged.updated;
+    result.pages += batch.length;
+    ctx.onProgress?.(table.name, division, result.rows);
+  }
+  await inTransaction(ctx.pool, (client) => writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows));
   return result;
 }
 
@@ -234,8 +304,10 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
   if (!table) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
   await ensureTable(ctx.pool, ctx.schema, table);
   // sync/Deleted deletes from the other tables: they must exist even when they were not synced yet.
-  if (table.name === 'deleted') for (const t of TABLES) if (t.deletedType !== undefined) await ensureTable(ctx.pool, ctx.schema, t);
-  const result = table.strategy === 'sync' ? await syncByTimestamp(ctx, table, division) : await syncFull(ctx, table, division);
+  if (table.name === 'deleted') for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t);
+  const result = table.strategy === 'sync' ? await syncByTimestamp(ctx, table, division)
+    : table.strategy === 'modified' ? await syncModified(ctx, table, division)
+    : await syncFull(ctx, table, division);
   ctx.log?.info({ ...result }, `synced ${table.name} of division ${division}`);
   return result;
 }

@@ -68,6 +68,16 @@ function* csvLines(rows: readonly Value[][]): Generator<string> {
   if (chunk) yield chunk;
 }
 
+/** Removes the rows of a division whose `column` is one of `values` (the lines of parents read again, or deleted). */
+export async function deleteWhere(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, column: string, values: readonly string[]): Promise<number> {
+  if (values.length === 0) return 0;
+  const res = await client.query(
+    `DELETE FROM ${qualified(schema, table.name)} WHERE division = $1 AND ${quoteIdent(column)}::text = ANY($2::text[])`,
+    [division, values.map((v) => v.toLowerCase())],
+  );
+  return res.rowCount ?? 0;
+}
+
 /** Removes the rows of a division whose keys are not in `keep` (full-refresh tables). */
 export async function deleteMissing(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, keep: readonly string[]): Promise<number> {
   const key = quoteIdent(table.key.name);

@@ -7,7 +7,7 @@ import { TokenManager } from '../../server/exact/tokens.ts';
 import { localToUtc } from '../../server/exact/values.ts';
 import { createSecretBox } from '../../server/lib/crypto.ts';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
-import { TABLES } from '../../server/sync/catalog.ts';
+import { ALL_TABLES } from '../../server/sync/catalog.ts';
 import type { SyncContext } from '../../server/sync/engine.ts';
 import type { TestDatabase } from './database.ts';
 import { authorize } from './sandbox.ts';
@@ -36,7 +36,7 @@ export async function setUpSync(db: TestDatabase, sb: RunningSandbox): Promise<S
 
 /** Every catalog table of `division` holds exactly the sandbox's rows, value for value. */
 export async function assertWarehouseEqualsSandbox(pool: pg.Pool, sb: RunningSandbox, division: number): Promise<void> {
-  for (const table of TABLES.filter((t) => t.name !== 'deleted')) {
+  for (const table of ALL_TABLES.filter((t) => t.name !== 'deleted')) {
     const source = sb.sandbox.table(division, table.entity.name);
     const want = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < source.end; i++) {

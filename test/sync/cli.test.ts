@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { TABLES } from '../../server/sync/catalog.ts';
 import { runCli, tempWorkDir } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';
@@ -37,7 +38,7 @@ describe('exact-sync sync', () => {
     expect(runs.rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs.rows.every((r) => r.api_calls > 0 && Number(r.rows_inserted) > 0)).toBe(true);
     const perTable = await db.pool.query(`SELECT count(*)::int AS n FROM exact_sync.run_tables WHERE status = 'succeeded'`);
-    expect(perTable.rows[0].n).toBe(2 * 10);
+    expect(perTable.rows[0].n).toBe(2 * TABLES.length);
   });
 
   it('syncs only what it is asked for', async () => {

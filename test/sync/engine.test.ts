@@ -42,12 +42,23 @@ describe('sync engine', () => {
     for (let k = 0; k < Math.ceil(ids.length / 200); k++) sb.sandbox.remove(division, 'TransactionLines', ids[(k * 89 + 7) % ids.length]!);
     const account = sb.sandbox.insert(division, 'Accounts', { Name: 'New customer', Code: '9000' });
     sb.sandbox.update(division, 'Journals', String(sb.sandbox.table(division, 'Journals').get(0)!.ID), { Description: 'Renamed journal' });
+    // An invoice loses a line and gets a new description: in Exact a change to a line changes its invoice too.
+    const invoiceLines = sb.sandbox.table(division, 'SalesInvoiceLines');
+    const line = invoiceLines.get(invoiceLines.end - 1)!;
+    sb.sandbox.remove(division, 'SalesInvoiceLines', String(line.ID));
+    sb.sandbox.update(division, 'SalesInvoices', String(line.InvoiceID), { Description: 'Credited one line' });
+    // An order is deleted, with its lines.
+    const order = sb.sandbox.table(division, 'SalesOrders').get(1)!;
+    sb.sandbox.remove(division, 'SalesOrders', String(order.OrderID));
 
     const results = await syncDivision(ctx, division);
     await assertEqual(division);
     const byName = Object.fromEntries(results.map((r) => [r.table, r]));
     expect(byName.accounts!.inserted).toBe(1);
-    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200));
+    expect(byName.salesinvoices!.updated).toBeGreaterThanOrEqual(1);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesorderlines WHERE orderid = $1`, [order.OrderID])).rows[0].n).toBe(0);
+    // The deleted transaction lines, and the order (its lines go with it, not counted apart).
+    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 1);
     expect((await db.pool.query(`SELECT name FROM ${SCHEMA}.accounts WHERE id = $1`, [account.ID])).rows).toEqual([{ name: 'New customer' }]);
   });
 
