@@ -168,7 +168,7 @@ async function runSyncCommand(options: { connection?: string; tables?: string; d
     );
     if (rows.length === 0) {
       throw new AppError('no_connection', options.connection === undefined
-        ? 'There is no active connection to sync. Connect Exact Online in the console (npm start, then open it in a browser).'
+        ? 'There is no active Exact Online connection to sync. Connections are made in the browser at /connect/exact, which arrives with the web console in a coming version.'
         : `There is no connection ${options.connection}.`);
     }
     const tokens = new TokenManager({ pool: database.pool, box, app, log });
