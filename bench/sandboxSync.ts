@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { consent, startSandboxProcess } from './sandboxProcess.ts';
 
 /**
  * How fast the sandbox serves a large division through its Sync API, the way the sync engine reads it:
@@ -20,33 +18,11 @@ export interface SandboxSyncResult {
   clientCpuSeconds: number;
 }
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
-
 export async function runSandboxSync(options: { rows: number; onProgress?: (rows: number) => void }): Promise<SandboxSyncResult> {
-  // The sandbox's live heap stays near 35 MB however many rows it serves (rows are generated per request),
-  // but pages are megabytes of short-lived strings and V8 grows the heap lazily: a 32 MB young generation
-  // lets them die young and a 160 MB old-space cap keeps the process from hoarding (BENCHMARKS.md has both
-  // with and without). SANDBOX_NODE_FLAGS overrides them.
-  const child = spawn(process.execPath, [...(process.env.SANDBOX_NODE_FLAGS ?? '--max-semi-space-size=32 --max-old-space-size=160').split(' ').filter(Boolean), CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const sandbox = await startSandboxProcess(options.rows);
+  const { child, url } = sandbox;
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /sandbox at (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`sandbox exited (${code}) before it listened:\n${out}`)));
-    });
-    const redirect = 'http://localhost:9/callback';
-    const auth = await fetch(`${url}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`, { redirect: 'manual' });
-    const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
-    const token = (await (await fetch(`${url}/api/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sandbox-client', client_secret: 'sandbox-secret' }),
-    })).json()) as { access_token: string };
+    const token = await consent(url);
     const headers = { Authorization: `Bearer ${token.access_token}`, Accept: 'application/json' };
     const me = (await (await fetch(`${url}/api/v1/current/Me`, { headers })).json()) as { d: { results: { CurrentDivision: number }[] } };
     const division = me.d.results[0]!.CurrentDivision;
@@ -84,6 +60,6 @@ export async function runSandboxSync(options: { rows: number; onProgress?: (rows
       sandboxCpuSeconds: ticks / 100, clientCpuSeconds: (client.user + client.system) / 1e6,
     };
   } finally {
-    child.kill('SIGTERM');
+    sandbox.stop();
   }
 }

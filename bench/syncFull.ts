@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../server/db/embedded.ts';
@@ -14,6 +12,7 @@ import { ExactClient, Pacer } from '../server/exact/client.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
 import { createSecretBox } from '../server/lib/crypto.ts';
 import { syncTable } from '../server/sync/engine.ts';
+import { consent, startSandboxProcess } from './sandboxProcess.ts';
 
 /**
  * A full sync of N transaction lines from the sandbox (its own process, limits off) into a fresh
@@ -30,7 +29,6 @@ export interface SyncFullResult {
   peakRssMb: number;
 }
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
 
 export async function runSyncFull(options: { rows: number; databaseUrl?: string; onProgress?: (rows: number) => void }): Promise<SyncFullResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-'));
@@ -46,29 +44,17 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
   // The database is dropped WITH (FORCE) at the end; a connection still closing then must not crash the run.
   pool.on('error', () => undefined);
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(options.rows), '--no-limits', '--auto-approve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stopSandbox = () => {};
   let peak = 0;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 100);
   try {
-    const sandboxUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /sandbox at (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`sandbox exited (${code}):\n${out}`)));
-    });
+    const sandbox = await startSandboxProcess(options.rows);
+    stopSandbox = sandbox.stop;
+    const sandboxUrl = sandbox.url;
     await migrate(pool);
-    const redirect = 'http://localhost:9/callback';
-    const auth = await fetch(`${sandboxUrl}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`, { redirect: 'manual' });
-    const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
-    const token = await (await fetch(`${sandboxUrl}/api/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sandbox-client', client_secret: 'sandbox-secret' }),
-    })).json() as { access_token: string; refresh_token: string; expires_in: string };
+    const token = await consent(sandboxUrl);
     const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } });
     const { rows } = await pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sandboxUrl]);
     const connectionId = rows[0]!.id;
@@ -99,7 +85,7 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     }
   } finally {
     clearInterval(sampler);
-    child.kill('SIGTERM');
+    stopSandbox();
     await pool.end();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
