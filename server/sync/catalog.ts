@@ -1,4 +1,4 @@
-import { ENTITY_BY_NAME, type EntityDef, type FieldDef } from '../exact/endpoints.ts';
+import { DIVISIONS_ENTITY, ENTITY_BY_NAME, type EntityDef, type FieldDef } from '../exact/endpoints.ts';
 
 /**
  * The tables exact-sync offers, as data: for each, where it comes from in Exact, how it is read (the
@@ -64,7 +64,7 @@ function column(f: FieldDef): Column | undefined {
 }
 
 function table(entityName: string, strategy: Strategy): CatalogTable {
-  const entity = ENTITY_BY_NAME.get(entityName);
+  const entity = entityName === 'Divisions' ? DIVISIONS_ENTITY : ENTITY_BY_NAME.get(entityName);
   if (!entity) throw new Error(`catalog: unknown entity ${entityName}`);
   const columns = entity.fields.map(column).filter((c): c is Column => c !== undefined);
   let timestamp: Column | undefined;
@@ -116,6 +116,13 @@ export const TABLES: readonly CatalogTable[] = [
   table('PayablesList', 'full'),
   table('Deleted', 'sync'),
 ];
+
+/**
+ * `divisions`: the administrations the connection reaches (system/Divisions), one row each with
+ * `division` = its code. Read whole at the start of every run; its DivisionMoveDate tells when Exact
+ * regenerated a division's Timestamps.
+ */
+export const DIVISIONS_TABLE: CatalogTable = { ...table('Divisions', 'full'), path: 'system/Divisions' };
 
 /** Every table in the warehouse, lines included (they are synced with their parent, not on their own). */
 export const ALL_TABLES: readonly CatalogTable[] = [...TABLES, ...TABLES.flatMap((t) => (t.children ? [t.children.table] : []))];

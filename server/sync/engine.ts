@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
+import { ENTITY_TYPES } from '../exact/entityTypes.ts';
 import { exactDateMs, int64, localToUtc, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { applyDeletes, deleteMissing, deleteWhere, mergeRows, type Value } from '../warehouse/load.ts';
-import { ensureTable } from '../warehouse/tables.ts';
+import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
 
 /**
@@ -304,7 +305,10 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
   if (!table) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
   await ensureTable(ctx.pool, ctx.schema, table);
   // sync/Deleted deletes from the other tables: they must exist even when they were not synced yet.
-  if (table.name === 'deleted') for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t);
+  if (table.name === 'deleted') {
+    for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t);
+    await ensureEntityTypes(ctx.pool, ctx.schema, ENTITY_TYPES.map(([n, name]) => [n, name, tableForDeletedType(n)?.name ?? null] as const));
+  }
   const result = table.strategy === 'sync' ? await syncByTimestamp(ctx, table, division)
     : table.strategy === 'modified' ? await syncModified(ctx, table, division)
     : await syncFull(ctx, table, division);

@@ -60,3 +60,17 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   );
   for (const c of columns) await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
 }
+
+/**
+ * `entitytype (number, name, table_name)`: what deleted.entitytype means, and which warehouse table its
+ * deletes apply to (null where exact-sync has no such table or does not apply them).
+ */
+export async function ensureEntityTypes(pool: pg.Pool, schema: string, types: readonly (readonly [number, string, string | null])[]): Promise<void> {
+  const name = qualified(schema, 'entitytype');
+  await pool.query(`CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`);
+  await pool.query(
+    `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
+     ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, table_name = EXCLUDED.table_name`,
+    [types.map(([n]) => n), types.map(([, n]) => n), types.map(([, , t]) => t)],
+  );
+}

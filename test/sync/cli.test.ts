@@ -37,6 +37,10 @@ describe('exact-sync sync', () => {
     const runs = await db.pool.query(`SELECT division, status, api_calls, rows_inserted FROM exact_sync.runs ORDER BY id`);
     expect(runs.rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs.rows.every((r) => r.api_calls > 0 && Number(r.rows_inserted) > 0)).toBe(true);
+    const divisions = await db.pool.query(`SELECT division, code, description, divisionmovedate FROM exact_online.divisions ORDER BY division`);
+    expect(divisions.rows.map((d) => [d.division, d.code, d.description, d.divisionmovedate])).toEqual(
+      [...sb.sandbox.divisions].sort((a, b) => a.code - b.code).map((d) => [d.code, d.code, d.description, null]),
+    );
     const perTable = await db.pool.query(`SELECT count(*)::int AS n FROM exact_sync.run_tables WHERE status = 'succeeded'`);
     expect(perTable.rows[0].n).toBe(2 * TABLES.length);
   });
@@ -48,6 +52,19 @@ describe('exact-sync sync', () => {
     expect((await run.exited).code, run.stderr()).toBe(0);
     expect(run.stdout()).toContain(`division ${division} accounts: 1 rows read, 1 new, 0 updated, 0 deleted`);
     expect(run.stdout()).not.toContain('transactionlines');
+  });
+
+  it('reads a division whole again after Exact regenerated its Timestamps (DivisionMoveDate)', async () => {
+    const moved = sb.sandbox.divisions[0]!;
+    const other = sb.sandbox.divisions[1]!;
+    sb.sandbox.regenerateTimestamps(moved.code);
+    const run = runCli(['sync', '--connection', String(connectionId)], { cwd, env });
+    expect((await run.exited).code, run.stdout() + run.stderr()).toBe(0);
+    expect(run.stdout()).toContain(`division ${moved.code} transactionlines: ${moved.lines} rows read`);
+    expect(run.stdout()).toContain(`division ${other.code} transactionlines: 0 rows read`);
+    await assertWarehouseEqualsSandbox(db.pool, sb, moved.code);
+    const stored = await db.pool.query(`SELECT divisionmovedate FROM exact_online.divisions WHERE code = $1`, [moved.code]);
+    expect(stored.rows[0].divisionmovedate).toBeInstanceOf(Date);
   });
 
   it.each([

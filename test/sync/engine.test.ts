@@ -28,6 +28,13 @@ describe('sync engine', () => {
     for (const d of sb.sandbox.divisions) await syncDivision(ctx, d.code);
     for (const d of sb.sandbox.divisions) await assertEqual(d.code);
     const types = await db.pool.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'transactionlines' AND column_name IN ('id','amountdc','date','timestamp','description','status')`, [SCHEMA]);
+    const lookup = await db.pool.query(`SELECT number, name, table_name FROM ${SCHEMA}.entitytype WHERE number IN (1, 2, 13, 52, 55) ORDER BY number`);
+    expect(lookup.rows).toEqual([
+      { number: 1, name: 'TransactionLines', table_name: 'transactionlines' },
+      { number: 2, name: 'Accounts', table_name: 'accounts' },
+      { number: 13, name: 'SalesInvoices', table_name: null },
+      { number: 55, name: 'BillOfMaterialVersions', table_name: null },
+    ]);
     expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
       id: 'uuid', amountdc: 'numeric', date: 'timestamp with time zone', timestamp: 'bigint', description: 'text', status: 'integer',
     });
