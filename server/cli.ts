@@ -213,6 +213,38 @@ async function runSyncCommand(options: { connection?: string; tables?: string; d
   if (failed) throw new AppError('sync_failed', 'The sync did not complete; see the lines above.');
 }
 
+async function runConnections(): Promise<void> {
+  const settings = settingsFromEnvironment();
+  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat });
+  const database = await openDatabase(settings, log, { owner: false });
+  try {
+    const { rows } = await database.pool.query<{ id: number; country: string; base_url: string; exact_user_name: string | null; state: string; state_message: string | null; warehouse_schema: string }>(
+      'SELECT id, country, base_url, exact_user_name, state, state_message, warehouse_schema FROM exact_sync.connections ORDER BY id',
+    );
+    if (rows.length === 0) {
+      process.stdout.write('No Exact Online connections yet. Connections are made in the browser at /connect/exact, which arrives with the web console in a coming version.\n');
+      return;
+    }
+    for (const c of rows) {
+      process.stdout.write(`connection ${c.id}: ${c.state}${c.state_message ? ` — ${c.state_message}` : ''}\n  ${c.base_url} (${c.country})${c.exact_user_name ? `, user ${c.exact_user_name}` : ''}, warehouse schema ${c.warehouse_schema}\n`);
+      const runs = await database.pool.query<{ division: number; status: string; finished_at: Date | null; api_calls: number; error_message: string | null; tables: number; rows: string }>(
+        `SELECT DISTINCT ON (r.division) r.division, r.status, r.finished_at, r.api_calls, r.error_message,
+           (SELECT count(*) FROM exact_sync.sync_state s WHERE s.connection_id = r.connection_id AND s.division = r.division)::int AS tables,
+           (SELECT coalesce(sum(rows_total), 0) FROM exact_sync.sync_state s WHERE s.connection_id = r.connection_id AND s.division = r.division)::text AS rows
+         FROM exact_sync.runs r WHERE r.connection_id = $1 ORDER BY r.division, r.started_at DESC`,
+        [c.id],
+      );
+      if (runs.rows.length === 0) process.stdout.write('  not synced yet\n');
+      for (const r of runs.rows) {
+        const when = r.finished_at ? r.finished_at.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'running';
+        process.stdout.write(`  division ${r.division}: last run ${r.status} (${when}, ${r.api_calls} API calls), ${r.tables} tables, ${r.rows} rows synced in all${r.error_message ? ` — ${r.error_message}` : ''}\n`);
+      }
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 /** A command whose work belongs to a later release: it says so and fails, it never pretends. */
 function notYet(name: string): () => never {
   return () => {
@@ -244,7 +276,7 @@ export function buildProgram(): Command {
     .option('--no-limits', 'switch the rate limits off (throughput benchmarks)')
     .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
     .action(runSandbox);
-  program.command('connections').description('list connections, their divisions, tables and state').action(notYet('connections'));
+  program.command('connections').description('list connections, their divisions, tables and state').action(runConnections);
   program
     .command('sync')
     .description('run a sync now in the foreground, with progress, and exit non-zero on failure')

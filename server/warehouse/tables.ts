@@ -14,27 +14,32 @@ export function keyColumns(table: CatalogTable): string[] {
   return table.key.name === 'division' ? ['division'] : ['division', table.key.name];
 }
 
-/** Namespace of the DDL locks: pg_advisory_xact_lock(DDL_LOCK, hashtext('schema.table')). */
+/** Namespace of the DDL locks: pg_advisory_xact_lock(DDL_LOCK, hashtext(schema)). */
 const DDL_LOCK = 0x45_58_44_4c; // "EXDL"
 
 /** Tables already brought up to date with the catalog (which does not change while running), per database pool. */
 const ensuredByPool = new WeakMap<pg.Pool, Set<string>>();
 
+/** Creates the table (and its schema) or adds the columns it lacks. */
+export function ensureTable(pool: pg.Pool, schema: string, table: CatalogTable): Promise<void> {
+  return onceUnderDdlLock(pool, schema, table.name, (client) => createOrAlter(client, schema, table));
+}
+
 /**
- * Creates the table (and its schema) or adds the columns it lacks. Runs under an advisory lock in its own
- * transaction: divisions syncing side by side would otherwise race on CREATE … IF NOT EXISTS, which
- * PostgreSQL does not make atomic.
+ * Runs `ddl` once per pool, schema and table, in its own transaction under an advisory lock on the schema:
+ * divisions syncing side by side would otherwise race on CREATE … IF NOT EXISTS (of the schema as well as
+ * of tables), which PostgreSQL does not make atomic.
  */
-export async function ensureTable(pool: pg.Pool, schema: string, table: CatalogTable): Promise<void> {
-  const id = `${schema}.${table.name}`;
+async function onceUnderDdlLock(pool: pg.Pool, schema: string, table: string, ddl: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const id = `${schema}.${table}`;
   let ensured = ensuredByPool.get(pool);
   if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
   if (ensured.has(id)) return;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DDL_LOCK, id]);
-    await createOrAlter(client, schema, table);
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DDL_LOCK, schema]);
+    await ddl(client);
     await client.query('COMMIT');
     ensured.add(id);
   } catch (err) {
@@ -65,12 +70,15 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
  * `entitytype (number, name, table_name)`: what deleted.entitytype means, and which warehouse table its
  * deletes apply to (null where exact-sync has no such table or does not apply them).
  */
-export async function ensureEntityTypes(pool: pg.Pool, schema: string, types: readonly (readonly [number, string, string | null])[]): Promise<void> {
+export function ensureEntityTypes(pool: pg.Pool, schema: string, types: readonly (readonly [number, string, string | null])[]): Promise<void> {
   const name = qualified(schema, 'entitytype');
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`);
-  await pool.query(
+  return onceUnderDdlLock(pool, schema, 'entitytype', async (client) => {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`);
+    await client.query(
     `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
      ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, table_name = EXCLUDED.table_name`,
     [types.map(([n]) => n), types.map(([, n]) => n), types.map(([, , t]) => t)],
-  );
+    );
+  });
 }

@@ -45,6 +45,14 @@ describe('exact-sync sync', () => {
     expect(perTable.rows[0].n).toBe(2 * TABLES.length);
   });
 
+  it('lists the connection with the last run of each division', async () => {
+    const run = runCli(['connections'], { cwd, env });
+    expect((await run.exited).code, run.stderr()).toBe(0);
+    expect(run.stdout()).toContain(`connection ${connectionId}: active`);
+    expect(run.stdout()).toContain(`${sb.url} (nl), warehouse schema exact_online`);
+    for (const d of sb.sandbox.divisions) expect(run.stdout()).toMatch(new RegExp(`division ${d.code}: last run succeeded \\(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, \\d+ API calls\\), \\d+ tables, \\d+ rows synced in all`));
+  });
+
   it('syncs only what it is asked for', async () => {
     const division = sb.sandbox.divisions[1]!.code;
     sb.sandbox.insert(division, 'Accounts', { Name: 'Only this one', Code: '7777' });
