@@ -33,7 +33,8 @@ export class Pacer {
    * Waits until a call may go out, then counts it against the known budget at once, so callers running
    * side by side in this process do not all spend the last call of a minute.
    */
-  async acquire(key: string, division: number): Promise<void> {
+  /** Resolves to true when this call is the window's probe (the first one sent before anything is known). */
+  async acquire(key: string, division: number): Promise<boolean> {
     for (;;) {
       // A window whose reset has passed is a new window: nothing is known of it yet.
       const known = this.state(key);
@@ -49,7 +50,8 @@ export class Pacer {
         continue;
       }
       const state = this.state(key);
-      if (state.minutelyRemaining === undefined) {
+      const isProbe = state.minutelyRemaining === undefined;
+      if (isProbe) {
         let resolve!: () => void;
         const promise = new Promise<void>((r) => (resolve = r));
         this.probes.set(key, { promise, resolve });
@@ -61,15 +63,19 @@ export class Pacer {
         continue;
       }
       if (state.minutelyRemaining !== undefined) this.states.set(key, { ...state, minutelyRemaining: state.minutelyRemaining - 1, ...(state.dailyRemaining !== undefined ? { dailyRemaining: state.dailyRemaining - 1 } : {}) });
-      return;
+      return isProbe;
     }
   }
 
-  /** After a call: what its answer said (if there was one), and the end of a probe. */
-  settle(key: string, headers: Headers | undefined): void {
+  /**
+   * After a call: what its answer said (if there was one). Only the probe's own answer ends the probe: a
+   * late answer from the previous window must not let blind calls through, each of which would be one
+   * call more than the window has at its end.
+   */
+  settle(key: string, headers: Headers | undefined, wasProbe: boolean): void {
     if (headers) this.states.set(key, readRateLimitHeaders((n) => headers.get(n), this.state(key)));
     const probe = this.probes.get(key);
-    if (probe) {
+    if (probe && wasProbe) {
       this.probes.delete(key);
       probe.resolve();
     }
@@ -150,22 +156,25 @@ export class ExactClient {
     const key = `${this.o.clientId}:${budget}`;
     let unauthorized = 0;
     for (let attempt = 1; ; attempt++) {
-      await this.o.pacer.acquire(key, budget);
-      const token = await this.o.tokens.accessToken();
-      this.stats.calls++;
+      const probe = await this.o.pacer.acquire(key, budget);
       let res: Response | undefined;
       let networkError: unknown;
       try {
+        // Inside the try: a token that cannot be had must still end this call's probe.
+        const token = await this.o.tokens.accessToken();
+        this.stats.calls++;
         res = await this.o.fetch(url, {
           method,
           headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
           ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
           signal: AbortSignal.timeout(this.o.timeoutMs),
+        }).catch((err: unknown) => {
+          networkError = err;
+          return undefined;
         });
-      } catch (err) {
-        networkError = err;
+      } finally {
+        this.o.pacer.settle(key, res?.headers, probe);
       }
-      this.o.pacer.settle(key, res?.headers);
       const status = res?.status ?? 0;
       if (res && status >= 200 && status < 300) {
         const text = await res.text();

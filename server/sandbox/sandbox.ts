@@ -2,6 +2,7 @@ import { createClock, type SandboxClock } from './clock.ts';
 import { Faults } from './faults.ts';
 import { mix } from './ids.ts';
 import { createLedger, type Generated } from './ledger.ts';
+import { USER_ID } from './ledgerData.ts';
 import { toExactLocal } from './localTime.ts';
 import { ENTITIES, entity, type Row } from './model.ts';
 import { OAuthServer } from './oauth.ts';
@@ -42,7 +43,6 @@ export const SANDBOX_CLIENT_ID = 'sandbox-client';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
 export const SANDBOX_USER = 'demo';
 export const SANDBOX_PASSWORD = 'demo';
-const USER_ID = '9d6e1f5a-3b2c-4d8e-a1f0-5c7b9e2d4a60';
 
 /** Timestamps start above 2^32, so a client that keeps them in 32-bit integers breaks in tests, not in production. */
 const TIMESTAMP_BASE = 10_000_000_000;
