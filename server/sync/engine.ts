@@ -4,6 +4,7 @@ import { ENTITY_TYPES } from '../exact/entityTypes.ts';
 import { exactDateMs, int64, localToUtc, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { inTransaction } from '../db/tx.ts';
 import { applyDeletes, deleteMissing, deleteWhere, mergeRows, type Value } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
@@ -82,25 +83,11 @@ async function writeCursor(client: pg.PoolClient, ctx: SyncContext, division: nu
 }
 
 /**
- * A page's transaction. Its commit does not wait for the WAL flush (synchronous_commit off, for this
- * transaction only): a power cut can lose the last few commits, but never half of one, and since every
- * page commits its rows with its cursor, a lost commit only means that page is fetched again.
+ * A page's transaction. Its commit does not wait for the WAL flush: a power cut can lose the last few
+ * commits, but never half of one, and since every page commits its rows with its cursor, a lost commit
+ * only means that page is fetched again.
  */
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SET LOCAL synchronous_commit = off');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+const pageTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, fn, { synchronousCommit: false });
 
 /**
  * Pages of `source` fetched ahead (up to `depth` in flight or waiting) while the caller writes to the
@@ -179,7 +166,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
     const values = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
     for (const p of batch) if (p.maxTimestamp > cursor) cursor = p.maxTimestamp;
     const deletes = batch.flatMap((p) => p.deletes);
-    const merged = await inTransaction(ctx.pool, async (client) => {
+    const merged = await pageTransaction(ctx.pool, async (client) => {
       const m = await mergeRows(client, ctx.schema, table, values, new Date());
       let deleted = 0;
       // sync/Deleted: remove what it names from the tables it maps to, in the same transaction.
@@ -257,7 +244,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     const keys = batch.flatMap((p) => p.keys);
     const lines = batch.flatMap((p) => p.lines);
     for (const p of batch) maxModified = Math.max(maxModified, p.maxModified);
-    const merged = await inTransaction(ctx.pool, async (client) => {
+    const merged = await pageTransaction(ctx.pool, async (client) => {
       const m = await mergeRows(client, ctx.schema, table, values, new Date());
       if (children) {
         await deleteWhere(client, ctx.schema, children.table, division, children.foreignKey.name, keys);
@@ -271,7 +258,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     result.pages += batch.length;
     ctx.onProgress?.(table.name, division, result.rows);
   }
-  await inTransaction(ctx.pool, (client) => writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows));
+  await pageTransaction(ctx.pool, (client) => writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows));
   return result;
 }
 
@@ -288,7 +275,7 @@ async function syncFull(ctx: SyncContext, table: CatalogTable, division: number)
     }
     result.pages++;
   }
-  await inTransaction(ctx.pool, async (client) => {
+  await pageTransaction(ctx.pool, async (client) => {
     const m = await mergeRows(client, ctx.schema, table, values, new Date());
     result.inserted = m.inserted;
     result.updated = m.updated;
@@ -316,10 +303,14 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
   return result;
 }
 
-/** Every catalog table of a division; sync/Deleted last, so deletes apply to rows already there. */
+/** The order tables are synced in: sync/Deleted last, so its deletes apply to rows that are already there. */
+export function runOrder(tables: readonly string[]): string[] {
+  return [...tables.filter((t) => t !== 'deleted'), ...tables.filter((t) => t === 'deleted')];
+}
+
+/** Every catalog table of a division, in run order. */
 export async function syncDivision(ctx: SyncContext, division: number, tables: readonly string[] = [...TABLE_BY_NAME.keys()]): Promise<TableResult[]> {
-  const ordered = [...tables.filter((t) => t !== 'deleted'), ...tables.filter((t) => t === 'deleted')];
   const results: TableResult[] = [];
-  for (const t of ordered) results.push(await syncTable(ctx, t, division));
+  for (const t of runOrder(tables)) results.push(await syncTable(ctx, t, division));
   return results;
 }

@@ -10,7 +10,8 @@ import type { ExactRow } from '../exact/values.ts';
 import { mergeRows } from '../warehouse/load.ts';
 import { ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, DIVISIONS_TABLE, TABLE_BY_NAME } from './catalog.ts';
-import { syncTable, toWarehouse, type TableResult } from './engine.ts';
+import { runOrder, syncTable, toWarehouse, type TableResult } from './engine.ts';
+import { inTransaction } from '../db/tx.ts';
 
 /**
  * A sync run of a connection: its divisions side by side (each has its own rate-limit budget, a few at a
@@ -97,30 +98,24 @@ async function syncDivisionsTable(o: RunOptions, connection: ConnectionRow, clie
     `SELECT division, divisionmovedate FROM ${qualified(connection.warehouse_schema, table.name)}`,
   );
   const before = new Map(known.map((k) => [k.division, k.divisionmovedate?.getTime() ?? null]));
-  const client2 = await o.pool.connect();
-  try {
-    await client2.query('BEGIN');
+  // Every table exists before a moved division's Timestamps are cleared in them.
+  for (const t of ALL_TABLES) await ensureTable(o.pool, connection.warehouse_schema, t);
+  await inTransaction(o.pool, async (client) => {
     for (const r of rows) {
       const code = Number(r.Code);
       const moved = toWarehouse(table.columns.find((c) => c.field === 'DivisionMoveDate')!, r.DivisionMoveDate, timeZone);
       const movedMs = typeof moved === 'string' ? Date.parse(moved) : null;
       if (before.has(code) && movedMs !== null && movedMs !== before.get(code)) {
         o.log?.warn({ division: code }, 'Exact moved this division and regenerated its Timestamps: reading it whole again');
-        await client2.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connection.id, code]);
+        await client.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connection.id, code]);
         for (const t of ALL_TABLES) {
-          if (t.timestamp) await client2.query(`UPDATE ${qualified(connection.warehouse_schema, t.name)} SET ${quoteIdent(t.timestamp.name)} = NULL WHERE division = $1`, [code]).catch(() => undefined);
+          if (t.timestamp) await client.query(`UPDATE ${qualified(connection.warehouse_schema, t.name)} SET ${quoteIdent(t.timestamp.name)} = NULL WHERE division = $1`, [code]);
         }
       }
     }
     const values = rows.map((r) => [Number(r.Code), ...table.columns.filter((c) => c.name !== 'division').map((c) => toWarehouse(c, r[c.field], timeZone)), extractedAt]);
-    await mergeRows(client2, connection.warehouse_schema, table, values, new Date());
-    await client2.query('COMMIT');
-  } catch (err) {
-    await client2.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client2.release();
-  }
+    await mergeRows(client, connection.warehouse_schema, table, values, new Date());
+  });
   return rows.filter((r) => Number(r.Status ?? 1) === 1).map((r) => Number(r.Code));
 }
 
@@ -132,9 +127,7 @@ async function runDivision(o: RunOptions, connection: ConnectionRow, client: Exa
   const runId = Number(rows[0]!.id);
   if (o.full) await o.pool.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connection.id, division]);
   const outcome: DivisionOutcome = { division, runId, status: 'succeeded', tables: [], apiCalls: 0 };
-  // Deletes last, so they apply to rows that are already there.
-  const ordered = [...tables.filter((t) => t !== 'deleted'), ...tables.filter((t) => t === 'deleted')];
-  for (const table of ordered) {
+  for (const table of runOrder(tables)) {
     try {
       const result = await syncTable({
         pool: o.pool, client, connectionId: connection.id, schema: connection.warehouse_schema, timeZone,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/sql.ts';
+import { inTransaction } from '../db/tx.ts';
 import type { CatalogTable } from '../sync/catalog.ts';
 
 /**
@@ -35,19 +36,11 @@ async function onceUnderDdlLock(pool: pg.Pool, schema: string, table: string, dd
   let ensured = ensuredByPool.get(pool);
   if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
   if (ensured.has(id)) return;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DDL_LOCK, schema]);
     await ddl(client);
-    await client.query('COMMIT');
-    ensured.add(id);
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
+  ensured.add(id);
 }
 
 async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTable): Promise<void> {
