@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { handleGet, handleMe, handleWrite, resolve, send, sendError, type Ctx } from './api.ts';
+import { handleGet, handleMe, handleSyncTimestamp, handleWrite, resolve, send, sendError, type Ctx } from './api.ts';
 import { controlRoutes } from './control.ts';
 import { loginPage } from './loginPage.ts';
 import { exactError, ODataError } from './odata.ts';
@@ -123,6 +123,14 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       return;
     }
     if (!withinLimits(res, token.clientId, code)) return;
+    if (req.method === 'GET' && decodeURIComponent(m[2]!).toLowerCase() === 'read/sync/sync/synctimestamp') {
+      try {
+        handleSyncTimestamp({ sandbox, division, baseUrl: baseUrl(req) }, req, res);
+      } catch (err) {
+        sendError(res, err);
+      }
+      return;
+    }
     const route = resolve(decodeURIComponent(m[2]!));
     if (!route) {
       send(res, 404, exactError(`Resource not found for the segment '${m[2]}'.`));

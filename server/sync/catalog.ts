@@ -49,7 +49,21 @@ export interface CatalogTable {
   deletedType: number | undefined;
   /** Lines read through this table's `$expand` (strategy `modified`). */
   children: { nav: string; table: CatalogTable; foreignKey: Column } | undefined;
+  /**
+   * How the connection's starting year limits the first sync: `sync` tables start at the Timestamp Exact's
+   * SyncTimestamp gives for January 1 (rows modified since then), `modified` tables filter on this date field.
+   */
+  since: { kind: 'sync_timestamp' } | { kind: 'date'; field: string } | undefined;
 }
+
+/** Date-bearing tables and how the starting year applies to them. */
+const SINCE: Record<string, CatalogTable['since']> = {
+  TransactionLines: { kind: 'sync_timestamp' },
+  SalesInvoices: { kind: 'date', field: 'InvoiceDate' },
+  SalesOrders: { kind: 'date', field: 'OrderDate' },
+  PurchaseEntries: { kind: 'date', field: 'EntryDate' },
+  Receivables: { kind: 'date', field: 'EntryDate' },
+};
 
 const PG_TYPES: Record<string, PgType> = {
   Guid: 'uuid', String: 'text', Int16: 'integer', Int32: 'integer', Byte: 'integer', Int64: 'bigint',
@@ -95,6 +109,7 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
     timestamp,
     deletedType: strategy === 'child' ? undefined : entity.deletedType,
     children,
+    since: SINCE[entityName],
   };
 }
 

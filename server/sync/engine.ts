@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
 import { ENTITY_TYPES } from '../exact/entityTypes.ts';
-import { exactDateMs, int64, localToUtc, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
+import { exactDateMs, int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -23,6 +23,8 @@ export interface SyncContext {
   /** Time zone of the administration: Exact's dates are its wall-clock time. */
   timeZone: string;
   log?: Logger;
+  /** The connection's starting year: the first sync of date-bearing tables reads from January 1 of it. */
+  startYear?: number | undefined;
   /** Called after every committed page, for progress bars. */
   onProgress?: (table: string, division: number, rows: number) => void;
 }
@@ -141,10 +143,21 @@ export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(
 
 const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join(',');
 
+/**
+ * Where the first sync of a table starts when the connection has a starting year: the Timestamp that
+ * read/sync/Sync/SyncTimestamp gives for January 1 of it (rows modified since then; exact-api.md 5.1).
+ */
+async function startingTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<string | undefined> {
+  if (ctx.startYear === undefined || table.since?.kind !== 'sync_timestamp') return undefined;
+  const body = await ctx.client.get(division, 'read/sync/Sync/SyncTimestamp', { modified: `datetime'${ctx.startYear}-01-01'`, endPoint: `'${table.entity.name}'` });
+  return int64(unwrapEntity(body, 'SyncTimestamp').TimeStampAsBigInt) ?? undefined;
+}
+
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
 async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
-  let cursor = BigInt((await readCursor(ctx.pool, ctx, division, table.name)) ?? '0');
+  const stored = await readCursor(ctx.pool, ctx, division, table.name);
+  let cursor = BigInt(stored ?? (await startingTimestamp(ctx, table, division)) ?? '0');
   const pages = ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${cursor}L` });
   // Each page is turned into warehouse values as soon as it arrives: the parsed JSON (wide objects) is
   // dropped at once, and only compact rows wait in the read-ahead queue.
@@ -212,6 +225,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
   if (children) params.$expand = children.nav;
   if (cursor) params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
+  else if (ctx.startYear !== undefined && table.since?.kind === 'date') params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
   let maxModified = cursor ? Date.parse(cursor) : 0;
   const modifiedColumn = table.columns.find((c) => c.field === 'Modified')!;
   if (children) await ensureTable(ctx.pool, ctx.schema, children.table);

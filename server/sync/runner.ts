@@ -49,6 +49,7 @@ export interface DivisionOutcome {
 
 interface ConnectionRow {
   id: number;
+  start_year: number | null;
   country: string;
   base_url: string;
   warehouse_schema: string;
@@ -57,7 +58,7 @@ interface ConnectionRow {
 }
 
 export async function runConnection(o: RunOptions): Promise<DivisionOutcome[]> {
-  const { rows } = await o.pool.query<ConnectionRow>('SELECT id, country, base_url, warehouse_schema, state, state_message FROM exact_sync.connections WHERE id = $1', [o.connectionId]);
+  const { rows } = await o.pool.query<ConnectionRow>('SELECT id, country, base_url, warehouse_schema, state, state_message, start_year FROM exact_sync.connections WHERE id = $1', [o.connectionId]);
   const connection = rows[0];
   if (!connection) throw new AppError('connection_not_found', `There is no connection ${o.connectionId}. List them with: exact-sync connections`, { status: 404 });
   if (connection.state !== 'active') throw new ReauthRequiredError(connection.id, connection.state_message ?? 'The connection must be made again. Reconnect it at /connect/exact.');
@@ -130,7 +131,7 @@ async function runDivision(o: RunOptions, connection: ConnectionRow, client: Exa
   for (const table of runOrder(tables)) {
     try {
       const result = await syncTable({
-        pool: o.pool, client, connectionId: connection.id, schema: connection.warehouse_schema, timeZone,
+        pool: o.pool, client, connectionId: connection.id, schema: connection.warehouse_schema, timeZone, startYear: connection.start_year ?? undefined,
         ...(o.log ? { log: o.log } : {}),
         ...(o.onProgress ? { onProgress: (t: string, d: number, n: number) => o.onProgress!(d, t, n) } : {}),
       }, table, division);
