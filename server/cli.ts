@@ -107,10 +107,22 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
 }
 
 async function runBench(name: string, options: { rows: string }): Promise<void> {
-  if (name !== 'sandbox-sync' && name !== 'sync-full') throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: sandbox-sync, sync-full.`);
+  if (name !== 'sandbox-sync' && name !== 'sync-full' && name !== 'pacing') throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: sandbox-sync, sync-full, pacing.`);
+  const { machine } = await import('../bench/machine.ts');
+  if (name === 'pacing') {
+    const { runPacing } = await import('../bench/pacing.ts');
+    const r = await runPacing({ calls: 600, workers: 4, timeScale: 30 });
+    process.stdout.write(
+      `pacing: ${r.calls} calls from 4 workers at 60 a minute (sandbox time 30x)\n` +
+        `  took:               ${r.minutes.toFixed(2)} sandbox minutes (calls / limit: ${r.ideal.toFixed(2)}; fastest the limit allows from this start: ${r.fastest.toFixed(2)})\n` +
+        `  ratio:              ${r.ratio.toFixed(3)}x the fastest possible\n` +
+        `  429 answers:        ${r.throttled}\n` +
+        `  machine:            ${machine()}\n`,
+    );
+    return;
+  }
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 2) throw new AppError('invalid_option', `--rows must be a whole number >= 2 (got ${JSON.stringify(options.rows)})`);
-  const { machine } = await import('../bench/machine.ts');
   const { SingleBar, Presets } = (await import('cli-progress')).default;
   const bar = new SingleBar({ format: `${name} [{bar}] {value}/{total} rows | {duration}s`, hideCursor: true }, Presets.shades_classic);
   bar.start(rows, 0);
@@ -292,7 +304,7 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
-    .argument('<name>', 'sandbox-sync | sync-full')
+    .argument('<name>', 'sandbox-sync | sync-full | pacing')
     .option('--rows <n>', 'transaction lines to serve or sync', '1000000')
     .action(runBench);
   return program;
