@@ -175,7 +175,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
       yield { rows: page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt)), maxTimestamp, deletes };
     }
   }
-  for await (const batch of readAheadBatches(converted(), 4, 5_000)) {
+  for await (const batch of readAheadBatches(converted(), 3, 3_000)) {
     const values = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
     for (const p of batch) if (p.maxTimestamp > cursor) cursor = p.maxTimestamp;
     const deletes = batch.flatMap((p) => p.deletes);
