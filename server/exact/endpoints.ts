@@ -113,6 +113,16 @@ export const ENTITIES: readonly EntityDef[] = [
   }),
   define('Accounts', { type: `${T}Account`, syncPath: 'sync/CRM/Accounts', bulkPath: 'bulk/CRM/Accounts', deletedType: 2 }),
   define('Contacts', { type: `${T}Contact`, syncPath: 'sync/CRM/Contacts', bulkPath: 'bulk/CRM/Contacts', deletedType: 5 }),
+  define('Addresses', { type: `${T}Address`, syncPath: 'sync/CRM/Addresses', bulkPath: 'bulk/CRM/Addresses', deletedType: 3 }),
+  define('GLClassifications', {
+    type: `${T}Financial.GLClassification`, path: 'financial/GLClassifications', key: 'ID', methods: ['GET'],
+    syncPath: 'sync/Financial/GLClassifications', bulkPath: 'bulk/Financial/GLClassifications', deletedType: 18,
+    // Not in the scraped metadata: the fields of PICQER's GLClassification model (docs 2025); types inferred.
+    extraFields: [['ID', 'Guid'], ['Abstract', 'Boolean'], ['Balance', 'String'], ['Code', 'String'], ['Created', 'DateTime'], ['Creator', 'Guid'],
+      ['CreatorFullName', 'String'], ['Description', 'String'], ['Division', 'Int32'], ['IsTupleSubElement', 'Boolean'], ['Modified', 'DateTime'],
+      ['Modifier', 'Guid'], ['ModifierFullName', 'String'], ['Name', 'String'], ['Nondeductible', 'Boolean'], ['Parent', 'Guid'],
+      ['PeriodType', 'String'], ['TaxonomyNamespace', 'Guid'], ['TaxonomyNamespaceDescription', 'String'], ['Type', 'Guid']],
+  }),
   define('Items', { type: `${T}Item`, syncPath: 'sync/Logistics/Items', bulkPath: 'bulk/Logistics/Items', deletedType: 9 }),
   define('TransactionLines', { type: `${T}Financial.TransactionLine`, syncPath: 'sync/Financial/TransactionLines', bulkPath: 'bulk/Financial/TransactionLines', deletedType: 1 }),
   define('SalesInvoices', {

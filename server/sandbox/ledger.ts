@@ -53,7 +53,7 @@ export function createLedger(o: LedgerOptions): Ledger {
     gl: prefix('GLAccounts'), journal: prefix('Journals'), period: prefix('FinancialPeriods'), account: prefix('Accounts'),
     contact: prefix('Contacts'), item: prefix('Items'), line: prefix('TransactionLines'), entry: prefix('Transactions'),
     invoice: prefix('SalesInvoices'), invoiceLine: prefix('SalesInvoiceLines'), order: prefix('SalesOrders'), orderLine: prefix('SalesOrderLines'),
-    purchase: prefix('PurchaseEntries'), purchaseLine: prefix('PurchaseEntryLines'), receivable: prefix('Receivables'),
+    address: prefix('Addresses'), classification: prefix('GLClassifications'), purchase: prefix('PurchaseEntries'), purchaseLine: prefix('PurchaseEntryLines'), receivable: prefix('Receivables'),
     document: prefix('Documents'), attachment: prefix('DocumentAttachments'),
   };
   const endDay = Math.floor(o.endLocal / DAY) * DAY;
@@ -142,6 +142,28 @@ export function createLedger(o: LedgerOptions): Ledger {
       Initials: `${first[0]}.`, Email: `${first.toLowerCase()}@${account.name.toLowerCase().replace(/[^a-z]+/g, '')}.example`,
       BusinessPhone: `+31 6 ${String(10_000_000 + (mix(seed, i + 43) % 89_999_999))}`, Language: 'NL', HID: 100 + i,
       Country: pick(CITIES, mix(seed, i + 77))[1], ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 800_000),
+    };
+  };
+  const addressRow = (i: number): Row => {
+    const account = accountRow(i);
+    return {
+      ID: guidAt(ids.address, i), Account: account.ID, AccountName: account.Name, AccountIsSupplier: account.IsSupplier, Main: true, Type: 1,
+      AddressLine1: account.AddressLine1, City: account.City, Postcode: account.Postcode, Country: account.Country, CountryName: account.CountryName,
+      Phone: account.Phone, Contact: guidAt(ids.contact, i), ContactName: contactRow(i).FullName, ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 850_000),
+    };
+  };
+  /** A small reporting scheme: balance sheet and profit and loss, each with a few sections. */
+  const CLASSIFICATIONS: readonly [string, string, number | null, 'D' | 'C' | null][] = [
+    ['B', 'Balance sheet', null, null], ['B.1', 'Fixed assets', 0, 'D'], ['B.2', 'Current assets', 0, 'D'], ['B.3', 'Equity', 0, 'C'],
+    ['B.4', 'Liabilities', 0, 'C'], ['W', 'Profit and loss', null, null], ['W.1', 'Revenue', 5, 'C'], ['W.2', 'Cost of sales', 5, 'D'],
+    ['W.3', 'Personnel costs', 5, 'D'], ['W.4', 'Other operating costs', 5, 'D'], ['W.5', 'Financial result', 5, 'C'],
+  ];
+  const classificationRow = (i: number): Row => {
+    const [code, name, parent, balance] = CLASSIFICATIONS[i]!;
+    return {
+      ID: guidAt(ids.classification, i), Code: code, Name: name, Description: name, Parent: parent === null ? null : guidAt(ids.classification, parent),
+      Abstract: parent === null, Balance: balance, IsTupleSubElement: false, Nondeductible: false, PeriodType: parent === null ? null : 'duration',
+      ...audit(startDay, i + 60),
     };
   };
   const itemPrice = (i: number) => round2(15 + (mix(seed, i + 51) % 48500) / 100);
@@ -454,6 +476,8 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['FinancialPeriods', { count: years.length * 12, row: periodRow }],
     ['Accounts', { count: counts.accounts, row: accountRow }],
     ['Contacts', { count: counts.accounts, row: contactRow }],
+    ['Addresses', { count: counts.accounts, row: addressRow }],
+    ['GLClassifications', { count: CLASSIFICATIONS.length, row: classificationRow }],
     ['Items', { count: itemCount, row: itemRow }],
     ['TransactionLines', { count: lines, row: lineRow }],
     ['SalesInvoices', { count: invoiceLayout.groups, row: invoiceRow }],

@@ -117,6 +117,8 @@ export const TABLES: readonly CatalogTable[] = [
   table('GLAccounts', 'sync'),
   table('Accounts', 'sync'),
   table('Contacts', 'sync'),
+  table('Addresses', 'sync'),
+  table('GLClassifications', 'sync'),
   table('Items', 'sync'),
   table('TransactionLines', 'sync'),
   table('Documents', 'sync'),

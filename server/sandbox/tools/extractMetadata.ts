@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 interface Property { name: string; type: string; primaryKey: boolean }
 interface Endpoint { uri: string; supportedMethods: Record<string, boolean>; properties: Property[] }
 
-const WANTED = ['Me', 'Divisions', 'GLAccounts', 'Journals', 'Accounts', 'Contacts', 'Items', 'TransactionLines', 'Transactions',
+const WANTED = ['Me', 'Divisions', 'GLAccounts', 'Journals', 'Accounts', 'Addresses', 'Contacts', 'Items', 'TransactionLines', 'Transactions',
   'SalesInvoices', 'SalesInvoiceLines', 'SalesOrders', 'SalesOrderLines', 'PurchaseEntries', 'PurchaseEntryLines', 'Receivables',
   'PayablesList', 'ReceivablesList', 'Documents', 'DocumentAttachments', 'DocumentTypes'];
 
