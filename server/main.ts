@@ -7,6 +7,7 @@ import { createApp } from './api/app.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { openPool, redactUrl } from './db/pool.ts';
+import { runDemoSync } from './demo.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { AppError } from './lib/errors.ts';
@@ -107,19 +108,22 @@ export interface RunningServer {
   database: Database;
   /** In demo mode: the built-in Exact Online sandbox that stands in for Exact. */
   sandbox: RunningSandbox | undefined;
+  /** In demo mode: the first sync of the demo administrations, running in the background. */
+  demoSync: Promise<unknown> | undefined;
   close(): Promise<void>;
 }
 
 /** API, console and add-in files over HTTP, on a migrated database. */
 export async function serve(settings: Settings, log: Logger): Promise<RunningServer> {
-  await openSecretBox(settings, log);
+  const box = await openSecretBox(settings, log);
   const database = await openDatabase(settings, log);
   // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
   // (the same wire protocol; the client reaches it only through its base URL).
   let sandbox: RunningSandbox | undefined;
   if (settings.demoMode) {
     try {
-      sandbox = await startSandbox({ seed: 1, divisions: 3, scale: 20_000 });
+      // 5,000 lines in the largest administration: a first sync fits in Exact's 60 calls a minute per division.
+      sandbox = await startSandbox({ seed: 1, divisions: 3, scale: 5_000 });
     } catch (err) {
       await database.close().catch(() => undefined);
       throw err;
@@ -134,14 +138,20 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     await database.close().catch(() => undefined);
     throw err;
   }
+  // Demo mode connects to the sandbox and syncs it in the background; the server answers meanwhile.
+  const demoSync = sandbox ? runDemoSync(database.pool, box, sandbox, log) : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: settings.publicUrl,
     database,
     sandbox,
+    demoSync,
     close() {
       closing ??= (async () => {
         await closeHttp(server, 10_000);
+        // A demo sync still running gets a moment to finish; past that it is cut off with the pool (each
+        // page commits with its cursor, so nothing half-written stays), rather than holding up Ctrl-C.
+        if (demoSync) await Promise.race([demoSync, new Promise((r) => setTimeout(r, 3000).unref())]);
         await sandbox?.close();
         await database.close();
       })();

@@ -118,6 +118,12 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     const client = new pg.Client({ host: '127.0.0.1', port: state.port, user: 'postgres', password: state.password, database: 'postgres' });
     await client.connect();
     await client.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ('test.marker', '"kept"')`);
+    // Demo mode connects to the sandbox and syncs its three administrations in the background.
+    for (let i = 0; i < 600 && (run.stdout().match(/demo sync of division \d+: succeeded/g) ?? []).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(run.stdout().match(/demo sync of division \d+: succeeded/g)).toHaveLength(3);
+    const synced = await client.query(`SELECT count(DISTINCT division)::int AS divisions, count(*)::int AS lines FROM exact_online.transactionlines`);
+    expect(synced.rows[0]).toMatchObject({ divisions: 3 });
+    expect(synced.rows[0].lines).toBeGreaterThan(5_000);
     await client.end();
 
     // Ctrl-C: exits 0, leaves no PostgreSQL process behind.
@@ -160,7 +166,7 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     run.proc.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
     expect(await postgresPids(clusterDir)).toEqual([]);
-  });
+  }, 120_000);
 
   it('a port in use: one clear message, exit 1, and the embedded server stopped again', async () => {
     const cwd = await workDir('busy');
