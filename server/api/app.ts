@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthzRoute(deps));
 
-  app.use('/addin', (req, res, next) => {
+  app.use('/addin', (_req, res, next) => {
     if (existsSync(deps.addinDir)) return next();
     res.status(503).json(errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'));
   }, express.static(deps.addinDir, { index: false, fallthrough: true }));

@@ -244,14 +244,14 @@ export function createLedger(o: LedgerOptions): Ledger {
     const gl = glRef(l.gl);
     const account = l.account === undefined ? undefined : accountRef(l.account);
     const [, journalDescription] = journal(journalCode);
-    const entryNumber = (new Date(day).getUTCFullYear() % 100) * 10_000_000 + Number(journalCode) * 100_000 + ((e + 1) % 100_000);
+    const { FinancialYear, FinancialPeriod } = period(day);
+    const entryNumber = (FinancialYear % 100) * 10_000_000 + Number(journalCode) * 100_000 + ((e + 1) % 100_000);
     const vat = l.vat === true;
-    const year = new Date(day).getUTCFullYear();
     const t = stamp(day, j);
     // Written out field by field (no spreads): this runs for every one of millions of lines.
     return {
       ID: guidAt(ids.line, j), EntryID: guidAt(ids.entry, e), EntryNumber: entryNumber, LineNumber: pos + 1, LineType: 0, Type: type, Status: 50,
-      Date: day, FinancialYear: year, FinancialPeriod: new Date(day).getUTCMonth() + 1, DueDate: account ? day + 30 * DAY : null,
+      Date: day, FinancialYear, FinancialPeriod, DueDate: account ? day + 30 * DAY : null,
       AmountDC: l.amount, AmountFC: l.amount, Currency: 'EUR', ExchangeRate: 1,
       AmountVATBaseFC: vat ? -l.amount : null, AmountVATFC: vat ? round2(-l.amount * 0.21) : null,
       VATCode: vat ? '2' : null, VATCodeDescription: vat ? 'VAT 21%' : null, VATPercentage: vat ? 0.21 : null, VATType: vat ? 'S' : null,
@@ -352,6 +352,7 @@ export function createLedger(o: LedgerOptions): Ledger {
   };
   const purchaseRow = (p: number): Row => {
     const day = dayAt(p / counts.purchases);
+    const reporting = period(day);
     const supplier = accountRef(supplierFor(p));
     let net = 0;
     let vat = 0;
@@ -361,8 +362,8 @@ export function createLedger(o: LedgerOptions): Ledger {
       vat += l.vat;
     }
     return {
-      EntryID: guidAt(ids.purchase, p), EntryNumber: Number(`${String(new Date(day).getUTCFullYear()).slice(2)}60${String(p + 1).padStart(5, '0')}`),
-      EntryDate: day, DueDate: day + 30 * DAY, ...{ ReportingYear: new Date(day).getUTCFullYear(), ReportingPeriod: new Date(day).getUTCMonth() + 1 },
+      EntryID: guidAt(ids.purchase, p), EntryNumber: Number(`${String(reporting.FinancialYear).slice(2)}60${String(p + 1).padStart(5, '0')}`),
+      EntryDate: day, DueDate: day + 30 * DAY, ReportingYear: reporting.FinancialYear, ReportingPeriod: reporting.FinancialPeriod,
       Supplier: supplier.id, SupplierName: supplier.name, Journal: '60', JournalDescription: 'Purchase', Currency: 'EUR', Rate: 1,
       AmountDC: round2(net + vat), AmountFC: round2(net + vat), VATAmountDC: round2(vat), VATAmountFC: round2(vat),
       Type: 30, TypeDescription: 'Purchase entry', Status: 50, StatusDescription: 'Processed', Reversal: false,

@@ -2,18 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { migrate } from '../../server/db/migrate.ts';
-import { ExactClient, Pacer } from '../../server/exact/client.ts';
-import { TokenManager } from '../../server/exact/tokens.ts';
+import type { ExactClient } from '../../server/exact/client.ts';
 import { localToUtc } from '../../server/exact/values.ts';
-import { createSecretBox } from '../../server/lib/crypto.ts';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
 import { ALL_TABLES } from '../../server/sync/catalog.ts';
 import type { SyncContext } from '../../server/sync/engine.ts';
 import type { TestDatabase } from './database.ts';
+import { SCHEMA, syncContextFor } from './syncContext.ts';
 import { authorize } from './sandbox.ts';
 
-export const SCHEMA = 'exact_online';
-export const APP = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
+export { APP, SCHEMA } from './syncContext.ts';
 
 export interface SyncSetup {
   ctx: SyncContext;
@@ -25,13 +23,12 @@ export interface SyncSetup {
 /** A migrated database with one connection to `sb`, and a sync context for it. */
 export async function setUpSync(db: TestDatabase, sb: RunningSandbox): Promise<SyncSetup> {
   await migrate(db.pool);
-  const key = randomBytes(32);
-  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(key), app: APP, now: () => sb.sandbox.clock.now() });
+  const secretKeyHex = randomBytes(32).toString('hex');
   const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sb.url]);
   const connectionId = rows[0]!.id;
+  const { ctx, client, tokens } = syncContextFor(db.pool, sb.url, connectionId, secretKeyHex, () => sb.sandbox.clock.now());
   await tokens.store(db.pool, connectionId, await authorize(sb));
-  const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(connectionId), pacer: new Pacer() });
-  return { ctx: { pool: db.pool, client, connectionId, schema: SCHEMA, timeZone: 'Europe/Amsterdam' }, client, connectionId, secretKeyHex: key.toString('hex') };
+  return { ctx, client, connectionId, secretKeyHex };
 }
 
 /** Every catalog table of `division` holds exactly the sandbox's rows, value for value. */

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { syncDivision } from '../../server/sync/engine.ts';
 import { startSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { syncContextFor } from '../helpers/syncContext.ts';
 import { assertWarehouseEqualsSandbox, SCHEMA, setUpSync } from '../helpers/syncSetup.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'syncChild.ts');
@@ -67,21 +68,13 @@ describe('sync under trouble', () => {
       // Work committed by killed runs is kept: the cursors only ever move forward.
       for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
       // Then one run to the end.
-      const { ctx } = await setUpSyncContextOnly();
+      const { ctx } = syncContextFor(db.pool, sb.url, connectionId, secretKeyHex);
       await syncDivision(ctx, division);
       await assertWarehouseEqualsSandbox(db.pool, sb, division);
       const dupes = await db.pool.query(`SELECT count(*) - count(DISTINCT id) AS d FROM ${SCHEMA}.transactionlines`);
       expect(Number(dupes.rows[0].d)).toBe(0);
       expect(completed).toBeLessThan(10);
 
-      async function setUpSyncContextOnly() {
-        const { ExactClient, Pacer } = await import('../../server/exact/client.ts');
-        const { TokenManager } = await import('../../server/exact/tokens.ts');
-        const { createSecretBox } = await import('../../server/lib/crypto.ts');
-        const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(Buffer.from(secretKeyHex, 'hex')), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } });
-        const client = new ExactClient({ baseUrl: sb.url, clientId: 'sandbox-client', tokens: tokens.source(connectionId), pacer: new Pacer() });
-        return { ctx: { pool: db.pool, client, connectionId, schema: SCHEMA, timeZone: 'Europe/Amsterdam' } };
-      }
     } finally {
       await sb.close();
     }
