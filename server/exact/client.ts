@@ -1,6 +1,6 @@
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
-import { paceDecision, readRateLimitHeaders, retryDecision, type RateLimitState } from './decisions.ts';
+import { paceDecision, readRateLimitHeaders, RESET_MARGIN_MS, retryDecision, type RateLimitState } from './decisions.ts';
 import { DailyLimitError, ExactApiError } from './errors.ts';
 import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } from './values.ts';
 
@@ -36,9 +36,10 @@ export class Pacer {
   /** Resolves to true when this call is the window's probe (the first one sent before anything is known). */
   async acquire(key: string, division: number): Promise<boolean> {
     for (;;) {
-      // A window whose reset has passed is a new window: nothing is known of it yet.
+      // A window whose reset has passed (with the same margin waits use, against rounding and skew) is a
+      // new window: nothing is known of it yet.
       const known = this.state(key);
-      if (known.minutelyReset !== undefined && this.now() >= known.minutelyReset) {
+      if (known.minutelyReset !== undefined && this.now() >= known.minutelyReset + (this.marginMs ?? RESET_MARGIN_MS)) {
         const { minutelyRemaining: _r, minutelyReset: _t, ...rest } = known;
         this.states.set(key, rest);
       }
@@ -56,7 +57,9 @@ export class Pacer {
         const promise = new Promise<void>((r) => (resolve = r));
         this.probes.set(key, { promise, resolve });
       }
-      const decision = paceDecision(state, this.now(), this.marginMs);
+      // While another call is the probe, the known count does not include it yet: keep a call for it.
+      const reserved = probe && !isProbe && state.minutelyRemaining !== undefined ? { ...state, minutelyRemaining: state.minutelyRemaining - 1 } : state;
+      const decision = paceDecision(reserved, this.now(), this.marginMs);
       if (decision.kind === 'daily_limit') throw new DailyLimitError(division, decision.resetsAt);
       if (decision.kind === 'wait') {
         await this.sleep(decision.ms);

@@ -92,7 +92,7 @@ export function paceDecision(state: RateLimitState, now: number, marginMs: numbe
   if (state.dailyRemaining !== undefined && state.dailyRemaining <= 0 && state.dailyReset !== undefined && state.dailyReset > now) {
     return { kind: 'daily_limit', resetsAt: state.dailyReset };
   }
-  if (state.minutelyRemaining !== undefined && state.minutelyRemaining <= 0 && state.minutelyReset !== undefined && state.minutelyReset > now) {
+  if (state.minutelyRemaining !== undefined && state.minutelyRemaining <= 0 && state.minutelyReset !== undefined && state.minutelyReset + marginMs > now) {
     return { kind: 'wait', ms: state.minutelyReset - now + marginMs };
   }
   return { kind: 'go' };

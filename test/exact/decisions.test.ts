@@ -63,6 +63,7 @@ describe('rate-limit pacing', () => {
     [{ minutelyRemaining: 3, minutelyReset: now + 35_000 }, { kind: 'go' }],
     [{ minutelyRemaining: 0, minutelyReset: now + 35_000 }, { kind: 'wait', ms: 36_000 }],
     [{ minutelyRemaining: 0, minutelyReset: now - 5_000 }, { kind: 'go' }], // reset already passed (clock skew)
+    [{ minutelyRemaining: 0, minutelyReset: now - 400 }, { kind: 'wait', ms: 600 }], // passed, but within the margin
     [{ dailyRemaining: 0, dailyReset: now + 3_600_000, minutelyRemaining: 0, minutelyReset: now + 1000 }, { kind: 'daily_limit', resetsAt: now + 3_600_000 }],
     [{ dailyRemaining: 0, dailyReset: now - 1 }, { kind: 'go' }],
   ])('%j → %j', (state, decision) => {
