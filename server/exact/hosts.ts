@@ -27,3 +27,10 @@ export function baseUrlFor(country: Country, override: string | undefined): stri
 
 export const AUTH_PATH = '/api/oauth2/auth';
 export const TOKEN_PATH = '/api/oauth2/token';
+
+/** The Exact app this server acts as: its App Center credentials and where each country's Exact lives. */
+export interface ExactApp {
+  clientId: string;
+  clientSecret: string;
+  baseUrlFor(country: Country): string;
+}

@@ -1,0 +1,111 @@
+import type pg from 'pg';
+import { qualified } from '../db/sql.ts';
+import { AppError } from '../lib/errors.ts';
+import { TABLE_BY_NAME, TABLES } from '../sync/catalog.ts';
+import type { TableInfo } from './types.ts';
+export type { TableInfo };
+
+/**
+ * SQL over exact_sync.connection_tables: which catalog tables a connection syncs and how often. A table
+ * without a row is enabled on the default schedule. `deleted` cannot be turned off: it is how deletes
+ * reach every other table.
+ */
+
+export const DEFAULT_FREQUENCY_MINUTES = 360;
+export const MIN_FREQUENCY_MINUTES = 5;
+export const MAX_FREQUENCY_MINUTES = 7 * 24 * 60;
+export const REQUIRED_TABLES: ReadonlySet<string> = new Set(['deleted']);
+
+
+/** Row counts of a schema's tables: exact below a million rows, the planner's estimate above. */
+async function rowCounts(db: pg.Pool, schema: string): Promise<Map<string, { rows: number; estimated: boolean }>> {
+  const { rows } = await db.query<{ relname: string; reltuples: number }>(
+    `SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+    [schema],
+  );
+  const counts = new Map<string, { rows: number; estimated: boolean }>();
+  for (const r of rows) {
+    if (r.reltuples >= 1_000_000) {
+      counts.set(r.relname, { rows: Math.round(r.reltuples), estimated: true });
+      continue;
+    }
+    const { rows: c } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, r.relname)}`);
+    counts.set(r.relname, { rows: Number(c[0]!.n), estimated: false });
+  }
+  return counts;
+}
+
+export async function listTables(db: pg.Pool, connectionId: number, schema: string): Promise<TableInfo[]> {
+  const [settings, counts, synced, runs] = await Promise.all([
+    db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>('SELECT table_name, enabled, frequency_minutes FROM exact_sync.connection_tables WHERE connection_id = $1', [connectionId]),
+    rowCounts(db, schema),
+    db.query<{ table_name: string; last: Date | null }>('SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name', [connectionId]),
+    db.query<{ table_name: string; run_id: string; status: string; finished_at: Date | null; error_message: string | null }>(
+      `SELECT DISTINCT ON (t.table_name) t.table_name, t.run_id, t.status, r.finished_at, t.error_message
+       FROM exact_sync.run_tables t JOIN exact_sync.runs r ON r.id = t.run_id WHERE r.connection_id = $1 ORDER BY t.table_name, t.run_id DESC`,
+      [connectionId],
+    ),
+  ]);
+  const setting = new Map(settings.rows.map((r) => [r.table_name, r]));
+  const last = new Map(synced.rows.map((r) => [r.table_name, r.last]));
+  const lastRun = new Map(runs.rows.map((r) => [r.table_name, r]));
+  return TABLES.map((t) => {
+    const s = setting.get(t.name);
+    const count = counts.get(t.name);
+    const run = lastRun.get(t.name);
+    return {
+      name: t.name,
+      entity: t.entity.name,
+      strategy: t.strategy,
+      lines: t.children?.table.name ?? null,
+      enabled: REQUIRED_TABLES.has(t.name) || (s?.enabled ?? true),
+      required: REQUIRED_TABLES.has(t.name),
+      frequencyMinutes: s?.frequency_minutes ?? null,
+      rows: count?.rows ?? 0,
+      rowsEstimated: count?.estimated ?? false,
+      lastSyncAt: last.get(t.name) ?? null,
+      lastRun: run ? { runId: Number(run.run_id), status: run.status, finishedAt: run.finished_at, error: run.error_message } : null,
+    };
+  });
+}
+
+export function checkTableName(name: string): void {
+  if (!TABLE_BY_NAME.has(name)) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(name)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
+}
+
+export interface TableChanges {
+  enabled?: boolean;
+  /** null: back to the default (every 6 hours). */
+  frequencyMinutes?: number | null;
+}
+
+export async function updateTable(db: pg.Pool | pg.PoolClient, connectionId: number, name: string, changes: TableChanges): Promise<void> {
+  checkTableName(name);
+  if (changes.enabled === false && REQUIRED_TABLES.has(name)) {
+    throw new AppError('table_required', `Table ${name} cannot be turned off: it carries the deletes of every other table.`, { status: 400 });
+  }
+  const f = changes.frequencyMinutes;
+  if (f !== undefined && f !== null && (!Number.isInteger(f) || f < MIN_FREQUENCY_MINUTES || f > MAX_FREQUENCY_MINUTES)) {
+    throw new AppError('invalid_frequency', `A sync frequency is a whole number of minutes from ${MIN_FREQUENCY_MINUTES} to ${MAX_FREQUENCY_MINUTES} (a week); got ${f}.`, { status: 400 });
+  }
+  await db.query(
+    `INSERT INTO exact_sync.connection_tables (connection_id, table_name, enabled, frequency_minutes) VALUES ($1, $2, coalesce($3, true), $4)
+     ON CONFLICT (connection_id, table_name) DO UPDATE SET
+       enabled = coalesce($3, exact_sync.connection_tables.enabled),
+       frequency_minutes = CASE WHEN $5 THEN $4 ELSE exact_sync.connection_tables.frequency_minutes END,
+       updated_at = now()`,
+    [connectionId, name, changes.enabled ?? null, f ?? null, f !== undefined],
+  );
+}
+
+/** Enables exactly `names` (plus the required tables) and disables the rest. */
+export async function chooseTables(db: pg.Pool | pg.PoolClient, connectionId: number, names: readonly string[]): Promise<void> {
+  for (const n of names) checkTableName(n);
+  for (const t of TABLES) await updateTable(db, connectionId, t.name, { enabled: REQUIRED_TABLES.has(t.name) || names.includes(t.name) });
+}
+
+export async function enabledTables(db: pg.Pool, connectionId: number): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>('SELECT table_name FROM exact_sync.connection_tables WHERE connection_id = $1 AND NOT enabled', [connectionId]);
+  const off = new Set(rows.map((r) => r.table_name));
+  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || !off.has(t.name)).map((t) => t.name);
+}

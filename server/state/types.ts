@@ -1,0 +1,100 @@
+/**
+ * The shapes the state modules return and /api/v1 sends (as JSON: dates become ISO strings, see Json).
+ * No imports: the console and the add-ins `import type` from here without pulling in server code.
+ */
+
+export type Json<T> = T extends Date ? string : T extends readonly (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+export type Strategy = 'sync' | 'modified' | 'child' | 'full';
+export type Scope = 'read' | 'admin';
+export type ConnectionState = 'active' | 'reauth_required' | 'disabled';
+export type DivisionsMode = 'all' | 'selected';
+
+export interface ConnectionInfo {
+  id: number;
+  country: string;
+  baseUrl: string;
+  exactUserName: string | null;
+  state: ConnectionState;
+  stateMessage: string | null;
+  warehouseSchema: string;
+  startYear: number | null;
+  divisionsMode: DivisionsMode;
+  createdAt: Date;
+  /** Active divisions the Exact user reaches, and how many of them sync. */
+  divisions: number;
+  divisionsEnabled: number;
+  lastSyncAt: Date | null;
+  /** Division runs in progress. */
+  running: number;
+}
+
+export interface ListedDivision {
+  division: number;
+  name: string;
+  hid: string | null;
+  isCurrent: boolean;
+  active: boolean;
+}
+
+export interface DivisionInfo extends ListedDivision {
+  syncEnabled: boolean;
+  lastSyncAt: Date | null;
+  lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null; apiCalls: number; errorMessage: string | null } | null;
+}
+
+export interface TableInfo {
+  name: string;
+  entity: string;
+  strategy: Strategy;
+  /** The lines table synced with this one, if any. */
+  lines: string | null;
+  enabled: boolean;
+  /** Cannot be turned off (deleted: it carries every table's deletes). */
+  required: boolean;
+  /** null: the default schedule. */
+  frequencyMinutes: number | null;
+  rows: number;
+  rowsEstimated: boolean;
+  lastSyncAt: Date | null;
+  lastRun: { runId: number; status: string; finishedAt: Date | null; error: string | null } | null;
+}
+
+export interface RunInfo {
+  id: number;
+  connectionId: number;
+  division: number;
+  divisionName: string | null;
+  trigger: string;
+  status: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  apiCalls: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsDeleted: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface RunTableInfo {
+  table: string;
+  status: string;
+  rows: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  pages: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface ApiKeyInfo {
+  id: number;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
