@@ -33,6 +33,11 @@ async function runServe(): Promise<void> {
     server.sandbox
       ? `  Exact Online: DEMO MODE (EXACT_CLIENT_ID unset): the built-in Exact sandbox runs at ${server.sandbox.url} (user demo / demo)`
       : `  Exact Online: app ${settings.exact?.clientId}`,
+    `  console:      ${server.url}/`,
+    ...(server.services.setup
+      ? [`  first start:  no admin password yet. Open ${server.url}/ and enter the setup code ${server.services.setup.code} to choose one`,
+        '                (or run: npx exact-sync admin). The code works once, in this run only.']
+      : []),
     '  stop with Ctrl-C',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,12 +1,10 @@
 import type pg from 'pg';
-import { Pacer } from './exact/client.ts';
 import { TOKEN_PATH } from './exact/hosts.ts';
 import { TokenManager, type TokenResponse } from './exact/tokens.ts';
 import { AppError } from './lib/errors.ts';
 import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/logger.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, type RunningSandbox } from './sandbox/index.ts';
-import { runConnection, type DivisionOutcome } from './sync/runner.ts';
 
 /**
  * Demo mode: the built-in sandbox stands in for Exact Online, and exact-sync connects to it as the demo
@@ -38,17 +36,4 @@ export async function connectDemo(pool: pg.Pool, box: SecretBox, sandbox: Runnin
   await tokens.store(pool, connectionId, (await res.json()) as TokenResponse);
   log.info({ connection: connectionId }, 'demo mode: connected to the built-in Exact sandbox');
   return { connectionId, tokens };
-}
-
-/** Connects the demo and syncs it; never throws (a failure is logged: the server keeps running). */
-export async function runDemoSync(pool: pg.Pool, box: SecretBox, sandbox: RunningSandbox, log: Logger): Promise<DivisionOutcome[] | undefined> {
-  try {
-    const { connectionId, tokens } = await connectDemo(pool, box, sandbox, log);
-    const outcomes = await runConnection({ pool, tokens, pacer: new Pacer(), clientId: SANDBOX_CLIENT_ID, connectionId, trigger: 'demo', log });
-    for (const o of outcomes) log.info({ division: o.division, status: o.status, rows: o.tables.reduce((s, t) => s + t.rows, 0) }, `demo sync of division ${o.division}: ${o.status}`);
-    return outcomes;
-  } catch (err) {
-    if (!(err instanceof Error && /after calling end|pool.*ended/i.test(err.message))) log.error({ err }, 'demo sync failed');
-    return undefined;
-  }
 }

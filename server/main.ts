@@ -7,7 +7,15 @@ import { createApp } from './api/app.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { openPool, redactUrl } from './db/pool.ts';
-import { runDemoSync } from './demo.ts';
+import { adminConfigured } from './auth/adminPassword.ts';
+import { SetupCode } from './auth/setupCode.ts';
+import type { Services } from './api/services.ts';
+import { connectDemo } from './demo.ts';
+import { Pacer } from './exact/client.ts';
+import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
+import { TokenManager } from './exact/tokens.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
+import { SyncService } from './sync/service.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { AppError } from './lib/errors.ts';
@@ -103,6 +111,20 @@ function closeHttp(server: http.Server, graceMs: number): Promise<void> {
   });
 }
 
+/** Demo mode: the demo connection (all divisions), then its first sync through the sync service. Never throws. */
+async function startDemo(s: Services, box: SecretBox, sandbox: RunningSandbox): Promise<unknown> {
+  try {
+    const { connectionId } = await connectDemo(s.pool, box, sandbox, s.log);
+    const start = await s.sync.start({ connectionId, trigger: 'demo' });
+    const outcomes = await start.done;
+    for (const o of outcomes) s.log.info({ division: o.division, status: o.status, rows: o.tables.reduce((n, t) => n + t.rows, 0) }, `demo sync of division ${o.division}: ${o.status}`);
+    return outcomes;
+  } catch (err) {
+    s.log.error({ err }, 'demo mode could not connect to its sandbox');
+    return undefined;
+  }
+}
+
 export interface RunningServer {
   url: string;
   database: Database;
@@ -110,6 +132,7 @@ export interface RunningServer {
   sandbox: RunningSandbox | undefined;
   /** In demo mode: the first sync of the demo administrations, running in the background. */
   demoSync: Promise<unknown> | undefined;
+  services: Services;
   close(): Promise<void>;
 }
 
@@ -129,8 +152,17 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
       throw err;
     }
   }
-  const app = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin') });
-  const server = http.createServer(app);
+  // The Exact app: the one registered in Exact's App Center, or in demo mode the sandbox's, on every country.
+  const app: ExactApp = settings.exact
+    ? { ...settings.exact, baseUrlFor: (country) => baseUrlFor(country, settings.exactBaseUrl) }
+    : { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, baseUrlFor: () => sandbox!.url };
+  const tokens = new TokenManager({ pool: database.pool, box, app, log });
+  const pacer = new Pacer();
+  const sync = new SyncService({ pool: database.pool, tokens, pacer, clientId: app.clientId, log });
+  const admin = await adminConfigured(database.pool);
+  const setup = !admin.password && admin.adminKeys === 0 ? new SetupCode() : undefined;
+  const services: Services = { pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, demo: settings.demoMode, setup };
+  const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
   try {
     await listen(server, settings.port, settings.host);
   } catch (err) {
@@ -139,19 +171,20 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     throw err;
   }
   // Demo mode connects to the sandbox and syncs it in the background; the server answers meanwhile.
-  const demoSync = sandbox ? runDemoSync(database.pool, box, sandbox, log) : undefined;
+  const demoSync = sandbox ? startDemo(services, box, sandbox) : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: settings.publicUrl,
     database,
     sandbox,
     demoSync,
+    services,
     close() {
       closing ??= (async () => {
         await closeHttp(server, 10_000);
         // A demo sync still running gets a moment to finish; past that it is cut off with the pool (each
         // page commits with its cursor, so nothing half-written stays), rather than holding up Ctrl-C.
-        if (demoSync) await Promise.race([demoSync, new Promise((r) => setTimeout(r, 3000).unref())]);
+        await sync.idle(3000);
         await sandbox?.close();
         await database.close();
       })();

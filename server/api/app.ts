@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../lib/logger.ts';
 import { errorBody, errorHandler, notFound } from './errors.ts';
+import { connectRoutes } from './routes/connect.ts';
 import { healthzRoute } from './routes/healthz.ts';
+import { sessionRoutes } from './routes/session.ts';
+import type { Services } from './services.ts';
+import { apiV1 } from './v1.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -13,7 +18,13 @@ export interface AppDeps {
   version: string;
   /** Built add-in files (webpack output), served at /addin. */
   addinDir: string;
+  /** Built console files (webpack output), served at /. */
+  consoleDir: string;
+  services: Services;
 }
+
+/** Paths of the console's pages: a reload or a link to one of them gets the console's index.html. */
+const CONSOLE_PAGES = /^\/(?:$|login$|setup$|connections(?:\/.*)?$|runs(?:\/.*)?$|api-keys$)/;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -38,11 +49,24 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '15mb' }));
 
   app.use(healthzRoute(deps));
+  app.use(sessionRoutes(deps.services, deps.version));
+  app.use(connectRoutes(deps.services));
+  app.use('/api/v1', apiV1(deps.services));
 
   app.use('/addin', (_req, res, next) => {
     if (existsSync(deps.addinDir)) return next();
     res.status(503).json(errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'));
   }, express.static(deps.addinDir, { index: false, fallthrough: true }));
+
+  const consoleBuilt = () => existsSync(path.join(deps.consoleDir, 'index.html'));
+  app.use(express.static(deps.consoleDir, { index: false, fallthrough: true }));
+  app.get(CONSOLE_PAGES, (_req, res) => {
+    if (!consoleBuilt()) {
+      res.status(503).type('text').send('The console is not built: run `npm run build` (npm install does it too).');
+      return;
+    }
+    res.set('Cache-Control', 'no-cache').sendFile(path.join(deps.consoleDir, 'index.html'));
+  });
 
   app.use(notFound);
   app.use(errorHandler);

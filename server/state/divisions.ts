@@ -32,11 +32,12 @@ export async function listDivisions(db: pg.Pool, connectionId: number, options: 
   const search = options.search?.trim() ? `%${options.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const { rows } = await db.query<{
     division: number; name: string; hid: string | null; is_current: boolean; active: boolean; sync_enabled: boolean; last_sync_at: Date | null;
-    run_id: string | null; run_status: string | null; run_started: Date | null; run_finished: Date | null; run_calls: number | null; run_error: string | null;
+    run_id: string | null; run_status: string | null; run_started: Date | null; run_finished: Date | null; run_calls: number | null; run_error: string | null; daily_remaining: number | null; daily_reset_at: Date | null;
   }>(
     `SELECT d.division, d.name, d.hid, d.is_current, d.active, (d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS sync_enabled,
        (SELECT max(r.finished_at) FROM exact_sync.runs r WHERE r.connection_id = d.connection_id AND r.division = d.division AND r.status = 'succeeded') AS last_sync_at,
-       l.id AS run_id, l.status AS run_status, l.started_at AS run_started, l.finished_at AS run_finished, l.api_calls AS run_calls, l.error_message AS run_error
+       l.id AS run_id, l.status AS run_status, l.started_at AS run_started, l.finished_at AS run_finished, l.api_calls AS run_calls, l.error_message AS run_error,
+       CASE WHEN l.daily_reset_at > now() THEN l.daily_remaining END AS daily_remaining, CASE WHEN l.daily_reset_at > now() THEN l.daily_reset_at END AS daily_reset_at
      FROM exact_sync.divisions d
      JOIN exact_sync.connections c ON c.id = d.connection_id
      LEFT JOIN LATERAL (SELECT * FROM exact_sync.runs r WHERE r.connection_id = d.connection_id AND r.division = d.division ORDER BY r.started_at DESC LIMIT 1) l ON true
@@ -47,6 +48,7 @@ export async function listDivisions(db: pg.Pool, connectionId: number, options: 
   return rows.map((r) => ({
     division: r.division, name: r.name, hid: r.hid, isCurrent: r.is_current, active: r.active, syncEnabled: r.sync_enabled, lastSyncAt: r.last_sync_at,
     lastRun: r.run_id === null ? null : { id: Number(r.run_id), status: r.run_status!, startedAt: r.run_started!, finishedAt: r.run_finished, apiCalls: r.run_calls ?? 0, errorMessage: r.run_error },
+    apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
   }));
 }
 

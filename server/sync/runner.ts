@@ -165,10 +165,12 @@ async function runDivision(o: RunOptions, connection: ConnectionRow, client: Exa
   }
   outcome.apiCalls = client.stats.calls;
   const sum = (k: 'inserted' | 'updated' | 'deleted') => outcome.tables.reduce((s, t) => s + t[k], 0);
+  const limits = o.pacer.state(`${o.clientId}:${division}`);
   await o.pool.query(
     `UPDATE exact_sync.runs SET status = $2, finished_at = now(), api_calls = $3, rows_inserted = $4, rows_updated = $5, rows_deleted = $6,
-       error_code = $7, error_message = $8 WHERE id = $1`,
-    [runId, outcome.status, outcome.apiCalls, sum('inserted'), sum('updated'), sum('deleted'), outcome.status === 'succeeded' ? null : outcome.status, outcome.message ?? null],
+       error_code = $7, error_message = $8, daily_remaining = $9, daily_reset_at = $10 WHERE id = $1`,
+    [runId, outcome.status, outcome.apiCalls, sum('inserted'), sum('updated'), sum('deleted'), outcome.status === 'succeeded' ? null : outcome.status, outcome.message ?? null,
+      limits.dailyRemaining ?? null, limits.dailyReset === undefined ? null : new Date(limits.dailyReset)],
   );
   return outcome;
 }

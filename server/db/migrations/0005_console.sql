@@ -67,3 +67,7 @@ CREATE TABLE exact_sync.oauth_states (
   expires_at timestamptz NOT NULL,
   used_at timestamptz
 );
+
+-- What Exact said was left of the division's daily budget at the end of a run (X-RateLimit-Remaining),
+-- shown in the console until the reset time passes.
+ALTER TABLE exact_sync.runs ADD COLUMN daily_remaining integer, ADD COLUMN daily_reset_at timestamptz;

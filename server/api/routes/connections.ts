@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
+import type { ConnectionInfo, Json } from '../../state/types.ts';
+import { idParam, route, type ApiRoute } from '../route.ts';
+import type { Services } from '../services.ts';
+
+/** /api/v1/connections: the Exact Online connections, their state, starting year, pause and removal. */
+
+const patchBody = z.strictObject({
+  startYear: z.number().int().min(2000).max(2100).nullable().optional(),
+  enabled: z.boolean().optional(),
+});
+export type ConnectionPatch = z.infer<typeof patchBody>;
+export interface ConnectionsResponse { connections: Json<ConnectionInfo>[] }
+
+export function connectionRoutes(s: Services): ApiRoute[] {
+  return [
+    route({
+      method: 'get', path: '/connections', scope: 'admin', summary: 'List the Exact Online connections with their state and last sync',
+      handle: async () => ({ connections: await listConnections(s.pool) }),
+    }),
+    route({
+      method: 'get', path: '/connections/:id', scope: 'admin', summary: 'One connection',
+      handle: async ({ params }) => getConnection(s.pool, idParam(params, 'id', 'connection')),
+    }),
+    route({
+      method: 'patch', path: '/connections/:id', scope: 'admin', summary: 'Change the starting year, or pause (enabled: false) and resume a connection',
+      body: patchBody,
+      handle: async ({ params, body }) => updateConnection(s.pool, idParam(params, 'id', 'connection'), {
+        ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
+        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+      }),
+    }),
+    route({
+      method: 'delete', path: '/connections/:id', scope: 'admin', summary: 'Remove a connection and its tokens (its warehouse tables stay)',
+      handle: async ({ params }) => {
+        await deleteConnection(s.pool, idParam(params, 'id', 'connection'));
+        return undefined;
+      },
+    }),
+  ];
+}

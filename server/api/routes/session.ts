@@ -1,0 +1,117 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { adminConfigured, checkPasswordRules, setAdminPassword, verifyAdminPassword } from '../../auth/adminPassword.ts';
+import { verifyApiKey } from '../../auth/apiKeys.ts';
+import { cookieValue, createSession, endSession, readSession, SESSION_COOKIE, SESSION_HOURS } from '../../auth/sessions.ts';
+import { AppError } from '../../lib/errors.ts';
+import { clearSessionCookie, setSessionCookie } from '../auth.ts';
+import { describeIssues } from '../route.ts';
+import { secureCookies, type Services } from '../services.ts';
+
+/**
+ * The console's sign-in, outside /api/v1 (it is how a browser gets in, not an API call):
+ * `GET /auth/session` (am I signed in, must the password be set first), `POST /auth/login` (the admin
+ * password or an admin API key), `POST /auth/logout`, and `POST /auth/setup` (first start: the setup
+ * code printed by the server, and the new password).
+ */
+
+export interface SessionResponse {
+  signedIn: boolean;
+  csrfToken: string | null;
+  via: string | null;
+  /** No admin password or admin key yet: the console asks for the setup code and a password. */
+  setupRequired: boolean;
+  demo: boolean;
+  version: string;
+  publicUrl: string;
+}
+
+const loginBody = z.object({ secret: z.string().min(1, 'enter the admin password or an admin API key') });
+const setupBody = z.object({ code: z.string().min(1, 'enter the setup code from the server\'s output'), password: z.string() });
+export type LoginRequest = z.infer<typeof loginBody>;
+export type SetupRequest = z.infer<typeof setupBody>;
+
+/** At most 10 failed sign-ins per address in 10 minutes. */
+class Throttle {
+  private readonly failures = new Map<string, number[]>();
+  check(key: string): void {
+    const recent = (this.failures.get(key) ?? []).filter((t) => Date.now() - t < 600_000);
+    this.failures.set(key, recent);
+    if (recent.length >= 10) throw new AppError('too_many_attempts', 'Too many failed sign-ins from this address; wait ten minutes and try again.', { status: 429 });
+  }
+  fail(key: string): void {
+    this.failures.set(key, [...(this.failures.get(key) ?? []), Date.now()]);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new AppError('invalid_request', describeIssues(r.error, 'body'), { status: 400 });
+  return r.data;
+}
+
+export function sessionRoutes(s: Services, version: string): Router {
+  const router = Router();
+  const throttle = new Throttle();
+  const cookieOptions = { secure: secureCookies(s), maxAgeMs: SESSION_HOURS * 3_600_000 };
+  const setupRequired = async () => {
+    const c = await adminConfigured(s.pool);
+    return !c.password && c.adminKeys === 0;
+  };
+  const signIn = async (res: Parameters<typeof setSessionCookie>[0], via: string): Promise<SessionResponse> => {
+    const { cookie, session } = await createSession(s.pool, via);
+    setSessionCookie(res, cookie, cookieOptions);
+    return { signedIn: true, csrfToken: session.csrfToken, via, setupRequired: false, demo: s.demo, version, publicUrl: s.publicUrl };
+  };
+  const client = (req: Request) => req.ip ?? 'unknown';
+
+  router.get('/auth/session', async (req, res) => {
+    const session = await readSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
+    const body: SessionResponse = {
+      signedIn: session !== undefined, csrfToken: session?.csrfToken ?? null, via: session?.via ?? null,
+      setupRequired: session === undefined && (await setupRequired()), demo: s.demo, version, publicUrl: s.publicUrl,
+    };
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.post('/auth/login', async (req, res) => {
+    throttle.check(client(req));
+    const { secret } = parse(loginBody, req.body);
+    if (await verifyAdminPassword(s.pool, secret)) {
+      res.json(await signIn(res, 'password'));
+      return;
+    }
+    const key = secret.startsWith('esk_') ? await verifyApiKey(s.pool, secret.trim()) : undefined;
+    if (key?.scopes.includes('admin')) {
+      res.json(await signIn(res, `api_key:${key.id}`));
+      return;
+    }
+    throttle.fail(client(req));
+    if (key) throw new AppError('forbidden', 'This API key has only the read scope; the console needs the admin password or an admin key.', { status: 403 });
+    throw new AppError('wrong_credentials', 'That is not the admin password or an admin API key.', { status: 401 });
+  });
+
+  router.post('/auth/logout', async (req, res) => {
+    await endSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
+    clearSessionCookie(res, cookieOptions);
+    res.status(204).end();
+  });
+
+  router.post('/auth/setup', async (req, res) => {
+    throttle.check(client(req));
+    const { code, password } = parse(setupBody, req.body);
+    if (!s.setup || !(await setupRequired())) {
+      throw new AppError('setup_done', 'The admin password is already set: sign in with it (or change it with: npx exact-sync admin).', { status: 409 });
+    }
+    // A weak password is refused before the code is spent: the admin tries again with a better one.
+    checkPasswordRules(password);
+    if (!s.setup.redeem(code)) {
+      throttle.fail(client(req));
+      throw new AppError('wrong_setup_code', 'That is not the setup code. It is printed in the server\'s output (the terminal running npm start).', { status: 401 });
+    }
+    await setAdminPassword(s.pool, password);
+    res.json(await signIn(res, 'password'));
+  });
+
+  return router;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { getConnection } from '../../state/connections.ts';
+import { DEFAULT_FREQUENCY_MINUTES, listTables, MAX_FREQUENCY_MINUTES, MIN_FREQUENCY_MINUTES, updateTable } from '../../state/tableSettings.ts';
+import type { Json, TableInfo } from '../../state/types.ts';
+import { idParam, route, type ApiRoute } from '../route.ts';
+import type { Services } from '../services.ts';
+
+/** /api/v1/connections/:id/tables: which tables a connection syncs, how often, and how many rows they hold. */
+
+const patchBody = z.strictObject({
+  enabled: z.boolean().optional(),
+  frequencyMinutes: z.number().int().min(MIN_FREQUENCY_MINUTES).max(MAX_FREQUENCY_MINUTES).nullable().optional(),
+});
+export type TablePatch = z.infer<typeof patchBody>;
+export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; tables: Json<TableInfo>[] }
+
+export function tableRoutes(s: Services): ApiRoute[] {
+  const answer = async (id: number): Promise<ConnectionTablesResponse> => {
+    const connection = await getConnection(s.pool, id);
+    return { defaultFrequencyMinutes: DEFAULT_FREQUENCY_MINUTES, tables: (await listTables(s.pool, id, connection.warehouseSchema)) as unknown as Json<TableInfo>[] };
+  };
+  return [
+    route({
+      method: 'get', path: '/connections/:id/tables', scope: 'admin', summary: 'The tables of a connection: enabled, frequency, rows, last sync and last run',
+      handle: async ({ params }) => answer(idParam(params, 'id', 'connection')),
+    }),
+    route({
+      method: 'patch', path: '/connections/:id/tables/:name', scope: 'admin', summary: 'Enable or disable a table, or set its sync frequency (minutes; null for the default)',
+      body: patchBody,
+      handle: async ({ params, body }) => {
+        const id = idParam(params, 'id', 'connection');
+        await getConnection(s.pool, id);
+        await updateTable(s.pool, id, params.name ?? '', {
+          ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+          ...(body.frequencyMinutes !== undefined ? { frequencyMinutes: body.frequencyMinutes } : {}),
+        });
+        return answer(id);
+      },
+    }),
+  ];
+}

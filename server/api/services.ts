@@ -1,0 +1,26 @@
+import type pg from 'pg';
+import type { SetupCode } from '../auth/setupCode.ts';
+import type { Pacer } from '../exact/client.ts';
+import type { ExactApp } from '../exact/hosts.ts';
+import type { TokenManager } from '../exact/tokens.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { SyncService } from '../sync/service.ts';
+
+/** What the HTTP layer works with, wired once in server/main.ts. */
+export interface Services {
+  pool: pg.Pool;
+  log: Logger;
+  /** Where browsers and Exact reach this server; the OAuth redirect is `${publicUrl}/connect/exact/callback`. */
+  publicUrl: string;
+  /** The Exact app (in demo mode: the built-in sandbox's). */
+  app: ExactApp;
+  tokens: TokenManager;
+  pacer: Pacer;
+  sync: SyncService;
+  demo: boolean;
+  /** Present until an admin password is set: the code printed at start that lets the console set it. */
+  setup: SetupCode | undefined;
+}
+
+export const redirectUri = (s: Services): string => `${s.publicUrl}/connect/exact/callback`;
+export const secureCookies = (s: Services): boolean => s.publicUrl.startsWith('https:');

@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import { requireCaller } from './auth.ts';
+import { mount, type ApiRoute } from './route.ts';
+import { apiKeyRoutes } from './routes/apiKeys.ts';
+import { connectionRoutes } from './routes/connections.ts';
+import { divisionRoutes } from './routes/divisions.ts';
+import { runRoutes } from './routes/runs.ts';
+import { syncRoutes } from './routes/sync.ts';
+import { tableRoutes } from './routes/tables.ts';
+import type { Services } from './services.ts';
+
+/** Every /api/v1 route, as data (see route.ts). */
+export function apiRoutes(s: Services): ApiRoute[] {
+  return [...apiKeyRoutes(s), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s)];
+}
+
+/** /api/v1: every route authenticated (API key or console session), then checked for its scope. */
+export function apiV1(s: Services): Router {
+  const router = Router();
+  router.use(requireCaller(s.pool));
+  mount(router, apiRoutes(s));
+  return router;
+}
