@@ -1,10 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isAppError } from '../lib/errors.ts';
 
-/** The one JSON shape of every API error: `{ "error": { "code", "message" } }`. */
-export interface ApiErrorBody {
-  error: { code: string; message: string };
-}
+import type { ApiErrorBody } from './types.ts';
+
+/** The one JSON shape of every API error: `{ "error": { "code", "message" } }` (types.ts). */
+export type { ApiErrorBody };
 
 export function errorBody(code: string, message: string): ApiErrorBody {
   return { error: { code, message } };

@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/apiKeys.ts';
-import type { ApiKeyInfo, Json, Scope } from '../../state/types.ts';
+import type { ApiKeyCreateRequest, MeResponse } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/api-keys (admin) and /api/v1/me (any key: who am I). */
 
-const createBody = z.strictObject({ name: z.string().trim().min(1).max(100), admin: z.boolean().optional() });
-export type ApiKeyCreateRequest = z.infer<typeof createBody>;
-export interface ApiKeysResponse { apiKeys: Json<ApiKeyInfo>[] }
-/** The key itself is in this answer only. */
-export type ApiKeyCreated = Json<ApiKeyInfo> & { key: string };
-export interface MeResponse { scopes: readonly Scope[]; via: 'api_key' | 'session'; keyId: number | null }
+const createBody: z.ZodType<ApiKeyCreateRequest> = z.strictObject({ name: z.string().trim().min(1).max(100), admin: z.boolean().optional() });
 
 export function apiKeyRoutes(s: Services): ApiRoute[] {
   return [

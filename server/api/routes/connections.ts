@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
-import type { ConnectionInfo, Json } from '../../state/types.ts';
+import type { ConnectionPatch } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections: the Exact Online connections, their state, starting year, pause and removal. */
 
-const patchBody = z.strictObject({
+const patchBody: z.ZodType<ConnectionPatch> = z.strictObject({
   startYear: z.number().int().min(2000).max(2100).nullable().optional(),
   enabled: z.boolean().optional(),
 });
-export type ConnectionPatch = z.infer<typeof patchBody>;
-export interface ConnectionsResponse { connections: Json<ConnectionInfo>[] }
 
 export function connectionRoutes(s: Services): ApiRoute[] {
   return [

@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import { getConnection } from '../../state/connections.ts';
 import { listDivisions, selectDivisions, setDivisionEnabled } from '../../state/divisions.ts';
-import type { DivisionInfo, DivisionsMode, Json } from '../../state/types.ts';
+import type { DivisionInfo, DivisionSelectionRequest, DivisionsResponse, Json } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections/:id/divisions: which administrations a connection syncs. */
 
-const selection = z.discriminatedUnion('mode', [
+const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all') }),
   z.strictObject({ mode: z.literal('selected'), divisions: z.array(z.number().int().positive()).max(10_000) }),
 ]);
-export type DivisionSelectionRequest = z.infer<typeof selection>;
-export interface DivisionsResponse { mode: DivisionsMode; divisions: Json<DivisionInfo>[] }
 
 export function divisionRoutes(s: Services): ApiRoute[] {
   const answer = async (id: number, search?: string): Promise<DivisionsResponse> => ({

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { getRun, listRuns } from '../../state/runs.ts';
-import type { Json, RunInfo, RunTableInfo } from '../../state/types.ts';
 import { idParam, queryInt, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -13,8 +12,6 @@ const filter = z.object({
   before: queryInt(1, Number.MAX_SAFE_INTEGER).optional(),
   limit: queryInt(1, 500).optional(),
 });
-export interface RunsResponse { runs: Json<RunInfo>[] }
-export type RunResponse = Json<RunInfo> & { tables: RunTableInfo[] };
 
 export function runRoutes(s: Services): ApiRoute[] {
   return [

@@ -7,6 +7,7 @@ import { AppError } from '../../lib/errors.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth.ts';
 import { describeIssues } from '../route.ts';
 import { secureCookies, type Services } from '../services.ts';
+import type { LoginRequest, SessionResponse, SetupRequest } from '../types.ts';
 
 /**
  * The console's sign-in, outside /api/v1 (it is how a browser gets in, not an API call):
@@ -15,21 +16,8 @@ import { secureCookies, type Services } from '../services.ts';
  * code printed by the server, and the new password).
  */
 
-export interface SessionResponse {
-  signedIn: boolean;
-  csrfToken: string | null;
-  via: string | null;
-  /** No admin password or admin key yet: the console asks for the setup code and a password. */
-  setupRequired: boolean;
-  demo: boolean;
-  version: string;
-  publicUrl: string;
-}
-
-const loginBody = z.object({ secret: z.string().min(1, 'enter the admin password or an admin API key') });
-const setupBody = z.object({ code: z.string().min(1, 'enter the setup code from the server\'s output'), password: z.string() });
-export type LoginRequest = z.infer<typeof loginBody>;
-export type SetupRequest = z.infer<typeof setupBody>;
+const loginBody: z.ZodType<LoginRequest> = z.object({ secret: z.string().min(1, 'enter the admin password or an admin API key') });
+const setupBody: z.ZodType<SetupRequest> = z.object({ code: z.string().min(1, 'enter the setup code from the server\'s output'), password: z.string() });
 
 /** At most 10 failed sign-ins per address in 10 minutes. */
 class Throttle {

@@ -1,23 +1,18 @@
 import { z } from 'zod';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
+import type { SyncNowRequest, SyncNowResponse } from '../types.ts';
 
 /**
  * POST /api/v1/connections/:id/sync: sync now. 202 with the divisions started; a division already
  * syncing is not started twice: it is listed under alreadyRunning with its run id (200 when nothing new started).
  */
 
-const body = z.strictObject({
+const body: z.ZodType<SyncNowRequest> = z.strictObject({
   divisions: z.array(z.number().int().positive()).min(1).max(10_000).optional(),
   tables: z.array(z.string()).min(1).optional(),
   full: z.boolean().optional(),
 });
-export type SyncNowRequest = z.infer<typeof body>;
-export interface SyncNowResponse {
-  status: 'started' | 'already_running';
-  started: number[];
-  alreadyRunning: { division: number; runId: number | null }[];
-}
 
 export function syncRoutes(s: Services): ApiRoute[] {
   return [

@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import { getConnection } from '../../state/connections.ts';
 import { DEFAULT_FREQUENCY_MINUTES, listTables, MAX_FREQUENCY_MINUTES, MIN_FREQUENCY_MINUTES, updateTable } from '../../state/tableSettings.ts';
-import type { Json, TableInfo } from '../../state/types.ts';
+import type { ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections/:id/tables: which tables a connection syncs, how often, and how many rows they hold. */
 
-const patchBody = z.strictObject({
+const patchBody: z.ZodType<TablePatch> = z.strictObject({
   enabled: z.boolean().optional(),
   frequencyMinutes: z.number().int().min(MIN_FREQUENCY_MINUTES).max(MAX_FREQUENCY_MINUTES).nullable().optional(),
 });
-export type TablePatch = z.infer<typeof patchBody>;
-export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; tables: Json<TableInfo>[] }
 
 export function tableRoutes(s: Services): ApiRoute[] {
   const answer = async (id: number): Promise<ConnectionTablesResponse> => {

@@ -1,0 +1,50 @@
+/**
+ * The JSON of /auth and /api/v1, as the console, the add-ins and scripts see it. Only type imports from
+ * state/types.ts (which imports nothing): browser code `import type`s from here. The zod schemas in
+ * routes/ are declared against these types, so the two cannot drift apart.
+ */
+import type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo } from '../state/types.ts';
+
+export type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo };
+
+export interface ApiErrorBody {
+  error: { code: string; message: string };
+}
+
+export interface SessionResponse {
+  signedIn: boolean;
+  csrfToken: string | null;
+  via: string | null;
+  /** No admin password or admin key yet: the console asks for the setup code and a password. */
+  setupRequired: boolean;
+  demo: boolean;
+  version: string;
+  publicUrl: string;
+}
+export interface LoginRequest { secret: string }
+export interface SetupRequest { code: string; password: string }
+
+export interface ConnectionsResponse { connections: Json<ConnectionInfo>[] }
+export interface ConnectionPatch { startYear?: number | null | undefined; enabled?: boolean | undefined }
+
+export interface DivisionsResponse { mode: DivisionsMode; divisions: Json<DivisionInfo>[] }
+export type DivisionSelectionRequest = { mode: 'all' } | { mode: 'selected'; divisions: number[] };
+
+export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; tables: Json<TableInfo>[] }
+export interface TablePatch { enabled?: boolean | undefined; frequencyMinutes?: number | null | undefined }
+
+export interface SyncNowRequest { divisions?: number[] | undefined; tables?: string[] | undefined; full?: boolean | undefined }
+export interface SyncNowResponse {
+  status: 'started' | 'already_running';
+  started: number[];
+  alreadyRunning: { division: number; runId: number | null }[];
+}
+
+export interface RunsResponse { runs: Json<RunInfo>[] }
+export type RunResponse = Json<RunInfo> & { tables: RunTableInfo[] };
+
+export interface ApiKeysResponse { apiKeys: Json<ApiKeyInfo>[] }
+export interface ApiKeyCreateRequest { name: string; admin?: boolean | undefined }
+/** The key itself is in this answer only. */
+export type ApiKeyCreated = Json<ApiKeyInfo> & { key: string };
+export interface MeResponse { scopes: readonly Scope[]; via: 'api_key' | 'session'; keyId: number | null }
