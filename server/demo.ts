@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { TOKEN_PATH } from './exact/hosts.ts';
 import { TokenManager, type TokenResponse } from './exact/tokens.ts';
 import { AppError } from './lib/errors.ts';
+import { inTransaction } from './db/tx.ts';
 import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/logger.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, type RunningSandbox } from './sandbox/index.ts';
@@ -23,16 +24,23 @@ export async function connectDemo(pool: pg.Pool, box: SecretBox, sandbox: Runnin
   });
   if (!res.ok) throw new AppError('demo_connect_failed', `The demo sandbox refused the demo consent (${res.status})`);
   const tokens = new TokenManager({ pool, box, app: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }, log });
-  const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name)
-     VALUES ('nl', $1, $2, 'demo (built-in sandbox)')
-     ON CONFLICT (base_url, exact_user_id) DO UPDATE SET updated_at = now()
-     RETURNING id`,
-    [sandbox.url, user.userId],
-  );
-  const connectionId = rows[0]!.id;
-  // Earlier demo connections pointed at earlier sandbox ports: there is one demo connection, re-pointed.
-  await pool.query(`DELETE FROM exact_sync.connections WHERE exact_user_id = $1 AND exact_user_name = 'demo (built-in sandbox)' AND id <> $2`, [user.userId, connectionId]);
+  // One demo connection, kept across starts with its division and table choices, re-pointed at this
+  // start's sandbox (its port changes). The sandbox's data is made anew each start: its cursors are dropped.
+  const connectionId = await inTransaction(pool, async (db) => {
+    const { rows: existing } = await db.query<{ id: number }>('SELECT id FROM exact_sync.connections WHERE exact_user_id = $1 ORDER BY id', [user.userId]);
+    const keep = existing[0]?.id;
+    await db.query('DELETE FROM exact_sync.connections WHERE exact_user_id = $1 AND id <> $2', [user.userId, keep ?? 0]);
+    if (keep !== undefined) {
+      await db.query('UPDATE exact_sync.connections SET base_url = $2, updated_at = now() WHERE id = $1', [keep, sandbox.url]);
+      await db.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1', [keep]);
+      return keep;
+    }
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name) VALUES ('nl', $1, $2, 'demo (built-in sandbox)') RETURNING id`,
+      [sandbox.url, user.userId],
+    );
+    return rows[0]!.id;
+  });
   await tokens.store(pool, connectionId, (await res.json()) as TokenResponse);
   log.info({ connection: connectionId }, 'demo mode: connected to the built-in Exact sandbox');
   return { connectionId, tokens };

@@ -48,3 +48,7 @@ export interface ApiKeyCreateRequest { name: string; admin?: boolean | undefined
 /** The key itself is in this answer only. */
 export type ApiKeyCreated = Json<ApiKeyInfo> & { key: string };
 export interface MeResponse { scopes: readonly Scope[]; via: 'api_key' | 'session'; keyId: number | null }
+
+export interface CatalogResponse {
+  tables: { name: string; title: string; entity: string; strategy: string; lines: string | null; required: boolean }[];
+}

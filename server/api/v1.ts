@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { requireCaller } from './auth.ts';
 import { mount, type ApiRoute } from './route.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { divisionRoutes } from './routes/divisions.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -11,7 +12,7 @@ import type { Services } from './services.ts';
 
 /** Every /api/v1 route, as data (see route.ts). */
 export function apiRoutes(s: Services): ApiRoute[] {
-  return [...apiKeyRoutes(s), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s)];
+  return [...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s)];
 }
 
 /** /api/v1: every route authenticated (API key or console session), then checked for its scope. */

@@ -61,6 +61,15 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       res.status(400).type('html').send(loginPage({ error: problem }));
       return;
     }
+    if (f.decision === 'deny') {
+      // The user declines: as OAuth 2 prescribes (RFC 6749 4.1.2.1), back to the app with error=access_denied.
+      const target = new URL(f.redirect_uri!);
+      target.searchParams.set('error', 'access_denied');
+      target.searchParams.set('error_description', 'The user denied access.');
+      if (f.state !== undefined) target.searchParams.set('state', f.state);
+      res.redirect(302, target.toString());
+      return;
+    }
     if (!sandbox.oauth.checkUser(f.username ?? '', f.password ?? '')) {
       res.status(200).type('html').send(loginPage({ query: f, error: 'The user name or password is incorrect.' }));
       return;

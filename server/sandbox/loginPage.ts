@@ -11,7 +11,8 @@ export function loginPage(options: { query?: Record<string, string | undefined>;
         <label>User name <input name="username" autocomplete="username" value="demo" required></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
         <p class="hint">Sandbox user: <b>demo</b> / <b>demo</b></p>
-        <button type="submit">Authorize</button>
+        <button type="submit" name="decision" value="allow">Authorize</button>
+        <button type="submit" name="decision" value="deny" class="secondary" formnovalidate>Cancel</button>
       </form>`
     : '';
   return `<!doctype html>
@@ -22,6 +23,7 @@ export function loginPage(options: { query?: Record<string, string | undefined>;
   main { background: #fff; padding: 2rem 2.5rem; border-radius: 8px; box-shadow: 0 2px 12px #0002; width: min(24rem, 90vw); }
   h1 { font-size: 1.25rem; color: #e1261c; margin: 0 0 .25rem; } p.sub { margin: 0 0 1.5rem; color: #555; }
   label { display: block; margin: 0 0 1rem; font-size: .9rem; } input { display: block; width: 100%; box-sizing: border-box; padding: .5rem; margin-top: .25rem; font-size: 1rem; }
+  button.secondary { background: #fff; color: #333; border: 1px solid #bbb; margin-left: .5rem; }
   button { background: #e1261c; color: #fff; border: 0; padding: .6rem 1.2rem; font-size: 1rem; border-radius: 4px; cursor: pointer; }
   .error { background: #fde7e9; color: #a4262c; padding: .6rem .8rem; border-radius: 4px; margin-bottom: 1rem; } .hint { color: #777; font-size: .85rem; }
 </style></head>

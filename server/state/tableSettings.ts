@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { qualified } from '../db/sql.ts';
 import { AppError } from '../lib/errors.ts';
-import { TABLE_BY_NAME, TABLES } from '../sync/catalog.ts';
+import { TABLE_BY_NAME, TABLE_TITLES, TABLES } from '../sync/catalog.ts';
 import type { TableInfo } from './types.ts';
 export type { TableInfo };
 
@@ -55,6 +55,7 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
     const run = lastRun.get(t.name);
     return {
       name: t.name,
+      title: TABLE_TITLES[t.name] ?? t.entity.name,
       entity: t.entity.name,
       strategy: t.strategy,
       lines: t.children?.table.name ?? null,

@@ -48,6 +48,7 @@ export interface DivisionInfo extends ListedDivision {
 
 export interface TableInfo {
   name: string;
+  title: string;
   entity: string;
   strategy: Strategy;
   /** The lines table synced with this one, if any. */

@@ -113,6 +113,16 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
   };
 }
 
+/** What each table holds, in words for the console. */
+export const TABLE_TITLES: Readonly<Record<string, string>> = {
+  transactionlines: 'Transaction lines (general ledger)', glaccounts: 'G/L accounts', glclassifications: 'G/L classifications',
+  journals: 'Journals', financialperiods: 'Financial periods', accounts: 'Accounts (customers, suppliers)', contacts: 'Contacts',
+  addresses: 'Addresses', items: 'Items', salesinvoices: 'Sales invoices and lines', salesorders: 'Sales orders and lines',
+  purchaseentries: 'Purchase entries and lines', receivables: 'Receivables', receivableslist: 'Outstanding receivables',
+  payableslist: 'Outstanding payables', documents: 'Documents', documentattachments: 'Document attachments (metadata)',
+  deleted: 'Deleted records (carries deletes to the other tables)',
+};
+
 export const TABLES: readonly CatalogTable[] = [
   table('GLAccounts', 'sync'),
   table('Accounts', 'sync'),

@@ -1,0 +1,72 @@
+import { Select, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
+import { useState } from 'react';
+import type { ConnectionTablesResponse, Json, TableInfo } from '../../../server/api/types.ts';
+import { get, patch } from '../api.ts';
+import { ErrorBar, Loading, NavButton, NavLink, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { count, frequency, when } from '../format.ts';
+import { useLoad } from '../useLoad.ts';
+
+const FREQUENCIES = [5, 15, 30, 60, 120, 240, 720, 1440];
+
+/** The tables of a connection: on or off, how often, how many rows, when last synced. */
+export function TablesPage({ id }: { id: number }) {
+  const list = useLoad(() => get<ConnectionTablesResponse>(`/api/v1/connections/${id}/tables`), [id], { poll: () => true, pollMs: 5000 });
+  const [error, setError] = useState<unknown>(undefined);
+  const change = async (t: Json<TableInfo>, body: { enabled?: boolean; frequencyMinutes?: number | null }) => {
+    setError(undefined);
+    try {
+      await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
+      await list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const fallback = list.data?.defaultFrequencyMinutes ?? 360;
+  return (
+    <div style={stack}>
+      <PageTitle actions={<><NavButton to={`/connections/${id}/divisions`}>Divisions</NavButton><NavButton to="/connections">All connections</NavButton></>}>Tables</PageTitle>
+      <ErrorBar error={error ?? list.error} onRetry={() => void list.reload()} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data ? (
+        <Table aria-label="Tables" size="small">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>Table</TableHeaderCell>
+              <TableHeaderCell style={{ width: 90 }}>Enabled</TableHeaderCell>
+              <TableHeaderCell style={{ width: 220 }}>Frequency</TableHeaderCell>
+              <TableHeaderCell style={{ width: 110 }}>Rows</TableHeaderCell>
+              <TableHeaderCell>Last sync</TableHeaderCell>
+              <TableHeaderCell>Last run</TableHeaderCell>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {list.data.tables.map((t) => (
+              <TableRow key={t.name} data-table={t.name}>
+                <TableCell>
+                  <Text weight="semibold" block>{t.name}</Text>
+                  <Text size={200} style={{ color: '#616161' }}>{t.title}{t.lines ? ` (with ${t.lines})` : ''}</Text>
+                </TableCell>
+                <TableCell>
+                  <Switch aria-label={`Sync ${t.name}`} checked={t.enabled} disabled={t.required} onChange={(_e, d) => void change(t, { enabled: d.checked })} />
+                </TableCell>
+                <TableCell>
+                  <Select aria-label={`Frequency of ${t.name}`} size="small" value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)} disabled={!t.enabled}
+                    onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}>
+                    <option value="">{frequency(null, fallback)}</option>
+                    {FREQUENCIES.map((f) => <option key={f} value={String(f)}>{frequency(f, fallback)}</option>)}
+                  </Select>
+                </TableCell>
+                <TableCell data-rows={t.rows}>{t.rowsEstimated ? '≈ ' : ''}{count(t.rows)}</TableCell>
+                <TableCell>{when(t.lastSyncAt)}</TableCell>
+                <TableCell>
+                  {t.lastRun ? <><StatusBadge status={t.lastRun.status} /> <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink></> : '—'}
+                  {t.lastRun?.error ? <Text size={200} block style={{ color: '#a4262c' }}>{t.lastRun.error}</Text> : null}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { setAdminPassword } from '../../server/auth/adminPassword.ts';
+import { createApiKey } from '../../server/auth/apiKeys.ts';
+import { createLogger } from '../../server/lib/logger.ts';
+import { loadSettings } from '../../server/lib/settings.ts';
+import { serve, type RunningServer } from '../../server/main.ts';
+import type { RunningSandbox } from '../../server/sandbox/index.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from '../../server/sandbox/index.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { freePort } from './cli.ts';
+
+/**
+ * The real server (server/main.ts serve(), the composition root) on a fresh test database, acting as an
+ * Exact app registered at the given sandbox: the same code path as production with EXACT_BASE_URL set.
+ */
+export interface TestServer {
+  url: string;
+  db: TestDatabase;
+  server: RunningServer;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export async function startTestServer(label: string, sandbox: RunningSandbox): Promise<TestServer> {
+  const db = await createTestDatabase(label);
+  const dataDir = await mkdtemp(path.join(tmpdir(), `exact-sync-${label}-`));
+  const port = await freePort();
+  const settings = loadSettings({
+    cwd: dataDir,
+    env: {
+      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`,
+      EXACT_CLIENT_ID: SANDBOX_CLIENT_ID, EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET, EXACT_BASE_URL: sandbox.url, DATA_DIR: dataDir,
+    },
+  });
+  const logs: string[] = [];
+  const log = createLogger({ level: 'info', format: 'json', destination: new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }) });
+  const server = await serve(settings, log);
+  return {
+    url: settings.publicUrl, db, server, logs,
+    async close() {
+      await server.close();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A signed-in console session: its cookie and CSRF token. */
+export interface Session { cookie: string; csrf: string }
+
+export async function signIn(t: TestServer): Promise<Session> {
+  await setAdminPassword(t.db.pool, ADMIN_PASSWORD);
+  const res = await fetch(`${t.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret: ADMIN_PASSWORD }) });
+  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
+  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+  return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
+}
+
+export async function keys(t: TestServer): Promise<{ admin: string; read: string }> {
+  return { admin: (await createApiKey(t.db.pool, { name: 'test admin', admin: true })).key, read: (await createApiKey(t.db.pool, { name: 'test read', admin: false })).key };
+}
+
+/** /api/v1 with an API key: status and parsed JSON. */
+export async function apiCall(t: TestServer, key: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${t.url}/api/v1${p}`, {
+    method, headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
