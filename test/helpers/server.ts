@@ -53,9 +53,14 @@ export async function startTestServer(label: string, sandbox: RunningSandbox): P
 /** A signed-in console session: its cookie and CSRF token. */
 export interface Session { cookie: string; csrf: string }
 
+/** Signs in with ADMIN_PASSWORD, setting it first when it is not the password yet (which ends other password sessions). */
 export async function signIn(t: TestServer): Promise<Session> {
-  await setAdminPassword(t.db.pool, ADMIN_PASSWORD);
-  const res = await fetch(`${t.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret: ADMIN_PASSWORD }) });
+  const login = () => fetch(`${t.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret: ADMIN_PASSWORD }) });
+  let res = await login();
+  if (res.status === 401) {
+    await setAdminPassword(t.db.pool, ADMIN_PASSWORD);
+    res = await login();
+  }
   if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
   const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
   return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
