@@ -185,7 +185,7 @@ async function runSyncCommand(options: { connection?: string; tables?: string; d
     );
     if (rows.length === 0) {
       throw new AppError('no_connection', options.connection === undefined
-        ? 'There is no active Exact Online connection to sync. Connections are made in the browser at /connect/exact, which arrives with the web console in a coming version.'
+        ? 'There is no active Exact Online connection to sync. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").'
         : `There is no connection ${options.connection}.`);
     }
     const tokens = new TokenManager({ pool: database.pool, box, app, log });
@@ -239,7 +239,7 @@ async function runConnections(): Promise<void> {
       'SELECT id, country, base_url, exact_user_name, state, state_message, warehouse_schema FROM exact_sync.connections ORDER BY id',
     );
     if (rows.length === 0) {
-      process.stdout.write('No Exact Online connections yet. Connections are made in the browser at /connect/exact, which arrives with the web console in a coming version.\n');
+      process.stdout.write('No Exact Online connections yet. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").\n');
       return;
     }
     for (const c of rows) {
@@ -303,7 +303,19 @@ export function buildProgram(): Command {
     .option('--full', 'forget the cursors and read everything again')
     .action(runSyncCommand);
   program.command('query').description('run a read-only query against the warehouse').action(notYet('query'));
-  program.command('api-key').description('create, list and revoke API keys').action(notYet('api-key'));
+  program
+    .command('admin')
+    .description('set the admin password of the console (asked twice, or read from standard input)')
+    .action(async () => (await import('./commands.ts')).runAdmin(settingsFromEnvironment()));
+  const apiKey = program.command('api-key').description('create, list and revoke API keys');
+  apiKey
+    .command('create')
+    .description('print a new API key once (stored hashed)')
+    .requiredOption('--name <name>', 'who or what uses the key')
+    .option('--admin', 'may also change connections, settings and keys')
+    .action(async (options: { name: string; admin?: boolean }) => (await import('./commands.ts')).runApiKeyCreate(settingsFromEnvironment(), options));
+  apiKey.command('list').description('the API keys (never the keys themselves)').action(async () => (await import('./commands.ts')).runApiKeyList(settingsFromEnvironment()));
+  apiKey.command('revoke').argument('<id>', 'the key\'s id (see api-key list)').description('revoke an API key').action(async (id: string) => (await import('./commands.ts')).runApiKeyRevoke(settingsFromEnvironment(), id));
   program.command('bi-user').description('read-only PostgreSQL roles for BI tools').action(notYet('bi-user'));
   program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
   program

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../server/api/app.ts';
+import type { Services } from '../server/api/services.ts';
+import { Pacer } from '../server/exact/client.ts';
+import { TokenManager } from '../server/exact/tokens.ts';
+import { createSecretBox } from '../server/lib/crypto.ts';
+import { SyncService } from '../server/sync/service.ts';
 import { createLogger } from '../server/lib/logger.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 
@@ -17,8 +23,16 @@ const log = createLogger({
   destination: new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } }),
 });
 
-async function serveApp(pool: pg.Pool, addinDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {
-  const server = http.createServer(createApp({ log, pool, version: '9.9.9', addinDir }));
+/** The app with real services on `pool`, acting as an Exact app whose Exact is unreachable (these tests never call it). */
+function services(pool: pg.Pool): Services {
+  const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
+  const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app, log });
+  const pacer = new Pacer();
+  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: new SyncService({ pool, tokens, pacer, clientId: 'c', log }), demo: false, setup: undefined };
+}
+
+async function serveApp(pool: pg.Pool, addinDir = '/nonexistent', consoleDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {
+  const server = http.createServer(createApp({ log, pool, version: '9.9.9', addinDir, consoleDir, services: services(pool) }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
@@ -86,10 +100,10 @@ describe('HTTP app', () => {
   it('answers unknown routes and bad JSON with the API error shape', async () => {
     const app = await serveApp(db.pool);
     try {
-      const missing = await fetch(`${app.base}/api/v1/nothing`);
+      const missing = await fetch(`${app.base}/nothing`);
       expect(missing.status).toBe(404);
-      expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/v1/nothing' } });
-      const bad = await fetch(`${app.base}/api/v1/nothing`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":' });
+      expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /nothing' } });
+      const bad = await fetch(`${app.base}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":' });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
     } finally {
@@ -109,6 +123,27 @@ describe('HTTP app', () => {
       const res = await fetch(`${missing.base}/addin/taskpane.html`);
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'addin_not_built', message: expect.stringContaining('npm run build') });
+    } finally {
+      await built.close();
+      await missing.close();
+    }
+  });
+
+  it('serves the console at / and at its pages\' paths (reloads, deep links), and says how to build it when missing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-console-'));
+    await writeFile(path.join(dir, 'index.html'), '<html>console</html>');
+    const built = await serveApp(db.pool, '/nonexistent', dir);
+    const missing = await serveApp(db.pool);
+    try {
+      for (const p of ['/', '/connections', '/connections/3/divisions?connected=1', '/runs/12', '/api-keys', '/login?next=%2Fconnect%2Fexact']) {
+        const res = await fetch(`${built.base}${p}`);
+        expect(res.status, p).toBe(200);
+        expect(await res.text(), p).toBe('<html>console</html>');
+      }
+      expect((await fetch(`${built.base}/no-such-page`)).status).toBe(404);
+      const res = await fetch(`${missing.base}/connections`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('npm run build');
     } finally {
       await built.close();
       await missing.close();

@@ -48,7 +48,7 @@ export async function listDivisions(db: pg.Pool, connectionId: number, options: 
   return rows.map((r) => ({
     division: r.division, name: r.name, hid: r.hid, isCurrent: r.is_current, active: r.active, syncEnabled: r.sync_enabled, lastSyncAt: r.last_sync_at,
     lastRun: r.run_id === null ? null : { id: Number(r.run_id), status: r.run_status!, startedAt: r.run_started!, finishedAt: r.run_finished, apiCalls: r.run_calls ?? 0, errorMessage: r.run_error },
-    apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
+    syncing: r.run_status === 'running', apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
   }));
 }
 

@@ -41,6 +41,8 @@ export interface DivisionInfo extends ListedDivision {
   syncEnabled: boolean;
   lastSyncAt: Date | null;
   lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null; apiCalls: number; errorMessage: string | null } | null;
+  /** A sync of this division is under way (set by the API from the sync service; false from the state module). */
+  syncing: boolean;
   /** Exact's daily budget left for this division after its last run (null when unknown or reset since). */
   apiCallsLeftToday: number | null;
   dailyResetAt: Date | null;

@@ -25,8 +25,10 @@ export interface CliRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runCli(args: string[], options: { env: Record<string, string>; cwd: string }): CliRun {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `input`: written to the command's standard input, which is then closed. */
+export function runCli(args: string[], options: { env: Record<string, string>; cwd: string; input?: string }): CliRun {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (options.input !== undefined) proc.stdin!.end(options.input);
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();

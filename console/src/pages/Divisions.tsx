@@ -9,7 +9,7 @@ import { useLoad } from '../useLoad.ts';
 /** Which divisions a connection syncs: all (new ones too) or a selection, with search and bulk select. */
 export function DivisionsPage({ id, connected, reconnected }: { id: number; connected: boolean; reconnected: boolean }) {
   const connection = useLoad(() => get<Json<ConnectionInfo>>(`/api/v1/connections/${id}`), [id]);
-  const list = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${id}/divisions`), [id], { poll: (d) => d.divisions.some((x) => x.lastRun?.status === 'running'), pollMs: 1500 });
+  const list = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${id}/divisions`), [id], { poll: (d) => d.divisions.some((x) => x.syncing), pollMs: 1500 });
   const [mode, setMode] = useState<'all' | 'selected'>('selected');
   const [chosen, setChosen] = useState<Set<number>>(new Set());
   const [dirty, setDirty] = useState(false);
@@ -111,7 +111,7 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
                   <TableCell>{d.division}</TableCell>
                   <TableCell>{when(d.lastSyncAt)}</TableCell>
                   <TableCell>
-                    {d.lastRun ? <StatusBadge status={d.lastRun.status} /> : <Text size={200}>not synced</Text>}
+                    {d.syncing ? <StatusBadge status="running" /> : d.lastRun ? <StatusBadge status={d.lastRun.status} /> : <Text size={200}>not synced</Text>}
                     {d.lastRun?.errorMessage && d.lastRun.status !== 'running' ? <Text size={200} block style={{ color: '#a4262c' }}>{d.lastRun.errorMessage}</Text> : null}
                   </TableCell>
                   <TableCell>{d.apiCallsLeftToday === null ? '—' : count(d.apiCallsLeftToday)}</TableCell>

@@ -47,7 +47,7 @@ export function TablesPage({ id }: { id: number }) {
                   <Text size={200} style={{ color: '#616161' }}>{t.title}{t.lines ? ` (with ${t.lines})` : ''}</Text>
                 </TableCell>
                 <TableCell>
-                  <Switch aria-label={`Sync ${t.name}`} checked={t.enabled} disabled={t.required} onChange={(_e, d) => void change(t, { enabled: d.checked })} />
+                  {t.required ? <Text size={200}>always</Text> : <Switch aria-label={`Sync ${t.name}`} checked={t.enabled} onChange={(_e, d) => void change(t, { enabled: d.checked })} />}
                 </TableCell>
                 <TableCell>
                   <Select aria-label={`Frequency of ${t.name}`} size="small" value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)} disabled={!t.enabled}

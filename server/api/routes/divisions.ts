@@ -15,7 +15,9 @@ const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mod
 export function divisionRoutes(s: Services): ApiRoute[] {
   const answer = async (id: number, search?: string): Promise<DivisionsResponse> => ({
     mode: (await getConnection(s.pool, id)).divisionsMode,
-    divisions: (await listDivisions(s.pool, id, search === undefined ? {} : { search })) as unknown as Json<DivisionInfo>[],
+    // The sync service knows of a sync the moment it starts, before its run is recorded.
+    divisions: (await listDivisions(s.pool, id, search === undefined ? {} : { search }))
+      .map((d) => ({ ...d, syncing: d.syncing || s.sync.isRunning(id, d.division) })) as unknown as Json<DivisionInfo>[],
   });
   return [
     route({

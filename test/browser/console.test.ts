@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DIST_DIR, ROOT_DIR } from '../../server/main.ts';
+import type { RunningSandbox } from '../../server/sandbox/index.ts';
+import { sandboxForFile } from '../helpers/sandbox.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/**
+ * A person connecting Exact Online in the real console, in headless Chromium (Debian's chromium,
+ * driven by playwright-core): first-start password → connect → authorize on the sandbox's page → pick
+ * two of three divisions → the sync runs → the tables page shows row counts. Screenshots of each page
+ * go to test-output/screenshots/console/.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT_DIR, 'test-output', 'screenshots', 'console');
+
+let sb: RunningSandbox;
+let t: TestServer;
+let browser: Browser;
+let page: Page;
+let shot = 0;
+const screenshot = async (name: string) => page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`);
+  if (!existsSync(path.join(DIST_DIR, 'console', 'index.html'))) throw new Error('The console is not built: run npm run build (npm install does it)');
+  await mkdir(SHOTS, { recursive: true });
+  sb = await sandboxForFile({ divisions: 3, scale: 400, autoApprove: false });
+  t = await startTestServer('browser', sb);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+});
+afterEach(async (ctx) => {
+  // What the page showed when a step failed, beside the other screenshots.
+  if (ctx.task.result?.state === 'fail') await page?.screenshot({ path: path.join(SHOTS, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe('the web console in a browser', () => {
+  it('clicks through: set password → connect → authorize → two of three divisions → sync → row counts', async () => {
+    // First start: the setup code the server printed.
+    await page.goto(`${t.url}/`);
+    await page.getByText('Welcome to exact-sync').waitFor();
+    await screenshot('setup');
+    await page.locator('input[name=code]').fill(t.server.services.setup!.code);
+    await page.locator('input[name=password]').fill('a long admin password');
+    await page.locator('input[name=password-again]').fill('a long admin password');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await page.getByText('No Exact Online connection yet').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/connections');
+    await screenshot('connections-empty');
+
+    await page.getByRole('button', { name: 'Connect Exact Online' }).click();
+    await page.getByText('Country of your Exact Online').waitFor();
+    await page.locator('select[name=country]').selectOption('be');
+    await page.locator('select[name=start_year]').selectOption(String(new Date().getFullYear() - 1));
+    await screenshot('connect-form');
+    await page.getByRole('button', { name: 'Connect Exact Online' }).click();
+
+    // Exact's (the sandbox's) sign-in and consent page.
+    await page.waitForURL(`${sb.url}/**`);
+    await page.locator('input[name=password]').waitFor();
+    await screenshot('exact-consent');
+    await page.locator('input[name=password]').fill('demo');
+    await page.getByRole('button', { name: 'Authorize' }).click();
+
+    // Back in the console: choose two of the three divisions.
+    await page.getByText('Exact Online is connected').waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/connections\/\d+\/divisions$/);
+    const rows = page.locator('tr[data-division]');
+    await expect.poll(() => rows.count()).toBe(3);
+    await screenshot('divisions-choose');
+    const codes = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-division'))));
+    const chosen = codes.slice(0, 2);
+    for (const code of chosen) await page.locator(`tr[data-division="${code}"] input[type=checkbox]`).check();
+    await page.getByText('2 of 3 selected').waitFor();
+    await page.getByRole('button', { name: 'Save and sync now' }).click();
+    await page.getByText('syncing 2 divisions now').waitFor();
+
+    // The sync runs; the page follows it live until both chosen divisions succeeded.
+    await expect.poll(() => page.locator('tr[data-division] [data-status="succeeded"]').count(), { timeout: 60_000 }).toBe(2);
+    for (const code of chosen) expect(await page.locator(`tr[data-division="${code}"] [data-status="succeeded"]`).count()).toBe(1);
+    const other = codes.find((c) => !chosen.includes(c))!;
+    expect(await page.locator(`tr[data-division="${other}"]`).textContent()).toContain('not synced');
+    await screenshot('divisions-synced');
+
+    await page.getByRole('button', { name: 'Tables' }).click();
+    await page.locator('tr[data-table="transactionlines"]').waitFor();
+    const { rows: counted } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_online.transactionlines');
+    expect(counted[0]!.n).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('tr[data-table="transactionlines"] [data-rows]').getAttribute('data-rows')).toBe(String(counted[0]!.n));
+    const { rows: divisions } = await t.db.pool.query<{ division: number }>('SELECT DISTINCT division FROM exact_online.transactionlines ORDER BY 1');
+    expect(divisions.map((d) => d.division)).toEqual([...chosen].sort((a, b) => a - b));
+    await screenshot('tables');
+
+    await page.getByRole('link', { name: 'Runs' }).first().click();
+    await page.locator('tr[data-run]').first().waitFor();
+    expect(await page.locator('tr[data-run]').count()).toBe(2);
+    await screenshot('runs');
+  });
+
+  it('shows a refused consent on a page that offers to try again, and nothing is connected', async () => {
+    await page.goto(`${t.url}/connections/new`);
+    await page.getByRole('button', { name: 'Connect Exact Online' }).click();
+    await page.waitForURL(`${sb.url}/**`);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Access was not granted').waitFor();
+    await screenshot('consent-refused');
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.connections');
+    expect(rows[0].n).toBe(1);
+    await page.getByRole('link', { name: 'Try again' }).click();
+    await page.getByText('Country of your Exact Online').waitFor();
+  });
+});

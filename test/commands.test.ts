@@ -1,0 +1,73 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAdminPassword } from '../server/auth/adminPassword.ts';
+import { verifyApiKey } from '../server/auth/apiKeys.ts';
+import { runCli, tempWorkDir } from './helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+
+/** `exact-sync admin` and `exact-sync api-key …` against a real database, as a person runs them. */
+
+let db: TestDatabase;
+let cwd: string;
+beforeAll(async () => {
+  db = await createTestDatabase('commands');
+  cwd = await tempWorkDir('commands');
+});
+afterAll(async () => {
+  await db.drop();
+  await rm(cwd, { recursive: true, force: true });
+});
+
+const cli = async (args: string[], input?: string) => {
+  const run = runCli(args, { cwd, env: { DATABASE_URL: db.url }, ...(input === undefined ? {} : { input }) });
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+};
+
+describe('exact-sync admin', () => {
+  it('sets the admin password from standard input; refuses a short one and changes nothing', async () => {
+    const short = await cli(['admin'], 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('at least 10 characters');
+    expect(await verifyAdminPassword(db.pool, 'short')).toBe(false);
+    const ok = await cli(['admin'], 'a good long password\n');
+    expect(ok.code).toBe(0);
+    expect(await verifyAdminPassword(db.pool, 'a good long password')).toBe(true);
+    expect(await verifyAdminPassword(db.pool, 'a good long password\n')).toBe(false);
+  });
+});
+
+describe('exact-sync api-key', () => {
+  it('creates a key shown once, lists it without the key, revokes it', async () => {
+    const made = await cli(['api-key', 'create', '--name', 'Excel finance']);
+    expect(made.code).toBe(0);
+    const key = /(esk_[A-Za-z0-9_-]{43})/.exec(made.stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(made.stdout).toContain('shown only this once');
+    expect((await verifyApiKey(db.pool, key!))?.scopes).toEqual(['read']);
+
+    const admin = await cli(['api-key', 'create', '--name', 'ops', '--admin']);
+    expect((await verifyApiKey(db.pool, /(esk_\S+)/.exec(admin.stdout)![1]!))?.scopes).toEqual(['read', 'admin']);
+
+    const list = await cli(['api-key', 'list']);
+    expect(list.stdout).toContain('Excel finance');
+    expect(list.stdout).not.toContain(key);
+    const id = /^\s*(\d+)\s+.*Excel finance/m.exec(list.stdout)![1]!;
+    const revoked = await cli(['api-key', 'revoke', id]);
+    expect(revoked.code).toBe(0);
+    expect(await verifyApiKey(db.pool, key!)).toBeUndefined();
+    expect((await cli(['api-key', 'list'])).stdout).toMatch(/Excel finance.*REVOKED/);
+  });
+
+  it('bad input: a missing name, an unknown id, a non-numeric id — clear errors, exit 1', async () => {
+    const noName = await cli(['api-key', 'create']);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr).toContain("required option '--name <name>'");
+    const unknown = await cli(['api-key', 'revoke', '999']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('exact-sync: There is no API key 999.\n');
+    const word = await cli(['api-key', 'revoke', 'abc']);
+    expect(word.code).toBe(1);
+    expect(word.stderr).toContain('given by its id');
+  });
+});
