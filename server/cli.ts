@@ -293,7 +293,22 @@ export function buildProgram(): Command {
     .option('--no-limits', 'switch the rate limits off (throughput benchmarks)')
     .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
     .action(runSandbox);
-  program.command('connections').description('list connections, their divisions, tables and state').action(runConnections);
+  const connections = program.command('connections').description('list connections, their divisions, tables and state').action(runConnections);
+  connections
+    .command('divisions')
+    .argument('<id>', 'the connection')
+    .description('show the divisions of a connection and which sync; --all or --select changes that')
+    .option('--all', 'sync every division, including ones added later')
+    .option('--select <codes>', 'sync exactly these divisions (comma-separated codes)')
+    .action(async (id: string, options: { all?: boolean; select?: string }) => (await import('./commands.ts')).runConnectionDivisions(settingsFromEnvironment(), id, options));
+  connections
+    .command('tables')
+    .argument('<id>', 'the connection')
+    .description('show the tables of a connection; --enable, --disable and --frequency change them')
+    .option('--enable <names>', 'comma-separated tables to sync')
+    .option('--disable <names>', 'comma-separated tables not to sync')
+    .option('--frequency <pairs>', 'table=minutes pairs (5 to 10080), or table=default (every 6 hours)')
+    .action(async (id: string, options: { enable?: string; disable?: string; frequency?: string }) => (await import('./commands.ts')).runConnectionTables(settingsFromEnvironment(), id, options));
   program
     .command('sync')
     .description('run a sync now in the foreground, with progress, and exit non-zero on failure')

@@ -74,3 +74,56 @@ export async function runApiKeyRevoke(settings: Settings, id: string): Promise<v
   const key = await withDatabase(settings, (db) => revokeApiKey(db.pool, Number(id)));
   process.stdout.write(`API key ${key.id} "${key.name}" is revoked: it stops working at once.\n`);
 }
+
+const list = (text: string, name: string, numeric: boolean): string[] => {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i)))) throw new AppError('invalid_option', `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`);
+  return items;
+};
+const connectionId = (id: string) => {
+  if (!/^\d+$/.test(id)) throw new AppError('invalid_option', `A connection is given by its id, as listed by: exact-sync connections (got ${JSON.stringify(id)})`);
+  return Number(id);
+};
+
+/** `exact-sync connections divisions ID [--all | --select 1,2]`: shows, and optionally sets, what syncs. */
+export async function runConnectionDivisions(settings: Settings, id: string, options: { all?: boolean; select?: string }): Promise<void> {
+  const { selectDivisions, listDivisions } = await import('./state/divisions.ts');
+  const { getConnection } = await import('./state/connections.ts');
+  if (options.all && options.select) throw new AppError('invalid_option', 'Give --all or --select, not both.');
+  await withDatabase(settings, async (db) => {
+    const cid = connectionId(id);
+    await getConnection(db.pool, cid);
+    if (options.all) await selectDivisions(db.pool, cid, { mode: 'all' });
+    if (options.select) await selectDivisions(db.pool, cid, { mode: 'selected', divisions: list(options.select, 'select', true).map(Number) });
+    const c = await getConnection(db.pool, cid);
+    process.stdout.write(`connection ${cid}: ${c.divisionsMode === 'all' ? 'all divisions sync (new ones too)' : 'only the marked divisions sync'}\n`);
+    for (const d of await listDivisions(db.pool, cid)) {
+      process.stdout.write(`  [${d.syncEnabled ? 'x' : ' '}] ${String(d.division).padStart(8)}  ${d.name}${d.active ? '' : ' (no longer reachable)'}${d.lastSyncAt ? `, last sync ${d.lastSyncAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}\n`);
+    }
+  });
+}
+
+/** `exact-sync connections tables ID [--enable a,b] [--disable a,b] [--frequency t=15,u=default]`. */
+export async function runConnectionTables(settings: Settings, id: string, options: { enable?: string; disable?: string; frequency?: string }): Promise<void> {
+  const { listTables, updateTable, DEFAULT_FREQUENCY_MINUTES } = await import('./state/tableSettings.ts');
+  const { getConnection } = await import('./state/connections.ts');
+  const { inTransaction } = await import('./db/tx.ts');
+  await withDatabase(settings, async (db) => {
+    const cid = connectionId(id);
+    const c = await getConnection(db.pool, cid);
+    // All changes or none: a bad name in the middle leaves the settings as they were.
+    await inTransaction(db.pool, async (tx) => {
+      for (const t of options.enable ? list(options.enable, 'enable', false) : []) await updateTable(tx, cid, t, { enabled: true });
+      for (const t of options.disable ? list(options.disable, 'disable', false) : []) await updateTable(tx, cid, t, { enabled: false });
+      for (const pair of options.frequency ? list(options.frequency, 'frequency', false) : []) {
+        const m = /^([a-z]+)=(\d+|default)$/.exec(pair);
+        if (!m) throw new AppError('invalid_option', `--frequency takes table=minutes pairs, e.g. transactionlines=15 or items=default (got ${JSON.stringify(pair)})`);
+        await updateTable(tx, cid, m[1]!, { frequencyMinutes: m[2] === 'default' ? null : Number(m[2]) });
+      }
+    });
+    for (const t of await listTables(db.pool, cid, c.warehouseSchema)) {
+      const every = t.frequencyMinutes ?? DEFAULT_FREQUENCY_MINUTES;
+      process.stdout.write(`  [${t.enabled ? 'x' : ' '}] ${t.name.padEnd(20)} every ${String(every).padStart(4)} min${t.frequencyMinutes === null ? ' (default)' : '          '}  ${String(t.rows).padStart(10)} rows${t.rowsEstimated ? ' (estimate)' : ''}\n`);
+    }
+  });
+}

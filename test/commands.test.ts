@@ -71,3 +71,31 @@ describe('exact-sync api-key', () => {
     expect(word.stderr).toContain('given by its id');
   });
 });
+
+describe('exact-sync connections divisions / tables', () => {
+  it('shows and sets which divisions and tables sync; a bad table name changes nothing', async () => {
+    const { saveDivisions } = await import('../server/state/divisions.ts');
+    const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name, divisions_mode) VALUES ('nl', 'http://x', gen_random_uuid(), 'Anna', 'selected') RETURNING id`);
+    const id = String(rows[0]!.id);
+    await saveDivisions(db.pool, rows[0]!.id, [
+      { division: 101, name: 'Alpha BV', hid: '1', isCurrent: true, active: true },
+      { division: 202, name: 'Beta BV', hid: '2', isCurrent: false, active: true },
+    ]);
+    const shown = await cli(['connections', 'divisions', id]);
+    expect(shown.stdout).toMatch(/\[ \]\s+101\s+Alpha BV/);
+    const selected = await cli(['connections', 'divisions', id, '--select', '202']);
+    expect(selected.stdout).toMatch(/\[x\]\s+202\s+Beta BV/);
+    expect(selected.stdout).toMatch(/\[ \]\s+101/);
+    expect((await cli(['connections', 'divisions', id, '--select', '999'])).stderr).toContain('has no division 999');
+    expect((await cli(['connections', 'divisions', id, '--all'])).stdout).toMatch(/all divisions sync[\s\S]*\[x\]\s+101[\s\S]*\[x\]\s+202/);
+
+    const set = await cli(['connections', 'tables', id, '--disable', 'items', '--frequency', 'transactionlines=15']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/\[ \] items/);
+    expect(set.stdout).toMatch(/\[x\] transactionlines\s+every\s+15 min/);
+    const bad = await cli(['connections', 'tables', id, '--enable', 'items', '--disable', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no table "nope"');
+    expect((await cli(['connections', 'tables', id])).stdout).toMatch(/\[ \] items/);
+  });
+});
