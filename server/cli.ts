@@ -160,12 +160,8 @@ async function runBench(name: string, options: { rows: string }): Promise<void> 
 async function runSyncCommand(options: { connection?: string; tables?: string; divisions?: string; full?: boolean }): Promise<void> {
   const settings = settingsFromEnvironment();
   const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat });
-  const list = (text: string | undefined, name: string, numeric: boolean) => {
-    if (text === undefined) return undefined;
-    const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-    if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i)))) throw new AppError('invalid_option', `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`);
-    return items;
-  };
+  const { commaList } = await import('./commands.ts');
+  const list = (text: string | undefined, name: string, numeric: boolean) => (text === undefined ? undefined : commaList(text, name, numeric));
   const tables = list(options.tables, 'tables', false);
   const divisions = list(options.divisions, 'divisions', true)?.map(Number);
   if (options.connection !== undefined && !/^\d+$/.test(options.connection)) throw new AppError('invalid_option', `--connection must be a connection id (got ${JSON.stringify(options.connection)})`);

@@ -75,7 +75,8 @@ export async function runApiKeyRevoke(settings: Settings, id: string): Promise<v
   process.stdout.write(`API key ${key.id} "${key.name}" is revoked: it stops working at once.\n`);
 }
 
-const list = (text: string, name: string, numeric: boolean): string[] => {
+/** A comma-separated option's items, or an error naming the option. */
+export const commaList = (text: string, name: string, numeric: boolean): string[] => {
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i)))) throw new AppError('invalid_option', `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`);
   return items;
@@ -94,7 +95,7 @@ export async function runConnectionDivisions(settings: Settings, id: string, opt
     const cid = connectionId(id);
     await getConnection(db.pool, cid);
     if (options.all) await selectDivisions(db.pool, cid, { mode: 'all' });
-    if (options.select) await selectDivisions(db.pool, cid, { mode: 'selected', divisions: list(options.select, 'select', true).map(Number) });
+    if (options.select) await selectDivisions(db.pool, cid, { mode: 'selected', divisions: commaList(options.select, 'select', true).map(Number) });
     const c = await getConnection(db.pool, cid);
     process.stdout.write(`connection ${cid}: ${c.divisionsMode === 'all' ? 'all divisions sync (new ones too)' : 'only the marked divisions sync'}\n`);
     for (const d of await listDivisions(db.pool, cid)) {
@@ -113,9 +114,9 @@ export async function runConnectionTables(settings: Settings, id: string, option
     const c = await getConnection(db.pool, cid);
     // All changes or none: a bad name in the middle leaves the settings as they were.
     await inTransaction(db.pool, async (tx) => {
-      for (const t of options.enable ? list(options.enable, 'enable', false) : []) await updateTable(tx, cid, t, { enabled: true });
-      for (const t of options.disable ? list(options.disable, 'disable', false) : []) await updateTable(tx, cid, t, { enabled: false });
-      for (const pair of options.frequency ? list(options.frequency, 'frequency', false) : []) {
+      for (const t of options.enable ? commaList(options.enable, 'enable', false) : []) await updateTable(tx, cid, t, { enabled: true });
+      for (const t of options.disable ? commaList(options.disable, 'disable', false) : []) await updateTable(tx, cid, t, { enabled: false });
+      for (const pair of options.frequency ? commaList(options.frequency, 'frequency', false) : []) {
         const m = /^([a-z]+)=(\d+|default)$/.exec(pair);
         if (!m) throw new AppError('invalid_option', `--frequency takes table=minutes pairs, e.g. transactionlines=15 or items=default (got ${JSON.stringify(pair)})`);
         await updateTable(tx, cid, m[1]!, { frequencyMinutes: m[2] === 'default' ? null : Number(m[2]) });

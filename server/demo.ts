@@ -1,11 +1,9 @@
 import type pg from 'pg';
-import { TOKEN_PATH } from './exact/hosts.ts';
-import { TokenManager, type TokenResponse } from './exact/tokens.ts';
-import { AppError } from './lib/errors.ts';
+import type { TokenManager } from './exact/tokens.ts';
 import { inTransaction } from './db/tx.ts';
-import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/logger.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, type RunningSandbox } from './sandbox/index.ts';
+import { exchangeCode } from './sync/connect.ts';
 
 /**
  * Demo mode: the built-in sandbox stands in for Exact Online, and exact-sync connects to it as the demo
@@ -15,15 +13,10 @@ import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, type RunningSan
  */
 const DEMO_REDIRECT = 'http://localhost/demo';
 
-export async function connectDemo(pool: pg.Pool, box: SecretBox, sandbox: RunningSandbox, log: Logger): Promise<{ connectionId: number; tokens: TokenManager }> {
+export async function connectDemo(pool: pg.Pool, tokens: TokenManager, sandbox: RunningSandbox, log: Logger): Promise<number> {
   const user = sandbox.sandbox.oauth.userInfo(SANDBOX_USER)!;
   const code = sandbox.sandbox.oauth.issueCode(SANDBOX_USER, SANDBOX_CLIENT_ID, DEMO_REDIRECT);
-  const res = await fetch(`${sandbox.url}${TOKEN_PATH}`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: DEMO_REDIRECT, client_id: SANDBOX_CLIENT_ID, client_secret: SANDBOX_CLIENT_SECRET }),
-  });
-  if (!res.ok) throw new AppError('demo_connect_failed', `The demo sandbox refused the demo consent (${res.status})`);
-  const tokens = new TokenManager({ pool, box, app: { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }, log });
+  const answer = await exchangeCode({ clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }, sandbox.url, code, DEMO_REDIRECT);
   // One demo connection, kept across starts with its division and table choices, re-pointed at this
   // start's sandbox (its port changes). The sandbox's data is made anew each start: its cursors are dropped.
   const connectionId = await inTransaction(pool, async (db) => {
@@ -41,7 +34,7 @@ export async function connectDemo(pool: pg.Pool, box: SecretBox, sandbox: Runnin
     );
     return rows[0]!.id;
   });
-  await tokens.store(pool, connectionId, (await res.json()) as TokenResponse);
+  await tokens.store(pool, connectionId, answer);
   log.info({ connection: connectionId }, 'demo mode: connected to the built-in Exact sandbox');
-  return { connectionId, tokens };
+  return connectionId;
 }

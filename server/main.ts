@@ -7,7 +7,7 @@ import { createApp } from './api/app.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { openPool, redactUrl } from './db/pool.ts';
-import { adminConfigured } from './auth/adminPassword.ts';
+import { needsSetup } from './auth/adminPassword.ts';
 import { SetupCode } from './auth/setupCode.ts';
 import type { Services } from './api/services.ts';
 import { connectDemo } from './demo.ts';
@@ -112,9 +112,9 @@ function closeHttp(server: http.Server, graceMs: number): Promise<void> {
 }
 
 /** Demo mode: the demo connection (all divisions), then its first sync through the sync service. Never throws. */
-async function startDemo(s: Services, box: SecretBox, sandbox: RunningSandbox): Promise<unknown> {
+async function startDemo(s: Services, sandbox: RunningSandbox): Promise<unknown> {
   try {
-    const { connectionId } = await connectDemo(s.pool, box, sandbox, s.log);
+    const connectionId = await connectDemo(s.pool, s.tokens, sandbox, s.log);
     const start = await s.sync.start({ connectionId, trigger: 'demo' });
     const outcomes = await start.done;
     for (const o of outcomes) s.log.info({ division: o.division, status: o.status, rows: o.tables.reduce((n, t) => n + t.rows, 0) }, `demo sync of division ${o.division}: ${o.status}`);
@@ -159,8 +159,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   const tokens = new TokenManager({ pool: database.pool, box, app, log });
   const pacer = new Pacer();
   const sync = new SyncService({ pool: database.pool, tokens, pacer, clientId: app.clientId, log });
-  const admin = await adminConfigured(database.pool);
-  const setup = !admin.password && admin.adminKeys === 0 ? new SetupCode() : undefined;
+  const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
   const services: Services = { pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, demo: settings.demoMode, setup };
   const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
   try {
@@ -171,7 +170,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     throw err;
   }
   // Demo mode connects to the sandbox and syncs it in the background; the server answers meanwhile.
-  const demoSync = sandbox ? startDemo(services, box, sandbox) : undefined;
+  const demoSync = sandbox ? startDemo(services, sandbox) : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: settings.publicUrl,

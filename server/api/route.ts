@@ -51,11 +51,16 @@ export function describeIssues(error: z.ZodError, where: string): string {
   return error.issues.map((i) => `${i.path.length ? `${where}.${i.path.join('.')}` : where}: ${i.message}`).join('; ');
 }
 
-function parse(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
-  if (!schema) return undefined;
+/** `value` checked against `schema`, or a 400 invalid_request listing every problem. */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: 'query' | 'body'): T {
   const result = schema.safeParse(value ?? (where === 'body' ? {} : value));
   if (!result.success) throw new AppError('invalid_request', describeIssues(result.error, where), { status: 400 });
   return result.data;
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  return parseInput(schema, value, where);
 }
 
 export function mount(router: Router, routes: readonly ApiRoute[]): void {

@@ -48,7 +48,13 @@ export async function verifyAdminPassword(db: pg.Pool, password: string): Promis
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** Whether anyone can sign in to the console yet: a password is set or an admin API key exists. */
+/** No one can sign in to the console yet: no password is set and no admin API key exists. */
+export async function needsSetup(db: pg.Pool): Promise<boolean> {
+  const c = await adminConfigured(db);
+  return !c.password && c.adminKeys === 0;
+}
+
+/** What there is to sign in to the console with: a password, admin API keys. */
 export async function adminConfigured(db: pg.Pool): Promise<{ password: boolean; adminKeys: number }> {
   const { rows } = await db.query<{ password: boolean; admin_keys: number }>(
     `SELECT EXISTS (SELECT 1 FROM exact_sync.instance_settings WHERE key = $1) AS password,

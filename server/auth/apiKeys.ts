@@ -10,7 +10,6 @@ export type { Scope, ApiKeyInfo };
  * including connections and keys). Revoked keys stay listed with their revocation time.
  */
 
-export const SCOPES = ['read', 'admin'] as const;
 
 
 const KEY_PATTERN = /^esk_[A-Za-z0-9_-]{43}$/;

@@ -25,8 +25,4 @@ export class SetupCode {
     this.used = true;
     return true;
   }
-
-  get spent(): boolean {
-    return this.used;
-  }
 }

@@ -48,14 +48,14 @@ export class ConnectError extends AppError {
   }
 }
 
-async function exchangeCode(deps: ConnectDeps, baseUrl: string, code: string, redirectUri: string): Promise<TokenResponse> {
-  const doFetch = deps.fetch ?? globalThis.fetch;
+/** The authorization code for tokens (OAuth's code exchange), or a ConnectError saying what went wrong. */
+export async function exchangeCode(app: Pick<ExactApp, 'clientId' | 'clientSecret'>, baseUrl: string, code: string, redirectUri: string, doFetch: typeof fetch = globalThis.fetch): Promise<TokenResponse> {
   let res: Response;
   try {
     res = await doFetch(`${baseUrl}${TOKEN_PATH}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: deps.app.clientId, client_secret: deps.app.clientSecret }),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: app.clientId, client_secret: app.clientSecret }),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
@@ -73,7 +73,7 @@ async function exchangeCode(deps: ConnectDeps, baseUrl: string, code: string, re
 }
 
 export async function finishConnect(deps: ConnectDeps, choice: ConnectChoice, code: string, redirectUri: string): Promise<ConnectResult> {
-  const tokens = await exchangeCode(deps, choice.baseUrl, code, redirectUri);
+  const tokens = await exchangeCode(deps.app, choice.baseUrl, code, redirectUri, deps.fetch);
   const client = new ExactClient({
     baseUrl: choice.baseUrl,
     clientId: deps.app.clientId,

@@ -9,11 +9,11 @@ import { qualified, quoteIdent } from '../db/sql.ts';
 import type { ExactRow } from '../exact/values.ts';
 import { mergeRows } from '../warehouse/load.ts';
 import { ensureTable } from '../warehouse/tables.ts';
-import { ALL_TABLES, DIVISIONS_TABLE, TABLE_BY_NAME } from './catalog.ts';
+import { ALL_TABLES, DIVISIONS_TABLE } from './catalog.ts';
 import { runOrder, syncTable, toWarehouse, type TableResult } from './engine.ts';
 import { inTransaction } from '../db/tx.ts';
 import { enabledDivisions, saveDivisions, type ListedDivision } from '../state/divisions.ts';
-import { enabledTables } from '../state/tableSettings.ts';
+import { checkTableName, enabledTables } from '../state/tableSettings.ts';
 
 /**
  * A sync run of a connection: its divisions side by side (each has its own rate-limit budget, a few at a
@@ -66,9 +66,7 @@ export async function runConnection(o: RunOptions): Promise<DivisionOutcome[]> {
   if (!connection) throw new AppError('connection_not_found', `There is no connection ${o.connectionId}. List them with: exact-sync connections`, { status: 404 });
   if (connection.state !== 'active') throw new ReauthRequiredError(connection.id, connection.state_message ?? 'The connection must be made again. Reconnect it at /connect/exact.');
   const tables = o.tables ?? (await enabledTables(o.pool, connection.id));
-  for (const t of tables) {
-    if (!TABLE_BY_NAME.has(t)) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(t)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
-  }
+  for (const t of tables) checkTableName(t);
   const client = () => new ExactClient({ baseUrl: connection.base_url, clientId: o.clientId, tokens: o.tokens.source(connection.id), pacer: o.pacer, ...(o.log ? { log: o.log } : {}) });
   const timeZone = COUNTRY_TIME_ZONES[connection.country] ?? 'Europe/Amsterdam';
   await syncDivisionsTable(o, connection, client(), timeZone);

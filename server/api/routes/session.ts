@@ -1,11 +1,11 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { adminConfigured, checkPasswordRules, setAdminPassword, verifyAdminPassword } from '../../auth/adminPassword.ts';
+import { checkPasswordRules, needsSetup, setAdminPassword, verifyAdminPassword } from '../../auth/adminPassword.ts';
 import { verifyApiKey } from '../../auth/apiKeys.ts';
 import { cookieValue, createSession, endSession, readSession, SESSION_COOKIE, SESSION_HOURS } from '../../auth/sessions.ts';
 import { AppError } from '../../lib/errors.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth.ts';
-import { describeIssues } from '../route.ts';
+import { parseInput } from '../route.ts';
 import { secureCookies, type Services } from '../services.ts';
 import type { LoginRequest, SessionResponse, SetupRequest } from '../types.ts';
 
@@ -32,20 +32,11 @@ class Throttle {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new AppError('invalid_request', describeIssues(r.error, 'body'), { status: 400 });
-  return r.data;
-}
-
 export function sessionRoutes(s: Services, version: string): Router {
   const router = Router();
   const throttle = new Throttle();
   const cookieOptions = { secure: secureCookies(s), maxAgeMs: SESSION_HOURS * 3_600_000 };
-  const setupRequired = async () => {
-    const c = await adminConfigured(s.pool);
-    return !c.password && c.adminKeys === 0;
-  };
+  const setupRequired = () => needsSetup(s.pool);
   const signIn = async (res: Parameters<typeof setSessionCookie>[0], via: string): Promise<SessionResponse> => {
     const { cookie, session } = await createSession(s.pool, via);
     setSessionCookie(res, cookie, cookieOptions);
@@ -64,7 +55,7 @@ export function sessionRoutes(s: Services, version: string): Router {
 
   router.post('/auth/login', async (req, res) => {
     throttle.check(client(req));
-    const { secret } = parse(loginBody, req.body);
+    const { secret } = parseInput(loginBody, req.body, 'body');
     if (await verifyAdminPassword(s.pool, secret)) {
       res.json(await signIn(res, 'password'));
       return;
@@ -87,7 +78,7 @@ export function sessionRoutes(s: Services, version: string): Router {
 
   router.post('/auth/setup', async (req, res) => {
     throttle.check(client(req));
-    const { code, password } = parse(setupBody, req.body);
+    const { code, password } = parseInput(setupBody, req.body, 'body');
     if (!s.setup || !(await setupRequired())) {
       throw new AppError('setup_done', 'The admin password is already set: sign in with it (or change it with: npx exact-sync admin).', { status: 409 });
     }
