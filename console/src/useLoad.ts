@@ -38,5 +38,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { p
     return () => clearInterval(t);
   }, [polling, options.pollMs, reload]);
 
-  return { data, error, loading, reload, polling };
+  return { data, error, loading, reload };
 }

@@ -4,6 +4,7 @@ import type { ApiKeyCreated, ApiKeysResponse } from '../../../server/api/types.t
 import { del, get, post } from '../api.ts';
 import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { when } from '../format.ts';
+import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 /** API keys for the Excel add-in, Google Sheets, scripts: made here, shown once, revocable. */
@@ -12,34 +13,28 @@ export function ApiKeysPage() {
   const [name, setName] = useState('');
   const [admin, setAdmin] = useState(false);
   const [created, setCreated] = useState<ApiKeyCreated | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const create = async (e: FormEvent) => {
+  const { run, error } = useAction();
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setError(undefined);
-    try {
+    void run(async () => {
       setCreated(await post<ApiKeyCreated>('/api/v1/api-keys', { name, admin }));
       setName('');
       setAdmin(false);
       await list.reload();
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
-  const revoke = async (id: number) => {
+  const revoke = (id: number) => {
     if (!confirm('Revoke this key? Everything using it stops working at once.')) return;
-    setError(undefined);
-    try {
+    void run(async () => {
       await del(`/api/v1/api-keys/${id}`);
       await list.reload();
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
   return (
     <div style={stack}>
       <PageTitle>API keys</PageTitle>
       <Card style={{ padding: 16, maxWidth: 640 }}>
-        <form onSubmit={(e) => void create(e)} style={stack}>
+        <form onSubmit={create} style={stack}>
           <Field label="Name" hint="Who or what uses the key, e.g. &quot;Excel — finance team&quot;." required>
             <Input value={name} onChange={(_e, d) => setName(d.value)} name="key-name" />
           </Field>
@@ -75,7 +70,7 @@ export function ApiKeysPage() {
                 <TableCell>{k.scopes.join(', ')}</TableCell>
                 <TableCell>{when(k.createdAt)}</TableCell>
                 <TableCell>{when(k.lastUsedAt)}</TableCell>
-                <TableCell>{k.revokedAt ? <><StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text></> : <Button size="small" onClick={() => void revoke(k.id)}>Revoke</Button>}</TableCell>
+                <TableCell>{k.revokedAt ? <><StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text></> : <Button size="small" onClick={() => revoke(k.id)}>Revoke</Button>}</TableCell>
               </TableRow>
             ))}
           </TableBody>

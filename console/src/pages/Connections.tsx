@@ -5,6 +5,7 @@ import { get, patch, post } from '../api.ts';
 import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { count, when } from '../format.ts';
 import { navigate } from '../router.ts';
+import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 export function ConnectionsPage() {
@@ -23,18 +24,15 @@ export function ConnectionsPage() {
 }
 
 function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: () => void }) {
-  const [error, setError] = useState<unknown>(undefined);
+  const { run, error } = useAction();
   const [message, setMessage] = useState<string | undefined>(undefined);
   const divisions = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${c.id}/divisions`), [c.id, c.running, c.lastSyncAt]);
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(undefined);
+  const act = (fn: () => Promise<unknown>) => {
     setMessage(undefined);
-    try {
+    return run(async () => {
       await fn();
       onChange();
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
   const syncNow = () => act(async () => {
     const r = await post<SyncNowResponse>(`/api/v1/connections/${c.id}/sync`, {});

@@ -4,6 +4,7 @@ import type { ConnectionInfo, DivisionsResponse, Json, SyncNowResponse } from '.
 import { get, post, put } from '../api.ts';
 import { ErrorBar, Loading, NavButton, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { count, when } from '../format.ts';
+import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 /** Which divisions a connection syncs: all (new ones too) or a selection, with search and bulk select. */
@@ -14,8 +15,7 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
   const [chosen, setChosen] = useState<Set<number>>(new Set());
   const [dirty, setDirty] = useState(false);
   const [search, setSearch] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { run, busy, error } = useAction();
   const [message, setMessage] = useState<string | undefined>(undefined);
 
   // The saved selection, until the admin changes something.
@@ -39,11 +39,9 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
     setDirty(true);
   };
 
-  const save = async (andSync: boolean) => {
-    setBusy(true);
-    setError(undefined);
+  const save = (andSync: boolean) => {
     setMessage(undefined);
-    try {
+    return run(async () => {
       await put(`/api/v1/connections/${id}/divisions`, mode === 'all' ? { mode: 'all' } : { mode: 'selected', divisions: [...chosen] });
       setDirty(false);
       let text = 'Selection saved.';
@@ -53,11 +51,7 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
       }
       setMessage(text);
       await list.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const selectedCount = mode === 'all' ? active.length : active.filter((d) => chosen.has(d.division)).length;

@@ -3,6 +3,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import type { SessionResponse } from '../../../server/api/types.ts';
 import { post } from '../api.ts';
 import { ErrorBar, stack } from '../components.tsx';
+import { useAction } from '../useAction.ts';
 
 function Centered({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -17,22 +18,14 @@ function Centered({ title, children }: { title: string; children: ReactNode }) {
 
 export function LoginPage({ onDone, demo }: { onDone: (s: SessionResponse) => void; demo: boolean }) {
   const [secret, setSecret] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const submit = async (e: FormEvent) => {
+  const { run, busy, error } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    try {
-      onDone(await post<SessionResponse>('/auth/login', { secret }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => onDone(await post<SessionResponse>('/auth/login', { secret })));
   };
   return (
     <Centered title="Sign in to exact-sync">
-      <form onSubmit={(e) => void submit(e)} style={stack}>
+      <form onSubmit={submit} style={stack}>
         <Text>Enter the admin password, or an admin API key.{demo ? ' (Demo mode.)' : ''}</Text>
         <Field label="Password or admin API key" required>
           <Input type="password" name="secret" value={secret} onChange={(_e, d) => setSecret(d.value)} autoFocus autoComplete="current-password" />
@@ -49,23 +42,15 @@ export function SetupPage({ onDone }: { onDone: (s: SessionResponse) => void }) 
   const [code, setCode] = useState('');
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { run, busy, error } = useAction();
   const mismatch = again !== '' && again !== password;
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    try {
-      onDone(await post<SessionResponse>('/auth/setup', { code, password }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => onDone(await post<SessionResponse>('/auth/setup', { code, password })));
   };
   return (
     <Centered title="Welcome to exact-sync">
-      <form onSubmit={(e) => void submit(e)} style={stack}>
+      <form onSubmit={submit} style={stack}>
         <Text>Choose the admin password for this server. To prove this is your server, enter the setup code it printed when it started (in the terminal running <code>npm start</code>).</Text>
         <Field label="Setup code" required>
           <Input name="code" value={code} onChange={(_e, d) => setCode(d.value)} placeholder="ABCD-EFGH" autoFocus autoComplete="off" />

@@ -1,26 +1,25 @@
 import { Select, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
-import { useState } from 'react';
-import type { ConnectionTablesResponse, Json, TableInfo } from '../../../server/api/types.ts';
+import type { ConnectionInfo, ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../../../server/api/types.ts';
 import { get, patch } from '../api.ts';
 import { ErrorBar, Loading, NavButton, NavLink, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { count, frequency, when } from '../format.ts';
+import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 const FREQUENCIES = [5, 15, 30, 60, 120, 240, 720, 1440];
 
 /** The tables of a connection: on or off, how often, how many rows, when last synced. */
 export function TablesPage({ id }: { id: number }) {
-  const list = useLoad(() => get<ConnectionTablesResponse>(`/api/v1/connections/${id}/tables`), [id], { poll: () => true, pollMs: 5000 });
-  const [error, setError] = useState<unknown>(undefined);
-  const change = async (t: Json<TableInfo>, body: { enabled?: boolean; frequencyMinutes?: number | null }) => {
-    setError(undefined);
-    try {
-      await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
-      await list.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  // The connection (a cheap read) is watched all the time; the tables, whose row counts cost a count
+  // per table, are read again only while a sync runs and when one ends.
+  const connection = useLoad(() => get<Json<ConnectionInfo>>(`/api/v1/connections/${id}`), [id], { poll: () => true, pollMs: 5000 });
+  const running = (connection.data?.running ?? 0) > 0;
+  const list = useLoad(() => get<ConnectionTablesResponse>(`/api/v1/connections/${id}/tables`), [id, connection.data?.lastSyncAt, running], { poll: () => running, pollMs: 3000 });
+  const { run, error } = useAction();
+  const change = (t: Json<TableInfo>, body: TablePatch) => run(async () => {
+    await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
+    await list.reload();
+  });
   const fallback = list.data?.defaultFrequencyMinutes ?? 360;
   return (
     <div style={stack}>
