@@ -13,26 +13,26 @@ const patchBody: z.ZodType<TablePatch> = z.strictObject({
 });
 
 export function tableRoutes(s: Services): ApiRoute[] {
-  const answer = async (id: number): Promise<ConnectionTablesResponse> => {
-    const connection = await getConnection(s.pool, id);
-    return { defaultFrequencyMinutes: DEFAULT_FREQUENCY_MINUTES, tables: (await listTables(s.pool, id, connection.warehouseSchema)) as unknown as Json<TableInfo>[] };
-  };
+  const answer = async (connection: { id: number; warehouseSchema: string }): Promise<ConnectionTablesResponse> => ({
+    defaultFrequencyMinutes: DEFAULT_FREQUENCY_MINUTES,
+    tables: (await listTables(s.pool, connection.id, connection.warehouseSchema)) as unknown as Json<TableInfo>[],
+  });
   return [
     route({
       method: 'get', path: '/connections/:id/tables', scope: 'admin', summary: 'The tables of a connection: enabled, frequency, rows, last sync and last run',
-      handle: async ({ params }) => answer(idParam(params, 'id', 'connection')),
+      handle: async ({ params }) => answer(await getConnection(s.pool, idParam(params, 'id', 'connection'))),
     }),
     route({
       method: 'patch', path: '/connections/:id/tables/:name', scope: 'admin', summary: 'Enable or disable a table, or set its sync frequency (minutes; null for the default)',
       body: patchBody,
       handle: async ({ params, body }) => {
-        const id = idParam(params, 'id', 'connection');
-        await getConnection(s.pool, id);
-        await updateTable(s.pool, id, params.name ?? '', {
+        // Read first: a 404 for an unknown connection rather than a foreign-key error from the update.
+        const connection = await getConnection(s.pool, idParam(params, 'id', 'connection'));
+        await updateTable(s.pool, connection.id, params.name ?? '', {
           ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
           ...(body.frequencyMinutes !== undefined ? { frequencyMinutes: body.frequencyMinutes } : {}),
         });
-        return answer(id);
+        return answer(connection);
       },
     }),
   ];
