@@ -215,9 +215,11 @@ async function runSyncCommand(options: { connection?: string; tables?: string; d
       for (const o of outcomes) {
         const line = o.status === 'succeeded'
           ? `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`
-          : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
+          : o.status === 'already_running'
+            ? `division ${o.division}: already syncing in another process${o.runId === null ? '' : ` (run ${o.runId})`}; not started twice`
+            : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
         process.stdout.write(`${line}\n`);
-        if (o.status !== 'succeeded') failed = true;
+        if (o.status !== 'succeeded' && o.status !== 'already_running') failed = true;
       }
     }
   } finally {

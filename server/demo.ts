@@ -26,6 +26,8 @@ export async function connectDemo(pool: pg.Pool, tokens: TokenManager, sandbox: 
     if (keep !== undefined) {
       await db.query('UPDATE exact_sync.connections SET base_url = $2, updated_at = now() WHERE id = $1', [keep, sandbox.url]);
       await db.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1', [keep]);
+      await db.query('DELETE FROM exact_sync.table_syncs WHERE connection_id = $1', [keep]);
+      await db.query('UPDATE exact_sync.connections SET divisions_listed_at = NULL WHERE id = $1', [keep]);
       return keep;
     }
     const { rows } = await db.query<{ id: number }>(

@@ -15,7 +15,8 @@ import { Pacer } from './exact/client.ts';
 import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
 import { TokenManager } from './exact/tokens.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
-import { SyncService } from './sync/service.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { DEFAULT_JOB_OPTIONS } from './schedule/jobs.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { AppError } from './lib/errors.ts';
@@ -111,16 +112,16 @@ function closeHttp(server: http.Server, graceMs: number): Promise<void> {
   });
 }
 
-/** Demo mode: the demo connection (all divisions), then its first sync through the sync service. Never throws. */
+/** Demo mode: the demo connection (all divisions), then its first sync through the job queue. Never throws. */
 async function startDemo(s: Services, sandbox: RunningSandbox): Promise<unknown> {
   try {
     const connectionId = await connectDemo(s.pool, s.tokens, sandbox, s.log);
-    const start = await s.sync.start({ connectionId, trigger: 'demo' });
-    const outcomes = await start.done;
-    for (const o of outcomes) s.log.info({ division: o.division, status: o.status, rows: o.tables.reduce((n, t) => n + t.rows, 0) }, `demo sync of division ${o.division}: ${o.status}`);
-    return outcomes;
+    const start = await s.sync.requestSync({ connectionId, trigger: 'demo' });
+    const runs = await s.sync.settled(start, 10 * 60_000);
+    for (const r of runs) s.log.info({ division: r.division, status: r.status, run: r.runId }, `demo sync of division ${r.division}: ${r.status}`);
+    return runs;
   } catch (err) {
-    s.log.error({ err }, 'demo mode could not connect to its sandbox');
+    s.log.error({ err }, 'demo mode could not connect to its sandbox and sync it');
     return undefined;
   }
 }
@@ -158,13 +159,23 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     : { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, baseUrlFor: () => sandbox!.url };
   const tokens = new TokenManager({ pool: database.pool, box, app, log });
   const pacer = new Pacer();
-  const sync = new SyncService({ pool: database.pool, tokens, pacer, clientId: app.clientId, log });
+  let sync: Scheduler;
+  try {
+    sync = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer, clientId: app.clientId, log }, {
+      ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
+    });
+  } catch (err) {
+    await sandbox?.close();
+    await database.close().catch(() => undefined);
+    throw err;
+  }
   const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
   const services: Services = { pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, demo: settings.demoMode, setup };
   const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
   try {
     await listen(server, settings.port, settings.host);
   } catch (err) {
+    await sync.stop(0);
     await sandbox?.close();
     await database.close().catch(() => undefined);
     throw err;
@@ -181,9 +192,9 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     close() {
       closing ??= (async () => {
         await closeHttp(server, 10_000);
-        // A demo sync still running gets a moment to finish; past that it is cut off with the pool (each
-        // page commits with its cursor, so nothing half-written stays), rather than holding up Ctrl-C.
-        await sync.idle(3000);
+        // Syncs in progress stop after the page they are writing (each page commits with its cursor, so
+        // nothing half-written stays); their jobs go back to the queue for the next worker, or the next start.
+        await sync.stop(3000);
         await sandbox?.close();
         await database.close();
       })();

@@ -11,7 +11,8 @@ import type { Services } from '../server/api/services.ts';
 import { Pacer } from '../server/exact/client.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
 import { createSecretBox } from '../server/lib/crypto.ts';
-import { SyncService } from '../server/sync/service.ts';
+import { Scheduler } from '../server/schedule/scheduler.ts';
+import { DEFAULT_JOB_OPTIONS } from '../server/schedule/jobs.ts';
 import { createLogger } from '../server/lib/logger.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 
@@ -23,12 +24,14 @@ const log = createLogger({
   destination: new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } }),
 });
 
+let scheduler: Scheduler;
+
 /** The app with real services on `pool`, acting as an Exact app whose Exact is unreachable (these tests never call it). */
 function services(pool: pg.Pool): Services {
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
   const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app, log });
   const pacer = new Pacer();
-  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: new SyncService({ pool, tokens, pacer, clientId: 'c', log }), demo: false, setup: undefined };
+  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: scheduler, demo: false, setup: undefined };
 }
 
 async function serveApp(pool: pg.Pool, addinDir = '/nonexistent', consoleDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {
@@ -40,8 +43,12 @@ async function serveApp(pool: pg.Pool, addinDir = '/nonexistent', consoleDir = '
 
 beforeAll(async () => {
   db = await createTestDatabase('app');
+  const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
+  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app, log });
+  scheduler = await Scheduler.start(db.url, { pool: db.pool, tokens, pacer: new Pacer(), clientId: 'c', log }, { ...DEFAULT_JOB_OPTIONS, work: false });
 });
 afterAll(async () => {
+  await scheduler.stop(0);
   await db.drop();
 });
 

@@ -4,7 +4,7 @@ import type { Pacer } from '../exact/client.ts';
 import type { ExactApp } from '../exact/hosts.ts';
 import type { TokenManager } from '../exact/tokens.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { SyncService } from '../sync/service.ts';
+import type { Scheduler } from '../schedule/scheduler.ts';
 
 /** What the HTTP layer works with, wired once in server/main.ts. */
 export interface Services {
@@ -16,7 +16,8 @@ export interface Services {
   app: ExactApp;
   tokens: TokenManager;
   pacer: Pacer;
-  sync: SyncService;
+  /** Sync now, queued jobs, the schedule (pg-boss). */
+  sync: Scheduler;
   demo: boolean;
   /** Present until an admin password is set: the code printed at start that lets the console set it. */
   setup: SetupCode | undefined;

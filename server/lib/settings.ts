@@ -23,6 +23,14 @@ const port = (name: string, fallback: number) =>
     }).transform(Number),
   );
 
+const wholeNumber = (name: string, fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === '' || v === undefined ? String(fallback) : v),
+    z.string().trim().refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
+    }).transform(Number),
+  );
+
 const httpUrl = (name: string) =>
   optionalText.refine((v) => v === undefined || isUrl(v, ['http:', 'https:']), {
     error: (issue) => `${name} must be an http(s) URL such as https://example.com (got ${JSON.stringify(issue.input)})`,
@@ -70,6 +78,8 @@ const schema = z
       error: 'LOG_FORMAT must be "json" or "pretty"',
     }),
     DATA_DIR: optionalText,
+    WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
+    JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
   });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -90,6 +100,10 @@ export interface Settings {
   dataDir: string;
   /** No Exact app configured: start the built-in sandbox and connect to it. */
   demoMode: boolean;
+  /** Division syncs one worker process runs side by side. */
+  workerConcurrency: number;
+  /** A worker that is not heard from for this long loses its jobs to another worker. */
+  jobHeartbeatSeconds: number;
 }
 
 export interface SettingsInput {
@@ -138,6 +152,8 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     logFormat: (e.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (isTTY ? 'pretty' : 'json'),
     dataDir,
     demoMode: exact === undefined,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    jobHeartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
   };
 }
 

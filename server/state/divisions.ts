@@ -31,10 +31,10 @@ export async function saveDivisions(db: pg.Pool | pg.PoolClient, connectionId: n
 export async function listDivisions(db: pg.Pool, connectionId: number, options: { search?: string } = {}): Promise<DivisionInfo[]> {
   const search = options.search?.trim() ? `%${options.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const { rows } = await db.query<{
-    division: number; name: string; hid: string | null; is_current: boolean; active: boolean; sync_enabled: boolean; last_sync_at: Date | null;
+    division: number; name: string; hid: string | null; is_current: boolean; active: boolean; sync_enabled: boolean; last_sync_at: Date | null; paused_until: Date | null;
     run_id: string | null; run_status: string | null; run_started: Date | null; run_finished: Date | null; run_calls: number | null; run_error: string | null; daily_remaining: number | null; daily_reset_at: Date | null;
   }>(
-    `SELECT d.division, d.name, d.hid, d.is_current, d.active, (d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS sync_enabled,
+    `SELECT d.division, d.name, d.hid, d.is_current, d.active, CASE WHEN d.paused_until > now() THEN d.paused_until END AS paused_until, (d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS sync_enabled,
        (SELECT max(r.finished_at) FROM exact_sync.runs r WHERE r.connection_id = d.connection_id AND r.division = d.division AND r.status = 'succeeded') AS last_sync_at,
        l.id AS run_id, l.status AS run_status, l.started_at AS run_started, l.finished_at AS run_finished, l.api_calls AS run_calls, l.error_message AS run_error,
        CASE WHEN l.daily_reset_at > now() THEN l.daily_remaining END AS daily_remaining, CASE WHEN l.daily_reset_at > now() THEN l.daily_reset_at END AS daily_reset_at
@@ -48,7 +48,7 @@ export async function listDivisions(db: pg.Pool, connectionId: number, options: 
   return rows.map((r) => ({
     division: r.division, name: r.name, hid: r.hid, isCurrent: r.is_current, active: r.active, syncEnabled: r.sync_enabled, lastSyncAt: r.last_sync_at,
     lastRun: r.run_id === null ? null : { id: Number(r.run_id), status: r.run_status!, startedAt: r.run_started!, finishedAt: r.run_finished, apiCalls: r.run_calls ?? 0, errorMessage: r.run_error },
-    syncing: r.run_status === 'running', apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
+    syncing: r.run_status === 'running', queued: false, pausedUntil: r.paused_until, nextSyncAt: null, apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
   }));
 }
 

@@ -106,7 +106,16 @@ export async function chooseTables(db: pg.Pool | pg.PoolClient, connectionId: nu
 }
 
 export async function enabledTables(db: pg.Pool, connectionId: number): Promise<string[]> {
-  const { rows } = await db.query<{ table_name: string }>('SELECT table_name FROM exact_sync.connection_tables WHERE connection_id = $1 AND NOT enabled', [connectionId]);
-  const off = new Set(rows.map((r) => r.table_name));
-  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || !off.has(t.name)).map((t) => t.name);
+  return (await tableFrequencies(db, connectionId)).map((t) => t.name);
+}
+
+/** The connection's enabled tables with how often each syncs (the default when none was set). */
+export async function tableFrequencies(db: pg.Pool, connectionId: number): Promise<{ name: string; frequencyMinutes: number }[]> {
+  const { rows } = await db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>(
+    'SELECT table_name, enabled, frequency_minutes FROM exact_sync.connection_tables WHERE connection_id = $1',
+    [connectionId],
+  );
+  const setting = new Map(rows.map((r) => [r.table_name, r]));
+  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? true))
+    .map((t) => ({ name: t.name, frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES }));
 }

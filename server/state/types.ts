@@ -41,8 +41,14 @@ export interface DivisionInfo extends ListedDivision {
   syncEnabled: boolean;
   lastSyncAt: Date | null;
   lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null; apiCalls: number; errorMessage: string | null } | null;
-  /** A sync of this division is under way (set by the API from the sync service; false from the state module). */
+  /** A sync of this division is under way. */
   syncing: boolean;
+  /** A sync is queued, waiting for a worker (set by the API from the job queue; false from the state module). */
+  queued: boolean;
+  /** Exact's daily budget is spent: no scheduled sync before this time. */
+  pausedUntil: Date | null;
+  /** When the schedule syncs it next (null: due now, or the division does not sync; set by the API). */
+  nextSyncAt: Date | null;
   /** Exact's daily budget left for this division after its last run (null when unknown or reset since). */
   apiCallsLeftToday: number | null;
   dailyResetAt: Date | null;

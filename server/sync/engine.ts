@@ -27,6 +27,8 @@ export interface SyncContext {
   startYear?: number | undefined;
   /** Called after every committed page, for progress bars. */
   onProgress?: (table: string, division: number, rows: number) => void;
+  /** Stops the sync after the page being written (shutdown): the cursor of every committed page is saved. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface TableResult {
@@ -205,6 +207,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
     result.deleted += merged.deleted;
     result.pages += batch.length;
     ctx.onProgress?.(table.name, division, result.rows);
+    ctx.signal?.throwIfAborted();
   }
   return result;
 }
@@ -271,6 +274,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     result.updated += merged.updated;
     result.pages += batch.length;
     ctx.onProgress?.(table.name, division, result.rows);
+    ctx.signal?.throwIfAborted();
   }
   await pageTransaction(ctx.pool, (client) => writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows));
   return result;

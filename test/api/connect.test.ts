@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
 import { sandboxForFile } from '../helpers/sandbox.ts';
-import { keys, signIn, startTestServer, type Session, type TestServer } from '../helpers/server.ts';
+import { keys, signIn, startTestServer, waitForSyncs, type Session, type TestServer } from '../helpers/server.ts';
 
 /** The connect flow over HTTP as a browser walks it: exact-sync → the sandbox's consent page → back. */
 
@@ -186,7 +186,7 @@ describe('after connecting', () => {
     expect(second.status).toBe(200);
     expect(second.body.status).toBe('already_running');
     expect(second.body.alreadyRunning.map((a: any) => a.division).sort()).toEqual([...chosen].sort());
-    await t.server.services.sync.idle(60_000);
+    await waitForSyncs(t, conn.id, chosen.length);
 
     const runs = (await call('GET', `/runs?connection=${conn.id}`)).body.runs;
     expect(runs.map((r: any) => r.division).sort()).toEqual([...chosen].sort());

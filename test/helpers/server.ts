@@ -79,3 +79,21 @@ export async function apiCall(t: TestServer, key: string, method: string, p: str
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/**
+ * Waits until the connection's syncs have settled: at least `runs` runs recorded, none of them running,
+ * and no division job waiting in the queue.
+ */
+export async function waitForSyncs(t: TestServer, connectionId: number, runs: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await t.db.pool.query<{ total: number; running: number }>(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'running')::int AS running FROM exact_sync.runs WHERE connection_id = $1`,
+      [connectionId],
+    );
+    const queued = await t.server.services.sync.queued(connectionId);
+    if (rows[0]!.total >= runs && rows[0]!.running === 0 && queued.size === 0) return;
+    if (Date.now() > deadline) throw new Error(`syncs of connection ${connectionId} did not settle: ${JSON.stringify(rows[0])}, ${queued.size} queued`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

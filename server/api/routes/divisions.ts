@@ -3,6 +3,8 @@ import { getConnection } from '../../state/connections.ts';
 import { listDivisions, selectDivisions, setDivisionEnabled } from '../../state/divisions.ts';
 import type { DivisionInfo, DivisionSelectionRequest, DivisionsResponse, Json } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
+import { nextRunAt } from '../../schedule/decide.ts';
+import { divisionSchedules } from '../../schedule/state.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections/:id/divisions: which administrations a connection syncs. */
@@ -12,12 +14,21 @@ const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mod
   z.strictObject({ mode: z.literal('selected'), divisions: z.array(z.number().int().positive()).max(10_000) }),
 ]);
 
+/** Adds what the job queue and the schedule know: a sync waiting for a worker, and when the next one is due. */
+async function withSchedule(s: Services, connectionId: number, divisions: DivisionInfo[]): Promise<Json<DivisionInfo>[]> {
+  const [queued, schedules] = await Promise.all([s.sync.queued(connectionId), divisionSchedules(s.pool, { connectionId })]);
+  const next = new Map(schedules.map((d) => [d.division, nextRunAt(d.tables)]));
+  return divisions.map((d) => {
+    const due = next.get(d.division);
+    const nextSyncAt = due === undefined ? null : d.pausedUntil && (due === null || d.pausedUntil > due) ? d.pausedUntil : due;
+    return { ...d, queued: queued.has(d.division), nextSyncAt };
+  }) as unknown as Json<DivisionInfo>[];
+}
+
 export function divisionRoutes(s: Services): ApiRoute[] {
   const answer = async (id: number, search?: string): Promise<DivisionsResponse> => ({
     mode: (await getConnection(s.pool, id)).divisionsMode,
-    // The sync service knows of a sync the moment it starts, before its run is recorded.
-    divisions: (await listDivisions(s.pool, id, search === undefined ? {} : { search }))
-      .map((d) => ({ ...d, syncing: d.syncing || s.sync.isRunning(id, d.division) })) as unknown as Json<DivisionInfo>[],
+    divisions: await withSchedule(s, id, await listDivisions(s.pool, id, search === undefined ? {} : { search })),
   });
   return [
     route({
@@ -35,11 +46,14 @@ export function divisionRoutes(s: Services): ApiRoute[] {
       },
     }),
     route({
-      method: 'patch', path: '/connections/:id/divisions/:division', scope: 'admin', summary: 'Turn syncing of one division on or off',
-      body: z.strictObject({ syncEnabled: z.boolean() }),
+      method: 'patch', path: '/connections/:id/divisions/:division', scope: 'admin', summary: 'Turn syncing of one division on or off, or sync it now (syncNow: true)',
+      body: z.strictObject({ syncEnabled: z.boolean().optional(), syncNow: z.literal(true).optional() })
+        .refine((b) => b.syncEnabled !== undefined || b.syncNow !== undefined, { error: 'Give syncEnabled (true or false) or syncNow: true.' }),
       handle: async ({ params, body }) => {
         const id = idParam(params, 'id', 'connection');
-        await setDivisionEnabled(s.pool, id, idParam(params, 'division', 'division'), body.syncEnabled);
+        const division = idParam(params, 'division', 'division');
+        if (body.syncEnabled !== undefined) await setDivisionEnabled(s.pool, id, division, body.syncEnabled);
+        if (body.syncNow) await s.sync.requestSync({ connectionId: id, divisions: [division], trigger: 'manual' });
         return answer(id);
       },
     }),

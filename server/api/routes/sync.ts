@@ -20,7 +20,7 @@ export function syncRoutes(s: Services): ApiRoute[] {
       method: 'post', path: '/connections/:id/sync', scope: 'admin', summary: 'Sync now: all selected divisions, or the ones listed', status: 202,
       body,
       handle: async ({ params, body, res }) => {
-        const start = await s.sync.start({
+        const start = await s.sync.requestSync({
           connectionId: idParam(params, 'id', 'connection'), trigger: 'manual',
           ...(body.divisions ? { divisions: body.divisions } : {}), ...(body.tables ? { tables: body.tables } : {}), ...(body.full ? { full: true } : {}),
         });

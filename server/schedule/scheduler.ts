@@ -1,0 +1,216 @@
+import type { PgBoss } from 'pg-boss';
+import { AppError, messageOf } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { getConnection } from '../state/connections.ts';
+import { enabledDivisions } from '../state/divisions.ts';
+import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSettings.ts';
+import { loadConnection, refreshDivisions, runDivision, runningRunId, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
+import { dueTables } from './decide.ts';
+import { DIVISION_QUEUE, queuedDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
+import { divisionSchedules } from './state.ts';
+
+/**
+ * Syncs on schedules and on request, through pg-boss: every process that runs a worker (`serve`,
+ * `worker`) takes division jobs, a few side by side, and one of them runs each minute's tick. "Sync now"
+ * (console, API, demo mode) sends division jobs directly; a division that already has one answers
+ * "already running". The run itself takes a per-division advisory lock too (server/sync/runner.ts), so
+ * even `exact-sync sync` in a terminal cannot run a division twice at once.
+ */
+
+/** A scheduled job re-reads the division list (system/Divisions: new divisions, moves) when it is older than this. */
+export const DIVISION_LIST_MAX_AGE_MS = 60 * 60_000;
+/** "Sync now" re-reads it unless it was read this recently. */
+const DIVISION_LIST_MANUAL_AGE_MS = 60_000;
+
+export interface SchedulerDeps extends Omit<RunDeps, 'now' | 'signal'> {
+  log: Logger;
+  /** The clock the schedule runs on (tests move it). */
+  now?: () => Date;
+}
+
+export interface SyncRequest {
+  connectionId: number;
+  /** Divisions to sync; the connection's selection when absent. */
+  divisions?: readonly number[];
+  /** Tables to sync; every enabled table when absent. */
+  tables?: readonly string[];
+  full?: boolean;
+  trigger: string;
+}
+
+export interface SyncStart {
+  connectionId: number;
+  /** Database time of the request: the runs it started begin after it. */
+  requestedAt: Date;
+  started: number[];
+  /** Divisions that already had a sync queued or running (runId: the running one, null while queued). */
+  alreadyRunning: { division: number; runId: number | null }[];
+}
+
+/** What a division job did, kept as the job's output. */
+export type JobResult =
+  | { ran: false; reason: string }
+  | { ran: true; runId: number; status: DivisionOutcome['status'] | 'already_running'; tables: string[] };
+
+export class Scheduler {
+  readonly boss: PgBoss;
+  private readonly deps: SchedulerDeps;
+  private readonly stopping = new AbortController();
+  private readonly now: () => Date;
+
+  private constructor(boss: PgBoss, deps: SchedulerDeps) {
+    this.boss = boss;
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * pg-boss on `databaseUrl` with its queues; with `work`, this process also takes division jobs
+   * (`concurrency` at a time) and runs the minute tick.
+   */
+  static async start(databaseUrl: string, deps: SchedulerDeps, options: JobOptions & { work: boolean; tick?: boolean }): Promise<Scheduler> {
+    const boss = await startJobs(databaseUrl, deps.log, options);
+    const scheduler = new Scheduler(boss, deps);
+    try {
+      if (options.work) {
+        await boss.work<DivisionJob, JobResult>(
+          DIVISION_QUEUE,
+          { localConcurrency: options.concurrency, pollingIntervalSeconds: options.pollingSeconds },
+          async ([job]) => scheduler.runJob(job!.data, job!.signal),
+        );
+      }
+      if (options.work && options.tick !== false) {
+        await boss.work(TICK_QUEUE, { pollingIntervalSeconds: 5 }, async () => ({ sent: await scheduler.tick() }));
+      }
+    } catch (err) {
+      await boss.stop({ graceful: false }).catch(() => undefined);
+      throw err;
+    }
+    return scheduler;
+  }
+
+  /** Sends a job for every division with a table due now. Returns how many were sent (a division that has one already is not sent again). */
+  async tick(): Promise<number> {
+    const now = this.now();
+    let sent = 0;
+    for (const d of await divisionSchedules(this.deps.pool)) {
+      if (d.pausedUntil && d.pausedUntil > now) continue;
+      if (dueTables(now, d.tables).length === 0) continue;
+      const id = await sendDivisionJob(this.boss, { connectionId: d.connectionId, division: d.division, tables: 'due', full: false, trigger: 'schedule' });
+      if (id) sent++;
+    }
+    if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
+    return sent;
+  }
+
+  /** Sync now: a job per division, or "already running" for a division that has one. */
+  async requestSync(request: SyncRequest): Promise<SyncStart> {
+    const info = await getConnection(this.deps.pool, request.connectionId);
+    if (info.state === 'reauth_required') {
+      throw new AppError('reauth_required', `${info.stateMessage ?? 'Exact no longer accepts this connection\'s consent.'} Reconnect it, then sync.`, { status: 409 });
+    }
+    if (info.state === 'disabled') throw new AppError('connection_paused', `Connection ${info.id} is paused; resume it first.`, { status: 409 });
+    for (const t of request.tables ?? []) checkTableName(t);
+    const connection = await loadConnection(this.deps.pool, info.id);
+    // A connection whose divisions were never listed (the demo's, or one made by an older version) lists them first.
+    if (connection.divisions_listed_at === null) await refreshDivisions(this.runDeps(), connection, 0);
+    const selected = await enabledDivisions(this.deps.pool, connection.id);
+    let wanted = selected;
+    if (request.divisions) {
+      const { rows } = await this.deps.pool.query<{ division: number }>('SELECT division FROM exact_sync.divisions WHERE connection_id = $1', [connection.id]);
+      const known = new Set(rows.map((r) => r.division));
+      const unknown = request.divisions.filter((d) => !known.has(d));
+      if (unknown.length) throw new AppError('unknown_division', `Connection ${connection.id} has no division ${unknown.join(', ')}; its divisions are listed at GET /api/v1/connections/${connection.id}/divisions.`, { status: 400 });
+      wanted = [...new Set(request.divisions)];
+    }
+    if (wanted.length === 0) throw new AppError('no_divisions_selected', 'No division of this connection is selected for syncing; choose some on its divisions page.', { status: 409 });
+    const { rows: clock } = await this.deps.pool.query<{ now: Date }>('SELECT now()');
+    const requestedAt = clock[0]!.now;
+    const started: number[] = [];
+    const alreadyRunning: SyncStart['alreadyRunning'] = [];
+    for (const division of wanted) {
+      const id = await sendDivisionJob(this.boss, {
+        connectionId: connection.id, division, tables: request.tables ? [...request.tables] : 'all', full: request.full ?? false, trigger: request.trigger,
+      });
+      if (id) started.push(division);
+      else alreadyRunning.push({ division, runId: await runningRunId(this.deps.pool, connection.id, division) });
+    }
+    return { connectionId: connection.id, requestedAt, started, alreadyRunning };
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until every division `start` started has a run that began after the
+   * request and has ended; answers those runs. For demo mode's first sync, the CLI and tests.
+   */
+  async settled(start: SyncStart, timeoutMs: number): Promise<{ division: number; runId: number; status: string }[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.deps.pool.query<{ division: number; id: string; status: string }>(
+        `SELECT DISTINCT ON (division) division, id, status FROM exact_sync.runs
+         WHERE connection_id = $1 AND division = ANY ($2::int[]) AND started_at >= $3 ORDER BY division, id DESC`,
+        [start.connectionId, start.started, start.requestedAt],
+      );
+      const done = rows.filter((r) => r.status !== 'running' && r.status !== 'interrupted');
+      if (done.length === start.started.length) return done.map((r) => ({ division: r.division, runId: Number(r.id), status: r.status }));
+      if (Date.now() > deadline) throw new AppError('sync_timeout', `The sync of connection ${start.connectionId} did not finish within ${Math.round(timeoutMs / 1000)} s.`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Divisions of the connection with a job waiting to start. */
+  async queued(connectionId: number): Promise<Set<number>> {
+    return queuedDivisions(this.boss, connectionId);
+  }
+
+  /**
+   * One division job: the connection still active, its division list fresh enough, the division still
+   * selected (scheduled jobs) and not held back by the daily limit, then the tables it names (plus
+   * `deleted`, so deletes reach the warehouse with every run). A run stopped by a shutdown throws, so
+   * pg-boss hands the job to a worker again; everything else ends the job (failures are in the run).
+   */
+  async runJob(job: DivisionJob, jobSignal?: AbortSignal): Promise<JobResult> {
+    const signal = jobSignal ? AbortSignal.any([jobSignal, this.stopping.signal]) : this.stopping.signal;
+    const deps = this.runDeps(signal);
+    const now = this.now();
+    const scheduled = job.trigger === 'schedule';
+    let connection;
+    try {
+      connection = await loadConnection(this.deps.pool, job.connectionId);
+    } catch {
+      return { ran: false, reason: 'the connection was removed' };
+    }
+    if (connection.state !== 'active') return { ran: false, reason: `the connection is ${connection.state}` };
+    try {
+      await refreshDivisions(deps, connection, scheduled ? DIVISION_LIST_MAX_AGE_MS : DIVISION_LIST_MANUAL_AGE_MS);
+    } catch (err) {
+      // The division list is read with the current division's budget; the known list serves until it can be read again.
+      this.deps.log.warn({ err, connection: connection.id }, 'could not read the division list; going on with the one known');
+      if ((await loadConnection(this.deps.pool, job.connectionId)).state !== 'active') return { ran: false, reason: messageOf(err) };
+    }
+    const [schedule] = await divisionSchedules(this.deps.pool, { connectionId: connection.id, division: job.division });
+    let tables: string[];
+    if (job.tables === 'due') {
+      if (!schedule) return { ran: false, reason: 'the division is no longer selected' };
+      if (schedule.pausedUntil && schedule.pausedUntil > now) return { ran: false, reason: `Exact's daily limit is spent until ${schedule.pausedUntil.toISOString()}` };
+      tables = dueTables(now, schedule.tables);
+      if (tables.length === 0) return { ran: false, reason: 'nothing is due' };
+    } else {
+      tables = job.tables === 'all' ? await enabledTables(this.deps.pool, connection.id) : job.tables;
+    }
+    for (const required of REQUIRED_TABLES) if (!tables.includes(required)) tables.push(required);
+    const outcome = await runDivision(deps, connection, job.division, tables, { trigger: job.trigger, full: job.full });
+    if (outcome.status === 'interrupted') throw new AppError('interrupted', `The sync of division ${job.division} was stopped by a shutdown; another worker goes on from its last saved page.`);
+    return { ran: true, runId: outcome.runId ?? 0, status: outcome.status, tables };
+  }
+
+  /** Stops taking jobs; runs in progress stop after the page they are writing (their jobs go to another worker). */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping.abort();
+    await this.boss.stop({ graceful: true, timeout: graceMs }).catch((err: unknown) => this.deps.log.warn({ err }, 'job engine did not stop cleanly'));
+  }
+
+  private runDeps(signal?: AbortSignal): RunDeps {
+    const { pool, tokens, pacer, clientId, log } = this.deps;
+    return { pool, tokens, pacer, clientId, log, now: this.now, ...(signal ? { signal } : {}) };
+  }
+}
