@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { AppError, isAppError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
-import { openDatabase, openSecretBox, serve, VERSION } from './main.ts';
+import { openDatabase, openSecretBox, serve, startWorker, VERSION } from './main.ts';
 
 /**
  * `exact-sync <command>`. Every command reads the same settings; a failure prints one clear message on
@@ -43,6 +43,11 @@ async function runServe(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
   log.info({ url: server.url, ms: Date.now() - started }, 'listening');
 
+  onStopSignal(log, () => server.close());
+}
+
+/** Ctrl-C / SIGTERM: stop cleanly (a second signal exits at once). */
+function onStopSignal(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -50,8 +55,8 @@ async function runServe(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    log.info(`${signal}: finishing requests in flight, then stopping`);
-    server.close().then(
+    log.info(`${signal}: finishing work in flight, then stopping`);
+    close().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -64,6 +69,20 @@ async function runServe(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+async function runWorker(): Promise<void> {
+  const settings = settingsFromEnvironment();
+  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const worker = await startWorker(settings, log);
+  process.stdout.write(
+    `exact-sync ${VERSION} worker is running\n` +
+      `  database:     ${worker.database.description}\n` +
+      `  syncs:        up to ${settings.workerConcurrency} divisions side by side (WORKER_CONCURRENCY)\n` +
+      '  stop with Ctrl-C (syncs in progress stop after their current page; another worker goes on)\n',
+  );
+  log.info({ concurrency: settings.workerConcurrency }, 'worker started');
+  onStopSignal(log, () => worker.close());
 }
 
 async function runMigrate(): Promise<void> {
@@ -278,7 +297,7 @@ export function buildProgram(): Command {
 
   program.command('serve').description('API, console and add-in files (what `npm start` runs)').action(runServe);
   program.command('migrate').description('apply database migrations and exit').action(runMigrate);
-  program.command('worker').description('only a sync worker (run several, on several machines)').action(notYet('worker'));
+  program.command('worker').description('only a sync worker (run several, on several machines, same DATABASE_URL and SECRET_KEY)').action(runWorker);
   program
     .command('sandbox')
     .description('the Exact Online simulator on its own (see server/sandbox)')

@@ -202,3 +202,42 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     },
   };
 }
+
+export interface RunningWorker {
+  database: Database;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/**
+ * Only a worker: division jobs and the minute tick from the shared PostgreSQL, no HTTP. Several may run
+ * on several machines with the same DATABASE_URL and SECRET_KEY (the tokens are sealed with it).
+ */
+export async function startWorker(settings: Settings, log: Logger): Promise<RunningWorker> {
+  const box = await openSecretBox(settings, log);
+  const database = await openDatabase(settings, log, { owner: false });
+  // Without an Exact app configured, the connections are demo-mode connections to a sandbox: its app it is.
+  const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
+  const tokens = new TokenManager({ pool: database.pool, box, app, log });
+  let scheduler: Scheduler;
+  try {
+    scheduler = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer: new Pacer(), clientId: app.clientId, log }, {
+      ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
+    });
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    database,
+    scheduler,
+    close() {
+      closing ??= (async () => {
+        await scheduler.stop(3000);
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

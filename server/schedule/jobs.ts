@@ -38,9 +38,27 @@ export interface JobOptions {
   pollingSeconds: number;
   /** How often pg-boss looks for jobs whose worker went quiet (seconds). */
   superviseSeconds: number;
+  /** First wait before a job whose worker died or stopped is tried again (doubling, up to 10 minutes). */
+  retryDelaySeconds: number;
 }
 
-export const DEFAULT_JOB_OPTIONS: JobOptions = { concurrency: 10, heartbeatSeconds: 30, pollingSeconds: 2, superviseSeconds: 15 };
+export const DEFAULT_JOB_OPTIONS: JobOptions = { concurrency: 10, heartbeatSeconds: 30, pollingSeconds: 2, superviseSeconds: 15, retryDelaySeconds: 15 };
+
+/** Options of every division job, set by whoever sends it (queue defaults are fixed when the queue is first made). */
+function divisionJobOptions(options: JobOptions) {
+  return {
+    heartbeatSeconds: options.heartbeatSeconds,
+    // A first sync of a big division at 60 calls a minute can take hours; the heartbeat, not this, tells a dead worker.
+    expireInSeconds: 24 * 3600 - 60,
+    // Failures inside a run are recorded per table and retried by the scheduler's backoff; these retries
+    // are for the job itself: a worker that died or shut down mid-run, or the database gone for a moment.
+    retryLimit: 5,
+    retryDelay: options.retryDelaySeconds,
+    retryBackoff: true,
+    retryDelayMax: 600,
+    deleteAfterSeconds: 7 * 24 * 3600,
+  };
+}
 
 export const divisionKey = (connectionId: number, division: number): string => `${connectionId}:${division}`;
 
@@ -63,20 +81,7 @@ export async function startJobs(databaseUrl: string, log: Logger, options: JobOp
 }
 
 async function ensureQueues(boss: PgBoss, options: JobOptions): Promise<void> {
-  const division = {
-    policy: 'exclusive' as const,
-    notify: true,
-    heartbeatSeconds: options.heartbeatSeconds,
-    // A first sync of a big division at 60 calls a minute can take hours; the heartbeat, not this, tells a dead worker.
-    expireInSeconds: 24 * 3600 - 60,
-    // Failures inside a run are recorded per table and retried by the scheduler's backoff; these retries
-    // are for the job itself: a worker that died or shut down mid-run, or the database gone for a moment.
-    retryLimit: 5,
-    retryDelay: 15,
-    retryBackoff: true,
-    retryDelayMax: 600,
-    deleteAfterSeconds: 7 * 24 * 3600,
-  };
+  const division = { policy: 'exclusive' as const, notify: true, ...divisionJobOptions(options) };
   const tick = { policy: 'exclusive' as const, retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 };
   for (const [name, queue] of [[DIVISION_QUEUE, division], [TICK_QUEUE, tick]] as const) {
     const existing = await boss.getQueue(name);
@@ -86,8 +91,8 @@ async function ensureQueues(boss: PgBoss, options: JobOptions): Promise<void> {
 }
 
 /** Queues a division job; null when the division already has one queued or running. */
-export async function sendDivisionJob(boss: PgBoss, job: DivisionJob): Promise<string | null> {
-  return boss.send(DIVISION_QUEUE, job, { singletonKey: divisionKey(job.connectionId, job.division) });
+export async function sendDivisionJob(boss: PgBoss, options: JobOptions, job: DivisionJob): Promise<string | null> {
+  return boss.send(DIVISION_QUEUE, job, { ...divisionJobOptions(options), singletonKey: divisionKey(job.connectionId, job.division) });
 }
 
 /** The divisions of a connection with a job waiting to start (a running one shows as a 'running' run). */

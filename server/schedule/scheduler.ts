@@ -57,10 +57,12 @@ export class Scheduler {
   private readonly deps: SchedulerDeps;
   private readonly stopping = new AbortController();
   private readonly now: () => Date;
+  private readonly options: JobOptions;
 
-  private constructor(boss: PgBoss, deps: SchedulerDeps) {
+  private constructor(boss: PgBoss, deps: SchedulerDeps, options: JobOptions) {
     this.boss = boss;
     this.deps = deps;
+    this.options = options;
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -70,7 +72,7 @@ export class Scheduler {
    */
   static async start(databaseUrl: string, deps: SchedulerDeps, options: JobOptions & { work: boolean; tick?: boolean }): Promise<Scheduler> {
     const boss = await startJobs(databaseUrl, deps.log, options);
-    const scheduler = new Scheduler(boss, deps);
+    const scheduler = new Scheduler(boss, deps, options);
     try {
       if (options.work) {
         await boss.work<DivisionJob, JobResult>(
@@ -96,7 +98,7 @@ export class Scheduler {
     for (const d of await divisionSchedules(this.deps.pool)) {
       if (d.pausedUntil && d.pausedUntil > now) continue;
       if (dueTables(now, d.tables).length === 0) continue;
-      const id = await sendDivisionJob(this.boss, { connectionId: d.connectionId, division: d.division, tables: 'due', full: false, trigger: 'schedule' });
+      const id = await sendDivisionJob(this.boss, this.options, { connectionId: d.connectionId, division: d.division, tables: 'due', full: false, trigger: 'schedule' });
       if (id) sent++;
     }
     if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
@@ -129,7 +131,7 @@ export class Scheduler {
     const started: number[] = [];
     const alreadyRunning: SyncStart['alreadyRunning'] = [];
     for (const division of wanted) {
-      const id = await sendDivisionJob(this.boss, {
+      const id = await sendDivisionJob(this.boss, this.options, {
         connectionId: connection.id, division, tables: request.tables ? [...request.tables] : 'all', full: request.full ?? false, trigger: request.trigger,
       });
       if (id) started.push(division);
