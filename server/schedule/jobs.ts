@@ -70,7 +70,10 @@ export async function startJobs(databaseUrl: string, log: Logger, options: JobOp
     application_name: applicationName,
     max: 4,
     useListenNotify: true,
+    // Jobs whose worker stopped sending heartbeats are failed (and retried) by the monitor pass, which
+    // runs at the longer of these two intervals.
     superviseIntervalSeconds: options.superviseSeconds,
+    monitorIntervalSeconds: options.superviseSeconds,
     persistWarnings: false,
   });
   boss.on('error', (err) => log.error({ err }, 'job engine error'));

@@ -54,6 +54,8 @@ export type JobResult =
 
 export class Scheduler {
   readonly boss: PgBoss;
+  /** Division jobs this process has taken, for its log lines and the tests that share work between workers. */
+  readonly stats = { jobs: 0 };
   private readonly deps: SchedulerDeps;
   private readonly stopping = new AbortController();
   private readonly now: () => Date;
@@ -171,6 +173,7 @@ export class Scheduler {
    * pg-boss hands the job to a worker again; everything else ends the job (failures are in the run).
    */
   async runJob(job: DivisionJob, jobSignal?: AbortSignal): Promise<JobResult> {
+    this.stats.jobs++;
     const signal = jobSignal ? AbortSignal.any([jobSignal, this.stopping.signal]) : this.stopping.signal;
     const deps = this.runDeps(signal);
     const now = this.now();
