@@ -130,9 +130,31 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
   process.on('SIGTERM', stop);
 }
 
-async function runBench(name: string, options: { rows: string }): Promise<void> {
-  if (name !== 'sandbox-sync' && name !== 'sync-full' && name !== 'pacing') throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: sandbox-sync, sync-full, pacing.`);
+async function runBench(name: string, options: { rows: string; scale: string; timeScale: string }): Promise<void> {
+  const names = ['sandbox-sync', 'sync-full', 'pacing', 'parallel-divisions'];
+  if (!names.includes(name)) throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: ${names.join(', ')}.`);
   const { machine } = await import('../bench/machine.ts');
+  if (name === 'parallel-divisions') {
+    const scale = Number(options.scale);
+    const timeScale = Number(options.timeScale);
+    if (!Number.isInteger(scale) || scale < 100) throw new AppError('invalid_option', `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`);
+    if (!(timeScale >= 1 && timeScale <= 60)) throw new AppError('invalid_option', `--time-scale must be from 1 to 60 (got ${JSON.stringify(options.timeScale)})`);
+    const { runParallelDivisions } = await import('../bench/parallelDivisions.ts');
+    const show = (m: { sandboxMinutes: number; realSeconds: number; apiCalls: number; throttled: number }) =>
+      `${m.sandboxMinutes.toFixed(2)} Exact minutes (${m.realSeconds.toFixed(1)} s here), ${m.apiCalls} API calls, ${m.throttled} answered 429`;
+    process.stdout.write(`parallel-divisions: 10 divisions, the largest with ${scale} transaction lines, 60 calls a minute per division, sandbox time ${timeScale}x\n`);
+    const r = await runParallelDivisions({
+      scale, timeScale, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      onMeasured: (label, m) => process.stdout.write(`  ${`${label}:`.padEnd(38)}${show(m)}\n`),
+    });
+    process.stdout.write(
+      `  divisions (lines):                    ${r.divisions.map((d) => d.lines).join(', ')}\n` +
+        `  side by side / largest alone:         ${r.ratio.toFixed(3)} (target <= 1.3)\n` +
+        `  one after the other / side by side:   ${(r.sequential.sandboxMinutes / r.parallel.sandboxMinutes).toFixed(2)}\n` +
+        `  machine:                              ${machine()}\n`,
+    );
+    return;
+  }
   if (name === 'pacing') {
     const { runPacing } = await import('../bench/pacing.ts');
     const r = await runPacing({ calls: 600, workers: 4, timeScale: 30 });
@@ -353,8 +375,10 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
-    .argument('<name>', 'sandbox-sync | sync-full | pacing')
-    .option('--rows <n>', 'transaction lines to serve or sync', '1000000')
+    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions')
+    .option('--rows <n>', 'transaction lines to serve or sync (sandbox-sync, sync-full)', '1000000')
+    .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions)', '100000')
+    .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
     .action(runBench);
   return program;
 }

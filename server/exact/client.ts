@@ -87,6 +87,11 @@ export class Pacer {
   sleepFor(ms: number): Promise<void> {
     return this.sleep(ms);
   }
+
+  /** The clock the pacer reads rate-limit resets against (epoch ms). */
+  clock(): number {
+    return this.now();
+  }
 }
 
 export interface TokenSource {
@@ -131,7 +136,8 @@ export class ExactClient {
   constructor(options: ExactClientOptions) {
     this.o = {
       fetch: globalThis.fetch.bind(globalThis),
-      now: Date.now,
+      // Retry waits are read against the same clock as the pacer's (the sandbox's, when its time runs faster).
+      now: () => options.pacer.clock(),
       random: Math.random,
       timeoutMs: 120_000,
       log: undefined,

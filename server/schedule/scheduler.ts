@@ -79,7 +79,10 @@ export class Scheduler {
       if (options.work) {
         await boss.work<DivisionJob, JobResult>(
           DIVISION_QUEUE,
-          { localConcurrency: options.concurrency, pollingIntervalSeconds: options.pollingSeconds },
+          // NOTIFY wakes a worker when a job is sent, but a worker that finishes a job waits for its next
+          // poll before it takes the next one (pg-boss relaxes that poll to 30 s while NOTIFY is on): with
+          // a backlog of divisions, every job would wait half a minute. So the poll stays short either way.
+          { localConcurrency: options.concurrency, pollingIntervalSeconds: options.pollingSeconds, notifyPollingIntervalSeconds: options.pollingSeconds },
           async ([job]) => scheduler.runJob(job!.data, job!.signal),
         );
       }
@@ -146,16 +149,16 @@ export class Scheduler {
    * Waits (at most `timeoutMs`) until every division `start` started has a run that began after the
    * request and has ended; answers those runs. For demo mode's first sync, the CLI and tests.
    */
-  async settled(start: SyncStart, timeoutMs: number): Promise<{ division: number; runId: number; status: string }[]> {
+  async settled(start: SyncStart, timeoutMs: number): Promise<{ division: number; runId: number; status: string; message: string | null }[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await this.deps.pool.query<{ division: number; id: string; status: string }>(
-        `SELECT DISTINCT ON (division) division, id, status FROM exact_sync.runs
+      const { rows } = await this.deps.pool.query<{ division: number; id: string; status: string; error_message: string | null }>(
+        `SELECT DISTINCT ON (division) division, id, status, error_message FROM exact_sync.runs
          WHERE connection_id = $1 AND division = ANY ($2::int[]) AND started_at >= $3 ORDER BY division, id DESC`,
         [start.connectionId, start.started, start.requestedAt],
       );
       const done = rows.filter((r) => r.status !== 'running' && r.status !== 'interrupted');
-      if (done.length === start.started.length) return done.map((r) => ({ division: r.division, runId: Number(r.id), status: r.status }));
+      if (done.length === start.started.length) return done.map((r) => ({ division: r.division, runId: Number(r.id), status: r.status, message: r.error_message }));
       if (Date.now() > deadline) throw new AppError('sync_timeout', `The sync of connection ${start.connectionId} did not finish within ${Math.round(timeoutMs / 1000)} s.`);
       await new Promise((r) => setTimeout(r, 200));
     }
