@@ -9,6 +9,16 @@ export function when(iso: string | null | undefined): string {
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** A time to come: "in 12 min", "now", or the date and time. */
+export function upcoming(iso: string | null | undefined): string {
+  if (!iso) return 'now';
+  const d = new Date(iso);
+  const seconds = Math.round((d.getTime() - Date.now()) / 1000);
+  if (seconds <= 30) return 'now';
+  if (seconds < 3600) return `in ${Math.round(seconds / 60)} min`;
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 export function duration(startIso: string, endIso: string | null): string {
   const ms = (endIso ? new Date(endIso).getTime() : Date.now()) - new Date(startIso).getTime();
   if (ms < 1000) return `${ms} ms`;
@@ -33,6 +43,8 @@ export const STATUS_TEXT: Record<string, string> = {
   active: 'active',
   disabled: 'paused',
   skipped: 'skipped',
+  interrupted: 'interrupted',
+  queued: 'queued',
 };
 
 export type BadgeColor = 'success' | 'danger' | 'warning' | 'informative' | 'subtle';
@@ -40,7 +52,7 @@ export function statusColor(status: string): BadgeColor {
   if (status === 'succeeded' || status === 'active') return 'success';
   if (status === 'failed' || status === 'reauth_required') return 'danger';
   if (status === 'daily_limit' || status === 'disabled') return 'warning';
-  if (status === 'running') return 'informative';
+  if (status === 'running' || status === 'queued') return 'informative';
   return 'subtle';
 }
 

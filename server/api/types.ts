@@ -30,7 +30,17 @@ export interface ConnectionPatch { startYear?: number | null | undefined; enable
 export interface DivisionsResponse { mode: DivisionsMode; divisions: Json<DivisionInfo>[] }
 export type DivisionSelectionRequest = { mode: 'all' } | { mode: 'selected'; divisions: number[] };
 
-export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; tables: Json<TableInfo>[] }
+/** Estimated API calls a day per division for the enabled tables at their frequencies, against Exact's daily budget. */
+export interface DailyCostInfo {
+  total: number;
+  budget: number;
+  share: number;
+  verdict: 'ok' | 'high' | 'exhausts';
+  /** Set when the schedule uses much of the budget, or more than all of it. */
+  warning: string | null;
+  tables: { name: string; callsPerDay: number }[];
+}
+export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; dailyCost: DailyCostInfo; tables: Json<TableInfo>[] }
 export interface TablePatch { enabled?: boolean | undefined; frequencyMinutes?: number | null | undefined }
 
 export interface SyncNowRequest { divisions?: number[] | undefined; tables?: string[] | undefined; full?: boolean | undefined }

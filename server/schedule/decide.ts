@@ -59,6 +59,12 @@ export function nextRunAt(tables: readonly TableSchedule[]): Date | null {
   return first ?? null;
 }
 
+/** When a division syncs next: its first due table, or the end of a daily-limit pause when that is later. */
+export function divisionNextSync(d: { pausedUntil: Date | null; tables: readonly TableSchedule[] }): Date | null {
+  const due = nextRunAt(d.tables);
+  return d.pausedUntil && (due === null || d.pausedUntil > due) ? d.pausedUntil : due;
+}
+
 export interface TableCost {
   name: string;
   frequencyMinutes: number;
@@ -103,4 +109,19 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** What the console, the API and the CLI say about a schedule's cost; null when it is comfortably within the budget. */
+export function costWarning(cost: DailyCost): string | null {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const percent = Math.round(cost.share * 100);
+  if (cost.verdict === 'exhausts') {
+    return `This schedule needs about ${n(cost.total)} API calls a day per division, more than the ${n(cost.budget)} Exact allows: ` +
+      'each division would stop at the daily limit and wait for Exact\'s reset at midnight UTC. Sync the large or slow tables less often.';
+  }
+  if (cost.verdict === 'high') {
+    return `This schedule uses about ${n(cost.total)} of Exact's ${n(cost.budget)} daily API calls per division (${percent} %), ` +
+      'leaving little for other apps on the same administrations and for catching up after large changes.';
+  }
+  return null;
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { tableFrequencies } from '../state/tableSettings.ts';
-import { median, type TableCost, type TableSchedule } from './decide.ts';
+import { costWarning, estimateDailyCost, median, type BudgetVerdict, type TableCost, type TableSchedule } from './decide.ts';
 
 /**
  * What the scheduler reads from exact_sync: the divisions that sync, and per table its frequency and
@@ -66,4 +66,10 @@ export async function tableCosts(db: pg.Pool, connectionId: number): Promise<Tab
   const perRun = new Map<string, number>();
   for (const r of rows) perRun.set(r.table_name, Math.max(perRun.get(r.table_name) ?? 1, Math.ceil(median(r.pages))));
   return (await tableFrequencies(db, connectionId)).map((t) => ({ ...t, callsPerRun: perRun.get(t.name) ?? 1 }));
+}
+
+/** The estimated daily API calls per division of the connection's schedule, with a warning when it is too much. */
+export async function dailyCostOf(db: pg.Pool, connectionId: number): Promise<{ total: number; budget: number; share: number; verdict: BudgetVerdict; warning: string | null; tables: { name: string; callsPerDay: number }[] }> {
+  const cost = estimateDailyCost(await tableCosts(db, connectionId));
+  return { ...cost, warning: costWarning(cost) };
 }

@@ -24,7 +24,7 @@ const SELECT = `
 const toInfo = (r: Row): ConnectionInfo => ({
   id: r.id, country: r.country, baseUrl: r.base_url, exactUserName: r.exact_user_name, state: r.state, stateMessage: r.state_message,
   warehouseSchema: r.warehouse_schema, startYear: r.start_year, divisionsMode: r.divisions_mode, createdAt: r.created_at,
-  divisions: r.divisions, divisionsEnabled: r.divisions_enabled, lastSyncAt: r.last_sync_at, running: r.running,
+  divisions: r.divisions, divisionsEnabled: r.divisions_enabled, lastSyncAt: r.last_sync_at, running: r.running, queued: 0, nextSyncAt: null,
 });
 
 export async function listConnections(db: pg.Pool): Promise<ConnectionInfo[]> {

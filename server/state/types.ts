@@ -27,6 +27,10 @@ export interface ConnectionInfo {
   lastSyncAt: Date | null;
   /** Division runs in progress. */
   running: number;
+  /** Division syncs waiting for a worker (set by the API from the job queue; 0 from the state module). */
+  queued: number;
+  /** When the schedule syncs one of its divisions next (null: one is due now, or nothing syncs; set by the API). */
+  nextSyncAt: Date | null;
 }
 
 export interface ListedDivision {

@@ -3,13 +3,13 @@ import { useState } from 'react';
 import type { ConnectionsResponse, DivisionsResponse, Json, ConnectionInfo, SyncNowResponse } from '../../../server/api/types.ts';
 import { get, patch, post } from '../api.ts';
 import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
-import { count, when } from '../format.ts';
+import { count, upcoming, when } from '../format.ts';
 import { navigate } from '../router.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 export function ConnectionsPage() {
-  const list = useLoad(() => get<ConnectionsResponse>('/api/v1/connections'), [], { poll: (d) => d.connections.some((c) => c.running > 0), pollMs: 2000 });
+  const list = useLoad(() => get<ConnectionsResponse>('/api/v1/connections'), [], { poll: (d) => d.connections.some((c) => c.running > 0 || c.queued > 0), pollMs: 2000 });
   return (
     <div style={stack}>
       <PageTitle actions={<NavButton to="/connections/new" appearance="primary">Connect Exact Online</NavButton>}>Connections</PageTitle>
@@ -26,7 +26,7 @@ export function ConnectionsPage() {
 function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: () => void }) {
   const { run, error } = useAction();
   const [message, setMessage] = useState<string | undefined>(undefined);
-  const divisions = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${c.id}/divisions`), [c.id, c.running, c.lastSyncAt]);
+  const divisions = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${c.id}/divisions`), [c.id, c.running, c.queued, c.lastSyncAt]);
   const act = (fn: () => Promise<unknown>) => {
     setMessage(undefined);
     return run(async () => {
@@ -42,7 +42,7 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
   });
   const enabled = divisions.data?.divisions.filter((d) => d.syncEnabled) ?? [];
   const left = enabled.map((d) => d.apiCallsLeftToday).filter((n): n is number => n !== null);
-  const state = c.running > 0 ? 'running' : c.state;
+  const state = c.running > 0 ? 'running' : c.queued > 0 ? 'queued' : c.state;
   return (
     <Card style={{ padding: 16 }} data-connection={c.id}>
       <CardHeader
@@ -58,7 +58,8 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
         <Fact label="Divisions syncing">{c.divisionsMode === 'all' ? `all ${c.divisions}` : `${c.divisionsEnabled} of ${c.divisions}`}</Fact>
         <Fact label="Last successful sync">{when(c.lastSyncAt)}</Fact>
         <Fact label="API calls left today">{left.length ? `${count(Math.min(...left))}${left.length > 1 ? ' (lowest division)' : ''}` : 'not known yet'}</Fact>
-        <Fact label="Running now">{c.running ? `${c.running} division${c.running === 1 ? '' : 's'}` : 'nothing'}</Fact>
+        <Fact label="Running now">{c.running || c.queued ? [c.running ? `${c.running} division${c.running === 1 ? '' : 's'}` : '', c.queued ? `${c.queued} waiting` : ''].filter(Boolean).join(', ') : 'nothing'}</Fact>
+        <Fact label="Next scheduled sync">{c.state !== 'active' || c.divisionsEnabled === 0 ? '—' : upcoming(c.nextSyncAt)}</Fact>
       </div>
       {message ? <Notice intent="success">{message}</Notice> : null}
       <ErrorBar error={error} />

@@ -1,16 +1,16 @@
 import { Button, Checkbox, Input, Radio, RadioGroup, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import { useEffect, useMemo, useState } from 'react';
 import type { ConnectionInfo, DivisionsResponse, Json, SyncNowResponse } from '../../../server/api/types.ts';
-import { get, post, put } from '../api.ts';
+import { get, patch, post, put } from '../api.ts';
 import { ErrorBar, Loading, NavButton, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
-import { count, when } from '../format.ts';
+import { count, upcoming, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
 /** Which divisions a connection syncs: all (new ones too) or a selection, with search and bulk select. */
 export function DivisionsPage({ id, connected, reconnected }: { id: number; connected: boolean; reconnected: boolean }) {
   const connection = useLoad(() => get<Json<ConnectionInfo>>(`/api/v1/connections/${id}`), [id]);
-  const list = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${id}/divisions`), [id], { poll: (d) => d.divisions.some((x) => x.syncing), pollMs: 1500 });
+  const list = useLoad(() => get<DivisionsResponse>(`/api/v1/connections/${id}/divisions`), [id], { poll: (d) => d.divisions.some((x) => x.syncing || x.queued), pollMs: 1500 });
   const [mode, setMode] = useState<'all' | 'selected'>('selected');
   const [chosen, setChosen] = useState<Set<number>>(new Set());
   const [dirty, setDirty] = useState(false);
@@ -54,6 +54,14 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
     });
   };
 
+  const syncOne = (division: number) => {
+    setMessage(undefined);
+    return run(async () => {
+      await patch(`/api/v1/connections/${id}/divisions/${division}`, { syncNow: true });
+      await list.reload();
+    });
+  };
+
   const selectedCount = mode === 'all' ? active.length : active.filter((d) => chosen.has(d.division)).length;
   return (
     <div style={stack}>
@@ -87,8 +95,10 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
                 <TableHeaderCell>Division</TableHeaderCell>
                 <TableHeaderCell style={{ width: 90 }}>Code</TableHeaderCell>
                 <TableHeaderCell>Last sync</TableHeaderCell>
+                <TableHeaderCell>Next sync</TableHeaderCell>
                 <TableHeaderCell>Status</TableHeaderCell>
                 <TableHeaderCell>API calls left today</TableHeaderCell>
+                <TableHeaderCell style={{ width: 110 }} />
               </TableRow>
             </TableHeader>
             <TableBody>
@@ -104,11 +114,16 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
                   <TableCell>{d.name}{d.isCurrent ? <Text size={200} style={{ color: '#616161' }}> (current)</Text> : null}</TableCell>
                   <TableCell>{d.division}</TableCell>
                   <TableCell>{when(d.lastSyncAt)}</TableCell>
-                  <TableCell>
-                    {d.syncing ? <StatusBadge status="running" /> : d.lastRun ? <StatusBadge status={d.lastRun.status} /> : <Text size={200}>not synced</Text>}
-                    {d.lastRun?.errorMessage && d.lastRun.status !== 'running' ? <Text size={200} block style={{ color: '#a4262c' }}>{d.lastRun.errorMessage}</Text> : null}
+                  <TableCell data-next-sync={d.nextSyncAt ?? ''}>{d.syncEnabled && !d.syncing && !d.queued ? upcoming(d.nextSyncAt) : '—'}</TableCell>
+                  <TableCell data-status={d.syncing ? 'running' : d.queued ? 'queued' : (d.lastRun?.status ?? 'none')}>
+                    {d.syncing ? <StatusBadge status="running" /> : d.queued ? <StatusBadge status="queued" /> : d.lastRun ? <StatusBadge status={d.lastRun.status} /> : <Text size={200}>not synced</Text>}
+                    {d.lastRun?.errorMessage && !d.syncing ? <Text size={200} block style={{ color: '#a4262c' }}>{d.lastRun.errorMessage}</Text> : null}
+                    {d.pausedUntil ? <Text size={200} block>Exact's daily limit is spent; scheduled syncs wait until {new Date(d.pausedUntil).toLocaleString()}.</Text> : null}
                   </TableCell>
                   <TableCell>{d.apiCallsLeftToday === null ? '—' : count(d.apiCallsLeftToday)}</TableCell>
+                  <TableCell>
+                    <Button size="small" appearance="subtle" disabled={busy || d.syncing || d.queued} onClick={() => void syncOne(d.division)} aria-label={`Sync ${d.name} now`}>Sync now</Button>
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>

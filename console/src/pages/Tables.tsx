@@ -1,7 +1,7 @@
 import { Select, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
 import type { ConnectionInfo, ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../../../server/api/types.ts';
 import { get, patch } from '../api.ts';
-import { ErrorBar, Loading, NavButton, NavLink, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { count, frequency, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -21,11 +21,20 @@ export function TablesPage({ id }: { id: number }) {
     await list.reload();
   });
   const fallback = list.data?.defaultFrequencyMinutes ?? 360;
+  const cost = list.data?.dailyCost;
+  const callsPerDay = new Map(cost?.tables.map((t) => [t.name, t.callsPerDay]));
   return (
     <div style={stack}>
       <PageTitle actions={<><NavButton to={`/connections/${id}/divisions`}>Divisions</NavButton><NavButton to="/connections">All connections</NavButton></>}>Tables</PageTitle>
       <ErrorBar error={error ?? list.error} onRetry={() => void list.reload()} />
       {list.loading && !list.data ? <Loading /> : null}
+      {cost ? (
+        <Notice intent={cost.verdict === 'ok' ? 'info' : 'warning'} title={`About ${count(cost.total)} of Exact's ${count(cost.budget)} API calls a day per division (${Math.round(cost.share * 100)} %)`}>
+          <span data-daily-cost={cost.total} data-verdict={cost.verdict}>
+            {cost.warning ?? 'Estimated from the frequencies below and the pages each table read in its recent runs. Every sync of a division also reads its deletes.'}
+          </span>
+        </Notice>
+      ) : null}
       {list.data ? (
         <Table aria-label="Tables" size="small">
           <TableHeader>
@@ -34,6 +43,7 @@ export function TablesPage({ id }: { id: number }) {
               <TableHeaderCell style={{ width: 90 }}>Enabled</TableHeaderCell>
               <TableHeaderCell style={{ width: 220 }}>Frequency</TableHeaderCell>
               <TableHeaderCell style={{ width: 110 }}>Rows</TableHeaderCell>
+              <TableHeaderCell style={{ width: 110 }}>Calls a day</TableHeaderCell>
               <TableHeaderCell>Last sync</TableHeaderCell>
               <TableHeaderCell>Last run</TableHeaderCell>
             </TableRow>
@@ -52,10 +62,12 @@ export function TablesPage({ id }: { id: number }) {
                   <Select aria-label={`Frequency of ${t.name}`} size="small" value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)} disabled={!t.enabled}
                     onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}>
                     <option value="">{frequency(null, fallback)}</option>
-                    {FREQUENCIES.map((f) => <option key={f} value={String(f)}>{frequency(f, fallback)}</option>)}
+                    {[...new Set([...FREQUENCIES, ...(t.frequencyMinutes === null ? [] : [t.frequencyMinutes])])].sort((a, b) => a - b)
+                      .map((f) => <option key={f} value={String(f)}>{frequency(f, fallback)}</option>)}
                   </Select>
                 </TableCell>
                 <TableCell data-rows={t.rows}>{t.rowsEstimated ? '≈ ' : ''}{count(t.rows)}</TableCell>
+                <TableCell>{t.enabled && callsPerDay.has(t.name) ? `≈ ${count(callsPerDay.get(t.name)!)}` : '—'}</TableCell>
                 <TableCell>{when(t.lastSyncAt)}</TableCell>
                 <TableCell>
                   {t.lastRun ? <><StatusBadge status={t.lastRun.status} /> <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink></> : '—'}

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
-import type { ConnectionPatch } from '../types.ts';
+import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
+import { divisionNextSync } from '../../schedule/decide.ts';
+import { divisionSchedules } from '../../schedule/state.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -11,23 +13,31 @@ const patchBody: z.ZodType<ConnectionPatch> = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
+/** Adds what the job queue and the schedule know: syncs waiting for a worker, and the next one due. */
+export async function withQueue(s: Services, c: ConnectionInfo): Promise<ConnectionInfo> {
+  const [queued, schedules] = await Promise.all([s.sync.queued(c.id), divisionSchedules(s.pool, { connectionId: c.id })]);
+  const next = schedules.map(divisionNextSync);
+  const nextSyncAt = next.length === 0 || next.includes(null) ? null : new Date(Math.min(...next.map((d) => d!.getTime())));
+  return { ...c, queued: queued.size, nextSyncAt };
+}
+
 export function connectionRoutes(s: Services): ApiRoute[] {
   return [
     route({
       method: 'get', path: '/connections', scope: 'admin', summary: 'List the Exact Online connections with their state and last sync',
-      handle: async () => ({ connections: await listConnections(s.pool) }),
+      handle: async () => ({ connections: await Promise.all((await listConnections(s.pool)).map((c) => withQueue(s, c))) }),
     }),
     route({
       method: 'get', path: '/connections/:id', scope: 'admin', summary: 'One connection',
-      handle: async ({ params }) => getConnection(s.pool, idParam(params, 'id', 'connection')),
+      handle: async ({ params }) => withQueue(s, await getConnection(s.pool, idParam(params, 'id', 'connection'))),
     }),
     route({
       method: 'patch', path: '/connections/:id', scope: 'admin', summary: 'Change the starting year, or pause (enabled: false) and resume a connection',
       body: patchBody,
-      handle: async ({ params, body }) => updateConnection(s.pool, idParam(params, 'id', 'connection'), {
+      handle: async ({ params, body }) => withQueue(s, await updateConnection(s.pool, idParam(params, 'id', 'connection'), {
         ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
         ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-      }),
+      })),
     }),
     route({
       method: 'delete', path: '/connections/:id', scope: 'admin', summary: 'Remove a connection and its tokens (its warehouse tables stay)',

@@ -3,7 +3,7 @@ import { getConnection } from '../../state/connections.ts';
 import { listDivisions, selectDivisions, setDivisionEnabled } from '../../state/divisions.ts';
 import type { DivisionInfo, DivisionSelectionRequest, DivisionsResponse, Json } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
-import { nextRunAt } from '../../schedule/decide.ts';
+import { divisionNextSync } from '../../schedule/decide.ts';
 import { divisionSchedules } from '../../schedule/state.ts';
 import type { Services } from '../services.ts';
 
@@ -17,10 +17,9 @@ const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mod
 /** Adds what the job queue and the schedule know: a sync waiting for a worker, and when the next one is due. */
 async function withSchedule(s: Services, connectionId: number, divisions: DivisionInfo[]): Promise<Json<DivisionInfo>[]> {
   const [queued, schedules] = await Promise.all([s.sync.queued(connectionId), divisionSchedules(s.pool, { connectionId })]);
-  const next = new Map(schedules.map((d) => [d.division, nextRunAt(d.tables)]));
+  const next = new Map(schedules.map((d) => [d.division, divisionNextSync(d)]));
   return divisions.map((d) => {
-    const due = next.get(d.division);
-    const nextSyncAt = due === undefined ? null : d.pausedUntil && (due === null || d.pausedUntil > due) ? d.pausedUntil : due;
+    const nextSyncAt = next.get(d.division) ?? null;
     return { ...d, queued: queued.has(d.division), nextSyncAt };
   }) as unknown as Json<DivisionInfo>[];
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { getConnection } from '../../state/connections.ts';
 import { DEFAULT_FREQUENCY_MINUTES, listTables, MAX_FREQUENCY_MINUTES, MIN_FREQUENCY_MINUTES, updateTable } from '../../state/tableSettings.ts';
 import type { ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../types.ts';
+import { dailyCostOf } from '../../schedule/state.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -15,11 +16,12 @@ const patchBody: z.ZodType<TablePatch> = z.strictObject({
 export function tableRoutes(s: Services): ApiRoute[] {
   const answer = async (connection: { id: number; warehouseSchema: string }): Promise<ConnectionTablesResponse> => ({
     defaultFrequencyMinutes: DEFAULT_FREQUENCY_MINUTES,
+    dailyCost: await dailyCostOf(s.pool, connection.id),
     tables: (await listTables(s.pool, connection.id, connection.warehouseSchema)) as unknown as Json<TableInfo>[],
   });
   return [
     route({
-      method: 'get', path: '/connections/:id/tables', scope: 'admin', summary: 'The tables of a connection: enabled, frequency, rows, last sync and last run',
+      method: 'get', path: '/connections/:id/tables', scope: 'admin', summary: 'The tables of a connection: enabled, frequency, rows, last sync and last run, and the estimated daily API calls of the schedule',
       handle: async ({ params }) => answer(await getConnection(s.pool, idParam(params, 'id', 'connection'))),
     }),
     route({
