@@ -109,6 +109,7 @@ export async function runConnectionTables(settings: Settings, id: string, option
   const { listTables, updateTable, DEFAULT_FREQUENCY_MINUTES } = await import('./state/tableSettings.ts');
   const { getConnection } = await import('./state/connections.ts');
   const { inTransaction } = await import('./db/tx.ts');
+  const { dailyCostOf } = await import('./schedule/state.ts');
   await withDatabase(settings, async (db) => {
     const cid = connectionId(id);
     const c = await getConnection(db.pool, cid);
@@ -122,9 +123,14 @@ export async function runConnectionTables(settings: Settings, id: string, option
         await updateTable(tx, cid, m[1]!, { frequencyMinutes: m[2] === 'default' ? null : Number(m[2]) });
       }
     });
+    const cost = await dailyCostOf(db.pool, cid);
+    const perDay = new Map(cost.tables.map((t) => [t.name, t.callsPerDay]));
     for (const t of await listTables(db.pool, cid, c.warehouseSchema)) {
       const every = t.frequencyMinutes ?? DEFAULT_FREQUENCY_MINUTES;
-      process.stdout.write(`  [${t.enabled ? 'x' : ' '}] ${t.name.padEnd(20)} every ${String(every).padStart(4)} min${t.frequencyMinutes === null ? ' (default)' : '          '}  ${String(t.rows).padStart(10)} rows${t.rowsEstimated ? ' (estimate)' : ''}\n`);
+      const calls = t.enabled && perDay.has(t.name) ? `  ~${perDay.get(t.name)} calls/day` : '';
+      process.stdout.write(`  [${t.enabled ? 'x' : ' '}] ${t.name.padEnd(20)} every ${String(every).padStart(4)} min${t.frequencyMinutes === null ? ' (default)' : '          '}  ${String(t.rows).padStart(10)} rows${t.rowsEstimated ? ' (estimate)' : ''}${calls}\n`);
     }
+    process.stdout.write(`about ${cost.total.toLocaleString('en-US')} of Exact's ${cost.budget.toLocaleString('en-US')} API calls a day per division (${Math.round(cost.share * 100)} %)\n`);
+    if (cost.warning) process.stdout.write(`warning: ${cost.warning}\n`);
   });
 }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLES } from '../server/sync/catalog.ts';
 import { verifyAdminPassword } from '../server/auth/adminPassword.ts';
 import { verifyApiKey } from '../server/auth/apiKeys.ts';
 import { runCli, tempWorkDir } from './helpers/cli.ts';
@@ -92,7 +93,15 @@ describe('exact-sync connections divisions / tables', () => {
     const set = await cli(['connections', 'tables', id, '--disable', 'items', '--frequency', 'transactionlines=15']);
     expect(set.code).toBe(0);
     expect(set.stdout).toMatch(/\[ \] items/);
-    expect(set.stdout).toMatch(/\[x\] transactionlines\s+every\s+15 min/);
+    expect(set.stdout).toMatch(/\[x\] transactionlines\s+every\s+15 min.*~96 calls\/day/);
+    expect(set.stdout).toMatch(/about [\d,]+ of Exact's 5,000 API calls a day per division/);
+    expect(set.stdout).not.toContain('warning:');
+    // Every table every 5 minutes: more calls than Exact allows a day. Accepted (the admin decides), with a warning.
+    const all = TABLES.map((t) => `${t.name}=5`).join(',');
+    const heavy = await cli(['connections', 'tables', id, '--enable', 'items', '--frequency', all]);
+    expect(heavy.code).toBe(0);
+    expect(heavy.stdout).toMatch(/warning: This schedule needs about [\d,]+ API calls a day per division, more than the 5,000 Exact allows/);
+    await cli(['connections', 'tables', id, '--disable', 'items', '--frequency', TABLES.map((t) => `${t.name}=default`).join(',')]);
     const bad = await cli(['connections', 'tables', id, '--enable', 'items', '--disable', 'nope']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no table "nope"');

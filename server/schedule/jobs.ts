@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { qualified } from '../db/sql.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /**
@@ -98,8 +100,19 @@ export async function sendDivisionJob(boss: PgBoss, options: JobOptions, job: Di
   return boss.send(DIVISION_QUEUE, job, { ...divisionJobOptions(options), singletonKey: divisionKey(job.connectionId, job.division) });
 }
 
-/** The divisions of a connection with a job waiting to start (a running one shows as a 'running' run). */
-export async function queuedDivisions(boss: PgBoss, connectionId: number): Promise<Set<number>> {
-  const jobs = await boss.findJobs<DivisionJob>(DIVISION_QUEUE, { data: { connectionId }, queued: true, limit: 100_000 });
-  return new Set(jobs.map((j) => j.data.division));
+/**
+ * The divisions of a connection with a job waiting ('queued': created, or waiting to be retried) or taken
+ * by a worker ('active'; its run row follows a moment later). Read from pg-boss's job table (the one
+ * getQueue names) with the states in pg-boss's own order (created < retry < active < completed …),
+ * because findJobs cannot ask for active jobs alone.
+ */
+export async function pendingDivisions(boss: PgBoss, db: pg.Pool, connectionId: number): Promise<Map<number, 'queued' | 'active'>> {
+  const queue = await boss.getQueue(DIVISION_QUEUE);
+  if (!queue) return new Map();
+  const { rows } = await db.query<{ division: number; state: string }>(
+    `SELECT (data->>'division')::int AS division, state::text AS state FROM ${qualified(JOBS_SCHEMA, queue.table)}
+     WHERE name = $1 AND state <= 'active' AND data @> $2::jsonb`,
+    [DIVISION_QUEUE, JSON.stringify({ connectionId })],
+  );
+  return new Map(rows.map((r) => [r.division, r.state === 'active' ? 'active' : 'queued']));
 }

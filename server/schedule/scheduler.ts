@@ -6,7 +6,7 @@ import { enabledDivisions } from '../state/divisions.ts';
 import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSettings.ts';
 import { loadConnection, refreshDivisions, runDivision, runningRunId, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
 import { dueTables } from './decide.ts';
-import { DIVISION_QUEUE, queuedDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
+import { DIVISION_QUEUE, pendingDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
 import { divisionSchedules } from './state.ts';
 
 /**
@@ -164,9 +164,9 @@ export class Scheduler {
     }
   }
 
-  /** Divisions of the connection with a job waiting to start. */
-  async queued(connectionId: number): Promise<Set<number>> {
-    return queuedDivisions(this.boss, connectionId);
+  /** Divisions of the connection with a job waiting for a worker ('queued') or taken by one ('active'). */
+  async pending(connectionId: number): Promise<Map<number, 'queued' | 'active'>> {
+    return pendingDivisions(this.boss, this.deps.pool, connectionId);
   }
 
   /**

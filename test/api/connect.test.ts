@@ -215,5 +215,50 @@ describe('after connecting', () => {
     const ok = await patch('transactionlines', { frequencyMinutes: 15 });
     expect(ok.status).toBe(200);
     expect(ok.body.tables.find((x: any) => x.name === 'transactionlines').frequencyMinutes).toBe(15);
+    // The estimate: transaction lines every 15 minutes is 96 runs a day, each at least one call.
+    const tl = ok.body.dailyCost.tables.find((x: any) => x.name === 'transactionlines');
+    expect(tl.callsPerDay).toBeGreaterThanOrEqual(96);
+    expect(ok.body.dailyCost).toMatchObject({ budget: 5000, verdict: 'ok', warning: null });
+    // Every enabled table every 5 minutes: accepted, with a warning that it would exhaust the budget.
+    let heavy = ok;
+    for (const x of ok.body.tables) heavy = await patch(x.name, x.required ? { frequencyMinutes: 5 } : { enabled: true, frequencyMinutes: 5 });
+    expect(heavy.body.dailyCost.verdict).toBe('exhausts');
+    expect(heavy.body.dailyCost.warning).toMatch(/more than the 5,000 Exact allows/);
+    for (const x of ok.body.tables) await patch(x.name, x.required ? { frequencyMinutes: null } : { enabled: x.enabled, frequencyMinutes: x.frequencyMinutes });
+  });
+
+  it('per division: sync now, queued or running, next scheduled sync; bad bodies refused', async () => {
+    const key = (await keys(t)).admin;
+    const call = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${t.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const [conn] = (await call('GET', '/connections')).body.connections;
+    const listed = (await call('GET', `/connections/${conn.id}/divisions`)).body.divisions;
+    const on = listed.filter((d: any) => d.syncEnabled);
+    // Synced a moment ago by a test above, transaction lines every 15 minutes (the test above): the next
+    // sync is 15 minutes after that run started.
+    expect((await call('GET', `/connections/${conn.id}/tables`)).body.tables.find((x: any) => x.name === 'transactionlines').frequencyMinutes).toBe(15);
+    for (const d of on) {
+      const next = Date.parse(d.nextSyncAt);
+      expect(Math.abs(next - Date.parse(d.lastRun.startedAt) - 15 * 60_000)).toBeLessThan(2000);
+    }
+    expect(Date.parse((await call('GET', `/connections/${conn.id}`)).body.nextSyncAt)).toBe(Math.min(...on.map((d: any) => Date.parse(d.nextSyncAt))));
+    const off = listed.find((d: any) => !d.syncEnabled);
+    expect(off.nextSyncAt).toBeNull();
+
+    const target = on[0].division;
+    const runsBefore = (await call('GET', `/runs?connection=${conn.id}`)).body.runs.length;
+    const now = await call('PATCH', `/connections/${conn.id}/divisions/${target}`, { syncNow: true });
+    expect(now.status).toBe(200);
+    const row = now.body.divisions.find((d: any) => d.division === target);
+    // Waiting for a worker, running, or (a worker is quick) already done.
+    expect(row.queued || row.syncing || row.lastRun.id !== on[0].lastRun.id).toBe(true);
+    await waitForSyncs(t, conn.id, runsBefore + 1);
+    expect((await call('GET', `/runs?connection=${conn.id}`)).body.runs[0]).toMatchObject({ division: target, trigger: 'manual', status: 'succeeded' });
+
+    expect((await call('PATCH', `/connections/${conn.id}/divisions/${target}`, {})).status).toBe(400);
+    expect((await call('PATCH', `/connections/${conn.id}/divisions/${target}`, { syncNow: false })).status).toBe(400);
+    expect((await call('PATCH', `/connections/${conn.id}/divisions/424242`, { syncNow: true })).body.error.code).toBe('unknown_division');
   });
 });

@@ -91,9 +91,9 @@ export async function waitForSyncs(t: TestServer, connectionId: number, runs: nu
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'running')::int AS running FROM exact_sync.runs WHERE connection_id = $1`,
       [connectionId],
     );
-    const queued = await t.server.services.sync.queued(connectionId);
-    if (rows[0]!.total >= runs && rows[0]!.running === 0 && queued.size === 0) return;
-    if (Date.now() > deadline) throw new Error(`syncs of connection ${connectionId} did not settle: ${JSON.stringify(rows[0])}, ${queued.size} queued`);
+    const pending = await t.server.services.sync.pending(connectionId);
+    if (rows[0]!.total >= runs && rows[0]!.running === 0 && pending.size === 0) return;
+    if (Date.now() > deadline) throw new Error(`syncs of connection ${connectionId} did not settle: ${JSON.stringify(rows[0])}, ${pending.size} queued or taken`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

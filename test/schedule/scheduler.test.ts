@@ -97,8 +97,8 @@ describe('the schedule, on a clock the test moves', () => {
     if (sent === 0) return [];
     const runs = await until('the scheduled run', async () => {
       const r = (await runsOf(db.pool, division)).slice(before);
-      const queued = await worker.scheduler.queued(connectionId);
-      return r.length >= sent && r.every((x) => x.status !== 'running') && queued.size === 0 && r;
+      const pending = await worker.scheduler.pending(connectionId);
+      return r.length >= sent && r.every((x) => x.status !== 'running') && pending.size === 0 && r;
     });
     return runs.map((r) => r.tables);
   }
@@ -185,10 +185,9 @@ describe('two workers on one database', () => {
     }
     await until('every job to end', async () => {
       const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM exact_sync.runs WHERE status = 'running'`);
-      const queued = await workers[0]!.scheduler.queued(setup.connectionId);
-      return rows[0]!.n === 0 && queued.size === 0;
+      const pending = await workers[0]!.scheduler.pending(setup.connectionId);
+      return rows[0]!.n === 0 && pending.size === 0;
     }, 120_000);
-    await new Promise((r) => setTimeout(r, 1500));
 
     expect(started).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);

@@ -15,10 +15,12 @@ const patchBody: z.ZodType<ConnectionPatch> = z.strictObject({
 
 /** Adds what the job queue and the schedule know: syncs waiting for a worker, and the next one due. */
 export async function withQueue(s: Services, c: ConnectionInfo): Promise<ConnectionInfo> {
-  const [queued, schedules] = await Promise.all([s.sync.queued(c.id), divisionSchedules(s.pool, { connectionId: c.id })]);
+  const [pending, schedules] = await Promise.all([s.sync.pending(c.id), divisionSchedules(s.pool, { connectionId: c.id })]);
+  const states = [...pending.values()];
   const next = schedules.map(divisionNextSync);
   const nextSyncAt = next.length === 0 || next.includes(null) ? null : new Date(Math.min(...next.map((d) => d!.getTime())));
-  return { ...c, queued: queued.size, nextSyncAt };
+  // A job a worker has taken counts as running from that moment, before its run is recorded.
+  return { ...c, running: Math.max(c.running, states.filter((x) => x === 'active').length), queued: states.filter((x) => x === 'queued').length, nextSyncAt };
 }
 
 export function connectionRoutes(s: Services): ApiRoute[] {

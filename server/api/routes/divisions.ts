@@ -14,13 +14,14 @@ const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mod
   z.strictObject({ mode: z.literal('selected'), divisions: z.array(z.number().int().positive()).max(10_000) }),
 ]);
 
-/** Adds what the job queue and the schedule know: a sync waiting for a worker, and when the next one is due. */
+/** Adds what the job queue and the schedule know: a sync waiting for or taken by a worker, and when the next one is due. */
 async function withSchedule(s: Services, connectionId: number, divisions: DivisionInfo[]): Promise<Json<DivisionInfo>[]> {
-  const [queued, schedules] = await Promise.all([s.sync.queued(connectionId), divisionSchedules(s.pool, { connectionId })]);
+  const [pending, schedules] = await Promise.all([s.sync.pending(connectionId), divisionSchedules(s.pool, { connectionId })]);
   const next = new Map(schedules.map((d) => [d.division, divisionNextSync(d)]));
   return divisions.map((d) => {
     const nextSyncAt = next.get(d.division) ?? null;
-    return { ...d, queued: queued.has(d.division), nextSyncAt };
+    // A job a worker has taken counts as syncing from that moment, before its run is recorded.
+    return { ...d, syncing: d.syncing || pending.get(d.division) === 'active', queued: pending.get(d.division) === 'queued', nextSyncAt };
   }) as unknown as Json<DivisionInfo>[];
 }
 
