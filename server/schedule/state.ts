@@ -51,16 +51,19 @@ export async function divisionSchedules(db: pg.Pool, filter: { connectionId?: nu
 
 /**
  * Calls one incremental run of each enabled table takes, per division: the median of the pages its
- * last ten successful runs read (a first full sync is an outlier the median ignores), the highest over the
- * connection's divisions; 1 for a table never synced (one call finds nothing new).
+ * last ten successful runs read, leaving out its first run (the full sync, which says nothing about the
+ * runs after it); the highest over the connection's divisions; 1 for a table with no run after its
+ * first (one call finds nothing new).
  */
 export async function tableCosts(db: pg.Pool, connectionId: number): Promise<TableCost[]> {
   const { rows } = await db.query<{ table_name: string; division: number; pages: number[] }>(
     `SELECT table_name, division, array_agg(pages ORDER BY run_id DESC) AS pages FROM (
-       SELECT t.table_name, r.division, t.run_id, t.pages, row_number() OVER (PARTITION BY t.table_name, r.division ORDER BY t.run_id DESC) AS n
+       SELECT t.table_name, r.division, t.run_id, t.pages,
+         row_number() OVER (PARTITION BY t.table_name, r.division ORDER BY t.run_id DESC) AS newest,
+         row_number() OVER (PARTITION BY t.table_name, r.division ORDER BY t.run_id) AS oldest
        FROM exact_sync.run_tables t JOIN exact_sync.runs r ON r.id = t.run_id
        WHERE r.connection_id = $1 AND t.status = 'succeeded'
-     ) recent WHERE n <= 10 GROUP BY table_name, division`,
+     ) recent WHERE newest <= 10 AND oldest > 1 GROUP BY table_name, division`,
     [connectionId],
   );
   const perRun = new Map<string, number>();

@@ -115,7 +115,7 @@ export function DivisionsPage({ id, connected, reconnected }: { id: number; conn
                   <TableCell>{d.division}</TableCell>
                   <TableCell>{when(d.lastSyncAt)}</TableCell>
                   <TableCell data-next-sync={d.nextSyncAt ?? ''}>{d.syncEnabled && !d.syncing && !d.queued ? upcoming(d.nextSyncAt) : '—'}</TableCell>
-                  <TableCell data-status={d.syncing ? 'running' : d.queued ? 'queued' : (d.lastRun?.status ?? 'none')}>
+                  <TableCell>
                     {d.syncing ? <StatusBadge status="running" /> : d.queued ? <StatusBadge status="queued" /> : d.lastRun ? <StatusBadge status={d.lastRun.status} /> : <Text size={200}>not synced</Text>}
                     {d.lastRun?.errorMessage && !d.syncing ? <Text size={200} block style={{ color: '#a4262c' }}>{d.lastRun.errorMessage}</Text> : null}
                     {d.pausedUntil ? <Text size={200} block>Exact's daily limit is spent; scheduled syncs wait until {new Date(d.pausedUntil).toLocaleString()}.</Text> : null}
