@@ -11,7 +11,7 @@ import { DEFAULT_JOB_OPTIONS, type JobOptions } from '../../server/schedule/jobs
 import { Scheduler } from '../../server/schedule/scheduler.ts';
 import { selectDivisions } from '../../server/state/divisions.ts';
 import { chooseTables, updateTable } from '../../server/state/tableSettings.ts';
-import { loadConnection, refreshDivisions } from '../../server/sync/runner.ts';
+import { loadConnection, refreshDivisions, runDivision } from '../../server/sync/runner.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { APP, assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';
@@ -207,6 +207,38 @@ describe('two workers on one database', () => {
     // Both workers took jobs.
     expect(workers[0]!.scheduler.stats.jobs).toBeGreaterThan(0);
     expect(workers[1]!.scheduler.stats.jobs).toBeGreaterThan(0);
+  });
+});
+
+describe('a run in the foreground beside a worker', () => {
+  let sb: RunningSandbox;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    sb = await startSandbox({ autoApprove: true, seed: 14, divisions: 1, scale: 200, limits: false });
+    db = await createTestDatabase('schedule_lock');
+  });
+  afterAll(async () => {
+    await db.drop();
+    await sb.close();
+  });
+
+  it('answers "already running" with the other run\'s id, records no second run, and marks a dead process\'s run interrupted', async () => {
+    const setup = await setUpSync(db, sb);
+    const { tokens } = syncContextFor(db.pool, sb.url, setup.connectionId, setup.secretKeyHex);
+    const deps = { pool: db.pool, tokens, pacer: new Pacer(), clientId: APP.clientId };
+    const connection = await loadConnection(db.pool, setup.connectionId);
+    const division = sb.sandbox.divisions[0]!.code;
+    // A run left 'running' by a process that died (its lock died with it).
+    await db.pool.query(`INSERT INTO exact_sync.runs (connection_id, division, trigger) VALUES ($1, $2, 'schedule')`, [setup.connectionId, division]);
+    sb.sandbox.faults.add({ path: 'GLAccounts', delayMs: 800 });
+    const first = runDivision(deps, connection, division, ['glaccounts']);
+    await until('the first run to start', async () => (await runsOf(db.pool, division)).some((r) => r.status === 'running' && r.trigger === 'manual'), 10_000);
+    const second = await runDivision(deps, connection, division, ['glaccounts']);
+    const done = await first;
+    expect(second).toEqual({ division, status: 'already_running', runId: (done as { runId: number }).runId });
+    const runs = await runsOf(db.pool, division);
+    expect(runs.map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
   });
 });
 
