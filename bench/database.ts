@@ -8,7 +8,8 @@ import { migrate } from '../server/db/migrate.ts';
 
 /** A PostgreSQL server for a benchmark (DATABASE_URL's, or an embedded one in a temporary directory) that hands out fresh, migrated databases. */
 export interface BenchPostgres {
-  database(): Promise<BenchDatabase>;
+  /** A fresh, migrated database; `max`: its pool's size. */
+  database(options?: { max?: number }): Promise<BenchDatabase>;
   stop(): Promise<void>;
 }
 
@@ -26,12 +27,12 @@ export async function benchPostgres(databaseUrl?: string): Promise<BenchPostgres
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   return {
-    async database() {
+    async database(options = {}) {
       const name = `bench_${randomBytes(4).toString('hex')}`;
       await admin.query(`CREATE DATABASE ${name}`);
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 20 });
+      const pool = new pg.Pool({ connectionString: url.toString(), max: options.max ?? 20 });
       // The database is dropped WITH (FORCE) at the end; a connection still closing then must not crash the run.
       pool.on('error', () => undefined);
       await migrate(pool);

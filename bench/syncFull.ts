@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { startEmbeddedPostgres } from '../server/db/embedded.ts';
-import { migrate } from '../server/db/migrate.ts';
 import { ExactClient, Pacer } from '../server/exact/client.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
 import { createSecretBox } from '../server/lib/crypto.ts';
 import { syncTable } from '../server/sync/engine.ts';
+import { benchPostgres } from './database.ts';
 import { consent, startSandboxProcess } from './sandboxProcess.ts';
 
 /**
@@ -31,19 +29,10 @@ export interface SyncFullResult {
 
 
 export async function runSyncFull(options: { rows: number; databaseUrl?: string; onProgress?: (rows: number) => void }): Promise<SyncFullResult> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-'));
-  await chmod(dir, 0o755);
-  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: dir });
-  const adminUrl = options.databaseUrl ?? embedded!.url;
-  const dbName = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  // The database is dropped WITH (FORCE) at the end; a connection still closing then must not crash the run.
-  pool.on('error', () => undefined);
+  const postgres = await benchPostgres(options.databaseUrl);
+  const db = await postgres.database({ max: 4 });
+  const { pool } = db;
+  const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-csv-'));
   let stopSandbox = () => {};
   let peak = 0;
   const sampler = setInterval(() => {
@@ -53,7 +42,6 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     const sandbox = await startSandboxProcess(options.rows);
     stopSandbox = sandbox.stop;
     const sandboxUrl = sandbox.url;
-    await migrate(pool);
     const token = await consent(sandboxUrl);
     const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } });
     const { rows } = await pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sandboxUrl]);
@@ -86,10 +74,8 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
   } finally {
     clearInterval(sampler);
     stopSandbox();
-    await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-    await embedded?.stop();
+    await db.drop();
+    await postgres.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -210,6 +210,45 @@ describe('two workers on one database', () => {
   });
 });
 
+describe("Exact's daily limit", () => {
+  let sb: RunningSandbox;
+  let db: TestDatabase;
+  let worker: Worker | undefined;
+
+  beforeAll(async () => {
+    sb = await startSandbox({ autoApprove: true, seed: 15, divisions: 1, scale: 200, limits: { minutely: 60, daily: 12 } });
+    db = await createTestDatabase('schedule_daily');
+  });
+  afterAll(async () => {
+    if (worker) await stopWorker(worker);
+    await db.drop();
+    await sb.close();
+  });
+
+  it('stops the division for the day, records when it resumes, and the schedule leaves it alone until then', async () => {
+    const setup = await setUpSync(db, sb);
+    let now = new Date();
+    worker = await startWorker(db, sb, setup.connectionId, setup.secretKeyHex, () => now);
+    const division = sb.sandbox.divisions[0]!.code;
+    const start = await worker.scheduler.requestSync({ connectionId: setup.connectionId, trigger: 'manual' });
+    expect(start.started).toEqual([division]);
+    const [run] = await worker.scheduler.settled(start, 60_000);
+    expect(run).toMatchObject({ status: 'daily_limit' });
+    expect(run!.message).toMatch(/daily/i);
+    const { rows } = await db.pool.query<{ paused_until: Date }>('SELECT paused_until FROM exact_sync.divisions WHERE division = $1', [division]);
+    const midnight = new Date(now);
+    midnight.setUTCHours(24, 0, 0, 0);
+    expect(rows[0]!.paused_until.getTime()).toBe(midnight.getTime());
+    // Every table is due (never synced to its end), yet nothing is sent before the reset…
+    expect(await worker.scheduler.tick()).toBe(0);
+    now = new Date(midnight.getTime() - 60_000);
+    expect(await worker.scheduler.tick()).toBe(0);
+    // …and at the reset it is.
+    now = midnight;
+    expect(await worker.scheduler.tick()).toBe(1);
+  });
+});
+
 describe('a run in the foreground beside a worker', () => {
   let sb: RunningSandbox;
   let db: TestDatabase;
