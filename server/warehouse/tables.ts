@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
+import { tryGrantWarehouseSchema } from '../db/roles.ts';
 import type { CatalogTable } from '../sync/catalog.ts';
 
 /**
@@ -47,6 +48,8 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   const name = qualified(schema, table.name);
   const columns = table.columns.filter((c) => c.name !== 'division');
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  // Readable by the query API's and the BI users' role, this table and the ones made later.
+  await tryGrantWarehouseSchema(db, schema);
   await db.query(
     `CREATE TABLE IF NOT EXISTS ${name} (
       division integer NOT NULL,
@@ -67,6 +70,7 @@ export function ensureEntityTypes(pool: pg.Pool, schema: string, types: readonly
   const name = qualified(schema, 'entitytype');
   return onceUnderDdlLock(pool, schema, 'entitytype', async (client) => {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await tryGrantWarehouseSchema(client, schema);
     await client.query(`CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`);
     await client.query(
     `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
