@@ -16,6 +16,7 @@ import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
 import { TokenManager } from './exact/tokens.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
 import { Scheduler } from './schedule/scheduler.ts';
+import { QueryRunner } from './query/runner.ts';
 import { DEFAULT_JOB_OPTIONS } from './schedule/jobs.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
@@ -170,7 +171,15 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     throw err;
   }
   const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
-  const services: Services = { pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, demo: settings.demoMode, setup };
+  // Users' SQL runs under a read-only role; without one (a database user that may not create roles) the
+  // rest of the server works and the query routes say why they cannot.
+  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => {
+    log.warn({ err }, 'the query API is unavailable');
+    return err instanceof Error ? err : new Error(String(err));
+  });
+  const services: Services = {
+    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, queryLimits: settings.queryLimits, demo: settings.demoMode, setup,
+  };
   const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
   try {
     await listen(server, settings.port, settings.host);
@@ -195,6 +204,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
         // Syncs in progress stop after the page they are writing (each page commits with its cursor, so
         // nothing half-written stays); their jobs go back to the queue for the next worker, or the next start.
         await sync.stop(3000);
+        if (!(query instanceof Error)) await query.close();
         await sandbox?.close();
         await database.close();
       })();

@@ -5,6 +5,7 @@ import type { ExactApp } from '../exact/hosts.ts';
 import type { TokenManager } from '../exact/tokens.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Scheduler } from '../schedule/scheduler.ts';
+import type { QueryLimits, QueryRunner } from '../query/runner.ts';
 
 /** What the HTTP layer works with, wired once in server/main.ts. */
 export interface Services {
@@ -18,6 +19,9 @@ export interface Services {
   pacer: Pacer;
   /** Sync now, queued jobs, the schedule (pg-boss). */
   sync: Scheduler;
+  /** Runs users' SQL under the read-only role; an AppError when that role could not be set up. */
+  query: QueryRunner | Error;
+  queryLimits: QueryLimits;
   demo: boolean;
   /** Present until an admin password is set: the code printed at start that lets the console set it. */
   setup: SetupCode | undefined;

@@ -62,3 +62,20 @@ export interface MeResponse { scopes: readonly Scope[]; via: 'api_key' | 'sessio
 export interface CatalogResponse {
   tables: { name: string; title: string; entity: string; strategy: string; lines: string | null; required: boolean }[];
 }
+
+/** POST /api/v1/query. */
+export interface QueryRequest {
+  sql: string;
+  params?: (string | number | boolean | null)[] | undefined;
+  /** Whose warehouse schema unqualified names resolve in (default: the first connection's). */
+  connection?: number | undefined;
+  format?: 'json' | 'csv' | 'ndjson' | undefined;
+}
+export interface ResultColumnInfo { name: string; type: string; kind: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json' }
+/** The JSON format of a query result; `error` is set when it failed after rows were sent. */
+export interface QueryResult {
+  columns: ResultColumnInfo[];
+  rows: unknown[][];
+  rowCount?: number;
+  error?: { code: string; message: string };
+}

@@ -80,6 +80,8 @@ const schema = z
     DATA_DIR: optionalText,
     WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
     JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
+    QUERY_TIMEOUT_SECONDS: wholeNumber('QUERY_TIMEOUT_SECONDS', 300, 1, 86_400),
+    QUERY_MAX_ROWS: wholeNumber('QUERY_MAX_ROWS', 5_000_000, 1, 1_000_000_000),
   });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -104,6 +106,8 @@ export interface Settings {
   workerConcurrency: number;
   /** A worker that is not heard from for this long loses its jobs to another worker. */
   jobHeartbeatSeconds: number;
+  /** The longest one query through the API may run, and the most rows it may return. */
+  queryLimits: { timeoutMs: number; maxRows: number };
 }
 
 export interface SettingsInput {
@@ -154,6 +158,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     demoMode: exact === undefined,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobHeartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
+    queryLimits: { timeoutMs: e.QUERY_TIMEOUT_SECONDS * 1000, maxRows: e.QUERY_MAX_ROWS },
   };
 }
 

@@ -26,7 +26,7 @@ export interface TestServer {
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
-export async function startTestServer(label: string, sandbox: RunningSandbox): Promise<TestServer> {
+export async function startTestServer(label: string, sandbox: RunningSandbox, env: Record<string, string> = {}): Promise<TestServer> {
   const db = await createTestDatabase(label);
   const dataDir = await mkdtemp(path.join(tmpdir(), `exact-sync-${label}-`));
   const port = await freePort();
@@ -34,7 +34,7 @@ export async function startTestServer(label: string, sandbox: RunningSandbox): P
     cwd: dataDir,
     env: {
       DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`,
-      EXACT_CLIENT_ID: SANDBOX_CLIENT_ID, EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET, EXACT_BASE_URL: sandbox.url, DATA_DIR: dataDir,
+      EXACT_CLIENT_ID: SANDBOX_CLIENT_ID, EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET, EXACT_BASE_URL: sandbox.url, DATA_DIR: dataDir, ...env,
     },
   });
   const logs: string[] = [];

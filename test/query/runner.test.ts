@@ -92,7 +92,7 @@ describe('the query runner', () => {
     const started = Date.now();
     const err = await collect('SELECT pg_sleep(60)', [], { timeoutMs: 1500, maxRows: 10 }).catch((e: unknown) => e as { code: string; message: string });
     expect(err).toMatchObject({ code: 'query_timeout' });
-    expect((err as Error).message).toMatch(/longer than 2 s|longer than 1 s/);
+    expect((err as { message: string }).message).toMatch(/longer than 2 s|longer than 1 s/);
     const sneaky = await collect("SELECT set_config('statement_timeout', '0', false), pg_sleep(60)", [], { timeoutMs: 1500, maxRows: 10 }).catch((e: unknown) => e as { code: string });
     expect(sneaky).toMatchObject({ code: 'query_timeout' });
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -103,7 +103,7 @@ describe('the query runner', () => {
   it('stops at the row cap and says so', async () => {
     const err = await collect('SELECT * FROM accounts', [], { timeoutMs: 10_000, maxRows: 1000 }).catch((e: unknown) => e as { code: string; message: string });
     expect(err).toMatchObject({ code: 'row_limit' });
-    expect((err as Error).message).toContain('QUERY_MAX_ROWS');
+    expect((err as { message: string }).message).toContain('QUERY_MAX_ROWS');
   });
 
   it('reports a syntax error inside a query with where it is', async () => {

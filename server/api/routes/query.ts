@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { AppError, isAppError, messageOf } from '../../lib/errors.ts';
+import { CONTENT_TYPES, formatSink, type Format } from '../../query/formats.ts';
+import type { QueryRunner } from '../../query/runner.ts';
+import { route, type ApiRoute } from '../route.ts';
+import type { Services } from '../services.ts';
+import type { QueryRequest } from '../types.ts';
+
+/**
+ * POST /api/v1/query: SQL with parameters, run under the read-only role (server/query/runner.ts), the
+ * result streamed as JSON, CSV or NDJSON (server/query/formats.ts) while PostgreSQL produces it.
+ */
+
+const FORMATS = ['json', 'csv', 'ndjson'] as const;
+
+const body: z.ZodType<QueryRequest> = z.strictObject({
+  sql: z.string().trim().min(1, 'sql is empty').max(100_000),
+  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).max(1000).optional(),
+  connection: z.number().int().positive().optional(),
+  format: z.enum(FORMATS).optional(),
+});
+
+/** The format asked for: the body's, else ?format=, else the Accept header, else JSON. */
+export function chooseFormat(given: string | undefined, queryFormat: unknown, accept: string | undefined): Format {
+  const pick = given ?? (typeof queryFormat === 'string' ? queryFormat : undefined);
+  if (pick !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(pick)) throw new AppError('invalid_format', `format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(pick)})`, { status: 400 });
+    return pick as Format;
+  }
+  if (accept?.includes('text/csv')) return 'csv';
+  if (accept?.includes('ndjson')) return 'ndjson';
+  return 'json';
+}
+
+export function runner(s: Services): QueryRunner {
+  if (s.query instanceof Error) throw s.query;
+  return s.query;
+}
+
+/** The warehouse schema a query reads: the connection's, or the first connection's, or the default. */
+export async function schemaFor(s: Services, connection: number | undefined): Promise<string> {
+  const { rows } = await s.pool.query<{ warehouse_schema: string }>(
+    'SELECT warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1',
+    [connection ?? null],
+  );
+  if (connection !== undefined && !rows[0]) throw new AppError('connection_not_found', `There is no connection ${connection}.`, { status: 404 });
+  return rows[0]?.warehouse_schema ?? 'exact_online';
+}
+
+/** Runs SQL into the response in `format`; errors before the first row are ordinary error responses. */
+export async function streamQuery(s: Services, req: { on(e: 'close', f: () => void): unknown }, res: import('express').Response, o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format }): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+  const sink = formatSink(o.format, res, (columns) => {
+    res.status(200).setHeader('Content-Type', CONTENT_TYPES[o.format]);
+    res.setHeader('Cache-Control', 'no-store');
+    if (o.format !== 'json') res.setHeader('X-Columns', JSON.stringify(columns));
+  });
+  try {
+    const outcome = await runner(s).run({ sql: o.sql, params: o.params, schema: o.schema, limits: s.queryLimits, signal: abort.signal }, sink);
+    await sink.finish(outcome);
+  } catch (err) {
+    if (!sink.started) throw err;
+    s.log.warn({ err }, 'query failed while its result was being sent');
+    await sink.finish({ error: { code: isAppError(err) ? err.code : 'query_failed', message: messageOf(err) } }).catch(() => undefined);
+  }
+  void req;
+}
+
+export function queryRoutes(s: Services): ApiRoute[] {
+  return [
+    route({
+      method: 'post', path: '/query', scope: 'read', summary: 'Run a read-only SQL query on the warehouse; the result streams as JSON, CSV or NDJSON',
+      body,
+      handle: async ({ body, req, res }) => {
+        const format = chooseFormat(body.format, req.query.format, req.headers.accept);
+        await streamQuery(s, req, res, { sql: body.sql, params: body.params ?? [], schema: await schemaFor(s, body.connection), format });
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantWarehouseSchema } from '../../server/db/roles.ts';
+import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { keys, startTestServer, type TestServer } from '../helpers/server.ts';
+
+let sb: RunningSandbox;
+let t: TestServer;
+let readKey: string;
+
+const query = (body: object, headers: Record<string, string> = {}, key = readKey) =>
+  fetch(`${t.url}/api/v1/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+beforeAll(async () => {
+  sb = await startSandbox({ autoApprove: true, seed: 21, divisions: 1, scale: 100, limits: false });
+  t = await startTestServer('query_api', sb, { QUERY_TIMEOUT_SECONDS: '2', QUERY_MAX_ROWS: '3000' });
+  readKey = (await keys(t)).read;
+  await t.db.pool.query('CREATE SCHEMA exact_online');
+  await t.db.pool.query(`CREATE TABLE exact_online.sample (id integer, name text, amount numeric, ratio double precision, big bigint, active boolean, at timestamptz, day date, extra jsonb)`);
+  await t.db.pool.query(`INSERT INTO exact_online.sample VALUES
+    (1, 'plain', 12.50, 0.25, 9007199254740993, true, '2026-03-02T08:00:00.5Z', '2026-03-02', '{"a": [1, 2]}'),
+    (2, 'with, comma and "quotes"', -3, 'NaN', NULL, false, NULL, NULL, NULL),
+    (3, '', NULL, 'Infinity', 1, NULL, '1999-12-31T23:59:59Z', '1999-12-31', 'null'),
+    (4, E'two\\nlines', 0, 1e300, 0, true, '2026-01-01T00:00:00Z', '2026-01-01', '"text"')`);
+  await t.db.pool.query(`CREATE TABLE exact_online.many AS SELECT n FROM generate_series(1, 5000) n`);
+  await grantWarehouseSchema(t.db.pool, 'exact_online');
+});
+afterAll(async () => {
+  await t.close();
+  await sb.close();
+});
+
+describe('POST /api/v1/query', () => {
+  it('answers compact JSON with column types, JSON numbers, booleans, ISO timestamps in UTC and inline json', async () => {
+    const res = await query({ sql: 'SELECT * FROM sample WHERE id <= $1 ORDER BY id', params: [4] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const body = (await res.json()) as { columns: { name: string; type: string; kind: string }[]; rows: unknown[][]; rowCount: number };
+    expect(body.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual([
+      'id:integer:integer', 'name:text:text', 'amount:numeric:number', 'ratio:double precision:number', 'big:bigint:integer',
+      'active:boolean:boolean', 'at:timestamptz:datetime', 'day:date:date', 'extra:jsonb:json',
+    ]);
+    expect(body.rowCount).toBe(4);
+    expect(body.rows[0]).toEqual([1, 'plain', 12.5, 0.25, 9007199254740992, true, '2026-03-02T08:00:00.5Z', '2026-03-02', { a: [1, 2] }]);
+    expect(body.rows[1]).toEqual([2, 'with, comma and "quotes"', -3, 'NaN', null, false, null, null, null]);
+    expect(body.rows[2]).toEqual([3, '', null, 'Infinity', 1, null, '1999-12-31T23:59:59Z', '1999-12-31', null]);
+    expect(body.rows[3]![2]).toBe(0);
+    expect(body.rows[3]![3]).toBe(1e300);
+  });
+
+  it('answers CSV as psql \\copy writes it (quoted only where needed, NULL empty, "" for an empty string)', async () => {
+    const res = await query({ sql: 'SELECT id, name, amount, big, active, at FROM sample ORDER BY id', format: 'csv' });
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    expect(JSON.parse(res.headers.get('x-columns')!).map((c: { name: string }) => c.name)).toEqual(['id', 'name', 'amount', 'big', 'active', 'at']);
+    expect(await res.text()).toBe(
+      'id,name,amount,big,active,at\r\n' +
+      '1,plain,12.50,9007199254740993,t,2026-03-02 08:00:00.5+00\r\n' +
+      '2,"with, comma and ""quotes""",-3,,f,\r\n' +
+      '3,"",,1,,1999-12-31 23:59:59+00\r\n' +
+      '4,"two\nlines",0,0,t,2026-01-01 00:00:00+00\r\n',
+    );
+  });
+
+  it('answers NDJSON, one object per row, and picks the format from Accept', async () => {
+    const res = await query({ sql: 'SELECT id, name FROM sample WHERE id < 3 ORDER BY id' }, { Accept: 'application/x-ndjson' });
+    expect(res.headers.get('content-type')).toContain('ndjson');
+    expect((await res.text()).trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ id: 1, name: 'plain' }, { id: 2, name: 'with, comma and "quotes"' }]);
+    const csv = await query({ sql: 'SELECT 1 AS one' }, { Accept: 'text/csv' });
+    expect(await csv.text()).toBe('one\r\n1\r\n');
+  });
+
+  it('refuses writes and reads outside the warehouse with a clear error and a fitting status', async () => {
+    const write = await query({ sql: 'DELETE FROM sample' });
+    expect(write.status).toBe(400);
+    expect(((await write.json()) as { error: { code: string } }).error.code).toBe('not_a_query');
+    const secrets = await query({ sql: 'SELECT key_hash FROM exact_sync.api_keys' });
+    expect(secrets.status).toBe(403);
+    expect(((await secrets.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'permission_denied', message: expect.stringContaining('exact_sync') });
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_online.sample');
+    expect(rows[0].n).toBe(4);
+  });
+
+  it('cancels a query past QUERY_TIMEOUT_SECONDS and says which limit it hit', async () => {
+    const res = await query({ sql: 'SELECT pg_sleep(60)' });
+    expect(res.status).toBe(408);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'query_timeout', message: expect.stringContaining('QUERY_TIMEOUT_SECONDS') });
+  });
+
+  it('past QUERY_MAX_ROWS: JSON ends with an error member, CSV is cut off rather than passed off as complete', async () => {
+    const json = (await (await query({ sql: 'SELECT n FROM many' })).json()) as { rows: unknown[]; error?: { code: string } };
+    expect(json.error?.code).toBe('row_limit');
+    expect(json.rows.length).toBeLessThanOrEqual(3000);
+    const csv = await query({ sql: 'SELECT n FROM many', format: 'csv' });
+    await expect(csv.text()).rejects.toThrow();
+  });
+
+  it('validates the request: empty SQL, a bad format, an unknown connection', async () => {
+    expect((await query({ sql: '  ' })).status).toBe(400);
+    expect((await query({ sql: 'SELECT 1', format: 'xml' })).status).toBe(400);
+    expect((await query({ sql: 'SELECT 1', connection: 99 })).status).toBe(404);
+    expect((await query({ sql: 'SELECT 1' }, {}, 'esk_wrong')).status).toBe(401);
+  });
+});
