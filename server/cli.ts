@@ -131,9 +131,25 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
 }
 
 async function runBench(name: string, options: { rows: string; scale: string; timeScale: string }): Promise<void> {
-  const names = ['sandbox-sync', 'sync-full', 'pacing', 'parallel-divisions'];
+  const names = ['sandbox-sync', 'sync-full', 'pacing', 'parallel-divisions', 'query-stream'];
   if (!names.includes(name)) throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: ${names.join(', ')}.`);
   const { machine } = await import('../bench/machine.ts');
+  if (name === 'query-stream') {
+    const rows = Number(options.rows);
+    if (!Number.isInteger(rows) || rows < 1) throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
+    const { runQueryStream } = await import('../bench/queryStream.ts');
+    const r = await runQueryStream({ rows, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), log: (l) => process.stdout.write(`  ${l}\n`) });
+    const show = (label: string, m: typeof r.csv) =>
+      `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s, ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS ${m.serverRssBeforeMb} -> ${m.serverRssPeakMb} MB (+${m.serverRssPeakMb - m.serverRssBeforeMb})\n`;
+    process.stdout.write(
+      `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query\n` +
+        `  floor  ${r.floorSeconds.toFixed(2)} s (psql \\copy (query) to stdout csv)\n` +
+        show('csv', r.csv) + show('json', r.json) +
+        `  targets: csv <= 1.5x, json <= 2.5x, server RSS growth < 100 MB\n` +
+        `  machine: ${machine()}\n`,
+    );
+    return;
+  }
   if (name === 'parallel-divisions') {
     const scale = Number(options.scale);
     const timeScale = Number(options.timeScale);
@@ -375,8 +391,8 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
-    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions')
-    .option('--rows <n>', 'transaction lines to serve or sync (sandbox-sync, sync-full)', '1000000')
+    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions | query-stream')
+    .option('--rows <n>', 'rows to serve, sync or stream (sandbox-sync, sync-full, query-stream)', '1000000')
     .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions)', '100000')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
     .action(runBench);

@@ -6,8 +6,8 @@ import type { ColumnKind, ResultColumn, ResultSink } from './runner.ts';
  * Query results written as they arrive, in three formats:
  *
  * - `json`: `{"columns":[{name,type,kind}],"rows":[[…],…],"rowCount":n}`: compact, for the add-ins.
- *   Numbers are JSON numbers (PostgreSQL's digits as they are), booleans true/false, timestamps ISO 8601
- *   in UTC, json columns inline, everything else strings.
+ *   Values as PostgreSQL's JSON writes them: numbers as JSON numbers (NaN and Infinity as strings),
+ *   booleans true/false, timestamps ISO 8601 in UTC (+00:00), json columns inline, the rest strings.
  * - `csv`: a header row, then PostgreSQL's text of each value, quoted only where CSV needs it, NULL as
  *   nothing: what `psql \copy … csv` writes.
  * - `ndjson`: one JSON object per row (column name → value as in `json`).
@@ -37,9 +37,10 @@ export function jsonEncoder(kind: ColumnKind, type: string): Encode {
     case 'boolean':
       return (v) => (v === 't' ? 'true' : 'false');
     case 'datetime':
-      // "2026-01-04 10:00:00.123+00" (UTC, DateStyle ISO) → "2026-01-04T10:00:00.123Z"; without a zone, no Z.
+      // "2026-01-04 10:00:00.123+00" (UTC, DateStyle ISO) → "2026-01-04T10:00:00.123+00:00", as PostgreSQL's
+      // own JSON writes it (the COPY path); without a zone, none.
       return type === 'timestamptz'
-        ? (v) => (v.endsWith('+00') ? `"${v.slice(0, 10)}T${v.slice(11, -3)}Z"` : JSON.stringify(v))
+        ? (v) => (v.endsWith('+00') ? `"${v.slice(0, 10)}T${v.slice(11, -3)}+00:00"` : JSON.stringify(v))
         : (v) => `"${v.slice(0, 10)}T${v.slice(11)}"`;
     case 'json':
       return (v) => v;
@@ -84,12 +85,12 @@ export function formatSink(format: Format, out: Writable, start: (columns: reado
       encoders = columns.map((c) => jsonEncoder(c.kind, c.type));
       names = columns.map((c) => JSON.stringify(c.name));
       if (format === 'json') await write(`{"columns":${JSON.stringify(columns)},"rows":[`);
-      else if (format === 'csv') await write(`${columns.map((c) => csvField(c.name)).join(',')}\r\n`);
+      else if (format === 'csv') await write(`${columns.map((c) => csvField(c.name)).join(',')}\n`);
     },
     async rows(batch) {
       let text = '';
       if (format === 'csv') {
-        for (const row of batch) text += `${row.map(csvField).join(',')}\r\n`;
+        for (const row of batch) text += `${row.map(csvField).join(',')}\n`;
       } else if (format === 'json') {
         for (const row of batch) {
           let line = first ? '[' : ',[';

