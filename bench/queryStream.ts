@@ -12,7 +12,7 @@ import { benchPostgres } from './database.ts';
 
 /**
  * `rows` rows × 15 columns (integers, bigints, numerics, text, timestamps, dates, booleans, uuids)
- * streamed through POST /api/v1/query as CSV and as JSON by `exact-sync serve` in its own process,
+ * streamed through POST /api/v1/query as CSV, JSON and NDJSON by `exact-sync serve` in its own process,
  * against the floor: `psql -c "\copy (query) to stdout csv"` of the same query on the same PostgreSQL.
  * Reports rows/s, the ratio to the floor, and the server's resident memory before and at its peak
  * (sampled every 20 ms from /proc).
@@ -33,6 +33,8 @@ export interface QueryStreamResult {
   floorSeconds: number;
   csv: StreamMeasurement;
   json: StreamMeasurement;
+  /** NDJSON goes the cursor path (exact-sync writes every value), as JSON and CSV with parameters do. */
+  ndjson: StreamMeasurement;
 }
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
@@ -99,7 +101,7 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
       });
       return (performance.now() - started) / 1000;
     };
-    const through = async (format: 'csv' | 'json', floorSeconds: number): Promise<StreamMeasurement> => {
+    const through = async (format: 'csv' | 'json' | 'ndjson', floorSeconds: number): Promise<StreamMeasurement> => {
       // Settle first, so the baseline is the idle server.
       await new Promise((r) => setTimeout(r, 500));
       const before = rssMb(pid);
@@ -130,7 +132,9 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
     options.log?.(`csv: ${csv.seconds.toFixed(2)} s`);
     const json = await through('json', floorSeconds);
     options.log?.(`json: ${json.seconds.toFixed(2)} s`);
-    return { rows: options.rows, floorSeconds, csv, json };
+    const ndjson = await through('ndjson', floorSeconds);
+    options.log?.(`ndjson: ${ndjson.seconds.toFixed(2)} s`);
+    return { rows: options.rows, floorSeconds, csv, json, ndjson };
   } finally {
     server?.kill('SIGTERM');
     if (server) await new Promise((r) => server!.once('exit', r));

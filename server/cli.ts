@@ -144,7 +144,7 @@ async function runBench(name: string, options: { rows: string; scale: string; ti
     process.stdout.write(
       `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query\n` +
         `  floor  ${r.floorSeconds.toFixed(2)} s (psql \\copy (query) to stdout csv)\n` +
-        show('csv', r.csv) + show('json', r.json) +
+        show('csv', r.csv) + show('json', r.json) + show('ndjson', r.ndjson) +
         `  targets: csv <= 1.5x, json <= 2.5x, server RSS growth < 100 MB\n` +
         `  machine: ${machine()}\n`,
     );
