@@ -386,7 +386,14 @@ export function buildProgram(): Command {
     .action(async (options: { name: string; admin?: boolean }) => (await import('./commands.ts')).runApiKeyCreate(settingsFromEnvironment(), options));
   apiKey.command('list').description('the API keys (never the keys themselves)').action(async () => (await import('./commands.ts')).runApiKeyList(settingsFromEnvironment()));
   apiKey.command('revoke').argument('<id>', 'the key\'s id (see api-key list)').description('revoke an API key').action(async (id: string) => (await import('./commands.ts')).runApiKeyRevoke(settingsFromEnvironment(), id));
-  program.command('bi-user').description('read-only PostgreSQL roles for BI tools').action(notYet('bi-user'));
+  const biUser = program.command('bi-user').description('read-only PostgreSQL logins for BI tools (Power BI, Metabase, psql)');
+  biUser
+    .command('create')
+    .description('make a login that reads the warehouse; prints host, port, database, user and password once')
+    .requiredOption('--name <name>', 'lower-case letters, digits, _; the login is bi_<name>')
+    .action(async (options: { name: string }) => (await import('./commands.ts')).runBiUserCreate(settingsFromEnvironment(), options));
+  biUser.command('list').description('the BI users (never their passwords)').action(async () => (await import('./commands.ts')).runBiUserList(settingsFromEnvironment()));
+  biUser.command('revoke').argument('<id>', 'the BI user\'s id (see bi-user list)').description('drop the login and end its sessions').action(async (id: string) => (await import('./commands.ts')).runBiUserRevoke(settingsFromEnvironment(), id));
   program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
   program
     .command('bench')

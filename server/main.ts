@@ -41,6 +41,8 @@ export interface Database {
   embedded: EmbeddedPostgres | undefined;
   /** Where the data is, for people: a redacted URL or the embedded directory. */
   description: string;
+  /** How BI tools reach this database (host as PG_LISTEN or DATABASE_URL has it). */
+  address: { host: string; port: number; database: string };
   close(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function openDatabase(settings: Settings, log: Logger, options: { o
   let embedded: EmbeddedPostgres | undefined;
   let url = settings.databaseUrl;
   if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) } });
+    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, ...(settings.pgListen ? { listen: settings.pgListen } : {}), log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) } });
     url = embedded.url;
   }
   const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
@@ -64,11 +66,17 @@ export async function openDatabase(settings: Settings, log: Logger, options: { o
     const description = embedded
       ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
       : redactUrl(url);
+    const parsed = new URL(url);
+    const wildcard = (a: string | undefined) => a === undefined || a.split(',').some((x) => x === '*' || x === '0.0.0.0' || x === '::');
+    const host = embedded
+      ? wildcard(settings.pgListen) ? (settings.pgListen ? new URL(settings.publicUrl).hostname : '127.0.0.1') : settings.pgListen!.split(',')[0]!
+      : parsed.hostname;
     return {
       url,
       pool,
       embedded,
       description,
+      address: { host, port: Number(parsed.port || 5432), database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres' },
       async close() {
         await pool.end();
         await stopEmbedded();

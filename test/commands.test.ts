@@ -108,3 +108,23 @@ describe('exact-sync connections divisions / tables', () => {
     expect((await cli(['connections', 'tables', id])).stdout).toMatch(/\[ \] items/);
   });
 });
+
+describe('exact-sync bi-user', () => {
+  it('creates a login shown once that psql can use, lists it, revokes it; refuses a bad name', async () => {
+    const name = `cli_${Date.now().toString(36)}`;
+    const made = await cli(['bi-user', 'create', '--name', name]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toContain(`user:      bi_${name}`);
+    const url = /URL:\s+(\S+)/.exec(made.stdout)![1]!;
+    const { spawnSync } = await import('node:child_process');
+    const login = spawnSync('psql', [url, '-X', '-A', '-t', '-c', 'SELECT current_user'], { encoding: 'utf8' });
+    expect(login.stdout.trim()).toBe(`bi_${name}`);
+    const id = /BI user (\d+)/.exec(made.stdout)![1]!;
+    expect((await cli(['bi-user', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+bi_${name}`));
+    expect((await cli(['bi-user', 'revoke', id])).stdout).toContain('is revoked');
+    expect((await cli(['bi-user', 'list'])).stdout).toMatch(/REVOKED/);
+    const bad = await cli(['bi-user', 'create', '--name', 'No Spaces']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("A BI user's name is 1 to 40 lower-case letters");
+  });
+});

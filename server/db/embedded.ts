@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { AppError } from '../lib/errors.ts';
+import { readerRoleNames } from './roles.ts';
 
 const run = promisify(execFile);
 
@@ -291,10 +292,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (owner) await chown(clusterDir, owner.uid, owner.gid);
   await chmod(clusterDir, 0o700);
+  await allowRemoteReaders(clusterDir, listen, log);
   try {
     await pgCtl(bins, ['start', '-D', clusterDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses='${listen}'`], owner);
   } catch (cause) {
     throw new AppError('embedded_postgres_start', `The embedded PostgreSQL server did not start. Its log (${logFile}) ends with:\n${await tailOfLog(logFile)}`, { cause });
   }
   return { url: urlFor(port), port, adopted: false, stop };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * PG_LISTEN beyond loopback: BI tools on other machines log in as BI users. initdb's pg_hba.conf only
+ * admits loopback addresses, so lines are added that admit, from anywhere and with a password, the
+ * members of the warehouse readers' group of the embedded database (`postgres`) and no one else: the
+ * superuser stays reachable from this machine only.
+ */
+async function allowRemoteReaders(clusterDir: string, listen: string, log: EmbeddedPostgresOptions['log']): Promise<void> {
+  if (listen.split(',').every((a) => LOOPBACK.has(a.trim()))) return;
+  const hba = path.join(clusterDir, 'pg_hba.conf');
+  const text = await readFile(hba, 'utf8');
+  const { group } = readerRoleNames('postgres');
+  const lines = [`host all +${group} 0.0.0.0/0 scram-sha-256`, `host all +${group} ::/0 scram-sha-256`].filter((l) => !text.includes(l));
+  if (lines.length === 0) return;
+  await appendFile(hba, `\n# exact-sync: BI users (members of ${group}) from other machines, with their password\n${lines.join('\n')}\n`);
+  log?.info(`The embedded PostgreSQL server listens on ${listen}: BI users may log in from other machines`);
 }
