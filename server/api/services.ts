@@ -22,6 +22,8 @@ export interface Services {
   /** Runs users' SQL under the read-only role; an AppError when that role could not be set up. */
   query: QueryRunner | Error;
   queryLimits: QueryLimits;
+  /** How BI tools reach the database (shown with a new BI user's password). */
+  databaseAddress: { host: string; port: number; database: string };
   demo: boolean;
   /** Present until an admin password is set: the code printed at start that lets the console set it. */
   setup: SetupCode | undefined;

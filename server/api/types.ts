@@ -79,3 +79,13 @@ export interface QueryResult {
   rowCount?: number;
   error?: { code: string; message: string };
 }
+
+export interface BiUserInfo { id: number; name: string; roleName: string; createdAt: string; revokedAt: string | null }
+export interface BiUsersResponse { biUsers: BiUserInfo[] }
+export interface BiUserCreateRequest { name: string }
+/** The answer to creating a BI user: the only time its password is shown. */
+export interface BiUserCreated extends BiUserInfo { password: string; host: string; port: number; database: string; url: string }
+
+export interface SavedQueryInfo { id: number; name: string; description: string; sql: string; connectionId: number | null; createdAt: string; updatedAt: string }
+export interface SavedQueriesResponse { queries: SavedQueryInfo[] }
+export interface SavedQueryRequest { name: string; description?: string | undefined; sql: string; connectionId?: number | null | undefined }

@@ -124,3 +124,52 @@ describe('JSON with parameters (written by exact-sync, not COPY)', () => {
     expect(body.rows).toEqual([Array.from({ length: 120 }, (_, i) => i)]);
   });
 });
+
+describe('/api/v1/queries', () => {
+  const call = async (method: string, p: string, body?: unknown, key = readKey) => {
+    const res = await fetch(`${t.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
+  };
+
+  it('saves, lists, changes, runs (by id or name, any format) and deletes a query; names are unique', async () => {
+    const made = await call('POST', '/queries', { name: 'Big amounts', description: 'over 10', sql: 'SELECT id, amount FROM sample WHERE amount > 10 ORDER BY id' });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ name: 'Big amounts', description: 'over 10', connectionId: null });
+    expect((await call('POST', '/queries', { name: 'Big amounts', sql: 'SELECT 1' })).body.error.code).toBe('name_taken');
+    expect((await call('GET', '/queries')).body.queries.map((q: any) => q.name)).toContain('Big amounts');
+    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, { headers: { Authorization: `Bearer ${readKey}` } });
+    expect(((await run.json()) as any).rows).toEqual([[1, 12.5]]);
+    const byName = await fetch(`${t.url}/api/v1/queries/${encodeURIComponent('Big amounts')}/run?format=csv`, { headers: { Authorization: `Bearer ${readKey}` } });
+    expect(await byName.text()).toBe('id,amount\n1,12.50\n');
+    const changed = await call('PATCH', `/queries/${made.body.id}`, { sql: 'SELECT count(*) AS n FROM sample' });
+    expect(changed.body.sql).toBe('SELECT count(*) AS n FROM sample');
+    expect(Date.parse(changed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(made.body.updatedAt));
+    expect((await call('DELETE', `/queries/${made.body.id}`)).status).toBe(204);
+    expect((await call('GET', `/queries/${made.body.id}`)).status).toBe(404);
+  });
+
+  it('a saved query that writes is refused when it runs, like any other', async () => {
+    const made = await call('POST', '/queries', { name: 'Sneaky', sql: 'DELETE FROM sample' });
+    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, { headers: { Authorization: `Bearer ${readKey}` } });
+    expect(run.status).toBe(400);
+    expect(((await run.json()) as any).error.code).toBe('not_a_query');
+  });
+});
+
+describe('/api/v1/bi-users', () => {
+  it('creates a login (admin only) whose URL psql can use, lists it, revokes it', async () => {
+    const admin = (await keys(t)).admin;
+    const post = (key: string) => fetch(`${t.url}/api/v1/bi-users`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `api_${Date.now().toString(36)}` }) });
+    expect((await post(readKey)).status).toBe(403);
+    const res = await post(admin);
+    expect(res.status).toBe(201);
+    const made = (await res.json()) as any;
+    expect(made).toMatchObject({ host: '127.0.0.1', database: new URL(t.db.url).pathname.slice(1), roleName: expect.stringMatching(/^bi_api_/) });
+    const { spawnSync } = await import('node:child_process');
+    expect(spawnSync('psql', [made.url, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM sample'], { encoding: 'utf8' }).stdout.trim()).toBe('4');
+    const list = (await (await fetch(`${t.url}/api/v1/bi-users`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as any;
+    expect(list.biUsers.find((u: any) => u.id === made.id)).not.toHaveProperty('password');
+    const del = await fetch(`${t.url}/api/v1/bi-users/${made.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${admin}` } });
+    expect(((await del.json()) as any).revokedAt).not.toBeNull();
+  });
+});
