@@ -10,12 +10,13 @@ import { syncRoutes } from './routes/sync.ts';
 import { queryRoutes } from './routes/query.ts';
 import { savedQueryRoutes } from './routes/queries.ts';
 import { biUserRoutes } from './routes/biUsers.ts';
+import { warehouseRoutes } from './routes/warehouse.ts';
 import { tableRoutes } from './routes/tables.ts';
 import type { Services } from './services.ts';
 
 /** Every /api/v1 route, as data (see route.ts). */
 export function apiRoutes(s: Services): ApiRoute[] {
-  return [...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s)];
+  return [...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s)];
 }
 
 /** /api/v1: every route authenticated (API key or console session), then checked for its scope. */

@@ -18,7 +18,7 @@ export const REQUIRED_TABLES: ReadonlySet<string> = new Set(['deleted']);
 
 
 /** Row counts of a schema's tables: exact below a million rows, the planner's estimate above. */
-async function rowCounts(db: pg.Pool, schema: string): Promise<Map<string, { rows: number; estimated: boolean }>> {
+export async function rowCounts(db: pg.Pool, schema: string): Promise<Map<string, { rows: number; estimated: boolean }>> {
   const { rows } = await db.query<{ relname: string; reltuples: number }>(
     `SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
     [schema],

@@ -173,3 +173,35 @@ describe('/api/v1/bi-users', () => {
     expect(((await del.json()) as any).revokedAt).not.toBeNull();
   });
 });
+
+describe('/api/v1/tables', () => {
+  const get = async (p: string) => fetch(`${t.url}/api/v1${p}`, { headers: { Authorization: `Bearer ${readKey}` } });
+
+  it('lists the warehouse tables with columns, types and row counts', async () => {
+    const body = (await (await get('/tables')).json()) as any;
+    const sample = body.tables.find((x: any) => x.name === 'sample');
+    expect(sample).toMatchObject({ rows: 4, rowsEstimated: false, lastSyncAt: null });
+    expect(sample.columns.slice(0, 3)).toEqual([{ name: 'id', type: 'integer', kind: 'integer' }, { name: 'name', type: 'text', kind: 'text' }, { name: 'amount', type: 'numeric', kind: 'number' }]);
+  });
+
+  it('pages through a table by keyset, with filters, columns and order, in any format', async () => {
+    const page1 = (await (await get('/tables/many/rows?filter=n:gt:10&order=-n&limit=3')).json()) as any;
+    expect(page1.rows).toEqual([[5000], [4999], [4998]]);
+    const page2 = (await (await get(`/tables/many/rows?filter=n:gt:10&order=-n&limit=3&after=${encodeURIComponent(JSON.stringify([4998]))}`)).json()) as any;
+    expect(page2.rows).toEqual([[4997], [4996], [4995]]);
+    const csv = await (await get('/tables/sample/rows?columns=name&filter=id:in:1,2&order=id&format=csv')).text();
+    expect(csv).toBe('name,id\nplain,1\n"with, comma and ""quotes""",2\n');
+    const nulls = (await (await get('/tables/sample/rows?columns=id&filter=amount:null')).json()) as any;
+    expect(nulls.rows).toEqual([[3]]);
+  });
+
+  it('says what is wrong with a request', async () => {
+    expect(((await (await get('/tables/nope/rows')).json()) as any).error.code).toBe('table_not_found');
+    expect(((await (await get('/tables/sample/rows?columns=secret')).json()) as any).error.code).toBe('unknown_column');
+    expect(((await (await get('/tables/sample/rows?filter=id:between:1')).json()) as any).error.code).toBe('invalid_filter');
+    expect(((await (await get('/tables/sample/rows?after=notjson')).json()) as any).error.code).toBe('invalid_after');
+    const badValue = await get('/tables/sample/rows?filter=id:eq:abc');
+    expect(badValue.status).toBe(400);
+    expect(((await badValue.json()) as any).error.message).toMatch(/invalid input syntax for type integer/);
+  });
+});
