@@ -186,7 +186,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     return err instanceof Error ? err : new Error(String(err));
   });
   const services: Services = {
-    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, queryLimits: settings.queryLimits, databaseAddress: database.address, demo: settings.demoMode, setup,
+    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, queryLimits: settings.queryLimits, databaseAddress: database.address, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
   };
   const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
   try {

@@ -11,6 +11,7 @@ import { healthzRoute } from './routes/healthz.ts';
 import { sessionRoutes } from './routes/session.ts';
 import type { Services } from './services.ts';
 import { apiV1 } from './v1.ts';
+import { cors } from './cors.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthzRoute(deps));
   app.use(sessionRoutes(deps.services, deps.version));
   app.use(connectRoutes(deps.services));
-  app.use('/api/v1', apiV1(deps.services));
+  app.use('/api/v1', cors([new URL(deps.services.publicUrl).origin, ...deps.services.corsOrigins]), apiV1(deps.services));
 
   app.use('/addin', (_req, res, next) => {
     if (existsSync(deps.addinDir)) return next();

@@ -22,6 +22,8 @@ export interface Services {
   /** Runs users' SQL under the read-only role; an AppError when that role could not be set up. */
   query: QueryRunner | Error;
   queryLimits: QueryLimits;
+  /** Browser origins allowed to call /api/v1 besides publicUrl's and Apps Script's (CORS_ORIGINS). */
+  corsOrigins: readonly string[];
   /** How BI tools reach the database (shown with a new BI user's password). */
   databaseAddress: { host: string; port: number; database: string };
   demo: boolean;

@@ -13,10 +13,15 @@ import { biUserRoutes } from './routes/biUsers.ts';
 import { warehouseRoutes } from './routes/warehouse.ts';
 import { tableRoutes } from './routes/tables.ts';
 import type { Services } from './services.ts';
+import { openApiRoute } from './openapi.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+const VERSION: string = packageJson.version;
 
 /** Every /api/v1 route, as data (see route.ts). */
 export function apiRoutes(s: Services): ApiRoute[] {
-  return [...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s)];
+  const routes: ApiRoute[] = [openApiRoute(() => routes, VERSION), ...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s)];
+  return routes;
 }
 
 /** /api/v1: every route authenticated (API key or console session), then checked for its scope. */

@@ -80,6 +80,9 @@ const schema = z
     DATA_DIR: optionalText,
     WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
     JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
+    CORS_ORIGINS: optionalText.refine((v) => v === undefined || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), {
+      error: 'CORS_ORIGINS must be origins such as https://excel.example.com, comma-separated (scheme and host, no path)',
+    }),
     PG_LISTEN: optionalText.refine((v) => v === undefined || /^(\*|[A-Za-z0-9.:-]+)(\s*,\s*[A-Za-z0-9.:-]+)*$/.test(v), {
       error: 'PG_LISTEN must be addresses the embedded PostgreSQL listens on, such as 0.0.0.0 or 192.168.1.20 or *, comma-separated',
     }),
@@ -109,6 +112,8 @@ export interface Settings {
   workerConcurrency: number;
   /** A worker that is not heard from for this long loses its jobs to another worker. */
   jobHeartbeatSeconds: number;
+  /** Browser origins besides PUBLIC_URL's (and Apps Script's) that may call /api/v1. */
+  corsOrigins: string[];
   /** Where the embedded PostgreSQL listens (BI tools); unset: 127.0.0.1 only. */
   pgListen: string | undefined;
   /** The longest one query through the API may run, and the most rows it may return. */
@@ -163,6 +168,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     demoMode: exact === undefined,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobHeartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
+    corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     pgListen: e.PG_LISTEN?.replace(/\s+/g, ''),
     queryLimits: { timeoutMs: e.QUERY_TIMEOUT_SECONDS * 1000, maxRows: e.QUERY_MAX_ROWS },
   };

@@ -205,3 +205,47 @@ describe('/api/v1/tables', () => {
     expect(((await badValue.json()) as any).error.message).toMatch(/invalid input syntax for type integer/);
   });
 });
+
+describe('/api/v1/openapi.json', () => {
+  it('describes every route from the schemas that validate it, and needs a key like every route', async () => {
+    expect((await fetch(`${t.url}/api/v1/openapi.json`)).status).toBe(401);
+    const doc = (await (await fetch(`${t.url}/api/v1/openapi.json`, { headers: { Authorization: `Bearer ${readKey}` } })).json()) as any;
+    expect(doc.openapi).toBe('3.1.0');
+    const { apiRoutes } = await import('../../server/api/v1.ts');
+    const routes = apiRoutes(t.server.services);
+    for (const r of routes) {
+      const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method];
+      expect(op, `${r.method} ${r.path}`).toBeDefined();
+      expect(op['x-scope']).toBe(r.scope);
+      expect(Boolean(op.requestBody), `${r.method} ${r.path} body`).toBe(Boolean(r.body));
+    }
+    expect(new Set(routes.map((r) => doc.paths[r.path.replace(/:(\w+)/g, '{$1}')][r.method].operationId)).size).toBe(routes.length);
+    const query = doc.paths['/query'].post.requestBody.content['application/json'].schema;
+    expect(query.required).toEqual(['sql']);
+    expect(query.properties.format.enum).toEqual(['json', 'csv', 'ndjson']);
+    expect(query.additionalProperties).toBe(false);
+    const rows = doc.paths['/tables/{name}/rows'].get.parameters.map((p: any) => `${p.in}:${p.name}`);
+    expect(rows).toEqual(expect.arrayContaining(['path:name', 'query:filter', 'query:after', 'query:limit']));
+  });
+});
+
+describe('CORS on /api/v1', () => {
+  const preflight = (origin: string) => fetch(`${t.url}/api/v1/query`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' } });
+
+  it("allows the server's own origin and Apps Script's, and no one else", async () => {
+    for (const origin of [new URL(t.url).origin, 'https://script.google.com', 'https://n-abc123def-0lu-script.googleusercontent.com']) {
+      const res = await preflight(origin);
+      expect(res.status, origin).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(res.headers.get('access-control-allow-headers')).toContain('Authorization');
+    }
+    for (const origin of ['https://evil.example', 'https://script.google.com.evil.example', 'https://googleusercontent.com']) {
+      const res = await preflight(origin);
+      expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(res.status).toBe(401);
+    }
+    const real = await query({ sql: 'SELECT 1 AS one' }, { Origin: 'https://script.google.com' });
+    expect(real.headers.get('access-control-allow-origin')).toBe('https://script.google.com');
+    expect(real.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+});
