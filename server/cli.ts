@@ -372,7 +372,13 @@ export function buildProgram(): Command {
     .option('--divisions <codes>', 'comma-separated division codes (default: all the connection can reach)')
     .option('--full', 'forget the cursors and read everything again')
     .action(runSyncCommand);
-  program.command('query').description('run a read-only query against the warehouse').action(notYet('query'));
+  program
+    .command('query')
+    .description('run a read-only query against the warehouse (as the query API does: read-only role, limits)')
+    .argument('<sql>', 'one query: SELECT, WITH … SELECT, VALUES or TABLE')
+    .option('--format <format>', 'table | csv | json | ndjson', 'table')
+    .option('--connection <id>', 'whose warehouse schema unqualified names resolve in (default: the first connection)')
+    .action(async (sql: string, options: { format: string; connection?: string }) => (await import('./commands.ts')).runQuery(settingsFromEnvironment(), sql, options));
   program
     .command('admin')
     .description('set the admin password of the console (asked twice, or read from standard input)')

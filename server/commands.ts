@@ -9,7 +9,8 @@ import { openDatabase, type Database } from './main.ts';
 /** `exact-sync admin` and `exact-sync api-key …`: the commands that manage who may use this server. */
 
 async function withDatabase<T>(settings: Settings, fn: (db: Database) => Promise<T>): Promise<T> {
-  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat });
+  // Warnings to standard error: standard output carries what the command prints (results, keys).
+  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat, destination: process.stderr });
   const database = await openDatabase(settings, log, { owner: false });
   try {
     return await fn(database);
@@ -178,4 +179,51 @@ export async function runBiUserRevoke(settings: Settings, id: string): Promise<v
   const { revokeBiUser } = await import('./query/biUsers.ts');
   const user = await withDatabase(settings, (db) => revokeBiUser(db.pool, Number(id)));
   process.stdout.write(`BI user ${user.id} (${user.roleName}) is revoked: its login is gone and its open sessions were ended.\n`);
+}
+
+/** `exact-sync query "SQL" [--format table|csv|json|ndjson] [--connection ID]`: the query API's rules, in a terminal. */
+export async function runQuery(settings: Settings, sql: string, options: { format: string; connection?: string }): Promise<void> {
+  const formats = ['table', 'csv', 'json', 'ndjson'];
+  if (!formats.includes(options.format)) throw new AppError('invalid_option', `--format must be one of ${formats.join(', ')} (got ${JSON.stringify(options.format)})`);
+  const { QueryRunner } = await import('./query/runner.ts');
+  const { formatSink } = await import('./query/formats.ts');
+  const { openSecretBox } = await import('./main.ts');
+  const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
+  const box = await openSecretBox(settings, log);
+  await withDatabase(settings, async (db) => {
+    const { rows } = await db.pool.query<{ warehouse_schema: string }>(
+      'SELECT warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1',
+      [options.connection === undefined ? null : connectionId(options.connection)],
+    );
+    if (options.connection !== undefined && !rows[0]) throw new AppError('connection_not_found', `There is no connection ${options.connection}.`);
+    const runner = await QueryRunner.open(db.url, db.pool, box);
+    try {
+      const run = { sql, schema: rows[0]?.warehouse_schema ?? 'exact_online', limits: settings.queryLimits };
+      if (options.format !== 'table') {
+        const sink = formatSink(options.format as 'csv' | 'json' | 'ndjson', process.stdout, () => undefined);
+        const outcome = await runner.run(run, sink);
+        if (options.format === 'json') process.stdout.write(`],"rowCount":${outcome.rows}}\n`);
+        return;
+      }
+      // For people: aligned columns (widths from the first batch), NULL shown as such, a count at the end.
+      let widths: number[] = [];
+      let names: string[] = [];
+      const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+      const outcome = await runner.run(run, {
+        columns: (c) => { names = c.map((x) => x.name); },
+        rows: (batch) => {
+          const shown = batch.map((r) => r.map((v) => (v === null ? 'NULL' : v.replace(/\n/g, '\\n'))));
+          if (widths.length === 0) {
+            widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...shown.map((r) => r[i]!.length))));
+            process.stdout.write(line(names) + line(widths.map((w) => '-'.repeat(w))));
+          }
+          process.stdout.write(shown.map((r) => line(r.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v)))).join(''));
+        },
+      });
+      if (widths.length === 0 && names.length) process.stdout.write(`${names.join('  ')}\n`);
+      process.stdout.write(`(${outcome.rows.toLocaleString('en-US')} row${outcome.rows === 1 ? '' : 's'})\n`);
+    } finally {
+      await runner.close();
+    }
+  });
 }

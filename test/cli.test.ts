@@ -64,7 +64,7 @@ describe('exact-sync CLI: bad configuration', () => {
   });
 
   it('a command of a later release says so and exits 1', async () => {
-    const run = runCli(['documents'], { cwd: await workDir('cli'), env: {} });
+    const run = runCli(["documents"], { cwd: await workDir('cli'), env: {} });
     expect((await run.exited).code).toBe(1);
     expect(run.stderr()).toBe('exact-sync: `exact-sync documents` is not available in this version yet.\n');
   });

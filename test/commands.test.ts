@@ -128,3 +128,25 @@ describe('exact-sync bi-user', () => {
     expect(bad.stderr).toContain("A BI user's name is 1 to 40 lower-case letters");
   });
 });
+
+describe('exact-sync query', () => {
+  it('runs a read-only query under the query role, as a table for people or CSV/JSON for scripts; refuses writes', async () => {
+    await db.pool.query('CREATE SCHEMA IF NOT EXISTS exact_online');
+    await db.pool.query(`CREATE TABLE exact_online.cities AS SELECT * FROM (VALUES (1, 'Utrecht'), (2, NULL), (3, 'Den Haag')) v(id, name)`);
+    const { grantWarehouseSchema } = await import('../server/db/roles.ts');
+    await grantWarehouseSchema(db.pool, 'exact_online');
+    const table = await cli(['query', 'SELECT id, name FROM cities ORDER BY id']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toBe('id  name\n--  --------\n1   Utrecht\n2   NULL\n3   Den Haag\n(3 rows)\n');
+    expect((await cli(['query', 'SELECT id, name FROM cities ORDER BY id', '--format', 'csv'])).stdout).toBe('id,name\n1,Utrecht\n2,\n3,Den Haag\n');
+    expect(JSON.parse((await cli(['query', 'SELECT count(*) AS n FROM cities', '--format', 'json'])).stdout)).toMatchObject({ rows: [[3]], rowCount: 1 });
+    const write = await cli(['query', 'DELETE FROM cities']);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain('Only a query can run here');
+    const secret = await cli(['query', 'SELECT * FROM exact_sync.api_keys']);
+    expect(secret.code).toBe(1);
+    expect(secret.stderr).toContain('permission denied for schema exact_sync');
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exact_online.cities');
+    expect(rows[0].n).toBe(3);
+  });
+});
