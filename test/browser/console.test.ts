@@ -106,6 +106,23 @@ describe('the web console in a browser', () => {
     await screenshot('runs');
   });
 
+  it('creates a BI user whose login, shown once, psql can use; revokes it', async () => {
+    await page.goto(`${t.url}/bi-users`);
+    const name = `console_${Date.now().toString(36)}`;
+    await page.locator('input[name=bi-name]').fill(name);
+    await page.getByRole('button', { name: 'Create BI user' }).click();
+    await page.locator('[data-bi-login]').waitFor();
+    await screenshot('bi-user-created');
+    const url = await page.locator('[data-field=url]').textContent();
+    expect(await page.locator('[data-field=user]').textContent()).toBe(`bi_${name}`);
+    const { spawnSync } = await import('node:child_process');
+    expect(spawnSync('psql', [url!, '-X', '-A', '-t', '-c', 'SELECT count(*) > 0 FROM exact_online.transactionlines'], { encoding: 'utf8' }).stdout.trim()).toBe('t');
+    page.once('dialog', (d) => void d.accept());
+    await page.locator(`tr[data-bi-user="bi_${name}"]`).getByRole('button', { name: 'Revoke' }).click();
+    await page.locator(`tr[data-bi-user="bi_${name}"]`).getByText('revoked').waitFor();
+    expect(spawnSync('psql', [url!, '-X', '-c', 'SELECT 1'], { encoding: 'utf8' }).status).not.toBe(0);
+  });
+
   it('shows a refused consent on a page that offers to try again, and nothing is connected', async () => {
     await page.goto(`${t.url}/connections/new`);
     await page.getByRole('button', { name: 'Connect Exact Online' }).click();
