@@ -75,7 +75,7 @@ export function columnOf(field: { name: string; dataTypeID: number }): ResultCol
 
 /** Every value as PostgreSQL's text, untouched (the formats decide what to do with it). */
 const RAW = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-const BATCH_ROWS = 2000;
+const BATCH_ROWS = 500;
 const CURSOR = 'exact_sync_result';
 const PASSWORD_KEY = 'query.role_password';
 
