@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { chunkRows, excelSerial, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
+
+describe('excelSerial', () => {
+  it.each([
+    ['1899-12-30', 0],
+    ['1900-03-01', 61],
+    ['2026-03-02', 46083],
+    ['2026-03-02T12:00:00+00:00', 46083.5],
+    ['2026-03-02T06:00:00.000Z', 46083.25],
+  ])('%s → %d', (iso, serial) => {
+    expect(excelSerial(iso)).toBeCloseTo(serial, 9);
+  });
+  it('is undefined for what is not a date', () => {
+    expect(excelSerial('infinity')).toBeUndefined();
+  });
+});
+
+describe('toSheetData', () => {
+  it('types every cell for Excel and gives each column a format', () => {
+    const data = toSheetData({
+      columns: [
+        { name: 'id', type: 'integer', kind: 'integer' }, { name: 'amount', type: 'numeric', kind: 'number' },
+        { name: 'day', type: 'date', kind: 'date' }, { name: 'at', type: 'timestamptz', kind: 'datetime' },
+        { name: 'code', type: 'text', kind: 'text' }, { name: 'ok', type: 'boolean', kind: 'boolean' }, { name: 'extra', type: 'jsonb', kind: 'json' },
+      ],
+      rows: [
+        [1, 12.5, '2026-03-02', '2026-03-02T12:00:00+00:00', '=1+1', true, { a: 1 }],
+        [null, 'NaN', null, null, '0012', false, null],
+      ],
+    });
+    expect(data.header).toEqual(['id', 'amount', 'day', 'at', 'code', 'ok', 'extra']);
+    expect(data.rows).toEqual([
+      [1, 12.5, 46083, 46083.5, '=1+1', true, '{"a":1}'],
+      ['', 'NaN', '', '', '0012', false, ''],
+    ]);
+    expect(data.formats).toEqual(['0', 'General', 'yyyy-mm-dd', 'yyyy-mm-dd hh:mm:ss', '@', 'General', '@']);
+  });
+});
+
+describe('chunkRows', () => {
+  const rows = (n: number, width: number) => Array.from({ length: n }, (_, i) => Array.from({ length: width }, (_, j) => `r${i}c${j}-xxxxxxxxxx`));
+  it('keeps every request under the byte limit, covering every row once, in order', () => {
+    const data = rows(100_000, 20);
+    const formats = Array(20).fill('@');
+    const chunks = chunkRows(data, formats, 4_000_000);
+    expect(chunks[0]![0]).toBe(0);
+    expect(chunks.at(-1)![1]).toBe(100_000);
+    for (let i = 1; i < chunks.length; i++) expect(chunks[i]![0]).toBe(chunks[i - 1]![1]);
+    for (const [a, b] of chunks) {
+      const bytes = data.slice(a, b).reduce((s, r) => s + JSON.stringify(r).length + 1 + formats.reduce((t, f) => t + f.length + 3, 2), 0);
+      expect(bytes).toBeLessThanOrEqual(4_000_000);
+    }
+    expect(chunks.length).toBeGreaterThan(10);
+  });
+  it('limits cells too, and sends a row bigger than the limit alone', () => {
+    expect(chunkRows(rows(10, 5), Array(5).fill('@'), 1_000_000, 20)).toEqual([[0, 4], [4, 8], [8, 10]]);
+    expect(chunkRows([['x'.repeat(100)], ['y']], ['@'], 50)).toEqual([[0, 1], [1, 2]]);
+    expect(chunkRows([], [])).toEqual([]);
+  });
+});
+
+describe('tableName', () => {
+  it.each([
+    ['transactionlines', [], 'transactionlines'],
+    ['transactionlines', ['TransactionLines'], 'transactionlines_2'],
+    ['transactionlines', ['transactionlines', 'transactionlines_2'], 'transactionlines_3'],
+    ['Big amounts (2026)', [], 'Big_amounts__2026_'],
+    ['2026 sales', [], '_2026_sales'],
+    ['A1', [], '_A1'],
+    ['R1C1', [], '_R1C1'],
+    ['', [], 'Table'],
+  ])('%s with %j taken → %s', (wanted, taken, want) => {
+    expect(tableName(wanted, new Set(taken))).toBe(want);
+  });
+});
