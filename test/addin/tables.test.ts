@@ -1,0 +1,160 @@
+import { OfficeMockObject } from 'office-addin-mock';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toSheetData, type SheetData } from '../../addin/src/excel/layout.ts';
+import { boundTables, insertTable, readBindings, refreshTable, SETTINGS_KEY } from '../../addin/src/excel/tables.ts';
+import { FakeContext, FakeWorkbookState, OfficeError, PAYLOAD_LIMIT } from '../helpers/fakeExcel.ts';
+
+/** The add-in's Excel module against an in-memory workbook with Excel's rules (test/helpers/fakeExcel.ts), and office-addin-mock. */
+
+beforeAll(() => {
+  (globalThis as { Excel?: unknown }).Excel = { ClearApplyTo: { contents: 'Contents', all: 'All' } };
+});
+
+const ctx = (state: FakeWorkbookState) => new FakeContext(state) as unknown as Excel.RequestContext;
+const source = { kind: 'table' as const, table: 'transactionlines' };
+
+function data(rows: number, columns: number, seed = 0): SheetData {
+  return toSheetData({
+    columns: Array.from({ length: columns }, (_, j) => ({ name: `c${j}`, type: j % 2 ? 'text' : 'integer', kind: j % 2 ? 'text' as const : 'integer' as const })),
+    rows: Array.from({ length: rows }, (_, i) => Array.from({ length: columns }, (_, j) => (j % 2 ? `text ${i + seed}/${j} lorem ipsum` : i + seed + j))),
+  });
+}
+
+describe('the fake workbook keeps Excel\'s rules', () => {
+  it('refuses a batch over 5 MB, and values that do not fit their range', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('Big');
+    await c.sync();
+    const rows = Array.from({ length: 60_000 }, () => Array(10).fill('xxxxxxxx'));
+    sheet.getRangeByIndexes(0, 0, 60_000, 10).values = rows;
+    await expect(c.sync()).rejects.toMatchObject({ code: 'RequestPayloadSizeLimitExceeded' });
+    expect(JSON.stringify(rows).length).toBeGreaterThan(PAYLOAD_LIMIT);
+    sheet.getRangeByIndexes(0, 0, 2, 2).values = [[1, 2, 3]];
+    await expect(c.sync()).rejects.toBeInstanceOf(OfficeError);
+    expect(state.cell('Big', 0, 0)).toBeUndefined();
+  });
+});
+
+describe('insertTable', () => {
+  it('inserts 100,000 rows × 20 columns into a new sheet in chunks under the limit, calculation suspended, with progress', async () => {
+    const state = new FakeWorkbookState();
+    const d = data(100_000, 20);
+    const progress: number[] = [];
+    const bound = await insertTable(ctx(state), d, { name: 'transactionlines', newSheet: 'Transactions', source, syncedAt: '2026-03-02T08:00:00Z' }, { onProgress: (n) => progress.push(n) });
+    expect(bound).toMatchObject({ name: 'transactionlines', rows: 100_000, source });
+    expect(Math.max(...state.batches)).toBeLessThanOrEqual(PAYLOAD_LIMIT);
+    expect(progress.at(-1)).toBe(100_000);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(state.suspended).toBe(progress.length);
+    const table = state.tables.find((t) => t.name === 'transactionlines')!;
+    expect(table).toMatchObject({ sheet: 'Transactions', row: 0, column: 0, rows: 100_001, columns: 20 });
+    expect(state.block('Transactions', 0, 0, 2, 3)).toEqual([['c0', 'c1', 'c2'], [0, 'text 0/1 lorem ipsum', 2]]);
+    expect(state.cell('Transactions', 100_000, 19)).toMatchObject({ value: 'text 99999/19 lorem ipsum', format: '@' });
+    expect(state.cell('Transactions', 100_000, 18)).toMatchObject({ value: 100_017, format: '0' });
+    expect(JSON.parse(state.settings.get(SETTINGS_KEY) as string).transactionlines).toMatchObject({ rows: 100_000, syncedAt: '2026-03-02T08:00:00Z' });
+  });
+
+  it('inserts at the selected cell, but never over cells in use: then the workbook is unchanged', async () => {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 4, column: 2 };
+    state.sheets.get('Sheet1')!.set('6,3', { value: 'keep me', format: 'General' });
+    await expect(insertTable(ctx(state), data(5, 3), { name: 't', source, syncedAt: null })).rejects.toThrow(/not empty \(Sheet1!D7:D7\)/);
+    expect([...state.sheets.get('Sheet1')!.keys()]).toEqual(['6,3']);
+    expect(state.tables).toEqual([]);
+    state.selection = { sheet: 'Sheet1', row: 10, column: 2 };
+    await insertTable(ctx(state), data(5, 3), { name: 't', source, syncedAt: null });
+    expect(state.tables[0]).toMatchObject({ name: 't', row: 10, column: 2, rows: 6, columns: 3 });
+  });
+
+  it('a cancelled insert leaves nothing behind', async () => {
+    const state = new FakeWorkbookState();
+    let chunks = 0;
+    await expect(insertTable(ctx(state), data(100_000, 20), { name: 'x', newSheet: 'X', source, syncedAt: null }, { onProgress: () => chunks++, cancelled: () => chunks >= 2 })).rejects.toThrow('Cancelled');
+    expect([...state.sheets.keys()]).toEqual(['Sheet1']);
+    expect(state.tables).toEqual([]);
+    expect(state.settings.size).toBe(0);
+  });
+
+  it('gives a table a valid name that is not taken', async () => {
+    const state = new FakeWorkbookState();
+    await insertTable(ctx(state), data(2, 2), { name: 'Big amounts', newSheet: 'A', source, syncedAt: null });
+    await insertTable(ctx(state), data(2, 2), { name: 'Big amounts', newSheet: 'A', source, syncedAt: null });
+    expect(state.tables.map((t) => t.name)).toEqual(['Big_amounts', 'Big_amounts_2']);
+    expect([...state.sheets.keys()]).toEqual(['Sheet1', 'A', 'A_2']);
+  });
+});
+
+describe('refreshTable', () => {
+  async function inserted(rows: number) {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 1, column: 1 };
+    await insertTable(ctx(state), data(rows, 4), { name: 'lines', source, syncedAt: null });
+    return state;
+  }
+
+  it('grows the table, keeps its name and the formatting the user gave it, and new rows get the column formats', async () => {
+    const state = await inserted(3);
+    // The user formats a cell and writes a formula next to the table.
+    state.sheets.get('Sheet1')!.set('2,2', { value: 'text 0/1 lorem ipsum', format: 'custom-user-format' });
+    state.sheets.get('Sheet1')!.set('2,6', { value: '=SUM(lines[c0])', format: 'General' });
+    const bound = await refreshTable(ctx(state), 'lines', data(10, 4, 100), '2026-03-03T00:00:00Z');
+    expect(bound).toMatchObject({ rows: 10, syncedAt: '2026-03-03T00:00:00Z' });
+    expect(state.tables).toEqual([expect.objectContaining({ name: 'lines', row: 1, column: 1, rows: 11, columns: 4 })]);
+    expect(state.tableValues('lines')[1]).toEqual([100, 'text 100/1 lorem ipsum', 102, 'text 100/3 lorem ipsum']);
+    expect(state.cell('Sheet1', 2, 2)!.format).toBe('custom-user-format');
+    expect(state.cell('Sheet1', 11, 2)!.format).toBe('@');
+    expect(state.cell('Sheet1', 2, 6)!.value).toBe('=SUM(lines[c0])');
+  });
+
+  it('shrinks the table and clears what the old rows left below', async () => {
+    const state = await inserted(20);
+    await refreshTable(ctx(state), 'lines', data(5, 4, 7), null);
+    expect(state.tables[0]).toMatchObject({ rows: 6 });
+    expect(state.block('Sheet1', 7, 1, 15, 4).flat().every((v) => v === '')).toBe(true);
+    expect(state.tableValues('lines')[5]).toEqual([11, 'text 11/1 lorem ipsum', 13, 'text 11/3 lorem ipsum']);
+  });
+
+  it('an empty result leaves the header and one empty row', async () => {
+    const state = await inserted(4);
+    await refreshTable(ctx(state), 'lines', data(0, 4), null);
+    expect(state.tableValues('lines')).toEqual([['c0', 'c1', 'c2', 'c3'], ['', '', '', '']]);
+  });
+
+  it('refuses to grow into cells the user has in use to the right', async () => {
+    const state = await inserted(3);
+    state.sheets.get('Sheet1')!.set('1,5', { value: 'notes', format: 'General' });
+    await expect(refreshTable(ctx(state), 'lines', data(3, 6), null)).rejects.toThrow(/cells to the right of lines are in use \(Sheet1!F2:F2\)/);
+    expect(state.tables[0]).toMatchObject({ columns: 4 });
+  });
+
+  it('says so when the table is gone or is not an exact-sync table', async () => {
+    const state = await inserted(2);
+    state.tables = [];
+    await expect(refreshTable(ctx(state), 'lines', data(2, 4), null)).rejects.toThrow('no longer in this workbook');
+    await expect(refreshTable(ctx(state), 'other', data(2, 4), null)).rejects.toThrow('not an exact-sync table');
+  });
+
+  it('lists the bound tables that still exist, and the one the selection is in', async () => {
+    const state = await inserted(2);
+    state.selection = { sheet: 'Sheet1', row: 2, column: 2 };
+    expect(await boundTables(ctx(state))).toMatchObject({ tables: [{ name: 'lines' }], selected: 'lines' });
+  });
+});
+
+describe('readBindings, with office-addin-mock', () => {
+  it('reads the stored sources, and an empty map when there are none', async () => {
+    const stored = { lines: { name: 'lines', source, rows: 3, refreshedAt: 'x', syncedAt: null } };
+    // The item is a property of the mock, so that context.sync() (which syncs the mock's own properties)
+    // makes its loaded value readable; isNullObject needs no load in Office.js, so it is set as a plain property.
+    const mock = (value: string | undefined) => {
+      const m = new OfficeMockObject({
+        workbook: { settings: { item: { value }, getItemOrNullObject(this: { item: unknown }) { return this.item; } } },
+      }) as unknown as { workbook: { settings: { item: { isNullObject: boolean } } } };
+      m.workbook.settings.item.isNullObject = value === undefined;
+      return m as unknown as Excel.RequestContext;
+    };
+    expect(await readBindings(mock(JSON.stringify(stored)))).toEqual(stored);
+    expect(await readBindings(mock(undefined))).toEqual({});
+  });
+});

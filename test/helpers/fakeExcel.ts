@@ -1,0 +1,345 @@
+/**
+ * An in-memory workbook behind the part of the Office.js Excel API the add-in uses, with Excel's rules:
+ * writes are queued and carried out at context.sync(); a batch whose payload passes 5 MB is refused
+ * whole (RequestPayloadSizeLimitExceeded, as Excel on the web does); values or formats whose dimensions
+ * do not match their range are refused (InvalidArgument); loaded properties can be read only after a
+ * sync (PropertyNotLoaded otherwise); null objects report isNullObject. No vitest import: the browser
+ * test loads it into the page too (issue 8).
+ */
+
+export const PAYLOAD_LIMIT = 5 * 1024 * 1024;
+
+export class OfficeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'RichApi.Error';
+  }
+}
+
+interface CellData { value: unknown; format: string }
+interface TableData { name: string; sheet: string; row: number; column: number; rows: number; columns: number }
+
+export class FakeWorkbookState {
+  sheets = new Map<string, Map<string, CellData>>([['Sheet1', new Map()]]);
+  tables: TableData[] = [];
+  settings = new Map<string, unknown>();
+  selection = { sheet: 'Sheet1', row: 0, column: 0 };
+  syncs = 0;
+  suspended = 0;
+  /** Sizes of the batches sent. */
+  batches: number[] = [];
+
+  cell(sheet: string, row: number, column: number): CellData | undefined {
+    return this.sheets.get(sheet)?.get(`${row},${column}`);
+  }
+
+  /** The values of a block of cells ('' where empty). */
+  block(sheet: string, row: number, column: number, rows: number, columns: number): unknown[][] {
+    return Array.from({ length: rows }, (_, r) => Array.from({ length: columns }, (_, c) => this.cell(sheet, row + r, column + c)?.value ?? ''));
+  }
+
+  tableValues(name: string): unknown[][] {
+    const t = this.tables.find((x) => x.name === name);
+    if (!t) throw new Error(`no table ${name}`);
+    return this.block(t.sheet, t.row, t.column, t.rows, t.columns);
+  }
+}
+
+type Op = { bytes: number; run: () => void };
+
+/** A proxy object whose listed properties throw until loaded and synced. */
+class Loadable {
+  protected readonly ctx: FakeContext;
+  private loaded = new Set<string>();
+  private pending = new Set<string>();
+  constructor(ctx: FakeContext) {
+    this.ctx = ctx;
+  }
+  load(props: string): this {
+    for (const p of props.split(',').map((x) => x.trim().replace(/^items\//, ''))) this.pending.add(p);
+    this.ctx.onSync(() => {
+      for (const p of this.pending) this.loaded.add(p);
+      this.refresh();
+    });
+    return this;
+  }
+  protected refresh(): void {}
+  protected need(prop: string): void {
+    if (!this.loaded.has(prop)) throw new OfficeError('PropertyNotLoaded', `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`);
+  }
+}
+
+function address(sheet: string, row: number, column: number, rows: number, columns: number): string {
+  const col = (c: number) => {
+    let s = '';
+    for (let n = c + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+    return s;
+  };
+  return `${sheet}!${col(column)}${row + 1}:${col(column + columns - 1)}${row + rows}`;
+}
+
+export class FakeRange extends Loadable {
+  readonly sheetName: string;
+  readonly r: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  constructor(ctx: FakeContext, sheet: string, row: number, column: number, rows: number, columns: number) {
+    super(ctx);
+    this.sheetName = sheet;
+    this.r = row;
+    this.c = column;
+    this.h = rows;
+    this.w = columns;
+  }
+  get rowIndex(): number { this.need('rowIndex'); return this.r; }
+  get columnIndex(): number { this.need('columnIndex'); return this.c; }
+  get rowCount(): number { this.need('rowCount'); return this.h; }
+  get columnCount(): number { this.need('columnCount'); return this.w; }
+  get address(): string { this.need('address'); return address(this.sheetName, this.r, this.c, this.h, this.w); }
+  get worksheet(): FakeWorksheet { return new FakeWorksheet(this.ctx, this.sheetName); }
+  private matrix(kind: string, v: unknown[][]): void {
+    if (!Array.isArray(v) || v.length !== this.h || v.some((row) => !Array.isArray(row) || row.length !== this.w)) {
+      throw new OfficeError('InvalidArgument', `The argument is invalid or missing or has an incorrect format. (${kind}: ${v.length}×${v[0]?.length ?? 0} for a ${this.h}×${this.w} range)`);
+    }
+  }
+  set values(v: unknown[][]) {
+    this.ctx.queue(JSON.stringify(v).length, () => {
+      this.matrix('values', v);
+      const cells = this.ctx.state.sheets.get(this.sheetName)!;
+      v.forEach((row, i) => row.forEach((value, j) => {
+        const key = `${this.r + i},${this.c + j}`;
+        cells.set(key, { format: cells.get(key)?.format ?? 'General', value });
+      }));
+    });
+  }
+  set numberFormat(v: unknown[][]) {
+    this.ctx.queue(JSON.stringify(v).length, () => {
+      this.matrix('numberFormat', v);
+      const cells = this.ctx.state.sheets.get(this.sheetName)!;
+      v.forEach((row, i) => row.forEach((format, j) => {
+        const key = `${this.r + i},${this.c + j}`;
+        cells.set(key, { value: cells.get(key)?.value ?? '', format: String(format) });
+      }));
+    });
+  }
+  clear(_applyTo?: unknown): void {
+    this.ctx.queue(64, () => {
+      const cells = this.ctx.state.sheets.get(this.sheetName)!;
+      for (let i = 0; i < this.h; i++) for (let j = 0; j < this.w; j++) {
+        const key = `${this.r + i},${this.c + j}`;
+        const old = cells.get(key);
+        if (old) cells.set(key, { ...old, value: '' });
+      }
+    });
+  }
+  getUsedRangeOrNullObject(_valuesOnly?: boolean): FakeUsedRange {
+    return new FakeUsedRange(this.ctx, this);
+  }
+  getTables(_fullyContained?: boolean): FakeTables {
+    return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName && this.r >= t.row && this.r < t.row + t.rows && this.c >= t.column && this.c < t.column + t.columns);
+  }
+}
+
+class FakeUsedRange extends Loadable {
+  private readonly of: FakeRange;
+  private found: { r: number; c: number; h: number; w: number } | undefined;
+  constructor(ctx: FakeContext, of: FakeRange) {
+    super(ctx);
+    this.of = of;
+  }
+  protected override refresh(): void {
+    let minR = Infinity, minC = Infinity, maxR = -1, maxC = -1;
+    const cells = this.ctx.state.sheets.get(this.of.sheetName)!;
+    for (const [key, cell] of cells) {
+      if (cell.value === '' || cell.value === null || cell.value === undefined) continue;
+      const [r, c] = key.split(',').map(Number) as [number, number];
+      if (r < this.of.r || r >= this.of.r + this.of.h || c < this.of.c || c >= this.of.c + this.of.w) continue;
+      minR = Math.min(minR, r); minC = Math.min(minC, c); maxR = Math.max(maxR, r); maxC = Math.max(maxC, c);
+    }
+    this.found = maxR < 0 ? undefined : { r: minR, c: minC, h: maxR - minR + 1, w: maxC - minC + 1 };
+  }
+  get isNullObject(): boolean { return this.found === undefined; }
+  get address(): string {
+    this.need('address');
+    return address(this.of.sheetName, this.found!.r, this.found!.c, this.found!.h, this.found!.w);
+  }
+}
+
+export class FakeTable extends Loadable {
+  readonly tableName: string;
+  constructor(ctx: FakeContext, name: string) {
+    super(ctx);
+    this.tableName = name;
+  }
+  private data(): TableData {
+    const t = this.ctx.state.tables.find((x) => x.name === this.tableName);
+    if (!t) throw new OfficeError('ItemNotFound', `The requested resource doesn't exist. (table ${this.tableName})`);
+    return t;
+  }
+  get name(): string { this.need('name'); return this.tableName; }
+  set name(v: string) {
+    this.ctx.queue(v.length, () => {
+      if (this.ctx.state.tables.some((t) => t.name.toLowerCase() === v.toLowerCase() && t.name !== this.tableName)) throw new OfficeError('InvalidArgument', `A table named ${v} exists already.`);
+      this.data().name = v;
+    });
+  }
+  get worksheet(): FakeWorksheet {
+    const t = this.ctx.state.tables.find((x) => x.name === this.tableName);
+    return new FakeWorksheet(this.ctx, t?.sheet ?? '');
+  }
+  getRange(): FakeRange {
+    const t = this.data();
+    return new FakeRange(this.ctx, t.sheet, t.row, t.column, t.rows, t.columns);
+  }
+  resize(range: FakeRange): void {
+    this.ctx.queue(64, () => {
+      const t = this.data();
+      if (range.r !== t.row || range.c !== t.column) throw new OfficeError('InvalidArgument', 'The table must keep its top-left cell.');
+      if (range.h < 2) throw new OfficeError('InvalidArgument', 'A table needs a header and at least one row.');
+      t.rows = range.h;
+      t.columns = range.w;
+    });
+  }
+}
+
+class FakeNullTable extends FakeTable {
+  private exists = false;
+  protected override refresh(): void {
+    this.exists = this.ctx.state.tables.some((t) => t.name === this.tableName);
+  }
+  get isNullObject(): boolean { return !this.exists; }
+}
+
+export class FakeTables extends Loadable {
+  private readonly filter: (t: TableData) => boolean;
+  private snapshot: FakeTable[] = [];
+  constructor(ctx: FakeContext, filter: (t: TableData) => boolean = () => true, private readonly sheet?: string) {
+    super(ctx);
+    this.filter = filter;
+  }
+  protected override refresh(): void {
+    this.snapshot = this.ctx.state.tables.filter(this.filter).map((t) => {
+      const table = new FakeTable(this.ctx, t.name);
+      (table as unknown as { loaded: Set<string> }).loaded.add('name');
+      return table;
+    });
+  }
+  get items(): FakeTable[] { this.need('name'); return this.snapshot; }
+  getItemOrNullObject(name: string): FakeNullTable { return new FakeNullTable(this.ctx, name); }
+  add(range: FakeRange, hasHeaders: boolean): FakeTable {
+    const name = `Table${this.ctx.state.tables.length + 1}_${Math.random().toString(36).slice(2, 6)}`;
+    this.ctx.queue(64, () => {
+      if (!hasHeaders) throw new Error('the fake only makes tables with headers');
+      const overlaps = this.ctx.state.tables.some((t) => t.sheet === range.sheetName && range.r < t.row + t.rows && t.row < range.r + range.h && range.c < t.column + t.columns && t.column < range.c + range.w);
+      if (overlaps) throw new OfficeError('InvalidArgument', 'A table can\'t overlap another table.');
+      this.ctx.state.tables.push({ name, sheet: this.sheet ?? range.sheetName, row: range.r, column: range.c, rows: range.h, columns: range.w });
+    });
+    return new FakeTable(this.ctx, name);
+  }
+}
+
+export class FakeWorksheet extends Loadable {
+  readonly sheetName: string;
+  constructor(ctx: FakeContext, name: string) {
+    super(ctx);
+    this.sheetName = name;
+  }
+  get name(): string { this.need('name'); return this.sheetName; }
+  get tables(): FakeTables { return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName, this.sheetName); }
+  getRangeByIndexes(row: number, column: number, rows: number, columns: number): FakeRange {
+    if (rows < 1 || columns < 1) throw new OfficeError('InvalidArgument', `A range needs at least one row and column (${rows}×${columns}).`);
+    return new FakeRange(this.ctx, this.sheetName, row, column, rows, columns);
+  }
+  delete(): void {
+    this.ctx.queue(16, () => {
+      this.ctx.state.sheets.delete(this.sheetName);
+      this.ctx.state.tables = this.ctx.state.tables.filter((t) => t.sheet !== this.sheetName);
+    });
+  }
+}
+
+class FakeWorksheets extends Loadable {
+  private snapshot: FakeWorksheet[] = [];
+  protected override refresh(): void {
+    this.snapshot = [...this.ctx.state.sheets.keys()].map((n) => {
+      const s = new FakeWorksheet(this.ctx, n);
+      (s as unknown as { loaded: Set<string> }).loaded.add('name');
+      return s;
+    });
+  }
+  get items(): FakeWorksheet[] { this.need('name'); return this.snapshot; }
+  add(name: string): FakeWorksheet {
+    this.ctx.queue(name.length, () => {
+      if (this.ctx.state.sheets.has(name)) throw new OfficeError('ItemAlreadyExists', `A sheet named ${name} exists already.`);
+      this.ctx.state.sheets.set(name, new Map());
+    });
+    return new FakeWorksheet(this.ctx, name);
+  }
+}
+
+class FakeSetting extends Loadable {
+  private readonly key: string;
+  private current: unknown;
+  private present = false;
+  constructor(ctx: FakeContext, key: string) {
+    super(ctx);
+    this.key = key;
+  }
+  protected override refresh(): void {
+    this.present = this.ctx.state.settings.has(this.key);
+    this.current = this.ctx.state.settings.get(this.key);
+  }
+  get isNullObject(): boolean { return !this.present; }
+  get value(): unknown { this.need('value'); return this.current; }
+}
+
+export class FakeContext {
+  readonly state: FakeWorkbookState;
+  private ops: Op[] = [];
+  private after: (() => void)[] = [];
+  readonly workbook: {
+    tables: FakeTables;
+    worksheets: FakeWorksheets;
+    settings: { getItemOrNullObject(key: string): FakeSetting; add(key: string, value: unknown): void };
+    getSelectedRange(): FakeRange;
+  };
+  readonly application = { suspendApiCalculationUntilNextSync: () => { this.state.suspended++; } };
+
+  constructor(state: FakeWorkbookState) {
+    this.state = state;
+    this.workbook = {
+      tables: new FakeTables(this),
+      worksheets: new FakeWorksheets(this),
+      settings: {
+        getItemOrNullObject: (key) => new FakeSetting(this, key),
+        add: (key, value) => this.queue(JSON.stringify(value).length, () => { state.settings.set(key, value); }),
+      },
+      getSelectedRange: () => new FakeRange(this, state.selection.sheet, state.selection.row, state.selection.column, 1, 1),
+    };
+  }
+
+  queue(bytes: number, run: () => void): void {
+    this.ops.push({ bytes, run });
+  }
+
+  onSync(fn: () => void): void {
+    this.after.push(fn);
+  }
+
+  async sync(): Promise<void> {
+    const ops = this.ops;
+    const after = this.after;
+    this.ops = [];
+    this.after = [];
+    this.state.syncs++;
+    const bytes = ops.reduce((s, o) => s + o.bytes, 0);
+    this.state.batches.push(bytes);
+    if (bytes > PAYLOAD_LIMIT) throw new OfficeError('RequestPayloadSizeLimitExceeded', `The request payload size has exceeded the limit (${bytes} bytes).`);
+    // Excel carries out a batch in order and stops at the first failure.
+    for (const op of ops) op.run();
+    for (const fn of after) fn();
+  }
+}
