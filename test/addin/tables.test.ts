@@ -1,3 +1,4 @@
+/// <reference types="office-js" />
 import { OfficeMockObject } from 'office-addin-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toSheetData, type SheetData } from '../../addin/src/excel/layout.ts';
