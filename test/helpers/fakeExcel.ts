@@ -216,9 +216,11 @@ class FakeNullTable extends FakeTable {
 export class FakeTables extends Loadable {
   private readonly filter: (t: TableData) => boolean;
   private snapshot: FakeTable[] = [];
-  constructor(ctx: FakeContext, filter: (t: TableData) => boolean = () => true, private readonly sheet?: string) {
+  private readonly sheet: string | undefined;
+  constructor(ctx: FakeContext, filter: (t: TableData) => boolean = () => true, sheet?: string) {
     super(ctx);
     this.filter = filter;
+    this.sheet = sheet;
   }
   protected override refresh(): void {
     this.snapshot = this.ctx.state.tables.filter(this.filter).map((t) => {
