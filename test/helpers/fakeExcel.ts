@@ -40,6 +40,22 @@ export class FakeWorkbookState {
     return Array.from({ length: rows }, (_, r) => Array.from({ length: columns }, (_, c) => this.cell(sheet, row + r, column + c)?.value ?? ''));
   }
 
+  /** The workbook as JSON, and back: a browser test keeps it across reloads of the pane, as Excel keeps the file. */
+  dump(): string {
+    return JSON.stringify({ sheets: [...this.sheets].map(([n, cells]) => [n, [...cells]]), tables: this.tables, settings: [...this.settings], selection: this.selection });
+  }
+
+  static restore(text: string | null): FakeWorkbookState {
+    const state = new FakeWorkbookState();
+    if (!text) return state;
+    const d = JSON.parse(text) as { sheets: [string, [string, CellData][]][]; tables: TableData[]; settings: [string, unknown][]; selection: FakeWorkbookState['selection'] };
+    state.sheets = new Map(d.sheets.map(([n, cells]) => [n, new Map(cells)]));
+    state.tables = d.tables;
+    state.settings = new Map(d.settings);
+    state.selection = d.selection;
+    return state;
+  }
+
   tableValues(name: string): unknown[][] {
     const t = this.tables.find((x) => x.name === name);
     if (!t) throw new Error(`no table ${name}`);

@@ -97,3 +97,30 @@ export async function waitForSyncs(t: TestServer, connectionId: number, runs: nu
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Connects the server to `sandbox` (made with autoApprove) the way the console does, selects every
+ * division and syncs them to the end. Answers the connection id.
+ */
+export async function connectAndSync(t: TestServer, key: string): Promise<number> {
+  const s = await signIn(t);
+  const start = await fetch(`${t.url}/connect/exact?country=nl`, { headers: { Cookie: s.cookie }, redirect: 'manual' });
+  if (start.status !== 302) throw new Error(`/connect/exact answered ${start.status}`);
+  const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+  if (consent.status !== 302) throw new Error(`the sandbox's consent answered ${consent.status} (is it autoApprove?)`);
+  const back = await fetch(consent.headers.get('location')!, { headers: { Cookie: s.cookie }, redirect: 'manual' });
+  const done = back.headers.get('location') ?? '';
+  const id = Number(/\/connections\/(\d+)\//.exec(done)?.[1]);
+  if (!id) throw new Error(`the callback did not connect: ${back.status} ${done}`);
+  await apiCall(t, key, 'PUT', `/connections/${id}/divisions`, { mode: 'all' });
+  await syncNow(t, key, id);
+  return id;
+}
+
+/** Sync now, then wait until it settled. */
+export async function syncNow(t: TestServer, key: string, connectionId: number): Promise<void> {
+  const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_sync.runs WHERE connection_id = $1', [connectionId]);
+  const started = await apiCall(t, key, 'POST', `/connections/${connectionId}/sync`, {});
+  if (started.status !== 202) throw new Error(`sync now answered ${started.status}: ${JSON.stringify(started.body)}`);
+  await waitForSyncs(t, connectionId, rows[0]!.n + started.body.started.length);
+}
