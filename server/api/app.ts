@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type pg from 'pg';
@@ -12,6 +13,9 @@ import { sessionRoutes } from './routes/session.ts';
 import type { Services } from './services.ts';
 import { apiV1 } from './v1.ts';
 import { cors } from './cors.ts';
+import { productionManifest } from './manifest.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface AppDeps {
   log: Logger;
@@ -54,6 +58,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(connectRoutes(deps.services));
   app.use('/api/v1', cors([new URL(deps.services.publicUrl).origin, ...deps.services.corsOrigins]), apiV1(deps.services));
 
+  // The add-in manifest for this server: the repository's manifest.xml (which points at the development
+  // server, https://localhost:3000) with every URL rewritten to PUBLIC_URL. Sideload this one.
+  app.get('/addin/manifest.xml', (_req, res) => {
+    res.type('application/xml').send(productionManifest(readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), deps.services.publicUrl));
+  });
   app.use('/addin', (_req, res, next) => {
     if (existsSync(deps.addinDir)) return next();
     res.status(503).json(errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'));

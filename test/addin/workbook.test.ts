@@ -86,3 +86,13 @@ let downPort = 0;
 beforeAll(async () => {
   downPort = await freePort();
 });
+
+describe('GET /addin/manifest.xml', () => {
+  it('is the manifest with this server\'s address in every URL', async () => {
+    const res = await fetch(`${t.url}/addin/manifest.xml`);
+    expect(res.headers.get('content-type')).toContain('xml');
+    const xml = await res.text();
+    expect(xml).not.toContain('https://localhost:3000');
+    expect(xml).toContain(`<SourceLocation DefaultValue="${t.url}/addin/taskpane.html"/>`);
+  });
+});
