@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -188,7 +190,17 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   const services: Services = {
     pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, queryLimits: settings.queryLimits, databaseAddress: database.address, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
   };
-  const server = http.createServer(createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services }));
+  const handler = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services });
+  // HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP.
+  let server: http.Server;
+  try {
+    server = settings.tls ? https.createServer({ cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) }, handler) : http.createServer(handler);
+  } catch (err) {
+    await sync.stop(0);
+    await sandbox?.close();
+    await database.close().catch(() => undefined);
+    throw new AppError('tls_invalid', `TLS_CERT_FILE and TLS_KEY_FILE could not be used for HTTPS: ${err instanceof Error ? err.message : String(err)}. Give PEM files of a certificate and its key (e.g. npx office-addin-dev-certs install).`);
+  }
   try {
     await listen(server, settings.port, settings.host);
   } catch (err) {

@@ -80,6 +80,8 @@ const schema = z
     DATA_DIR: optionalText,
     WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
     JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
+    TLS_CERT_FILE: optionalText,
+    TLS_KEY_FILE: optionalText,
     CORS_ORIGINS: optionalText.refine((v) => v === undefined || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), {
       error: 'CORS_ORIGINS must be origins such as https://excel.example.com, comma-separated (scheme and host, no path)',
     }),
@@ -112,6 +114,8 @@ export interface Settings {
   workerConcurrency: number;
   /** A worker that is not heard from for this long loses its jobs to another worker. */
   jobHeartbeatSeconds: number;
+  /** HTTPS: certificate and key files (PEM), e.g. from office-addin-dev-certs; unset: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | undefined;
   /** Browser origins besides PUBLIC_URL's (and Apps Script's) that may call /api/v1. */
   corsOrigins: string[];
   /** Where the embedded PostgreSQL listens (BI tools); unset: 127.0.0.1 only. */
@@ -147,6 +151,12 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
   if (google !== undefined && !existsSync(path.resolve(cwd, google))) {
     problems.push(`GOOGLE_APPLICATION_CREDENTIALS: file not found: ${path.resolve(cwd, google)}`);
   }
+  const tlsCert = parsed.success ? parsed.data.TLS_CERT_FILE : undefined;
+  const tlsKey = parsed.success ? parsed.data.TLS_KEY_FILE : undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both (PEM files) for HTTPS, or neither');
+  for (const [name, file] of [['TLS_CERT_FILE', tlsCert], ['TLS_KEY_FILE', tlsKey]] as const) {
+    if (file !== undefined && !existsSync(path.resolve(cwd, file))) problems.push(`${name}: file not found: ${path.resolve(cwd, file)}`);
+  }
   if (!parsed.success || problems.length > 0) throw new SettingsError(problems);
 
   const e = parsed.data;
@@ -157,7 +167,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     databaseUrl: e.DATABASE_URL,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl: (e.PUBLIC_URL ?? `${e.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, ''),
     exact,
     exactBaseUrl: e.EXACT_BASE_URL?.replace(/\/+$/, ''),
     secretKey: e.SECRET_KEY === undefined ? undefined : parseSecretKey(e.SECRET_KEY),
@@ -168,6 +178,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     demoMode: exact === undefined,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobHeartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
+    tls: tlsCert && tlsKey ? { certFile: path.resolve(cwd, tlsCert), keyFile: path.resolve(cwd, tlsKey) } : undefined,
     corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     pgListen: e.PG_LISTEN?.replace(/\s+/g, ''),
     queryLimits: { timeoutMs: e.QUERY_TIMEOUT_SECONDS * 1000, maxRows: e.QUERY_MAX_ROWS },
