@@ -19,7 +19,7 @@ let port: number;
 function get(url: string): Promise<{ status: number; body: string; cert: string }> {
   return new Promise((resolve, reject) => {
     https.get(url, { rejectUnauthorized: false }, (res) => {
-      const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '';
+      const cert = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
       let body = '';
       res.on('data', (d: Buffer) => { body += d.toString(); });
       res.on('end', () => resolve({ status: res.statusCode!, body, cert }));
