@@ -1,0 +1,41 @@
+import type { ClientSettings } from './settings.ts';
+import type { Result } from './plan.ts';
+
+/** Calls to the exact-sync query API (never to Exact) with UrlFetchApp; failures as sentences. */
+
+export interface TableInfo { name: string; title: string | null; rows: number; lastSyncAt: string | null }
+export interface SavedQuery { id: number; name: string; description: string }
+
+export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string, body?: unknown): T {
+  let res: GoogleAppsScript.URL_Fetch.HTTPResponse;
+  try {
+    res = UrlFetchApp.fetch(`${s.serverUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${s.apiKey}`, Accept: 'application/json' },
+      muteHttpExceptions: true,
+      ...(body === undefined ? {} : { contentType: 'application/json', payload: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new Error(`Cannot reach ${s.serverUrl}: ${err instanceof Error ? err.message : String(err)}. Is the address right, and reachable from Google's servers?`);
+  }
+  const status = res.getResponseCode();
+  const text = res.getContentText();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new Error(`${s.serverUrl} answered ${status} with something that is not exact-sync's API. Check the server URL in Exact Online → Settings.`);
+  }
+  if (status === 401) throw new Error('The server refused the API key. Make a new one in the exact-sync console (API keys) and enter it in Exact Online → Settings.');
+  const error = (parsed as { error?: { message?: string } } | undefined)?.error;
+  if (status >= 400 || error) throw new Error(error?.message ?? `The server answered ${status}.`);
+  return parsed as T;
+}
+
+export function tableRows(s: ClientSettings, table: string): Result {
+  return call<Result>(s, 'get', `/api/v1/tables/${encodeURIComponent(table)}/rows?format=json&limit=1000000`);
+}
+
+export function runQuery(s: ClientSettings, sql: string): Result {
+  return call<Result>(s, 'post', '/api/v1/query', { sql, format: 'json' });
+}

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAppsScript } from '../../apps-script/build.ts';
+import type { RunningSandbox } from '../../server/sandbox/index.ts';
+import { sandboxForFile } from '../helpers/sandbox.ts';
+import { apiCall, connectAndSync, keys, startTestServer, syncNow, type TestServer } from '../helpers/server.ts';
+
+/**
+ * The built Apps Script file (dist/apps-script/Code.js), loaded into a Node vm context with stand-ins
+ * for SpreadsheetApp, UrlFetchApp, PropertiesService and HtmlService, run against a real exact-sync
+ * server with the sandbox's synced data: onOpen, every menu function, the sidebar's calls, and the
+ * cells they write.
+ */
+
+let sb: RunningSandbox;
+let t: TestServer;
+let code: string;
+let readKey: string;
+let adminKey: string;
+let connectionId: number;
+
+beforeAll(async () => {
+  sb = await sandboxForFile({ divisions: 1, scale: 200, autoApprove: true });
+  t = await startTestServer('apps_script', sb);
+  ({ read: readKey, admin: adminKey } = await keys(t));
+  connectionId = await connectAndSync(t, adminKey);
+  code = readFileSync(await buildAppsScript(), 'utf8');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+interface SheetState { name: string; cells: Map<string, { value: unknown; format?: string }>; notes: Map<string, string>; frozenRows: number }
+interface State {
+  sheets: SheetState[]; userProps: Map<string, string>; documentProps: Map<string, string>;
+  menus: { name: string; items: [string, string][] }[]; alerts: string[]; sidebars: { title: string; html: string }[]; toasts: string[]; fetches: string[];
+}
+
+/** A spreadsheet with the module loaded (in a worker thread: see appsScriptWorker.ts); `run` calls a global function of Code.js. */
+class Spreadsheet {
+  private readonly worker = new Worker(new URL('../helpers/appsScriptWorker.ts', import.meta.url));
+  state!: State;
+  prompts: ['OK' | 'CANCEL', string][] = [];
+  private ask<T>(req: object): Promise<T> {
+    return new Promise((resolve) => {
+      this.worker.once('message', (m: T & { state: State }) => { this.state = m.state; resolve(m); });
+      this.worker.postMessage(req);
+    });
+  }
+  async load(): Promise<this> { await this.ask({ kind: 'load', code }); return this; }
+  async run(fn: string, ...args: unknown[]): Promise<unknown> {
+    const prompts = this.prompts;
+    this.prompts = [];
+    const m = await this.ask<{ ok: boolean; result?: unknown; error?: string }>({ kind: 'run', fn, args, prompts });
+    if (!m.ok) throw new Error(m.error);
+    return m.result;
+  }
+  sheet(name: string): SheetState | undefined { return this.state.sheets.find((x) => x.name === name); }
+  close(): Promise<number> { return this.worker.terminate(); }
+}
+
+const open: Spreadsheet[] = [];
+async function load(): Promise<Spreadsheet> {
+  const s = await new Spreadsheet().load();
+  open.push(s);
+  return s;
+}
+afterAll(async () => {
+  for (const s of open) await s.close();
+});
+
+async function connected(): Promise<Spreadsheet> {
+  const w = await load();
+  w.prompts.push(['OK', t.url], ['OK', readKey]);
+  await w.run('showSettings');
+  return w;
+}
+
+/** The used block of a sheet, as getDataRange().getValues() gives it. */
+function values(sheet: SheetState): unknown[][] {
+  let rows = 0;
+  let cols = 0;
+  for (const [k, c] of sheet.cells) if (c.value !== '') { const [r, col] = k.split(',').map(Number) as [number, number]; rows = Math.max(rows, r); cols = Math.max(cols, col); }
+  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => sheet.cells.get(`${r + 1},${c + 1}`)?.value ?? ''));
+}
+
+describe('the Apps Script module, built and run in a vm', () => {
+  it('onOpen adds the Exact Online menu, each item naming a global function of the file', async () => {
+    const w = await load();
+    await w.run('onOpen');
+    expect(w.state.menus).toHaveLength(1);
+    expect(w.state.menus[0]!.name).toBe('Exact Online');
+    expect(w.state.menus[0]!.items.map(([caption]) => caption)).toEqual(['Settings…', 'Insert table…', 'Insert saved query…', 'Refresh this sheet', 'Refresh all']);
+    for (const [, fn] of w.state.menus[0]!.items) expect(new RegExp(`^function ${fn}\\(`, 'm').test(code), fn).toBe(true);
+  });
+
+  it('Settings: keeps URL and key in the user properties and checks them against the server', async () => {
+    const w = await connected();
+    expect(w.state.userProps.get('EXACT_SYNC_SERVER_URL')).toBe(t.url);
+    expect(w.state.userProps.get('EXACT_SYNC_API_KEY')).toBe(readKey);
+    expect(w.state.toasts.at(-1)).toContain('Connected to exact-sync');
+    const bad = await load();
+    bad.prompts.push(['OK', t.url], ['OK', 'esk_wrongwrongwrongwrongwrong']);
+    await bad.run('showSettings');
+    expect(bad.state.alerts.at(-1)).toMatch(/refused the API key/);
+    const notUrl = await load();
+    notUrl.prompts.push(['OK', 'exact-sync.example.com'], ['OK', readKey]);
+    await notUrl.run('showSettings');
+    expect(notUrl.state.alerts.at(-1)).toMatch(/must start with https:\/\//);
+    expect(notUrl.state.userProps.size).toBe(0);
+  });
+
+  it('Insert table…: a sidebar lists the tables; picking one fills a new sheet with header, typed values, formats and a note', async () => {
+    const w = await connected();
+    await w.run('showInsertTable');
+    expect(w.state.sidebars[0]!.title).toBe('Insert an Exact Online table');
+    expect(w.state.sidebars[0]!.html).toContain("pick('glaccounts'");
+    const answer = await w.run('insertTable', 'glaccounts');
+    expect(answer).toMatch(/Inserted \d+ rows into "glaccounts"/);
+    const sheet = w.sheet('glaccounts')!;
+    const { rows } = await t.db.pool.query<{ code: string; n: number }>('SELECT (SELECT count(*)::int FROM exact_online.glaccounts) AS n, min(code) AS code FROM exact_online.glaccounts');
+    const all = values(sheet);
+    expect(all).toHaveLength(rows[0]!.n + 1);
+    const header = all[0] as string[];
+    expect(header).toContain('code');
+    expect(sheet.frozenRows).toBe(1);
+    expect(sheet.notes.get('1,1')).toMatch(/Pulled from exact-sync \(glaccounts\) on .* UTC: \d+ rows/);
+    const modified = header.indexOf('modified') + 1;
+    expect(sheet.cells.get(`2,${modified}`)!.value).toBeInstanceOf(Date);
+    expect(sheet.cells.get(`2,${modified}`)!.format).toBe('yyyy-mm-dd hh:mm:ss');
+    expect(sheet.cells.get(`2,${header.indexOf('code') + 1}`)!.format).toBe('@');
+  });
+
+  it('Insert saved query… and Refresh all: changes in Exact reach every pulled sheet; a smaller result clears the old rows', async () => {
+    const saved = await apiCall(t, readKey, 'POST', '/queries', { name: 'Top accounts', description: 'by code', sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 5' });
+    const w = await connected();
+    await w.run('showInsertQuery');
+    expect(w.state.sidebars[0]!.html).toContain('Top accounts');
+    await w.run('insertSavedQuery', String(saved.body.id));
+    await w.run('insertTable', 'glaccounts');
+    expect(values(w.sheet('Top accounts')!)).toHaveLength(6);
+
+    const division = sb.sandbox.divisions[0]!.code;
+    const first = sb.sandbox.table(division, 'GLAccounts').get(0)!;
+    sb.sandbox.update(division, 'GLAccounts', String(first.ID), { Description: 'Renamed in Exact' });
+    await syncNow(t, adminKey, connectionId);
+    await apiCall(t, readKey, 'PATCH', `/queries/${saved.body.id}`, { sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 2' });
+    await w.run('refreshAll');
+    expect(w.state.alerts).toEqual([]);
+    expect(values(w.sheet('glaccounts')!).flat()).toContain('Renamed in Exact');
+    expect(values(w.sheet('Top accounts')!)).toHaveLength(3);
+    expect(w.sheet('Top accounts')!.cells.get('4,1')!.value).toBe('');
+  });
+
+  it('Refresh this sheet on a sheet not pulled, a failing query, and no settings: alerts, nothing written', async () => {
+    const w = await connected();
+    await w.run('refreshThisSheet');
+    expect(w.state.alerts.at(-1)).toMatch(/was not pulled from exact-sync/);
+    await expect(w.run('insertSavedQuery', '99999')).rejects.toThrow(/no saved query/);
+    expect(w.state.sheets.map((x) => x.name)).toEqual(['Sheet1']);
+    const fresh = await load();
+    await fresh.run('showInsertTable');
+    expect(fresh.state.alerts.at(-1)).toMatch(/not set up yet/);
+  });
+});
