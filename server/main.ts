@@ -19,6 +19,8 @@ import { TokenManager } from './exact/tokens.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { QueryRunner } from './query/runner.ts';
+import { sheetsClient } from './sheets/client.ts';
+import type { PushDeps } from './sheets/targets.ts';
 import { DEFAULT_JOB_OPTIONS } from './schedule/jobs.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
@@ -170,9 +172,16 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     : { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, baseUrlFor: () => sandbox!.url };
   const tokens = new TokenManager({ pool: database.pool, box, app, log });
   const pacer = new Pacer();
+  // Users' SQL runs under a read-only role; without one (a database user that may not create roles) the
+  // rest of the server works and the query routes say why they cannot.
+  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => {
+    log.warn({ err }, 'the query API is unavailable');
+    return err instanceof Error ? err : new Error(String(err));
+  });
+  const pushes = pushDeps(settings, database.pool, query, log);
   let sync: Scheduler;
   try {
-    sync = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer, clientId: app.clientId, log }, {
+    sync = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes }, {
       ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
     });
   } catch (err) {
@@ -181,14 +190,8 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     throw err;
   }
   const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
-  // Users' SQL runs under a read-only role; without one (a database user that may not create roles) the
-  // rest of the server works and the query routes say why they cannot.
-  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => {
-    log.warn({ err }, 'the query API is unavailable');
-    return err instanceof Error ? err : new Error(String(err));
-  });
   const services: Services = {
-    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, queryLimits: settings.queryLimits, databaseAddress: database.address, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
+    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, pushes, queryLimits: settings.queryLimits, databaseAddress: database.address, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
   };
   const handler = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services });
   // HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP.
@@ -233,6 +236,14 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   };
 }
 
+/** What Google Sheets pushes need; undefined without the query role (pushes run SQL under it). */
+function pushDeps(settings: Settings, pool: pg.Pool, query: QueryRunner | Error, log: Logger): PushDeps | undefined {
+  if (query instanceof Error) return undefined;
+  const sheets = sheetsClient({ credentialsFile: settings.googleCredentialsFile, rootUrl: settings.googleSheetsUrl });
+  if (sheets instanceof Error) log.info('Google Sheets writeback is off: GOOGLE_APPLICATION_CREDENTIALS is not set');
+  return { pool, query, limits: settings.queryLimits, sheets };
+}
+
 export interface RunningWorker {
   database: Database;
   scheduler: Scheduler;
@@ -250,8 +261,10 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
   const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
   const tokens = new TokenManager({ pool: database.pool, box, app, log });
   let scheduler: Scheduler;
+  // Sheets pushes run their SQL under the query role too.
+  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)));
   try {
-    scheduler = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer: new Pacer(), clientId: app.clientId, log }, {
+    scheduler = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer: new Pacer(), clientId: app.clientId, log, pushes: pushDeps(settings, database.pool, query, log) }, {
       ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
     });
   } catch (err) {
@@ -265,6 +278,7 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
     close() {
       closing ??= (async () => {
         await scheduler.stop(3000);
+        if (!(query instanceof Error)) await query.close();
         await database.close();
       })();
       return closing;

@@ -6,6 +6,7 @@ import type { TokenManager } from '../exact/tokens.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Scheduler } from '../schedule/scheduler.ts';
 import type { QueryLimits, QueryRunner } from '../query/runner.ts';
+import type { PushDeps } from '../sheets/targets.ts';
 
 /** What the HTTP layer works with, wired once in server/main.ts. */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   sync: Scheduler;
   /** Runs users' SQL under the read-only role; an AppError when that role could not be set up. */
   query: QueryRunner | Error;
+  /** Google Sheets pushes (undefined when the query role is unavailable). */
+  pushes: PushDeps | undefined;
   queryLimits: QueryLimits;
   /** Browser origins allowed to call /api/v1 besides publicUrl's and Apps Script's (CORS_ORIGINS). */
   corsOrigins: readonly string[];

@@ -70,6 +70,7 @@ const schema = z
       error: 'SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (try: openssl rand -hex 32)',
     }),
     GOOGLE_APPLICATION_CREDENTIALS: optionalText,
+    GOOGLE_SHEETS_URL: httpUrl('GOOGLE_SHEETS_URL'),
     LOG_LEVEL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'info' : String(v).toLowerCase()),
       z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
@@ -105,6 +106,8 @@ export interface Settings {
   /** The 32-byte key when given in the environment; otherwise read from or created in `dataDir`. */
   secretKey: Buffer | undefined;
   googleCredentialsFile: string | undefined;
+  /** Where the Sheets API is (unset: Google's); a stand-in in tests. */
+  googleSheetsUrl: string | undefined;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   dataDir: string;
@@ -172,6 +175,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     exactBaseUrl: e.EXACT_BASE_URL?.replace(/\/+$/, ''),
     secretKey: e.SECRET_KEY === undefined ? undefined : parseSecretKey(e.SECRET_KEY),
     googleCredentialsFile: google === undefined ? undefined : path.resolve(cwd, google),
+    googleSheetsUrl: e.GOOGLE_SHEETS_URL,
     logLevel: e.LOG_LEVEL,
     logFormat: (e.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (isTTY ? 'pretty' : 'json'),
     dataDir,

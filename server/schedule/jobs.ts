@@ -18,6 +18,8 @@ import type { Logger } from '../lib/logger.ts';
 export const JOBS_SCHEMA = 'exact_sync_jobs';
 export const DIVISION_QUEUE = 'sync-division';
 export const TICK_QUEUE = 'sync-tick';
+/** One job pushes one Google Sheets target (exclusive per target). */
+export const PUSH_QUEUE = 'sheets-push';
 
 /** What a division job syncs: 'due' (scheduled: the tables whose time has come), 'all' enabled tables, or the ones named. */
 export type JobTables = 'due' | 'all' | string[];
@@ -88,7 +90,8 @@ export async function startJobs(databaseUrl: string, log: Logger, options: JobOp
 async function ensureQueues(boss: PgBoss, options: JobOptions): Promise<void> {
   const division = { policy: 'exclusive' as const, notify: true, ...divisionJobOptions(options) };
   const tick = { policy: 'exclusive' as const, retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 };
-  for (const [name, queue] of [[DIVISION_QUEUE, division], [TICK_QUEUE, tick]] as const) {
+  const push = { policy: 'exclusive' as const, retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600, deleteAfterSeconds: 7 * 24 * 3600 };
+  for (const [name, queue] of [[DIVISION_QUEUE, division], [TICK_QUEUE, tick], [PUSH_QUEUE, push]] as const) {
     const existing = await boss.getQueue(name);
     if (!existing) await boss.createQueue(name, queue);
   }

@@ -6,8 +6,9 @@ import { enabledDivisions } from '../state/divisions.ts';
 import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSettings.ts';
 import { loadConnection, refreshDivisions, runDivision, runningRunId, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
 import { dueTables } from './decide.ts';
-import { DIVISION_QUEUE, pendingDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
+import { DIVISION_QUEUE, PUSH_QUEUE, pendingDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
 import { divisionSchedules } from './state.ts';
+import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
 /**
  * Syncs on schedules and on request, through pg-boss: every process that runs a worker (`serve`,
@@ -26,6 +27,8 @@ export interface SchedulerDeps extends Omit<RunDeps, 'now' | 'signal'> {
   log: Logger;
   /** The clock the schedule runs on (tests move it). */
   now?: () => Date;
+  /** Google Sheets pushes: what they need; absent, this process takes no push jobs. */
+  pushes?: PushDeps | undefined;
 }
 
 export interface SyncRequest {
@@ -86,6 +89,11 @@ export class Scheduler {
           async ([job]) => scheduler.runJob(job!.data, job!.signal),
         );
       }
+      if (options.work && deps.pushes) {
+        const pushes = deps.pushes;
+        await boss.work<{ targetId: number; trigger: string }>(PUSH_QUEUE, { pollingIntervalSeconds: options.pollingSeconds, notifyPollingIntervalSeconds: options.pollingSeconds },
+          async ([job]) => pushTarget(pushes, job!.data.targetId, job!.data.trigger));
+      }
       if (options.work && options.tick !== false) {
         await boss.work(TICK_QUEUE, { pollingIntervalSeconds: 5 }, async () => ({ sent: await scheduler.tick() }));
       }
@@ -107,6 +115,9 @@ export class Scheduler {
       if (id) sent++;
     }
     if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
+    for (const targetId of await dueTargets(this.deps.pool, now)) {
+      if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) })) sent++;
+    }
     return sent;
   }
 
@@ -162,6 +173,11 @@ export class Scheduler {
       if (Date.now() > deadline) throw new AppError('sync_timeout', `The sync of connection ${start.connectionId} did not finish within ${Math.round(timeoutMs / 1000)} s.`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Queues a push of a Sheets target now; false when one is already queued or running. */
+  async requestPush(targetId: number): Promise<boolean> {
+    return (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'manual' }, { singletonKey: String(targetId) })) !== null;
   }
 
   /** Divisions of the connection with a job waiting for a worker ('queued') or taken by one ('active'). */

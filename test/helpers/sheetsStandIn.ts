@@ -31,6 +31,9 @@ export interface SheetsStandIn {
   failNext: { path: RegExp; status: number }[];
   /** Size of each request body. */
   requests: { path: string; bytes: number }[];
+  /** Access tokens handed out at /token. */
+  tokens: number;
+  lastAuthorization?: string | undefined;
   values(id: string, title: string): unknown[][];
   close(): Promise<void>;
 }
@@ -38,7 +41,7 @@ export interface SheetsStandIn {
 export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   const books = new Map<string, Book>();
   const state: Omit<SheetsStandIn, 'url' | 'close'> = {
-    books, forbidden: new Set(), failNext: [], requests: [],
+    books, forbidden: new Set(), failNext: [], requests: [], tokens: 0,
     values(id, title) {
       const sheet = books.get(id)!.sheets.find((s) => s.title === title)!;
       let rows = 0;
@@ -49,9 +52,20 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   };
   const app = express();
   app.use(express.raw({ type: '*/*', limit: REQUEST_LIMIT * 2 }));
+  // Google's token endpoint, for service accounts whose token_uri points here (JWT bearer grant).
+  app.post('/token', (req, res) => {
+    const form = new URLSearchParams((req.body as Buffer).toString('utf8'));
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || (form.get('assertion') ?? '').split('.').length !== 3) {
+      res.status(400).json({ error: 'invalid_grant', error_description: 'Invalid JWT.' });
+      return;
+    }
+    state.tokens++;
+    res.json({ access_token: `ya29.stand-in-${state.tokens}`, expires_in: 3599, token_type: 'Bearer' });
+  });
   app.use((req, res, next) => {
     const bytes = (req.body as Buffer | undefined)?.length ?? 0;
     state.requests.push({ path: req.path, bytes });
+    state.lastAuthorization = req.headers.authorization;
     if (!/^Bearer .+/.test(req.headers.authorization ?? '')) return googleError(res, 401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
     if (bytes > REQUEST_LIMIT) return googleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 10485760 bytes.');
     const index = state.failNext.findIndex((f) => f.path.test(req.path));
@@ -115,5 +129,5 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { ...state, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  return Object.assign(state, { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }) });
 }

@@ -1,0 +1,18 @@
+import { auth, sheets, type sheets_v4 } from '@googleapis/sheets';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * The Sheets API v4 client of the server-side writeback: a service account (GOOGLE_APPLICATION_CREDENTIALS,
+ * its JSON key) with the spreadsheets scope. GOOGLE_SHEETS_URL points it elsewhere than Google (a stand-in
+ * in tests). The service account signs its own tokens (self-signed JWT with the scope).
+ */
+export function sheetsClient(options: { credentialsFile: string | undefined; rootUrl?: string | undefined }): sheets_v4.Sheets | AppError {
+  if (!options.credentialsFile) {
+    return new AppError('sheets_not_configured', 'Pushing to Google Sheets needs a service account: set GOOGLE_APPLICATION_CREDENTIALS to its JSON key file, and share each spreadsheet with its e-mail address.', { status: 503 });
+  }
+  const client = new auth.GoogleAuth({ keyFile: options.credentialsFile, scopes: ['https://www.googleapis.com/auth/spreadsheets'] });
+  // Self-signed JWTs (Google accepts them for its APIs): no token exchange, no extra round trip, and no
+  // endpoint besides the Sheets API's own to reach.
+  client.useJWTAccessWithScope = true;
+  return sheets({ version: 'v4', auth: client, ...(options.rootUrl ? { rootUrl: `${options.rootUrl.replace(/\/+$/, '')}/` } : {}) });
+}
