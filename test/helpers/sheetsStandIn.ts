@@ -31,8 +31,7 @@ export interface SheetsStandIn {
   failNext: { path: RegExp; status: number }[];
   /** Size of each request body. */
   requests: { path: string; bytes: number }[];
-  /** Access tokens handed out at /token. */
-  tokens: number;
+  /** The Authorization header of the last request (a self-signed JWT from a service account). */
   lastAuthorization?: string | undefined;
   values(id: string, title: string): unknown[][];
   close(): Promise<void>;
@@ -41,7 +40,7 @@ export interface SheetsStandIn {
 export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   const books = new Map<string, Book>();
   const state: Omit<SheetsStandIn, 'url' | 'close'> = {
-    books, forbidden: new Set(), failNext: [], requests: [], tokens: 0,
+    books, forbidden: new Set(), failNext: [], requests: [],
     values(id, title) {
       const sheet = books.get(id)!.sheets.find((s) => s.title === title)!;
       let rows = 0;
@@ -52,16 +51,6 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   };
   const app = express();
   app.use(express.raw({ type: '*/*', limit: REQUEST_LIMIT * 2 }));
-  // Google's token endpoint, for service accounts whose token_uri points here (JWT bearer grant).
-  app.post('/token', (req, res) => {
-    const form = new URLSearchParams((req.body as Buffer).toString('utf8'));
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || (form.get('assertion') ?? '').split('.').length !== 3) {
-      res.status(400).json({ error: 'invalid_grant', error_description: 'Invalid JWT.' });
-      return;
-    }
-    state.tokens++;
-    res.json({ access_token: `ya29.stand-in-${state.tokens}`, expires_in: 3599, token_type: 'Bearer' });
-  });
   app.use((req, res, next) => {
     const bytes = (req.body as Buffer | undefined)?.length ?? 0;
     state.requests.push({ path: req.path, bytes });
