@@ -213,6 +213,22 @@ export function buildProgram(): Command {
     .action(async (options: { name: string }) => (await import('./commands/query.ts')).runBiUserCreate(settingsFromEnvironment(), options));
   biUser.command('list').description('the BI users (never their passwords)').action(async () => (await import('./commands/query.ts')).runBiUserList(settingsFromEnvironment()));
   biUser.command('revoke').argument('<id>', 'the BI user\'s id (see bi-user list)').description('drop the login and end its sessions').action(async (id: string) => (await import('./commands/query.ts')).runBiUserRevoke(settingsFromEnvironment(), id));
+  const sheetsCmd = program.command('sheets').description('push tables and queries into Google Sheets (server-side writeback)');
+  sheetsCmd.command('list').description('the targets and their last push').action(async () => (await import('./commands/sheets.ts')).runSheetsList(settingsFromEnvironment()));
+  sheetsCmd
+    .command('add')
+    .description('a target: a table, saved query or SQL into spreadsheet Y, sheet Z')
+    .requiredOption('--name <name>', 'what to call it')
+    .requiredOption('--spreadsheet <id>', "the spreadsheet's id (its URL after /d/); share it with the service account")
+    .requiredOption('--sheet <name>', 'the sheet (made when missing)')
+    .option('--table <table>', 'a warehouse table')
+    .option('--query <id>', 'a saved query')
+    .option('--sql <sql>', 'a query')
+    .option('--every <minutes>', 'push on a schedule (at least 5); without it only on request')
+    .option('--connection <id>', "whose warehouse schema (default: the first connection's)")
+    .action(async (options: { name: string; spreadsheet: string; sheet: string; table?: string; query?: string; sql?: string; every?: string; connection?: string }) => (await import('./commands/sheets.ts')).runSheetsAdd(settingsFromEnvironment(), options));
+  sheetsCmd.command('push').argument('<id>', 'the target (see sheets list)').description('push now, in the foreground').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsPush(settingsFromEnvironment(), id));
+  sheetsCmd.command('remove').argument('<id>', 'the target').description('remove a target (the spreadsheet is not touched)').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsRemove(settingsFromEnvironment(), id));
   program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
   program
     .command('bench')

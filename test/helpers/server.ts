@@ -18,6 +18,8 @@ import { freePort } from './cli.ts';
  */
 export interface TestServer {
   url: string;
+  /** DATA_DIR of the server (its secret key is there: other exact-sync processes on its database use it). */
+  dataDir: string;
   db: TestDatabase;
   server: RunningServer;
   logs: string[];
@@ -41,7 +43,7 @@ export async function startTestServer(label: string, sandbox: RunningSandbox, en
   const log = createLogger({ level: 'info', format: 'json', destination: new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }) });
   const server = await serve(settings, log);
   return {
-    url: settings.publicUrl, db, server, logs,
+    url: settings.publicUrl, dataDir, db, server, logs,
     async close() {
       await server.close();
       await db.drop();

@@ -100,3 +100,27 @@ describe('Google Sheets targets', () => {
     expect((await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Bad', spreadsheetId: 'ok', sheetName: 'X', sourceKind: 'table', source: 'x', frequencyMinutes: 1 })).status).toBe(400);
   });
 });
+
+describe('exact-sync sheets', () => {
+  it('adds, lists, pushes and removes a target from a terminal; a bad id is a clear error', async () => {
+    const { runCli } = await import('../helpers/cli.ts');
+    const env = { DATABASE_URL: t.db.url, DATA_DIR: t.dataDir, GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'service-account.json'), GOOGLE_SHEETS_URL: g.url };
+    const cli = async (args: string[]) => {
+      const run = runCli(args, { cwd: dir, env });
+      const { code } = await run.exited;
+      return { code, stdout: run.stdout(), stderr: run.stderr() };
+    };
+    const added = await cli(['sheets', 'add', '--name', 'From CLI', '--spreadsheet', 'book1', '--sheet', 'CLI', '--sql', 'SELECT 2 AS two']);
+    expect(added.code, added.stderr).toBe(0);
+    const id = /target (\d+)/.exec(added.stdout)![1]!;
+    const pushed = await cli(['sheets', 'push', id]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/Pushed 1 rows/);
+    expect(g.values('book1', 'CLI')).toEqual([['two'], [2]]);
+    expect((await cli(['sheets', 'list'])).stdout).toMatch(/From CLI: sql "SELECT 2 AS two" → book1 \/ CLI, on request; last push succeeded/);
+    expect((await cli(['sheets', 'remove', id])).code).toBe(0);
+    const bad = await cli(['sheets', 'push', 'x']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('A Sheets target is given by its id');
+  });
+});
