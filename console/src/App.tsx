@@ -5,6 +5,7 @@ import { get, onSignedOut, post, setCsrfToken } from './api.ts';
 import { ErrorBar, Loading, Notice } from './components.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { BiUsersPage } from './pages/BiUsers.tsx';
+import { SheetsPage } from './pages/Sheets.tsx';
 import { ConnectionsPage } from './pages/Connections.tsx';
 import { DivisionsPage } from './pages/Divisions.tsx';
 import { LoginPage, SetupPage } from './pages/Login.tsx';
@@ -56,13 +57,13 @@ export function App() {
     await post('/auth/logout').catch(() => undefined);
     await refresh();
   };
-  const section = path.startsWith('/runs') ? 'runs' : path.startsWith('/api-keys') ? 'api-keys' : path.startsWith('/bi-users') ? 'bi-users' : 'connections';
+  const section = path.startsWith('/runs') ? 'runs' : path.startsWith('/api-keys') ? 'api-keys' : path.startsWith('/bi-users') ? 'bi-users' : path.startsWith('/sheets') ? 'sheets' : 'connections';
   return (
     <div>
       <header style={{ background: '#0f6cbd', color: 'white', display: 'flex', alignItems: 'center', gap: 24, padding: '0 24px', height: 48 }}>
         <Text weight="semibold" size={400} style={{ color: 'white' }}>exact-sync</Text>
         <nav style={{ display: 'flex', gap: 4, height: '100%' }}>
-          {([['connections', 'Connections'], ['runs', 'Runs'], ['api-keys', 'API keys'], ['bi-users', 'BI users']] as const).map(([to, label]) => (
+          {([['connections', 'Connections'], ['runs', 'Runs'], ['api-keys', 'API keys'], ['bi-users', 'BI users'], ['sheets', 'Google Sheets']] as const).map(([to, label]) => (
             <a key={to} href={`/${to}`} aria-current={section === to ? 'page' : undefined}
               onClick={(e) => { e.preventDefault(); navigate(`/${to}`); }}
               style={{ color: 'white', textDecoration: 'none', padding: '0 12px', display: 'flex', alignItems: 'center', fontWeight: section === to ? 600 : 400,
@@ -97,5 +98,6 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if ((m = match('/runs/:id', path))) return <RunPage id={Number(m.id)} />;
   if (path === '/api-keys') return <ApiKeysPage />;
   if (path === '/bi-users') return <BiUsersPage />;
+  if (path === '/sheets') return <SheetsPage />;
   return <Notice intent="warning" title="No such page">There is nothing at {path}. Use the menu above.</Notice>;
 }

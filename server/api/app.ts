@@ -29,7 +29,7 @@ export interface AppDeps {
 }
 
 /** Paths of the console's pages: a reload or a link to one of them gets the console's index.html. */
-const CONSOLE_PAGES = /^\/(?:$|login$|setup$|connections(?:\/.*)?$|runs(?:\/.*)?$|api-keys$|bi-users$)/;
+const CONSOLE_PAGES = /^\/(?:$|login$|setup$|connections(?:\/.*)?$|runs(?:\/.*)?$|api-keys$|bi-users$|sheets$)/;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -89,3 +89,11 @@ export interface BiUserCreated extends BiUserInfo { password: string; host: stri
 export interface SavedQueryInfo { id: number; name: string; description: string; sql: string; connectionId: number | null; createdAt: string; updatedAt: string }
 export interface SavedQueriesResponse { queries: SavedQueryInfo[] }
 export interface SavedQueryRequest { name: string; description?: string | undefined; sql: string; connectionId?: number | null | undefined }
+
+export interface SheetTargetInfo {
+  id: number; name: string; spreadsheetId: string; sheetName: string; sourceKind: 'table' | 'query' | 'sql'; source: string;
+  connectionId: number | null; frequencyMinutes: number | null; enabled: boolean;
+  lastPush: { id: number; status: string; startedAt: string; finishedAt: string | null; rows: number | null; error: string | null } | null;
+}
+export interface SheetTargetsResponse { targets: SheetTargetInfo[] }
+export interface SheetPushOutcome { pushId: number; status: string; rows?: number; error?: string }
