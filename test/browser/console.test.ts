@@ -123,6 +123,22 @@ describe('the web console in a browser', () => {
     expect(spawnSync('psql', [url!, '-X', '-c', 'SELECT 1'], { encoding: 'utf8' }).status).not.toBe(0);
   });
 
+  it('adds a Google Sheets target; without a service account a push fails with what to set, and says so', async () => {
+    await page.goto(`${t.url}/sheets`);
+    await page.locator('input[name=target-name]').fill('GL to Sheets');
+    await page.locator('input[name=spreadsheet]').fill('https://docs.google.com/spreadsheets/d/1AbCdEf_gh-IJ/edit#gid=0');
+    await page.locator('input[name=sheet]').fill('GL');
+    await page.locator('input[name=source]').fill('glaccounts');
+    await page.getByRole('button', { name: 'Add target' }).click();
+    await page.locator('tr[data-target="GL to Sheets"]').waitFor();
+    const { rows } = await t.db.pool.query('SELECT spreadsheet_id FROM exact_sync.sheet_targets');
+    expect(rows[0].spreadsheet_id).toBe('1AbCdEf_gh-IJ');
+    await page.locator('tr[data-target="GL to Sheets"]').getByRole('button', { name: 'Push now' }).click();
+    await page.getByText(/The push failed: .*GOOGLE_APPLICATION_CREDENTIALS/).waitFor();
+    await page.locator('tr[data-target="GL to Sheets"] [data-last-push=failed]').waitFor();
+    await screenshot('sheets-push-failed');
+  });
+
   it('shows a refused consent on a page that offers to try again, and nothing is connected', async () => {
     await page.goto(`${t.url}/connections/new`);
     await page.getByRole('button', { name: 'Connect Exact Online' }).click();
