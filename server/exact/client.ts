@@ -159,7 +159,12 @@ export class ExactClient {
    * One call with pacing and retries. `division` selects the rate-limit budget (null: the user's
    * current division, for current/Me). Returns the answer for 2xx; throws ExactApiError for the rest.
    */
-  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number } = {}): Promise<ExactResponse> {
+  /**
+   * `once`: a call that must not be sent twice (a POST that creates): only a 429, which Exact answers
+   * before doing anything, is retried; a network error or 5xx is thrown for the caller to check what
+   * happened before trying again.
+   */
+  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number; once?: boolean } = {}): Promise<ExactResponse> {
     const url = this.url(division, pathOrUrl, options.params);
     const budget = options.budgetDivision ?? division ?? 0;
     const key = `${this.o.clientId}:${budget}`;
@@ -209,7 +214,7 @@ export class ExactClient {
         const pace = paceDecision(this.o.pacer.state(key), this.o.now());
         if (pace.kind === 'daily_limit') throw new DailyLimitError(budget, pace.resetsAt);
       }
-      if (decision.retry) {
+      if (decision.retry && (!options.once || status === 429)) {
         this.stats.retries++;
         this.o.log?.debug({ url: redactUrl(url), status, wait: decision.waitMs, attempt, err: networkError ? messageOf(networkError) : undefined }, 'retrying Exact call');
         await this.o.pacer.sleepFor(decision.waitMs);
