@@ -12,6 +12,7 @@ import { savedQueryRoutes } from './routes/queries.ts';
 import { biUserRoutes } from './routes/biUsers.ts';
 import { warehouseRoutes } from './routes/warehouse.ts';
 import { sheetsRoutes } from './routes/sheets.ts';
+import { documentRoutes } from './routes/documents.ts';
 import { tableRoutes } from './routes/tables.ts';
 import type { Services } from './services.ts';
 import { openApiRoute } from './openapi.ts';
@@ -21,7 +22,7 @@ const VERSION: string = packageJson.version;
 
 /** Every /api/v1 route, as data (see route.ts). */
 export function apiRoutes(s: Services): ApiRoute[] {
-  const routes: ApiRoute[] = [openApiRoute(() => routes, VERSION), ...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s), ...sheetsRoutes(s)];
+  const routes: ApiRoute[] = [openApiRoute(() => routes, VERSION), ...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s), ...sheetsRoutes(s), ...documentRoutes(s)];
   return routes;
 }
 

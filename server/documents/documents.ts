@@ -123,3 +123,11 @@ export async function findAttachment(client: ExactClient, division: number, docu
   if (match.length > 1) throw new AppError('ambiguous_match', `Document ${doc} has ${match.length} attachments named ${by.fileName}: ${match.map((m) => m.ID).join(', ')}.`, { status: 409 });
   return match[0]!;
 }
+
+/** The bytes of an attachment: its Url with Download=1, with the connection's token (exact-api.md 8.2). */
+export async function downloadAttachment(client: ExactClient, division: number, documentId: string, by: { id?: string; fileName?: string }): Promise<{ fileName: string; bytes: Buffer }> {
+  const attachment = await findAttachment(client, division, documentId, by);
+  const url = String(attachment.Url);
+  const res = await client.request('GET', division, `${url}${url.includes('?') ? '&' : '?'}Download=1`, { raw: true });
+  return { fileName: String(attachment.FileName), bytes: res.body as Buffer };
+}

@@ -164,7 +164,7 @@ export class ExactClient {
    * before doing anything, is retried; a network error or 5xx is thrown for the caller to check what
    * happened before trying again.
    */
-  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number; once?: boolean } = {}): Promise<ExactResponse> {
+  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number; once?: boolean; raw?: boolean } = {}): Promise<ExactResponse> {
     const url = this.url(division, pathOrUrl, options.params);
     const budget = options.budgetDivision ?? division ?? 0;
     const key = `${this.o.clientId}:${budget}`;
@@ -191,6 +191,8 @@ export class ExactClient {
       }
       const status = res?.status ?? 0;
       if (res && status >= 200 && status < 300) {
+        // raw: the bytes (attachment downloads), not JSON.
+        if (options.raw) return { status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
         const text = await res.text();
         return { status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
       }
