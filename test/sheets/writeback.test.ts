@@ -76,3 +76,18 @@ describe('pushToSheet', () => {
     expect(values[50_000]![19]).toBe('row 49999 col 19 lorem ipsum dolor');
   });
 });
+
+describe('sheetsClient', () => {
+  it('says what is wrong with the service-account setting instead of failing at the first push', async () => {
+    const { sheetsClient } = await import('../../server/sheets/client.ts');
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-sa-bad-'));
+    expect(sheetsClient({ credentialsFile: undefined })).toMatchObject({ code: 'sheets_not_configured', message: expect.stringContaining('GOOGLE_APPLICATION_CREDENTIALS') });
+    await writeFile(path.join(dir, 'user.json'), JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
+    expect(sheetsClient({ credentialsFile: path.join(dir, 'user.json') })).toMatchObject({ code: 'sheets_not_configured', message: expect.stringContaining('not a service-account key') });
+    await writeFile(path.join(dir, 'broken.json'), '{ not json');
+    expect(sheetsClient({ credentialsFile: path.join(dir, 'broken.json') })).toMatchObject({ message: expect.stringContaining('not a readable service-account JSON key') });
+  });
+});
