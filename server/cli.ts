@@ -130,13 +130,6 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
   process.on('SIGTERM', stop);
 }
 
-/** A command whose work belongs to a later release: it says so and fails, it never pretends. */
-function notYet(name: string): () => never {
-  return () => {
-    throw new AppError('not_available', `\`exact-sync ${name}\` is not available in this version yet.`);
-  };
-}
-
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -229,7 +222,17 @@ export function buildProgram(): Command {
     .action(async (options: { name: string; spreadsheet: string; sheet: string; table?: string; query?: string; sql?: string; every?: string; connection?: string }) => (await import('./commands/sheets.ts')).runSheetsAdd(settingsFromEnvironment(), options));
   sheetsCmd.command('push').argument('<id>', 'the target (see sheets list)').description('push now, in the foreground').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsPush(settingsFromEnvironment(), id));
   sheetsCmd.command('remove').argument('<id>', 'the target').description('remove a target (the spreadsheet is not touched)').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsRemove(settingsFromEnvironment(), id));
-  program.command('documents').description('create, update, find and upsert Exact documents and attachments').action(notYet('documents'));
+  const docs = program.command('documents').description('Exact documents and attachments: upsert many from a file, find, attach, download');
+  const where = (c: Command) => c.requiredOption('--connection <id>', 'the connection').requiredOption('--division <code>', 'the division (administration) code');
+  where(docs.command('upsert').description('create or update documents from a CSV or JSON file (field names as Exact\'s), a line per row')
+    .requiredOption('--file <path>', 'rows.csv or rows.json').option('--by <field>', 'the field that finds an existing document', 'Subject'))
+    .action(async (o: { connection: string; division: string; file: string; by: string }) => (await import('./commands/documents.ts')).runDocumentsUpsert(settingsFromEnvironment(), o));
+  where(docs.command('find').description('the one document with this subject').requiredOption('--subject <subject>', 'its Subject'))
+    .action(async (o: { connection: string; division: string; subject: string }) => (await import('./commands/documents.ts')).runDocumentsFind(settingsFromEnvironment(), o));
+  where(docs.command('attach').description('attach a file to a document').requiredOption('--document <id>', 'the document ID').requiredOption('--file <path>', 'the file').option('--name <name>', 'the file name in Exact (default: the file\'s)'))
+    .action(async (o: { connection: string; division: string; document: string; file: string; name?: string }) => (await import('./commands/documents.ts')).runDocumentsAttach(settingsFromEnvironment(), o));
+  where(docs.command('download').description('save an attachment').requiredOption('--document <id>', 'the document ID').requiredOption('--attachment <id-or-name>', 'the attachment ID or file name').option('--out <path>', 'where to save it'))
+    .action(async (o: { connection: string; division: string; document: string; attachment: string; out?: string }) => (await import('./commands/documents.ts')).runDocumentsDownload(settingsFromEnvironment(), o));
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')

@@ -13,7 +13,7 @@ let connection: number;
 let division: number;
 
 beforeAll(async () => {
-  sb = await sandboxForFile({ divisions: 2, scale: 100, autoApprove: true });
+  sb = await sandboxForFile({ divisions: 2, scale: 100, autoApprove: true, limits: false });
   t = await startTestServer('documents_api', sb);
   ({ admin, read } = await keys(t));
   connection = await connectAndSync(t, admin);
@@ -57,5 +57,40 @@ describe('/api/v1/documents', () => {
     expect(missing.body.error.code).toBe('document_not_found');
     const writes = (await apiCall(t, admin, 'GET', '/documents/writes')).body.writes;
     expect(writes[0]).toMatchObject({ action: 'update', status: 'failed', errorCode: 'document_not_found' });
+  });
+});
+
+describe('exact-sync documents', () => {
+  it('upserts a CSV with a line per row; a bad row fails alone; running it again creates nothing new; attach and download', async () => {
+    const { runCli } = await import('../helpers/cli.ts');
+    const { mkdtemp, writeFile, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-docs-'));
+    const cli = async (args: string[]) => {
+      const run = runCli(args, { cwd: dir, env: { DATABASE_URL: t.db.url, DATA_DIR: t.dataDir, EXACT_CLIENT_ID: 'sandbox-client', EXACT_CLIENT_SECRET: 'sandbox-secret', EXACT_BASE_URL: sb.url } });
+      const { code } = await run.exited;
+      return { code, stdout: run.stdout(), stderr: run.stderr() };
+    };
+    await writeFile(path.join(dir, 'docs.csv'), 'Subject,Type,Body\n"Bulk, one",10,First\nBulk two,10,Second\nNo type,,x\n');
+    const where = ['--connection', String(connection), '--division', String(division)];
+    const first = await cli(['documents', 'upsert', ...where, '--file', path.join(dir, 'docs.csv')]);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/\[1\/3\] row 1: created [0-9a-f-]{36}/);
+    expect(first.stdout).toMatch(/\[3\/3\] row 3: FAILED: .*Type/);
+    expect(first.stdout).toContain('2 of 3 rows written, 1 failed');
+    const again = await cli(['documents', 'upsert', ...where, '--file', path.join(dir, 'docs.csv')]);
+    expect(again.stdout).toMatch(/row 1: updated/);
+    expect(again.stdout).toMatch(/row 2: updated/);
+    const found = await cli(['documents', 'find', ...where, '--subject', 'Bulk, one']);
+    expect(found.code, found.stderr).toBe(0);
+    const id = JSON.parse(found.stdout).ID as string;
+    await writeFile(path.join(dir, 'note.txt'), 'a note');
+    expect((await cli(['documents', 'attach', ...where, '--document', id, '--file', path.join(dir, 'note.txt')])).stdout).toMatch(/Attached note.txt \(6 bytes\)/);
+    const saved = await cli(['documents', 'download', ...where, '--document', id, '--attachment', 'note.txt', '--out', path.join(dir, 'back.txt')]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect((await readFile(path.join(dir, 'back.txt'))).length).toBeGreaterThan(0);
+    const bad = await cli(['documents', 'upsert', ...where, '--file', path.join(dir, 'docs.txt')]);
+    expect(bad.stderr).toContain('--file must be a .csv or .json file');
   });
 });
