@@ -55,14 +55,18 @@ export function sheetSerial(iso: string): number {
   return Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso) / 86_400_000 + 25_569;
 }
 
-/** Rows [start, end) per write: each under `maxBytes` of JSON and `maxCells`. */
-export function chunkRows(rows: readonly SheetValue[][], maxBytes = MAX_REQUEST_BYTES, maxCells = 200_000): [number, number][] {
+/**
+ * Rows [start, end) per write: each under `maxBytes` of JSON (plus `rowOverhead` bytes a row, for what is
+ * sent beside the values) and `maxCells`. A single row over the limit still goes alone. Shared with the
+ * Excel add-in's writes (addin/src/excel/layout.ts).
+ */
+export function chunkRows(rows: readonly (readonly unknown[])[], maxBytes = MAX_REQUEST_BYTES, maxCells = 200_000, rowOverhead = 0): [number, number][] {
   const chunks: [number, number][] = [];
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < rows.length; i++) {
-    const size = JSON.stringify(rows[i]).length + 1;
-    if (i > start && (bytes + size > maxBytes || (i - start + 1) * rows[i]!.length > maxCells)) {
+    const size = JSON.stringify(rows[i]).length + 1 + rowOverhead;
+    if (i > start && (bytes + size > maxBytes || (i - start + 1) * Math.max(1, rows[i]!.length) > maxCells)) {
       chunks.push([start, i]);
       start = i;
       bytes = 0;

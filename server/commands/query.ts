@@ -6,8 +6,7 @@ import { connectionId, withDatabase } from './shared.ts';
 /** `exact-sync query` and `exact-sync bi-user …`: reading the warehouse. */
 
 /** Connection details of a BI user, as a BI tool asks for them. */
-function biLogin(address: { host: string; port: number; database: string }, u: { roleName: string; password: string }): string {
-  const url = `postgres://${u.roleName}:${encodeURIComponent(u.password)}@${address.host}:${address.port}/${encodeURIComponent(address.database)}`;
+function biLogin(address: { host: string; port: number; database: string }, u: { roleName: string; password: string }, url: string): string {
   return [
     `  host:      ${address.host}`,
     `  port:      ${address.port}`,
@@ -21,11 +20,11 @@ function biLogin(address: { host: string; port: number; database: string }, u: {
 
 /** `exact-sync bi-user create --name N`: a read-only PostgreSQL login for BI tools, password printed once. */
 export async function runBiUserCreate(settings: Settings, options: { name: string }): Promise<void> {
-  const { createBiUser } = await import('../query/biUsers.ts');
+  const { createBiUser, loginUrl } = await import('../query/biUsers.ts');
   await withDatabase(settings, async (db) => {
     const user = await createBiUser(db.pool, options.name);
     process.stdout.write(
-      `BI user ${user.id} (${user.roleName}): reads the warehouse schemas, nothing else; cannot write.\n\n${biLogin(db.address, user)}\n\n` +
+      `BI user ${user.id} (${user.roleName}): reads the warehouse schemas, nothing else; cannot write.\n\n${biLogin(db.address, user, loginUrl(db.address, user))}\n\n` +
         'The password is shown only this once: store it in the BI tool now.\n' +
         (db.embedded && db.address.host === '127.0.0.1' ? 'The embedded PostgreSQL listens on this machine only: set PG_LISTEN (e.g. 0.0.0.0) for BI tools elsewhere.\n' : ''),
     );
@@ -60,14 +59,11 @@ export async function runQuery(settings: Settings, sql: string, options: { forma
   const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
   const box = await openSecretBox(settings, log);
   await withDatabase(settings, async (db) => {
-    const { rows } = await db.pool.query<{ warehouse_schema: string }>(
-      'SELECT warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1',
-      [options.connection === undefined ? null : connectionId(options.connection)],
-    );
-    if (options.connection !== undefined && !rows[0]) throw new AppError('connection_not_found', `There is no connection ${options.connection}.`);
+    const { warehouseOf } = await import('../state/connections.ts');
+    const { schema } = await warehouseOf(db.pool, options.connection === undefined ? null : connectionId(options.connection));
     const runner = await QueryRunner.open(db.url, db.pool, box);
     try {
-      const run = { sql, schema: rows[0]?.warehouse_schema ?? 'exact_online', limits: settings.queryLimits };
+      const run = { sql, schema, limits: settings.queryLimits };
       if (options.format !== 'table') {
         const sink = formatSink(options.format as 'csv' | 'json' | 'ndjson', process.stdout, () => undefined);
         const outcome = await runner.run(run, sink);

@@ -74,3 +74,8 @@ export async function revokeBiUser(db: pg.Pool, id: number): Promise<BiUser> {
   }
   return (await listBiUsers(db)).find((u) => u.id === id)!;
 }
+
+/** The connection URL a BI tool (or psql) takes for a user at an address. */
+export function loginUrl(address: { host: string; port: number; database: string }, u: { roleName: string; password: string }): string {
+  return `postgres://${u.roleName}:${encodeURIComponent(u.password)}@${address.host}:${address.port}/${encodeURIComponent(address.database)}`;
+}

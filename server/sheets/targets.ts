@@ -5,6 +5,7 @@ import { AppError, isAppError, messageOf } from '../lib/errors.ts';
 import { jsonEncoder } from '../query/formats.ts';
 import type { QueryLimits, QueryRunner, ResultColumn } from '../query/runner.ts';
 import { getSavedQuery } from '../query/savedQueries.ts';
+import { warehouseOf } from '../state/connections.ts';
 import { pushToSheet } from './writeback.ts';
 
 /** Sheets writeback targets (exact_sync.sheet_targets) and their pushes (exact_sync.sheet_pushes). */
@@ -102,11 +103,11 @@ export async function pushTarget(deps: PushDeps, id: number, trigger: string): P
   try {
     if (deps.sheets instanceof Error) throw deps.sheets;
     const sql = target.sourceKind === 'table' ? `SELECT * FROM ${quoteIdent(target.source)}` : target.sourceKind === 'query' ? (await getSavedQuery(deps.pool, target.source)).sql : target.source;
-    const { rows: schema } = await deps.pool.query<{ warehouse_schema: string }>('SELECT warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1', [target.connectionId]);
+    const { schema } = await warehouseOf(deps.pool, target.connectionId);
     let columns: readonly ResultColumn[] = [];
     const data: unknown[][] = [];
     let decode: ((v: string) => unknown)[] = [];
-    await deps.query.run({ sql, schema: schema[0]?.warehouse_schema ?? 'exact_online', limits: deps.limits }, {
+    await deps.query.run({ sql, schema, limits: deps.limits }, {
       columns: (c) => {
         columns = c;
         decode = c.map((col) => { const enc = jsonEncoder(col.kind, col.type); return (v: string) => JSON.parse(enc(v)) as unknown; });

@@ -62,3 +62,16 @@ export async function deleteConnection(db: pg.Pool, id: number): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM exact_sync.connections WHERE id = $1', [id]);
   if (!rowCount) throw new AppError('connection_not_found', `There is no connection ${id}.`, { status: 404 });
 }
+
+/**
+ * The warehouse a query reads: the given connection's schema, or without one the first connection's, or
+ * the default schema when there is no connection yet. A connection that does not exist is a 404.
+ */
+export async function warehouseOf(db: pg.Pool, connectionId: number | null | undefined): Promise<{ connectionId: number | null; schema: string }> {
+  const { rows } = await db.query<{ id: number; warehouse_schema: string }>(
+    'SELECT id, warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1',
+    [connectionId ?? null],
+  );
+  if (connectionId != null && !rows[0]) throw new AppError('connection_not_found', `There is no connection ${connectionId}.`, { status: 404 });
+  return { connectionId: rows[0]?.id ?? null, schema: rows[0]?.warehouse_schema ?? 'exact_online' };
+}

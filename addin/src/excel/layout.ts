@@ -1,4 +1,5 @@
 import type { QueryResult, ResultColumnInfo } from '../../../server/api/types.ts';
+import { chunkRows as chunkSheetRows } from '../../../apps-script/src/plan.ts';
 
 /**
  * What goes into the cells, decided without Excel: a query result as a header, values Excel types
@@ -66,23 +67,8 @@ export function toSheetData(result: Pick<QueryResult, 'columns' | 'rows'>): Shee
  * them, as JSON) and `maxCells`. A single row over the limit still goes alone (Excel will say why).
  */
 export function chunkRows(rows: readonly Cell[][], formats: readonly string[], maxBytes = 4_000_000, maxCells = 500_000): [number, number][] {
-  const formatBytes = formats.reduce((s, f) => s + f.length + 3, 2);
-  const chunks: [number, number][] = [];
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const size = JSON.stringify(row).length + 1 + formatBytes;
-    const cells = (i - start + 1) * Math.max(1, row.length);
-    if (i > start && (bytes + size > maxBytes || cells > maxCells)) {
-      chunks.push([start, i]);
-      start = i;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  if (start < rows.length) chunks.push([start, rows.length]);
-  return chunks;
+  // Each row is written with its formats beside it.
+  return chunkSheetRows(rows, maxBytes, maxCells, formats.reduce((s, f) => s + f.length + 3, 2));
 }
 
 /** A table name Excel accepts: letters, digits, _ and ., starting with a letter or _, at most 255 chars, unique in `taken`. */

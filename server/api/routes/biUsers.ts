@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createBiUser, listBiUsers, revokeBiUser } from '../../query/biUsers.ts';
+import { createBiUser, listBiUsers, loginUrl, revokeBiUser } from '../../query/biUsers.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { BiUserCreated, BiUserCreateRequest } from '../types.ts';
@@ -22,7 +22,7 @@ export function biUserRoutes(s: Services): ApiRoute[] {
         const a = s.databaseAddress;
         const answer: Omit<BiUserCreated, 'createdAt' | 'revokedAt'> & { createdAt: Date; revokedAt: Date | null } = {
           ...u, host: a.host, port: a.port, database: a.database,
-          url: `postgres://${u.roleName}:${encodeURIComponent(u.password)}@${a.host}:${a.port}/${encodeURIComponent(a.database)}`,
+          url: loginUrl(a, u),
         };
         return answer;
       },

@@ -51,7 +51,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
       handle: async ({ params, query, req, res }) => {
         const q = await getSavedQuery(s.pool, params.id ?? '');
         const format = chooseFormat(undefined, query.format, req.headers.accept);
-        await streamQuery(s, req, res, { sql: q.sql, params: [], schema: await schemaFor(s, q.connectionId ?? undefined), format });
+        await streamQuery(s, res, { sql: q.sql, params: [], schema: await schemaFor(s, q.connectionId ?? undefined), format });
         return undefined;
       },
     }),

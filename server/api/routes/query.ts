@@ -3,6 +3,7 @@ import { AppError, isAppError, messageOf } from '../../lib/errors.ts';
 import { CONTENT_TYPES, formatSink, type Format } from '../../query/formats.ts';
 import type { QueryRunner, ResultColumn } from '../../query/runner.ts';
 import type { Response } from 'express';
+import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { QueryRequest } from '../types.ts';
@@ -38,18 +39,13 @@ export function runner(s: Services): QueryRunner {
   return s.query;
 }
 
-/** The warehouse schema a query reads: the connection's, or the first connection's, or the default. */
+/** The warehouse schema a query reads (see warehouseOf). */
 export async function schemaFor(s: Services, connection: number | undefined): Promise<string> {
-  const { rows } = await s.pool.query<{ warehouse_schema: string }>(
-    'SELECT warehouse_schema FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1',
-    [connection ?? null],
-  );
-  if (connection !== undefined && !rows[0]) throw new AppError('connection_not_found', `There is no connection ${connection}.`, { status: 404 });
-  return rows[0]?.warehouse_schema ?? 'exact_online';
+  return (await warehouseOf(s.pool, connection)).schema;
 }
 
 /** Runs SQL into the response in `format`; errors before the first row are ordinary error responses. */
-export async function streamQuery(s: Services, req: { on(e: 'close', f: () => void): unknown }, res: Response, o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format }): Promise<void> {
+export async function streamQuery(s: Services, res: Response, o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format }): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => { if (!res.writableFinished) abort.abort(); });
   const sink = formatSink(o.format, res, (columns) => {
@@ -71,7 +67,6 @@ export async function streamQuery(s: Services, req: { on(e: 'close', f: () => vo
     s.log.warn({ err }, 'query failed while its result was being sent');
     await sink.finish({ error: { code: isAppError(err) ? err.code : 'query_failed', message: messageOf(err) } }).catch(() => undefined);
   }
-  void req;
 }
 
 /**
@@ -112,7 +107,7 @@ export function queryRoutes(s: Services): ApiRoute[] {
       body,
       handle: async ({ body, req, res }) => {
         const format = chooseFormat(body.format, req.query.format, req.headers.accept);
-        await streamQuery(s, req, res, { sql: body.sql, params: body.params ?? [], schema: await schemaFor(s, body.connection), format });
+        await streamQuery(s, res, { sql: body.sql, params: body.params ?? [], schema: await schemaFor(s, body.connection), format });
         return undefined;
       },
     }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
 import { buildRowsQuery, parseFilter } from '../../query/rowsQuery.ts';
 import { listWarehouseTables, tableShape } from '../../query/warehouseTables.ts';
+import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import { chooseFormat, schemaFor, streamQuery } from './query.ts';
@@ -17,15 +18,14 @@ const many = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(St
 
 export function warehouseRoutes(s: Services): ApiRoute[] {
   const connectionParam = z.object({ connection: z.coerce.number().int().positive().optional() });
-  const connectionIdFor = async (connection: number | undefined) => {
-    const { rows } = await s.pool.query<{ id: number }>('SELECT id FROM exact_sync.connections WHERE ($1::int IS NULL OR id = $1) ORDER BY id LIMIT 1', [connection ?? null]);
-    return rows[0]?.id ?? null;
-  };
   return [
     route({
       method: 'get', path: '/tables', scope: 'read', summary: 'The warehouse tables of a connection: columns and types, row counts, last sync',
       query: connectionParam,
-      handle: async ({ query }) => ({ tables: await listWarehouseTables(s.pool, await schemaFor(s, query.connection), await connectionIdFor(query.connection)) }),
+      handle: async ({ query }) => {
+        const w = await warehouseOf(s.pool, query.connection);
+        return { tables: await listWarehouseTables(s.pool, w.schema, w.connectionId) };
+      },
     }),
     route({
       method: 'get', path: '/tables/:name/rows', scope: 'read',
@@ -55,7 +55,7 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
           ...(after ? { after } : {}),
           limit,
         });
-        await streamQuery(s, req, res, { sql: built.sql, params: built.params, schema, format: chooseFormat(undefined, query.format, req.headers.accept) });
+        await streamQuery(s, res, { sql: built.sql, params: built.params, schema, format: chooseFormat(undefined, query.format, req.headers.accept) });
         return undefined;
       },
     }),
