@@ -81,6 +81,7 @@ export async function runBench(name: string, options: { rows: string; scale: str
       `  COPY floor:         ${result.copySeconds.toFixed(1)} s (the same rows as CSV into an empty table)\n` +
       `  ratio:              ${result.ratio.toFixed(2)}x the floor\n` +
       `  peak RSS (sync):    ${result.peakRssMb} MB\n` +
+      `  CPU during sync:    sync ${result.cpu.sync.toFixed(1)} s, sandbox ${result.cpu.sandbox?.toFixed(1) ?? '?'} s, PostgreSQL ${result.cpu.postgres?.toFixed(1) ?? '?'} s (2 cores: ${(2 * result.syncSeconds).toFixed(1)} s available)\n` +
       `  machine:            ${machine()}\n`,
   );
 }

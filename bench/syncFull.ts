@@ -4,12 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ExactClient, Pacer } from '../server/exact/client.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
 import { createSecretBox } from '../server/lib/crypto.ts';
 import { syncTable } from '../server/sync/engine.ts';
 import { benchPostgres } from './database.ts';
+import { processCpuSeconds } from './machine.ts';
 import { consent, startSandboxProcess } from './sandboxProcess.ts';
 
 /**
@@ -25,6 +27,19 @@ export interface SyncFullResult {
   copySeconds: number;
   ratio: number;
   peakRssMb: number;
+  /** CPU seconds each process used during the sync (undefined where /proc cannot tell: not Linux, remote PostgreSQL). */
+  cpu: { sync: number; sandbox: number | undefined; postgres: number | undefined };
+}
+
+/** CPU seconds so far of the PostgreSQL backends serving this database (processes of this machine). */
+async function backendsCpu(pool: pg.Pool): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const s = processCpuSeconds(pid);
+    if (s !== undefined) out.set(pid, s);
+  }
+  return out;
 }
 
 
@@ -50,6 +65,9 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     const client = new ExactClient({ baseUrl: sandboxUrl, clientId: 'sandbox-client', tokens: tokens.source(connectionId), pacer: new Pacer() });
     const division = (await client.me()).CurrentDivision as number;
 
+    const pgBefore = await backendsCpu(pool);
+    const sandboxBefore = processCpuSeconds(sandbox.child.pid!);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const result = await syncTable({
       pool, client, connectionId, schema: 'exact_online', timeZone: 'Europe/Amsterdam',
@@ -57,6 +75,14 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     }, 'transactionlines', division);
     const syncSeconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
+    const cpuUsed = process.cpuUsage(cpuBefore);
+    const sandboxAfter = processCpuSeconds(sandbox.child.pid!);
+    const pgAfter = await backendsCpu(pool);
+    const cpu = {
+      sync: (cpuUsed.user + cpuUsed.system) / 1e6,
+      sandbox: sandboxBefore !== undefined && sandboxAfter !== undefined ? sandboxAfter - sandboxBefore : undefined,
+      postgres: pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
+    };
 
     // The floor: the same rows as CSV, COPY'd into an identical empty table.
     await pool.query('CREATE TABLE exact_online.copy_floor (LIKE exact_online.transactionlines INCLUDING ALL)');
@@ -67,7 +93,7 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
       const copyStart = performance.now();
       await pipeline(createReadStream(csv), c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')));
       const copySeconds = (performance.now() - copyStart) / 1000;
-      return { rows: result.rows, syncSeconds, rowsPerSecond: Math.round(result.rows / syncSeconds), copySeconds, ratio: syncSeconds / copySeconds, peakRssMb: Math.round(peak / 2 ** 20) };
+      return { rows: result.rows, syncSeconds, rowsPerSecond: Math.round(result.rows / syncSeconds), copySeconds, ratio: syncSeconds / copySeconds, peakRssMb: Math.round(peak / 2 ** 20), cpu };
     } finally {
       c.release();
     }

@@ -68,11 +68,17 @@ export function zoneOffsetSeconds(timeZone: string, utcMs: number): number {
 function computeOffset(timeZone: string, utcMs: number): number {
   let f = zoneFormatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
     zoneFormatters.set(timeZone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
-  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  // Not Date.UTC(year, …): it reads years 0–99 as 1900–1999, and Exact writes DateTime.MinValue (year 1).
+  const wall = new Date(0);
+  // Year 1 in an offset east of UTC begins in 1 BC in UTC: astronomical years (1 BC is year 0).
+  const year = p.era === 'BC' ? 1 - Number(p.year) : Number(p.year);
+  wall.setUTCFullYear(year, Number(p.month) - 1, Number(p.day));
+  wall.setUTCHours(Number(p.hour), Number(p.minute), Number(p.second));
+  const asUtc = wall.getTime();
   return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 1000);
 }
 

@@ -1,13 +1,16 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
 import { ENTITY_TYPES } from '../exact/entityTypes.ts';
-import { exactDateMs, int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
+import { int64, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { qualified } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
-import { applyDeletes, deleteMissing, deleteWhere, mergeRows, type Value } from '../warehouse/load.ts';
+import { concatCsv, CsvBuffers, type CsvRows } from '../warehouse/csv.ts';
+import { applyDeletes, deleteMissing, deleteWhere, insertOrMerge, mergeRows } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
-import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable, type Column } from './catalog.ts';
+import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from './catalog.ts';
+import { rowEncoder, toWarehouse, valuesCsv } from './encode.ts';
 
 /**
  * Syncing one table of one division into the warehouse. Each page is merged in its own transaction
@@ -41,33 +44,6 @@ export interface TableResult {
   pages: number;
 }
 
-/** One Exact value as the warehouse stores it. */
-export function toWarehouse(c: Column, value: unknown, timeZone: string): Value {
-  if (value === null || value === undefined) return null;
-  switch (c.type) {
-    case 'timestamptz': {
-      const ms = exactDateMs(value);
-      if (ms === undefined) throw new AppError('exact_unexpected_value', `${c.field}: expected /Date(ms)/, got ${JSON.stringify(value)}`);
-      return new Date(localToUtc(ms, timeZone)).toISOString();
-    }
-    case 'bigint':
-      return int64(value);
-    case 'text':
-      return c.trim ? String(value).trim() : String(value);
-    case 'boolean':
-      return Boolean(value);
-    default:
-      return value as Value;
-  }
-}
-
-function rowValues(table: CatalogTable, division: number, row: ExactRow, timeZone: string, extractedAt: string): Value[] {
-  const out: Value[] = [division];
-  for (const c of table.columns) if (c.name !== 'division') out.push(toWarehouse(c, row[c.field], timeZone));
-  out.push(extractedAt);
-  return out;
-}
-
 async function readCursor(pool: pg.Pool, ctx: SyncContext, division: number, table: string): Promise<string | undefined> {
   const { rows } = await pool.query<{ cursor: string | null }>(
     'SELECT cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = $3',
@@ -98,7 +74,7 @@ const pageTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promis
  * warehouse, handed over in batches: every page that has already arrived, up to `maxRows` rows. Network
  * and database then work side by side, and a slow database gets bigger, cheaper batches.
  */
-export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(source: AsyncGenerator<T>, depth: number, maxRows: number): AsyncGenerator<T[]> {
+export async function* readAheadBatches<T extends { count: number }>(source: AsyncGenerator<T>, depth: number, maxRows: number): AsyncGenerator<T[]> {
   type Slot = { promise: Promise<IteratorResult<T>>; settled: boolean };
   const queue: Slot[] = [];
   let ended = false;
@@ -123,7 +99,7 @@ export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(
       const first = await slot.promise;
       if (first.done) return;
       const batch = [first.value];
-      let rows = first.value.rows.length;
+      let rows = first.value.count;
       while (queue.length > 0 && queue[0]!.settled && rows < maxRows) {
         const next = await queue.shift()!.promise;
         if (next.done) {
@@ -131,7 +107,7 @@ export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(
           break;
         }
         batch.push(next.value);
-        rows += next.value.rows.length;
+        rows += next.value.count;
       }
       fill();
       yield batch;
@@ -141,6 +117,36 @@ export async function* readAheadBatches<T extends { rows: readonly unknown[] }>(
     for (const slot of queue) slot.promise.catch(() => undefined);
     await source.return(undefined).catch(() => undefined);
   }
+}
+
+/**
+ * `convert` applied to each page of `source` as it arrives. A page of parsed rows lives only inside
+ * `convertNext`: neither generator holds it while its result waits in the read-ahead queue or while the
+ * next page is fetched, so it dies in V8's young generation instead of being kept for a full collection.
+ */
+async function* convertPages<P, T>(source: AsyncGenerator<P>, convert: (page: P) => T): AsyncGenerator<T> {
+  try {
+    for (;;) {
+      const next = await convertNext(source, convert);
+      if (!next) return;
+      yield next.value;
+    }
+  } finally {
+    await source.return(undefined);
+  }
+}
+
+async function convertNext<P, T>(source: AsyncGenerator<P>, convert: (page: P) => T): Promise<{ value: T } | undefined> {
+  const r = await source.next();
+  return r.done ? undefined : { value: convert(r.value) };
+}
+
+/** Failed direct COPYs after which a first sync merges its remaining batches (each failure costs a COPY). */
+const DIRECT_FALLBACKS = 3;
+
+async function divisionIsEmpty(ctx: SyncContext, table: CatalogTable, division: number): Promise<boolean> {
+  const { rows } = await ctx.pool.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(ctx.schema, table.name)} WHERE division = $1) AS empty`, [division]);
+  return rows[0]!.empty;
 }
 
 const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join(',');
@@ -161,10 +167,11 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
   const stored = await readCursor(ctx.pool, ctx, division, table.name);
   let cursor = BigInt(stored ?? (await startingTimestamp(ctx, table, division)) ?? '0');
   const pages = ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${cursor}L` });
-  // Each page is turned into warehouse values as soon as it arrives: the parsed JSON (wide objects) is
-  // dropped at once, and only compact rows wait in the read-ahead queue.
-  async function* converted(): AsyncGenerator<{ rows: Value[][]; maxTimestamp: bigint; deletes: { type: number; key: string; timestamp: string }[] }> {
-    for await (const page of pages) {
+  // Each page is turned into CSV as soon as it arrives: the parsed JSON (wide objects) is dropped at once,
+  // and only one compact string a page waits in the read-ahead queue.
+  const encoder = rowEncoder(table, ctx.timeZone);
+  const buffers = new CsvBuffers();
+  const converted = () => convertPages(pages, (page) => {
       const extractedAt = new Date().toISOString();
       let maxTimestamp = 0n;
       for (const r of page.rows) {
@@ -174,15 +181,25 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
       const deletes = table.name === 'deleted'
         ? page.rows.map((d) => ({ type: Number(d.EntityType), key: String(d.EntityKey), timestamp: int64(d.Timestamp) ?? '0' }))
         : [];
-      yield { rows: page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt)), maxTimestamp, deletes };
-    }
-  }
+      return { csv: encoder.page(page.rows, division, extractedAt, buffers), count: page.rows.length, maxTimestamp, deletes };
+  });
+  // A division's first sync of a table COPYs its rows straight in (load.ts insertOrMerge) until keys
+  // start to repeat: then they are merged, as on every later run.
+  let direct = await divisionIsEmpty(ctx, table, division);
+  let fallbacks = 0;
   for await (const batch of readAheadBatches(converted(), 3, 3_000)) {
-    const values = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
+    const values = concatCsv(batch.map((p) => p.csv));
     for (const p of batch) if (p.maxTimestamp > cursor) cursor = p.maxTimestamp;
     const deletes = batch.flatMap((p) => p.deletes);
     const merged = await pageTransaction(ctx.pool, async (client) => {
-      const m = await mergeRows(client, ctx.schema, table, values, new Date());
+      let m: { inserted: number; updated: number };
+      if (direct) {
+        const r = await insertOrMerge(client, ctx.schema, table, values, new Date());
+        if (r.merged && ++fallbacks >= DIRECT_FALLBACKS) direct = false;
+        m = r;
+      } else {
+        m = await mergeRows(client, ctx.schema, table, values, new Date());
+      }
       let deleted = 0;
       // sync/Deleted: remove what it names from the tables it maps to, in the same transaction.
       const byTable = new Map<CatalogTable, { key: string; timestamp: string }[]>();
@@ -198,10 +215,11 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         // A deleted order takes its lines with it.
         if (target.children) await deleteWhere(client, ctx.schema, target.children.table, division, target.children.foreignKey.name, list.map((d) => d.key));
       }
-      await writeCursor(client, ctx, division, table.name, cursor.toString(), values.length);
+      await writeCursor(client, ctx, division, table.name, cursor.toString(), values.count);
       return { ...m, deleted };
     });
-    result.rows += values.length;
+    buffers.release(values);
+    result.rows += values.count;
     result.inserted += merged.inserted;
     result.updated += merged.updated;
     result.deleted += merged.deleted;
@@ -233,33 +251,34 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   const modifiedColumn = table.columns.find((c) => c.field === 'Modified')!;
   if (children) await ensureTable(ctx.pool, ctx.schema, children.table);
 
-  async function* converted(): AsyncGenerator<{ rows: Value[][]; keys: string[]; lines: Value[][]; maxModified: number }> {
-    for await (const page of ctx.client.pages(division, table.path, params)) {
+  const encoder = rowEncoder(table, ctx.timeZone);
+  const lineEncoder = children && rowEncoder(children.table, ctx.timeZone);
+  const converted = () => convertPages(ctx.client.pages(division, table.path, params), (page) => {
       const extractedAt = new Date().toISOString();
       let max = 0;
-      const lines: Value[][] = [];
+      const lines: ExactRow[] = [];
       for (const r of page.rows) {
         const modified = toWarehouse(modifiedColumn, r.Modified, ctx.timeZone);
         if (typeof modified === 'string') max = Math.max(max, Date.parse(modified));
         if (children) {
           const expanded = (r[children.nav] as { results?: ExactRow[] } | undefined)?.results;
           if (!Array.isArray(expanded)) throw new AppError('exact_unexpected_response', `${table.entity.name}: ${children.nav} was not expanded`);
-          for (const line of expanded) lines.push(rowValues(children.table, division, line, ctx.timeZone, extractedAt));
+          lines.push(...expanded);
         }
       }
-      yield {
-        rows: page.rows.map((r) => rowValues(table, division, r, ctx.timeZone, extractedAt)),
+      return {
+        rows: encoder.page(page.rows, division, extractedAt),
+        count: page.rows.length,
         keys: page.rows.map((r) => String(r[table.key.field])),
-        lines,
+        lines: lineEncoder ? lineEncoder.page(lines, division, extractedAt) : { chunks: [], count: 0 },
         maxModified: max,
       };
-    }
-  }
+  });
 
   for await (const batch of readAheadBatches(converted(), 4, 5_000)) {
-    const values = batch.flatMap((p) => p.rows);
+    const values = concatCsv(batch.map((p) => p.rows));
     const keys = batch.flatMap((p) => p.keys);
-    const lines = batch.flatMap((p) => p.lines);
+    const lines = concatCsv(batch.map((p) => p.lines));
     for (const p of batch) maxModified = Math.max(maxModified, p.maxModified);
     const merged = await pageTransaction(ctx.pool, async (client) => {
       const m = await mergeRows(client, ctx.schema, table, values, new Date());
@@ -269,7 +288,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
       }
       return m;
     });
-    result.rows += values.length;
+    result.rows += values.count;
     result.inserted += merged.inserted;
     result.updated += merged.updated;
     result.pages += batch.length;
@@ -284,23 +303,21 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
 async function syncFull(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const extractedAt = new Date().toISOString();
-  const values: Value[][] = [];
-  const keys: string[] = [];
+  const rows: ExactRow[] = [];
   for await (const page of ctx.client.pages(division, table.path, { $select: selectOf(table) })) {
-    for (const r of page.rows) {
-      values.push(rowValues(table, division, r, ctx.timeZone, extractedAt));
-      keys.push(String(r[table.key.field]).toLowerCase());
-    }
+    rows.push(...page.rows);
     result.pages++;
   }
+  const values = valuesCsv(table, division, rows, ctx.timeZone, extractedAt);
+  const keys = rows.map((r) => String(r[table.key.field]).toLowerCase());
   await pageTransaction(ctx.pool, async (client) => {
     const m = await mergeRows(client, ctx.schema, table, values, new Date());
     result.inserted = m.inserted;
     result.updated = m.updated;
     result.deleted = await deleteMissing(client, ctx.schema, table, division, keys);
-    await writeCursor(client, ctx, division, table.name, null, values.length);
+    await writeCursor(client, ctx, division, table.name, null, values.count);
   });
-  result.rows = values.length;
+  result.rows = values.count;
   ctx.onProgress?.(table.name, division, result.rows);
   return result;
 }

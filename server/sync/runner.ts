@@ -7,10 +7,12 @@ import { AppError, isAppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { qualified, quoteIdent } from '../db/sql.ts';
 import type { ExactRow } from '../exact/values.ts';
+import { csvRows } from '../warehouse/csv.ts';
 import { mergeRows } from '../warehouse/load.ts';
 import { ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, DIVISIONS_TABLE } from './catalog.ts';
-import { runOrder, syncTable, toWarehouse, type TableResult } from './engine.ts';
+import { runOrder, syncTable, type TableResult } from './engine.ts';
+import { toWarehouse } from './encode.ts';
 import { inTransaction } from '../db/tx.ts';
 import { enabledDivisions, saveDivisions, type ListedDivision } from '../state/divisions.ts';
 import { checkTableName, enabledTables } from '../state/tableSettings.ts';
@@ -184,7 +186,7 @@ async function syncDivisionsTable(o: RunDeps, connection: ConnectionRow, client:
       }
     }
     const values = rows.map((r) => [Number(r.Code), ...table.columns.filter((c) => c.name !== 'division').map((c) => toWarehouse(c, r[c.field], timeZone)), extractedAt]);
-    await mergeRows(client, connection.warehouse_schema, table, values, new Date());
+    await mergeRows(client, connection.warehouse_schema, table, csvRows(values), new Date());
     await saveDivisions(client, connection.id, rows.map(listedDivision));
   });
 }

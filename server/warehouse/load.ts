@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { qualified, quoteIdent } from '../db/sql.ts';
 import type { CatalogTable } from '../sync/catalog.ts';
+import type { CsvRows } from './csv.ts';
 import { keyColumns } from './tables.ts';
 
 /**
@@ -13,31 +14,25 @@ import { keyColumns } from './tables.ts';
  * older Timestamp never overwrites a newer one.
  */
 
-export type Value = string | number | boolean | null;
-
-/** One CSV field for COPY: NULL is an unquoted empty field; text is always quoted. */
-function csvField(v: Value): string {
-  if (v === null) return '';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (typeof v === 'number') return String(v);
-  return `"${v.replace(/"/g, '""')}"`;
-}
-
 export interface MergeResult {
   inserted: number;
   updated: number;
 }
 
-export async function mergeRows(client: pg.PoolClient, schema: string, table: CatalogTable, rows: readonly Value[][], batchedAt: Date): Promise<MergeResult> {
-  if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const cols = ['division', ...table.columns.filter((c) => c.name !== 'division').map((c) => c.name), '_sdc_extracted_at'];
+/** The columns of a table in the order its CSV rows hold them (server/warehouse/csv.ts, server/sync/encode.ts). */
+export function loadColumns(table: CatalogTable): string[] {
+  return ['division', ...table.columns.filter((c) => c.name !== 'division').map((c) => c.name), '_sdc_extracted_at'];
+}
+
+export async function mergeRows(client: pg.PoolClient, schema: string, table: CatalogTable, rows: CsvRows, batchedAt: Date): Promise<MergeResult> {
+  if (rows.count === 0) return { inserted: 0, updated: 0 };
+  const cols = loadColumns(table);
   const target = qualified(schema, table.name);
   const temp = quoteIdent(`_load_${table.name}`);
   // Same columns and types, no constraints (the batch time is set on the way out of it).
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} ON COMMIT DELETE ROWS AS SELECT * FROM ${target} WITH NO DATA`);
   await client.query(`TRUNCATE ${temp}`);
-  const copy = client.query(copyFrom(`COPY ${temp} (${cols.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
-  await pipeline(Readable.from(csvLines(rows)), copy);
+  await copyCsv(client, `COPY ${temp} (${cols.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`, rows);
 
   const keys = keyColumns(table).map(quoteIdent);
   const ts = table.timestamp ? quoteIdent(table.timestamp.name) : undefined;
@@ -56,16 +51,35 @@ export async function mergeRows(client: pg.PoolClient, schema: string, table: Ca
   return { inserted, updated: result.length - inserted };
 }
 
-function* csvLines(rows: readonly Value[][]): Generator<string> {
-  let chunk = '';
-  for (const row of rows) {
-    chunk += `${row.map(csvField).join(',')}\n`;
-    if (chunk.length > 65_536) {
-      yield chunk;
-      chunk = '';
-    }
+/** Sends CSV rows to a `COPY … FROM STDIN`; resolves to the rows PostgreSQL took. */
+async function copyCsv(client: pg.PoolClient, sql: string, rows: CsvRows): Promise<number> {
+  const copy = client.query(copyFrom(sql));
+  await pipeline(Readable.from(rows.chunks, { objectMode: false }), copy);
+  return copy.rowCount;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Rows that are most likely all new (a division's first sync) go straight into the table with one COPY,
+ * the cheapest load PostgreSQL has: its primary key is the check. When a key is already there — a row
+ * changed while the first sync was reading comes again on a later page, or a page holds a row twice
+ * (exact-api.md 5.2) — the COPY fails as a whole, is undone to its savepoint, and the rows are merged
+ * (`mergeRows`) instead. Either way the table ends as `mergeRows` alone would leave it. `merged` tells
+ * which way it went. Inside the caller's transaction; `_sdc_batched_at` takes its default, now().
+ */
+export async function insertOrMerge(client: pg.PoolClient, schema: string, table: CatalogTable, rows: CsvRows, batchedAt: Date): Promise<MergeResult & { merged: boolean }> {
+  if (rows.count === 0) return { inserted: 0, updated: 0, merged: false };
+  await client.query('SAVEPOINT direct_copy');
+  try {
+    const inserted = await copyCsv(client, `COPY ${qualified(schema, table.name)} (${loadColumns(table).map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`, rows);
+    await client.query('RELEASE SAVEPOINT direct_copy');
+    return { inserted, updated: 0, merged: false };
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT direct_copy');
+    return { ...(await mergeRows(client, schema, table, rows, batchedAt)), merged: true };
   }
-  if (chunk) yield chunk;
 }
 
 /** Removes the rows of a division whose `column` is one of `values` (the lines of parents read again, or deleted). */

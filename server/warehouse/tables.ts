@@ -55,11 +55,21 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
       division integer NOT NULL,
       ${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(',\n      ')},
       _sdc_extracted_at timestamptz NOT NULL,
-      _sdc_batched_at timestamptz NOT NULL,
+      _sdc_batched_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (${keyColumns(table).map(quoteIdent).join(', ')})
     )`,
   );
-  for (const c of columns) await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
+  // ALTER TABLE waits for every query on the table (a long BI query, say) and holds up the ones after it:
+  // only what is missing is altered.
+  const { rows: existing } = await db.query<{ name: string; has_default: boolean }>(
+    `SELECT attname AS name, atthasdef AS has_default FROM pg_attribute
+     WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [name],
+  );
+  const have = new Map(existing.map((c) => [c.name, c.has_default]));
+  for (const c of columns) if (!have.has(c.name)) await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
+  // Tables made before rows could be COPY'd straight in (load.ts insertOrMerge) lack the batch time's default.
+  if (have.get('_sdc_batched_at') === false) await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
 }
 
 /**

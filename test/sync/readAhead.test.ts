@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readAheadBatches } from '../../server/sync/engine.ts';
 
-async function* pages(n: number, size: number, delays: number[] = []): AsyncGenerator<{ rows: number[]; n: number }> {
+async function* pages(n: number, size: number, delays: number[] = []): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
   for (let i = 0; i < n; i++) {
     await new Promise((r) => setTimeout(r, delays[i] ?? 0));
-    yield { rows: Array.from({ length: size }, (_, k) => i * size + k), n: i };
+    yield { rows: Array.from({ length: size }, (_, k) => i * size + k), count: size, n: i };
   }
 }
 
-async function collect(source: AsyncGenerator<{ rows: number[]; n: number }>, depth: number, maxRows: number): Promise<number[][]> {
+async function collect(source: AsyncGenerator<{ rows: number[]; count: number; n: number }>, depth: number, maxRows: number): Promise<number[][]> {
   const out: number[][] = [];
   for await (const batch of readAheadBatches(source, depth, maxRows)) {
     out.push(batch.map((p) => p.n));
@@ -37,9 +37,9 @@ describe('readAheadBatches', () => {
 
   it('stops the source when the caller stops early, and passes on the source’s error', async () => {
     let finished = false;
-    async function* source(): AsyncGenerator<{ rows: number[]; n: number }> {
+    async function* source(): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
       try {
-        for (let i = 0; ; i++) yield { rows: [i], n: i };
+        for (let i = 0; ; i++) yield { rows: [i], count: 1, n: i };
       } finally {
         finished = true;
       }
@@ -50,8 +50,8 @@ describe('readAheadBatches', () => {
     }
     expect(finished).toBe(true);
 
-    async function* failing(): AsyncGenerator<{ rows: number[]; n: number }> {
-      yield { rows: [1], n: 0 };
+    async function* failing(): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
+      yield { rows: [1], count: 1, n: 0 };
       throw new Error('network down');
     }
     await expect(collect(failing(), 3, 5000)).rejects.toThrow('network down');

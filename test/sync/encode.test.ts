@@ -1,0 +1,171 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exactDateMs, localToUtc, type ExactRow } from '../../server/exact/values.ts';
+import { inTransaction } from '../../server/db/tx.ts';
+import type { CatalogTable, Column, PgType } from '../../server/sync/catalog.ts';
+import { rowEncoder, rowValues, toWarehouse, valuesCsv } from '../../server/sync/encode.ts';
+import { concatCsv, CsvBuffers, csvRows, type CsvRows } from '../../server/warehouse/csv.ts';
+import { insertOrMerge, loadColumns, mergeRows } from '../../server/warehouse/load.ts';
+import { ensureTable } from '../../server/warehouse/tables.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+/**
+ * The sync's fast path (rowEncoder: Exact row → CSV line, no values in between) must write exactly what
+ * the reference path (toWarehouse per value, then csvRows) writes, and PostgreSQL must read it back as
+ * those values, for every kind of value Exact sends.
+ */
+
+const col = (field: string, type: PgType, trim = false): Column => ({ field, name: field.toLowerCase(), type, edm: type, trim });
+const KEY = col('ID', 'uuid');
+const COLUMNS: Column[] = [
+  KEY, col('Description', 'text'), col('Code', 'text', true), col('Amount', 'numeric'), col('Count', 'integer'),
+  col('Timestamp', 'bigint'), col('Date', 'timestamptz'), col('Blocked', 'boolean'), col('Notes', 'text'),
+];
+const TABLE = {
+  name: 'encode_test', strategy: 'sync', path: 'sync/Test', key: KEY, columns: COLUMNS,
+  timestamp: COLUMNS.find((c) => c.field === 'Timestamp'), deletedType: undefined, children: undefined, since: undefined,
+  entity: { name: 'EncodeTest' },
+} as unknown as CatalogTable;
+const TZ = 'Europe/Amsterdam';
+const EXTRACTED = '2026-11-24T10:00:00.000Z';
+
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const ROWS: ExactRow[] = [
+  { ID: id(1), Description: 'plain', Code: '   7001', Amount: 12.5, Count: 3, Timestamp: '1234567890123', Date: '/Date(1711846800000)/', Blocked: false, Notes: null },
+  { ID: id(2), Description: '', Code: '', Amount: -0.01, Count: 0, Timestamp: '1', Date: '/Date(1729990800000)/', Blocked: true, Notes: undefined },
+  { ID: id(3), Description: 'comma, "quotes" and\nnew line\r\nand CR', Code: 'A "B", C  ', Amount: 1e21, Count: -2147483648, Timestamp: '9223372036854775807', Date: '/Date(-62135596800000)/', Blocked: null, Notes: ' spaces kept ' },
+  { ID: id(4), Description: 'Café € 𝄞 – ünïcode', Code: null, Amount: null, Count: null, Timestamp: null, Date: null, Blocked: null, Notes: '\\N' },
+  { ID: id(5), Description: 'x'.repeat(3000), Code: 'y', Amount: 0, Count: 1, Timestamp: 42, Date: '/Date(1711846800000+0100)/', Blocked: false, Notes: ',' },
+];
+
+const text = (csv: CsvRows) => csv.chunks.map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
+
+describe('rowEncoder', () => {
+  it('writes what the values would, as one string or into pooled buffers of any size', () => {
+    const reference = text(valuesCsv(TABLE, 7, ROWS, TZ, EXTRACTED));
+    const encoder = rowEncoder(TABLE, TZ);
+    expect(text(encoder.page(ROWS, 7, EXTRACTED))).toBe(reference);
+    // Twice: the second time every date comes from the encoder's cache.
+    expect(text(encoder.page(ROWS, 7, EXTRACTED))).toBe(reference);
+    // Buffers smaller than a line (the 3,000-character one), just big enough, and large.
+    for (const size of [512, 4096, 1 << 20]) {
+      const buffers = new CsvBuffers(size);
+      const csv = encoder.page(ROWS, 7, EXTRACTED, buffers);
+      expect(csv.count).toBe(ROWS.length);
+      expect(text(csv)).toBe(reference);
+    }
+  });
+
+  it('reuses released buffers and never hands out one still in use', () => {
+    const buffers = new CsvBuffers(4096);
+    const encoder = rowEncoder(TABLE, TZ);
+    const first = encoder.page(ROWS.slice(0, 2), 7, EXTRACTED, buffers);
+    const second = encoder.page(ROWS.slice(0, 2), 8, EXTRACTED, buffers);
+    expect(first.pooled![0]).not.toBe(second.pooled![0]);
+    const firstText = text(first);
+    const secondBuffer = second.pooled![0];
+    buffers.release(second);
+    expect(second.chunks).toEqual([]);
+    const third = encoder.page(ROWS.slice(0, 2), 9, EXTRACTED, buffers);
+    expect(third.pooled![0]).toBe(secondBuffer);
+    expect(text(first)).toBe(firstText);
+    expect(text(third)).toMatch(/^9,/);
+  });
+
+  it('refuses a date that is not /Date(ms)/ with the field named, like toWarehouse', () => {
+    const bad = [{ ...ROWS[0]!, Date: '2024-03-31' }];
+    expect(() => rowEncoder(TABLE, TZ).page(bad, 7, EXTRACTED)).toThrow(/Date: expected \/Date\(ms\)\//);
+    expect(() => valuesCsv(TABLE, 7, bad, TZ, EXTRACTED)).toThrow(/Date: expected \/Date\(ms\)\//);
+  });
+});
+
+describe('loading CSV rows into PostgreSQL', () => {
+  let db: TestDatabase;
+  const SCHEMA = 'encode_wh';
+  beforeAll(async () => {
+    db = await createTestDatabase('encode');
+    await ensureTable(db.pool, SCHEMA, TABLE);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const stored = async (division: number) =>
+    (await db.pool.query(`SELECT ${loadColumns(TABLE).join(', ')} FROM ${SCHEMA}.encode_test WHERE division = $1 ORDER BY id`, [division])).rows;
+  const expected = (division: number, rows: ExactRow[]) =>
+    rows.map((r) => {
+      const values = rowValues(TABLE, division, r, TZ, EXTRACTED);
+      return Object.fromEntries(loadColumns(TABLE).map((name, i) => {
+        const v = values[i];
+        const c = COLUMNS.find((x) => x.name === name);
+        if (v === null || v === undefined) return [name, null];
+        if (name === '_sdc_extracted_at') return [name, new Date(v as string)];
+        if (c?.type === 'timestamptz') return [name, new Date(localToUtc(exactDateMs(r[c.field])!, TZ))];
+        if (c?.type === 'numeric') return [name, String(Number(v) === 1e21 ? '1000000000000000000000' : v)];
+        return [name, v];
+      }));
+    });
+
+  it('reads back every value the encoder wrote, through a direct COPY', async () => {
+    const csv = rowEncoder(TABLE, TZ).page(ROWS, 1, EXTRACTED, new CsvBuffers(4096));
+    const result = await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, csv, new Date()));
+    expect(result).toEqual({ inserted: ROWS.length, updated: 0, merged: false });
+    expect(await stored(1)).toEqual(expected(1, ROWS));
+    // The batch time is the loading transaction's.
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.encode_test WHERE division = 1 AND _sdc_batched_at > now() - interval '1 minute'`);
+    expect(rows[0].n).toBe(ROWS.length);
+    expect(toWarehouse(COLUMNS[2]!, '   7001', TZ)).toBe('7001');
+  });
+
+  it('falls back to a merge when a key repeats in the batch or is already stored: the newest Timestamp wins', async () => {
+    const encoder = rowEncoder(TABLE, TZ);
+    const base = [{ ...ROWS[0]!, ID: id(10), Timestamp: '100', Description: 'v100' }, { ...ROWS[1]!, ID: id(11), Timestamp: '100', Description: 'old' }];
+    await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, encoder.page(base, 2, EXTRACTED), new Date()));
+    // id 10 twice in the batch (200 beats 150), id 11 older than stored (kept), id 12 new.
+    const batch = [
+      { ...base[0]!, Timestamp: '150', Description: 'v150' },
+      { ...base[0]!, Timestamp: '200', Description: 'v200' },
+      { ...base[1]!, Timestamp: '50', Description: 'older' },
+      { ...ROWS[2]!, ID: id(12) },
+    ];
+    const result = await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, concatCsv([encoder.page(batch.slice(0, 2), 2, EXTRACTED), encoder.page(batch.slice(2), 2, EXTRACTED)]), new Date()));
+    expect(result.merged).toBe(true);
+    expect(result.inserted).toBe(1);
+    const got = await stored(2);
+    expect(got.map((r) => [r.id, r.description, r.timestamp])).toEqual([[id(10), 'v200', '200'], [id(11), 'old', '100'], [id(12), ROWS[2]!.Description, ROWS[2]!.Timestamp]]);
+  });
+
+  it('a bad value fails the whole batch: nothing of it is written, by either path', async () => {
+    const good = { ...ROWS[0]!, ID: id(20) };
+    const broken = csvRows([[...rowValues(TABLE, 3, good, TZ, EXTRACTED)], [3, 'not-a-uuid', ...rowValues(TABLE, 3, good, TZ, EXTRACTED).slice(2)]]);
+    await expect(inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(/uuid/);
+    await expect(inTransaction(db.pool, (c) => mergeRows(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(/uuid/);
+    expect(await stored(3)).toEqual([]);
+  });
+
+  it('bringing a table up to date alters only what is missing, so a reader holding the table holds nothing up', async () => {
+    const reader = await db.pool.connect();
+    // Another pool: ensureTable does its work once per pool.
+    const fresh = () => new pg.Pool({ connectionString: db.url, max: 1, options: '-c lock_timeout=2000' });
+    try {
+      await reader.query('BEGIN');
+      await reader.query(`SELECT count(*) FROM ${SCHEMA}.encode_test`);
+      const upToDate = fresh();
+      await ensureTable(upToDate, SCHEMA, TABLE).finally(() => upToDate.end());
+      await reader.query('ROLLBACK');
+
+      // A table from before: without the batch time's default and without a column the catalog has now.
+      await db.pool.query(`ALTER TABLE ${SCHEMA}.encode_test ALTER COLUMN _sdc_batched_at DROP DEFAULT, DROP COLUMN notes`);
+      const older = fresh();
+      await ensureTable(older, SCHEMA, TABLE).finally(() => older.end());
+      const { rows } = await db.pool.query(
+        `SELECT column_name, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'encode_test' AND column_name IN ('notes', '_sdc_batched_at') ORDER BY column_name`,
+        [SCHEMA],
+      );
+      expect(rows).toEqual([{ column_name: '_sdc_batched_at', column_default: 'now()' }, { column_name: 'notes', column_default: null }]);
+    } finally {
+      await reader.query('ROLLBACK').catch(() => undefined);
+      reader.release();
+    }
+  });
+});
