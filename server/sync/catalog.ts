@@ -158,8 +158,7 @@ export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.m
 
 /** The catalog table that sync/Deleted's EntityType `n` deletes from. */
 export function tableForDeletedType(n: number): CatalogTable | undefined {
-  // SalesInvoices (13): whether EntityKey names the invoice or a line is not documented (exact-api.md 12),
-  // so invoice deletes are not applied from sync/Deleted; headers and lines are replaced when modified.
-  if (n === 13) return undefined;
+  // For tables with lines (sales invoices 13, sales orders 12) Exact does not document whether EntityKey
+  // names the header or a line (exact-api.md 5.3): the engine applies it to both (GUIDs are unique).
   return TABLES.find((t) => t.deletedType === n && t.name !== 'deleted' && (t.strategy === 'sync' || t.strategy === 'modified'));
 }

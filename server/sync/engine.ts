@@ -212,8 +212,12 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
       }
       for (const [target, list] of byTable) {
         deleted += await applyDeletes(client, ctx.schema, target, division, list);
-        // A deleted order takes its lines with it.
-        if (target.children) await deleteWhere(client, ctx.schema, target.children.table, division, target.children.foreignKey.name, list.map((d) => d.key));
+        if (target.children) {
+          // A deleted invoice or order takes its lines with it …
+          await deleteWhere(client, ctx.schema, target.children.table, division, target.children.foreignKey.name, list.map((d) => d.key));
+          // … and since Exact's sync rows of these are lines, its key may name a line itself (exact-api.md 5.3).
+          deleted += await applyDeletes(client, ctx.schema, target.children.table, division, list);
+        }
       }
       await writeCursor(client, ctx, division, table.name, cursor.toString(), values.count);
       return { ...m, deleted };

@@ -32,7 +32,7 @@ describe('sync engine', () => {
     expect(lookup.rows).toEqual([
       { number: 1, name: 'TransactionLines', table_name: 'transactionlines' },
       { number: 2, name: 'Accounts', table_name: 'accounts' },
-      { number: 13, name: 'SalesInvoices', table_name: null },
+      { number: 13, name: 'SalesInvoices', table_name: 'salesinvoices' },
       { number: 55, name: 'BillOfMaterialVersions', table_name: null },
     ]);
     expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
@@ -57,6 +57,18 @@ describe('sync engine', () => {
     // An order is deleted, with its lines.
     const order = sb.sandbox.table(division, 'SalesOrders').get(1)!;
     sb.sandbox.remove(division, 'SalesOrders', String(order.OrderID));
+    // An invoice is deleted, with its lines (sync/Deleted names the invoice) …
+    const invoice = sb.sandbox.table(division, 'SalesInvoices').get(2)!;
+    sb.sandbox.remove(division, 'SalesInvoices', String(invoice.InvoiceID));
+    // … and a line of another is deleted with sync/Deleted naming the line (what EntityKey holds for
+    // EntityType 13 is undocumented; both readings are applied). Its invoice is not modified.
+    let other: Record<string, unknown> | undefined;
+    for (let i = 0; i < invoiceLines.end && !other; i++) {
+      const l = invoiceLines.get(i);
+      if (l && l.InvoiceID !== invoice.InvoiceID && l.InvoiceID !== line.InvoiceID) other = l;
+    }
+    sb.sandbox.remove(division, 'SalesInvoiceLines', String(other!.ID));
+    sb.sandbox.table(division, 'Deleted').insert({ DeletedBy: null, DeletedDate: null, Division: division, EntityKey: String(other!.ID), EntityType: 13 });
 
     const results = await syncDivision(ctx, division);
     await assertEqual(division);
@@ -64,8 +76,10 @@ describe('sync engine', () => {
     expect(byName.accounts!.inserted).toBe(1);
     expect(byName.salesinvoices!.updated).toBeGreaterThanOrEqual(1);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesorderlines WHERE orderid = $1`, [order.OrderID])).rows[0].n).toBe(0);
-    // The deleted transaction lines, and the order (its lines go with it, not counted apart).
-    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 1);
+    // The deleted transaction lines, the order and the invoice (their lines go with them, not counted
+    // apart), and the invoice line named by its own key.
+    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 3);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesinvoicelines WHERE invoiceid = $1 OR id = $2`, [invoice.InvoiceID, other!.ID])).rows[0].n).toBe(0);
     expect((await db.pool.query(`SELECT name FROM ${SCHEMA}.accounts WHERE id = $1`, [account.ID])).rows).toEqual([{ name: 'New customer' }]);
   });
 
