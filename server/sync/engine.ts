@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
 import { ENTITY_TYPES } from '../exact/entityTypes.ts';
-import { int64, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
+import { int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { qualified } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
 import { concatCsv, CsvBuffers, type CsvRows } from '../warehouse/csv.ts';
-import { applyDeletes, deleteMissing, deleteWhere, insertOrMerge, mergeRows } from '../warehouse/load.ts';
+import { applyDeletes, deleteMissing, deleteOrphans, deleteWhere, insertOrMerge, mergeRows } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from './catalog.ts';
 import { rowEncoder, toWarehouse, valuesCsv } from './encode.ts';
@@ -252,6 +252,10 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   if (cursor) params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
   else if (ctx.startYear !== undefined && table.since?.kind === 'date') params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
   let maxModified = cursor ? Date.parse(cursor) : 0;
+  // A read from the beginning sees every row Exact has (from the starting year on): the rows it does not
+  // see were deleted in Exact. For entities sync/Deleted says nothing of (purchase entries) it is the only
+  // way their deletes arrive; `exact-sync sync --full` reads from the beginning.
+  const seen: string[] | undefined = cursor ? undefined : [];
   const modifiedColumn = table.columns.find((c) => c.field === 'Modified')!;
   if (children) await ensureTable(ctx.pool, ctx.schema, children.table);
 
@@ -283,6 +287,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     const values = concatCsv(batch.map((p) => p.rows));
     const keys = batch.flatMap((p) => p.keys);
     const lines = concatCsv(batch.map((p) => p.lines));
+    if (seen) for (const k of keys) seen.push(k.toLowerCase());
     for (const p of batch) maxModified = Math.max(maxModified, p.maxModified);
     const merged = await pageTransaction(ctx.pool, async (client) => {
       const m = await mergeRows(client, ctx.schema, table, values, new Date());
@@ -299,7 +304,16 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     ctx.onProgress?.(table.name, division, result.rows);
     ctx.signal?.throwIfAborted();
   }
-  await pageTransaction(ctx.pool, (client) => writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows));
+  await pageTransaction(ctx.pool, async (client) => {
+    if (seen) {
+      const since = ctx.startYear !== undefined && table.since?.kind === 'date'
+        ? { column: table.since.field.toLowerCase(), from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString() }
+        : undefined;
+      result.deleted = await deleteMissing(client, ctx.schema, table, division, seen, since);
+      if (children) await deleteOrphans(client, ctx.schema, children.table, children.foreignKey.name, table, division);
+    }
+    await writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows);
+  });
   return result;
 }
 

@@ -92,12 +92,25 @@ export async function deleteWhere(client: pg.PoolClient, schema: string, table: 
   return res.rowCount ?? 0;
 }
 
-/** Removes the rows of a division whose keys are not in `keep` (full-refresh tables). */
-export async function deleteMissing(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, keep: readonly string[]): Promise<number> {
+/**
+ * Removes the rows of a division whose keys (lower case) are not in `keep`: what a read of the whole table
+ * did not see. `since`: only rows from that instant on (the read was limited to them).
+ */
+export async function deleteMissing(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, keep: readonly string[], since?: { column: string; from: string }): Promise<number> {
   const key = quoteIdent(table.key.name);
   const res = await client.query(
-    `DELETE FROM ${qualified(schema, table.name)} WHERE division = $1 AND NOT (${key}::text = ANY($2::text[]))`,
-    [division, keep],
+    `DELETE FROM ${qualified(schema, table.name)} WHERE division = $1 AND NOT (${key}::text = ANY($2::text[]))${since ? ` AND ${quoteIdent(since.column)} >= $3` : ''}`,
+    since ? [division, keep, since.from] : [division, keep],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** Removes the lines of a division whose parent is no longer there. */
+export async function deleteOrphans(client: pg.PoolClient, schema: string, lines: CatalogTable, foreignKey: string, parents: CatalogTable, division: number): Promise<number> {
+  const res = await client.query(
+    `DELETE FROM ${qualified(schema, lines.name)} AS l WHERE l.division = $1 AND NOT EXISTS (
+       SELECT 1 FROM ${qualified(schema, parents.name)} AS p WHERE p.division = $1 AND p.${quoteIdent(parents.key.name)} = l.${quoteIdent(foreignKey)})`,
+    [division],
   );
   return res.rowCount ?? 0;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExactClient } from '../../server/exact/client.ts';
 import { TABLES } from '../../server/sync/catalog.ts';
-import { syncDivision, type SyncContext } from '../../server/sync/engine.ts';
+import { syncDivision, syncTable, type SyncContext } from '../../server/sync/engine.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { assertWarehouseEqualsSandbox, SCHEMA, setUpSync } from '../helpers/syncSetup.ts';
@@ -89,5 +89,27 @@ describe('sync engine', () => {
     const results = await syncDivision(ctx, division);
     expect(client.stats.calls - before).toBe(TABLES.length);
     expect(results.every((r) => r.inserted === 0 && r.deleted === 0)).toBe(true);
+  });
+
+  it('a read of a whole table from the beginning removes what Exact no longer has (purchase entries: not in sync/Deleted)', async () => {
+    const division = sb.sandbox.divisions[1]!.code;
+    const entry = sb.sandbox.table(division, 'PurchaseEntries').get(0)!;
+    sb.sandbox.remove(division, 'PurchaseEntries', String(entry.EntryID));
+    const count = async () => (await db.pool.query(
+      `SELECT (SELECT count(*)::int FROM ${SCHEMA}.purchaseentries WHERE entryid = $1) AS entries, (SELECT count(*)::int FROM ${SCHEMA}.purchaseentrylines WHERE entryid = $1) AS lines`,
+      [entry.EntryID],
+    )).rows[0];
+    const before = await count();
+    expect(before.entries).toBe(1);
+    expect(before.lines).toBeGreaterThan(0);
+    // An incremental run cannot know: nothing modified, nothing in sync/Deleted.
+    await syncTable(ctx, 'purchaseentries', division);
+    expect(await count()).toEqual(before);
+    // What `exact-sync sync --full` does: the cursor goes, the table is read from the beginning.
+    await db.pool.query(`DELETE FROM exact_sync.sync_state WHERE division = $1 AND table_name = 'purchaseentries'`, [division]);
+    const result = await syncTable(ctx, 'purchaseentries', division);
+    expect(result.deleted).toBe(1);
+    expect(await count()).toEqual({ entries: 0, lines: 0 });
+    await assertEqual(division);
   });
 });

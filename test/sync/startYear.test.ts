@@ -49,4 +49,28 @@ describe('starting year', () => {
     const accounts = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.accounts`);
     expect(accounts.rows[0].n).toBe(sb.sandbox.table(division, 'Accounts').size);
   });
+
+  it('a full read with a later starting year removes only rows it could have seen: older ones stay', async () => {
+    const division = sb.sandbox.divisions[0]!.code;
+    const jan2026 = localToUtc(Date.UTC(2026, 0, 1), 'Europe/Amsterdam');
+    const count = async () => (await db.pool.query(
+      `SELECT count(*) FILTER (WHERE invoicedate < $1)::int AS older, count(*) FILTER (WHERE invoicedate >= $1)::int AS newer FROM ${SCHEMA}.salesinvoices`,
+      [new Date(jan2026)],
+    )).rows[0];
+    const before = await count();
+    expect(before.older).toBeGreaterThan(0);
+    // One 2026 invoice is deleted in Exact (sync/Deleted would say so too; here only the full read can tell).
+    const invoices = sb.sandbox.table(division, 'SalesInvoices');
+    let gone: string | undefined;
+    for (let i = 0; i < invoices.end && !gone; i++) {
+      const inv = invoices.get(i);
+      if (inv && (inv.InvoiceDate as number) >= Date.UTC(2026, 0, 1)) gone = String(inv.InvoiceID);
+    }
+    sb.sandbox.table(division, 'SalesInvoices').remove(sb.sandbox.table(division, 'SalesInvoices').indexOf(gone!)!);
+    await db.pool.query(`DELETE FROM exact_sync.sync_state WHERE table_name = 'salesinvoices'`);
+    const { syncTable } = await import('../../server/sync/engine.ts');
+    const result = await syncTable({ ...ctx, startYear: 2026 }, 'salesinvoices', division);
+    expect(result.deleted).toBe(1);
+    expect(await count()).toEqual({ older: before.older, newer: before.newer - 1 });
+  });
 });
