@@ -241,7 +241,8 @@ async function runDivisionLocked(deps: RunDeps, connection: ConnectionRow, divis
     [connection.id, division, o.trigger ?? 'manual'],
   );
   const runId = Number(rows[0]!.id);
-  if (o.full) await deps.pool.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connection.id, division]);
+  // Only the cursors of the tables this run reads: `--full --tables x` must not send the others back to the start.
+  if (o.full) await deps.pool.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = ANY($3::text[])', [connection.id, division, [...tables]]);
   const client = clientFor(deps, connection);
   const outcome: DivisionOutcome = { division, runId, status: 'succeeded', tables: [], apiCalls: 0 };
   for (const table of runOrder(tables)) {

@@ -279,6 +279,27 @@ describe('a run in the foreground beside a worker', () => {
     const runs = await runsOf(db.pool, division);
     expect(runs.map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
   });
+
+  it('a full run of some tables sends only their cursors back to the start', async () => {
+    const setup = await setUpSync(db, sb);
+    const connectionId = setup.connectionId;
+    const connection = await loadConnection(db.pool, connectionId);
+    const division = sb.sandbox.divisions[0]!.code;
+    const cursors = async () => Object.fromEntries((await db.pool.query<{ table_name: string; cursor: string | null }>(
+      'SELECT table_name, cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connectionId, division],
+    )).rows.map((r) => [r.table_name, r.cursor]));
+    const deps = { pool: db.pool, tokens: syncContextFor(db.pool, sb.url, connectionId, setup.secretKeyHex).tokens, pacer: new Pacer(), clientId: APP.clientId };
+    await runDivision(deps, connection, division, ['accounts', 'glaccounts']);
+    const before = await cursors();
+    expect(Number(before.accounts)).toBeGreaterThan(0);
+    await runDivision(deps, connection, division, ['glaccounts'], { full: true });
+    const after = await cursors();
+    expect(after.accounts).toBe(before.accounts);
+    expect(after.glaccounts).toBe(before.glaccounts);
+    // Read from the start again: all of its rows came again.
+    const { rows: [last] } = await db.pool.query(`SELECT rows_total FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = 'glaccounts'`, [connectionId, division]);
+    expect(Number(last.rows_total)).toBe(sb.sandbox.table(division, 'GLAccounts').size);
+  });
 });
 
 describe('a worker killed mid-run', () => {
