@@ -129,22 +129,6 @@ export interface ClientStats {
 
 const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json', Prefer: 'return=representation' };
 
-/**
- * A response body as text. Not `res.text()`: Node turns a decoded text over 1 MB (a page of 1,000 rows is
- * about 2 MB) into an "external" string outside V8's heap, freed only by a full collection; a sync kept
- * tens of pages of dead text that way. The bytes are kept as they arrive (outside the heap, as the socket
- * delivered them) and decoded together once the body is complete, so the pieces of text die young.
- */
-export async function bodyText(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const pieces: Uint8Array[] = [];
-  for await (const piece of res.body) pieces.push(piece);
-  const decoder = new TextDecoder();
-  let text = '';
-  for (const piece of pieces) text += decoder.decode(piece, { stream: true });
-  return text + decoder.decode();
-}
-
 export class ExactClient {
   private readonly o: Required<Omit<ExactClientOptions, 'log'>> & { log: Logger | undefined };
   readonly stats: ClientStats = { calls: 0, retries: 0 };
@@ -209,7 +193,9 @@ export class ExactClient {
       if (res && status >= 200 && status < 300) {
         // raw: the bytes (attachment downloads), not JSON.
         if (options.raw) return { status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
-        const text = await bodyText(res);
+        // A page is ~2 MB of text: Node makes it an external string (outside V8's heap), which keeps V8's own
+        // heap from growing with dead pages (BENCHMARKS.md, sync-full).
+        const text = await res.text();
         return { status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
       }
       const errorText = res ? await res.text().catch(() => '') : '';
@@ -251,12 +237,9 @@ export class ExactClient {
   async *pages(division: number, path: string, params?: Record<string, string>): AsyncGenerator<CollectionPage> {
     let next: string | undefined = this.url(division, path, params);
     while (next) {
-      let page: CollectionPage | undefined = unwrapCollection(await this.get(division, next), path);
+      const page = unwrapCollection(await this.get(division, next), path);
       yield page;
       next = page.next;
-      // Not kept while the next page is read: a page of rows held over a network wait outlives V8's young
-      // generation and is left for a full collection (BENCHMARKS.md, sync-full).
-      page = undefined;
     }
   }
 

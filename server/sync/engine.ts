@@ -121,8 +121,7 @@ export async function* readAheadBatches<T extends { count: number }>(source: Asy
 
 /**
  * `convert` applied to each page of `source` as it arrives. A page of parsed rows lives only inside
- * `convertNext`: neither generator holds it while its result waits in the read-ahead queue or while the
- * next page is fetched, so it dies in V8's young generation instead of being kept for a full collection.
+ * `convertNext`: no generator frame holds it while its result waits in the read-ahead queue.
  */
 async function* convertPages<P, T>(source: AsyncGenerator<P>, convert: (page: P) => T): AsyncGenerator<T> {
   try {
