@@ -62,16 +62,30 @@ type FieldEncoder = (value: unknown) => string;
 
 /** Converted instants by their `/Date(…)/` text: dates repeat a lot (every line of an entry has its date). */
 const CACHE_LIMIT = 50_000;
+/** Lookups after which a column's cache is dropped when under a tenth of them were hits. */
+const CACHE_TRIAL = 2_000;
 
 function fieldEncoder(c: Column, timeZone: string): FieldEncoder {
   switch (c.type) {
     case 'timestamptz': {
-      const cache = new Map<unknown, string>();
+      let cache: Map<unknown, string> | undefined = new Map();
+      let lookups = 0;
+      let hits = 0;
       return (v) => {
         if (v === null || v === undefined) return '';
-        let iso = cache.get(v);
-        if (iso === undefined) {
-          iso = isoInstant(c, v, timeZone);
+        if (cache) {
+          const hit = cache.get(v);
+          lookups++;
+          if (hit !== undefined) {
+            hits++;
+            return hit;
+          }
+          // A column whose values do not repeat (Created, Modified: one per row) is not worth a cache
+          // that only fills, churns and leaves garbage for V8's old generation.
+          if (lookups === CACHE_TRIAL && hits < CACHE_TRIAL / 10) cache = undefined;
+        }
+        const iso = isoInstant(c, v, timeZone);
+        if (cache) {
           if (cache.size >= CACHE_LIMIT) cache.clear();
           cache.set(v, iso);
         }

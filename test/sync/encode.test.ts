@@ -56,6 +56,13 @@ describe('rowEncoder', () => {
     }
   });
 
+  it('writes the same whether dates repeat (cached) or not (the cache is dropped after a trial)', () => {
+    const many = (distinct: (i: number) => number) => Array.from({ length: 5000 }, (_, i) => ({ ...ROWS[0]!, ID: id(i), Date: `/Date(${1711846800000 + distinct(i) * 3_600_000})/` }));
+    for (const rows of [many((i) => i), many((i) => i % 7), many((i) => (i < 2500 ? i : i % 3))]) {
+      expect(text(rowEncoder(TABLE, TZ).page(rows, 7, EXTRACTED))).toBe(text(valuesCsv(TABLE, 7, rows, TZ, EXTRACTED)));
+    }
+  });
+
   it('reuses released buffers and never hands out one still in use', () => {
     const buffers = new CsvBuffers(4096);
     const encoder = rowEncoder(TABLE, TZ);
