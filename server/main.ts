@@ -191,7 +191,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   }
   const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
   const services: Services = {
-    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, pushes, queryLimits: settings.queryLimits, databaseAddress: database.address, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
+    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, pushes, queryLimits: settings.queryLimits, databaseAddress: database.address, databaseEmbedded: database.embedded !== undefined, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
   };
   const handler = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services });
   // HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP.

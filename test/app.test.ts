@@ -31,7 +31,7 @@ function services(pool: pg.Pool): Services {
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
   const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app, log });
   const pacer = new Pacer();
-  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: scheduler, query: new Error('not in these tests'), pushes: undefined, queryLimits: { timeoutMs: 1000, maxRows: 10 }, databaseAddress: { host: '127.0.0.1', port: 5432, database: 'x' }, corsOrigins: [], demo: false, setup: undefined };
+  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: scheduler, query: new Error('not in these tests'), pushes: undefined, queryLimits: { timeoutMs: 1000, maxRows: 10 }, databaseAddress: { host: '127.0.0.1', port: 5432, database: 'x' }, databaseEmbedded: false, corsOrigins: [], demo: false, setup: undefined };
 }
 
 async function serveApp(pool: pg.Pool, addinDir = '/nonexistent', consoleDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {

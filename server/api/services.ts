@@ -29,6 +29,8 @@ export interface Services {
   corsOrigins: readonly string[];
   /** How BI tools reach the database (shown with a new BI user's password). */
   databaseAddress: { host: string; port: number; database: string };
+  /** The database is the embedded PostgreSQL (PG_LISTEN applies), not DATABASE_URL's. */
+  databaseEmbedded: boolean;
   demo: boolean;
   /** Present until an admin password is set: the code printed at start that lets the console set it. */
   setup: SetupCode | undefined;

@@ -84,7 +84,7 @@ export interface BiUserInfo { id: number; name: string; roleName: string; create
 export interface BiUsersResponse { biUsers: BiUserInfo[] }
 export interface BiUserCreateRequest { name: string }
 /** The answer to creating a BI user: the only time its password is shown. */
-export interface BiUserCreated extends BiUserInfo { password: string; host: string; port: number; database: string; url: string }
+export interface BiUserCreated extends BiUserInfo { password: string; host: string; port: number; database: string; url: string; /** How BI tools elsewhere reach it, when the address is this machine's. */ note?: string }
 
 export interface SavedQueryInfo { id: number; name: string; description: string; sql: string; connectionId: number | null; createdAt: string; updatedAt: string }
 export interface SavedQueriesResponse { queries: SavedQueryInfo[] }

@@ -20,13 +20,14 @@ function biLogin(address: { host: string; port: number; database: string }, u: {
 
 /** `exact-sync bi-user create --name N`: a read-only PostgreSQL login for BI tools, password printed once. */
 export async function runBiUserCreate(settings: Settings, options: { name: string }): Promise<void> {
-  const { createBiUser, loginUrl } = await import('../query/biUsers.ts');
+  const { createBiUser, loginUrl, reachNote } = await import('../query/biUsers.ts');
   await withDatabase(settings, async (db) => {
     const user = await createBiUser(db.pool, options.name);
+    const note = reachNote(db.address, db.embedded !== undefined);
     process.stdout.write(
       `BI user ${user.id} (${user.roleName}): reads the warehouse schemas, nothing else; cannot write.\n\n${biLogin(db.address, user, loginUrl(db.address, user))}\n\n` +
         'The password is shown only this once: store it in the BI tool now.\n' +
-        (db.embedded && db.address.host === '127.0.0.1' ? 'The embedded PostgreSQL listens on this machine only: set PG_LISTEN (e.g. 0.0.0.0) for BI tools elsewhere.\n' : ''),
+        (note ? `${note}\n` : ''),
     );
   });
 }

@@ -79,3 +79,14 @@ export async function revokeBiUser(db: pg.Pool, id: number): Promise<BiUser> {
 export function loginUrl(address: { host: string; port: number; database: string }, u: { roleName: string; password: string }): string {
   return `postgres://${u.roleName}:${encodeURIComponent(u.password)}@${address.host}:${address.port}/${encodeURIComponent(address.database)}`;
 }
+
+/**
+ * What to tell whoever sets up a BI tool when the database address is this machine's own: with the
+ * embedded PostgreSQL, PG_LISTEN opens it to others; with DATABASE_URL, that server's own settings do.
+ */
+export function reachNote(address: { host: string }, embedded: boolean): string | undefined {
+  if (!['127.0.0.1', 'localhost', '::1'].includes(address.host)) return undefined;
+  return embedded
+    ? 'The embedded PostgreSQL listens on this machine only: set PG_LISTEN (e.g. 0.0.0.0) for BI tools elsewhere (see the README).'
+    : `The database (DATABASE_URL) is addressed as ${address.host}: BI tools on other machines need its network name, and that PostgreSQL server must accept them (listen_addresses, pg_hba.conf).`;
+}

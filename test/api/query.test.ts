@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantWarehouseSchema } from '../../server/db/roles.ts';
+import { reachNote } from '../../server/query/biUsers.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { keys, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -165,12 +166,29 @@ describe('/api/v1/bi-users', () => {
     expect(res.status).toBe(201);
     const made = (await res.json()) as any;
     expect(made).toMatchObject({ host: '127.0.0.1', database: new URL(t.db.url).pathname.slice(1), roleName: expect.stringMatching(/^bi_api_/) });
+    // This server's database is DATABASE_URL's, on this machine: PG_LISTEN is not what opens it.
+    expect(made.note).toMatch(/^The database \(DATABASE_URL\) is addressed as 127\.0\.0\.1: .*pg_hba\.conf/);
     const { spawnSync } = await import('node:child_process');
     expect(spawnSync('psql', [made.url, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM sample'], { encoding: 'utf8' }).stdout.trim()).toBe('4');
     const list = (await (await fetch(`${t.url}/api/v1/bi-users`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as any;
     expect(list.biUsers.find((u: any) => u.id === made.id)).not.toHaveProperty('password');
     const del = await fetch(`${t.url}/api/v1/bi-users/${made.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${admin}` } });
     expect(((await del.json()) as any).revokedAt).not.toBeNull();
+  });
+});
+
+describe('reachNote', () => {
+  it.each([
+    [{ host: '127.0.0.1' }, true, /PG_LISTEN/],
+    [{ host: 'localhost' }, true, /PG_LISTEN/],
+    [{ host: '127.0.0.1' }, false, /DATABASE_URL.*listen_addresses/],
+    [{ host: '::1' }, false, /DATABASE_URL/],
+    [{ host: '10.0.0.5' }, true, undefined],
+    [{ host: 'db.example.com' }, false, undefined],
+  ])('%o, embedded %s', (address, embedded, want) => {
+    const note = reachNote(address, embedded);
+    if (want) expect(note).toMatch(want);
+    else expect(note).toBeUndefined();
   });
 });
 

@@ -56,7 +56,7 @@ export function BiUsersPage() {
               ))}
             </tbody>
           </table>
-          {created.host === '127.0.0.1' ? <Text size={200} block>This database listens on this machine only; for BI tools elsewhere set PG_LISTEN (see the README).</Text> : null}
+          {created.note ? <Text size={200} block data-bi-note>{created.note}</Text> : null}
         </Notice>
       ) : null}
       <ErrorBar error={error ?? list.error} />

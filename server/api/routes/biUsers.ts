@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createBiUser, listBiUsers, loginUrl, revokeBiUser } from '../../query/biUsers.ts';
+import { createBiUser, listBiUsers, loginUrl, reachNote, revokeBiUser } from '../../query/biUsers.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { BiUserCreated, BiUserCreateRequest } from '../types.ts';
@@ -24,6 +24,8 @@ export function biUserRoutes(s: Services): ApiRoute[] {
           ...u, host: a.host, port: a.port, database: a.database,
           url: loginUrl(a, u),
         };
+        const note = reachNote(a, s.databaseEmbedded);
+        if (note) answer.note = note;
         return answer;
       },
     }),
