@@ -49,8 +49,11 @@ export function buildRowsQuery(table: TableShape, r: RowsRequest): { sql: string
     if (!known.has(c)) throw new AppError('unknown_column', `${table.name} has no column ${JSON.stringify(c)} (${what}); its columns: ${table.columns.join(', ')}.`, { status: 400 });
     return quoteIdent(c);
   };
-  const order = (r.order?.length ? r.order : table.primaryKey.length ? table.primaryKey : [table.columns[0]!]).map((o) => ({ column: o.replace(/^-/, ''), desc: o.startsWith('-') }));
-  for (const o of order) check(o.column, 'order');
+  const requested = (r.order?.length ? r.order : table.primaryKey.length ? table.primaryKey : [table.columns[0]!]).map((o) => ({ column: o.replace(/^-/, ''), desc: o.startsWith('-') }));
+  for (const o of requested) check(o.column, 'order');
+  // Ties are broken by the primary key: keyset paging on a column with repeated values would otherwise
+  // skip the rest of a run of equal values at a page boundary.
+  const order = [...requested, ...table.primaryKey.filter((k) => !requested.some((o) => o.column === k)).map((k) => ({ column: k, desc: false }))];
   const wanted = r.columns?.length ? [...r.columns] : [...table.columns];
   for (const c of wanted) check(c, 'columns');
   // The order columns are always in the result, so a client can page with their last values.
@@ -74,12 +77,20 @@ export function buildRowsQuery(table: TableShape, r: RowsRequest): { sql: string
     if (r.after.length !== order.length) {
       throw new AppError('invalid_after', `after takes the last row's values of the order columns (${order.map((o) => o.column).join(', ')}): ${order.length} value(s), got ${r.after.length}.`, { status: 400 });
     }
-    // Keyset: rows after the given one in the order, column by column (mixed directions allowed).
-    const ors = order.map((o, i) => {
-      const equal = order.slice(0, i).map((p, j) => `${quoteIdent(p.column)} = ${param(r.after![j]!)}`);
-      return `(${[...equal, `${quoteIdent(o.column)} ${o.desc ? '<' : '>'} ${param(r.after![i]!)}`].join(' AND ')})`;
+    // Keyset: rows after the given one in the order, column by column (mixed directions allowed). NULLs
+    // sort as PostgreSQL sorts them by default: last going up, first going down.
+    const after = r.after;
+    const ors: string[] = [];
+    order.forEach((o, i) => {
+      const col = quoteIdent(o.column);
+      const v = after[i]!;
+      // Nothing sorts after NULL going up; every value does going down.
+      if (v === null && !o.desc) return;
+      const equal = order.slice(0, i).map((p, j) => (after[j] === null ? `${quoteIdent(p.column)} IS NULL` : `${quoteIdent(p.column)} = ${param(after[j]!)}`));
+      const beyond = v === null ? `${col} IS NOT NULL` : o.desc ? `${col} < ${param(v)}` : `(${col} > ${param(v)} OR ${col} IS NULL)`;
+      ors.push(`(${[...equal, beyond].join(' AND ')})`);
     });
-    where.push(`(${ors.join(' OR ')})`);
+    where.push(ors.length ? `(${ors.join(' OR ')})` : 'FALSE');
   }
   return {
     sql: `SELECT ${wanted.map(quoteIdent).join(', ')} FROM ${qualified(table.schema, table.name)}` +

@@ -23,6 +23,9 @@ beforeAll(async () => {
     (3, '', NULL, 'Infinity', 1, NULL, '1999-12-31T23:59:59+00:00', '1999-12-31', 'null'),
     (4, E'two\\nlines', 0, 1e300, 0, true, '2026-01-01T00:00:00Z', '2026-01-01', '"text"')`);
   await t.db.pool.query(`CREATE TABLE exact_online.many AS SELECT n FROM generate_series(1, 5000) n`);
+  // Repeated and NULL values in a column people sort by: keyset paging must still see every row once.
+  await t.db.pool.query(`CREATE TABLE exact_online.ties (division integer, id integer, city text, PRIMARY KEY (division, id))`);
+  await t.db.pool.query(`INSERT INTO exact_online.ties SELECT 1 + n % 2, n, (ARRAY['Utrecht', NULL, 'Delft', 'Utrecht', NULL])[1 + n % 5] FROM generate_series(1, 23) n`);
   await grantWarehouseSchema(t.db.pool, 'exact_online');
 });
 afterAll(async () => {
@@ -211,6 +214,23 @@ describe('/api/v1/tables', () => {
     expect(csv).toBe('name,id\nplain,1\n"with, comma and ""quotes""",2\n');
     const nulls = (await (await get('/tables/sample/rows?columns=id&filter=amount:null')).json()) as any;
     expect(nulls.rows).toEqual([[3]]);
+  });
+
+  it('keyset paging by a column with repeated values and NULLs sees every row once, in either direction', async () => {
+    for (const order of ['city', '-city']) {
+      const seen: number[] = [];
+      let after: unknown[] | undefined;
+      for (let pages = 0; pages < 30; pages++) {
+        const body = (await (await get(`/tables/ties/rows?columns=id&order=${order}&limit=4${after ? `&after=${encodeURIComponent(JSON.stringify(after))}` : ''}`)).json()) as any;
+        expect(body.columns.map((c: any) => c.name)).toEqual(['id', 'city', 'division']);
+        if (body.rows.length === 0) break;
+        seen.push(...body.rows.map((r: unknown[]) => r[0]));
+        const last = body.rows.at(-1);
+        // The order values of the last row: city, then the primary key's division and id.
+        after = [last[1], last[2], last[0]];
+      }
+      expect(seen.toSorted((a, b) => a - b), order).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    }
   });
 
   it('says what is wrong with a request', async () => {

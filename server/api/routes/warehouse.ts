@@ -29,7 +29,7 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
     }),
     route({
       method: 'get', path: '/tables/:name/rows', scope: 'read',
-      summary: 'Rows of a table: columns=a,b  filter=col:op:value (repeatable; eq ne lt le gt ge like ilike in null notnull)  order=col,-col  limit  after (JSON array of the last row\'s order values)  format',
+      summary: 'Rows of a table: columns=a,b  filter=col:op:value (repeatable; eq ne lt le gt ge like ilike in null notnull)  order=col,-col  limit  after (JSON array of the last row\'s values of the order columns, then of the primary-key columns not among them)  format',
       query: z.object({
         connection: z.coerce.number().int().positive().optional(),
         columns: z.string().optional(), order: z.string().optional(), after: z.string().optional(), format: z.string().optional(),
@@ -45,7 +45,7 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
           } catch {
             after = undefined;
           }
-          if (!Array.isArray(after)) throw new AppError('invalid_after', 'after is a JSON array: the last row\'s values of the order columns, e.g. after=[1234,"2026-01-01"].', { status: 400 });
+          if (!Array.isArray(after)) throw new AppError('invalid_after', 'after is a JSON array: the last row\'s values of the order columns, then of the primary-key columns not among them, e.g. after=["2026-01-01",123456,"3f2e…"].', { status: 400 });
         }
         const limit = Math.min(query.limit ?? 1000, s.queryLimits.maxRows);
         const built = buildRowsQuery(table, {
