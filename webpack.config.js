@@ -36,7 +36,12 @@ export default (_env, argv) => [
     name: 'console',
     entry: { console: './console/src/index.tsx' },
     // Served at /: assets under /static so they never meet a console page's path.
-    output: { path: path.join(root, 'dist', 'console'), publicPath: '/', filename: 'static/[name].[contenthash:8].js', clean: true },
+    output: {
+      path: path.join(root, 'dist', 'console'),
+      publicPath: '/',
+      filename: 'static/[name].[contenthash:8].js',
+      clean: true,
+    },
     plugins: [
       new HtmlWebpackPlugin({ template: './console/index.html', filename: 'index.html', chunks: ['console'] }),
       new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets/icon-32.png', to: 'static/icon-32.png' }] }),

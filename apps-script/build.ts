@@ -15,7 +15,15 @@ const out = path.join(here, '..', 'dist', 'apps-script');
 export async function buildAppsScript(): Promise<string> {
   const entry = path.join(here, 'src', 'main.ts');
   const names = Object.keys(await import(entry)).sort();
-  const bundle = await build({ entryPoints: [entry], bundle: true, format: 'iife', globalName: 'ExactSync', target: 'es2019', write: false, legalComments: 'none' });
+  const bundle = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    globalName: 'ExactSync',
+    target: 'es2019',
+    write: false,
+    legalComments: 'none',
+  });
   const globals = names.map((n) => `function ${n}() { return ExactSync.${n}.apply(this, arguments); }`).join('\n');
   const code = `// exact-sync for Google Sheets: built from apps-script/src by apps-script/build.ts. Do not edit.\n${bundle.outputFiles[0]!.text}\n${globals}\n`;
   await mkdir(out, { recursive: true });

@@ -22,22 +22,34 @@ export interface PacingResult {
 }
 
 export async function runPacing(options: { calls: number; workers: number; timeScale: number }): Promise<PacingResult> {
-  const sb = await startSandbox({ autoApprove: true, scale: 100, divisions: 1, limits: { minutely: 60, daily: 100_000 }, timeScale: options.timeScale });
+  const sb = await startSandbox({
+    autoApprove: true,
+    scale: 100,
+    divisions: 1,
+    limits: { minutely: 60, daily: 100_000 },
+    timeScale: options.timeScale,
+  });
   try {
     const token = await consent(sb.url);
     const client = new ExactClient({
       baseUrl: sb.url,
       clientId: 'sandbox-client',
-      tokens: { accessToken: async () => token.access_token, refreshedAt: () => undefined, invalidate: async () => undefined },
+      tokens: {
+        accessToken: async () => token.access_token,
+        refreshedAt: () => undefined,
+        invalidate: async () => undefined,
+      },
       // The usual 1 s margin after a reset, in sandbox time.
       pacer: new Pacer({ marginMs: 1000 / options.timeScale }),
     });
     const division = sb.sandbox.divisions[0]!.code;
     const started = sb.sandbox.clock.now();
     let left = options.calls;
-    await Promise.all(Array.from({ length: options.workers }, async () => {
-      while (left-- > 0) await client.get(division, 'financial/Journals', { $select: 'ID' });
-    }));
+    await Promise.all(
+      Array.from({ length: options.workers }, async () => {
+        while (left-- > 0) await client.get(division, 'financial/Journals', { $select: 'ID' });
+      }),
+    );
     const minutes = (sb.sandbox.clock.now() - started) / 60_000;
     const ideal = options.calls / 60;
     const fastest = (60_000 - (started % 60_000)) / 60_000 + Math.max(0, Math.ceil(options.calls / 60) - 2);

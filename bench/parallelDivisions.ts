@@ -39,42 +39,93 @@ export interface Measurement {
   throttled: number;
 }
 
-const quiet = createLogger({ level: 'error', format: 'json', destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+const quiet = createLogger({
+  level: 'error',
+  format: 'json',
+  destination: new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+});
 
-export async function runParallelDivisions(options: { scale: number; timeScale: number; databaseUrl?: string; onMeasured?: (label: string, m: Measurement) => void }): Promise<ParallelResult> {
+export async function runParallelDivisions(options: {
+  scale: number;
+  timeScale: number;
+  databaseUrl?: string;
+  onMeasured?: (label: string, m: Measurement) => void;
+}): Promise<ParallelResult> {
   const postgres = await benchPostgres(options.databaseUrl);
-  const sb = await startSandbox({ seed: 7, divisions: 10, scale: options.scale, timeScale: options.timeScale, autoApprove: true, limits: { minutely: 60, daily: 100_000 } });
+  const sb = await startSandbox({
+    seed: 7,
+    divisions: 10,
+    scale: options.scale,
+    timeScale: options.timeScale,
+    autoApprove: true,
+    limits: { minutely: 60, daily: 100_000 },
+  });
   try {
-    const divisions = sb.sandbox.divisions.map((d) => ({ code: d.code, lines: d.lines })).sort((a, b) => b.lines - a.lines);
+    const divisions = sb.sandbox.divisions
+      .map((d) => ({ code: d.code, lines: d.lines }))
+      .sort((a, b) => b.lines - a.lines);
     const measure = async (label: string, codes: number[], concurrency: number) => {
       const m = await measureSync(postgres, sb, codes, concurrency, options.timeScale);
       options.onMeasured?.(label, m);
       return m;
     };
     const largestAlone = await measure('largest division alone', [divisions[0]!.code], 10);
-    const parallel = await measure('ten divisions side by side', divisions.map((d) => d.code), 10);
-    const sequential = await measure('ten divisions one after the other', divisions.map((d) => d.code), 1);
-    return { divisions, largestAlone, parallel, sequential, ratio: parallel.sandboxMinutes / largestAlone.sandboxMinutes };
+    const parallel = await measure(
+      'ten divisions side by side',
+      divisions.map((d) => d.code),
+      10,
+    );
+    const sequential = await measure(
+      'ten divisions one after the other',
+      divisions.map((d) => d.code),
+      1,
+    );
+    return {
+      divisions,
+      largestAlone,
+      parallel,
+      sequential,
+      ratio: parallel.sandboxMinutes / largestAlone.sandboxMinutes,
+    };
   } finally {
     await sb.close();
     await postgres.stop();
   }
 }
 
-async function measureSync(postgres: BenchPostgres, sb: RunningSandbox, codes: number[], concurrency: number, timeScale: number): Promise<Measurement> {
+async function measureSync(
+  postgres: BenchPostgres,
+  sb: RunningSandbox,
+  codes: number[],
+  concurrency: number,
+  timeScale: number,
+): Promise<Measurement> {
   const db = await postgres.database();
   const sandboxNow = () => sb.sandbox.clock.now();
   const app = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
   const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app, now: sandboxNow });
   // The sandbox puts real time on the wire in its rate-limit resets; the usual 1 s margin after a reset, in sandbox time.
   const pacer = new Pacer({ marginMs: 1000 / timeScale });
-  const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sb.url]);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
+    [sb.url],
+  );
   const connectionId = rows[0]!.id;
   await tokens.store(db.pool, connectionId, await consent(sb.url));
   const deps = { pool: db.pool, tokens, pacer, clientId: app.clientId, log: quiet };
   await refreshDivisions(deps, await loadConnection(db.pool, connectionId), 0);
   await selectDivisions(db.pool, connectionId, { mode: 'selected', divisions: codes });
-  const scheduler = await Scheduler.start(db.url, deps, { ...DEFAULT_JOB_OPTIONS, concurrency, pollingSeconds: 0.5, work: true, tick: false });
+  const scheduler = await Scheduler.start(db.url, deps, {
+    ...DEFAULT_JOB_OPTIONS,
+    concurrency,
+    pollingSeconds: 0.5,
+    work: true,
+    tick: false,
+  });
   try {
     // Start at the top of a sandbox minute, as every measurement does: the limit counts per clock minute.
     await new Promise((r) => setTimeout(r, (60_000 - (sandboxNow() % 60_000)) / timeScale));

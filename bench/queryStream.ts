@@ -48,9 +48,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-export async function runQueryStream(options: { rows: number; databaseUrl?: string; log?: (line: string) => void }): Promise<QueryStreamResult> {
+export async function runQueryStream(options: {
+  rows: number;
+  databaseUrl?: string;
+  log?: (line: string) => void;
+}): Promise<QueryStreamResult> {
   const postgres = await benchPostgres(options.databaseUrl);
   const db = await postgres.database({ max: 2 });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-query-'));
@@ -76,8 +81,17 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
     const port = await freePort();
     server = spawn(process.execPath, ['--max-semi-space-size=8', CLI, 'serve'], {
       env: {
-        ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, SECRET_KEY: randomBytes(32).toString('hex'),
-        EXACT_CLIENT_ID: 'bench', EXACT_CLIENT_SECRET: 'bench', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', QUERY_MAX_ROWS: String(options.rows + 1),
+        ...process.env,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        EXACT_CLIENT_ID: 'bench',
+        EXACT_CLIENT_SECRET: 'bench',
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        QUERY_MAX_ROWS: String(options.rows + 1),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -95,7 +109,9 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
     const floor = async () => {
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
-        const p = spawn('psql', [db.url, '-X', '-q', '-c', `\\copy (${SQL}) to stdout csv header`], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const p = spawn('psql', [db.url, '-X', '-q', '-c', `\\copy (${SQL}) to stdout csv header`], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
         p.once('error', reject);
         p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited ${code}`))));
       });
@@ -106,12 +122,16 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
       await new Promise((r) => setTimeout(r, 500));
       const before = rssMb(pid);
       let peak = before;
-      const sampler = setInterval(() => { peak = Math.max(peak, rssMb(pid)); }, 20);
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssMb(pid));
+      }, 20);
       const started = performance.now();
       let bytes = 0;
       try {
         const res = await fetch(`http://127.0.0.1:${port}/api/v1/query`, {
-          method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ sql: SQL, format }),
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ sql: SQL, format }),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
         for await (const chunk of res.body!) bytes += (chunk as Uint8Array).byteLength;
@@ -120,8 +140,12 @@ export async function runQueryStream(options: { rows: number; databaseUrl?: stri
       }
       const seconds = (performance.now() - started) / 1000;
       return {
-        seconds, rowsPerSecond: Math.round(options.rows / seconds), megabytes: Math.round(bytes / 2 ** 20), ratio: seconds / floorSeconds,
-        serverRssBeforeMb: Math.round(before), serverRssPeakMb: Math.round(peak),
+        seconds,
+        rowsPerSecond: Math.round(options.rows / seconds),
+        megabytes: Math.round(bytes / 2 ** 20),
+        ratio: seconds / floorSeconds,
+        serverRssBeforeMb: Math.round(before),
+        serverRssPeakMb: Math.round(peak),
       };
     };
     // Warm the table into the cache once; then the floor, CSV and JSON, each once.

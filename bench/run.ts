@@ -2,21 +2,35 @@ import { AppError } from '../server/lib/errors.ts';
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-export async function runBench(name: string, options: { rows: string; scale: string; timeScale: string }): Promise<void> {
+export async function runBench(
+  name: string,
+  options: { rows: string; scale: string; timeScale: string },
+): Promise<void> {
   const names = ['sandbox-sync', 'sync-full', 'pacing', 'parallel-divisions', 'query-stream'];
-  if (!names.includes(name)) throw new AppError('unknown_benchmark', `No benchmark named ${JSON.stringify(name)}. Available: ${names.join(', ')}.`);
+  if (!names.includes(name))
+    throw new AppError(
+      'unknown_benchmark',
+      `No benchmark named ${JSON.stringify(name)}. Available: ${names.join(', ')}.`,
+    );
   const { machine } = await import('./machine.ts');
   if (name === 'query-stream') {
     const rows = Number(options.rows);
-    if (!Number.isInteger(rows) || rows < 1) throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
+    if (!Number.isInteger(rows) || rows < 1)
+      throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
     const { runQueryStream } = await import('./queryStream.ts');
-    const r = await runQueryStream({ rows, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}), log: (l) => process.stdout.write(`  ${l}\n`) });
+    const r = await runQueryStream({
+      rows,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      log: (l) => process.stdout.write(`  ${l}\n`),
+    });
     const show = (label: string, m: typeof r.csv) =>
       `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s, ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS ${m.serverRssBeforeMb} -> ${m.serverRssPeakMb} MB (+${m.serverRssPeakMb - m.serverRssBeforeMb})\n`;
     process.stdout.write(
       `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query\n` +
         `  floor  ${r.floorSeconds.toFixed(2)} s (psql \\copy (query) to stdout csv)\n` +
-        show('csv', r.csv) + show('json', r.json) + show('ndjson', r.ndjson) +
+        show('csv', r.csv) +
+        show('json', r.json) +
+        show('ndjson', r.ndjson) +
         `  targets: csv <= 1.5x, json <= 2.5x, server RSS growth < 100 MB\n` +
         `  machine: ${machine()}\n`,
     );
@@ -25,14 +39,26 @@ export async function runBench(name: string, options: { rows: string; scale: str
   if (name === 'parallel-divisions') {
     const scale = Number(options.scale);
     const timeScale = Number(options.timeScale);
-    if (!Number.isInteger(scale) || scale < 100) throw new AppError('invalid_option', `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`);
-    if (!(timeScale >= 1 && timeScale <= 60)) throw new AppError('invalid_option', `--time-scale must be from 1 to 60 (got ${JSON.stringify(options.timeScale)})`);
+    if (!Number.isInteger(scale) || scale < 100)
+      throw new AppError(
+        'invalid_option',
+        `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`,
+      );
+    if (!(timeScale >= 1 && timeScale <= 60))
+      throw new AppError(
+        'invalid_option',
+        `--time-scale must be from 1 to 60 (got ${JSON.stringify(options.timeScale)})`,
+      );
     const { runParallelDivisions } = await import('./parallelDivisions.ts');
     const show = (m: { sandboxMinutes: number; realSeconds: number; apiCalls: number; throttled: number }) =>
       `${m.sandboxMinutes.toFixed(2)} Exact minutes (${m.realSeconds.toFixed(1)} s here), ${m.apiCalls} API calls, ${m.throttled} answered 429`;
-    process.stdout.write(`parallel-divisions: 10 divisions, the largest with ${scale} transaction lines, 60 calls a minute per division, sandbox time ${timeScale}x\n`);
+    process.stdout.write(
+      `parallel-divisions: 10 divisions, the largest with ${scale} transaction lines, 60 calls a minute per division, sandbox time ${timeScale}x\n`,
+    );
     const r = await runParallelDivisions({
-      scale, timeScale, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      scale,
+      timeScale,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
       onMeasured: (label, m) => process.stdout.write(`  ${`${label}:`.padEnd(38)}${show(m)}\n`),
     });
     process.stdout.write(
@@ -56,9 +82,13 @@ export async function runBench(name: string, options: { rows: string; scale: str
     return;
   }
   const rows = Number(options.rows);
-  if (!Number.isInteger(rows) || rows < 2) throw new AppError('invalid_option', `--rows must be a whole number >= 2 (got ${JSON.stringify(options.rows)})`);
+  if (!Number.isInteger(rows) || rows < 2)
+    throw new AppError('invalid_option', `--rows must be a whole number >= 2 (got ${JSON.stringify(options.rows)})`);
   const { SingleBar, Presets } = (await import('cli-progress')).default;
-  const bar = new SingleBar({ format: `${name} [{bar}] {value}/{total} rows | {duration}s`, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${name} [{bar}] {value}/{total} rows | {duration}s`, hideCursor: true },
+    Presets.shades_classic,
+  );
   bar.start(rows, 0);
   const onProgress = (n: number) => bar.update(n);
   if (name === 'sandbox-sync') {
@@ -74,7 +104,11 @@ export async function runBench(name: string, options: { rows: string; scale: str
     return;
   }
   const { runSyncFull } = await import('./syncFull.ts');
-  const result = await runSyncFull({ rows, onProgress, ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}) }).finally(() => bar.stop());
+  const result = await runSyncFull({
+    rows,
+    onProgress,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  }).finally(() => bar.stop());
   process.stdout.write(
     `sync-full: ${result.rows} transaction lines from the sandbox into the warehouse\n` +
       `  sync:               ${result.syncSeconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
@@ -85,4 +119,3 @@ export async function runBench(name: string, options: { rows: string; scale: str
       `  machine:            ${machine()}\n`,
   );
 }
-

@@ -18,10 +18,28 @@ export interface SandboxProcess {
  * (BENCHMARKS.md). SANDBOX_NODE_FLAGS overrides them.
  */
 export async function startSandboxProcess(rows: number): Promise<SandboxProcess> {
-  const flags = (process.env.SANDBOX_NODE_FLAGS ?? '--max-semi-space-size=32 --max-old-space-size=160').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, CLI, 'sandbox', '--port', '0', '--divisions', '1', '--scale', String(rows), '--no-limits', '--auto-approve'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const flags = (process.env.SANDBOX_NODE_FLAGS ?? '--max-semi-space-size=32 --max-old-space-size=160')
+    .split(' ')
+    .filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [
+      ...flags,
+      CLI,
+      'sandbox',
+      '--port',
+      '0',
+      '--divisions',
+      '1',
+      '--scale',
+      String(rows),
+      '--no-limits',
+      '--auto-approve',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -35,13 +53,24 @@ export async function startSandboxProcess(rows: number): Promise<SandboxProcess>
 }
 
 /** The authorization-code flow against an auto-approving sandbox: the tokens a fresh consent gives. */
-export async function consent(url: string): Promise<{ access_token: string; refresh_token: string; expires_in: string }> {
+export async function consent(
+  url: string,
+): Promise<{ access_token: string; refresh_token: string; expires_in: string }> {
   const redirect = 'http://localhost:9/callback';
-  const auth = await fetch(`${url}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`, { redirect: 'manual' });
+  const auth = await fetch(
+    `${url}/api/oauth2/auth?client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&response_type=code`,
+    { redirect: 'manual' },
+  );
   const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
   const res = await fetch(`${url}/api/oauth2/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sandbox-client', client_secret: 'sandbox-secret' }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirect,
+      client_id: 'sandbox-client',
+      client_secret: 'sandbox-secret',
+    }),
   });
   return (await res.json()) as { access_token: string; refresh_token: string; expires_in: string };
 }

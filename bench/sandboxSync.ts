@@ -18,13 +18,18 @@ export interface SandboxSyncResult {
   clientCpuSeconds: number;
 }
 
-export async function runSandboxSync(options: { rows: number; onProgress?: (rows: number) => void }): Promise<SandboxSyncResult> {
+export async function runSandboxSync(options: {
+  rows: number;
+  onProgress?: (rows: number) => void;
+}): Promise<SandboxSyncResult> {
   const sandbox = await startSandboxProcess(options.rows);
   const { child, url } = sandbox;
   try {
     const token = await consent(url);
     const headers = { Authorization: `Bearer ${token.access_token}`, Accept: 'application/json' };
-    const me = (await (await fetch(`${url}/api/v1/current/Me`, { headers })).json()) as { d: { results: { CurrentDivision: number }[] } };
+    const me = (await (await fetch(`${url}/api/v1/current/Me`, { headers })).json()) as {
+      d: { results: { CurrentDivision: number }[] };
+    };
     const division = me.d.results[0]!.CurrentDivision;
 
     const started = performance.now();
@@ -44,7 +49,8 @@ export async function runSandboxSync(options: { rows: number; onProgress?: (rows
       const tail = /"__next":"([^"]+)"\}\}$/.exec(text.slice(-2048));
       pending = tail ? get(tail[1]!) : undefined;
       const body = JSON.parse(text) as { d: { results: unknown[]; __next?: string } };
-      if (body.d.__next !== (tail?.[1] ?? undefined)) throw new Error('__next read from the tail differs from the parsed one');
+      if (body.d.__next !== (tail?.[1] ?? undefined))
+        throw new Error('__next read from the tail differs from the parsed one');
       rows += body.d.results.length;
       pages++;
       options.onProgress?.(rows);
@@ -56,8 +62,13 @@ export async function runSandboxSync(options: { rows: number; onProgress?: (rows
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
     const client = process.cpuUsage();
     return {
-      rows, pages, seconds, rowsPerSecond: Math.round(rows / seconds), sandboxPeakRssMb: Math.round(hwmKb / 1024),
-      sandboxCpuSeconds: ticks / 100, clientCpuSeconds: (client.user + client.system) / 1e6,
+      rows,
+      pages,
+      seconds,
+      rowsPerSecond: Math.round(rows / seconds),
+      sandboxPeakRssMb: Math.round(hwmKb / 1024),
+      sandboxCpuSeconds: ticks / 100,
+      clientCpuSeconds: (client.user + client.system) / 1e6,
     };
   } finally {
     sandbox.stop();

@@ -33,7 +33,9 @@ export interface SyncFullResult {
 
 /** CPU seconds so far of the PostgreSQL backends serving this database (processes of this machine). */
 async function backendsCpu(pool: pg.Pool): Promise<Map<number, number>> {
-  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const { rows } = await pool.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
   const out = new Map<number, number>();
   for (const { pid } of rows) {
     const s = processCpuSeconds(pid);
@@ -42,8 +44,11 @@ async function backendsCpu(pool: pg.Pool): Promise<Map<number, number>> {
   return out;
 }
 
-
-export async function runSyncFull(options: { rows: number; databaseUrl?: string; onProgress?: (rows: number) => void }): Promise<SyncFullResult> {
+export async function runSyncFull(options: {
+  rows: number;
+  databaseUrl?: string;
+  onProgress?: (rows: number) => void;
+}): Promise<SyncFullResult> {
   const postgres = await benchPostgres(options.databaseUrl);
   const db = await postgres.database({ max: 4 });
   const { pool } = db;
@@ -58,21 +63,41 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     stopSandbox = sandbox.stop;
     const sandboxUrl = sandbox.url;
     const token = await consent(sandboxUrl);
-    const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } });
-    const { rows } = await pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sandboxUrl]);
+    const tokens = new TokenManager({
+      pool,
+      box: createSecretBox(randomBytes(32)),
+      app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' },
+    });
+    const { rows } = await pool.query<{ id: number }>(
+      `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
+      [sandboxUrl],
+    );
     const connectionId = rows[0]!.id;
     await tokens.store(pool, connectionId, token);
-    const client = new ExactClient({ baseUrl: sandboxUrl, clientId: 'sandbox-client', tokens: tokens.source(connectionId), pacer: new Pacer() });
+    const client = new ExactClient({
+      baseUrl: sandboxUrl,
+      clientId: 'sandbox-client',
+      tokens: tokens.source(connectionId),
+      pacer: new Pacer(),
+    });
     const division = (await client.me()).CurrentDivision as number;
 
     const pgBefore = await backendsCpu(pool);
     const sandboxBefore = processCpuSeconds(sandbox.child.pid!);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const result = await syncTable({
-      pool, client, connectionId, schema: 'exact_online', timeZone: 'Europe/Amsterdam',
-      ...(options.onProgress ? { onProgress: (_t: string, _d: number, n: number) => options.onProgress!(n) } : {}),
-    }, 'transactionlines', division);
+    const result = await syncTable(
+      {
+        pool,
+        client,
+        connectionId,
+        schema: 'exact_online',
+        timeZone: 'Europe/Amsterdam',
+        ...(options.onProgress ? { onProgress: (_t: string, _d: number, n: number) => options.onProgress!(n) } : {}),
+      },
+      'transactionlines',
+      division,
+    );
     const syncSeconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     const cpuUsed = process.cpuUsage(cpuBefore);
@@ -81,7 +106,8 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     const cpu = {
       sync: (cpuUsed.user + cpuUsed.system) / 1e6,
       sandbox: sandboxBefore !== undefined && sandboxAfter !== undefined ? sandboxAfter - sandboxBefore : undefined,
-      postgres: pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
+      postgres:
+        pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
     };
 
     // The floor: the same rows as CSV, COPY'd into an identical empty table.
@@ -89,11 +115,25 @@ export async function runSyncFull(options: { rows: number; databaseUrl?: string;
     const c = await pool.connect();
     const csv = path.join(dir, 'floor.csv');
     try {
-      await pipeline(c.query(copyTo('COPY exact_online.transactionlines TO STDOUT WITH (FORMAT csv)')), createWriteStream(csv));
+      await pipeline(
+        c.query(copyTo('COPY exact_online.transactionlines TO STDOUT WITH (FORMAT csv)')),
+        createWriteStream(csv),
+      );
       const copyStart = performance.now();
-      await pipeline(createReadStream(csv), c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')));
+      await pipeline(
+        createReadStream(csv),
+        c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')),
+      );
       const copySeconds = (performance.now() - copyStart) / 1000;
-      return { rows: result.rows, syncSeconds, rowsPerSecond: Math.round(result.rows / syncSeconds), copySeconds, ratio: syncSeconds / copySeconds, peakRssMb: Math.round(peak / 2 ** 20), cpu };
+      return {
+        rows: result.rows,
+        syncSeconds,
+        rowsPerSecond: Math.round(result.rows / syncSeconds),
+        copySeconds,
+        ratio: syncSeconds / copySeconds,
+        peakRssMb: Math.round(peak / 2 ** 20),
+        cpu,
+      };
     } finally {
       c.release();
     }

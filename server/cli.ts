@@ -17,7 +17,10 @@ function settingsFromEnvironment(): Settings {
 
 function fail(err: unknown): never {
   if (isAppError(err)) process.stderr.write(`exact-sync: ${err.message}\n`);
-  else process.stderr.write(`exact-sync: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  else
+    process.stderr.write(
+      `exact-sync: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   process.exit(1);
 }
 
@@ -35,8 +38,10 @@ async function runServe(): Promise<void> {
       : `  Exact Online: app ${settings.exact?.clientId}`,
     `  console:      ${server.url}/`,
     ...(server.services.setup
-      ? [`  first start:  no admin password yet. Open ${server.url}/ and enter the setup code ${server.services.setup.code} to choose one`,
-        '                (or run: npx exact-sync admin). The code works once, in this run only.']
+      ? [
+          `  first start:  no admin password yet. Open ${server.url}/ and enter the setup code ${server.services.setup.code} to choose one`,
+          '                (or run: npx exact-sync admin). The code works once, in this run only.',
+        ]
       : []),
     '  stop with Ctrl-C',
   ];
@@ -93,10 +98,20 @@ async function runMigrate(): Promise<void> {
   await database.close();
 }
 
-async function runSandbox(options: { port: string; host: string; divisions: string; scale: string; seed: string; timeScale: string; limits: boolean; autoApprove?: boolean }): Promise<void> {
+async function runSandbox(options: {
+  port: string;
+  host: string;
+  divisions: string;
+  scale: string;
+  seed: string;
+  timeScale: string;
+  limits: boolean;
+  autoApprove?: boolean;
+}): Promise<void> {
   const number = (name: string, text: string, min: number) => {
     const n = Number(text);
-    if (!Number.isFinite(n) || n < min) throw new AppError('invalid_option', `--${name} must be a number >= ${min} (got ${JSON.stringify(text)})`);
+    if (!Number.isFinite(n) || n < min)
+      throw new AppError('invalid_option', `--${name} must be a number >= ${min} (got ${JSON.stringify(text)})`);
     return n;
   };
   const { startSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = await import('./sandbox/index.ts');
@@ -111,10 +126,13 @@ async function runSandbox(options: { port: string; host: string; divisions: stri
     limits: options.limits ? undefined : false,
     autoApprove: options.autoApprove === true,
   }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') throw new AppError('port_in_use', `Port ${port} is already in use. Choose another with --port.`);
+    if (err.code === 'EADDRINUSE')
+      throw new AppError('port_in_use', `Port ${port} is already in use. Choose another with --port.`);
     throw err;
   });
-  const divisions = running.sandbox.divisions.map((d) => `${d.code} (${d.description}, ${d.lines} transaction lines)`).join('\n    ');
+  const divisions = running.sandbox.divisions
+    .map((d) => `${d.code} (${d.description}, ${d.lines} transaction lines)`)
+    .join('\n    ');
   process.stdout.write(
     `Exact Online sandbox at ${running.url}\n` +
       `  app:       client id ${SANDBOX_CLIENT_ID}, secret ${SANDBOX_CLIENT_SECRET}, any redirect URI on localhost\n` +
@@ -141,7 +159,10 @@ export function buildProgram(): Command {
 
   program.command('serve').description('API, console and add-in files (what `npm start` runs)').action(runServe);
   program.command('migrate').description('apply database migrations and exit').action(runMigrate);
-  program.command('worker').description('only a sync worker (run several, on several machines, same DATABASE_URL and SECRET_KEY)').action(runWorker);
+  program
+    .command('worker')
+    .description('only a sync worker (run several, on several machines, same DATABASE_URL and SECRET_KEY)')
+    .action(runWorker);
   program
     .command('sandbox')
     .description('the Exact Online simulator on its own (see server/sandbox)')
@@ -154,14 +175,19 @@ export function buildProgram(): Command {
     .option('--no-limits', 'switch the rate limits off (throughput benchmarks)')
     .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
     .action(runSandbox);
-  const connections = program.command('connections').description('list connections, their divisions, tables and state').action(async () => (await import('./commands/connections.ts')).runConnections(settingsFromEnvironment()));
+  const connections = program
+    .command('connections')
+    .description('list connections, their divisions, tables and state')
+    .action(async () => (await import('./commands/connections.ts')).runConnections(settingsFromEnvironment()));
   connections
     .command('divisions')
     .argument('<id>', 'the connection')
     .description('show the divisions of a connection and which sync; --all or --select changes that')
     .option('--all', 'sync every division, including ones added later')
     .option('--select <codes>', 'sync exactly these divisions (comma-separated codes)')
-    .action(async (id: string, options: { all?: boolean; select?: string }) => (await import('./commands/connections.ts')).runConnectionDivisions(settingsFromEnvironment(), id, options));
+    .action(async (id: string, options: { all?: boolean; select?: string }) =>
+      (await import('./commands/connections.ts')).runConnectionDivisions(settingsFromEnvironment(), id, options),
+    );
   connections
     .command('tables')
     .argument('<id>', 'the connection')
@@ -169,7 +195,9 @@ export function buildProgram(): Command {
     .option('--enable <names>', 'comma-separated tables to sync')
     .option('--disable <names>', 'comma-separated tables not to sync')
     .option('--frequency <pairs>', 'table=minutes pairs (5 to 10080), or table=default (every 6 hours)')
-    .action(async (id: string, options: { enable?: string; disable?: string; frequency?: string }) => (await import('./commands/connections.ts')).runConnectionTables(settingsFromEnvironment(), id, options));
+    .action(async (id: string, options: { enable?: string; disable?: string; frequency?: string }) =>
+      (await import('./commands/connections.ts')).runConnectionTables(settingsFromEnvironment(), id, options),
+    );
   program
     .command('sync')
     .description('run a sync now in the foreground, with progress, and exit non-zero on failure')
@@ -177,14 +205,18 @@ export function buildProgram(): Command {
     .option('--tables <names>', 'comma-separated catalog tables (default: all)')
     .option('--divisions <codes>', 'comma-separated division codes (default: all the connection can reach)')
     .option('--full', 'forget the cursors and read everything again')
-    .action(async (options: { connection?: string; tables?: string; divisions?: string; full?: boolean }) => (await import('./commands/sync.ts')).runSyncCommand(settingsFromEnvironment(), options));
+    .action(async (options: { connection?: string; tables?: string; divisions?: string; full?: boolean }) =>
+      (await import('./commands/sync.ts')).runSyncCommand(settingsFromEnvironment(), options),
+    );
   program
     .command('query')
     .description('run a read-only query against the warehouse (as the query API does: read-only role, limits)')
     .argument('<sql>', 'one query: SELECT, WITH … SELECT, VALUES or TABLE')
     .option('--format <format>', 'table | csv | json | ndjson', 'table')
     .option('--connection <id>', 'whose warehouse schema unqualified names resolve in (default: the first connection)')
-    .action(async (sql: string, options: { format: string; connection?: string }) => (await import('./commands/query.ts')).runQuery(settingsFromEnvironment(), sql, options));
+    .action(async (sql: string, options: { format: string; connection?: string }) =>
+      (await import('./commands/query.ts')).runQuery(settingsFromEnvironment(), sql, options),
+    );
   program
     .command('admin')
     .description('set the admin password of the console (asked twice, or read from standard input)')
@@ -195,19 +227,44 @@ export function buildProgram(): Command {
     .description('print a new API key once (stored hashed)')
     .requiredOption('--name <name>', 'who or what uses the key')
     .option('--admin', 'may also change connections, settings and keys')
-    .action(async (options: { name: string; admin?: boolean }) => (await import('./commands/admin.ts')).runApiKeyCreate(settingsFromEnvironment(), options));
-  apiKey.command('list').description('the API keys (never the keys themselves)').action(async () => (await import('./commands/admin.ts')).runApiKeyList(settingsFromEnvironment()));
-  apiKey.command('revoke').argument('<id>', 'the key\'s id (see api-key list)').description('revoke an API key').action(async (id: string) => (await import('./commands/admin.ts')).runApiKeyRevoke(settingsFromEnvironment(), id));
-  const biUser = program.command('bi-user').description('read-only PostgreSQL logins for BI tools (Power BI, Metabase, psql)');
+    .action(async (options: { name: string; admin?: boolean }) =>
+      (await import('./commands/admin.ts')).runApiKeyCreate(settingsFromEnvironment(), options),
+    );
+  apiKey
+    .command('list')
+    .description('the API keys (never the keys themselves)')
+    .action(async () => (await import('./commands/admin.ts')).runApiKeyList(settingsFromEnvironment()));
+  apiKey
+    .command('revoke')
+    .argument('<id>', "the key's id (see api-key list)")
+    .description('revoke an API key')
+    .action(async (id: string) => (await import('./commands/admin.ts')).runApiKeyRevoke(settingsFromEnvironment(), id));
+  const biUser = program
+    .command('bi-user')
+    .description('read-only PostgreSQL logins for BI tools (Power BI, Metabase, psql)');
   biUser
     .command('create')
     .description('make a login that reads the warehouse; prints host, port, database, user and password once')
     .requiredOption('--name <name>', 'lower-case letters, digits, _; the login is bi_<name>')
-    .action(async (options: { name: string }) => (await import('./commands/query.ts')).runBiUserCreate(settingsFromEnvironment(), options));
-  biUser.command('list').description('the BI users (never their passwords)').action(async () => (await import('./commands/query.ts')).runBiUserList(settingsFromEnvironment()));
-  biUser.command('revoke').argument('<id>', 'the BI user\'s id (see bi-user list)').description('drop the login and end its sessions').action(async (id: string) => (await import('./commands/query.ts')).runBiUserRevoke(settingsFromEnvironment(), id));
-  const sheetsCmd = program.command('sheets').description('push tables and queries into Google Sheets (server-side writeback)');
-  sheetsCmd.command('list').description('the targets and their last push').action(async () => (await import('./commands/sheets.ts')).runSheetsList(settingsFromEnvironment()));
+    .action(async (options: { name: string }) =>
+      (await import('./commands/query.ts')).runBiUserCreate(settingsFromEnvironment(), options),
+    );
+  biUser
+    .command('list')
+    .description('the BI users (never their passwords)')
+    .action(async () => (await import('./commands/query.ts')).runBiUserList(settingsFromEnvironment()));
+  biUser
+    .command('revoke')
+    .argument('<id>', "the BI user's id (see bi-user list)")
+    .description('drop the login and end its sessions')
+    .action(async (id: string) => (await import('./commands/query.ts')).runBiUserRevoke(settingsFromEnvironment(), id));
+  const sheetsCmd = program
+    .command('sheets')
+    .description('push tables and queries into Google Sheets (server-side writeback)');
+  sheetsCmd
+    .command('list')
+    .description('the targets and their last push')
+    .action(async () => (await import('./commands/sheets.ts')).runSheetsList(settingsFromEnvironment()));
   sheetsCmd
     .command('add')
     .description('a target: a table, saved query or SQL into spreadsheet Y, sheet Z')
@@ -219,20 +276,74 @@ export function buildProgram(): Command {
     .option('--sql <sql>', 'a query')
     .option('--every <minutes>', 'push on a schedule (at least 5); without it only on request')
     .option('--connection <id>', "whose warehouse schema (default: the first connection's)")
-    .action(async (options: { name: string; spreadsheet: string; sheet: string; table?: string; query?: string; sql?: string; every?: string; connection?: string }) => (await import('./commands/sheets.ts')).runSheetsAdd(settingsFromEnvironment(), options));
-  sheetsCmd.command('push').argument('<id>', 'the target (see sheets list)').description('push now, in the foreground').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsPush(settingsFromEnvironment(), id));
-  sheetsCmd.command('remove').argument('<id>', 'the target').description('remove a target (the spreadsheet is not touched)').action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsRemove(settingsFromEnvironment(), id));
-  const docs = program.command('documents').description('Exact documents and attachments: upsert many from a file, find, attach, download');
-  const where = (c: Command) => c.requiredOption('--connection <id>', 'the connection').requiredOption('--division <code>', 'the division (administration) code');
-  where(docs.command('upsert').description('create or update documents from a CSV or JSON file (field names as Exact\'s), a line per row')
-    .requiredOption('--file <path>', 'rows.csv or rows.json').option('--by <field>', 'the field that finds an existing document', 'Subject'))
-    .action(async (o: { connection: string; division: string; file: string; by: string }) => (await import('./commands/documents.ts')).runDocumentsUpsert(settingsFromEnvironment(), o));
-  where(docs.command('find').description('the one document with this subject').requiredOption('--subject <subject>', 'its Subject'))
-    .action(async (o: { connection: string; division: string; subject: string }) => (await import('./commands/documents.ts')).runDocumentsFind(settingsFromEnvironment(), o));
-  where(docs.command('attach').description('attach a file to a document').requiredOption('--document <id>', 'the document ID').requiredOption('--file <path>', 'the file').option('--name <name>', 'the file name in Exact (default: the file\'s)'))
-    .action(async (o: { connection: string; division: string; document: string; file: string; name?: string }) => (await import('./commands/documents.ts')).runDocumentsAttach(settingsFromEnvironment(), o));
-  where(docs.command('download').description('save an attachment').requiredOption('--document <id>', 'the document ID').requiredOption('--attachment <id-or-name>', 'the attachment ID or file name').option('--out <path>', 'where to save it'))
-    .action(async (o: { connection: string; division: string; document: string; attachment: string; out?: string }) => (await import('./commands/documents.ts')).runDocumentsDownload(settingsFromEnvironment(), o));
+    .action(
+      async (options: {
+        name: string;
+        spreadsheet: string;
+        sheet: string;
+        table?: string;
+        query?: string;
+        sql?: string;
+        every?: string;
+        connection?: string;
+      }) => (await import('./commands/sheets.ts')).runSheetsAdd(settingsFromEnvironment(), options),
+    );
+  sheetsCmd
+    .command('push')
+    .argument('<id>', 'the target (see sheets list)')
+    .description('push now, in the foreground')
+    .action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsPush(settingsFromEnvironment(), id));
+  sheetsCmd
+    .command('remove')
+    .argument('<id>', 'the target')
+    .description('remove a target (the spreadsheet is not touched)')
+    .action(async (id: string) =>
+      (await import('./commands/sheets.ts')).runSheetsRemove(settingsFromEnvironment(), id),
+    );
+  const docs = program
+    .command('documents')
+    .description('Exact documents and attachments: upsert many from a file, find, attach, download');
+  const where = (c: Command) =>
+    c
+      .requiredOption('--connection <id>', 'the connection')
+      .requiredOption('--division <code>', 'the division (administration) code');
+  where(
+    docs
+      .command('upsert')
+      .description("create or update documents from a CSV or JSON file (field names as Exact's), a line per row")
+      .requiredOption('--file <path>', 'rows.csv or rows.json')
+      .option('--by <field>', 'the field that finds an existing document', 'Subject'),
+  ).action(async (o: { connection: string; division: string; file: string; by: string }) =>
+    (await import('./commands/documents.ts')).runDocumentsUpsert(settingsFromEnvironment(), o),
+  );
+  where(
+    docs
+      .command('find')
+      .description('the one document with this subject')
+      .requiredOption('--subject <subject>', 'its Subject'),
+  ).action(async (o: { connection: string; division: string; subject: string }) =>
+    (await import('./commands/documents.ts')).runDocumentsFind(settingsFromEnvironment(), o),
+  );
+  where(
+    docs
+      .command('attach')
+      .description('attach a file to a document')
+      .requiredOption('--document <id>', 'the document ID')
+      .requiredOption('--file <path>', 'the file')
+      .option('--name <name>', "the file name in Exact (default: the file's)"),
+  ).action(async (o: { connection: string; division: string; document: string; file: string; name?: string }) =>
+    (await import('./commands/documents.ts')).runDocumentsAttach(settingsFromEnvironment(), o),
+  );
+  where(
+    docs
+      .command('download')
+      .description('save an attachment')
+      .requiredOption('--document <id>', 'the document ID')
+      .requiredOption('--attachment <id-or-name>', 'the attachment ID or file name')
+      .option('--out <path>', 'where to save it'),
+  ).action(async (o: { connection: string; division: string; document: string; attachment: string; out?: string }) =>
+    (await import('./commands/documents.ts')).runDocumentsDownload(settingsFromEnvironment(), o),
+  );
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
@@ -240,7 +351,9 @@ export function buildProgram(): Command {
     .option('--rows <n>', 'rows to serve, sync or stream (sandbox-sync, sync-full, query-stream)', '1000000')
     .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions)', '100000')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
-    .action(async (name: string, options: { rows: string; scale: string; timeScale: string }) => (await import('../bench/run.ts')).runBench(name, options));
+    .action(async (name: string, options: { rows: string; scale: string; timeScale: string }) =>
+      (await import('../bench/run.ts')).runBench(name, options),
+    );
   return program;
 }
 

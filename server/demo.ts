@@ -13,18 +13,37 @@ import { exchangeCode } from './sync/connect.ts';
  */
 const DEMO_REDIRECT = 'http://localhost/demo';
 
-export async function connectDemo(pool: pg.Pool, tokens: TokenManager, sandbox: RunningSandbox, log: Logger): Promise<number> {
+export async function connectDemo(
+  pool: pg.Pool,
+  tokens: TokenManager,
+  sandbox: RunningSandbox,
+  log: Logger,
+): Promise<number> {
   const user = sandbox.sandbox.oauth.userInfo(SANDBOX_USER)!;
   const code = sandbox.sandbox.oauth.issueCode(SANDBOX_USER, SANDBOX_CLIENT_ID, DEMO_REDIRECT);
-  const answer = await exchangeCode({ clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }, sandbox.url, code, DEMO_REDIRECT);
+  const answer = await exchangeCode(
+    { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET },
+    sandbox.url,
+    code,
+    DEMO_REDIRECT,
+  );
   // One demo connection, kept across starts with its division and table choices, re-pointed at this
   // start's sandbox (its port changes). The sandbox's data is made anew each start: its cursors are dropped.
   const connectionId = await inTransaction(pool, async (db) => {
-    const { rows: existing } = await db.query<{ id: number }>('SELECT id FROM exact_sync.connections WHERE exact_user_id = $1 ORDER BY id', [user.userId]);
+    const { rows: existing } = await db.query<{ id: number }>(
+      'SELECT id FROM exact_sync.connections WHERE exact_user_id = $1 ORDER BY id',
+      [user.userId],
+    );
     const keep = existing[0]?.id;
-    await db.query('DELETE FROM exact_sync.connections WHERE exact_user_id = $1 AND id <> $2', [user.userId, keep ?? 0]);
+    await db.query('DELETE FROM exact_sync.connections WHERE exact_user_id = $1 AND id <> $2', [
+      user.userId,
+      keep ?? 0,
+    ]);
     if (keep !== undefined) {
-      await db.query('UPDATE exact_sync.connections SET base_url = $2, updated_at = now() WHERE id = $1', [keep, sandbox.url]);
+      await db.query('UPDATE exact_sync.connections SET base_url = $2, updated_at = now() WHERE id = $1', [
+        keep,
+        sandbox.url,
+      ]);
       await db.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1', [keep]);
       await db.query('DELETE FROM exact_sync.table_syncs WHERE connection_id = $1', [keep]);
       await db.query('UPDATE exact_sync.connections SET divisions_listed_at = NULL WHERE id = $1', [keep]);

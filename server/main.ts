@@ -56,11 +56,19 @@ export interface Database {
  * (`serve`). One-shot commands are not owners: they stop only a server they started themselves, so
  * `exact-sync sync` beside a running `exact-sync serve` leaves its database alone.
  */
-export async function openDatabase(settings: Settings, log: Logger, options: { owner: boolean } = { owner: true }): Promise<Database> {
+export async function openDatabase(
+  settings: Settings,
+  log: Logger,
+  options: { owner: boolean } = { owner: true },
+): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = settings.databaseUrl;
   if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, ...(settings.pgListen ? { listen: settings.pgListen } : {}), log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) } });
+    embedded = await startEmbeddedPostgres({
+      dataDir: settings.dataDir,
+      ...(settings.pgListen ? { listen: settings.pgListen } : {}),
+      log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
+    });
     url = embedded.url;
   }
   const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
@@ -71,16 +79,25 @@ export async function openDatabase(settings: Settings, log: Logger, options: { o
       ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
       : redactUrl(url);
     const parsed = new URL(url);
-    const wildcard = (a: string | undefined) => a === undefined || a.split(',').some((x) => x === '*' || x === '0.0.0.0' || x === '::');
+    const wildcard = (a: string | undefined) =>
+      a === undefined || a.split(',').some((x) => x === '*' || x === '0.0.0.0' || x === '::');
     const host = embedded
-      ? wildcard(settings.pgListen) ? (settings.pgListen ? new URL(settings.publicUrl).hostname : '127.0.0.1') : settings.pgListen!.split(',')[0]!
+      ? wildcard(settings.pgListen)
+        ? settings.pgListen
+          ? new URL(settings.publicUrl).hostname
+          : '127.0.0.1'
+        : settings.pgListen!.split(',')[0]!
       : parsed.hostname;
     return {
       url,
       pool,
       embedded,
       description,
-      address: { host, port: Number(parsed.port || 5432), database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres' },
+      address: {
+        host,
+        port: Number(parsed.port || 5432),
+        database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+      },
       async close() {
         await pool.end();
         await stopEmbedded();
@@ -101,8 +118,17 @@ export async function openSecretBox(settings: Settings, log: Logger): Promise<Se
 function listen(server: http.Server, port: number, host: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new AppError('port_in_use', `Port ${port} is already in use. Stop the other program or set PORT to a free port.`));
-      else if (err.code === 'EACCES') reject(new AppError('port_denied', `Not allowed to listen on port ${port}. Use a port above 1024 or set PORT.`));
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new AppError(
+            'port_in_use',
+            `Port ${port} is already in use. Stop the other program or set PORT to a free port.`,
+          ),
+        );
+      else if (err.code === 'EACCES')
+        reject(
+          new AppError('port_denied', `Not allowed to listen on port ${port}. Use a port above 1024 or set PORT.`),
+        );
       else reject(err);
     };
     server.once('error', onError);
@@ -131,7 +157,11 @@ async function startDemo(s: Services, sandbox: RunningSandbox): Promise<unknown>
     const connectionId = await connectDemo(s.pool, s.tokens, sandbox, s.log);
     const start = await s.sync.requestSync({ connectionId, trigger: 'demo' });
     const runs = await s.sync.settled(start, 10 * 60_000);
-    for (const r of runs) s.log.info({ division: r.division, status: r.status, run: r.runId }, `demo sync of division ${r.division}: ${r.status}`);
+    for (const r of runs)
+      s.log.info(
+        { division: r.division, status: r.status, run: r.runId },
+        `demo sync of division ${r.division}: ${r.status}`,
+      );
     return runs;
   } catch (err) {
     s.log.error({ err }, 'demo mode could not connect to its sandbox and sync it');
@@ -181,9 +211,16 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   const pushes = pushDeps(settings, database.pool, query, log);
   let sync: Scheduler;
   try {
-    sync = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes }, {
-      ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
-    });
+    sync = await Scheduler.start(
+      database.url,
+      { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes },
+      {
+        ...DEFAULT_JOB_OPTIONS,
+        concurrency: settings.workerConcurrency,
+        heartbeatSeconds: settings.jobHeartbeatSeconds,
+        work: true,
+      },
+    );
   } catch (err) {
     await sandbox?.close();
     await database.close().catch(() => undefined);
@@ -191,18 +228,47 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
   }
   const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
   const services: Services = {
-    pool: database.pool, log, publicUrl: settings.publicUrl, app, tokens, pacer, sync, query, pushes, queryLimits: settings.queryLimits, databaseAddress: database.address, databaseEmbedded: database.embedded !== undefined, corsOrigins: settings.corsOrigins, demo: settings.demoMode, setup,
+    pool: database.pool,
+    log,
+    publicUrl: settings.publicUrl,
+    app,
+    tokens,
+    pacer,
+    sync,
+    query,
+    pushes,
+    queryLimits: settings.queryLimits,
+    databaseAddress: database.address,
+    databaseEmbedded: database.embedded !== undefined,
+    corsOrigins: settings.corsOrigins,
+    demo: settings.demoMode,
+    setup,
   };
-  const handler = createApp({ log, pool: database.pool, version: VERSION, addinDir: path.join(DIST_DIR, 'addin'), consoleDir: path.join(DIST_DIR, 'console'), services });
+  const handler = createApp({
+    log,
+    pool: database.pool,
+    version: VERSION,
+    addinDir: path.join(DIST_DIR, 'addin'),
+    consoleDir: path.join(DIST_DIR, 'console'),
+    services,
+  });
   // HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP.
   let server: http.Server;
   try {
-    server = settings.tls ? https.createServer({ cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) }, handler) : http.createServer(handler);
+    server = settings.tls
+      ? https.createServer(
+          { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) },
+          handler,
+        )
+      : http.createServer(handler);
   } catch (err) {
     await sync.stop(0);
     await sandbox?.close();
     await database.close().catch(() => undefined);
-    throw new AppError('tls_invalid', `TLS_CERT_FILE and TLS_KEY_FILE could not be used for HTTPS: ${err instanceof Error ? err.message : String(err)}. Give PEM files of a certificate and its key (e.g. npx office-addin-dev-certs install).`);
+    throw new AppError(
+      'tls_invalid',
+      `TLS_CERT_FILE and TLS_KEY_FILE could not be used for HTTPS: ${err instanceof Error ? err.message : String(err)}. Give PEM files of a certificate and its key (e.g. npx office-addin-dev-certs install).`,
+    );
   }
   try {
     await listen(server, settings.port, settings.host);
@@ -262,11 +328,27 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
   const tokens = new TokenManager({ pool: database.pool, box, app, log });
   let scheduler: Scheduler;
   // Sheets pushes run their SQL under the query role too.
-  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)));
+  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) =>
+    err instanceof Error ? err : new Error(String(err)),
+  );
   try {
-    scheduler = await Scheduler.start(database.url, { pool: database.pool, tokens, pacer: new Pacer(), clientId: app.clientId, log, pushes: pushDeps(settings, database.pool, query, log) }, {
-      ...DEFAULT_JOB_OPTIONS, concurrency: settings.workerConcurrency, heartbeatSeconds: settings.jobHeartbeatSeconds, work: true,
-    });
+    scheduler = await Scheduler.start(
+      database.url,
+      {
+        pool: database.pool,
+        tokens,
+        pacer: new Pacer(),
+        clientId: app.clientId,
+        log,
+        pushes: pushDeps(settings, database.pool, query, log),
+      },
+      {
+        ...DEFAULT_JOB_OPTIONS,
+        concurrency: settings.workerConcurrency,
+        heartbeatSeconds: settings.jobHeartbeatSeconds,
+        work: true,
+      },
+    );
   } catch (err) {
     await database.close().catch(() => undefined);
     throw err;

@@ -21,7 +21,12 @@ const logLines: string[] = [];
 const log = createLogger({
   level: 'info',
   format: 'json',
-  destination: new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } }),
+  destination: new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  }),
 });
 
 let scheduler: Scheduler;
@@ -31,11 +36,33 @@ function services(pool: pg.Pool): Services {
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
   const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app, log });
   const pacer = new Pacer();
-  return { pool, log, publicUrl: 'http://127.0.0.1:1', app, tokens, pacer, sync: scheduler, query: new Error('not in these tests'), pushes: undefined, queryLimits: { timeoutMs: 1000, maxRows: 10 }, databaseAddress: { host: '127.0.0.1', port: 5432, database: 'x' }, databaseEmbedded: false, corsOrigins: [], demo: false, setup: undefined };
+  return {
+    pool,
+    log,
+    publicUrl: 'http://127.0.0.1:1',
+    app,
+    tokens,
+    pacer,
+    sync: scheduler,
+    query: new Error('not in these tests'),
+    pushes: undefined,
+    queryLimits: { timeoutMs: 1000, maxRows: 10 },
+    databaseAddress: { host: '127.0.0.1', port: 5432, database: 'x' },
+    databaseEmbedded: false,
+    corsOrigins: [],
+    demo: false,
+    setup: undefined,
+  };
 }
 
-async function serveApp(pool: pg.Pool, addinDir = '/nonexistent', consoleDir = '/nonexistent'): Promise<{ base: string; close(): Promise<void> }> {
-  const server = http.createServer(createApp({ log, pool, version: '9.9.9', addinDir, consoleDir, services: services(pool) }));
+async function serveApp(
+  pool: pg.Pool,
+  addinDir = '/nonexistent',
+  consoleDir = '/nonexistent',
+): Promise<{ base: string; close(): Promise<void> }> {
+  const server = http.createServer(
+    createApp({ log, pool, version: '9.9.9', addinDir, consoleDir, services: services(pool) }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
@@ -45,7 +72,11 @@ beforeAll(async () => {
   db = await createTestDatabase('app');
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
   const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app, log });
-  scheduler = await Scheduler.start(db.url, { pool: db.pool, tokens, pacer: new Pacer(), clientId: 'c', log }, { ...DEFAULT_JOB_OPTIONS, work: false });
+  scheduler = await Scheduler.start(
+    db.url,
+    { pool: db.pool, tokens, pacer: new Pacer(), clientId: 'c', log },
+    { ...DEFAULT_JOB_OPTIONS, work: false },
+  );
 });
 afterAll(async () => {
   await scheduler.stop(0);
@@ -110,7 +141,11 @@ describe('HTTP app', () => {
       const missing = await fetch(`${app.base}/nothing`);
       expect(missing.status).toBe(404);
       expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /nothing' } });
-      const bad = await fetch(`${app.base}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":' });
+      const bad = await fetch(`${app.base}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"a":',
+      });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
     } finally {
@@ -129,20 +164,30 @@ describe('HTTP app', () => {
       expect(await ok.text()).toBe('<html>pane</html>');
       const res = await fetch(`${missing.base}/addin/taskpane.html`);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'addin_not_built', message: expect.stringContaining('npm run build') });
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        code: 'addin_not_built',
+        message: expect.stringContaining('npm run build'),
+      });
     } finally {
       await built.close();
       await missing.close();
     }
   });
 
-  it('serves the console at / and at its pages\' paths (reloads, deep links), and says how to build it when missing', async () => {
+  it("serves the console at / and at its pages' paths (reloads, deep links), and says how to build it when missing", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-console-'));
     await writeFile(path.join(dir, 'index.html'), '<html>console</html>');
     const built = await serveApp(db.pool, '/nonexistent', dir);
     const missing = await serveApp(db.pool);
     try {
-      for (const p of ['/', '/connections', '/connections/3/divisions?connected=1', '/runs/12', '/api-keys', '/login?next=%2Fconnect%2Fexact']) {
+      for (const p of [
+        '/',
+        '/connections',
+        '/connections/3/divisions?connected=1',
+        '/runs/12',
+        '/api-keys',
+        '/login?next=%2Fconnect%2Fexact',
+      ]) {
         const res = await fetch(`${built.base}${p}`);
         expect(res.status, p).toBe(200);
         expect(await res.text(), p).toBe('<html>console</html>');

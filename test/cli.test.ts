@@ -37,21 +37,36 @@ describe('exact-sync CLI: bad configuration', () => {
     const run = runCli(['serve'], { cwd: await workDir('cli'), env: { PORT: 'abc' } });
     const { code } = await run.exited;
     expect(code).toBe(1);
-    expect(run.stderr()).toBe('exact-sync: Invalid settings:\n  - PORT must be a port number from 1 to 65535 (got "abc")\n');
+    expect(run.stderr()).toBe(
+      'exact-sync: Invalid settings:\n  - PORT must be a port number from 1 to 65535 (got "abc")\n',
+    );
     expect(run.stdout()).toBe('');
   });
 
   it('lists every bad setting at once', async () => {
-    const run = runCli(['serve'], { cwd: await workDir('cli'), env: { PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' } });
+    const run = runCli(['serve'], {
+      cwd: await workDir('cli'),
+      env: { PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' },
+    });
     expect((await run.exited).code).toBe(1);
-    expect(run.stderr().split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+    expect(
+      run
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('  - ')),
+    ).toHaveLength(3);
   });
 
   it('a DATABASE_URL nothing answers at: one clear message without the password, exit 1', async () => {
     const port = await freePort();
-    const run = runCli(['serve'], { cwd: await workDir('cli'), env: { DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${port}/exact`, PORT: String(await freePort()) } });
+    const run = runCli(['serve'], {
+      cwd: await workDir('cli'),
+      env: { DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${port}/exact`, PORT: String(await freePort()) },
+    });
     expect((await run.exited).code).toBe(1);
-    expect(run.stderr()).toBe(`exact-sync: Cannot connect to PostgreSQL at postgres://app:***@127.0.0.1:${port}/exact: connection refused. Is the server running, and is the port right?\n`);
+    expect(run.stderr()).toBe(
+      `exact-sync: Cannot connect to PostgreSQL at postgres://app:***@127.0.0.1:${port}/exact: connection refused. Is the server running, and is the port right?\n`,
+    );
     noStackTrace(run.stderr());
   });
 
@@ -73,12 +88,18 @@ describe('exact-sync CLI: bad configuration', () => {
 describe('exact-sync sandbox', () => {
   it('prints its base URL and the demo app, serves Exact paths, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const run = runCli(['sandbox', '--port', String(port), '--scale', '500', '--divisions', '2', '--auto-approve'], { cwd: await workDir('sandbox'), env: {} });
+    const run = runCli(['sandbox', '--port', String(port), '--scale', '500', '--divisions', '2', '--auto-approve'], {
+      cwd: await workDir('sandbox'),
+      env: {},
+    });
     await run.waitFor(/stop with Ctrl-C/);
     expect(run.stdout()).toContain(`Exact Online sandbox at http://127.0.0.1:${port}`);
     expect(run.stdout()).toContain('client id sandbox-client, secret sandbox-secret');
     expect(run.stdout()).toMatch(/divisions: \d+ \(.+, 500 transaction lines\)/);
-    const auth = await fetch(`http://127.0.0.1:${port}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=http://localhost:1/cb`, { redirect: 'manual' });
+    const auth = await fetch(
+      `http://127.0.0.1:${port}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=http://localhost:1/cb`,
+      { redirect: 'manual' },
+    );
     expect(auth.status).toBe(302);
     run.proc.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
@@ -108,20 +129,34 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     // No Exact app configured: demo mode, with the sandbox's login page where Exact's would be.
     const sandboxUrl = /DEMO MODE .* sandbox runs at (http:\/\/\S+) \(user demo \/ demo\)/.exec(run.stdout())?.[1];
     expect(sandboxUrl).toBeDefined();
-    const login = await fetch(`${sandboxUrl}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=${encodeURIComponent(`http://localhost:${port}/connect/exact/callback`)}`);
+    const login = await fetch(
+      `${sandboxUrl}/api/oauth2/auth?client_id=sandbox-client&response_type=code&redirect_uri=${encodeURIComponent(`http://localhost:${port}/connect/exact/callback`)}`,
+    );
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('Exact Online sandbox');
     const key = await readFile(path.join(cwd, 'data', 'secret.key'), 'utf8');
 
     // Something to find again later, written through the superuser the embedded server was created with.
-    const state = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as { password: string; port: number };
-    const client = new pg.Client({ host: '127.0.0.1', port: state.port, user: 'postgres', password: state.password, database: 'postgres' });
+    const state = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as {
+      password: string;
+      port: number;
+    };
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: state.port,
+      user: 'postgres',
+      password: state.password,
+      database: 'postgres',
+    });
     await client.connect();
     await client.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ('test.marker', '"kept"')`);
     // Demo mode connects to the sandbox and syncs its three administrations in the background.
-    for (let i = 0; i < 600 && (run.stdout().match(/demo sync of division \d+: succeeded/g) ?? []).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && (run.stdout().match(/demo sync of division \d+: succeeded/g) ?? []).length < 3; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(run.stdout().match(/demo sync of division \d+: succeeded/g)).toHaveLength(3);
-    const synced = await client.query(`SELECT count(DISTINCT division)::int AS divisions, count(*)::int AS lines FROM exact_online.transactionlines`);
+    const synced = await client.query(
+      `SELECT count(DISTINCT division)::int AS divisions, count(*)::int AS lines FROM exact_online.transactionlines`,
+    );
     expect(synced.rows[0]).toMatchObject({ divisions: 3 });
     expect(synced.rows[0].lines).toBeGreaterThan(5_000);
     await client.end();
@@ -152,12 +187,19 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     run.proc.kill('SIGKILL');
     process.kill(postmaster, 'SIGKILL');
     await run.exited;
-    for (let i = 0; i < 50 && (await postgresPids(clusterDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await postgresPids(clusterDir)).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     run = runCli(['serve'], { cwd, env });
     await run.waitFor(/is running at/);
     expect(await healthz()).toBe(200);
     const after = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as { port: number };
-    const check = new pg.Client({ host: '127.0.0.1', port: after.port, user: 'postgres', password: state.password, database: 'postgres' });
+    const check = new pg.Client({
+      host: '127.0.0.1',
+      port: after.port,
+      user: 'postgres',
+      password: state.password,
+      database: 'postgres',
+    });
     await check.connect();
     const { rows } = await check.query(`SELECT value FROM exact_sync.instance_settings WHERE key = 'test.marker'`);
     await check.end();
@@ -177,7 +219,9 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     try {
       const run = runCli(['serve'], { cwd, env: { PORT: String(busy) } });
       expect((await run.exited).code).toBe(1);
-      expect(run.stderr()).toBe(`exact-sync: Port ${busy} is already in use. Stop the other program or set PORT to a free port.\n`);
+      expect(run.stderr()).toBe(
+        `exact-sync: Port ${busy} is already in use. Stop the other program or set PORT to a free port.\n`,
+      );
       expect(await postgresPids(path.join(cwd, 'data', 'postgres'))).toEqual([]);
     } finally {
       blocker.close();

@@ -76,7 +76,9 @@ describe('exact-sync api-key', () => {
 describe('exact-sync connections divisions / tables', () => {
   it('shows and sets which divisions and tables sync; a bad table name changes nothing', async () => {
     const { saveDivisions } = await import('../server/state/divisions.ts');
-    const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name, divisions_mode) VALUES ('nl', 'http://x', gen_random_uuid(), 'Anna', 'selected') RETURNING id`);
+    const { rows } = await db.pool.query<{ id: number }>(
+      `INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name, divisions_mode) VALUES ('nl', 'http://x', gen_random_uuid(), 'Anna', 'selected') RETURNING id`,
+    );
     const id = String(rows[0]!.id);
     await saveDivisions(db.pool, rows[0]!.id, [
       { division: 101, name: 'Alpha BV', hid: '1', isCurrent: true, active: true },
@@ -88,7 +90,9 @@ describe('exact-sync connections divisions / tables', () => {
     expect(selected.stdout).toMatch(/\[x\]\s+202\s+Beta BV/);
     expect(selected.stdout).toMatch(/\[ \]\s+101/);
     expect((await cli(['connections', 'divisions', id, '--select', '999'])).stderr).toContain('has no division 999');
-    expect((await cli(['connections', 'divisions', id, '--all'])).stdout).toMatch(/all divisions sync[\s\S]*\[x\]\s+101[\s\S]*\[x\]\s+202/);
+    expect((await cli(['connections', 'divisions', id, '--all'])).stdout).toMatch(
+      /all divisions sync[\s\S]*\[x\]\s+101[\s\S]*\[x\]\s+202/,
+    );
 
     const set = await cli(['connections', 'tables', id, '--disable', 'items', '--frequency', 'transactionlines=15']);
     expect(set.code).toBe(0);
@@ -100,8 +104,18 @@ describe('exact-sync connections divisions / tables', () => {
     const all = TABLES.map((t) => `${t.name}=5`).join(',');
     const heavy = await cli(['connections', 'tables', id, '--enable', 'items', '--frequency', all]);
     expect(heavy.code).toBe(0);
-    expect(heavy.stdout).toMatch(/warning: This schedule needs about [\d,]+ API calls a day per division, more than the 5,000 Exact allows/);
-    await cli(['connections', 'tables', id, '--disable', 'items', '--frequency', TABLES.map((t) => `${t.name}=default`).join(',')]);
+    expect(heavy.stdout).toMatch(
+      /warning: This schedule needs about [\d,]+ API calls a day per division, more than the 5,000 Exact allows/,
+    );
+    await cli([
+      'connections',
+      'tables',
+      id,
+      '--disable',
+      'items',
+      '--frequency',
+      TABLES.map((t) => `${t.name}=default`).join(','),
+    ]);
     const bad = await cli(['connections', 'tables', id, '--enable', 'items', '--disable', 'nope']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no table "nope"');
@@ -132,14 +146,20 @@ describe('exact-sync bi-user', () => {
 describe('exact-sync query', () => {
   it('runs a read-only query under the query role, as a table for people or CSV/JSON for scripts; refuses writes', async () => {
     await db.pool.query('CREATE SCHEMA IF NOT EXISTS exact_online');
-    await db.pool.query(`CREATE TABLE exact_online.cities AS SELECT * FROM (VALUES (1, 'Utrecht'), (2, NULL), (3, 'Den Haag')) v(id, name)`);
+    await db.pool.query(
+      `CREATE TABLE exact_online.cities AS SELECT * FROM (VALUES (1, 'Utrecht'), (2, NULL), (3, 'Den Haag')) v(id, name)`,
+    );
     const { grantWarehouseSchema } = await import('../server/db/roles.ts');
     await grantWarehouseSchema(db.pool, 'exact_online');
     const table = await cli(['query', 'SELECT id, name FROM cities ORDER BY id']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toBe('id  name\n--  --------\n1   Utrecht\n2   NULL\n3   Den Haag\n(3 rows)\n');
-    expect((await cli(['query', 'SELECT id, name FROM cities ORDER BY id', '--format', 'csv'])).stdout).toBe('id,name\n1,Utrecht\n2,\n3,Den Haag\n');
-    expect(JSON.parse((await cli(['query', 'SELECT count(*) AS n FROM cities', '--format', 'json'])).stdout)).toMatchObject({ rows: [[3]], rowCount: 1 });
+    expect((await cli(['query', 'SELECT id, name FROM cities ORDER BY id', '--format', 'csv'])).stdout).toBe(
+      'id,name\n1,Utrecht\n2,\n3,Den Haag\n',
+    );
+    expect(
+      JSON.parse((await cli(['query', 'SELECT count(*) AS n FROM cities', '--format', 'json'])).stdout),
+    ).toMatchObject({ rows: [[3]], rowCount: 1 });
     const write = await cli(['query', 'DELETE FROM cities']);
     expect(write.code).toBe(1);
     expect(write.stderr).toContain('Only a query can run here');

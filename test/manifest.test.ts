@@ -18,7 +18,9 @@ describe('manifest.xml', () => {
 
   it('names only add-in files that the build produces', () => {
     expect(existsSync(path.join(DIST_DIR, 'addin')), 'dist/addin is missing: run npm run build').toBe(true);
-    const files = urls.filter((u) => u.startsWith(`${DEV_ORIGIN}/addin/`)).map((u) => new URL(u).pathname.replace(/^\/addin\//, ''));
+    const files = urls
+      .filter((u) => u.startsWith(`${DEV_ORIGIN}/addin/`))
+      .map((u) => new URL(u).pathname.replace(/^\/addin\//, ''));
     expect(files).toContain('taskpane.html');
     for (const file of files) expect(existsSync(path.join(DIST_DIR, 'addin', file)), file).toBe(true);
   });
@@ -30,11 +32,12 @@ describe('manifest.xml', () => {
   });
 });
 
-describe('manifest.xml against Microsoft\'s schemas (offline, xmllint)', () => {
+describe("manifest.xml against Microsoft's schemas (offline, xmllint)", () => {
   const XSD = path.join(ROOT_DIR, 'test', 'fixtures', 'office-manifest-xsd', 'OfficeAppManifestV1_1.xsd');
   const validate = (xml: string) => {
     const r = spawnSync('xmllint', ['--noout', '--nonet', '--schema', XSD, '-'], { input: xml, encoding: 'utf8' });
-    if (r.error) throw new Error(`xmllint could not run (${r.error.message}): install it (Debian: libxml2-utils; .ci/run does)`);
+    if (r.error)
+      throw new Error(`xmllint could not run (${r.error.message}): install it (Debian: libxml2-utils; .ci/run does)`);
     return r;
   };
 
@@ -45,12 +48,14 @@ describe('manifest.xml against Microsoft\'s schemas (offline, xmllint)', () => {
   });
 
   it('the schemas catch a broken manifest (so a pass means something)', () => {
-    const r = validate(manifest.replace('<Permissions>ReadWriteDocument</Permissions>', '<Permissions>Everything</Permissions>'));
+    const r = validate(
+      manifest.replace('<Permissions>ReadWriteDocument</Permissions>', '<Permissions>Everything</Permissions>'),
+    );
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/Permissions/);
   });
 
-  it('is rewritten to the server\'s PUBLIC_URL for production, and still validates', () => {
+  it("is rewritten to the server's PUBLIC_URL for production, and still validates", () => {
     const prod = productionManifest(manifest, 'https://exact-sync.example.com:8443/');
     expect(prod).not.toContain('localhost');
     expect(prod).toContain('<SourceLocation DefaultValue="https://exact-sync.example.com:8443/addin/taskpane.html"/>');

@@ -28,11 +28,14 @@ const THREE = {
   '0001_a.sql': 'CREATE TABLE exact_sync.a (id int PRIMARY KEY);',
   '0002_b.sql': 'CREATE TABLE exact_sync.b (id int PRIMARY KEY); INSERT INTO exact_sync.a VALUES (1);',
   // pg_sleep widens the window in which a second runner would interfere if the lock did not hold.
-  '0003_c.sql': 'SELECT pg_sleep(0.2); CREATE TABLE exact_sync.c (id int PRIMARY KEY); INSERT INTO exact_sync.a VALUES (2);',
+  '0003_c.sql':
+    'SELECT pg_sleep(0.2); CREATE TABLE exact_sync.c (id int PRIMARY KEY); INSERT INTO exact_sync.a VALUES (2);',
 };
 
 async function appliedVersions(pool: pg.Pool): Promise<number[]> {
-  const { rows } = await pool.query<{ version: number }>('SELECT version FROM exact_sync.schema_migrations ORDER BY version');
+  const { rows } = await pool.query<{ version: number }>(
+    'SELECT version FROM exact_sync.schema_migrations ORDER BY version',
+  );
   return rows.map((r) => r.version);
 }
 
@@ -70,10 +73,14 @@ describe('migrations', () => {
     });
     await expect(migrate(db.pool, { dir })).rejects.toMatchObject({
       code: 'migration_failed',
-      message: expect.stringContaining('0002_bad.sql failed and was rolled back: relation "exact_sync.nope" does not exist'),
+      message: expect.stringContaining(
+        '0002_bad.sql failed and was rolled back: relation "exact_sync.nope" does not exist',
+      ),
     });
     expect(await appliedVersions(db.pool)).toEqual([1]);
-    const { rows } = await db.pool.query("SELECT to_regclass('exact_sync.half') AS half, to_regclass('exact_sync.c') AS c");
+    const { rows } = await db.pool.query(
+      "SELECT to_regclass('exact_sync.half') AS half, to_regclass('exact_sync.c') AS c",
+    );
     expect(rows[0]).toEqual({ half: null, c: null });
   });
 

@@ -8,7 +8,10 @@ describe('describeConnectError', () => {
     [{ code: 'ECONNREFUSED' }, 'connection refused. Is the server running'],
     [{ code: 'ENOTFOUND' }, 'the host name does not resolve'],
     [{ code: 'CONNECT_TIMEOUT' }, 'no answer within the time limit'],
-    [{ code: '28P01', message: 'password authentication failed for user "app"' }, 'refused the login: password authentication failed'],
+    [
+      { code: '28P01', message: 'password authentication failed for user "app"' },
+      'refused the login: password authentication failed',
+    ],
     [{ code: '3D000', message: 'database "exact" does not exist' }, 'has no such database'],
     [{ code: 'XX000', message: 'odd' }, ': odd'],
   ])('%j', (err, expected) => {
@@ -28,7 +31,8 @@ describe('openPool', () => {
   it('fails with one clear, redacted message when nothing listens', async () => {
     await expect(openPool('postgres://u:hunter2@127.0.0.1:1/x', { connectTimeoutMs: 3000 })).rejects.toMatchObject({
       code: 'database_unreachable',
-      message: 'Cannot connect to PostgreSQL at postgres://u:***@127.0.0.1:1/x: connection refused. Is the server running, and is the port right?',
+      message:
+        'Cannot connect to PostgreSQL at postgres://u:***@127.0.0.1:1/x: connection refused. Is the server running, and is the port right?',
     });
   });
 });

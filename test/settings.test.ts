@@ -34,7 +34,11 @@ describe('loadSettings', () => {
   });
 
   it('treats empty variables as unset', () => {
-    expect(load({ PORT: '', DATABASE_URL: '', LOG_LEVEL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined, logLevel: 'info' });
+    expect(load({ PORT: '', DATABASE_URL: '', LOG_LEVEL: '' })).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      logLevel: 'info',
+    });
   });
 
   it('reads every setting', () => {
@@ -73,7 +77,10 @@ describe('loadSettings', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ SECRET_KEY: 'short' }, 'SECRET_KEY must be 32 random bytes'],
     [{ EXACT_CLIENT_ID: 'abc' }, 'EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both'],
-    [{ GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/sa.json' }, 'GOOGLE_APPLICATION_CREDENTIALS: file not found: /nonexistent/sa.json'],
+    [
+      { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/sa.json' },
+      'GOOGLE_APPLICATION_CREDENTIALS: file not found: /nonexistent/sa.json',
+    ],
   ])('refuses %j', (env, expected) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
@@ -124,7 +131,11 @@ describe('readEnvironment', () => {
     await writeFile(path.join(dir, '.env'), '# comment\nPORT=4000\nLOG_LEVEL=debug\nPUBLIC_URL="https://x.example"\n');
     const env = readEnvironment(dir, { PORT: '5000' });
     expect(env).toMatchObject({ PORT: '5000', LOG_LEVEL: 'debug', PUBLIC_URL: 'https://x.example' });
-    expect(loadSettings({ env, cwd: dir })).toMatchObject({ port: 5000, logLevel: 'debug', publicUrl: 'https://x.example' });
+    expect(loadSettings({ env, cwd: dir })).toMatchObject({
+      port: 5000,
+      logLevel: 'debug',
+      publicUrl: 'https://x.example',
+    });
   });
 
   it('works without a .env file', async () => {

@@ -1,6 +1,13 @@
 import { listTables, runQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
-import { boundTables, insertTable, refreshTable, type BoundTable, type TableSource, type WriteControl } from './excel/tables.ts';
+import {
+  boundTables,
+  insertTable,
+  refreshTable,
+  type BoundTable,
+  type TableSource,
+  type WriteControl,
+} from './excel/tables.ts';
 
 /**
  * What the pane's buttons do: fetch from exact-sync, then write through the Excel module. A fetch
@@ -13,7 +20,11 @@ const EXCEL_MAX_ROWS = 1_048_575;
 async function fetchSource(c: Connection, source: TableSource) {
   if (source.kind === 'table') {
     const [result, tables] = await Promise.all([
-      tableRows(c, source.table!, { ...(source.columns ? { columns: source.columns } : {}), ...(source.filters ? { filters: source.filters } : {}), limit: EXCEL_MAX_ROWS }),
+      tableRows(c, source.table!, {
+        ...(source.columns ? { columns: source.columns } : {}),
+        ...(source.filters ? { filters: source.filters } : {}),
+        limit: EXCEL_MAX_ROWS,
+      }),
       listTables(c),
     ]);
     return { result, syncedAt: tables.find((t) => t.name === source.table)?.lastSyncAt ?? null };
@@ -21,18 +32,36 @@ async function fetchSource(c: Connection, source: TableSource) {
   return { result: await runQuery(c, source.sql!), syncedAt: null };
 }
 
-export async function insert(c: Connection, source: TableSource, o: { name: string; newSheet?: string }, control: WriteControl = {}): Promise<BoundTable> {
+export async function insert(
+  c: Connection,
+  source: TableSource,
+  o: { name: string; newSheet?: string },
+  control: WriteControl = {},
+): Promise<BoundTable> {
   const { result, syncedAt } = await fetchSource(c, source);
-  if (result.rows.length === 0) throw new Error('The result is empty: there is nothing to insert, and the workbook is unchanged.');
-  if (result.rows.length > EXCEL_MAX_ROWS) throw new Error(`The result has ${result.rows.length.toLocaleString()} rows, more than a worksheet holds. Add filters.`);
+  if (result.rows.length === 0)
+    throw new Error('The result is empty: there is nothing to insert, and the workbook is unchanged.');
+  if (result.rows.length > EXCEL_MAX_ROWS)
+    throw new Error(
+      `The result has ${result.rows.length.toLocaleString()} rows, more than a worksheet holds. Add filters.`,
+    );
   const data = toSheetData(result);
   return Excel.run((context) => insertTable(context, data, { ...o, source, syncedAt }, control));
 }
 
-export interface RefreshOutcome { name: string; ok: boolean; rows?: number; message?: string }
+export interface RefreshOutcome {
+  name: string;
+  ok: boolean;
+  rows?: number;
+  message?: string;
+}
 
 /** Refreshes the named exact-sync tables (all of them by default), one after the other; one failing does not stop the others. */
-export async function refresh(c: Connection, names?: readonly string[], control: WriteControl = {}): Promise<RefreshOutcome[]> {
+export async function refresh(
+  c: Connection,
+  names?: readonly string[],
+  control: WriteControl = {},
+): Promise<RefreshOutcome[]> {
   const { tables } = await Excel.run((context) => boundTables(context));
   const targets = names ? tables.filter((t) => names.includes(t.name)) : tables;
   const outcomes: RefreshOutcome[] = [];

@@ -3,8 +3,17 @@ import type { Result } from './plan.ts';
 
 /** Calls to the exact-sync query API (never to Exact) with UrlFetchApp; failures as sentences. */
 
-export interface TableInfo { name: string; title: string | null; rows: number; lastSyncAt: string | null }
-export interface SavedQuery { id: number; name: string; description: string }
+export interface TableInfo {
+  name: string;
+  title: string | null;
+  rows: number;
+  lastSyncAt: string | null;
+}
+export interface SavedQuery {
+  id: number;
+  name: string;
+  description: string;
+}
 
 export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string, body?: unknown): T {
   let res: GoogleAppsScript.URL_Fetch.HTTPResponse;
@@ -16,7 +25,9 @@ export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string,
       ...(body === undefined ? {} : { contentType: 'application/json', payload: JSON.stringify(body) }),
     });
   } catch (err) {
-    throw new Error(`Cannot reach ${s.serverUrl}: ${err instanceof Error ? err.message : String(err)}. Is the address right, and reachable from Google's servers?`);
+    throw new Error(
+      `Cannot reach ${s.serverUrl}: ${err instanceof Error ? err.message : String(err)}. Is the address right, and reachable from Google's servers?`,
+    );
   }
   const status = res.getResponseCode();
   const text = res.getContentText();
@@ -24,9 +35,14 @@ export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string,
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new Error(`${s.serverUrl} answered ${status} with something that is not exact-sync's API. Check the server URL in Exact Online → Settings.`);
+    throw new Error(
+      `${s.serverUrl} answered ${status} with something that is not exact-sync's API. Check the server URL in Exact Online → Settings.`,
+    );
   }
-  if (status === 401) throw new Error('The server refused the API key. Make a new one in the exact-sync console (API keys) and enter it in Exact Online → Settings.');
+  if (status === 401)
+    throw new Error(
+      'The server refused the API key. Make a new one in the exact-sync console (API keys) and enter it in Exact Online → Settings.',
+    );
   const error = (parsed as { error?: { message?: string } } | undefined)?.error;
   if (status >= 400 || error) throw new Error(error?.message ?? `The server answered ${status}.`);
   return parsed as T;

@@ -11,7 +11,8 @@ import { freeSheetName, sourceOf, writeResult, type SheetSource } from './sheet.
 const TITLE = 'Exact Online';
 
 export function onOpen(): void {
-  SpreadsheetApp.getUi().createMenu(TITLE)
+  SpreadsheetApp.getUi()
+    .createMenu(TITLE)
     .addItem('Settings…', 'showSettings')
     .addItem('Insert table…', 'showInsertTable')
     .addItem('Insert saved query…', 'showInsertQuery')
@@ -25,9 +26,17 @@ export function showSettings(): void {
   const ui = SpreadsheetApp.getUi();
   const props = PropertiesService.getUserProperties();
   const current = readSettings(props);
-  const url = ui.prompt('exact-sync server', `Server URL${current ? ` (now ${current.serverUrl})` : ''}:`, ui.ButtonSet.OK_CANCEL);
+  const url = ui.prompt(
+    'exact-sync server',
+    `Server URL${current ? ` (now ${current.serverUrl})` : ''}:`,
+    ui.ButtonSet.OK_CANCEL,
+  );
   if (url.getSelectedButton() !== ui.Button.OK) return;
-  const key = ui.prompt('exact-sync API key', 'API key (a read key from the exact-sync console):', ui.ButtonSet.OK_CANCEL);
+  const key = ui.prompt(
+    'exact-sync API key',
+    'API key (a read key from the exact-sync console):',
+    ui.ButtonSet.OK_CANCEL,
+  );
   if (key.getSelectedButton() !== ui.Button.OK) return;
   const problem = saveSettings(props, { serverUrl: url.getResponseText(), apiKey: key.getResponseText() });
   if (problem) {
@@ -44,7 +53,10 @@ export function showSettings(): void {
 
 function settings(): ClientSettings {
   const s = readSettings(PropertiesService.getUserProperties());
-  if (!s) throw new Error('exact-sync is not set up yet: choose Exact Online → Settings… and enter the server URL and an API key.');
+  if (!s)
+    throw new Error(
+      'exact-sync is not set up yet: choose Exact Online → Settings… and enter the server URL and an API key.',
+    );
   return s;
 }
 
@@ -66,7 +78,12 @@ function escapeHtml(s: string): string {
 }
 
 function sidebar(title: string, items: { id: string; label: string; detail: string }[], action: string): void {
-  const list = items.map((i) => `<li><button onclick="pick('${escapeHtml(i.id)}', this)">${escapeHtml(i.label)}</button> <small>${escapeHtml(i.detail)}</small></li>`).join('');
+  const list = items
+    .map(
+      (i) =>
+        `<li><button onclick="pick('${escapeHtml(i.id)}', this)">${escapeHtml(i.label)}</button> <small>${escapeHtml(i.detail)}</small></li>`,
+    )
+    .join('');
   const html = `<!doctype html><html><body style="font-family:Arial,sans-serif;font-size:13px">
 <p>Pick one; it goes into a new sheet.</p><ul style="list-style:none;padding:0">${list}</ul><p id="status"></p>
 <script>
@@ -82,22 +99,38 @@ function pick(id, button) {
 export function showInsertTable(): void {
   guarded('Insert table', () => {
     const { tables } = call<{ tables: TableInfo[] }>(settings(), 'get', '/api/v1/tables');
-    sidebar('Insert an Exact Online table', tables.map((t) => ({ id: t.name, label: t.name, detail: `${t.rows.toLocaleString()} rows${t.lastSyncAt ? `, synced ${t.lastSyncAt.slice(0, 16).replace('T', ' ')}` : ''}` })), 'insertTable');
+    sidebar(
+      'Insert an Exact Online table',
+      tables.map((t) => ({
+        id: t.name,
+        label: t.name,
+        detail: `${t.rows.toLocaleString()} rows${t.lastSyncAt ? `, synced ${t.lastSyncAt.slice(0, 16).replace('T', ' ')}` : ''}`,
+      })),
+      'insertTable',
+    );
   });
 }
 
 export function showInsertQuery(): void {
   guarded('Insert saved query', () => {
     const { queries } = call<{ queries: SavedQuery[] }>(settings(), 'get', '/api/v1/queries');
-    if (queries.length === 0) throw new Error('There are no saved queries yet: save one in the Excel add-in or with POST /api/v1/queries.');
-    sidebar('Insert a saved query', queries.map((q) => ({ id: String(q.id), label: q.name, detail: q.description })), 'insertSavedQuery');
+    if (queries.length === 0)
+      throw new Error('There are no saved queries yet: save one in the Excel add-in or with POST /api/v1/queries.');
+    sidebar(
+      'Insert a saved query',
+      queries.map((q) => ({ id: String(q.id), label: q.name, detail: q.description })),
+      'insertSavedQuery',
+    );
   });
 }
 
 /** A saved query is read again at every refresh: a change to it reaches every sheet pulled from it. */
 function pull(source: SheetSource, sheet: GoogleAppsScript.Spreadsheet.Sheet): number {
   const s = settings();
-  const sql = source.queryId === undefined ? source.sql : call<{ sql: string }>(s, 'get', `/api/v1/queries/${source.queryId}`).sql;
+  const sql =
+    source.queryId === undefined
+      ? source.sql
+      : call<{ sql: string }>(s, 'get', `/api/v1/queries/${source.queryId}`).sql;
   const result = source.kind === 'table' ? tableRows(s, source.table!) : runQuery(s, sql!);
   return writeResult(sheet, result, { ...source, ...(sql === undefined ? {} : { sql }) });
 }
@@ -121,7 +154,11 @@ export function insertTable(name: string): string {
 
 /** Called by the sidebar. */
 export function insertSavedQuery(id: string): string {
-  const q = call<{ id: number; name: string; sql: string }>(settings(), 'get', `/api/v1/queries/${encodeURIComponent(id)}`);
+  const q = call<{ id: number; name: string; sql: string }>(
+    settings(),
+    'get',
+    `/api/v1/queries/${encodeURIComponent(id)}`,
+  );
   return insertInto({ kind: 'query', queryId: q.id, sql: q.sql, label: q.name });
 }
 
@@ -131,7 +168,10 @@ export function refreshThisSheet(): void {
     const source = sourceOf(sheet);
     if (!source) throw new Error(`Sheet "${sheet.getName()}" was not pulled from exact-sync: nothing to refresh.`);
     const rows = pull(source, sheet);
-    SpreadsheetApp.getActiveSpreadsheet().toast(`Refreshed "${sheet.getName()}": ${rows.toLocaleString()} rows.`, TITLE);
+    SpreadsheetApp.getActiveSpreadsheet().toast(
+      `Refreshed "${sheet.getName()}": ${rows.toLocaleString()} rows.`,
+      TITLE,
+    );
   });
 }
 
@@ -150,6 +190,9 @@ export function refreshAll(): void {
       }
     }
     if (failed.length) throw new Error(`Refreshed ${done.length} sheet(s); these failed: ${failed.join('; ')}`);
-    SpreadsheetApp.getActiveSpreadsheet().toast(done.length ? `Refreshed ${done.join(', ')}.` : 'No sheet here was pulled from exact-sync yet.', TITLE);
+    SpreadsheetApp.getActiveSpreadsheet().toast(
+      done.length ? `Refreshed ${done.join(', ')}.` : 'No sheet here was pulled from exact-sync yet.',
+      TITLE,
+    );
   });
 }

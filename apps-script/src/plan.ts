@@ -5,8 +5,15 @@
  * test/sheets/plan.test.ts).
  */
 
-export interface ResultColumn { name: string; type: string; kind: string }
-export interface Result { columns: ResultColumn[]; rows: unknown[][] }
+export interface ResultColumn {
+  name: string;
+  type: string;
+  kind: string;
+}
+export interface Result {
+  columns: ResultColumn[];
+  rows: unknown[][];
+}
 
 export type SheetValue = string | number | boolean;
 
@@ -37,14 +44,17 @@ export function planSheet(result: Result): SheetPlan {
   const kinds = result.columns.map((c) => c.kind);
   return {
     header: result.columns.map((c) => c.name),
-    rows: result.rows.map((r) => kinds.map((k, i) => {
-      const v = r[i];
-      if (v === null || v === undefined) return '';
-      if (k === 'integer' || k === 'number') return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
-      if (k === 'boolean') return Boolean(v);
-      if (k === 'json') return JSON.stringify(v);
-      return String(v);
-    })),
+    rows: result.rows.map((r) =>
+      kinds.map((k, i) => {
+        const v = r[i];
+        if (v === null || v === undefined) return '';
+        if (k === 'integer' || k === 'number')
+          return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
+        if (k === 'boolean') return Boolean(v);
+        if (k === 'json') return JSON.stringify(v);
+        return String(v);
+      }),
+    ),
     formats: kinds.map((k) => SHEET_FORMATS[k] ?? ''),
     dateColumns: kinds.flatMap((k, i) => (k === 'date' || k === 'datetime' ? [i] : [])),
   };
@@ -60,7 +70,12 @@ export function sheetSerial(iso: string): number {
  * sent beside the values) and `maxCells`. A single row over the limit still goes alone. Shared with the
  * Excel add-in's writes (addin/src/excel/layout.ts).
  */
-export function chunkRows(rows: readonly (readonly unknown[])[], maxBytes = MAX_REQUEST_BYTES, maxCells = 200_000, rowOverhead = 0): [number, number][] {
+export function chunkRows(
+  rows: readonly (readonly unknown[])[],
+  maxBytes = MAX_REQUEST_BYTES,
+  maxCells = 200_000,
+  rowOverhead = 0,
+): [number, number][] {
   const chunks: [number, number][] = [];
   let start = 0;
   let bytes = 0;
@@ -92,16 +107,24 @@ export function a1(sheet: string | undefined, row: number, column: number, rows:
  * What to clear after writing `rows` × `columns` (header included) at the top left, where the sheet's data
  * reached `oldRows` × `oldColumns` before: the rows below, and the columns to the right of the new block.
  */
-export function clearPlan(newRows: number, newColumns: number, oldRows: number, oldColumns: number): { row: number; column: number; rows: number; columns: number }[] {
+export function clearPlan(
+  newRows: number,
+  newColumns: number,
+  oldRows: number,
+  oldColumns: number,
+): { row: number; column: number; rows: number; columns: number }[] {
   const out: { row: number; column: number; rows: number; columns: number }[] = [];
-  if (oldRows > newRows) out.push({ row: newRows + 1, column: 1, rows: oldRows - newRows, columns: Math.max(oldColumns, newColumns) });
-  if (oldColumns > newColumns) out.push({ row: 1, column: newColumns + 1, rows: Math.min(newRows, oldRows), columns: oldColumns - newColumns });
+  if (oldRows > newRows)
+    out.push({ row: newRows + 1, column: 1, rows: oldRows - newRows, columns: Math.max(oldColumns, newColumns) });
+  if (oldColumns > newColumns)
+    out.push({ row: 1, column: newColumns + 1, rows: Math.min(newRows, oldRows), columns: oldColumns - newColumns });
   return out;
 }
 
 /** Refuses a result the spreadsheet cannot hold, in words. */
 export function checkSize(rows: number, columns: number, otherCells = 0): string | undefined {
   const cells = (rows + 1) * columns;
-  if (cells + otherCells > MAX_CELLS) return `The result has ${cells.toLocaleString('en-US')} cells; a Google spreadsheet holds at most 10,000,000. Add filters or fewer columns.`;
+  if (cells + otherCells > MAX_CELLS)
+    return `The result has ${cells.toLocaleString('en-US')} cells; a Google spreadsheet holds at most 10,000,000. Add filters or fewer columns.`;
   return undefined;
 }

@@ -19,7 +19,8 @@ export function readSettings(props: GoogleAppsScript.Properties.Properties): Cli
 /** Checks and stores the settings; returns the problem in words instead of storing a bad value. */
 export function saveSettings(props: GoogleAppsScript.Properties.Properties, input: ClientSettings): string | undefined {
   const serverUrl = input.serverUrl.trim().replace(/\/+$/, '');
-  if (!/^https?:\/\/[^\s/]+/.test(serverUrl)) return 'The server URL must start with https:// (e.g. https://exact-sync.example.com).';
+  if (!/^https?:\/\/[^\s/]+/.test(serverUrl))
+    return 'The server URL must start with https:// (e.g. https://exact-sync.example.com).';
   const apiKey = input.apiKey.trim();
   if (apiKey.length < 20) return 'That API key is too short: copy the whole key shown when it was created.';
   props.setProperties({ [SERVER_URL]: serverUrl, [API_KEY]: apiKey });

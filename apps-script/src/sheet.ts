@@ -7,7 +7,13 @@ import { checkSize, chunkRows, clearPlan, planSheet, type Result } from './plan.
  * the document's properties, so "Refresh all" knows.
  */
 
-export interface SheetSource { kind: 'table' | 'query'; table?: string; queryId?: number; sql?: string; label: string }
+export interface SheetSource {
+  kind: 'table' | 'query';
+  table?: string;
+  queryId?: number;
+  sql?: string;
+  label: string;
+}
 
 const SOURCE_PREFIX = 'exact-sync.sheet.';
 
@@ -18,15 +24,24 @@ export function writeResult(sheet: GoogleAppsScript.Spreadsheet.Sheet, result: R
   if (tooBig) throw new Error(tooBig);
   const oldRows = sheet.getLastRow();
   const oldColumns = sheet.getLastColumn();
-  const rows = plan.rows.map((r) => r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? new Date(v) : v)));
+  const rows = plan.rows.map((r) =>
+    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? new Date(v) : v)),
+  );
   sheet.getRange(1, 1, 1, width).setValues([plan.header]).setFontWeight('bold');
   sheet.setFrozenRows(1);
   if (rows.length) {
-    plan.formats.forEach((f, i) => { if (f) sheet.getRange(2, i + 1, rows.length, 1).setNumberFormat(f); });
+    plan.formats.forEach((f, i) => {
+      if (f) sheet.getRange(2, i + 1, rows.length, 1).setNumberFormat(f);
+    });
     for (const [a, b] of chunkRows(plan.rows)) sheet.getRange(2 + a, 1, b - a, width).setValues(rows.slice(a, b));
   }
-  for (const c of clearPlan(rows.length + 1, width, oldRows, oldColumns)) sheet.getRange(c.row, c.column, c.rows, c.columns).clearContent();
-  sheet.getRange(1, 1).setNote(`Pulled from exact-sync (${source.label}) on ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC: ${rows.length} rows. Exact Online → Refresh this sheet pulls it again.`);
+  for (const c of clearPlan(rows.length + 1, width, oldRows, oldColumns))
+    sheet.getRange(c.row, c.column, c.rows, c.columns).clearContent();
+  sheet
+    .getRange(1, 1)
+    .setNote(
+      `Pulled from exact-sync (${source.label}) on ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC: ${rows.length} rows. Exact Online → Refresh this sheet pulls it again.`,
+    );
   PropertiesService.getDocumentProperties().setProperty(SOURCE_PREFIX + sheet.getSheetId(), JSON.stringify(source));
   return rows.length;
 }

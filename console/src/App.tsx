@@ -35,8 +35,18 @@ export function App() {
     return onSignedOut(() => void refresh());
   }, [refresh]);
 
-  if (error) return <div style={{ padding: 24 }}><ErrorBar error={error} title="The console cannot reach its server" onRetry={() => void refresh()} /></div>;
-  if (!session) return <div style={{ padding: 24 }}><Loading /></div>;
+  if (error)
+    return (
+      <div style={{ padding: 24 }}>
+        <ErrorBar error={error} title="The console cannot reach its server" onRetry={() => void refresh()} />
+      </div>
+    );
+  if (!session)
+    return (
+      <div style={{ padding: 24 }}>
+        <Loading />
+      </div>
+    );
 
   const signedIn = (s: SessionResponse) => {
     setCsrfToken(s.csrfToken);
@@ -46,7 +56,11 @@ export function App() {
     if (query.get('next')?.startsWith('/connect/')) location.assign(safeNext(query.get('next')));
   };
   if (!session.signedIn) {
-    return session.setupRequired ? <SetupPage onDone={signedIn} /> : <LoginPage demo={session.demo} onDone={signedIn} />;
+    return session.setupRequired ? (
+      <SetupPage onDone={signedIn} />
+    ) : (
+      <LoginPage demo={session.demo} onDone={signedIn} />
+    );
   }
   if (path === '/' || path === '/login' || path === '/setup') {
     navigate('/connections', { replace: true });
@@ -57,29 +71,79 @@ export function App() {
     await post('/auth/logout').catch(() => undefined);
     await refresh();
   };
-  const section = path.startsWith('/runs') ? 'runs' : path.startsWith('/api-keys') ? 'api-keys' : path.startsWith('/bi-users') ? 'bi-users' : path.startsWith('/sheets') ? 'sheets' : 'connections';
+  const section = path.startsWith('/runs')
+    ? 'runs'
+    : path.startsWith('/api-keys')
+      ? 'api-keys'
+      : path.startsWith('/bi-users')
+        ? 'bi-users'
+        : path.startsWith('/sheets')
+          ? 'sheets'
+          : 'connections';
   return (
     <div>
-      <header style={{ background: '#0f6cbd', color: 'white', display: 'flex', alignItems: 'center', gap: 24, padding: '0 24px', height: 48 }}>
-        <Text weight="semibold" size={400} style={{ color: 'white' }}>exact-sync</Text>
+      <header
+        style={{
+          background: '#0f6cbd',
+          color: 'white',
+          display: 'flex',
+          alignItems: 'center',
+          gap: 24,
+          padding: '0 24px',
+          height: 48,
+        }}
+      >
+        <Text weight="semibold" size={400} style={{ color: 'white' }}>
+          exact-sync
+        </Text>
         <nav style={{ display: 'flex', gap: 4, height: '100%' }}>
-          {([['connections', 'Connections'], ['runs', 'Runs'], ['api-keys', 'API keys'], ['bi-users', 'BI users'], ['sheets', 'Google Sheets']] as const).map(([to, label]) => (
-            <a key={to} href={`/${to}`} aria-current={section === to ? 'page' : undefined}
-              onClick={(e) => { e.preventDefault(); navigate(`/${to}`); }}
-              style={{ color: 'white', textDecoration: 'none', padding: '0 12px', display: 'flex', alignItems: 'center', fontWeight: section === to ? 600 : 400,
-                borderBottom: section === to ? '3px solid white' : '3px solid transparent', opacity: section === to ? 1 : 0.85 }}>
+          {(
+            [
+              ['connections', 'Connections'],
+              ['runs', 'Runs'],
+              ['api-keys', 'API keys'],
+              ['bi-users', 'BI users'],
+              ['sheets', 'Google Sheets'],
+            ] as const
+          ).map(([to, label]) => (
+            <a
+              key={to}
+              href={`/${to}`}
+              aria-current={section === to ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/${to}`);
+              }}
+              style={{
+                color: 'white',
+                textDecoration: 'none',
+                padding: '0 12px',
+                display: 'flex',
+                alignItems: 'center',
+                fontWeight: section === to ? 600 : 400,
+                borderBottom: section === to ? '3px solid white' : '3px solid transparent',
+                opacity: section === to ? 1 : 0.85,
+              }}
+            >
               {label}
             </a>
           ))}
         </nav>
         <div style={{ flex: 1 }} />
-        <Text size={200} style={{ color: '#e0e0e0' }}>v{session.version}</Text>
-        <Button appearance="transparent" style={{ color: 'white' }} onClick={() => void signOut()}>Sign out</Button>
+        <Text size={200} style={{ color: '#e0e0e0' }}>
+          v{session.version}
+        </Text>
+        <Button appearance="transparent" style={{ color: 'white' }} onClick={() => void signOut()}>
+          Sign out
+        </Button>
       </header>
       <main style={{ maxWidth: 1100, margin: '0 auto', padding: '16px 24px 48px' }}>
         {session.demo ? (
           <div style={{ marginBottom: 16 }}>
-            <Notice title="Demo mode">No Exact app is configured (EXACT_CLIENT_ID), so the built-in Exact Online sandbox stands in for Exact; sign in there as demo / demo.</Notice>
+            <Notice title="Demo mode">
+              No Exact app is configured (EXACT_CLIENT_ID), so the built-in Exact Online sandbox stands in for Exact;
+              sign in there as demo / demo.
+            </Notice>
           </div>
         ) : null}
         <Page path={path} query={query} />
@@ -92,12 +156,19 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   let m: Record<string, string> | undefined;
   if (path === '/connections') return <ConnectionsPage />;
   if (path === '/connections/new') return <NewConnectionPage reconnect={query.get('reconnect')} />;
-  if ((m = match('/connections/:id/divisions', path))) return <DivisionsPage id={Number(m.id)} connected={query.has('connected')} reconnected={query.has('reconnected')} />;
+  if ((m = match('/connections/:id/divisions', path)))
+    return (
+      <DivisionsPage id={Number(m.id)} connected={query.has('connected')} reconnected={query.has('reconnected')} />
+    );
   if ((m = match('/connections/:id/tables', path))) return <TablesPage id={Number(m.id)} />;
   if (path === '/runs') return <RunsPage connection={query.get('connection')} />;
   if ((m = match('/runs/:id', path))) return <RunPage id={Number(m.id)} />;
   if (path === '/api-keys') return <ApiKeysPage />;
   if (path === '/bi-users') return <BiUsersPage />;
   if (path === '/sheets') return <SheetsPage />;
-  return <Notice intent="warning" title="No such page">There is nothing at {path}. Use the menu above.</Notice>;
+  return (
+    <Notice intent="warning" title="No such page">
+      There is nothing at {path}. Use the menu above.
+    </Notice>
+  );
 }

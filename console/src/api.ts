@@ -34,9 +34,18 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
   } catch {
-    throw new ApiError(0, 'server_unreachable', 'The exact-sync server does not answer. Is it running? Check the terminal where it was started.');
+    throw new ApiError(
+      0,
+      'server_unreachable',
+      'The exact-sync server does not answer. Is it running? Check the terminal where it was started.',
+    );
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -44,7 +53,11 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new ApiError(res.status, 'bad_response', `The server answered ${res.status} with something that is not JSON.`);
+    throw new ApiError(
+      res.status,
+      'bad_response',
+      `The server answered ${res.status} with something that is not JSON.`,
+    );
   }
   if (!res.ok) {
     const err = (json as ApiErrorBody | undefined)?.error;

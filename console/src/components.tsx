@@ -1,4 +1,13 @@
-import { Badge, Button, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Title2 } from '@fluentui/react-components';
+import {
+  Badge,
+  Button,
+  Link,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Title2,
+} from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import { ApiError } from './api.ts';
 import { STATUS_TEXT, statusColor } from './format.ts';
@@ -15,13 +24,26 @@ export function ErrorBar({ error, title, onRetry }: { error: unknown; title?: st
       <MessageBarBody>
         <MessageBarTitle>{title ?? 'Something went wrong'}</MessageBarTitle>
         {message}
-        {onRetry ? <> <Link onClick={onRetry}>Try again</Link></> : null}
+        {onRetry ? (
+          <>
+            {' '}
+            <Link onClick={onRetry}>Try again</Link>
+          </>
+        ) : null}
       </MessageBarBody>
     </MessageBar>
   );
 }
 
-export function Notice({ intent = 'info', title, children }: { intent?: 'info' | 'success' | 'warning'; title?: string; children: ReactNode }) {
+export function Notice({
+  intent = 'info',
+  title,
+  children,
+}: {
+  intent?: 'info' | 'success' | 'warning';
+  title?: string;
+  children: ReactNode;
+}) {
   return (
     <MessageBar intent={intent} layout="multiline">
       <MessageBarBody>
@@ -34,7 +56,12 @@ export function Notice({ intent = 'info', title, children }: { intent?: 'info' |
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge appearance="tint" color={statusColor(status)} data-status={status} icon={status === 'running' ? <Spinner size="extra-tiny" /> : undefined}>
+    <Badge
+      appearance="tint"
+      color={statusColor(status)}
+      data-status={status}
+      icon={status === 'running' ? <Spinner size="extra-tiny" /> : undefined}
+    >
       {STATUS_TEXT[status] ?? status}
     </Badge>
   );
@@ -42,7 +69,16 @@ export function StatusBadge({ status }: { status: string }) {
 
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
   return (
-    <div style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 12, margin: '4px 0 16px', flexWrap: 'wrap' }}>
+    <div
+      style={{
+        display: 'flex',
+        alignItems: 'center',
+        justifyContent: 'space-between',
+        gap: 12,
+        margin: '4px 0 16px',
+        flexWrap: 'wrap',
+      }}
+    >
       <Title2 as="h1">{children}</Title2>
       <div style={{ display: 'flex', gap: 8 }}>{actions}</div>
     </div>
@@ -52,18 +88,42 @@ export function PageTitle({ children, actions }: { children: ReactNode; actions?
 /** A link that moves within the console without reloading it. */
 export function NavLink({ to, children }: { to: string; children: ReactNode }) {
   return (
-    <Link href={to} onClick={(e) => { e.preventDefault(); navigate(to); }}>
+    <Link
+      href={to}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
       {children}
     </Link>
   );
 }
 
-export function NavButton({ to, children, appearance }: { to: string; children: ReactNode; appearance?: 'primary' | 'secondary' | 'subtle' }) {
-  return <Button appearance={appearance ?? 'secondary'} onClick={() => navigate(to)}>{children}</Button>;
+export function NavButton({
+  to,
+  children,
+  appearance,
+}: {
+  to: string;
+  children: ReactNode;
+  appearance?: 'primary' | 'secondary' | 'subtle';
+}) {
+  return (
+    <Button appearance={appearance ?? 'secondary'} onClick={() => navigate(to)}>
+      {children}
+    </Button>
+  );
 }
 
 export function Loading({ label }: { label?: string }) {
-  return <Spinner label={label ?? 'Loading…'} labelPosition="after" style={{ justifyContent: 'flex-start', margin: '16px 0' }} />;
+  return (
+    <Spinner
+      label={label ?? 'Loading…'}
+      labelPosition="after"
+      style={{ justifyContent: 'flex-start', margin: '16px 0' }}
+    />
+  );
 }
 
 export const stack = { display: 'flex', flexDirection: 'column', gap: 16 } as const;

@@ -4,7 +4,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
  * Loads data for a page and keeps it fresh: `reload()` after a change, and polling every `pollMs` while
  * `poll(data)` says something is still moving (a sync running). Errors are kept for the page to show.
  */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { pollMs?: number; poll?: (data: T) => boolean } = {}) {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  options: { pollMs?: number; poll?: (data: T) => boolean } = {},
+) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<Error | undefined>(undefined);
   const [loading, setLoading] = useState(true);

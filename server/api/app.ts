@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
   app.use(express.json({ limit: '15mb' }));
@@ -56,17 +57,31 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthzRoute(deps));
   app.use(sessionRoutes(deps.services, deps.version));
   app.use(connectRoutes(deps.services));
-  app.use('/api/v1', cors([new URL(deps.services.publicUrl).origin, ...deps.services.corsOrigins]), apiV1(deps.services));
+  app.use(
+    '/api/v1',
+    cors([new URL(deps.services.publicUrl).origin, ...deps.services.corsOrigins]),
+    apiV1(deps.services),
+  );
 
   // The add-in manifest for this server: the repository's manifest.xml (which points at the development
   // server, https://localhost:3000) with every URL rewritten to PUBLIC_URL. Sideload this one.
   app.get('/addin/manifest.xml', (_req, res) => {
-    res.type('application/xml').send(productionManifest(readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), deps.services.publicUrl));
+    res
+      .type('application/xml')
+      .send(productionManifest(readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), deps.services.publicUrl));
   });
-  app.use('/addin', (_req, res, next) => {
-    if (existsSync(deps.addinDir)) return next();
-    res.status(503).json(errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'));
-  }, express.static(deps.addinDir, { index: false, fallthrough: true }));
+  app.use(
+    '/addin',
+    (_req, res, next) => {
+      if (existsSync(deps.addinDir)) return next();
+      res
+        .status(503)
+        .json(
+          errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'),
+        );
+    },
+    express.static(deps.addinDir, { index: false, fallthrough: true }),
+  );
 
   const consoleBuilt = () => existsSync(path.join(deps.consoleDir, 'index.html'));
   app.use(express.static(deps.consoleDir, { index: false, fallthrough: true }));

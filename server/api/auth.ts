@@ -24,21 +24,34 @@ declare module 'express-serve-static-core' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export const HOW_TO_AUTHENTICATE = 'Send an API key as "Authorization: Bearer <key>" (make one with: npx exact-sync api-key create --name NAME), or sign in to the console.';
+export const HOW_TO_AUTHENTICATE =
+  'Send an API key as "Authorization: Bearer <key>" (make one with: npx exact-sync api-key create --name NAME), or sign in to the console.';
 
 export async function identify(pool: pg.Pool, req: Request): Promise<Caller> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new AppError('unauthenticated', `The Authorization header must be "Bearer <api key>". ${HOW_TO_AUTHENTICATE}`, { status: 401 });
+    if (!m)
+      throw new AppError(
+        'unauthenticated',
+        `The Authorization header must be "Bearer <api key>". ${HOW_TO_AUTHENTICATE}`,
+        { status: 401 },
+      );
     const key = await verifyApiKey(pool, m[1]!);
-    if (!key) throw new AppError('invalid_api_key', 'This API key is unknown or was revoked. Ask an admin for a new one.', { status: 401 });
+    if (!key)
+      throw new AppError('invalid_api_key', 'This API key is unknown or was revoked. Ask an admin for a new one.', {
+        status: 401,
+      });
     return { scopes: key.scopes, via: 'api_key', keyId: key.id };
   }
   const session = await readSession(pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
   if (!session) throw new AppError('unauthenticated', `Not signed in. ${HOW_TO_AUTHENTICATE}`, { status: 401 });
   if (!SAFE_METHODS.has(req.method) && req.get('x-csrf-token') !== session.csrfToken) {
-    throw new AppError('csrf_failed', 'This change did not carry the console\'s CSRF token; reload the console and try again.', { status: 403 });
+    throw new AppError(
+      'csrf_failed',
+      "This change did not carry the console's CSRF token; reload the console and try again.",
+      { status: 403 },
+    );
   }
   return { scopes: ['read', 'admin'], via: 'session', session };
 }
@@ -55,13 +68,23 @@ export function requireCaller(pool: pg.Pool): RequestHandler {
 export function checkScope(req: Request, scope: Scope): void {
   if (!req.caller) throw new AppError('unauthenticated', `Not signed in. ${HOW_TO_AUTHENTICATE}`, { status: 401 });
   if (!req.caller.scopes.includes(scope)) {
-    throw new AppError('forbidden', `This needs an API key with the ${scope} scope; this key has ${req.caller.scopes.join(', ')}.`, { status: 403 });
+    throw new AppError(
+      'forbidden',
+      `This needs an API key with the ${scope} scope; this key has ${req.caller.scopes.join(', ')}.`,
+      { status: 403 },
+    );
   }
 }
 
 /** Session cookie attributes: HttpOnly, SameSite=Lax (the OAuth callback is a top-level navigation back from Exact), Secure over https. */
 export function setSessionCookie(res: Response, value: string, options: { secure: boolean; maxAgeMs: number }): void {
-  res.cookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: options.secure, path: '/', maxAge: options.maxAgeMs });
+  res.cookie(SESSION_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: options.secure,
+    path: '/',
+    maxAge: options.maxAgeMs,
+  });
 }
 
 export function clearSessionCookie(res: Response, options: { secure: boolean }): void {

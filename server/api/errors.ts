@@ -31,10 +31,17 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
   if (status < 500) {
-    const code = err?.type === 'entity.parse.failed' ? 'invalid_json' : err?.type === 'entity.too.large' ? 'payload_too_large' : 'bad_request';
+    const code =
+      err?.type === 'entity.parse.failed'
+        ? 'invalid_json'
+        : err?.type === 'entity.too.large'
+          ? 'payload_too_large'
+          : 'bad_request';
     res.status(status).json(errorBody(code, err.message ?? 'Bad request'));
     return;
   }
   req.log.error({ err }, 'unhandled error');
-  res.status(500).json(errorBody('internal_error', `Internal error; the server log has the details (request id ${String(req.id)})`));
+  res
+    .status(500)
+    .json(errorBody('internal_error', `Internal error; the server log has the details (request id ${String(req.id)})`));
 };

@@ -10,8 +10,15 @@ export interface PageAction {
   primary?: boolean;
 }
 
-export function resultPage(options: { title: string; message: string; detail?: string; actions: PageAction[] }): string {
-  const actions = options.actions.map((a) => `<a class="button${a.primary ? ' primary' : ''}" href="${escape(a.href)}">${escape(a.label)}</a>`).join(' ');
+export function resultPage(options: {
+  title: string;
+  message: string;
+  detail?: string;
+  actions: PageAction[];
+}): string {
+  const actions = options.actions
+    .map((a) => `<a class="button${a.primary ? ' primary' : ''}" href="${escape(a.href)}">${escape(a.label)}</a>`)
+    .join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(options.title)} — exact-sync</title>

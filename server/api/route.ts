@@ -43,7 +43,13 @@ export function route<Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType 
   status?: number;
   handle(input: RouteInput<z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }): ApiRoute {
-  return { ...def, query: def.query, body: def.body, status: def.status ?? 200, handle: def.handle as ApiRoute['handle'] };
+  return {
+    ...def,
+    query: def.query,
+    body: def.body,
+    status: def.status ?? 200,
+    handle: def.handle as ApiRoute['handle'],
+  };
 }
 
 /** The problems zod found, in one sentence a person can act on. */
@@ -80,7 +86,10 @@ export function mount(router: Router, routes: readonly ApiRoute[]): void {
 /** A positive integer path parameter, or a 404 saying what was not found. */
 export function idParam(params: Record<string, string>, name: string, what: string): number {
   const v = params[name] ?? '';
-  if (!/^\d{1,9}$/.test(v) || Number(v) === 0) throw new AppError(`${what.replace(/ /g, '_')}_not_found`, `There is no ${what} ${JSON.stringify(v)}.`, { status: 404 });
+  if (!/^\d{1,9}$/.test(v) || Number(v) === 0)
+    throw new AppError(`${what.replace(/ /g, '_')}_not_found`, `There is no ${what} ${JSON.stringify(v)}.`, {
+      status: 404,
+    });
   return Number(v);
 }
 

@@ -3,7 +3,17 @@
  * state/types.ts (which imports nothing): browser code `import type`s from here. The zod schemas in
  * routes/ are declared against these types, so the two cannot drift apart.
  */
-import type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo } from '../state/types.ts';
+import type {
+  ApiKeyInfo,
+  ConnectionInfo,
+  DivisionInfo,
+  DivisionsMode,
+  Json,
+  RunInfo,
+  RunTableInfo,
+  Scope,
+  TableInfo,
+} from '../state/types.ts';
 
 export type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo };
 
@@ -21,13 +31,26 @@ export interface SessionResponse {
   version: string;
   publicUrl: string;
 }
-export interface LoginRequest { secret: string }
-export interface SetupRequest { code: string; password: string }
+export interface LoginRequest {
+  secret: string;
+}
+export interface SetupRequest {
+  code: string;
+  password: string;
+}
 
-export interface ConnectionsResponse { connections: Json<ConnectionInfo>[] }
-export interface ConnectionPatch { startYear?: number | null | undefined; enabled?: boolean | undefined }
+export interface ConnectionsResponse {
+  connections: Json<ConnectionInfo>[];
+}
+export interface ConnectionPatch {
+  startYear?: number | null | undefined;
+  enabled?: boolean | undefined;
+}
 
-export interface DivisionsResponse { mode: DivisionsMode; divisions: Json<DivisionInfo>[] }
+export interface DivisionsResponse {
+  mode: DivisionsMode;
+  divisions: Json<DivisionInfo>[];
+}
 export type DivisionSelectionRequest = { mode: 'all' } | { mode: 'selected'; divisions: number[] };
 
 /** Estimated API calls a day per division for the enabled tables at their frequencies, against Exact's daily budget. */
@@ -40,24 +63,46 @@ export interface DailyCostInfo {
   warning: string | null;
   tables: { name: string; callsPerDay: number }[];
 }
-export interface ConnectionTablesResponse { defaultFrequencyMinutes: number; dailyCost: DailyCostInfo; tables: Json<TableInfo>[] }
-export interface TablePatch { enabled?: boolean | undefined; frequencyMinutes?: number | null | undefined }
+export interface ConnectionTablesResponse {
+  defaultFrequencyMinutes: number;
+  dailyCost: DailyCostInfo;
+  tables: Json<TableInfo>[];
+}
+export interface TablePatch {
+  enabled?: boolean | undefined;
+  frequencyMinutes?: number | null | undefined;
+}
 
-export interface SyncNowRequest { divisions?: number[] | undefined; tables?: string[] | undefined; full?: boolean | undefined }
+export interface SyncNowRequest {
+  divisions?: number[] | undefined;
+  tables?: string[] | undefined;
+  full?: boolean | undefined;
+}
 export interface SyncNowResponse {
   status: 'started' | 'already_running';
   started: number[];
   alreadyRunning: { division: number; runId: number | null }[];
 }
 
-export interface RunsResponse { runs: Json<RunInfo>[] }
+export interface RunsResponse {
+  runs: Json<RunInfo>[];
+}
 export type RunResponse = Json<RunInfo> & { tables: RunTableInfo[] };
 
-export interface ApiKeysResponse { apiKeys: Json<ApiKeyInfo>[] }
-export interface ApiKeyCreateRequest { name: string; admin?: boolean | undefined }
+export interface ApiKeysResponse {
+  apiKeys: Json<ApiKeyInfo>[];
+}
+export interface ApiKeyCreateRequest {
+  name: string;
+  admin?: boolean | undefined;
+}
 /** The key itself is in this answer only. */
 export type ApiKeyCreated = Json<ApiKeyInfo> & { key: string };
-export interface MeResponse { scopes: readonly Scope[]; via: 'api_key' | 'session'; keyId: number | null }
+export interface MeResponse {
+  scopes: readonly Scope[];
+  via: 'api_key' | 'session';
+  keyId: number | null;
+}
 
 export interface CatalogResponse {
   tables: { name: string; title: string; entity: string; strategy: string; lines: string | null; required: boolean }[];
@@ -71,7 +116,11 @@ export interface QueryRequest {
   connection?: number | undefined;
   format?: 'json' | 'csv' | 'ndjson' | undefined;
 }
-export interface ResultColumnInfo { name: string; type: string; kind: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json' }
+export interface ResultColumnInfo {
+  name: string;
+  type: string;
+  kind: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
+}
 /** The JSON format of a query result; `error` is set when it failed after rows were sent. */
 export interface QueryResult {
   columns: ResultColumnInfo[];
@@ -80,20 +129,73 @@ export interface QueryResult {
   error?: { code: string; message: string };
 }
 
-export interface BiUserInfo { id: number; name: string; roleName: string; createdAt: string; revokedAt: string | null }
-export interface BiUsersResponse { biUsers: BiUserInfo[] }
-export interface BiUserCreateRequest { name: string }
+export interface BiUserInfo {
+  id: number;
+  name: string;
+  roleName: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+export interface BiUsersResponse {
+  biUsers: BiUserInfo[];
+}
+export interface BiUserCreateRequest {
+  name: string;
+}
 /** The answer to creating a BI user: the only time its password is shown. */
-export interface BiUserCreated extends BiUserInfo { password: string; host: string; port: number; database: string; url: string; /** How BI tools elsewhere reach it, when the address is this machine's. */ note?: string }
+export interface BiUserCreated extends BiUserInfo {
+  password: string;
+  host: string;
+  port: number;
+  database: string;
+  url: string;
+  /** How BI tools elsewhere reach it, when the address is this machine's. */ note?: string;
+}
 
-export interface SavedQueryInfo { id: number; name: string; description: string; sql: string; connectionId: number | null; createdAt: string; updatedAt: string }
-export interface SavedQueriesResponse { queries: SavedQueryInfo[] }
-export interface SavedQueryRequest { name: string; description?: string | undefined; sql: string; connectionId?: number | null | undefined }
+export interface SavedQueryInfo {
+  id: number;
+  name: string;
+  description: string;
+  sql: string;
+  connectionId: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface SavedQueriesResponse {
+  queries: SavedQueryInfo[];
+}
+export interface SavedQueryRequest {
+  name: string;
+  description?: string | undefined;
+  sql: string;
+  connectionId?: number | null | undefined;
+}
 
 export interface SheetTargetInfo {
-  id: number; name: string; spreadsheetId: string; sheetName: string; sourceKind: 'table' | 'query' | 'sql'; source: string;
-  connectionId: number | null; frequencyMinutes: number | null; enabled: boolean;
-  lastPush: { id: number; status: string; startedAt: string; finishedAt: string | null; rows: number | null; error: string | null } | null;
+  id: number;
+  name: string;
+  spreadsheetId: string;
+  sheetName: string;
+  sourceKind: 'table' | 'query' | 'sql';
+  source: string;
+  connectionId: number | null;
+  frequencyMinutes: number | null;
+  enabled: boolean;
+  lastPush: {
+    id: number;
+    status: string;
+    startedAt: string;
+    finishedAt: string | null;
+    rows: number | null;
+    error: string | null;
+  } | null;
 }
-export interface SheetTargetsResponse { targets: SheetTargetInfo[] }
-export interface SheetPushOutcome { pushId: number; status: string; rows?: number; error?: string }
+export interface SheetTargetsResponse {
+  targets: SheetTargetInfo[];
+}
+export interface SheetPushOutcome {
+  pushId: number;
+  status: string;
+  rows?: number;
+  error?: string;
+}

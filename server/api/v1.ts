@@ -22,7 +22,22 @@ const VERSION: string = packageJson.version;
 
 /** Every /api/v1 route, as data (see route.ts). */
 export function apiRoutes(s: Services): ApiRoute[] {
-  const routes: ApiRoute[] = [openApiRoute(() => routes, VERSION), ...apiKeyRoutes(s), ...catalogRoutes(), ...connectionRoutes(s), ...divisionRoutes(s), ...tableRoutes(s), ...syncRoutes(s), ...runRoutes(s), ...queryRoutes(s), ...savedQueryRoutes(s), ...biUserRoutes(s), ...warehouseRoutes(s), ...sheetsRoutes(s), ...documentRoutes(s)];
+  const routes: ApiRoute[] = [
+    openApiRoute(() => routes, VERSION),
+    ...apiKeyRoutes(s),
+    ...catalogRoutes(),
+    ...connectionRoutes(s),
+    ...divisionRoutes(s),
+    ...tableRoutes(s),
+    ...syncRoutes(s),
+    ...runRoutes(s),
+    ...queryRoutes(s),
+    ...savedQueryRoutes(s),
+    ...biUserRoutes(s),
+    ...warehouseRoutes(s),
+    ...sheetsRoutes(s),
+    ...documentRoutes(s),
+  ];
   return routes;
 }
 

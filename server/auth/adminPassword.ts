@@ -12,24 +12,41 @@ const KEY = 'admin.password';
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 export const MIN_PASSWORD_LENGTH = 10;
 
-interface Stored { salt: string; hash: string; N: number; r: number; p: number }
+interface Stored {
+  salt: string;
+  hash: string;
+  N: number;
+  r: number;
+  p: number;
+}
 
 function derive(password: string, salt: Buffer, params: ScryptOptions & { N: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, 32, params, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFKC'), salt, 32, params, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export function checkPasswordRules(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('weak_password', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { status: 400 });
+    throw new AppError('weak_password', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`, {
+      status: 400,
+    });
   }
-  if (password.length > 1024) throw new AppError('weak_password', 'The admin password may have at most 1024 characters.', { status: 400 });
+  if (password.length > 1024)
+    throw new AppError('weak_password', 'The admin password may have at most 1024 characters.', { status: 400 });
 }
 
 export async function setAdminPassword(db: pg.Pool | pg.PoolClient, password: string): Promise<void> {
   checkPasswordRules(password);
   const salt = randomBytes(16);
   const hash = await derive(password, salt, PARAMS);
-  const value: Stored = { salt: salt.toString('base64'), hash: hash.toString('base64'), N: PARAMS.N, r: PARAMS.r, p: PARAMS.p };
+  const value: Stored = {
+    salt: salt.toString('base64'),
+    hash: hash.toString('base64'),
+    N: PARAMS.N,
+    r: PARAMS.r,
+    p: PARAMS.p,
+  };
   await db.query(
     `INSERT INTO exact_sync.instance_settings (key, value) VALUES ($1, $2)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
@@ -40,11 +57,18 @@ export async function setAdminPassword(db: pg.Pool | pg.PoolClient, password: st
 }
 
 export async function verifyAdminPassword(db: pg.Pool, password: string): Promise<boolean> {
-  const { rows } = await db.query<{ value: Stored }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [KEY]);
+  const { rows } = await db.query<{ value: Stored }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [
+    KEY,
+  ]);
   const stored = rows[0]?.value;
   if (!stored || password.length > 1024) return false;
   const expected = Buffer.from(stored.hash, 'base64');
-  const actual = await derive(password, Buffer.from(stored.salt, 'base64'), { N: stored.N, r: stored.r, p: stored.p, maxmem: PARAMS.maxmem });
+  const actual = await derive(password, Buffer.from(stored.salt, 'base64'), {
+    N: stored.N,
+    r: stored.r,
+    p: stored.p,
+    maxmem: PARAMS.maxmem,
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

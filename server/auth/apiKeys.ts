@@ -10,25 +10,45 @@ export type { Scope, ApiKeyInfo };
  * including connections and keys). Revoked keys stay listed with their revocation time.
  */
 
-
-
 const KEY_PATTERN = /^esk_[A-Za-z0-9_-]{43}$/;
 const PREFIX_LENGTH = 12;
 
 export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
 
-interface Row { id: number; name: string; prefix: string; scopes: Scope[]; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }
+interface Row {
+  id: number;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
 const COLUMNS = 'id, name, prefix, scopes, created_at, last_used_at, revoked_at';
-const toInfo = (r: Row): ApiKeyInfo => ({ id: r.id, name: r.name, prefix: r.prefix, scopes: r.scopes, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at });
+const toInfo = (r: Row): ApiKeyInfo => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  scopes: r.scopes,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
 
 /** `admin` implies `read`: an admin key is stored with both. */
 export function scopesFor(admin: boolean): Scope[] {
   return admin ? ['read', 'admin'] : ['read'];
 }
 
-export async function createApiKey(db: pg.Pool | pg.PoolClient, options: { name: string; admin: boolean }): Promise<ApiKeyInfo & { key: string }> {
+export async function createApiKey(
+  db: pg.Pool | pg.PoolClient,
+  options: { name: string; admin: boolean },
+): Promise<ApiKeyInfo & { key: string }> {
   const name = options.name.trim();
-  if (name.length === 0 || name.length > 100) throw new AppError('invalid_name', 'An API key needs a name of 1 to 100 characters (say who or what uses it).', { status: 400 });
+  if (name.length === 0 || name.length > 100)
+    throw new AppError('invalid_name', 'An API key needs a name of 1 to 100 characters (say who or what uses it).', {
+      status: 400,
+    });
   const key = `esk_${randomBytes(32).toString('base64url')}`;
   const { rows } = await db.query<Row>(
     `INSERT INTO exact_sync.api_keys (name, prefix, key_hash, scopes) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
@@ -40,7 +60,10 @@ export async function createApiKey(db: pg.Pool | pg.PoolClient, options: { name:
 /** The key's identity when it is well-formed, known and not revoked. Marks it used (at most once a minute). */
 export async function verifyApiKey(db: pg.Pool, key: string): Promise<ApiKeyInfo | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM exact_sync.api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hashSecret(key)]);
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM exact_sync.api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [hashSecret(key)],
+  );
   const row = rows[0];
   if (!row) return undefined;
   if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
@@ -50,7 +73,9 @@ export async function verifyApiKey(db: pg.Pool, key: string): Promise<ApiKeyInfo
 }
 
 export async function listApiKeys(db: pg.Pool): Promise<ApiKeyInfo[]> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM exact_sync.api_keys ORDER BY revoked_at IS NOT NULL, id`);
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM exact_sync.api_keys ORDER BY revoked_at IS NOT NULL, id`,
+  );
   return rows.map(toInfo);
 }
 

@@ -23,7 +23,7 @@ export type StateCheck =
 
 export async function createOAuthState(db: pg.Pool, sessionHash: Buffer, choice: ConnectChoice): Promise<string> {
   const state = randomBytes(32).toString('base64url');
-  await db.query('DELETE FROM exact_sync.oauth_states WHERE expires_at < now() - interval \'1 day\'');
+  await db.query("DELETE FROM exact_sync.oauth_states WHERE expires_at < now() - interval '1 day'");
   await db.query(
     `INSERT INTO exact_sync.oauth_states (state_hash, session_hash, country, base_url, start_year, tables, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(mins => $7))`,
@@ -33,9 +33,21 @@ export async function createOAuthState(db: pg.Pool, sessionHash: Buffer, choice:
 }
 
 /** Uses up the state (whatever the outcome, it never works twice) and says whether it was good. */
-export async function consumeOAuthState(db: pg.Pool, state: string | undefined, sessionHash: Buffer | undefined): Promise<StateCheck> {
+export async function consumeOAuthState(
+  db: pg.Pool,
+  state: string | undefined,
+  sessionHash: Buffer | undefined,
+): Promise<StateCheck> {
   if (!state) return { ok: false, reason: 'missing' };
-  const { rows } = await db.query<{ session_hash: Buffer; country: string; base_url: string; start_year: number | null; tables: string[] | null; expired: boolean; was_used: boolean }>(
+  const { rows } = await db.query<{
+    session_hash: Buffer;
+    country: string;
+    base_url: string;
+    start_year: number | null;
+    tables: string[] | null;
+    expired: boolean;
+    was_used: boolean;
+  }>(
     `UPDATE exact_sync.oauth_states s SET used_at = coalesce(s.used_at, now())
      FROM (SELECT state_hash, used_at IS NOT NULL AS was_used FROM exact_sync.oauth_states WHERE state_hash = $1 FOR UPDATE) old
      WHERE s.state_hash = old.state_hash

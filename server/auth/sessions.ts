@@ -24,7 +24,12 @@ export async function createSession(db: pg.Pool, via: string): Promise<{ cookie:
   const idHash = hashSecret(cookie);
   const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000);
   await db.query('DELETE FROM exact_sync.sessions WHERE expires_at < now()');
-  await db.query('INSERT INTO exact_sync.sessions (id_hash, csrf_token, via, expires_at) VALUES ($1, $2, $3, $4)', [idHash, csrfToken, via, expiresAt]);
+  await db.query('INSERT INTO exact_sync.sessions (id_hash, csrf_token, via, expires_at) VALUES ($1, $2, $3, $4)', [
+    idHash,
+    csrfToken,
+    via,
+    expiresAt,
+  ]);
   return { cookie, session: { idHash, csrfToken, via, expiresAt } };
 }
 

@@ -38,12 +38,18 @@ async function readPassword(): Promise<string> {
 export async function runAdmin(settings: Settings): Promise<void> {
   const password = await readPassword();
   await withDatabase(settings, (db) => setAdminPassword(db.pool, password));
-  process.stdout.write('The admin password is set. Sign in to the console with it; sessions opened with an older password have ended.\n');
+  process.stdout.write(
+    'The admin password is set. Sign in to the console with it; sessions opened with an older password have ended.\n',
+  );
 }
 
 export async function runApiKeyCreate(settings: Settings, options: { name: string; admin?: boolean }): Promise<void> {
-  const key = await withDatabase(settings, (db) => createApiKey(db.pool, { name: options.name, admin: options.admin === true }));
-  process.stdout.write(`API key ${key.id} "${key.name}" (${key.scopes.join(', ')}):\n\n  ${key.key}\n\nIt is shown only this once: store it now (Excel add-in, Google Sheets, scripts: Authorization: Bearer <key>).\n`);
+  const key = await withDatabase(settings, (db) =>
+    createApiKey(db.pool, { name: options.name, admin: options.admin === true }),
+  );
+  process.stdout.write(
+    `API key ${key.id} "${key.name}" (${key.scopes.join(', ')}):\n\n  ${key.key}\n\nIt is shown only this once: store it now (Excel add-in, Google Sheets, scripts: Authorization: Bearer <key>).\n`,
+  );
 }
 
 export async function runApiKeyList(settings: Settings): Promise<void> {
@@ -54,12 +60,18 @@ export async function runApiKeyList(settings: Settings): Promise<void> {
   }
   const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : 'never');
   for (const k of keys) {
-    process.stdout.write(`${String(k.id).padStart(4)}  ${k.prefix}…  ${k.scopes.join(',').padEnd(10)}  ${k.name}  (created ${day(k.createdAt)}, last used ${day(k.lastUsedAt)}${k.revokedAt ? `, REVOKED ${day(k.revokedAt)}` : ''})\n`);
+    process.stdout.write(
+      `${String(k.id).padStart(4)}  ${k.prefix}…  ${k.scopes.join(',').padEnd(10)}  ${k.name}  (created ${day(k.createdAt)}, last used ${day(k.lastUsedAt)}${k.revokedAt ? `, REVOKED ${day(k.revokedAt)}` : ''})\n`,
+    );
   }
 }
 
 export async function runApiKeyRevoke(settings: Settings, id: string): Promise<void> {
-  if (!/^\d+$/.test(id)) throw new AppError('invalid_option', `The key to revoke is given by its id, as listed by: exact-sync api-key list (got ${JSON.stringify(id)})`);
+  if (!/^\d+$/.test(id))
+    throw new AppError(
+      'invalid_option',
+      `The key to revoke is given by its id, as listed by: exact-sync api-key list (got ${JSON.stringify(id)})`,
+    );
   const key = await withDatabase(settings, (db) => revokeApiKey(db.pool, Number(id)));
   process.stdout.write(`API key ${key.id} "${key.name}" is revoked: it stops working at once.\n`);
 }

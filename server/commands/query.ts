@@ -6,7 +6,11 @@ import { connectionId, withDatabase } from './shared.ts';
 /** `exact-sync query` and `exact-sync bi-user …`: reading the warehouse. */
 
 /** Connection details of a BI user, as a BI tool asks for them. */
-function biLogin(address: { host: string; port: number; database: string }, u: { roleName: string; password: string }, url: string): string {
+function biLogin(
+  address: { host: string; port: number; database: string },
+  u: { roleName: string; password: string },
+  url: string,
+): string {
   return [
     `  host:      ${address.host}`,
     `  port:      ${address.port}`,
@@ -40,20 +44,37 @@ export async function runBiUserList(settings: Settings): Promise<void> {
     return;
   }
   const day = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
-  for (const u of users) process.stdout.write(`${String(u.id).padStart(4)}  ${u.roleName}  (created ${day(u.createdAt)}${u.revokedAt ? `, REVOKED ${day(u.revokedAt)}` : ''})\n`);
+  for (const u of users)
+    process.stdout.write(
+      `${String(u.id).padStart(4)}  ${u.roleName}  (created ${day(u.createdAt)}${u.revokedAt ? `, REVOKED ${day(u.revokedAt)}` : ''})\n`,
+    );
 }
 
 export async function runBiUserRevoke(settings: Settings, id: string): Promise<void> {
-  if (!/^\d+$/.test(id)) throw new AppError('invalid_option', `The BI user to revoke is given by its id, as listed by: exact-sync bi-user list (got ${JSON.stringify(id)})`);
+  if (!/^\d+$/.test(id))
+    throw new AppError(
+      'invalid_option',
+      `The BI user to revoke is given by its id, as listed by: exact-sync bi-user list (got ${JSON.stringify(id)})`,
+    );
   const { revokeBiUser } = await import('../query/biUsers.ts');
   const user = await withDatabase(settings, (db) => revokeBiUser(db.pool, Number(id)));
-  process.stdout.write(`BI user ${user.id} (${user.roleName}) is revoked: its login is gone and its open sessions were ended.\n`);
+  process.stdout.write(
+    `BI user ${user.id} (${user.roleName}) is revoked: its login is gone and its open sessions were ended.\n`,
+  );
 }
 
 /** `exact-sync query "SQL" [--format table|csv|json|ndjson] [--connection ID]`: the query API's rules, in a terminal. */
-export async function runQuery(settings: Settings, sql: string, options: { format: string; connection?: string }): Promise<void> {
+export async function runQuery(
+  settings: Settings,
+  sql: string,
+  options: { format: string; connection?: string },
+): Promise<void> {
   const formats = ['table', 'csv', 'json', 'ndjson'];
-  if (!formats.includes(options.format)) throw new AppError('invalid_option', `--format must be one of ${formats.join(', ')} (got ${JSON.stringify(options.format)})`);
+  if (!formats.includes(options.format))
+    throw new AppError(
+      'invalid_option',
+      `--format must be one of ${formats.join(', ')} (got ${JSON.stringify(options.format)})`,
+    );
   const { QueryRunner } = await import('../query/runner.ts');
   const { formatSink } = await import('../query/formats.ts');
   const { openSecretBox } = await import('../main.ts');
@@ -61,7 +82,10 @@ export async function runQuery(settings: Settings, sql: string, options: { forma
   const box = await openSecretBox(settings, log);
   await withDatabase(settings, async (db) => {
     const { warehouseOf } = await import('../state/connections.ts');
-    const { schema } = await warehouseOf(db.pool, options.connection === undefined ? null : connectionId(options.connection));
+    const { schema } = await warehouseOf(
+      db.pool,
+      options.connection === undefined ? null : connectionId(options.connection),
+    );
     const runner = await QueryRunner.open(db.url, db.pool, box);
     try {
       const run = { sql, schema, limits: settings.queryLimits };
@@ -74,16 +98,26 @@ export async function runQuery(settings: Settings, sql: string, options: { forma
       // For people: aligned columns (widths from the first batch), NULL shown as such, a count at the end.
       let widths: number[] = [];
       let names: string[] = [];
-      const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+      const line = (cells: string[]) =>
+        `${cells
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`;
       const outcome = await runner.run(run, {
-        columns: (c) => { names = c.map((x) => x.name); },
+        columns: (c) => {
+          names = c.map((x) => x.name);
+        },
         rows: (batch) => {
           const shown = batch.map((r) => r.map((v) => (v === null ? 'NULL' : v.replace(/\n/g, '\\n'))));
           if (widths.length === 0) {
             widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...shown.map((r) => r[i]!.length))));
             process.stdout.write(line(names) + line(widths.map((w) => '-'.repeat(w))));
           }
-          process.stdout.write(shown.map((r) => line(r.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v)))).join(''));
+          process.stdout.write(
+            shown
+              .map((r) => line(r.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v))))
+              .join(''),
+          );
         },
       });
       if (widths.length === 0 && names.length) process.stdout.write(`${names.join('  ')}\n`);

@@ -7,7 +7,11 @@ import { openDatabase, type Database } from '../main.ts';
 
 export async function withDatabase<T>(settings: Settings, fn: (db: Database) => Promise<T>): Promise<T> {
   // Warnings to standard error: standard output carries what the command prints (results, keys).
-  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat, destination: process.stderr });
+  const log = createLogger({
+    level: settings.logLevel === 'info' ? 'warn' : settings.logLevel,
+    format: settings.logFormat,
+    destination: process.stderr,
+  });
   const database = await openDatabase(settings, log, { owner: false });
   try {
     return await fn(database);
@@ -17,12 +21,22 @@ export async function withDatabase<T>(settings: Settings, fn: (db: Database) => 
 }
 
 export const commaList = (text: string, name: string, numeric: boolean): string[] => {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i)))) throw new AppError('invalid_option', `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0 || (numeric && items.some((i) => !/^\d+$/.test(i))))
+    throw new AppError(
+      'invalid_option',
+      `--${name} must be a comma-separated list${numeric ? ' of numbers' : ''} (got ${JSON.stringify(text)})`,
+    );
   return items;
 };
 export const connectionId = (id: string) => {
-  if (!/^\d+$/.test(id)) throw new AppError('invalid_option', `A connection is given by its id, as listed by: exact-sync connections (got ${JSON.stringify(id)})`);
+  if (!/^\d+$/.test(id))
+    throw new AppError(
+      'invalid_option',
+      `A connection is given by its id, as listed by: exact-sync connections (got ${JSON.stringify(id)})`,
+    );
   return Number(id);
 };
-

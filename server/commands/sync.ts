@@ -6,12 +6,23 @@ import { commaList } from './shared.ts';
 
 /** `exact-sync sync`: a sync in the foreground, with progress bars. */
 
-export async function runSyncCommand(settings: Settings, options: { connection?: string; tables?: string; divisions?: string; full?: boolean }): Promise<void> {
-  const log = createLogger({ level: settings.logLevel === 'info' ? 'warn' : settings.logLevel, format: settings.logFormat });
-  const list = (text: string | undefined, name: string, numeric: boolean) => (text === undefined ? undefined : commaList(text, name, numeric));
+export async function runSyncCommand(
+  settings: Settings,
+  options: { connection?: string; tables?: string; divisions?: string; full?: boolean },
+): Promise<void> {
+  const log = createLogger({
+    level: settings.logLevel === 'info' ? 'warn' : settings.logLevel,
+    format: settings.logFormat,
+  });
+  const list = (text: string | undefined, name: string, numeric: boolean) =>
+    text === undefined ? undefined : commaList(text, name, numeric);
   const tables = list(options.tables, 'tables', false);
   const divisions = list(options.divisions, 'divisions', true)?.map(Number);
-  if (options.connection !== undefined && !/^\d+$/.test(options.connection)) throw new AppError('invalid_option', `--connection must be a connection id (got ${JSON.stringify(options.connection)})`);
+  if (options.connection !== undefined && !/^\d+$/.test(options.connection))
+    throw new AppError(
+      'invalid_option',
+      `--connection must be a connection id (got ${JSON.stringify(options.connection)})`,
+    );
 
   const { TokenManager } = await import('../exact/tokens.ts');
   const { Pacer } = await import('../exact/client.ts');
@@ -23,24 +34,39 @@ export async function runSyncCommand(settings: Settings, options: { connection?:
   try {
     const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
     const { rows } = await database.pool.query<{ id: number }>(
-      options.connection === undefined ? `SELECT id FROM exact_sync.connections WHERE state = 'active' ORDER BY id` : 'SELECT id FROM exact_sync.connections WHERE id = $1',
+      options.connection === undefined
+        ? `SELECT id FROM exact_sync.connections WHERE state = 'active' ORDER BY id`
+        : 'SELECT id FROM exact_sync.connections WHERE id = $1',
       options.connection === undefined ? [] : [Number(options.connection)],
     );
     if (rows.length === 0) {
-      throw new AppError('no_connection', options.connection === undefined
-        ? 'There is no active Exact Online connection to sync. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").'
-        : `There is no connection ${options.connection}.`);
+      throw new AppError(
+        'no_connection',
+        options.connection === undefined
+          ? 'There is no active Exact Online connection to sync. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").'
+          : `There is no connection ${options.connection}.`,
+      );
     }
     const tokens = new TokenManager({ pool: database.pool, box, app, log });
     const pacer = new Pacer();
     const { MultiBar, Presets } = (await import('cli-progress')).default;
-    const bars = new MultiBar({ format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+    const bars = new MultiBar(
+      { format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true },
+      Presets.shades_classic,
+    );
     const live = new Map<string, ReturnType<typeof bars.create>>();
     for (const { id } of rows) {
       process.stdout.write(`Syncing connection ${id}\n`);
       const outcomes = await runConnection({
-        pool: database.pool, tokens, pacer, clientId: app.clientId, connectionId: id, log,
-        ...(tables ? { tables } : {}), ...(divisions ? { divisions } : {}), ...(options.full ? { full: true } : {}),
+        pool: database.pool,
+        tokens,
+        pacer,
+        clientId: app.clientId,
+        connectionId: id,
+        log,
+        ...(tables ? { tables } : {}),
+        ...(divisions ? { divisions } : {}),
+        ...(options.full ? { full: true } : {}),
         onProgress: (division, table, n) => {
           const key = `${division}:${table}`;
           let bar = live.get(key);
@@ -50,9 +76,10 @@ export async function runSyncCommand(settings: Settings, options: { connection?:
         onTableDone: (division, r) => {
           const bar = live.get(`${division}:${r.table}`);
           if (bar) bars.remove(bar);
-          const line = 'error' in r
-            ? `  division ${division} ${r.table}: FAILED: ${r.error}\n`
-            : `  division ${division} ${r.table}: ${r.rows} rows read, ${r.inserted} new, ${r.updated} updated, ${r.deleted} deleted\n`;
+          const line =
+            'error' in r
+              ? `  division ${division} ${r.table}: FAILED: ${r.error}\n`
+              : `  division ${division} ${r.table}: ${r.rows} rows read, ${r.inserted} new, ${r.updated} updated, ${r.deleted} deleted\n`;
           // Above the live bars on a terminal; plain lines in a log.
           if (process.stdout.isTTY) bars.log(line);
           else process.stdout.write(line);
@@ -60,11 +87,12 @@ export async function runSyncCommand(settings: Settings, options: { connection?:
       });
       bars.stop();
       for (const o of outcomes) {
-        const line = o.status === 'succeeded'
-          ? `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`
-          : o.status === 'already_running'
-            ? `division ${o.division}: already syncing in another process${o.runId === null ? '' : ` (run ${o.runId})`}; not started twice`
-            : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
+        const line =
+          o.status === 'succeeded'
+            ? `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`
+            : o.status === 'already_running'
+              ? `division ${o.division}: already syncing in another process${o.runId === null ? '' : ` (run ${o.runId})`}; not started twice`
+              : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
         process.stdout.write(`${line}\n`);
         if (o.status !== 'succeeded' && o.status !== 'already_running') failed = true;
       }
@@ -74,4 +102,3 @@ export async function runSyncCommand(settings: Settings, options: { connection?:
   }
   if (failed) throw new AppError('sync_failed', 'The sync did not complete; see the lines above.');
 }
-

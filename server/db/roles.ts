@@ -21,7 +21,10 @@ export interface ReaderRoles {
 }
 
 export function readerRoleNames(database: string): ReaderRoles {
-  const slug = database.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30);
+  const slug = database
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30);
   const hash = createHash('sha256').update(database).digest('hex').slice(0, 6);
   return { group: `exact_sync_read_${slug}_${hash}`, query: `exact_sync_query_${slug}_${hash}` };
 }
@@ -32,7 +35,11 @@ export async function currentReaderRoles(db: pg.Pool | pg.ClientBase): Promise<R
 }
 
 /** Creates a role unless it exists (concurrent callers included). */
-export async function createRoleIfMissing(db: pg.Pool | pg.ClientBase, name: string, attributes: string): Promise<void> {
+export async function createRoleIfMissing(
+  db: pg.Pool | pg.ClientBase,
+  name: string,
+  attributes: string,
+): Promise<void> {
   await db.query(
     `DO $$ BEGIN
        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(name)}) THEN
@@ -58,7 +65,9 @@ export async function grantWarehouseSchema(db: pg.Pool | pg.ClientBase, schema: 
   await createRoleIfMissing(db, group, 'NOLOGIN');
   await db.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(group)}`);
   await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(group)}`);
-  await db.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${quoteIdent(schema)} GRANT SELECT ON TABLES TO ${quoteIdent(group)}`);
+  await db.query(
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${quoteIdent(schema)} GRANT SELECT ON TABLES TO ${quoteIdent(group)}`,
+  );
 }
 
 /** The warehouse schemas that exist: the default one and every connection's. */

@@ -5,7 +5,11 @@ import type pg from 'pg';
  * throws. `synchronousCommit: false` lets the commit return before the WAL flush — only for work that
  * is safe to redo after a power cut (a page and its cursor, committed together).
  */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: { synchronousCommit?: boolean } = {}): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: { synchronousCommit?: boolean } = {},
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

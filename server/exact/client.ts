@@ -1,6 +1,12 @@
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
-import { paceDecision, readRateLimitHeaders, RESET_MARGIN_MS, retryDecision, type RateLimitState } from './decisions.ts';
+import {
+  paceDecision,
+  readRateLimitHeaders,
+  RESET_MARGIN_MS,
+  retryDecision,
+  type RateLimitState,
+} from './decisions.ts';
 import { DailyLimitError, ExactApiError } from './errors.ts';
 import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } from './values.ts';
 
@@ -58,14 +64,22 @@ export class Pacer {
         this.probes.set(key, { promise, resolve });
       }
       // While another call is the probe, the known count does not include it yet: keep a call for it.
-      const reserved = probe && !isProbe && state.minutelyRemaining !== undefined ? { ...state, minutelyRemaining: state.minutelyRemaining - 1 } : state;
+      const reserved =
+        probe && !isProbe && state.minutelyRemaining !== undefined
+          ? { ...state, minutelyRemaining: state.minutelyRemaining - 1 }
+          : state;
       const decision = paceDecision(reserved, this.now(), this.marginMs);
       if (decision.kind === 'daily_limit') throw new DailyLimitError(division, decision.resetsAt);
       if (decision.kind === 'wait') {
         await this.sleep(decision.ms);
         continue;
       }
-      if (state.minutelyRemaining !== undefined) this.states.set(key, { ...state, minutelyRemaining: state.minutelyRemaining - 1, ...(state.dailyRemaining !== undefined ? { dailyRemaining: state.dailyRemaining - 1 } : {}) });
+      if (state.minutelyRemaining !== undefined)
+        this.states.set(key, {
+          ...state,
+          minutelyRemaining: state.minutelyRemaining - 1,
+          ...(state.dailyRemaining !== undefined ? { dailyRemaining: state.dailyRemaining - 1 } : {}),
+        });
       return isProbe;
     }
   }
@@ -76,7 +90,11 @@ export class Pacer {
    * call more than the window has at its end.
    */
   settle(key: string, headers: Headers | undefined, wasProbe: boolean): void {
-    if (headers) this.states.set(key, readRateLimitHeaders((n) => headers.get(n), this.state(key)));
+    if (headers)
+      this.states.set(
+        key,
+        readRateLimitHeaders((n) => headers.get(n), this.state(key)),
+      );
     const probe = this.probes.get(key);
     if (probe && wasProbe) {
       this.probes.delete(key);
@@ -127,7 +145,11 @@ export interface ClientStats {
   retries: number;
 }
 
-const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json', Prefer: 'return=representation' };
+const JSON_HEADERS = {
+  Accept: 'application/json',
+  'Content-Type': 'application/json',
+  Prefer: 'return=representation',
+};
 
 export class ExactClient {
   private readonly o: Required<Omit<ExactClientOptions, 'log'>> & { log: Logger | undefined };
@@ -149,10 +171,13 @@ export class ExactClient {
   /** `/api/v1/{division}/{path}` with query parameters, or an absolute `__next` URL as given. */
   url(division: number | null, pathOrUrl: string, params?: Record<string, string>): string {
     if (/^https?:\/\//.test(pathOrUrl)) return pathOrUrl;
-    const base = division === null ? `${this.o.baseUrl}/api/v1/${pathOrUrl}` : `${this.o.baseUrl}/api/v1/${division}/${pathOrUrl}`;
+    const base =
+      division === null ? `${this.o.baseUrl}/api/v1/${pathOrUrl}` : `${this.o.baseUrl}/api/v1/${division}/${pathOrUrl}`;
     if (!params || Object.keys(params).length === 0) return base;
     // Exact's own links write $-options unescaped; both forms are accepted.
-    return `${base}?${Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2C/g, ',').replace(/%27/g, "'")}`).join('&')}`;
+    return `${base}?${Object.entries(params)
+      .map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%2C/g, ',').replace(/%27/g, "'")}`)
+      .join('&')}`;
   }
 
   /**
@@ -164,7 +189,18 @@ export class ExactClient {
    * before doing anything, is retried; a network error or 5xx is thrown for the caller to check what
    * happened before trying again.
    */
-  async request(method: string, division: number | null, pathOrUrl: string, options: { params?: Record<string, string>; body?: unknown; budgetDivision?: number; once?: boolean; raw?: boolean } = {}): Promise<ExactResponse> {
+  async request(
+    method: string,
+    division: number | null,
+    pathOrUrl: string,
+    options: {
+      params?: Record<string, string>;
+      body?: unknown;
+      budgetDivision?: number;
+      once?: boolean;
+      raw?: boolean;
+    } = {},
+  ): Promise<ExactResponse> {
     const url = this.url(division, pathOrUrl, options.params);
     const budget = options.budgetDivision ?? division ?? 0;
     const key = `${this.o.clientId}:${budget}`;
@@ -177,15 +213,17 @@ export class ExactClient {
         // Inside the try: a token that cannot be had must still end this call's probe.
         const token = await this.o.tokens.accessToken();
         this.stats.calls++;
-        res = await this.o.fetch(url, {
-          method,
-          headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
-          ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-          signal: AbortSignal.timeout(this.o.timeoutMs),
-        }).catch((err: unknown) => {
-          networkError = err;
-          return undefined;
-        });
+        res = await this.o
+          .fetch(url, {
+            method,
+            headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
+            ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+            signal: AbortSignal.timeout(this.o.timeoutMs),
+          })
+          .catch((err: unknown) => {
+            networkError = err;
+            return undefined;
+          });
       } finally {
         this.o.pacer.settle(key, res?.headers, probe);
       }
@@ -204,7 +242,10 @@ export class ExactClient {
         if (unauthorized === 1) {
           // A token can be refused for a short while right after a refresh (exact-api.md 1.2): again, after a pause.
           const refreshed = this.o.tokens.refreshedAt();
-          this.o.log?.warn({ url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 }, 'Exact answered 401; retrying after a pause');
+          this.o.log?.warn(
+            { url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 },
+            'Exact answered 401; retrying after a pause',
+          );
           await this.o.pacer.sleepFor(2000);
         } else {
           // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
@@ -220,12 +261,25 @@ export class ExactClient {
       }
       if (decision.retry && (!options.once || status === 429)) {
         this.stats.retries++;
-        this.o.log?.debug({ url: redactUrl(url), status, wait: decision.waitMs, attempt, err: networkError ? messageOf(networkError) : undefined }, 'retrying Exact call');
+        this.o.log?.debug(
+          {
+            url: redactUrl(url),
+            status,
+            wait: decision.waitMs,
+            attempt,
+            err: networkError ? messageOf(networkError) : undefined,
+          },
+          'retrying Exact call',
+        );
         await this.o.pacer.sleepFor(decision.waitMs);
         continue;
       }
       if (networkError) throw new ExactApiError(0, `no answer (${messageOf(networkError)})`, redactUrl(url));
-      throw new ExactApiError(status, exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status)), redactUrl(url));
+      throw new ExactApiError(
+        status,
+        exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status)),
+        redactUrl(url),
+      );
     }
   }
 

@@ -24,7 +24,10 @@ export type TokenErrorKind =
   | 'transient';
 
 /** What an error answer of /api/oauth2/token means (exact-api.md 1.3, 1.2, 12). */
-export function classifyTokenError(status: number, body: { error?: string; error_description?: string } | undefined): TokenErrorKind {
+export function classifyTokenError(
+  status: number,
+  body: { error?: string; error_description?: string } | undefined,
+): TokenErrorKind {
   const description = body?.error_description ?? '';
   if (/access_token not expired/i.test(description)) return 'too_early';
   if (/old refresh token used/i.test(description)) return 'reauth';
@@ -56,20 +59,34 @@ export interface RateLimitState {
  * (a 429 carries only one kind). Answers can arrive out of order when calls overlap, so within one window
  * the remaining count only goes down, and an answer from an older window changes nothing.
  */
-export function readRateLimitHeaders(get: (name: string) => string | null, previous: RateLimitState = {}): RateLimitState {
+export function readRateLimitHeaders(
+  get: (name: string) => string | null,
+  previous: RateLimitState = {},
+): RateLimitState {
   const num = (name: string) => {
     const v = get(name);
     if (v === null || v === '') return undefined;
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
   };
-  const merge = (remaining: number | undefined, reset: number | undefined, prevRemaining: number | undefined, prevReset: number | undefined) => {
+  const merge = (
+    remaining: number | undefined,
+    reset: number | undefined,
+    prevRemaining: number | undefined,
+    prevReset: number | undefined,
+  ) => {
     if (remaining === undefined) return { remaining: prevRemaining, reset: prevReset };
-    if (reset === undefined || prevReset === undefined || reset > prevReset) return { remaining, reset: reset ?? prevReset };
+    if (reset === undefined || prevReset === undefined || reset > prevReset)
+      return { remaining, reset: reset ?? prevReset };
     if (reset === prevReset) return { remaining: Math.min(remaining, prevRemaining ?? remaining), reset };
     return { remaining: prevRemaining, reset: prevReset };
   };
-  const m = merge(num('x-ratelimit-minutely-remaining'), num('x-ratelimit-minutely-reset'), previous.minutelyRemaining, previous.minutelyReset);
+  const m = merge(
+    num('x-ratelimit-minutely-remaining'),
+    num('x-ratelimit-minutely-reset'),
+    previous.minutelyRemaining,
+    previous.minutelyReset,
+  );
   const d = merge(num('x-ratelimit-remaining'), num('x-ratelimit-reset'), previous.dailyRemaining, previous.dailyReset);
   const out: RateLimitState = {};
   if (m.remaining !== undefined) out.minutelyRemaining = m.remaining;
@@ -89,10 +106,20 @@ export type PaceDecision = { kind: 'go' } | { kind: 'wait'; ms: number } | { kin
  * (clock skew) is a go; waits are never negative.
  */
 export function paceDecision(state: RateLimitState, now: number, marginMs: number = RESET_MARGIN_MS): PaceDecision {
-  if (state.dailyRemaining !== undefined && state.dailyRemaining <= 0 && state.dailyReset !== undefined && state.dailyReset > now) {
+  if (
+    state.dailyRemaining !== undefined &&
+    state.dailyRemaining <= 0 &&
+    state.dailyReset !== undefined &&
+    state.dailyReset > now
+  ) {
     return { kind: 'daily_limit', resetsAt: state.dailyReset };
   }
-  if (state.minutelyRemaining !== undefined && state.minutelyRemaining <= 0 && state.minutelyReset !== undefined && state.minutelyReset + marginMs > now) {
+  if (
+    state.minutelyRemaining !== undefined &&
+    state.minutelyRemaining <= 0 &&
+    state.minutelyReset !== undefined &&
+    state.minutelyReset + marginMs > now
+  ) {
     return { kind: 'wait', ms: state.minutelyReset - now + marginMs };
   }
   return { kind: 'go' };
@@ -107,7 +134,13 @@ export const MAX_ATTEMPTS = 6;
  * exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s, ±20 % jitter from `random`); a 429 waits for its
  * reset instead. Other 4xx are answers, not accidents: no retry.
  */
-export function retryDecision(attempt: number, status: number, state: RateLimitState, now: number, random: number): RetryDecision {
+export function retryDecision(
+  attempt: number,
+  status: number,
+  state: RateLimitState,
+  now: number,
+  random: number,
+): RetryDecision {
   if (attempt >= MAX_ATTEMPTS) return { retry: false };
   if (status === 429) {
     const pace = paceDecision(state, now);

@@ -45,7 +45,11 @@ const PADDED: Record<string, Record<string, { width: number; left: boolean }>> =
   Accounts: { Code: { width: 18, left: true }, Country: { width: 3, left: false } },
   Contacts: { Country: { width: 3, left: false } },
   Items: { Unit: { width: 8, left: false }, SalesVatCode: { width: 3, left: false } },
-  Divisions: { Country: { width: 3, left: false }, Legislation: { width: 3, left: false }, CustomerCode: { width: 18, left: true } },
+  Divisions: {
+    Country: { width: 3, left: false },
+    Legislation: { width: 3, left: false },
+    CustomerCode: { width: 18, left: true },
+  },
   Me: { DivisionCustomerCode: { width: 18, left: true }, CustomerCode: { width: 18, left: true } },
 };
 
@@ -54,24 +58,86 @@ const PADDED: Record<string, Record<string, { width: number; left: boolean }>> =
  * PICQER's 2025 models (exact-api.md 7, 9). Types follow the recorded values.
  */
 const NEWER: Record<string, [string, string][]> = {
-  Accounts: [['AddressSource', 'Int16'], ['AutomaticProcessProposedEntry', 'Int16'], ['ClientGroup', 'Guid'], ['ClientGroupDescription', 'String'],
-    ['CustomField', 'String'], ['EnableSalesPaymentLink', 'Boolean'], ['EORINumber', 'String'], ['IncotermAddressPurchase', 'String'],
-    ['IncotermAddressSales', 'String'], ['IncotermCodePurchase', 'String'], ['IncotermCodeSales', 'String'], ['IncotermVersionPurchase', 'Int16'],
-    ['IncotermVersionSales', 'Int16'], ['PeppolIdentifier', 'String'], ['PeppolIdentifierType', 'Int32'], ['Source', 'Int16']],
-  Me: [['CustomerCode', 'String'], ['IsEmployeeSelfServiceUser', 'Boolean'], ['IsMyFirmLiteUser', 'Boolean'], ['IsOEIMigrationMandatory', 'Boolean'],
-    ['IsStarterUser', 'Boolean'], ['PackageCode', 'String']],
+  Accounts: [
+    ['AddressSource', 'Int16'],
+    ['AutomaticProcessProposedEntry', 'Int16'],
+    ['ClientGroup', 'Guid'],
+    ['ClientGroupDescription', 'String'],
+    ['CustomField', 'String'],
+    ['EnableSalesPaymentLink', 'Boolean'],
+    ['EORINumber', 'String'],
+    ['IncotermAddressPurchase', 'String'],
+    ['IncotermAddressSales', 'String'],
+    ['IncotermCodePurchase', 'String'],
+    ['IncotermCodeSales', 'String'],
+    ['IncotermVersionPurchase', 'Int16'],
+    ['IncotermVersionSales', 'Int16'],
+    ['PeppolIdentifier', 'String'],
+    ['PeppolIdentifierType', 'Int32'],
+    ['Source', 'Int16'],
+  ],
+  Me: [
+    ['CustomerCode', 'String'],
+    ['IsEmployeeSelfServiceUser', 'Boolean'],
+    ['IsMyFirmLiteUser', 'Boolean'],
+    ['IsOEIMigrationMandatory', 'Boolean'],
+    ['IsStarterUser', 'Boolean'],
+    ['PackageCode', 'String'],
+  ],
   Journals: [['CustomField', 'String']],
-  Documents: [['ActionRegenerateEntryProposal', 'Boolean'], ['ContractID', 'Guid'], ['ContractNumber', 'Int32'], ['CostcenterCode', 'String'],
-    ['CostcenterDescription', 'String'], ['CostunitCode', 'String'], ['CostunitDescription', 'String'], ['EntryStatusDescription', 'String'],
-    ['InheritShare', 'Boolean'], ['Item', 'Guid'], ['ItemCode', 'String'], ['ItemDescription', 'String'], ['ProposedEntryStatus', 'Int16'],
-    ['ScanServiceStatus', 'Int16'], ['TeamsMeetingId', 'String']],
-  Divisions: [['ArchiveDate', 'DateTime'], ['DivisionHRLinkUnlinkDate', 'DateTime'], ['IsHRDivision', 'Boolean'], ['IsPracticeDivision', 'Boolean']],
-  TransactionLines: [['CustomField', 'String'], ['ExternalLinkDescription', 'String'], ['ExternalLinkReference', 'String']],
+  Documents: [
+    ['ActionRegenerateEntryProposal', 'Boolean'],
+    ['ContractID', 'Guid'],
+    ['ContractNumber', 'Int32'],
+    ['CostcenterCode', 'String'],
+    ['CostcenterDescription', 'String'],
+    ['CostunitCode', 'String'],
+    ['CostunitDescription', 'String'],
+    ['EntryStatusDescription', 'String'],
+    ['InheritShare', 'Boolean'],
+    ['Item', 'Guid'],
+    ['ItemCode', 'String'],
+    ['ItemDescription', 'String'],
+    ['ProposedEntryStatus', 'Int16'],
+    ['ScanServiceStatus', 'Int16'],
+    ['TeamsMeetingId', 'String'],
+  ],
+  Divisions: [
+    ['ArchiveDate', 'DateTime'],
+    ['DivisionHRLinkUnlinkDate', 'DateTime'],
+    ['IsHRDivision', 'Boolean'],
+    ['IsPracticeDivision', 'Boolean'],
+  ],
+  TransactionLines: [
+    ['CustomField', 'String'],
+    ['ExternalLinkDescription', 'String'],
+    ['ExternalLinkReference', 'String'],
+  ],
 };
 
-const EDM = new Set(['Guid', 'String', 'Int16', 'Int32', 'Int64', 'Double', 'Boolean', 'DateTime', 'Binary', 'Byte', 'Decimal']);
+const EDM = new Set([
+  'Guid',
+  'String',
+  'Int16',
+  'Int32',
+  'Int64',
+  'Double',
+  'Boolean',
+  'DateTime',
+  'Binary',
+  'Byte',
+  'Decimal',
+]);
 
-function define(name: string, extra: Omit<Partial<EntityDef>, 'fields' | 'methods'> & { type: string; methods?: string[]; extraFields?: [string, string][]; metaName?: string }): EntityDef {
+function define(
+  name: string,
+  extra: Omit<Partial<EntityDef>, 'fields' | 'methods'> & {
+    type: string;
+    methods?: string[];
+    extraFields?: [string, string][];
+    metaName?: string;
+  },
+): EntityDef {
   const meta = META[extra.metaName ?? name];
   const rawFields = [...(meta?.fields ?? []), ...(NEWER[name] ?? []), ...(extra.extraFields ?? [])];
   const fields = rawFields.map(([fname, type]): FieldDef => {
@@ -102,39 +168,114 @@ const T = 'Exact.Web.Api.Models.';
 const TIMESTAMP: [string, string] = ['Timestamp', 'Int64'];
 
 export const ENTITIES: readonly EntityDef[] = [
-  define('GLAccounts', { type: `${T}GLAccount`, syncPath: 'sync/Financial/GLAccounts', bulkPath: 'bulk/Financial/GLAccounts', deletedType: 7 }),
+  define('GLAccounts', {
+    type: `${T}GLAccount`,
+    syncPath: 'sync/Financial/GLAccounts',
+    bulkPath: 'bulk/Financial/GLAccounts',
+    deletedType: 7,
+  }),
   define('Journals', { type: `${T}Journal` }),
   define('FinancialPeriods', {
-    type: `${T}FinancialPeriod`, path: 'financial/FinancialPeriods', key: 'ID', methods: ['GET'],
+    type: `${T}FinancialPeriod`,
+    path: 'financial/FinancialPeriods',
+    key: 'ID',
+    methods: ['GET'],
     // Not in the scraped metadata; fields as documented for financial/FinancialPeriods.
-    extraFields: [['ID', 'Guid'], ['Created', 'DateTime'], ['Creator', 'Guid'], ['CreatorFullName', 'String'], ['Division', 'Int32'],
-      ['EndDate', 'DateTime'], ['FinPeriod', 'Int16'], ['FinYear', 'Int16'], ['Modified', 'DateTime'], ['Modifier', 'Guid'],
-      ['ModifierFullName', 'String'], ['StartDate', 'DateTime']],
+    extraFields: [
+      ['ID', 'Guid'],
+      ['Created', 'DateTime'],
+      ['Creator', 'Guid'],
+      ['CreatorFullName', 'String'],
+      ['Division', 'Int32'],
+      ['EndDate', 'DateTime'],
+      ['FinPeriod', 'Int16'],
+      ['FinYear', 'Int16'],
+      ['Modified', 'DateTime'],
+      ['Modifier', 'Guid'],
+      ['ModifierFullName', 'String'],
+      ['StartDate', 'DateTime'],
+    ],
   }),
-  define('Accounts', { type: `${T}Account`, syncPath: 'sync/CRM/Accounts', bulkPath: 'bulk/CRM/Accounts', deletedType: 2 }),
-  define('Contacts', { type: `${T}Contact`, syncPath: 'sync/CRM/Contacts', bulkPath: 'bulk/CRM/Contacts', deletedType: 5 }),
-  define('Addresses', { type: `${T}Address`, syncPath: 'sync/CRM/Addresses', bulkPath: 'bulk/CRM/Addresses', deletedType: 3 }),
+  define('Accounts', {
+    type: `${T}Account`,
+    syncPath: 'sync/CRM/Accounts',
+    bulkPath: 'bulk/CRM/Accounts',
+    deletedType: 2,
+  }),
+  define('Contacts', {
+    type: `${T}Contact`,
+    syncPath: 'sync/CRM/Contacts',
+    bulkPath: 'bulk/CRM/Contacts',
+    deletedType: 5,
+  }),
+  define('Addresses', {
+    type: `${T}Address`,
+    syncPath: 'sync/CRM/Addresses',
+    bulkPath: 'bulk/CRM/Addresses',
+    deletedType: 3,
+  }),
   define('GLClassifications', {
-    type: `${T}Financial.GLClassification`, path: 'financial/GLClassifications', key: 'ID', methods: ['GET'],
-    syncPath: 'sync/Financial/GLClassifications', bulkPath: 'bulk/Financial/GLClassifications', deletedType: 18,
+    type: `${T}Financial.GLClassification`,
+    path: 'financial/GLClassifications',
+    key: 'ID',
+    methods: ['GET'],
+    syncPath: 'sync/Financial/GLClassifications',
+    bulkPath: 'bulk/Financial/GLClassifications',
+    deletedType: 18,
     // Not in the scraped metadata: the fields of PICQER's GLClassification model (docs 2025); types inferred.
-    extraFields: [['ID', 'Guid'], ['Abstract', 'Boolean'], ['Balance', 'String'], ['Code', 'String'], ['Created', 'DateTime'], ['Creator', 'Guid'],
-      ['CreatorFullName', 'String'], ['Description', 'String'], ['Division', 'Int32'], ['IsTupleSubElement', 'Boolean'], ['Modified', 'DateTime'],
-      ['Modifier', 'Guid'], ['ModifierFullName', 'String'], ['Name', 'String'], ['Nondeductible', 'Boolean'], ['Parent', 'Guid'],
-      ['PeriodType', 'String'], ['TaxonomyNamespace', 'Guid'], ['TaxonomyNamespaceDescription', 'String'], ['Type', 'Guid']],
+    extraFields: [
+      ['ID', 'Guid'],
+      ['Abstract', 'Boolean'],
+      ['Balance', 'String'],
+      ['Code', 'String'],
+      ['Created', 'DateTime'],
+      ['Creator', 'Guid'],
+      ['CreatorFullName', 'String'],
+      ['Description', 'String'],
+      ['Division', 'Int32'],
+      ['IsTupleSubElement', 'Boolean'],
+      ['Modified', 'DateTime'],
+      ['Modifier', 'Guid'],
+      ['ModifierFullName', 'String'],
+      ['Name', 'String'],
+      ['Nondeductible', 'Boolean'],
+      ['Parent', 'Guid'],
+      ['PeriodType', 'String'],
+      ['TaxonomyNamespace', 'Guid'],
+      ['TaxonomyNamespaceDescription', 'String'],
+      ['Type', 'Guid'],
+    ],
   }),
-  define('Items', { type: `${T}Item`, syncPath: 'sync/Logistics/Items', bulkPath: 'bulk/Logistics/Items', deletedType: 9 }),
-  define('TransactionLines', { type: `${T}Financial.TransactionLine`, syncPath: 'sync/Financial/TransactionLines', bulkPath: 'bulk/Financial/TransactionLines', deletedType: 1 }),
+  define('Items', {
+    type: `${T}Item`,
+    syncPath: 'sync/Logistics/Items',
+    bulkPath: 'bulk/Logistics/Items',
+    deletedType: 9,
+  }),
+  define('TransactionLines', {
+    type: `${T}Financial.TransactionLine`,
+    syncPath: 'sync/Financial/TransactionLines',
+    bulkPath: 'bulk/Financial/TransactionLines',
+    deletedType: 1,
+  }),
   define('SalesInvoices', {
-    type: `${T}SalesInvoice`, bulkPath: 'bulk/SalesInvoice/SalesInvoices', deletedType: 13,
+    type: `${T}SalesInvoice`,
+    bulkPath: 'bulk/SalesInvoice/SalesInvoices',
+    deletedType: 13,
     children: { SalesInvoiceLines: { entity: 'SalesInvoiceLines', foreignKey: 'InvoiceID' } },
   }),
   define('SalesInvoiceLines', { type: `${T}SalesInvoiceLine`, bulkPath: 'bulk/SalesInvoice/SalesInvoiceLines' }),
   define('SalesOrders', {
-    type: `${T}SalesOrder`, bulkPath: 'bulk/SalesOrder/SalesOrders', deletedType: 32,
+    type: `${T}SalesOrder`,
+    bulkPath: 'bulk/SalesOrder/SalesOrders',
+    deletedType: 32,
     children: { SalesOrderLines: { entity: 'SalesOrderLines', foreignKey: 'OrderID' } },
   }),
-  define('SalesOrderLines', { type: `${T}SalesOrderLine`, bulkPath: 'bulk/SalesOrder/SalesOrderLines', deletedType: 33 }),
+  define('SalesOrderLines', {
+    type: `${T}SalesOrderLine`,
+    bulkPath: 'bulk/SalesOrder/SalesOrderLines',
+    deletedType: 33,
+  }),
   define('PurchaseEntries', {
     type: `${T}PurchaseEntry`,
     children: { PurchaseEntryLines: { entity: 'PurchaseEntryLines', foreignKey: 'EntryID' } },
@@ -144,13 +285,35 @@ export const ENTITIES: readonly EntityDef[] = [
   // Outstanding items, keyed by an Int64 HID: what Exact's own receivables and payables screens list.
   define('ReceivablesList', { type: `${T}Financial.ReceivablesList` }),
   define('PayablesList', { type: `${T}Financial.PayablesList` }),
-  define('Documents', { type: `${T}Document`, syncPath: 'sync/Documents/Documents', bulkPath: 'bulk/Documents/Documents', deletedType: 6 }),
-  define('DocumentAttachments', { type: `${T}DocumentAttachment`, syncPath: 'sync/Documents/DocumentAttachments', bulkPath: 'bulk/Documents/DocumentAttachments', deletedType: 4 }),
+  define('Documents', {
+    type: `${T}Document`,
+    syncPath: 'sync/Documents/Documents',
+    bulkPath: 'bulk/Documents/Documents',
+    deletedType: 6,
+  }),
+  define('DocumentAttachments', {
+    type: `${T}DocumentAttachment`,
+    syncPath: 'sync/Documents/DocumentAttachments',
+    bulkPath: 'bulk/Documents/DocumentAttachments',
+    deletedType: 4,
+  }),
   define('DocumentTypes', { type: `${T}DocumentType` }),
   define('Deleted', {
-    type: `${T}Sync.Deleted`, path: 'sync/Deleted', syncPath: 'sync/Deleted', key: 'ID', methods: ['GET'],
+    type: `${T}Sync.Deleted`,
+    path: 'sync/Deleted',
+    syncPath: 'sync/Deleted',
+    key: 'ID',
+    methods: ['GET'],
     // exact-api.md 5.3 (PICQER SyncDeleted, TAP-TS deleted_schema).
-    extraFields: [['ID', 'Guid'], ['DeletedBy', 'Guid'], ['DeletedDate', 'DateTime'], ['Division', 'Int32'], ['EntityKey', 'Guid'], ['EntityType', 'Int32'], TIMESTAMP],
+    extraFields: [
+      ['ID', 'Guid'],
+      ['DeletedBy', 'Guid'],
+      ['DeletedDate', 'DateTime'],
+      ['Division', 'Int32'],
+      ['EntityKey', 'Guid'],
+      ['EntityType', 'Int32'],
+      TIMESTAMP,
+    ],
   }),
 ];
 
@@ -161,7 +324,9 @@ export const ENTITY_BY_NAME: ReadonlyMap<string, EntityDef> = new Map(ENTITIES.m
 
 /** Fields of an entity as its sync endpoint serves them: the plain fields plus Timestamp. */
 export function syncFields(def: EntityDef): readonly FieldDef[] {
-  return def.fields.some((f) => f.name === 'Timestamp') ? def.fields : [...def.fields, { name: 'Timestamp', type: 'Int64', nav: false }];
+  return def.fields.some((f) => f.name === 'Timestamp')
+    ? def.fields
+    : [...def.fields, { name: 'Timestamp', type: 'Int64', nav: false }];
 }
 
 export function entity(name: string): EntityDef {

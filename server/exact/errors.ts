@@ -17,7 +17,9 @@ export class DailyLimitError extends AppError {
   readonly division: number;
   constructor(division: number, resetsAt: number) {
     const at = new Date(resetsAt).toISOString().slice(11, 16);
-    super('daily_limit_reached', `Daily API limit of division ${division} reached, resumes after ${at} UTC`, { status: 429 });
+    super('daily_limit_reached', `Daily API limit of division ${division} reached, resumes after ${at} UTC`, {
+      status: 429,
+    });
     this.resetsAt = resetsAt;
     this.division = division;
   }

@@ -21,7 +21,11 @@ export function unwrapCollection(body: unknown, what: string): CollectionPage {
     const o = d as { results: ExactRow[]; __next?: string; __count?: string };
     return { rows: o.results, next: o.__next, count: o.__count === undefined ? undefined : Number(o.__count) };
   }
-  throw new AppError('exact_unexpected_response', `Exact answered ${what} with neither {"d":[…]} nor {"d":{"results":[…]}}`, { status: 502 });
+  throw new AppError(
+    'exact_unexpected_response',
+    `Exact answered ${what} with neither {"d":[…]} nor {"d":{"results":[…]}}`,
+    { status: 502 },
+  );
 }
 
 /** One entity: `{"d":{…}}`, or the one-row results form that current/Me uses. */
@@ -30,7 +34,12 @@ export function unwrapEntity(body: unknown, what: string): ExactRow {
   if (d && typeof d === 'object' && !Array.isArray(d)) {
     const results = (d as { results?: unknown }).results;
     if (Array.isArray(results)) {
-      if (results.length !== 1) throw new AppError('exact_unexpected_response', `Exact answered ${what} with ${results.length} rows instead of one`, { status: 502 });
+      if (results.length !== 1)
+        throw new AppError(
+          'exact_unexpected_response',
+          `Exact answered ${what} with ${results.length} rows instead of one`,
+          { status: 502 },
+        );
       return results[0] as ExactRow;
     }
     return d as ExactRow;
@@ -68,7 +77,17 @@ export function zoneOffsetSeconds(timeZone: string, utcMs: number): number {
 function computeOffset(timeZone: string, utcMs: number): number {
   let f = zoneFormatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     zoneFormatters.set(timeZone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
@@ -107,5 +126,11 @@ export function int64(value: unknown): string | null {
 
 /** Time zone of an Exact country's administrations. */
 export const COUNTRY_TIME_ZONES: Record<string, string> = {
-  nl: 'Europe/Amsterdam', be: 'Europe/Brussels', de: 'Europe/Berlin', fr: 'Europe/Paris', es: 'Europe/Madrid', 'co.uk': 'Europe/London', com: 'America/New_York',
+  nl: 'Europe/Amsterdam',
+  be: 'Europe/Brussels',
+  de: 'Europe/Berlin',
+  fr: 'Europe/Paris',
+  es: 'Europe/Madrid',
+  'co.uk': 'Europe/London',
+  com: 'America/New_York',
 };

@@ -17,7 +17,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export function createSecretBox(key: Buffer): SecretBox {
-  if (key.length !== 32) throw new AppError('invalid_secret_key', `The secret key must be 32 bytes (got ${key.length})`);
+  if (key.length !== 32)
+    throw new AppError('invalid_secret_key', `The secret key must be 32 bytes (got ${key.length})`);
   const keyCopy = Buffer.from(key);
 
   return {
@@ -33,13 +34,25 @@ export function createSecretBox(key: Buffer): SecretBox {
     open(sealed, context = '') {
       const parts = sealed.split('.');
       const [version, ivText, tagText, ctText] = parts;
-      if (parts.length !== 4 || version !== VERSION || ivText === undefined || tagText === undefined || ctText === undefined) {
-        throw new AppError('secret_malformed', 'A stored secret is not in the expected format; it may have been altered');
+      if (
+        parts.length !== 4 ||
+        version !== VERSION ||
+        ivText === undefined ||
+        tagText === undefined ||
+        ctText === undefined
+      ) {
+        throw new AppError(
+          'secret_malformed',
+          'A stored secret is not in the expected format; it may have been altered',
+        );
       }
       const iv = Buffer.from(ivText, 'base64url');
       const tag = Buffer.from(tagText, 'base64url');
       if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
-        throw new AppError('secret_malformed', 'A stored secret is not in the expected format; it may have been altered');
+        throw new AppError(
+          'secret_malformed',
+          'A stored secret is not in the expected format; it may have been altered',
+        );
       }
       try {
         const decipher = createDecipheriv('aes-256-gcm', keyCopy, iv, { authTagLength: TAG_BYTES });

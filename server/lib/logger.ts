@@ -20,10 +20,23 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
-export function createLogger(options: { level: LogLevel; format: 'json' | 'pretty'; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: {
+  level: LogLevel;
+  format: 'json' | 'pretty';
+  destination?: NodeJS.WritableStream;
+}): Logger {
   const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
   if (options.format === 'pretty') {
-    return pino(base, pretty({ sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss', destination: options.destination ?? 1 }));
+    return pino(
+      base,
+      pretty({
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+        destination: options.destination ?? 1,
+      }),
+    );
   }
   return options.destination ? pino(base, options.destination) : pino(base);
 }

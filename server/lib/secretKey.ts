@@ -11,7 +11,10 @@ export const SECRET_KEY_FILE = 'secret.key';
  * (32 random bytes, hex, mode 0600). Creation uses an exclusive open, so two processes starting at once
  * end up with the same key. Losing this file makes stored tokens unreadable: the README says to back it up.
  */
-export async function loadOrCreateSecretKey(dataDir: string, fromEnv: Buffer | undefined): Promise<{ key: Buffer; source: string; created: boolean }> {
+export async function loadOrCreateSecretKey(
+  dataDir: string,
+  fromEnv: Buffer | undefined,
+): Promise<{ key: Buffer; source: string; created: boolean }> {
   if (fromEnv !== undefined) return { key: fromEnv, source: 'SECRET_KEY', created: false };
   const file = path.join(dataDir, SECRET_KEY_FILE);
   await mkdir(dataDir, { recursive: true });
@@ -31,7 +34,10 @@ export async function loadOrCreateSecretKey(dataDir: string, fromEnv: Buffer | u
   const text = await readFile(file, 'utf8');
   const key = parseSecretKey(text);
   if (key === undefined) {
-    throw new AppError('invalid_secret_key', `${file} does not hold a 32-byte key (64 hex digits). Restore it from a backup; deleting it makes stored tokens unreadable.`);
+    throw new AppError(
+      'invalid_secret_key',
+      `${file} does not hold a 32-byte key (64 hex digits). Restore it from a backup; deleting it makes stored tokens unreadable.`,
+    );
   }
   const mode = (await stat(file)).mode & 0o777;
   if ((mode & 0o077) !== 0) await chmod(file, 0o600);

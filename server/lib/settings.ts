@@ -18,17 +18,24 @@ const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().
 const port = (name: string, fallback: number) =>
   z.preprocess(
     (v) => (v === '' || v === undefined ? String(fallback) : v),
-    z.string().refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
-      error: (issue) => `${name} must be a port number from 1 to 65535 (got ${JSON.stringify(issue.input)})`,
-    }).transform(Number),
+    z
+      .string()
+      .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
+        error: (issue) => `${name} must be a port number from 1 to 65535 (got ${JSON.stringify(issue.input)})`,
+      })
+      .transform(Number),
   );
 
 const wholeNumber = (name: string, fallback: number, min: number, max: number) =>
   z.preprocess(
     (v) => (v === '' || v === undefined ? String(fallback) : v),
-    z.string().trim().refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
-      error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
-    }).transform(Number),
+    z
+      .string()
+      .trim()
+      .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+        error: (issue) => `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
+      })
+      .transform(Number),
   );
 
 const httpUrl = (name: string) =>
@@ -55,43 +62,49 @@ export function parseSecretKey(text: string): Buffer | undefined {
   return undefined;
 }
 
-const schema = z
-  .object({
-    DATABASE_URL: optionalText.refine((v) => v === undefined || isUrl(v, ['postgres:', 'postgresql:']), {
-      error: 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname',
+const schema = z.object({
+  DATABASE_URL: optionalText.refine((v) => v === undefined || isUrl(v, ['postgres:', 'postgresql:']), {
+    error: 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname',
+  }),
+  PORT: port('PORT', 3000),
+  HOST: optionalText,
+  PUBLIC_URL: httpUrl('PUBLIC_URL'),
+  EXACT_CLIENT_ID: optionalText,
+  EXACT_CLIENT_SECRET: optionalText,
+  EXACT_BASE_URL: httpUrl('EXACT_BASE_URL'),
+  SECRET_KEY: optionalText.refine((v) => v === undefined || parseSecretKey(v) !== undefined, {
+    error: 'SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (try: openssl rand -hex 32)',
+  }),
+  GOOGLE_APPLICATION_CREDENTIALS: optionalText,
+  GOOGLE_SHEETS_URL: httpUrl('GOOGLE_SHEETS_URL'),
+  LOG_LEVEL: z.preprocess(
+    (v) => (v === '' || v === undefined ? 'info' : String(v).toLowerCase()),
+    z.enum(LOG_LEVELS, {
+      error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})`,
     }),
-    PORT: port('PORT', 3000),
-    HOST: optionalText,
-    PUBLIC_URL: httpUrl('PUBLIC_URL'),
-    EXACT_CLIENT_ID: optionalText,
-    EXACT_CLIENT_SECRET: optionalText,
-    EXACT_BASE_URL: httpUrl('EXACT_BASE_URL'),
-    SECRET_KEY: optionalText.refine((v) => v === undefined || parseSecretKey(v) !== undefined, {
-      error: 'SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (try: openssl rand -hex 32)',
-    }),
-    GOOGLE_APPLICATION_CREDENTIALS: optionalText,
-    GOOGLE_SHEETS_URL: httpUrl('GOOGLE_SHEETS_URL'),
-    LOG_LEVEL: z.preprocess(
-      (v) => (v === '' || v === undefined ? 'info' : String(v).toLowerCase()),
-      z.enum(LOG_LEVELS, { error: (issue) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(issue.input)})` }),
-    ),
-    LOG_FORMAT: optionalText.refine((v) => v === undefined || v === 'json' || v === 'pretty', {
-      error: 'LOG_FORMAT must be "json" or "pretty"',
-    }),
-    DATA_DIR: optionalText,
-    WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
-    JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
-    TLS_CERT_FILE: optionalText,
-    TLS_KEY_FILE: optionalText,
-    CORS_ORIGINS: optionalText.refine((v) => v === undefined || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), {
-      error: 'CORS_ORIGINS must be origins such as https://excel.example.com, comma-separated (scheme and host, no path)',
-    }),
-    PG_LISTEN: optionalText.refine((v) => v === undefined || /^(\*|[A-Za-z0-9.:-]+)(\s*,\s*[A-Za-z0-9.:-]+)*$/.test(v), {
-      error: 'PG_LISTEN must be addresses the embedded PostgreSQL listens on, such as 0.0.0.0 or 192.168.1.20 or *, comma-separated',
-    }),
-    QUERY_TIMEOUT_SECONDS: wholeNumber('QUERY_TIMEOUT_SECONDS', 300, 1, 86_400),
-    QUERY_MAX_ROWS: wholeNumber('QUERY_MAX_ROWS', 5_000_000, 1, 1_000_000_000),
-  });
+  ),
+  LOG_FORMAT: optionalText.refine((v) => v === undefined || v === 'json' || v === 'pretty', {
+    error: 'LOG_FORMAT must be "json" or "pretty"',
+  }),
+  DATA_DIR: optionalText,
+  WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
+  JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
+  TLS_CERT_FILE: optionalText,
+  TLS_KEY_FILE: optionalText,
+  CORS_ORIGINS: optionalText.refine(
+    (v) => v === undefined || v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())),
+    {
+      error:
+        'CORS_ORIGINS must be origins such as https://excel.example.com, comma-separated (scheme and host, no path)',
+    },
+  ),
+  PG_LISTEN: optionalText.refine((v) => v === undefined || /^(\*|[A-Za-z0-9.:-]+)(\s*,\s*[A-Za-z0-9.:-]+)*$/.test(v), {
+    error:
+      'PG_LISTEN must be addresses the embedded PostgreSQL listens on, such as 0.0.0.0 or 192.168.1.20 or *, comma-separated',
+  }),
+  QUERY_TIMEOUT_SECONDS: wholeNumber('QUERY_TIMEOUT_SECONDS', 300, 1, 86_400),
+  QUERY_MAX_ROWS: wholeNumber('QUERY_MAX_ROWS', 5_000_000, 1, 1_000_000_000),
+});
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -147,7 +160,9 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
   // Checked outside the schema so that it is reported together with the problems of single fields.
   const given = (name: string) => (env[name] ?? '').trim() !== '';
   if (given('EXACT_CLIENT_ID') !== given('EXACT_CLIENT_SECRET')) {
-    problems.push('EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both (from the Exact App Center), or neither for demo mode');
+    problems.push(
+      'EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both (from the Exact App Center), or neither for demo mode',
+    );
   }
   const dataDir = path.resolve(cwd, (parsed.success ? parsed.data.DATA_DIR : undefined) ?? 'data');
   const google = parsed.success ? parsed.data.GOOGLE_APPLICATION_CREDENTIALS : undefined;
@@ -156,16 +171,22 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
   }
   const tlsCert = parsed.success ? parsed.data.TLS_CERT_FILE : undefined;
   const tlsKey = parsed.success ? parsed.data.TLS_KEY_FILE : undefined;
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both (PEM files) for HTTPS, or neither');
-  for (const [name, file] of [['TLS_CERT_FILE', tlsCert], ['TLS_KEY_FILE', tlsKey]] as const) {
-    if (file !== undefined && !existsSync(path.resolve(cwd, file))) problems.push(`${name}: file not found: ${path.resolve(cwd, file)}`);
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both (PEM files) for HTTPS, or neither');
+  for (const [name, file] of [
+    ['TLS_CERT_FILE', tlsCert],
+    ['TLS_KEY_FILE', tlsKey],
+  ] as const) {
+    if (file !== undefined && !existsSync(path.resolve(cwd, file)))
+      problems.push(`${name}: file not found: ${path.resolve(cwd, file)}`);
   }
   if (!parsed.success || problems.length > 0) throw new SettingsError(problems);
 
   const e = parsed.data;
-  const exact = e.EXACT_CLIENT_ID !== undefined && e.EXACT_CLIENT_SECRET !== undefined
-    ? { clientId: e.EXACT_CLIENT_ID, clientSecret: e.EXACT_CLIENT_SECRET }
-    : undefined;
+  const exact =
+    e.EXACT_CLIENT_ID !== undefined && e.EXACT_CLIENT_SECRET !== undefined
+      ? { clientId: e.EXACT_CLIENT_ID, clientSecret: e.EXACT_CLIENT_SECRET }
+      : undefined;
   return {
     databaseUrl: e.DATABASE_URL,
     port: e.PORT,

@@ -67,7 +67,11 @@ export interface FormatSink extends ResultSink {
  * A sink writing `format` to `out`. `start` is called with the columns before the first byte, to set the
  * status and headers.
  */
-export function formatSink(format: Format, out: Writable, start: (columns: readonly ResultColumn[]) => void): FormatSink {
+export function formatSink(
+  format: Format,
+  out: Writable,
+  start: (columns: readonly ResultColumn[]) => void,
+): FormatSink {
   let encoders: Encode[] = [];
   let names: string[] = [];
   let started = false;

@@ -11,7 +11,11 @@ import { AppError } from '../lib/errors.ts';
 export const OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'like', 'ilike', 'in', 'null', 'notnull'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
-export interface Filter { column: string; op: Operator; value?: string }
+export interface Filter {
+  column: string;
+  op: Operator;
+  value?: string;
+}
 
 export interface RowsRequest {
   columns?: readonly string[];
@@ -30,30 +34,59 @@ export interface TableShape {
   primaryKey: readonly string[];
 }
 
-const SQL_OP: Record<Exclude<Operator, 'in' | 'null' | 'notnull'>, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=', like: 'LIKE', ilike: 'ILIKE' };
+const SQL_OP: Record<Exclude<Operator, 'in' | 'null' | 'notnull'>, string> = {
+  eq: '=',
+  ne: '<>',
+  lt: '<',
+  le: '<=',
+  gt: '>',
+  ge: '>=',
+  like: 'LIKE',
+  ilike: 'ILIKE',
+};
 
 /** `column:op:value` (value may hold colons), as the query string carries filters. */
 export function parseFilter(text: string): Filter {
   const m = /^([^:]+):([a-z]+)(?::([\s\S]*))?$/.exec(text);
   if (!m || !(OPERATORS as readonly string[]).includes(m[2]!)) {
-    throw new AppError('invalid_filter', `A filter is column:op:value with op one of ${OPERATORS.join(', ')} (got ${JSON.stringify(text)}).`, { status: 400 });
+    throw new AppError(
+      'invalid_filter',
+      `A filter is column:op:value with op one of ${OPERATORS.join(', ')} (got ${JSON.stringify(text)}).`,
+      { status: 400 },
+    );
   }
   const op = m[2] as Operator;
-  if (op !== 'null' && op !== 'notnull' && m[3] === undefined) throw new AppError('invalid_filter', `The filter ${JSON.stringify(text)} needs a value: column:${op}:value.`, { status: 400 });
+  if (op !== 'null' && op !== 'notnull' && m[3] === undefined)
+    throw new AppError('invalid_filter', `The filter ${JSON.stringify(text)} needs a value: column:${op}:value.`, {
+      status: 400,
+    });
   return { column: m[1]!, op, ...(m[3] !== undefined ? { value: m[3] } : {}) };
 }
 
-export function buildRowsQuery(table: TableShape, r: RowsRequest): { sql: string; params: (string | number | boolean | null)[] } {
+export function buildRowsQuery(
+  table: TableShape,
+  r: RowsRequest,
+): { sql: string; params: (string | number | boolean | null)[] } {
   const known = new Set(table.columns);
   const check = (c: string, what: string) => {
-    if (!known.has(c)) throw new AppError('unknown_column', `${table.name} has no column ${JSON.stringify(c)} (${what}); its columns: ${table.columns.join(', ')}.`, { status: 400 });
+    if (!known.has(c))
+      throw new AppError(
+        'unknown_column',
+        `${table.name} has no column ${JSON.stringify(c)} (${what}); its columns: ${table.columns.join(', ')}.`,
+        { status: 400 },
+      );
     return quoteIdent(c);
   };
-  const requested = (r.order?.length ? r.order : table.primaryKey.length ? table.primaryKey : [table.columns[0]!]).map((o) => ({ column: o.replace(/^-/, ''), desc: o.startsWith('-') }));
+  const requested = (r.order?.length ? r.order : table.primaryKey.length ? table.primaryKey : [table.columns[0]!]).map(
+    (o) => ({ column: o.replace(/^-/, ''), desc: o.startsWith('-') }),
+  );
   for (const o of requested) check(o.column, 'order');
   // Ties are broken by the primary key: keyset paging on a column with repeated values would otherwise
   // skip the rest of a run of equal values at a page boundary.
-  const order = [...requested, ...table.primaryKey.filter((k) => !requested.some((o) => o.column === k)).map((k) => ({ column: k, desc: false }))];
+  const order = [
+    ...requested,
+    ...table.primaryKey.filter((k) => !requested.some((o) => o.column === k)).map((k) => ({ column: k, desc: false })),
+  ];
   const wanted = r.columns?.length ? [...r.columns] : [...table.columns];
   for (const c of wanted) check(c, 'columns');
   // The order columns are always in the result, so a client can page with their last values.
@@ -70,12 +103,24 @@ export function buildRowsQuery(table: TableShape, r: RowsRequest): { sql: string
     if (f.op === 'null') where.push(`${col} IS NULL`);
     else if (f.op === 'notnull') where.push(`${col} IS NOT NULL`);
     // Compared as text parameters: PostgreSQL casts them to the column's type (and says so when it cannot).
-    else if (f.op === 'in') where.push(`${col} = ANY (${param(`{${(f.value ?? '').split(',').map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`)})`);
+    else if (f.op === 'in')
+      where.push(
+        `${col} = ANY (${param(
+          `{${(f.value ?? '')
+            .split(',')
+            .map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`)
+            .join(',')}}`,
+        )})`,
+      );
     else where.push(`${col} ${SQL_OP[f.op]} ${param(f.value ?? '')}`);
   }
   if (r.after) {
     if (r.after.length !== order.length) {
-      throw new AppError('invalid_after', `after takes the last row's values of the order columns (${order.map((o) => o.column).join(', ')}): ${order.length} value(s), got ${r.after.length}.`, { status: 400 });
+      throw new AppError(
+        'invalid_after',
+        `after takes the last row's values of the order columns (${order.map((o) => o.column).join(', ')}): ${order.length} value(s), got ${r.after.length}.`,
+        { status: 400 },
+      );
     }
     // Keyset: rows after the given one in the order, column by column (mixed directions allowed). NULLs
     // sort as PostgreSQL sorts them by default: last going up, first going down.
@@ -86,14 +131,24 @@ export function buildRowsQuery(table: TableShape, r: RowsRequest): { sql: string
       const v = after[i]!;
       // Nothing sorts after NULL going up; every value does going down.
       if (v === null && !o.desc) return;
-      const equal = order.slice(0, i).map((p, j) => (after[j] === null ? `${quoteIdent(p.column)} IS NULL` : `${quoteIdent(p.column)} = ${param(after[j]!)}`));
-      const beyond = v === null ? `${col} IS NOT NULL` : o.desc ? `${col} < ${param(v)}` : `(${col} > ${param(v)} OR ${col} IS NULL)`;
+      const equal = order
+        .slice(0, i)
+        .map((p, j) =>
+          after[j] === null ? `${quoteIdent(p.column)} IS NULL` : `${quoteIdent(p.column)} = ${param(after[j]!)}`,
+        );
+      const beyond =
+        v === null
+          ? `${col} IS NOT NULL`
+          : o.desc
+            ? `${col} < ${param(v)}`
+            : `(${col} > ${param(v)} OR ${col} IS NULL)`;
       ors.push(`(${[...equal, beyond].join(' AND ')})`);
     });
     where.push(ors.length ? `(${ors.join(' OR ')})` : 'FALSE');
   }
   return {
-    sql: `SELECT ${wanted.map(quoteIdent).join(', ')} FROM ${qualified(table.schema, table.name)}` +
+    sql:
+      `SELECT ${wanted.map(quoteIdent).join(', ')} FROM ${qualified(table.schema, table.name)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY ${order.map((o) => `${quoteIdent(o.column)}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${Math.max(0, Math.floor(r.limit))}`,
     params,

@@ -3,7 +3,13 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal, warehouseSchemas } from '../db/roles.ts';
+import {
+  createRoleIfMissing,
+  currentReaderRoles,
+  grantWarehouseSchema,
+  literal,
+  warehouseSchemas,
+} from '../db/roles.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
@@ -61,11 +67,28 @@ export interface QueryOutcome {
 
 /** Type OIDs (pg_type) the API knows, by how clients use the values. */
 const TYPES: Record<number, [string, ColumnKind]> = {
-  16: ['boolean', 'boolean'], 20: ['bigint', 'integer'], 21: ['smallint', 'integer'], 23: ['integer', 'integer'], 26: ['oid', 'integer'],
-  700: ['real', 'number'], 701: ['double precision', 'number'], 1700: ['numeric', 'number'], 790: ['money', 'text'],
-  25: ['text', 'text'], 1043: ['varchar', 'text'], 1042: ['char', 'text'], 19: ['name', 'text'], 2950: ['uuid', 'text'],
-  1082: ['date', 'date'], 1114: ['timestamp', 'datetime'], 1184: ['timestamptz', 'datetime'], 1083: ['time', 'text'], 1186: ['interval', 'text'],
-  114: ['json', 'json'], 3802: ['jsonb', 'json'], 17: ['bytea', 'text'],
+  16: ['boolean', 'boolean'],
+  20: ['bigint', 'integer'],
+  21: ['smallint', 'integer'],
+  23: ['integer', 'integer'],
+  26: ['oid', 'integer'],
+  700: ['real', 'number'],
+  701: ['double precision', 'number'],
+  1700: ['numeric', 'number'],
+  790: ['money', 'text'],
+  25: ['text', 'text'],
+  1043: ['varchar', 'text'],
+  1042: ['char', 'text'],
+  19: ['name', 'text'],
+  2950: ['uuid', 'text'],
+  1082: ['date', 'date'],
+  1114: ['timestamp', 'datetime'],
+  1184: ['timestamptz', 'datetime'],
+  1083: ['time', 'text'],
+  1186: ['interval', 'text'],
+  114: ['json', 'json'],
+  3802: ['jsonb', 'json'],
+  17: ['bytea', 'text'],
 };
 
 export function columnOf(field: { name: string; dataTypeID: number }): ResultColumn {
@@ -100,19 +123,30 @@ export class QueryRunner {
       await createRoleIfMissing(admin, roles.group, 'NOLOGIN');
       await createRoleIfMissing(admin, roles.query, 'LOGIN');
       password = await storedPassword(admin, box);
-      await admin.query(`ALTER ROLE ${quoteIdent(roles.query)} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`);
+      await admin.query(
+        `ALTER ROLE ${quoteIdent(roles.query)} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`,
+      );
       await admin.query(`GRANT ${quoteIdent(roles.group)} TO ${quoteIdent(roles.query)}`);
       for (const schema of await warehouseSchemas(admin)) await grantWarehouseSchema(admin, schema);
     } catch (err) {
       if ((err as { code?: string }).code === '42501') {
-        throw new AppError('query_roles_unavailable', `exact-sync's database user may not create roles, so SQL from users cannot run under a read-only role: ${messageOf(err)}. Give it CREATEROLE (ALTER ROLE … CREATEROLE), or use the embedded PostgreSQL.`, { status: 503 });
+        throw new AppError(
+          'query_roles_unavailable',
+          `exact-sync's database user may not create roles, so SQL from users cannot run under a read-only role: ${messageOf(err)}. Give it CREATEROLE (ALTER ROLE … CREATEROLE), or use the embedded PostgreSQL.`,
+          { status: 503 },
+        );
       }
       throw err;
     }
     const url = new URL(databaseUrl);
     url.username = roles.query;
     url.password = password;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 8, application_name: 'exact-sync query', connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: 8,
+      application_name: 'exact-sync query',
+      connectionTimeoutMillis: 10_000,
+    });
     pool.on('error', (err) => log?.warn({ err }, 'query connection failed'));
     return new QueryRunner(pool, admin);
   }
@@ -145,8 +179,18 @@ export class QueryRunner {
    * LIMIT cap + 1: PostgreSQL's own count says whether it was passed, after the rows were sent, so the
    * caller cuts the response off then.
    */
-  async copyCsv(o: QueryOptions, start: (columns: readonly ResultColumn[]) => void, out: Writable): Promise<QueryOutcome> {
-    return this.copyOut(o, (inner) => `SELECT * FROM (${inner}) AS q`, 'WITH (FORMAT csv, HEADER)', start, () => [out]);
+  async copyCsv(
+    o: QueryOptions,
+    start: (columns: readonly ResultColumn[]) => void,
+    out: Writable,
+  ): Promise<QueryOutcome> {
+    return this.copyOut(
+      o,
+      (inner) => `SELECT * FROM (${inner}) AS q`,
+      'WITH (FORMAT csv, HEADER)',
+      start,
+      () => [out],
+    );
   }
 
   /**
@@ -156,22 +200,35 @@ export class QueryRunner {
    * 0x02), so PostgreSQL never quotes a line. At most 100 columns (json_build_array's limit; the caller
    * uses the cursor path beyond).
    */
-  async copyJsonRows(o: QueryOptions, start: (columns: readonly ResultColumn[]) => string, out: Writable): Promise<QueryOutcome> {
+  async copyJsonRows(
+    o: QueryOptions,
+    start: (columns: readonly ResultColumn[]) => string,
+    out: Writable,
+  ): Promise<QueryOutcome> {
     let prefix = '';
     return this.copyOut(
       o,
       (inner, count) => {
-        if (count > 100) throw new AppError('too_many_columns', 'json_build_array takes at most 100 columns', { status: 500 });
+        if (count > 100)
+          throw new AppError('too_many_columns', 'json_build_array takes at most 100 columns', { status: 500 });
         const names = Array.from({ length: count }, (_, i) => `c${i + 1}`);
         return `SELECT ',' || json_build_array(${names.map((n) => `q.${n}`).join(', ')})::text FROM (${inner}) AS q(${names.join(', ')})`;
       },
       "WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
-      (columns) => { prefix = start(columns); },
+      (columns) => {
+        prefix = start(columns);
+      },
       () => [jsonRows(prefix), out],
     );
   }
 
-  private async copyOut(o: QueryOptions, select: (inner: string, columns: number) => string, format: string, start: (columns: readonly ResultColumn[]) => void, out: () => [Writable] | [Transform, Writable]): Promise<QueryOutcome> {
+  private async copyOut(
+    o: QueryOptions,
+    select: (inner: string, columns: number) => string,
+    format: string,
+    start: (columns: readonly ResultColumn[]) => void,
+    out: () => [Writable] | [Transform, Writable],
+  ): Promise<QueryOutcome> {
     if (o.params?.length) throw new Error('COPY takes no parameters');
     return this.session(o, async (client) => {
       const described = await client.query({ text: `FETCH 0 FROM ${CURSOR}`, rowMode: 'array' });
@@ -179,7 +236,9 @@ export class QueryRunner {
       await client.query(`CLOSE ${CURSOR}`);
       // The query text goes inside parentheses on lines of its own: PostgreSQL accepted it above as one
       // whole query, so it cannot close them early (and a trailing -- comment ends at its newline).
-      const copy = client.query(copyTo(`COPY (${select(`\n${o.sql}\n`, columns.length)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`));
+      const copy = client.query(
+        copyTo(`COPY (${select(`\n${o.sql}\n`, columns.length)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`),
+      );
       start(columns);
       const to = out();
       await (to.length === 1 ? pipeline(copy, to[0], { end: false }) : pipeline(copy, to[0], to[1], { end: false }));
@@ -216,7 +275,11 @@ export class QueryRunner {
       try {
         // queryMode 'extended' (pg ≥ 8.11, not in @types/pg): the extended protocol even without parameters,
         // so PostgreSQL takes exactly one statement.
-        await client.query({ text: prefix + o.sql, values: [...(o.params ?? [])], queryMode: 'extended' } as pg.QueryConfig);
+        await client.query({
+          text: prefix + o.sql,
+          values: [...(o.params ?? [])],
+          queryMode: 'extended',
+        } as pg.QueryConfig);
       } catch (err) {
         throw refusal(err, prefix.length + (o.sql.length - o.sql.trimStart().length));
       }
@@ -227,14 +290,21 @@ export class QueryRunner {
       if ((err as { code?: string }).code === '57014') {
         throw cancelledBy === 'client'
           ? new AppError('query_cancelled', 'The query was cancelled: the client went away.', { status: 499 })
-          : new AppError('query_timeout', `The query ran longer than ${Math.round(o.limits.timeoutMs / 1000)} s, the time one query may take (QUERY_TIMEOUT_SECONDS), and was cancelled.`, { status: 408 });
+          : new AppError(
+              'query_timeout',
+              `The query ran longer than ${Math.round(o.limits.timeoutMs / 1000)} s, the time one query may take (QUERY_TIMEOUT_SECONDS), and was cancelled.`,
+              { status: 408 },
+            );
       }
       if (!(err instanceof AppError) && (err as { code?: string }).code === undefined) broken = true;
       throw err instanceof AppError ? err : refusal(err, -1);
     } finally {
       clearTimeout(deadline);
       o.signal?.removeEventListener('abort', onAbort);
-      if (!broken) await client.query('ROLLBACK').catch(() => { broken = true; });
+      if (!broken)
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
       client.release(broken ? true : undefined);
     }
   }
@@ -267,17 +337,23 @@ function jsonRows(prefix: string): Transform {
 }
 
 function rowLimit(maxRows: number): AppError {
-  return new AppError('row_limit', `The result has more than ${maxRows.toLocaleString('en-US')} rows, the most one query may return (QUERY_MAX_ROWS). Narrow it with WHERE or LIMIT, or page through it.`, { status: 413 });
+  return new AppError(
+    'row_limit',
+    `The result has more than ${maxRows.toLocaleString('en-US')} rows, the most one query may return (QUERY_MAX_ROWS). Narrow it with WHERE or LIMIT, or page through it.`,
+    { status: 413 },
+  );
 }
 
 /** The query role's password: made once, sealed in instance_settings. */
 async function storedPassword(db: pg.Pool, box: SecretBox): Promise<string> {
   const fresh = randomBytes(24).toString('base64url');
-  await db.query(
-    `INSERT INTO exact_sync.instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-    [PASSWORD_KEY, JSON.stringify(box.seal(fresh, PASSWORD_KEY))],
-  );
-  const { rows } = await db.query<{ value: string }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [PASSWORD_KEY]);
+  await db.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
+    PASSWORD_KEY,
+    JSON.stringify(box.seal(fresh, PASSWORD_KEY)),
+  ]);
+  const { rows } = await db.query<{ value: string }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [
+    PASSWORD_KEY,
+  ]);
   return box.open(rows[0]!.value, PASSWORD_KEY);
 }
 
@@ -291,16 +367,35 @@ function refusal(err: unknown, start: number): AppError {
   switch (e.code) {
     case '42601':
       if (Number(e.position) === start + 1) {
-        return new AppError('not_a_query', `Only a query can run here (SELECT, WITH … SELECT, VALUES or TABLE); PostgreSQL refused this statement: ${said}.`, { status: 400 });
+        return new AppError(
+          'not_a_query',
+          `Only a query can run here (SELECT, WITH … SELECT, VALUES or TABLE); PostgreSQL refused this statement: ${said}.`,
+          { status: 400 },
+        );
       }
-      if (/multiple commands/.test(said)) return new AppError('multiple_statements', 'One statement at a time: PostgreSQL refused several statements in one query.', { status: 400 });
-      return new AppError('query_syntax', `PostgreSQL could not read the query: ${said}${e.position && start >= 0 ? ` (at character ${Number(e.position) - start})` : ''}.`, { status: 400 });
+      if (/multiple commands/.test(said))
+        return new AppError(
+          'multiple_statements',
+          'One statement at a time: PostgreSQL refused several statements in one query.',
+          { status: 400 },
+        );
+      return new AppError(
+        'query_syntax',
+        `PostgreSQL could not read the query: ${said}${e.position && start >= 0 ? ` (at character ${Number(e.position) - start})` : ''}.`,
+        { status: 400 },
+      );
     case '0A000':
-      return new AppError('not_a_query', `Only a query that reads can run here; PostgreSQL refused it: ${said}.`, { status: 400 });
+      return new AppError('not_a_query', `Only a query that reads can run here; PostgreSQL refused it: ${said}.`, {
+        status: 400,
+      });
     case '25006':
       return new AppError('read_only', `Queries only read; PostgreSQL refused it: ${said}.`, { status: 403 });
     case '42501':
-      return new AppError('permission_denied', `Queries read only the warehouse schemas; PostgreSQL refused it: ${said}.`, { status: 403 });
+      return new AppError(
+        'permission_denied',
+        `Queries read only the warehouse schemas; PostgreSQL refused it: ${said}.`,
+        { status: 403 },
+      );
     default:
       return new AppError('query_failed', `PostgreSQL refused the query: ${said}.`, { status: 400 });
   }

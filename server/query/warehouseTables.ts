@@ -18,7 +18,11 @@ export interface WarehouseTable {
   lastSyncAt: Date | null;
 }
 
-async function describe(db: pg.Pool, schema: string, table?: string): Promise<Map<string, { columns: ResultColumn[]; primaryKey: string[] }>> {
+async function describe(
+  db: pg.Pool,
+  schema: string,
+  table?: string,
+): Promise<Map<string, { columns: ResultColumn[]; primaryKey: string[] }>> {
   const { rows } = await db.query<{ table_name: string; column_name: string; type_oid: number; pk: boolean }>(
     `SELECT c.relname AS table_name, a.attname AS column_name, a.atttypid::int AS type_oid,
        coalesce(a.attnum = ANY (i.indkey), false) AS pk
@@ -40,21 +44,38 @@ async function describe(db: pg.Pool, schema: string, table?: string): Promise<Ma
   return out;
 }
 
-export async function listWarehouseTables(db: pg.Pool, schema: string, connectionId: number | null): Promise<WarehouseTable[]> {
+export async function listWarehouseTables(
+  db: pg.Pool,
+  schema: string,
+  connectionId: number | null,
+): Promise<WarehouseTable[]> {
   const [shapes, counts, synced] = await Promise.all([
     describe(db, schema),
     rowCounts(db, schema),
-    db.query<{ table_name: string; last: Date | null }>('SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name', [connectionId]),
+    db.query<{ table_name: string; last: Date | null }>(
+      'SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name',
+      [connectionId],
+    ),
   ]);
   const last = new Map(synced.rows.map((r) => [r.table_name, r.last]));
   return [...shapes].map(([name, s]) => ({
-    name, title: TABLE_TITLES[name] ?? null, columns: s.columns, primaryKey: s.primaryKey,
-    rows: counts.get(name)?.rows ?? 0, rowsEstimated: counts.get(name)?.estimated ?? false, lastSyncAt: last.get(name) ?? null,
+    name,
+    title: TABLE_TITLES[name] ?? null,
+    columns: s.columns,
+    primaryKey: s.primaryKey,
+    rows: counts.get(name)?.rows ?? 0,
+    rowsEstimated: counts.get(name)?.estimated ?? false,
+    lastSyncAt: last.get(name) ?? null,
   }));
 }
 
 export async function tableShape(db: pg.Pool, schema: string, name: string): Promise<TableShape> {
   const s = (await describe(db, schema, name)).get(name);
-  if (!s) throw new AppError('table_not_found', `The warehouse (${schema}) has no table ${JSON.stringify(name)}. The tables are listed at GET /api/v1/tables.`, { status: 404 });
+  if (!s)
+    throw new AppError(
+      'table_not_found',
+      `The warehouse (${schema}) has no table ${JSON.stringify(name)}. The tables are listed at GET /api/v1/tables.`,
+      { status: 404 },
+    );
   return { schema, name, columns: s.columns.map((c) => c.name), primaryKey: s.primaryKey };
 }

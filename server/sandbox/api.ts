@@ -1,7 +1,16 @@
 import type { Request, Response } from 'express';
 import { DOCUMENT_TYPES } from './ledger.ts';
 import { localIso, amsterdamOffsetSeconds } from './localTime.ts';
-import { DIVISIONS_ENTITY, ENTITIES, entity, ME_ENTITY, syncFields, type EntityDef, type FieldDef, type Row } from './model.ts';
+import {
+  DIVISIONS_ENTITY,
+  ENTITIES,
+  entity,
+  ME_ENTITY,
+  syncFields,
+  type EntityDef,
+  type FieldDef,
+  type Row,
+} from './model.ts';
 import { exactError, keyLiteral, ODataError, parseQuery, wireRow, wireRowJson } from './odata.ts';
 import { parseDateLiteral } from './filter.ts';
 import { fixedTable, readPage, type Mode, type Readable } from './query.ts';
@@ -51,28 +60,69 @@ export interface Ctx {
 
 function divisionRows(ctx: Ctx): Row[] {
   return ctx.sandbox.divisions.map((d, i) => ({
-    Code: d.code, Description: d.description, Hid: d.hid, Current: i === 0, IsMainDivision: i === 0, IsDossierDivision: false, IsPracticeDivision: false, IsHRDivision: false,
-    Status: 1, BlockingStatus: 0, Country: 'NL', Currency: 'EUR', Legislation: 'NL', TemplateCode: '1', CustomerName: d.description,
-    CustomerCode: String(10_000 + d.hid).padStart(18, ' '), Customer: null, StartDate: Date.UTC(2019, 0, 1), DivisionMoveDate: d.moveDate, City: 'Amsterdam',
-    Created: Date.UTC(2019, 0, 1), Modified: d.moveDate ?? Date.UTC(2024, 0, 1), Class_01: null, Class_02: null, Class_03: null, Class_04: null, Class_05: null,
+    Code: d.code,
+    Description: d.description,
+    Hid: d.hid,
+    Current: i === 0,
+    IsMainDivision: i === 0,
+    IsDossierDivision: false,
+    IsPracticeDivision: false,
+    IsHRDivision: false,
+    Status: 1,
+    BlockingStatus: 0,
+    Country: 'NL',
+    Currency: 'EUR',
+    Legislation: 'NL',
+    TemplateCode: '1',
+    CustomerName: d.description,
+    CustomerCode: String(10_000 + d.hid).padStart(18, ' '),
+    Customer: null,
+    StartDate: Date.UTC(2019, 0, 1),
+    DivisionMoveDate: d.moveDate,
+    City: 'Amsterdam',
+    Created: Date.UTC(2019, 0, 1),
+    Modified: d.moveDate ?? Date.UTC(2024, 0, 1),
+    Class_01: null,
+    Class_02: null,
+    Class_03: null,
+    Class_04: null,
+    Class_05: null,
   }));
 }
 
 function readable(ctx: Ctx, def: EntityDef): Readable {
   if (def === DIVISIONS_ENTITY) return fixedTable(def, divisionRows(ctx));
   if (def.name === 'DocumentTypes') {
-    return fixedTable(def, DOCUMENT_TYPES.map(([ID, Description, TypeCategory]) => ({
-      ID, Description, TypeCategory, DocumentIsCreatable: true, DocumentIsDeletable: true, DocumentIsUpdatable: true, DocumentIsViewable: true,
-      Created: Date.UTC(2015, 0, 1), Modified: Date.UTC(2015, 0, 1),
-    })));
+    return fixedTable(
+      def,
+      DOCUMENT_TYPES.map(([ID, Description, TypeCategory]) => ({
+        ID,
+        Description,
+        TypeCategory,
+        DocumentIsCreatable: true,
+        DocumentIsDeletable: true,
+        DocumentIsUpdatable: true,
+        DocumentIsViewable: true,
+        Created: Date.UTC(2015, 0, 1),
+        Modified: Date.UTC(2015, 0, 1),
+      })),
+    );
   }
   return ctx.sandbox.table(ctx.division.code, def.name);
 }
 
 /** Values Exact derives from the row's own key (download and view URLs). */
 function derived(ctx: Ctx, def: EntityDef, row: Row): Row {
-  if (def.name === 'DocumentAttachments') return { ...row, Url: `${ctx.baseUrl}/docs/SysAttachment.aspx?ID=${String(row.ID)}&_Division_=${ctx.division.code}` };
-  if (def.name === 'Documents') return { ...row, DocumentViewUrl: `${ctx.baseUrl}/docs/DocView.aspx?DocumentID=${String(row.ID)}&_Division_=${ctx.division.code}` };
+  if (def.name === 'DocumentAttachments')
+    return {
+      ...row,
+      Url: `${ctx.baseUrl}/docs/SysAttachment.aspx?ID=${String(row.ID)}&_Division_=${ctx.division.code}`,
+    };
+  if (def.name === 'Documents')
+    return {
+      ...row,
+      DocumentViewUrl: `${ctx.baseUrl}/docs/DocView.aspx?DocumentID=${String(row.ID)}&_Division_=${ctx.division.code}`,
+    };
   return row;
 }
 
@@ -105,7 +155,7 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
   if (route.key !== undefined) {
     const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
     const table = readable(ctx, def);
-    const path = (mode === 'sync' ? def.syncPath ?? def.path : mode === 'bulk' ? def.bulkPath! : def.path);
+    const path = mode === 'sync' ? (def.syncPath ?? def.path) : mode === 'bulk' ? def.bulkPath! : def.path;
     const index = table.indexOf(route.key);
     const row = index === undefined ? undefined : table.get(index);
     if (!row) throw new ODataError(404, `${def.name}(${route.key}) was not found.`);
@@ -115,15 +165,28 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
       const childDef = entity(def.children![nav]!.entity);
       const q = parseQuery(params, childDef, childDef.fields, { selectRequired: false });
       const rows = childrenOf(ctx, def, nav, new Set([String(row[def.key])])).get(String(row[def.key])) ?? [];
-      send(res, 200, { d: { results: rows.map((r) => wireRow(childDef, derived(ctx, childDef, r), q.select, rowUri(ctx, childDef.path, childDef, r))) } });
+      send(res, 200, {
+        d: {
+          results: rows.map((r) =>
+            wireRow(childDef, derived(ctx, childDef, r), q.select, rowUri(ctx, childDef.path, childDef, r)),
+          ),
+        },
+      });
       return;
     }
     const q = parseQuery(params, def, fields, { selectRequired: false });
     const expanded = expansions(ctx, def, q.expand, [row]);
-    send(res, 200, { d: wireRow(def, derived(ctx, def, row), q.select, rowUri(ctx, path, def, row), expanded.get(String(row[def.key]))) });
+    send(res, 200, {
+      d: wireRow(
+        def,
+        derived(ctx, def, row),
+        q.select,
+        rowUri(ctx, path, def, row),
+        expanded.get(String(row[def.key])),
+      ),
+    });
     return;
   }
-
 
   renderCollection(ctx, route, params, res);
 }
@@ -133,10 +196,16 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: 
   const { def, mode } = route;
   const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
   const table = readable(ctx, def);
-  const path = (mode === 'sync' ? def.syncPath ?? def.path : mode === 'bulk' ? def.bulkPath! : def.path);
+  const path = mode === 'sync' ? (def.syncPath ?? def.path) : mode === 'bulk' ? def.bulkPath! : def.path;
   const q = parseQuery(params, def, fields, { selectRequired: mode !== 'plain' });
   if (ctx.sandbox.mandatoryFilter && mode !== 'sync' && def.syncPath && !q.filter) {
-    throw new ODataError(400, `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${def.fields.filter((f) => !f.nav).map((f) => f.name).join(',')}.`);
+    throw new ODataError(
+      400,
+      `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${def.fields
+        .filter((f) => !f.nav)
+        .map((f) => f.name)
+        .join(',')}.`,
+    );
   }
   // With $top within one page there is never a __next, so the envelope is known before the rows: the
   // array form {"d":[…]} (exact-api.md 4.2) unless a count was asked for.
@@ -174,11 +243,18 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: 
     // Exact writes $-options unescaped ("?$select=ID,Code&$top=40&$skiptoken=guid'…'").
     next = url.toString().replace(/%24/g, '$').replace(/%27/g, "'").replace(/%2C/g, ',');
   }
-  const tail = arrayForm ? ']}' : `]${page.count !== undefined ? `,"__count":"${page.count}"` : ''}${next ? `,"__next":${JSON.stringify(next)}` : ''}}}`;
+  const tail = arrayForm
+    ? ']}'
+    : `]${page.count !== undefined ? `,"__count":"${page.count}"` : ''}${next ? `,"__next":${JSON.stringify(next)}` : ''}}}`;
   res.end(chunk + tail);
 }
 
-function expansions(ctx: Ctx, def: EntityDef, expand: readonly string[], rows: readonly Row[]): Map<string, Map<string, unknown[]>> {
+function expansions(
+  ctx: Ctx,
+  def: EntityDef,
+  expand: readonly string[],
+  rows: readonly Row[],
+): Map<string, Map<string, unknown[]>> {
   const out = new Map<string, Map<string, unknown[]>>();
   if (expand.length === 0 || rows.length === 0) return out;
   const ids = new Set(rows.map((r) => String(r[def.key])));
@@ -186,7 +262,17 @@ function expansions(ctx: Ctx, def: EntityDef, expand: readonly string[], rows: r
     const childDef = entity(def.children![nav]!.entity);
     for (const [parentId, children] of childrenOf(ctx, def, nav, ids)) {
       const perRow = out.get(parentId) ?? new Map<string, unknown[]>();
-      perRow.set(nav, children.map((c) => wireRow(childDef, derived(ctx, childDef, c), childDef.fields.filter((f) => !f.nav), rowUri(ctx, childDef.path, childDef, c))));
+      perRow.set(
+        nav,
+        children.map((c) =>
+          wireRow(
+            childDef,
+            derived(ctx, childDef, c),
+            childDef.fields.filter((f) => !f.nav),
+            rowUri(ctx, childDef.path, childDef, c),
+          ),
+        ),
+      );
       out.set(parentId, perRow);
     }
     for (const id of ids) {
@@ -243,8 +329,14 @@ export function handleSyncTimestamp(ctx: Ctx, req: Request, res: Response): void
   const modified = /^datetime'([^']+)'$/i.exec(params.get('modified') ?? '');
   const endPoint = /^'([^']+)'$/.exec(params.get('endPoint') ?? '');
   const date = modified ? parseDateLiteral(modified[1]!) : undefined;
-  const def = endPoint ? ENTITIES.find((e) => e.syncPath && e.name.toLowerCase() === endPoint[1]!.toLowerCase()) : undefined;
-  if (date === undefined || !def) throw new ODataError(400, "SyncTimestamp needs modified=datetime'YYYY-MM-DD' and endPoint='<a sync endpoint such as TransactionLines>'.");
+  const def = endPoint
+    ? ENTITIES.find((e) => e.syncPath && e.name.toLowerCase() === endPoint[1]!.toLowerCase())
+    : undefined;
+  if (date === undefined || !def)
+    throw new ODataError(
+      400,
+      "SyncTimestamp needs modified=datetime'YYYY-MM-DD' and endPoint='<a sync endpoint such as TransactionLines>'.",
+    );
   const table = ctx.sandbox.table(ctx.division.code, def.name);
   let lo = 0;
   let hi = table.baseCount;
@@ -255,7 +347,18 @@ export function handleSyncTimestamp(ctx: Ctx, req: Request, res: Response): void
     else hi = mid;
   }
   const timestamp = lo < table.baseCount ? table.tsBase + lo - 1 : table.tsBase + table.baseCount - 1;
-  send(res, 200, { d: { results: [{ __metadata: { type: 'Exact.Web.Api.Models.Sync.SyncTimestamp' }, Modified: `/Date(${date})/`, API: def.name, TimeStampAsBigInt: String(timestamp) }] } });
+  send(res, 200, {
+    d: {
+      results: [
+        {
+          __metadata: { type: 'Exact.Web.Api.Models.Sync.SyncTimestamp' },
+          Modified: `/Date(${date})/`,
+          API: def.name,
+          TimeStampAsBigInt: String(timestamp),
+        },
+      ],
+    },
+  });
 }
 
 export function meRow(sandbox: Sandbox, userId: string, fullName: string): Row {
@@ -263,22 +366,61 @@ export function meRow(sandbox: Sandbox, userId: string, fullName: string): Row {
   const utc = sandbox.clock.now();
   const [firstName, ...rest] = fullName.split(' ');
   return {
-    UserID: userId, CurrentDivision: first.code, AccountingDivision: first.code, DivisionCustomer: null, DivisionCustomerCode: String(10_000 + first.hid).padStart(18, ' '),
-    DivisionCustomerName: first.description, DivisionCustomerVatNumber: null, DivisionCustomerSiretNumber: '', DossierDivision: null,
-    Email: 'demo@example.com', FirstName: firstName, LastName: rest.join(' '), FullName: fullName, Gender: 'O', Initials: null, MiddleName: null,
-    IsClientUser: true, IsMyFirmPortalUser: false, IsEmployeeSelfServiceUser: false, IsMyFirmLiteUser: false, IsStarterUser: false,
-    IsOEIMigrationMandatory: false, PackageCode: 'EOLAPPCENTER', CustomerCode: String(10_000 + first.hid).padStart(18, ' '), Language: 'EN', LanguageCode: 'en-GB', Legislation: 1, Title: null, UserName: 'demo@example.com',
-    Phone: null, Mobile: null, Nationality: null, PhoneExtension: null, PictureUrl: null, ThumbnailPicture: null, ThumbnailPictureFormat: null,
-    ServerTime: localIso(utc + amsterdamOffsetSeconds(utc) * 1000), ServerUtcOffset: amsterdamOffsetSeconds(utc),
+    UserID: userId,
+    CurrentDivision: first.code,
+    AccountingDivision: first.code,
+    DivisionCustomer: null,
+    DivisionCustomerCode: String(10_000 + first.hid).padStart(18, ' '),
+    DivisionCustomerName: first.description,
+    DivisionCustomerVatNumber: null,
+    DivisionCustomerSiretNumber: '',
+    DossierDivision: null,
+    Email: 'demo@example.com',
+    FirstName: firstName,
+    LastName: rest.join(' '),
+    FullName: fullName,
+    Gender: 'O',
+    Initials: null,
+    MiddleName: null,
+    IsClientUser: true,
+    IsMyFirmPortalUser: false,
+    IsEmployeeSelfServiceUser: false,
+    IsMyFirmLiteUser: false,
+    IsStarterUser: false,
+    IsOEIMigrationMandatory: false,
+    PackageCode: 'EOLAPPCENTER',
+    CustomerCode: String(10_000 + first.hid).padStart(18, ' '),
+    Language: 'EN',
+    LanguageCode: 'en-GB',
+    Legislation: 1,
+    Title: null,
+    UserName: 'demo@example.com',
+    Phone: null,
+    Mobile: null,
+    Nationality: null,
+    PhoneExtension: null,
+    PictureUrl: null,
+    ThumbnailPicture: null,
+    ThumbnailPictureFormat: null,
+    ServerTime: localIso(utc + amsterdamOffsetSeconds(utc) * 1000),
+    ServerUtcOffset: amsterdamOffsetSeconds(utc),
   };
 }
 
-export function handleMe(sandbox: Sandbox, baseUrl: string, user: { userId: string; fullName: string }, req: Request, res: Response): void {
+export function handleMe(
+  sandbox: Sandbox,
+  baseUrl: string,
+  user: { userId: string; fullName: string },
+  req: Request,
+  res: Response,
+): void {
   const params = new URL(req.originalUrl, 'http://x').searchParams;
   const q = parseQuery(params, ME_ENTITY, ME_ENTITY.fields, { selectRequired: false });
   const row = meRow(sandbox, user.userId, user.fullName);
   // current/Me answers in the results form although it is one entity (exact-api.md 4.2).
-  send(res, 200, { d: { results: [wireRow(ME_ENTITY, row, q.select, `${baseUrl}/api/v1/current/Me(guid'${user.userId}')`)] } });
+  send(res, 200, {
+    d: { results: [wireRow(ME_ENTITY, row, q.select, `${baseUrl}/api/v1/current/Me(guid'${user.userId}')`)] },
+  });
 }
 
 export function sendError(res: Response, err: unknown): void {

@@ -23,7 +23,14 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     const started = Date.now();
     res.on('finish', () => {
       const m = /^\/api\/v1\/(\d+)\//.exec(req.path);
-      sandbox.record({ at: sandbox.clock.now(), method: req.method, path: req.originalUrl, division: m ? Number(m[1]) : null, status: res.statusCode, ms: Date.now() - started });
+      sandbox.record({
+        at: sandbox.clock.now(),
+        method: req.method,
+        path: req.originalUrl,
+        division: m ? Number(m[1]) : null,
+        status: res.statusCode,
+        ms: Date.now() - started,
+      });
     });
     const fault = sandbox.faults.decide(req.method, req.originalUrl);
     if (!fault) return next();
@@ -45,7 +52,10 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     const q = req.query as Record<string, string | undefined>;
     const problem = authProblem(sandbox, q);
     if (problem) {
-      res.status(400).type('html').send(loginPage({ error: problem }));
+      res
+        .status(400)
+        .type('html')
+        .send(loginPage({ error: problem }));
       return;
     }
     if (sandbox.autoApprove) {
@@ -58,7 +68,10 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     const f = req.body as Record<string, string | undefined>;
     const problem = authProblem(sandbox, f);
     if (problem) {
-      res.status(400).type('html').send(loginPage({ error: problem }));
+      res
+        .status(400)
+        .type('html')
+        .send(loginPage({ error: problem }));
       return;
     }
     if (f.decision === 'deny') {
@@ -71,21 +84,32 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       return;
     }
     if (!sandbox.oauth.checkUser(f.username ?? '', f.password ?? '')) {
-      res.status(200).type('html').send(loginPage({ query: f, error: 'The user name or password is incorrect.' }));
+      res
+        .status(200)
+        .type('html')
+        .send(loginPage({ query: f, error: 'The user name or password is incorrect.' }));
       return;
     }
     redirectWithCode(res, sandbox, f.username!, f);
   });
   app.post('/api/oauth2/token', express.urlencoded({ extended: false }), (req, res) => {
     const result = sandbox.oauth.token((req.body ?? {}) as Record<string, string | undefined>);
-    res.status(result.ok ? 200 : result.status).set('Cache-Control', 'no-store').type('application/json;charset=utf-8').send(JSON.stringify(result.body));
+    res
+      .status(result.ok ? 200 : result.status)
+      .set('Cache-Control', 'no-store')
+      .type('application/json;charset=utf-8')
+      .send(JSON.stringify(result.body));
   });
 
   // --- the REST API ----------------------------------------------------------------------------------
   const authenticated = (req: Request, res: Response) => {
     const token = sandbox.oauth.authenticate(req.headers.authorization);
     if (!token) {
-      res.status(401).set('WWW-Authenticate', 'Bearer').type('application/json;charset=utf-8').send(JSON.stringify(exactError('Unauthorized')));
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .type('application/json;charset=utf-8')
+        .send(JSON.stringify(exactError('Unauthorized')));
       return undefined;
     }
     return token;
@@ -116,43 +140,47 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
   });
 
   const jsonBody = express.json({ limit: MAX_BODY_BYTES, type: () => true });
-  app.all(/^\/api\/v1\/(\d+)\/(.+)$/, (req, res, next) => {
-    if (req.method === 'POST' || req.method === 'PUT') jsonBody(req, res, next);
-    else next();
-  }, (req, res) => {
-    const m = /^\/api\/v1\/(\d+)\/(.+)$/.exec(req.path)!;
-    const token = authenticated(req, res);
-    if (!token) return;
-    const code = Number(m[1]);
-    const division = sandbox.division(code);
-    if (!division) {
-      // Exact answers a division the user cannot reach with 403 and a Reason header (exact-api.md 1.5).
-      res.set('Reason', 'NoDivisionAccess');
-      send(res, 403, exactError('Forbidden'));
-      return;
-    }
-    if (!withinLimits(res, token.clientId, code)) return;
-    if (req.method === 'GET' && decodeURIComponent(m[2]!).toLowerCase() === 'read/sync/sync/synctimestamp') {
+  app.all(
+    /^\/api\/v1\/(\d+)\/(.+)$/,
+    (req, res, next) => {
+      if (req.method === 'POST' || req.method === 'PUT') jsonBody(req, res, next);
+      else next();
+    },
+    (req, res) => {
+      const m = /^\/api\/v1\/(\d+)\/(.+)$/.exec(req.path)!;
+      const token = authenticated(req, res);
+      if (!token) return;
+      const code = Number(m[1]);
+      const division = sandbox.division(code);
+      if (!division) {
+        // Exact answers a division the user cannot reach with 403 and a Reason header (exact-api.md 1.5).
+        res.set('Reason', 'NoDivisionAccess');
+        send(res, 403, exactError('Forbidden'));
+        return;
+      }
+      if (!withinLimits(res, token.clientId, code)) return;
+      if (req.method === 'GET' && decodeURIComponent(m[2]!).toLowerCase() === 'read/sync/sync/synctimestamp') {
+        try {
+          handleSyncTimestamp({ sandbox, division, baseUrl: baseUrl(req) }, req, res);
+        } catch (err) {
+          sendError(res, err);
+        }
+        return;
+      }
+      const route = resolve(decodeURIComponent(m[2]!));
+      if (!route) {
+        send(res, 404, exactError(`Resource not found for the segment '${m[2]}'.`));
+        return;
+      }
+      const ctx: Ctx = { sandbox, division, baseUrl: baseUrl(req) };
       try {
-        handleSyncTimestamp({ sandbox, division, baseUrl: baseUrl(req) }, req, res);
+        if (req.method === 'GET') handleGet(ctx, route, req, res);
+        else handleWrite(ctx, route, req, res);
       } catch (err) {
         sendError(res, err);
       }
-      return;
-    }
-    const route = resolve(decodeURIComponent(m[2]!));
-    if (!route) {
-      send(res, 404, exactError(`Resource not found for the segment '${m[2]}'.`));
-      return;
-    }
-    const ctx: Ctx = { sandbox, division, baseUrl: baseUrl(req) };
-    try {
-      if (req.method === 'GET') handleGet(ctx, route, req, res);
-      else handleWrite(ctx, route, req, res);
-    } catch (err) {
-      sendError(res, err);
-    }
-  });
+    },
+  );
 
   // Attachment downloads: GET {Url}&Download=1 with the Bearer token (exact-api.md 8.2).
   app.get('/docs/SysAttachment.aspx', (req, res) => {
@@ -178,8 +206,10 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
 
   // A body over Exact's limit, or JSON that does not parse, in Exact's error shape.
   app.use((err: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (err.type === 'entity.too.large') return sendError(res, new ODataError(413, `The request is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`));
-    if (err.type === 'entity.parse.failed') return sendError(res, new ODataError(400, 'The request body is not valid JSON.'));
+    if (err.type === 'entity.too.large')
+      return sendError(res, new ODataError(413, `The request is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`));
+    if (err.type === 'entity.parse.failed')
+      return sendError(res, new ODataError(400, 'The request body is not valid JSON.'));
     next(err);
   });
   app.use((_req: Request, res: Response) => send(res, 404, exactError('Not found')));
@@ -189,7 +219,8 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
 function authProblem(sandbox: Sandbox, q: Record<string, string | undefined>): string | undefined {
   if (q.client_id !== sandbox.oauth.clientId) return `Unknown client_id ${JSON.stringify(q.client_id ?? '')}.`;
   if (q.response_type !== 'code') return 'response_type must be code.';
-  if (!q.redirect_uri || !sandbox.oauth.validRedirect(q.redirect_uri)) return `redirect_uri ${JSON.stringify(q.redirect_uri ?? '')} is not registered for this app (the sandbox accepts any URL on localhost).`;
+  if (!q.redirect_uri || !sandbox.oauth.validRedirect(q.redirect_uri))
+    return `redirect_uri ${JSON.stringify(q.redirect_uri ?? '')} is not registered for this app (the sandbox accepts any URL on localhost).`;
   return undefined;
 }
 

@@ -13,7 +13,9 @@ export interface SandboxClock {
   toRealMs(sandboxMs: number): number;
 }
 
-export function createClock(options: { start?: number; timeScale?: number; realNow?: () => number } = {}): SandboxClock {
+export function createClock(
+  options: { start?: number; timeScale?: number; realNow?: () => number } = {},
+): SandboxClock {
   const realNow = options.realNow ?? Date.now;
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error('timeScale must be > 0');

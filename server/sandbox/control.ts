@@ -12,10 +12,14 @@ export function controlRoutes(sandbox: Sandbox): Router {
   const fail = (res: Response, status: number, message: string) => res.status(status).json({ error: message });
 
   r.get('/divisions', (_req, res) => {
-    res.json(sandbox.divisions.map((d) => ({
-      code: d.code, description: d.description, readOnly: d.readOnly,
-      counts: Object.fromEntries([...d.tables.entries()].map(([name, t]) => [name, t.size])),
-    })));
+    res.json(
+      sandbox.divisions.map((d) => ({
+        code: d.code,
+        description: d.description,
+        readOnly: d.readOnly,
+        counts: Object.fromEntries([...d.tables.entries()].map(([name, t]) => [name, t.size])),
+      })),
+    );
   });
   r.post('/clock', (req, res) => {
     const { advanceMs, set } = req.body as { advanceMs?: number; set?: number };
@@ -52,7 +56,8 @@ export function controlRoutes(sandbox: Sandbox): Router {
     }
   };
   r.post('/divisions/:code/regenerate-timestamps', (req, res) => {
-    if (guarded(res, () => sandbox.regenerateTimestamps(Number(req.params.code))) === undefined && res.headersSent) return;
+    if (guarded(res, () => sandbox.regenerateTimestamps(Number(req.params.code))) === undefined && res.headersSent)
+      return;
     res.status(204).end();
   });
   r.post('/divisions/:code/read-only', (req, res) => {
@@ -62,11 +67,14 @@ export function controlRoutes(sandbox: Sandbox): Router {
     res.json({ code: d.code, readOnly: d.readOnly });
   });
   r.post('/divisions/:code/:entity', (req, res) => {
-    const row = guarded(res, () => sandbox.insert(Number(req.params.code), req.params.entity, req.body as Row)) as Row | undefined;
+    const row = guarded(res, () => sandbox.insert(Number(req.params.code), req.params.entity, req.body as Row)) as
+      Row | undefined;
     if (row) res.status(201).json(row);
   });
   r.patch('/divisions/:code/:entity/:id', (req, res) => {
-    const row = guarded(res, () => sandbox.update(Number(req.params.code), req.params.entity, req.params.id, req.body as Row)) as Row | undefined;
+    const row = guarded(res, () =>
+      sandbox.update(Number(req.params.code), req.params.entity, req.params.id, req.body as Row),
+    ) as Row | undefined;
     if (row) res.json(row);
   });
   r.delete('/divisions/:code/:entity/:id', (req, res) => {

@@ -40,7 +40,8 @@ export class Faults {
   }
 
   add(rule: FaultRule): number {
-    if (rule.status === undefined && !rule.drop && rule.delayMs === undefined) throw new Error('a fault needs a status, drop or delayMs');
+    if (rule.status === undefined && !rule.drop && rule.delayMs === undefined)
+      throw new Error('a fault needs a status, drop or delayMs');
     const id = this.nextId++;
     this.rules.push({ ...rule, id, seen: 0, fired: 0 });
     return id;
@@ -58,10 +59,16 @@ export class Faults {
       r.seen++;
       const limit = r.times ?? (r.nth !== undefined ? 1 : Infinity);
       if (r.fired >= limit) continue;
-      const fire = r.nth !== undefined ? r.seen >= r.nth : r.rate !== undefined ? unit(this.seed + r.id, r.seen) < r.rate : true;
+      const fire =
+        r.nth !== undefined ? r.seen >= r.nth : r.rate !== undefined ? unit(this.seed + r.id, r.seen) < r.rate : true;
       if (!fire) continue;
       r.fired++;
-      return { delayMs: r.delayMs ?? 0, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.drop ? { drop: true } : {}), ...(r.body !== undefined ? { body: r.body } : {}) };
+      return {
+        delayMs: r.delayMs ?? 0,
+        ...(r.status !== undefined ? { status: r.status } : {}),
+        ...(r.drop ? { drop: true } : {}),
+        ...(r.body !== undefined ? { body: r.body } : {}),
+      };
     }
     return undefined;
   }

@@ -27,8 +27,15 @@ function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
-    if (c === '(' || c === ')' || c === ',') { tokens.push({ t: 'punct', v: c, pos: i }); i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',') {
+      tokens.push({ t: 'punct', v: c, pos: i });
+      i++;
+      continue;
+    }
     if (c === "'") {
       const { value, end } = readString(text, i);
       tokens.push({ t: 'str', v: value, pos: i });
@@ -65,7 +72,11 @@ function readString(text: string, start: number): { value: string; end: number }
   for (;;) {
     if (i >= text.length) throw new FilterError(`Error in query syntax: unterminated string at position ${start}.`);
     if (text[i] === "'") {
-      if (text[i + 1] === "'") { value += "'"; i += 2; continue; }
+      if (text[i + 1] === "'") {
+        value += "'";
+        i += 2;
+        continue;
+      }
       return { value, end: i + 1 };
     }
     value += text[i];
@@ -74,7 +85,15 @@ function readString(text: string, start: number): { value: string; end: number }
 }
 
 const COMPARISONS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
-const FUNCTIONS: Record<string, number> = { trim: 1, tolower: 1, toupper: 1, substringof: 2, startswith: 2, endswith: 2, length: 1 };
+const FUNCTIONS: Record<string, number> = {
+  trim: 1,
+  tolower: 1,
+  toupper: 1,
+  substringof: 2,
+  startswith: 2,
+  endswith: 2,
+  length: 1,
+};
 
 /** Parses `text` against an entity's fields (looked up case-insensitively, as Exact does). */
 export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>, typeName: string): Expr {
@@ -84,7 +103,8 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
   const isWord = (w: string) => peek()?.t === 'id' && peek()!.v.toLowerCase() === w;
   const expect = (v: string) => {
     const t = tokens[p];
-    if (!t || t.v !== v) throw new FilterError(`Error in query syntax: expected '${v}' at position ${t?.pos ?? text.length}.`);
+    if (!t || t.v !== v)
+      throw new FilterError(`Error in query syntax: expected '${v}' at position ${t?.pos ?? text.length}.`);
     p++;
   };
 
@@ -106,12 +126,14 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
     }
     if (t.t === 'typed') {
       if (t.prefix === 'guid') {
-        if (!GUID_RE.test(t.v)) throw new FilterError(`Unrecognized 'Edm.Guid' literal 'guid'${t.v}'' at position ${t.pos}.`);
+        if (!GUID_RE.test(t.v))
+          throw new FilterError(`Unrecognized 'Edm.Guid' literal 'guid'${t.v}'' at position ${t.pos}.`);
         return { kind: 'literal', value: t.v.toLowerCase(), type: 'guid' };
       }
       if (t.prefix === 'datetime' || t.prefix === 'datetimeoffset') {
         const ms = parseDateLiteral(t.v);
-        if (ms === undefined) throw new FilterError(`Unrecognized 'Edm.DateTime' literal 'datetime'${t.v}'' at position ${t.pos}.`);
+        if (ms === undefined)
+          throw new FilterError(`Unrecognized 'Edm.DateTime' literal 'datetime'${t.v}'' at position ${t.pos}.`);
         return { kind: 'literal', value: ms, type: 'datetime' };
       }
       throw new FilterError(`Literals of type ${t.prefix} are not supported by this sandbox.`);
@@ -123,13 +145,18 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
       if (peek()?.v === '(' && word in FUNCTIONS) {
         p++;
         const args: Expr[] = [or()];
-        while (peek()?.v === ',') { p++; args.push(or()); }
+        while (peek()?.v === ',') {
+          p++;
+          args.push(or());
+        }
         expect(')');
-        if (args.length !== FUNCTIONS[word]) throw new FilterError(`Function ${word} takes ${FUNCTIONS[word]} argument(s).`);
+        if (args.length !== FUNCTIONS[word])
+          throw new FilterError(`Function ${word} takes ${FUNCTIONS[word]} argument(s).`);
         return { kind: 'call', name: word, args };
       }
       const field = fields.get(word);
-      if (!field || field.nav) throw new FilterError(`No property '${t.v}' exists in type '${typeName}' at position ${t.pos}.`);
+      if (!field || field.nav)
+        throw new FilterError(`No property '${t.v}' exists in type '${typeName}' at position ${t.pos}.`);
       return { kind: 'field', field };
     }
     throw new FilterError(`Error in query syntax at position ${t.pos}.`);
@@ -149,12 +176,18 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
   };
   const and = (): Expr => {
     let e = comparison();
-    while (isWord('and')) { p++; e = { kind: 'binary', op: 'and', left: e, right: comparison() }; }
+    while (isWord('and')) {
+      p++;
+      e = { kind: 'binary', op: 'and', left: e, right: comparison() };
+    }
     return e;
   };
   const or = (): Expr => {
     let e = and();
-    while (isWord('or')) { p++; e = { kind: 'binary', op: 'or', left: e, right: and() }; }
+    while (isWord('or')) {
+      p++;
+      e = { kind: 'binary', op: 'or', left: e, right: and() };
+    }
     return e;
   };
 
@@ -167,7 +200,15 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
 export function parseDateLiteral(text: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?Z?$/.exec(text.trim());
   if (!m) return undefined;
-  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3)));
+  const ms = Date.UTC(
+    +m[1]!,
+    +m[2]! - 1,
+    +m[3]!,
+    +(m[4] ?? 0),
+    +(m[5] ?? 0),
+    +(m[6] ?? 0),
+    Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3)),
+  );
   return Number.isNaN(ms) ? undefined : ms;
 }
 
@@ -185,13 +226,20 @@ function evaluate(e: Expr, row: Record<string, unknown>): Value {
       const a = e.args.map((x) => evaluate(x, row));
       const s = (v: Value) => (v === null ? null : String(v));
       switch (e.name) {
-        case 'trim': return s(a[0]!)?.trim() ?? null;
-        case 'tolower': return s(a[0]!)?.toLowerCase() ?? null;
-        case 'toupper': return s(a[0]!)?.toUpperCase() ?? null;
-        case 'length': return s(a[0]!)?.length ?? null;
-        case 'substringof': return a[1] !== null && a[0] !== null && String(a[1]).toLowerCase().includes(String(a[0]).toLowerCase());
-        case 'startswith': return a[0] !== null && a[1] !== null && String(a[0]).startsWith(String(a[1]));
-        case 'endswith': return a[0] !== null && a[1] !== null && String(a[0]).endsWith(String(a[1]));
+        case 'trim':
+          return s(a[0]!)?.trim() ?? null;
+        case 'tolower':
+          return s(a[0]!)?.toLowerCase() ?? null;
+        case 'toupper':
+          return s(a[0]!)?.toUpperCase() ?? null;
+        case 'length':
+          return s(a[0]!)?.length ?? null;
+        case 'substringof':
+          return a[1] !== null && a[0] !== null && String(a[1]).toLowerCase().includes(String(a[0]).toLowerCase());
+        case 'startswith':
+          return a[0] !== null && a[1] !== null && String(a[0]).startsWith(String(a[1]));
+        case 'endswith':
+          return a[0] !== null && a[1] !== null && String(a[0]).endsWith(String(a[1]));
       }
       return null;
     }
@@ -202,18 +250,25 @@ function evaluate(e: Expr, row: Record<string, unknown>): Value {
       const c = compare(evaluate(e.left, row), evaluate(e.right, row), guid);
       if (c === undefined) return e.op === 'ne';
       switch (e.op) {
-        case 'eq': return c === 0;
-        case 'ne': return c !== 0;
-        case 'gt': return c > 0;
-        case 'ge': return c >= 0;
-        case 'lt': return c < 0;
-        case 'le': return c <= 0;
+        case 'eq':
+          return c === 0;
+        case 'ne':
+          return c !== 0;
+        case 'gt':
+          return c > 0;
+        case 'ge':
+          return c >= 0;
+        case 'lt':
+          return c < 0;
+        case 'le':
+          return c <= 0;
       }
     }
   }
 }
 
-const isGuid = (e: Expr) => (e.kind === 'field' && e.field.type === 'Guid') || (e.kind === 'literal' && e.type === 'guid');
+const isGuid = (e: Expr) =>
+  (e.kind === 'field' && e.field.type === 'Guid') || (e.kind === 'literal' && e.type === 'guid');
 const truthy = (v: Value) => v === true;
 
 /** SQL semantics: anything compared with null is unknown, except null eq null. */
@@ -241,7 +296,13 @@ export function matches(e: Expr | undefined, row: Record<string, unknown>): bool
 export function timestampLowerBound(e: Expr | undefined): number {
   if (!e || e.kind !== 'binary') return 0;
   if (e.op === 'and') return Math.max(timestampLowerBound(e.left), timestampLowerBound(e.right));
-  if ((e.op === 'gt' || e.op === 'ge') && e.left.kind === 'field' && e.left.field.name === 'Timestamp' && e.right.kind === 'literal' && typeof e.right.value === 'number') {
+  if (
+    (e.op === 'gt' || e.op === 'ge') &&
+    e.left.kind === 'field' &&
+    e.left.field.name === 'Timestamp' &&
+    e.right.kind === 'literal' &&
+    typeof e.right.value === 'number'
+  ) {
     return e.op === 'gt' ? e.right.value + 1 : e.right.value;
   }
   return 0;

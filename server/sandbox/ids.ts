@@ -98,7 +98,13 @@ export const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 export function compareSqlGuid(a: string, b: string): number {
   const x = a.toLowerCase().replace(/-/g, '');
   const y = b.toLowerCase().replace(/-/g, '');
-  for (const [from, to] of [[20, 32], [16, 20], [12, 16], [8, 12], [0, 8]] as const) {
+  for (const [from, to] of [
+    [20, 32],
+    [16, 20],
+    [12, 16],
+    [8, 12],
+    [0, 8],
+  ] as const) {
     const p = x.slice(from, to);
     const q = y.slice(from, to);
     if (p !== q) return p < q ? -1 : 1;

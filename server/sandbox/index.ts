@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createSandboxApp } from './app.ts';
 import { Sandbox, type SandboxOptions } from './sandbox.ts';
 
-export { Sandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, SANDBOX_PASSWORD, type SandboxOptions } from './sandbox.ts';
+export {
+  Sandbox,
+  SANDBOX_CLIENT_ID,
+  SANDBOX_CLIENT_SECRET,
+  SANDBOX_USER,
+  SANDBOX_PASSWORD,
+  type SandboxOptions,
+} from './sandbox.ts';
 
 export interface RunningSandbox {
   /** Base URL, e.g. http://127.0.0.1:4010: what EXACT_BASE_URL points at. */
@@ -13,7 +20,9 @@ export interface RunningSandbox {
 }
 
 /** Starts the Exact Online simulator over HTTP (port 0: any free port). */
-export async function startSandbox(options: SandboxOptions & { port?: number; host?: string } = {}): Promise<RunningSandbox> {
+export async function startSandbox(
+  options: SandboxOptions & { port?: number; host?: string } = {},
+): Promise<RunningSandbox> {
   const sandbox = new Sandbox(options);
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer();

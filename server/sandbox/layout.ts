@@ -29,7 +29,15 @@ export function layoutOf(pattern: readonly number[], totalLines: number): Layout
   const naturalSize = (g: number) => pattern[g % P]!;
 
   if (totalLines <= 0) {
-    return { groups: 0, lines: 0, locate: () => { throw new RangeError('empty layout'); }, first: naturalFirst, size: () => 0 };
+    return {
+      groups: 0,
+      lines: 0,
+      locate: () => {
+        throw new RangeError('empty layout');
+      },
+      first: naturalFirst,
+      size: () => 0,
+    };
   }
   const last = naturalLocate(totalLines - 1).group;
   const rest = totalLines - naturalFirst(last);

@@ -1,6 +1,17 @@
 import { guidAt, guidPrefix, mix, unit } from './ids.ts';
 import { layoutOf, linesFor } from './layout.ts';
-import { CHART, CITIES, COMPANY_A, COMPANY_B, COMPANY_C, FIRST, JOURNALS, PRODUCTS, USER_ID, USER_NAME } from './ledgerData.ts';
+import {
+  CHART,
+  CITIES,
+  COMPANY_A,
+  COMPANY_B,
+  COMPANY_C,
+  FIRST,
+  JOURNALS,
+  PRODUCTS,
+  USER_ID,
+  USER_NAME,
+} from './ledgerData.ts';
 import type { Row } from './model.ts';
 
 /**
@@ -32,7 +43,22 @@ const DAY = 86_400_000;
 
 const GL = Object.fromEntries(CHART.map(([code], i) => [code, i])) as Record<string, number>;
 const REVENUE = ['8000', '8010', '8100', '8110', '8120', '8200'];
-const COSTS = ['4100', '4110', '4200', '4210', '4300', '4330', '4400', '4450', '4600', '4610', '4700', '7000', '7010', '7020'];
+const COSTS = [
+  '4100',
+  '4110',
+  '4200',
+  '4210',
+  '4300',
+  '4330',
+  '4400',
+  '4450',
+  '4600',
+  '4610',
+  '4700',
+  '7000',
+  '7010',
+  '7020',
+];
 
 function pick<T>(list: readonly T[], n: number): T {
   return list[n % list.length]!;
@@ -50,11 +76,25 @@ export function createLedger(o: LedgerOptions): Ledger {
   const seed = (o.seed ^ Math.imul(o.division, 0x2545f491)) >>> 0;
   const prefix = (entity: string) => guidPrefix(o.seed, o.division, entity);
   const ids = {
-    gl: prefix('GLAccounts'), journal: prefix('Journals'), period: prefix('FinancialPeriods'), account: prefix('Accounts'),
-    contact: prefix('Contacts'), item: prefix('Items'), line: prefix('TransactionLines'), entry: prefix('Transactions'),
-    invoice: prefix('SalesInvoices'), invoiceLine: prefix('SalesInvoiceLines'), order: prefix('SalesOrders'), orderLine: prefix('SalesOrderLines'),
-    address: prefix('Addresses'), classification: prefix('GLClassifications'), purchase: prefix('PurchaseEntries'), purchaseLine: prefix('PurchaseEntryLines'), receivable: prefix('Receivables'),
-    document: prefix('Documents'), attachment: prefix('DocumentAttachments'),
+    gl: prefix('GLAccounts'),
+    journal: prefix('Journals'),
+    period: prefix('FinancialPeriods'),
+    account: prefix('Accounts'),
+    contact: prefix('Contacts'),
+    item: prefix('Items'),
+    line: prefix('TransactionLines'),
+    entry: prefix('Transactions'),
+    invoice: prefix('SalesInvoices'),
+    invoiceLine: prefix('SalesInvoiceLines'),
+    order: prefix('SalesOrders'),
+    orderLine: prefix('SalesOrderLines'),
+    address: prefix('Addresses'),
+    classification: prefix('GLClassifications'),
+    purchase: prefix('PurchaseEntries'),
+    purchaseLine: prefix('PurchaseEntryLines'),
+    receivable: prefix('Receivables'),
+    document: prefix('Documents'),
+    attachment: prefix('DocumentAttachments'),
   };
   const endDay = Math.floor(o.endLocal / DAY) * DAY;
   const endYear = new Date(endDay).getUTCFullYear();
@@ -64,10 +104,19 @@ export function createLedger(o: LedgerOptions): Ledger {
   /** A business day for position `f` in [0,1) of the books' span. */
   const dayAt = (f: number) => startDay + Math.min(spanDays, Math.floor(f * (spanDays + 1))) * DAY;
   /** Modified/Created: during office hours on or after `day`, never after the end of the books. */
-  const stamp = (day: number, n: number) => Math.min(o.endLocal, day + (8 * 3600 + (mix(seed, n) % (9 * 3600))) * 1000 + (n % 1000));
+  const stamp = (day: number, n: number) =>
+    Math.min(o.endLocal, day + (8 * 3600 + (mix(seed, n) % (9 * 3600))) * 1000 + (n % 1000));
   const audit = (day: number, n: number) => {
     const t = stamp(day, n);
-    return { Created: t, Creator: USER_ID, CreatorFullName: USER_NAME, Modified: t, Modifier: USER_ID, ModifierFullName: USER_NAME, Division: o.division };
+    return {
+      Created: t,
+      Creator: USER_ID,
+      CreatorFullName: USER_NAME,
+      Modified: t,
+      Modifier: USER_ID,
+      ModifierFullName: USER_NAME,
+      Division: o.division,
+    };
   };
   const period = (day: number) => {
     const d = new Date(day);
@@ -88,9 +137,19 @@ export function createLedger(o: LedgerOptions): Ledger {
   const glRow = (i: number): Row => {
     const [code, description, type, balanceType, balanceSide] = CHART[i]!;
     return {
-      ID: guidAt(ids.gl, i), Code: code, Description: description, Type: type, BalanceType: balanceType, BalanceSide: balanceSide,
-      SearchCode: code, IsBlocked: false, Matching: type === 20 || type === 22, Compress: false, RevalueCurrency: false,
-      VATCode: type === 110 ? '2' : null, ...audit(startDay, i),
+      ID: guidAt(ids.gl, i),
+      Code: code,
+      Description: description,
+      Type: type,
+      BalanceType: balanceType,
+      BalanceSide: balanceSide,
+      SearchCode: code,
+      IsBlocked: false,
+      Matching: type === 20 || type === 22,
+      Compress: false,
+      RevalueCurrency: false,
+      VATCode: type === 110 ? '2' : null,
+      ...audit(startDay, i),
     };
   };
   const glRefs = new Map<string, { id: string; code: string; description: string }>();
@@ -102,27 +161,46 @@ export function createLedger(o: LedgerOptions): Ledger {
     }
     return ref;
   };
-  const accountName = (i: number) => `${pick(COMPANY_A, mix(seed, i * 3))} ${pick(COMPANY_B, mix(seed, i * 3 + 1))} ${pick(COMPANY_C, mix(seed, i * 3 + 2))}`;
+  const accountName = (i: number) =>
+    `${pick(COMPANY_A, mix(seed, i * 3))} ${pick(COMPANY_B, mix(seed, i * 3 + 1))} ${pick(COMPANY_C, mix(seed, i * 3 + 2))}`;
   const isSupplier = (i: number) => i % 5 === 4;
   const accountRow = (i: number): Row => {
     const [city, country] = pick(CITIES, mix(seed, i + 77));
     const name = accountName(i);
     const slug = name.toLowerCase().replace(/[^a-z]+/g, '');
     return {
-      ID: guidAt(ids.account, i), Code: String(1000 + i), Name: name, SearchCode: name.slice(0, 10).toUpperCase(),
-      Status: isSupplier(i) ? 'A' : 'C', Type: 'A', IsSupplier: isSupplier(i), IsSales: !isSupplier(i), IsPurchase: isSupplier(i),
-      Blocked: false, City: city, Country: country, CountryName: { NL: 'Netherlands', BE: 'Belgium', DE: 'Germany' }[country],
+      ID: guidAt(ids.account, i),
+      Code: String(1000 + i),
+      Name: name,
+      SearchCode: name.slice(0, 10).toUpperCase(),
+      Status: isSupplier(i) ? 'A' : 'C',
+      Type: 'A',
+      IsSupplier: isSupplier(i),
+      IsSales: !isSupplier(i),
+      IsPurchase: isSupplier(i),
+      Blocked: false,
+      City: city,
+      Country: country,
+      CountryName: { NL: 'Netherlands', BE: 'Belgium', DE: 'Germany' }[country],
       AddressLine1: `${pick(['Kerkstraat', 'Stationsweg', 'Dorpsstraat', 'Industrieweg', 'Havenkade'], mix(seed, i + 5))} ${1 + (mix(seed, i + 6) % 180)}`,
       Postcode: `${1000 + (mix(seed, i + 7) % 8999)} ${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + ((i >> 3) % 26))}`,
-      Email: `info@${slug}.example`, Phone: `+31 ${10 + (mix(seed, i + 8) % 89)} ${String(1_000_000 + (mix(seed, i + 9) % 8_999_999))}`,
-      Website: `www.${slug}.example`, VATNumber: country === 'NL' ? `NL${String(mix(seed, i + 10) % 1_000_000_000).padStart(9, '0')}B01` : null,
-      ChamberOfCommerce: String(10_000_000 + (mix(seed, i + 11) % 89_999_999)), Language: 'NL', Currency: 'EUR', SalesCurrency: 'EUR',
-      CustomerSince: isSupplier(i) ? null : dayAt(unit(seed, i + 12) * 0.5), MainContact: guidAt(ids.contact, i),
-      BankAccounts: null, ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 900_000),
+      Email: `info@${slug}.example`,
+      Phone: `+31 ${10 + (mix(seed, i + 8) % 89)} ${String(1_000_000 + (mix(seed, i + 9) % 8_999_999))}`,
+      Website: `www.${slug}.example`,
+      VATNumber: country === 'NL' ? `NL${String(mix(seed, i + 10) % 1_000_000_000).padStart(9, '0')}B01` : null,
+      ChamberOfCommerce: String(10_000_000 + (mix(seed, i + 11) % 89_999_999)),
+      Language: 'NL',
+      Currency: 'EUR',
+      SalesCurrency: 'EUR',
+      CustomerSince: isSupplier(i) ? null : dayAt(unit(seed, i + 12) * 0.5),
+      MainContact: guidAt(ids.contact, i),
+      BankAccounts: null,
+      ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 900_000),
     };
   };
   const accountRefs: ({ id: string; code: string; name: string } | undefined)[] = [];
-  const accountRef = (i: number) => (accountRefs[i] ??= { id: guidAt(ids.account, i), code: String(1000 + i), name: accountName(i) });
+  const accountRef = (i: number) =>
+    (accountRefs[i] ??= { id: guidAt(ids.account, i), code: String(1000 + i), name: accountName(i) });
   const customerFor = (n: number) => {
     let i = mix(seed, n + 31) % counts.accounts;
     if (isSupplier(i)) i = (i + 1) % counts.accounts;
@@ -137,32 +215,72 @@ export function createLedger(o: LedgerOptions): Ledger {
     const last = pick(COMPANY_A, mix(seed, i + 42));
     const account = accountRef(i);
     return {
-      ID: guidAt(ids.contact, i), Account: account.id, AccountName: account.name, AccountIsCustomer: !isSupplier(i), AccountIsSupplier: isSupplier(i),
-      AccountMainContact: guidAt(ids.contact, i), IsMainContact: true, FirstName: first, LastName: last, FullName: `${first} ${last}`,
-      Initials: `${first[0]}.`, Email: `${first.toLowerCase()}@${account.name.toLowerCase().replace(/[^a-z]+/g, '')}.example`,
-      BusinessPhone: `+31 6 ${String(10_000_000 + (mix(seed, i + 43) % 89_999_999))}`, Language: 'NL', HID: 100 + i,
-      Country: pick(CITIES, mix(seed, i + 77))[1], ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 800_000),
+      ID: guidAt(ids.contact, i),
+      Account: account.id,
+      AccountName: account.name,
+      AccountIsCustomer: !isSupplier(i),
+      AccountIsSupplier: isSupplier(i),
+      AccountMainContact: guidAt(ids.contact, i),
+      IsMainContact: true,
+      FirstName: first,
+      LastName: last,
+      FullName: `${first} ${last}`,
+      Initials: `${first[0]}.`,
+      Email: `${first.toLowerCase()}@${account.name.toLowerCase().replace(/[^a-z]+/g, '')}.example`,
+      BusinessPhone: `+31 6 ${String(10_000_000 + (mix(seed, i + 43) % 89_999_999))}`,
+      Language: 'NL',
+      HID: 100 + i,
+      Country: pick(CITIES, mix(seed, i + 77))[1],
+      ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 800_000),
     };
   };
   const addressRow = (i: number): Row => {
     const account = accountRow(i);
     return {
-      ID: guidAt(ids.address, i), Account: account.ID, AccountName: account.Name, AccountIsSupplier: account.IsSupplier, Main: true, Type: 1,
-      AddressLine1: account.AddressLine1, City: account.City, Postcode: account.Postcode, Country: account.Country, CountryName: account.CountryName,
-      Phone: account.Phone, Contact: guidAt(ids.contact, i), ContactName: contactRow(i).FullName, ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 850_000),
+      ID: guidAt(ids.address, i),
+      Account: account.ID,
+      AccountName: account.Name,
+      AccountIsSupplier: account.IsSupplier,
+      Main: true,
+      Type: 1,
+      AddressLine1: account.AddressLine1,
+      City: account.City,
+      Postcode: account.Postcode,
+      Country: account.Country,
+      CountryName: account.CountryName,
+      Phone: account.Phone,
+      Contact: guidAt(ids.contact, i),
+      ContactName: contactRow(i).FullName,
+      ...audit(dayAt(unit(seed, i + 13) * 0.3), i + 850_000),
     };
   };
   /** A small reporting scheme: balance sheet and profit and loss, each with a few sections. */
   const CLASSIFICATIONS: readonly [string, string, number | null, 'D' | 'C' | null][] = [
-    ['B', 'Balance sheet', null, null], ['B.1', 'Fixed assets', 0, 'D'], ['B.2', 'Current assets', 0, 'D'], ['B.3', 'Equity', 0, 'C'],
-    ['B.4', 'Liabilities', 0, 'C'], ['W', 'Profit and loss', null, null], ['W.1', 'Revenue', 5, 'C'], ['W.2', 'Cost of sales', 5, 'D'],
-    ['W.3', 'Personnel costs', 5, 'D'], ['W.4', 'Other operating costs', 5, 'D'], ['W.5', 'Financial result', 5, 'C'],
+    ['B', 'Balance sheet', null, null],
+    ['B.1', 'Fixed assets', 0, 'D'],
+    ['B.2', 'Current assets', 0, 'D'],
+    ['B.3', 'Equity', 0, 'C'],
+    ['B.4', 'Liabilities', 0, 'C'],
+    ['W', 'Profit and loss', null, null],
+    ['W.1', 'Revenue', 5, 'C'],
+    ['W.2', 'Cost of sales', 5, 'D'],
+    ['W.3', 'Personnel costs', 5, 'D'],
+    ['W.4', 'Other operating costs', 5, 'D'],
+    ['W.5', 'Financial result', 5, 'C'],
   ];
   const classificationRow = (i: number): Row => {
     const [code, name, parent, balance] = CLASSIFICATIONS[i]!;
     return {
-      ID: guidAt(ids.classification, i), Code: code, Name: name, Description: name, Parent: parent === null ? null : guidAt(ids.classification, parent),
-      Abstract: parent === null, Balance: balance, IsTupleSubElement: false, Nondeductible: false, PeriodType: parent === null ? null : 'duration',
+      ID: guidAt(ids.classification, i),
+      Code: code,
+      Name: name,
+      Description: name,
+      Parent: parent === null ? null : guidAt(ids.classification, parent),
+      Abstract: parent === null,
+      Balance: balance,
+      IsTupleSubElement: false,
+      Nondeductible: false,
+      PeriodType: parent === null ? null : 'duration',
       ...audit(startDay, i + 60),
     };
   };
@@ -171,12 +289,28 @@ export function createLedger(o: LedgerOptions): Ledger {
     const revenue = glRef(pick(REVENUE, i));
     const costs = glRef('7000');
     return {
-      ID: guidAt(ids.item, i), Code: `ART${String(i + 1).padStart(4, '0')}`, Description: `${pick(PRODUCTS, i)}${i >= PRODUCTS.length ? ` ${Math.floor(i / PRODUCTS.length) + 1}` : ''}`,
-      IsSalesItem: true, IsPurchaseItem: i % 3 === 0, IsStockItem: i % 3 === 0, IsSerialItem: false, IsBatchItem: 0,
-      Unit: i % 4 === 0 ? 'uur' : 'stuk', UnitDescription: i % 4 === 0 ? 'Hour' : 'Piece', SalesVatCode: '2', SalesVatCodeDescription: 'VAT 21%',
-      CostPriceStandard: round2(itemPrice(i) * 0.55), AverageCost: round2(itemPrice(i) * 0.57), CostPriceCurrency: 'EUR',
-      GLRevenue: revenue.id, GLRevenueCode: revenue.code, GLRevenueDescription: revenue.description,
-      GLCosts: costs.id, GLCostsCode: costs.code, GLCostsDescription: costs.description, Stock: i % 3 === 0 ? mix(seed, i) % 400 : 0,
+      ID: guidAt(ids.item, i),
+      Code: `ART${String(i + 1).padStart(4, '0')}`,
+      Description: `${pick(PRODUCTS, i)}${i >= PRODUCTS.length ? ` ${Math.floor(i / PRODUCTS.length) + 1}` : ''}`,
+      IsSalesItem: true,
+      IsPurchaseItem: i % 3 === 0,
+      IsStockItem: i % 3 === 0,
+      IsSerialItem: false,
+      IsBatchItem: 0,
+      Unit: i % 4 === 0 ? 'uur' : 'stuk',
+      UnitDescription: i % 4 === 0 ? 'Hour' : 'Piece',
+      SalesVatCode: '2',
+      SalesVatCodeDescription: 'VAT 21%',
+      CostPriceStandard: round2(itemPrice(i) * 0.55),
+      AverageCost: round2(itemPrice(i) * 0.57),
+      CostPriceCurrency: 'EUR',
+      GLRevenue: revenue.id,
+      GLRevenueCode: revenue.code,
+      GLRevenueDescription: revenue.description,
+      GLCosts: costs.id,
+      GLCostsCode: costs.code,
+      GLCostsDescription: costs.description,
+      Stock: i % 3 === 0 ? mix(seed, i) % 400 : 0,
       ...audit(dayAt(unit(seed, i + 14) * 0.2), i + 700_000),
     };
   };
@@ -184,8 +318,21 @@ export function createLedger(o: LedgerOptions): Ledger {
 
   // --- transaction lines: balanced entries of 2-4 lines ------------------------------------------------
   const entryLayout = layoutOf([2, 3, 4, 3, 2, 4], lines);
-  const ENTRY_TYPES: readonly [number, string][] = [[20, '70'], [30, '60'], [20, '70'], [40, '20'], [30, '60'], [90, '90']];
-  interface EntryLine { gl: string; amount: number; account?: number; vat?: boolean; description: string }
+  const ENTRY_TYPES: readonly [number, string][] = [
+    [20, '70'],
+    [30, '60'],
+    [20, '70'],
+    [40, '20'],
+    [30, '60'],
+    [90, '90'],
+  ];
+  interface EntryLine {
+    gl: string;
+    amount: number;
+    account?: number;
+    vat?: boolean;
+    description: string;
+  }
   let cachedEntry = -1;
   let cachedLines: EntryLine[] = [];
   const entryLines = (e: number): EntryLine[] => {
@@ -202,14 +349,24 @@ export function createLedger(o: LedgerOptions): Ledger {
       for (let k = 0; k < body; k++) {
         const amount = net(k);
         total += amount;
-        out.push({ gl: sales ? pick(REVENUE, e + k) : pick(COSTS, e + k), amount: sales ? -amount : amount, description: sales ? pick(PRODUCTS, e + k) : `Purchase ${pick(PRODUCTS, e + k).toLowerCase()}`, vat: true });
+        out.push({
+          gl: sales ? pick(REVENUE, e + k) : pick(COSTS, e + k),
+          amount: sales ? -amount : amount,
+          description: sales ? pick(PRODUCTS, e + k) : `Purchase ${pick(PRODUCTS, e + k).toLowerCase()}`,
+          vat: true,
+        });
       }
       if (size >= 3) {
         const vat = round2(total * 0.21);
         total = round2(total + vat);
         out.push({ gl: sales ? '1510' : '1500', amount: sales ? -vat : vat, description: 'VAT 21%' });
       }
-      out.unshift({ gl: sales ? '1300' : '1600', amount: sales ? round2(total) : -round2(total), account, description: sales ? `Invoice ${accountName(account)}` : `Bill ${accountName(account)}` });
+      out.unshift({
+        gl: sales ? '1300' : '1600',
+        amount: sales ? round2(total) : -round2(total),
+        account,
+        description: sales ? `Invoice ${accountName(account)}` : `Bill ${accountName(account)}`,
+      });
     } else if (type === 40) {
       let total = 0;
       for (let k = 1; k < size; k++) {
@@ -224,7 +381,11 @@ export function createLedger(o: LedgerOptions): Ledger {
       for (let k = 1; k < size; k++) {
         const amount = net(k);
         total += amount;
-        out.push({ gl: pick(['4000', '4500', '4100', '4300'], e + k), amount, description: pick(['Salaries', 'Depreciation', 'Rent accrual', 'Office costs'], e + k) });
+        out.push({
+          gl: pick(['4000', '4500', '4100', '4300'], e + k),
+          amount,
+          description: pick(['Salaries', 'Depreciation', 'Rent accrual', 'Office costs'], e + k),
+        });
       }
       out.unshift({ gl: pick(['1700', '0150', '1100'], e), amount: -round2(total), description: 'Memorial entry' });
     }
@@ -250,17 +411,46 @@ export function createLedger(o: LedgerOptions): Ledger {
     const t = stamp(day, j);
     // Written out field by field (no spreads): this runs for every one of millions of lines.
     return {
-      ID: guidAt(ids.line, j), EntryID: guidAt(ids.entry, e), EntryNumber: entryNumber, LineNumber: pos + 1, LineType: 0, Type: type, Status: 50,
-      Date: day, FinancialYear, FinancialPeriod, DueDate: account ? day + 30 * DAY : null,
-      AmountDC: l.amount, AmountFC: l.amount, Currency: 'EUR', ExchangeRate: 1,
-      AmountVATBaseFC: vat ? -l.amount : null, AmountVATFC: vat ? round2(-l.amount * 0.21) : null,
-      VATCode: vat ? '2' : null, VATCodeDescription: vat ? 'VAT 21%' : null, VATPercentage: vat ? 0.21 : null, VATType: vat ? 'S' : null,
-      GLAccount: gl.id, GLAccountCode: gl.code, GLAccountDescription: gl.description,
-      JournalCode: journalCode, JournalDescription: journalDescription,
-      Account: account?.id ?? null, AccountCode: account ? account.code.padStart(18, ' ') : null, AccountName: account?.name ?? null,
-      InvoiceNumber: type === 20 ? entryNumber : null, Description: l.description, YourRef: type === 30 ? `INV-${(mix(seed, e) % 90000) + 10000}` : null,
+      ID: guidAt(ids.line, j),
+      EntryID: guidAt(ids.entry, e),
+      EntryNumber: entryNumber,
+      LineNumber: pos + 1,
+      LineType: 0,
+      Type: type,
+      Status: 50,
+      Date: day,
+      FinancialYear,
+      FinancialPeriod,
+      DueDate: account ? day + 30 * DAY : null,
+      AmountDC: l.amount,
+      AmountFC: l.amount,
+      Currency: 'EUR',
+      ExchangeRate: 1,
+      AmountVATBaseFC: vat ? -l.amount : null,
+      AmountVATFC: vat ? round2(-l.amount * 0.21) : null,
+      VATCode: vat ? '2' : null,
+      VATCodeDescription: vat ? 'VAT 21%' : null,
+      VATPercentage: vat ? 0.21 : null,
+      VATType: vat ? 'S' : null,
+      GLAccount: gl.id,
+      GLAccountCode: gl.code,
+      GLAccountDescription: gl.description,
+      JournalCode: journalCode,
+      JournalDescription: journalDescription,
+      Account: account?.id ?? null,
+      AccountCode: account ? account.code.padStart(18, ' ') : null,
+      AccountName: account?.name ?? null,
+      InvoiceNumber: type === 20 ? entryNumber : null,
+      Description: l.description,
+      YourRef: type === 30 ? `INV-${(mix(seed, e) % 90000) + 10000}` : null,
       PaymentReference: type === 20 ? String(entryNumber).padStart(16, '0') : null,
-      Created: t, Creator: USER_ID, CreatorFullName: USER_NAME, Modified: t, Modifier: USER_ID, ModifierFullName: USER_NAME, Division: o.division,
+      Created: t,
+      Creator: USER_ID,
+      CreatorFullName: USER_NAME,
+      Modified: t,
+      Modifier: USER_ID,
+      ModifierFullName: USER_NAME,
+      Division: o.division,
     };
   };
 
@@ -284,7 +474,8 @@ export function createLedger(o: LedgerOptions): Ledger {
     }
     return { net: round2(net), vat: round2(vat) };
   };
-  const invoiceNumber = (inv: number, day: number) => Number(`${new Date(day).getUTCFullYear()}${String(inv + 1).padStart(5, '0')}`);
+  const invoiceNumber = (inv: number, day: number) =>
+    Number(`${new Date(day).getUTCFullYear()}${String(inv + 1).padStart(5, '0')}`);
   const invoiceDay = (inv: number) => dayAt(inv / counts.invoices);
   const invoiceRow = (inv: number): Row => {
     const day = invoiceDay(inv);
@@ -292,13 +483,39 @@ export function createLedger(o: LedgerOptions): Ledger {
     const t = invoiceTotals(inv);
     const hasDocument = inv % 2 === 0;
     return {
-      InvoiceID: guidAt(ids.invoice, inv), InvoiceNumber: invoiceNumber(inv, day), InvoiceDate: day, OrderDate: day, DueDate: day + 30 * DAY,
-      InvoiceTo: customer.id, InvoiceToName: customer.name, OrderedBy: customer.id, OrderedByName: customer.name, DeliverTo: customer.id, DeliverToName: customer.name,
-      Journal: '70', JournalDescription: 'Sales', Currency: 'EUR', AmountFC: round2(t.net + t.vat), AmountDC: round2(t.net + t.vat), AmountFCExclVat: t.net,
-      VATAmountFC: t.vat, VATAmountDC: t.vat, AmountDiscount: 0, AmountDiscountExclVat: 0, Discount: 0, Type: 8020, TypeDescription: 'Sales invoice',
-      Status: 50, StatusDescription: 'Processed', Description: `Invoice ${customer.name}`, PaymentCondition: '30', PaymentConditionDescription: '30 days',
-      Document: hasDocument ? guidAt(ids.document, inv / 2) : null, DocumentNumber: hasDocument ? inv / 2 + 1 : null,
-      SalesInvoiceLines: null, ...audit(day, inv + 600_000),
+      InvoiceID: guidAt(ids.invoice, inv),
+      InvoiceNumber: invoiceNumber(inv, day),
+      InvoiceDate: day,
+      OrderDate: day,
+      DueDate: day + 30 * DAY,
+      InvoiceTo: customer.id,
+      InvoiceToName: customer.name,
+      OrderedBy: customer.id,
+      OrderedByName: customer.name,
+      DeliverTo: customer.id,
+      DeliverToName: customer.name,
+      Journal: '70',
+      JournalDescription: 'Sales',
+      Currency: 'EUR',
+      AmountFC: round2(t.net + t.vat),
+      AmountDC: round2(t.net + t.vat),
+      AmountFCExclVat: t.net,
+      VATAmountFC: t.vat,
+      VATAmountDC: t.vat,
+      AmountDiscount: 0,
+      AmountDiscountExclVat: 0,
+      Discount: 0,
+      Type: 8020,
+      TypeDescription: 'Sales invoice',
+      Status: 50,
+      StatusDescription: 'Processed',
+      Description: `Invoice ${customer.name}`,
+      PaymentCondition: '30',
+      PaymentConditionDescription: '30 days',
+      Document: hasDocument ? guidAt(ids.document, inv / 2) : null,
+      DocumentNumber: hasDocument ? inv / 2 + 1 : null,
+      SalesInvoiceLines: null,
+      ...audit(day, inv + 600_000),
     };
   };
   const invoiceLineRow = (j: number): Row => {
@@ -306,11 +523,30 @@ export function createLedger(o: LedgerOptions): Ledger {
     const a = invoiceLineAmounts(inv, pos);
     const item = itemRow(a.item);
     return {
-      ID: guidAt(ids.invoiceLine, j), InvoiceID: guidAt(ids.invoice, inv), LineNumber: pos + 1, Item: item.ID, ItemCode: item.Code, ItemDescription: item.Description,
-      Description: item.Description, Quantity: a.quantity, UnitPrice: a.price, NetPrice: a.price, AmountFC: a.net, AmountDC: a.net, Discount: 0,
-      VATAmountFC: a.vat, VATAmountDC: a.vat, VATCode: '2', VATCodeDescription: 'VAT 21%', VATPercentage: 0.21,
-      GLAccount: item.GLRevenue, GLAccountDescription: item.GLRevenueDescription, UnitCode: item.Unit, UnitDescription: item.UnitDescription,
-      DeliveryDate: invoiceDay(inv), Division: o.division,
+      ID: guidAt(ids.invoiceLine, j),
+      InvoiceID: guidAt(ids.invoice, inv),
+      LineNumber: pos + 1,
+      Item: item.ID,
+      ItemCode: item.Code,
+      ItemDescription: item.Description,
+      Description: item.Description,
+      Quantity: a.quantity,
+      UnitPrice: a.price,
+      NetPrice: a.price,
+      AmountFC: a.net,
+      AmountDC: a.net,
+      Discount: 0,
+      VATAmountFC: a.vat,
+      VATAmountDC: a.vat,
+      VATCode: '2',
+      VATCodeDescription: 'VAT 21%',
+      VATPercentage: 0.21,
+      GLAccount: item.GLRevenue,
+      GLAccountDescription: item.GLRevenueDescription,
+      UnitCode: item.Unit,
+      UnitDescription: item.UnitDescription,
+      DeliveryDate: invoiceDay(inv),
+      Division: o.division,
     };
   };
 
@@ -324,11 +560,30 @@ export function createLedger(o: LedgerOptions): Ledger {
     const net = round2(a.net + b.net);
     const delivered = day < o.endLocal - 30 * DAY;
     return {
-      OrderID: guidAt(ids.order, ord), OrderNumber: ord + 1, OrderDate: day, DeliveryDate: day + 7 * DAY, OrderedBy: customer.id, OrderedByName: customer.name,
-      InvoiceTo: customer.id, InvoiceToName: customer.name, DeliverTo: customer.id, DeliverToName: customer.name, Currency: 'EUR',
-      AmountFC: round2(net * 1.21), AmountDC: round2(net * 1.21), AmountFCExclVat: net, AmountDiscount: 0, Discount: 0,
-      Status: delivered ? 21 : 12, StatusDescription: delivered ? 'Complete' : 'Open', DeliveryStatus: delivered ? 21 : 12, InvoiceStatus: delivered ? 21 : 12,
-      Description: `Order ${customer.name}`, ApprovalStatus: 1, SalesOrderLines: null, ...audit(day, ord + 500_000),
+      OrderID: guidAt(ids.order, ord),
+      OrderNumber: ord + 1,
+      OrderDate: day,
+      DeliveryDate: day + 7 * DAY,
+      OrderedBy: customer.id,
+      OrderedByName: customer.name,
+      InvoiceTo: customer.id,
+      InvoiceToName: customer.name,
+      DeliverTo: customer.id,
+      DeliverToName: customer.name,
+      Currency: 'EUR',
+      AmountFC: round2(net * 1.21),
+      AmountDC: round2(net * 1.21),
+      AmountFCExclVat: net,
+      AmountDiscount: 0,
+      Discount: 0,
+      Status: delivered ? 21 : 12,
+      StatusDescription: delivered ? 'Complete' : 'Open',
+      DeliveryStatus: delivered ? 21 : 12,
+      InvoiceStatus: delivered ? 21 : 12,
+      Description: `Order ${customer.name}`,
+      ApprovalStatus: 1,
+      SalesOrderLines: null,
+      ...audit(day, ord + 500_000),
     };
   };
   const orderLineRow = (j: number): Row => {
@@ -337,9 +592,24 @@ export function createLedger(o: LedgerOptions): Ledger {
     const a = orderLine(ord, pos);
     const item = itemRow(a.item);
     return {
-      ID: guidAt(ids.orderLine, j), OrderID: guidAt(ids.order, ord), OrderNumber: ord + 1, LineNumber: pos + 1, Item: item.ID, ItemCode: item.Code,
-      ItemDescription: item.Description, Description: item.Description, Quantity: a.quantity, UnitPrice: a.price, NetPrice: a.price,
-      AmountFC: a.net, AmountDC: a.net, VATAmount: a.vat, VATCode: '2', VATPercentage: 0.21, UnitCode: item.Unit, Division: o.division,
+      ID: guidAt(ids.orderLine, j),
+      OrderID: guidAt(ids.order, ord),
+      OrderNumber: ord + 1,
+      LineNumber: pos + 1,
+      Item: item.ID,
+      ItemCode: item.Code,
+      ItemDescription: item.Description,
+      Description: item.Description,
+      Quantity: a.quantity,
+      UnitPrice: a.price,
+      NetPrice: a.price,
+      AmountFC: a.net,
+      AmountDC: a.net,
+      VATAmount: a.vat,
+      VATCode: '2',
+      VATPercentage: 0.21,
+      UnitCode: item.Unit,
+      Division: o.division,
     };
   };
 
@@ -362,12 +632,30 @@ export function createLedger(o: LedgerOptions): Ledger {
       vat += l.vat;
     }
     return {
-      EntryID: guidAt(ids.purchase, p), EntryNumber: Number(`${String(reporting.FinancialYear).slice(2)}60${String(p + 1).padStart(5, '0')}`),
-      EntryDate: day, DueDate: day + 30 * DAY, ReportingYear: reporting.FinancialYear, ReportingPeriod: reporting.FinancialPeriod,
-      Supplier: supplier.id, SupplierName: supplier.name, Journal: '60', JournalDescription: 'Purchase', Currency: 'EUR', Rate: 1,
-      AmountDC: round2(net + vat), AmountFC: round2(net + vat), VATAmountDC: round2(vat), VATAmountFC: round2(vat),
-      Type: 30, TypeDescription: 'Purchase entry', Status: 50, StatusDescription: 'Processed', Reversal: false,
-      YourRef: `INV-${10000 + (mix(seed, p + 90) % 90000)}`, Description: `Bill ${supplier.name}`, PurchaseEntryLines: null,
+      EntryID: guidAt(ids.purchase, p),
+      EntryNumber: Number(`${String(reporting.FinancialYear).slice(2)}60${String(p + 1).padStart(5, '0')}`),
+      EntryDate: day,
+      DueDate: day + 30 * DAY,
+      ReportingYear: reporting.FinancialYear,
+      ReportingPeriod: reporting.FinancialPeriod,
+      Supplier: supplier.id,
+      SupplierName: supplier.name,
+      Journal: '60',
+      JournalDescription: 'Purchase',
+      Currency: 'EUR',
+      Rate: 1,
+      AmountDC: round2(net + vat),
+      AmountFC: round2(net + vat),
+      VATAmountDC: round2(vat),
+      VATAmountFC: round2(vat),
+      Type: 30,
+      TypeDescription: 'Purchase entry',
+      Status: 50,
+      StatusDescription: 'Processed',
+      Reversal: false,
+      YourRef: `INV-${10000 + (mix(seed, p + 90) % 90000)}`,
+      Description: `Bill ${supplier.name}`,
+      PurchaseEntryLines: null,
       ...audit(day, p + 400_000),
     };
   };
@@ -375,10 +663,24 @@ export function createLedger(o: LedgerOptions): Ledger {
     const { group: p, pos } = purchaseLayout.locate(j);
     const l = purchaseLine(p, pos);
     return {
-      ID: guidAt(ids.purchaseLine, j), EntryID: guidAt(ids.purchase, p), LineNumber: pos + 1, Type: 30, Description: l.gl.description,
-      GLAccount: l.gl.id, GLAccountCode: l.gl.code, GLAccountDescription: l.gl.description, AmountDC: l.net, AmountFC: l.net,
-      VATAmountDC: l.vat, VATAmountFC: l.vat, VATBaseAmountDC: l.net, VATBaseAmountFC: l.net, VATCode: '2', VATCodeDescription: 'VAT 21%',
-      VATPercentage: 0.21, Division: o.division,
+      ID: guidAt(ids.purchaseLine, j),
+      EntryID: guidAt(ids.purchase, p),
+      LineNumber: pos + 1,
+      Type: 30,
+      Description: l.gl.description,
+      GLAccount: l.gl.id,
+      GLAccountCode: l.gl.code,
+      GLAccountDescription: l.gl.description,
+      AmountDC: l.net,
+      AmountFC: l.net,
+      VATAmountDC: l.vat,
+      VATAmountFC: l.vat,
+      VATBaseAmountDC: l.net,
+      VATBaseAmountFC: l.net,
+      VATCode: '2',
+      VATCodeDescription: 'VAT 21%',
+      VATPercentage: 0.21,
+      Division: o.division,
     };
   };
 
@@ -389,12 +691,32 @@ export function createLedger(o: LedgerOptions): Ledger {
     const paid = day < o.endLocal - 45 * DAY;
     const customer = accountRef(customerFor(inv + 500));
     return {
-      ID: guidAt(ids.receivable, inv), Account: customer.id, AccountCode: customer.code.padStart(18, ' '), AccountName: customer.name,
-      AmountDC: invoice.AmountDC, AmountFC: invoice.AmountFC, Currency: 'EUR', Description: invoice.Description, DueDate: invoice.DueDate,
-      EntryDate: day, InvoiceDate: day, InvoiceNumber: invoice.InvoiceNumber, IsFullyPaid: paid, LastPaymentDate: paid ? day + 20 * DAY : null,
-      Journal: '70', JournalDescription: 'Sales', Status: paid ? 30 : 20, Source: 1, TransactionAmountDC: invoice.AmountDC,
-      TransactionDueDate: invoice.DueDate, TransactionEntryID: invoice.InvoiceID, TransactionType: 20,
-      PaymentCondition: '30', PaymentConditionDescription: '30 days', PaymentDays: 30, ...audit(day, inv + 300_000),
+      ID: guidAt(ids.receivable, inv),
+      Account: customer.id,
+      AccountCode: customer.code.padStart(18, ' '),
+      AccountName: customer.name,
+      AmountDC: invoice.AmountDC,
+      AmountFC: invoice.AmountFC,
+      Currency: 'EUR',
+      Description: invoice.Description,
+      DueDate: invoice.DueDate,
+      EntryDate: day,
+      InvoiceDate: day,
+      InvoiceNumber: invoice.InvoiceNumber,
+      IsFullyPaid: paid,
+      LastPaymentDate: paid ? day + 20 * DAY : null,
+      Journal: '70',
+      JournalDescription: 'Sales',
+      Status: paid ? 30 : 20,
+      Source: 1,
+      TransactionAmountDC: invoice.AmountDC,
+      TransactionDueDate: invoice.DueDate,
+      TransactionEntryID: invoice.InvoiceID,
+      TransactionType: 20,
+      PaymentCondition: '30',
+      PaymentConditionDescription: '30 days',
+      PaymentDays: 30,
+      ...audit(day, inv + 300_000),
       Modified: stamp(paid ? Math.min(o.endLocal, day + 20 * DAY) : day, inv + 300_000),
     };
   };
@@ -419,18 +741,45 @@ export function createLedger(o: LedgerOptions): Ledger {
     const invoice = invoiceRow(inv);
     const customer = accountRef(customerFor(inv + 500));
     return {
-      HID: i + 1, Id: guidAt(ids.receivable, inv), AccountId: customer.id, AccountCode: customer.code.padStart(18, ' '), AccountName: customer.name,
-      Amount: invoice.AmountDC, AmountInTransit: 0, CurrencyCode: 'EUR', Description: invoice.Description, DueDate: invoice.DueDate,
-      InvoiceDate: invoice.InvoiceDate, InvoiceNumber: invoice.InvoiceNumber, EntryNumber: invoice.InvoiceNumber, JournalCode: '70', JournalDescription: 'Sales', YourRef: null,
+      HID: i + 1,
+      Id: guidAt(ids.receivable, inv),
+      AccountId: customer.id,
+      AccountCode: customer.code.padStart(18, ' '),
+      AccountName: customer.name,
+      Amount: invoice.AmountDC,
+      AmountInTransit: 0,
+      CurrencyCode: 'EUR',
+      Description: invoice.Description,
+      DueDate: invoice.DueDate,
+      InvoiceDate: invoice.InvoiceDate,
+      InvoiceNumber: invoice.InvoiceNumber,
+      EntryNumber: invoice.InvoiceNumber,
+      JournalCode: '70',
+      JournalDescription: 'Sales',
+      YourRef: null,
     };
   };
   const payablesListRow = (i: number): Row => {
     const p = firstOpenPurchase + i;
     const entry = purchaseRow(p);
     return {
-      HID: i + 1, Id: entry.EntryID, AccountId: entry.Supplier, AccountCode: accountRef(supplierFor(p)).code.padStart(18, ' '), AccountName: entry.SupplierName,
-      Amount: -(entry.AmountDC as number), AmountInTransit: 0, ApprovalStatus: 1, CurrencyCode: 'EUR', Description: entry.Description, DueDate: entry.DueDate,
-      InvoiceDate: entry.EntryDate, InvoiceNumber: null, EntryNumber: entry.EntryNumber, JournalCode: '60', JournalDescription: 'Purchase', YourRef: entry.YourRef,
+      HID: i + 1,
+      Id: entry.EntryID,
+      AccountId: entry.Supplier,
+      AccountCode: accountRef(supplierFor(p)).code.padStart(18, ' '),
+      AccountName: entry.SupplierName,
+      Amount: -(entry.AmountDC as number),
+      AmountInTransit: 0,
+      ApprovalStatus: 1,
+      CurrencyCode: 'EUR',
+      Description: entry.Description,
+      DueDate: entry.DueDate,
+      InvoiceDate: entry.EntryDate,
+      InvoiceNumber: null,
+      EntryNumber: entry.EntryNumber,
+      JournalCode: '60',
+      JournalDescription: 'Purchase',
+      YourRef: entry.YourRef,
     };
   };
 
@@ -439,24 +788,47 @@ export function createLedger(o: LedgerOptions): Ledger {
     const invoice = invoiceRow(d * 2);
     const day = invoice.InvoiceDate as number;
     return {
-      ID: guidAt(ids.document, d), Subject: `Invoice ${invoice.InvoiceNumber}`, Type: 10, TypeDescription: 'Sales invoice', DocumentDate: day,
-      Account: invoice.InvoiceTo, AccountName: invoice.InvoiceToName, HID: d + 1, FinancialTransactionEntryID: invoice.InvoiceID,
-      SalesInvoiceNumber: invoice.InvoiceNumber, Currency: 'EUR', AmountFC: invoice.AmountFC, Body: null, HasEmptyBody: true, Language: 'NL',
+      ID: guidAt(ids.document, d),
+      Subject: `Invoice ${invoice.InvoiceNumber}`,
+      Type: 10,
+      TypeDescription: 'Sales invoice',
+      DocumentDate: day,
+      Account: invoice.InvoiceTo,
+      AccountName: invoice.InvoiceToName,
+      HID: d + 1,
+      FinancialTransactionEntryID: invoice.InvoiceID,
+      SalesInvoiceNumber: invoice.InvoiceNumber,
+      Currency: 'EUR',
+      AmountFC: invoice.AmountFC,
+      Body: null,
+      HasEmptyBody: true,
+      Language: 'NL',
       ...audit(day, d + 200_000),
     };
   };
   const attachmentRow = (d: number): Row => {
     const doc = documentRow(d);
-    return { ID: guidAt(ids.attachment, d), Document: doc.ID, FileName: `${String(doc.Subject).replace(/\s+/g, '-').toLowerCase()}.pdf`, FileSize: attachmentBytes(d).length, Attachment: null };
+    return {
+      ID: guidAt(ids.attachment, d),
+      Document: doc.ID,
+      FileName: `${String(doc.Subject).replace(/\s+/g, '-').toLowerCase()}.pdf`,
+      FileSize: attachmentBytes(d).length,
+      Attachment: null,
+    };
   };
-  const attachmentBytes = (d: number) => Buffer.from(`%PDF-1.4\n% exact-sync sandbox: invoice document ${d + 1} of division ${o.division}\n%%EOF\n`);
+  const attachmentBytes = (d: number) =>
+    Buffer.from(`%PDF-1.4\n% exact-sync sandbox: invoice document ${d + 1} of division ${o.division}\n%%EOF\n`);
 
   // --- financial periods: twelve a year ---------------------------------------------------------------
   const periodRow = (i: number): Row => {
     const year = years[Math.floor(i / 12)]!;
     const month = i % 12;
     return {
-      ID: guidAt(ids.period, i), FinYear: year, FinPeriod: month + 1, StartDate: Date.UTC(year, month, 1), EndDate: Date.UTC(year, month + 1, 0),
+      ID: guidAt(ids.period, i),
+      FinYear: year,
+      FinPeriod: month + 1,
+      StartDate: Date.UTC(year, month, 1),
+      EndDate: Date.UTC(year, month + 1, 0),
       ...audit(Date.UTC(year - 1, 11, 1), i + 100_000),
     };
   };
@@ -465,9 +837,20 @@ export function createLedger(o: LedgerOptions): Ledger {
     const [code, description, type, glCode] = JOURNALS[i]!;
     const gl = glCode ? glRef(glCode) : undefined;
     return {
-      ID: guidAt(ids.journal, i), Code: code, Description: description, Type: type, GLAccount: gl?.id ?? null, GLAccountCode: gl?.code ?? null,
-      GLAccountDescription: gl?.description ?? null, Currency: 'EUR', AllowVAT: type === 20 || type === 22, AllowVariableCurrency: false,
-      AllowVariableExchangeRate: false, AutoSave: false, IsBlocked: false, ...audit(startDay, i + 50),
+      ID: guidAt(ids.journal, i),
+      Code: code,
+      Description: description,
+      Type: type,
+      GLAccount: gl?.id ?? null,
+      GLAccountCode: gl?.code ?? null,
+      GLAccountDescription: gl?.description ?? null,
+      Currency: 'EUR',
+      AllowVAT: type === 20 || type === 22,
+      AllowVariableCurrency: false,
+      AllowVariableExchangeRate: false,
+      AutoSave: false,
+      IsBlocked: false,
+      ...audit(startDay, i + 50),
     };
   };
 
@@ -498,5 +881,10 @@ export function createLedger(o: LedgerOptions): Ledger {
 
 /** Exact's document types (documents/DocumentTypes); only 10 is confirmed by a recording, the rest follow Exact's UI. */
 export const DOCUMENT_TYPES: readonly [number, string, number][] = [
-  [10, 'Sales invoice', 1], [20, 'Purchase invoice', 2], [40, 'Miscellaneous', 4], [50, 'Contract', 4], [55, 'Quotation', 1], [70, 'Bank statement', 3],
+  [10, 'Sales invoice', 1],
+  [20, 'Purchase invoice', 2],
+  [40, 'Miscellaneous', 4],
+  [50, 'Contract', 4],
+  [55, 'Quotation', 1],
+  [70, 'Bank statement', 3],
 ];

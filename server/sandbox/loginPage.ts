@@ -3,7 +3,9 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 export function loginPage(options: { query?: Record<string, string | undefined>; error?: string }): string {
   const hidden = Object.entries(options.query ?? {})
-    .filter(([k, v]) => ['client_id', 'redirect_uri', 'response_type', 'state', 'force_login'].includes(k) && v !== undefined)
+    .filter(
+      ([k, v]) => ['client_id', 'redirect_uri', 'response_type', 'state', 'force_login'].includes(k) && v !== undefined,
+    )
     .map(([k, v]) => `<input type="hidden" name="${escape(k)}" value="${escape(v!)}">`)
     .join('');
   const form = options.query

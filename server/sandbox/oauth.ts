@@ -35,16 +35,35 @@ export interface TokenResponse {
   refresh_token: string;
 }
 
-export type TokenResult = { ok: true; body: TokenResponse } | { ok: false; status: number; body: { error: string; error_description?: string } };
+export type TokenResult =
+  | { ok: true; body: TokenResponse }
+  | { ok: false; status: number; body: { error: string; error_description?: string } };
 
-interface Chain { user: string; clientId: string; alive: boolean; accessIssuedAt: number }
-interface RefreshToken { chain: string; issuedAt: number; used: boolean }
-export interface AccessToken { chain: string; user: string; clientId: string; expiresAt: number }
+interface Chain {
+  user: string;
+  clientId: string;
+  alive: boolean;
+  accessIssuedAt: number;
+}
+interface RefreshToken {
+  chain: string;
+  issuedAt: number;
+  used: boolean;
+}
+export interface AccessToken {
+  chain: string;
+  user: string;
+  clientId: string;
+  expiresAt: number;
+}
 
 export class OAuthServer {
   private readonly config: OAuthConfig;
   private readonly clock: SandboxClock;
-  private readonly codes = new Map<string, { user: string; clientId: string; redirectUri: string; expiresAt: number; used: boolean }>();
+  private readonly codes = new Map<
+    string,
+    { user: string; clientId: string; redirectUri: string; expiresAt: number; used: boolean }
+  >();
   private readonly chains = new Map<string, Chain>();
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private readonly accessTokens = new Map<string, AccessToken>();
@@ -72,7 +91,9 @@ export class OAuthServer {
   validRedirect(uri: string): boolean {
     try {
       const u = new URL(uri);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)
+      );
     } catch {
       return false;
     }
@@ -105,7 +126,14 @@ export class OAuthServer {
     const entry = form.code === undefined ? undefined : this.codes.get(form.code);
     if (!entry || entry.used || entry.expiresAt < this.clock.now() || entry.redirectUri !== form.redirect_uri) {
       if (entry) entry.used = true;
-      return { ok: false, status: 400, body: { error: 'invalid_grant', error_description: 'The authorization code is invalid, expired or already used.' } };
+      return {
+        ok: false,
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_description: 'The authorization code is invalid, expired or already used.',
+        },
+      };
     }
     entry.used = true;
     if (!this.countCall(entry.user)) return tooManyCalls();
@@ -120,17 +148,49 @@ export class OAuthServer {
 
   private refresh(form: Record<string, string | undefined>): TokenResult {
     const rt = form.refresh_token === undefined ? undefined : this.refreshTokens.get(form.refresh_token);
-    if (!rt) return { ok: false, status: 400, body: { error: 'invalid_grant', error_description: 'Token is not allowed, because of invalid or empty chainId' } };
+    if (!rt)
+      return {
+        ok: false,
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_description: 'Token is not allowed, because of invalid or empty chainId',
+        },
+      };
     const chain = this.chains.get(rt.chain)!;
     if (!this.countCall(chain.user)) return tooManyCalls();
-    if (!chain.alive) return { ok: false, status: 400, body: { error: 'invalid_grant', error_description: 'Token is not allowed, because of invalid or empty chainId' } };
-    if (rt.used) return { ok: false, status: this.config.oldRefreshTokenStatus, body: { error: 'unauthorized_client', error_description: 'Old refresh token used.' } };
+    if (!chain.alive)
+      return {
+        ok: false,
+        status: 400,
+        body: {
+          error: 'invalid_grant',
+          error_description: 'Token is not allowed, because of invalid or empty chainId',
+        },
+      };
+    if (rt.used)
+      return {
+        ok: false,
+        status: this.config.oldRefreshTokenStatus,
+        body: { error: 'unauthorized_client', error_description: 'Old refresh token used.' },
+      };
     const now = this.clock.now();
     if (now - rt.issuedAt > REFRESH_IDLE_MS) {
-      return { ok: false, status: 400, body: { error: 'invalid_request', error_description: `The refresh token expired at ${exactDate(rt.issuedAt + REFRESH_IDLE_MS)} and it is now ${exactDate(now)}.` } };
+      return {
+        ok: false,
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: `The refresh token expired at ${exactDate(rt.issuedAt + REFRESH_IDLE_MS)} and it is now ${exactDate(now)}.`,
+        },
+      };
     }
     if (now - chain.accessIssuedAt < REFRESH_NOT_BEFORE_MS) {
-      return { ok: false, status: this.config.tooEarlyStatus, body: { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' } };
+      return {
+        ok: false,
+        status: this.config.tooEarlyStatus,
+        body: { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' },
+      };
     }
     rt.used = true;
     return { ok: true, body: this.issue(rt.chain) };
@@ -142,9 +202,19 @@ export class OAuthServer {
     chain.accessIssuedAt = now;
     const access = token('AAEA');
     const refresh = token('__1P!I');
-    this.accessTokens.set(access, { chain: chainId, user: chain.user, clientId: chain.clientId, expiresAt: now + ACCESS_TOKEN_SECONDS * 1000 });
+    this.accessTokens.set(access, {
+      chain: chainId,
+      user: chain.user,
+      clientId: chain.clientId,
+      expiresAt: now + ACCESS_TOKEN_SECONDS * 1000,
+    });
     this.refreshTokens.set(refresh, { chain: chainId, issuedAt: now, used: false });
-    return { access_token: access, token_type: 'bearer', expires_in: String(ACCESS_TOKEN_SECONDS), refresh_token: refresh };
+    return {
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: String(ACCESS_TOKEN_SECONDS),
+      refresh_token: refresh,
+    };
   }
 
   /** The token behind `Authorization: Bearer …`, when it is known and not expired. */
@@ -162,7 +232,14 @@ export class OAuthServer {
 }
 
 function tooManyCalls(): TokenResult {
-  return { ok: false, status: 400, body: { error: 'invalid_request', error_description: `Rate limit exceeded: maximum of ${TOKEN_CALLS_PER_DAY} token requests per day` } };
+  return {
+    ok: false,
+    status: 400,
+    body: {
+      error: 'invalid_request',
+      error_description: `Rate limit exceeded: maximum of ${TOKEN_CALLS_PER_DAY} token requests per day`,
+    },
+  };
 }
 
 function token(prefix: string): string {

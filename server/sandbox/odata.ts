@@ -29,7 +29,12 @@ export interface QueryOptions {
  * Reads the OData system query options. `fields` are those the endpoint serves (sync endpoints add
  * Timestamp). Unknown fields in $select/$filter/$orderby are a 400, as in Exact (exact-api.md 4.4).
  */
-export function parseQuery(params: URLSearchParams, def: EntityDef, fields: readonly FieldDef[], options: { selectRequired: boolean }): QueryOptions {
+export function parseQuery(
+  params: URLSearchParams,
+  def: EntityDef,
+  fields: readonly FieldDef[],
+  options: { selectRequired: boolean },
+): QueryOptions {
   const byLower = new Map(fields.map((f) => [f.name.toLowerCase(), f]));
   const fail = (message: string) => new ODataError(400, message);
 
@@ -66,22 +71,31 @@ export function parseQuery(params: URLSearchParams, def: EntityDef, fields: read
     return Number(v);
   };
 
-  const orderby = (params.get('$orderby') ?? '').split(',').filter((s) => s.trim() !== '').map((part) => {
-    const [name, dir] = part.trim().split(/\s+/);
-    const field = byLower.get(name!.toLowerCase());
-    if (!field) throw fail(`No property '${name}' exists in type '${def.type}'.`);
-    if (dir !== undefined && !/^(asc|desc)$/i.test(dir)) throw fail(`Error in query syntax: '${part.trim()}' in $orderby.`);
-    return { field, desc: dir?.toLowerCase() === 'desc' };
-  });
+  const orderby = (params.get('$orderby') ?? '')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((part) => {
+      const [name, dir] = part.trim().split(/\s+/);
+      const field = byLower.get(name!.toLowerCase());
+      if (!field) throw fail(`No property '${name}' exists in type '${def.type}'.`);
+      if (dir !== undefined && !/^(asc|desc)$/i.test(dir))
+        throw fail(`Error in query syntax: '${part.trim()}' in $orderby.`);
+      return { field, desc: dir?.toLowerCase() === 'desc' };
+    });
 
   const inline = params.get('$inlinecount');
-  if (inline !== null && inline !== 'allpages' && inline !== 'none') throw fail(`Invalid value '${inline}' for $inlinecount.`);
+  if (inline !== null && inline !== 'allpages' && inline !== 'none')
+    throw fail(`Invalid value '${inline}' for $inlinecount.`);
 
-  const expand = (params.get('$expand') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((name) => {
-    const nav = Object.keys(def.children ?? {}).find((n) => n.toLowerCase() === name.toLowerCase());
-    if (!nav) throw fail(`No navigation property '${name}' exists in type '${def.type}'.`);
-    return nav;
-  });
+  const expand = (params.get('$expand') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((name) => {
+      const nav = Object.keys(def.children ?? {}).find((n) => n.toLowerCase() === name.toLowerCase());
+      if (!nav) throw fail(`No navigation property '${name}' exists in type '${def.type}'.`);
+      return nav;
+    });
 
   return {
     select,
@@ -173,12 +187,17 @@ function serializerFor(def: EntityDef, select: readonly FieldDef[]): Serializer 
     const get = `r[${JSON.stringify(f.name)}]`;
     if (f.nav) return `${key} + '{"__deferred":{"uri":' + JSON.stringify(uri + ${JSON.stringify(`/${f.name}`)}) + '}}'`;
     switch (f.type) {
-      case 'DateTime': return `${key} + (${get} == null ? 'null' : '"/Date(' + ${get} + ')/"')`;
-      case 'Int64': return `${key} + (${get} == null ? 'null' : '"' + ${get} + '"')`;
-      case 'Binary': return `${key} + 'null'`;
+      case 'DateTime':
+        return `${key} + (${get} == null ? 'null' : '"/Date(' + ${get} + ')/"')`;
+      case 'Int64':
+        return `${key} + (${get} == null ? 'null' : '"' + ${get} + '"')`;
+      case 'Binary':
+        return `${key} + 'null'`;
       // A GUID never needs escaping (it was checked on the way in).
-      case 'Guid': return `${key} + (${get} == null ? 'null' : '"' + ${get} + '"')`;
-      default: return `${key} + str(${get})`;
+      case 'Guid':
+        return `${key} + (${get} == null ? 'null' : '"' + ${get} + '"')`;
+      default:
+        return `${key} + str(${get})`;
     }
   });
   const head = JSON.stringify(`,"type":${JSON.stringify(def.type)}}`);

@@ -52,7 +52,13 @@ const ORDERBY_LIMIT = 100_000;
  * With `onRow`, each row is handed over as soon as it is read and not kept: a page of a thousand wide rows
  * is then never in memory at once, and the rows die young.
  */
-export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize: number, onRow?: (row: Row) => void): Page {
+export function readPage(
+  table: Readable,
+  q: QueryOptions,
+  mode: Mode,
+  pageSize: number,
+  onRow?: (row: Row) => void,
+): Page {
   const limit = q.top === undefined ? pageSize : Math.min(q.top, pageSize);
   const count = q.inlinecount ? countMatching(table, q) : undefined;
   if (q.top === 0) return { rows: [], size: 0, ...(count !== undefined ? { count } : {}) };
@@ -85,7 +91,10 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
     }
     for (const row of table.byTimestamp(from)) {
       if (!matches(q.filter, row)) continue;
-      if (size === limit) { more = true; break; }
+      if (size === limit) {
+        more = true;
+        break;
+      }
       take(row);
     }
   } else {
@@ -111,7 +120,10 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
       if (!row) continue;
       if (after !== undefined && compareSqlGuid(String(row[table.def.key]), after) <= 0) continue;
       if (!matches(q.filter, row)) continue;
-      if (size === limit) { more = true; break; }
+      if (size === limit) {
+        more = true;
+        break;
+      }
       take(row);
     }
   }
@@ -119,7 +131,12 @@ export function readPage(table: Readable, q: QueryOptions, mode: Mode, pageSize:
   const remaining = q.top === undefined ? undefined : q.top - size;
   if (more && last && (remaining === undefined || remaining > 0)) {
     page.next = {
-      $skiptoken: mode === 'sync' ? `${String(last.Timestamp)}L` : table.def.keyType === 'Guid' ? `guid'${String(last[table.def.key])}'` : `${String(last[table.def.key])}L`,
+      $skiptoken:
+        mode === 'sync'
+          ? `${String(last.Timestamp)}L`
+          : table.def.keyType === 'Guid'
+            ? `guid'${String(last[table.def.key])}'`
+            : `${String(last[table.def.key])}L`,
       $top: remaining === undefined ? undefined : String(remaining),
       $skip: undefined,
     };
@@ -142,7 +159,8 @@ function orderedPage(table: Readable, q: QueryOptions, limit: number, count: num
     const row = table.get(i);
     if (!row || !matches(q.filter, row)) continue;
     all.push(row);
-    if (all.length > ORDERBY_LIMIT) throw new ODataError(400, `This sandbox sorts at most ${ORDERBY_LIMIT} rows for $orderby; add a $filter.`);
+    if (all.length > ORDERBY_LIMIT)
+      throw new ODataError(400, `This sandbox sorts at most ${ORDERBY_LIMIT} rows for $orderby; add a $filter.`);
   }
   all.sort((a, b) => {
     for (const { field, desc } of q.orderby) {
@@ -162,7 +180,11 @@ function orderedPage(table: Readable, q: QueryOptions, limit: number, count: num
   const consumed = offset + rows.length;
   const remaining = q.top === undefined ? undefined : q.top - rows.length;
   if (consumed < all.length && rows.length === limit && (remaining === undefined || remaining > 0)) {
-    page.next = { $skip: String(consumed), $top: remaining === undefined ? undefined : String(remaining), $skiptoken: undefined };
+    page.next = {
+      $skip: String(consumed),
+      $top: remaining === undefined ? undefined : String(remaining),
+      $skiptoken: undefined,
+    };
   }
   return page;
 }

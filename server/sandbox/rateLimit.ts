@@ -44,7 +44,11 @@ export function spend(budget: Budget, limits: Limits, now: number): Decision {
   if (budget.minuteCount >= limits.minutely) return { allowed: false, kind: 'minutely', reset };
   budget.minuteCount++;
   budget.dayCount++;
-  return { allowed: true, remaining: { minutely: limits.minutely - budget.minuteCount, daily: limits.daily - budget.dayCount }, reset };
+  return {
+    allowed: true,
+    remaining: { minutely: limits.minutely - budget.minuteCount, daily: limits.daily - budget.dayCount },
+    reset,
+  };
 }
 
 /**
@@ -52,7 +56,11 @@ export function spend(budget: Budget, limits: Limits, now: number): Decision {
  * the time on the wire (real time when the sandbox clock runs faster), so a client that waits until the
  * reset waits the right real duration. A 429 carries only the headers of the limit that was hit.
  */
-export function rateLimitHeaders(d: Decision, limits: Limits, toWire: (sandboxMs: number) => number): Record<string, string> {
+export function rateLimitHeaders(
+  d: Decision,
+  limits: Limits,
+  toWire: (sandboxMs: number) => number,
+): Record<string, string> {
   const daily = {
     'X-RateLimit-Limit': String(limits.daily),
     'X-RateLimit-Remaining': String(d.allowed ? d.remaining.daily : 0),

@@ -72,7 +72,16 @@ export interface CallRecord {
   ms: number;
 }
 
-const COMPANY = ['Noordzee Installatie', 'Bakkerij De Molen', 'Van Leeuwen Logistics', 'Atelier Sterk', 'Groenhoven Tuinen', 'Polder Software', 'Kade Catering', 'Brugge Metaal'];
+const COMPANY = [
+  'Noordzee Installatie',
+  'Bakkerij De Molen',
+  'Van Leeuwen Logistics',
+  'Atelier Sterk',
+  'Groenhoven Tuinen',
+  'Polder Software',
+  'Kade Catering',
+  'Brugge Metaal',
+];
 
 export class Sandbox {
   readonly clock: SandboxClock;
@@ -89,7 +98,10 @@ export class Sandbox {
 
   constructor(options: SandboxOptions = {}) {
     this.seed = options.seed ?? 1;
-    this.clock = createClock({ ...(options.start !== undefined ? { start: options.start } : {}), timeScale: options.timeScale ?? 1 });
+    this.clock = createClock({
+      ...(options.start !== undefined ? { start: options.start } : {}),
+      timeScale: options.timeScale ?? 1,
+    });
     this.limits = options.limits === undefined ? { minutely: 60, daily: 5000 } : options.limits;
     this.autoApprove = options.autoApprove ?? false;
     this.mandatoryFilter = options.mandatoryFilter ?? false;
@@ -113,7 +125,15 @@ export class Sandbox {
       while (used.has(code)) code++;
       used.add(code);
       const lines = Math.max(2, Math.round(scale / (1 + 2 * k * k)));
-      this.divisions.push(this.makeDivision(code, `${COMPANY[k % COMPANY.length]}${k >= COMPANY.length ? ` ${Math.floor(k / COMPANY.length) + 1}` : ''}`, k + 1, lines, endLocal));
+      this.divisions.push(
+        this.makeDivision(
+          code,
+          `${COMPANY[k % COMPANY.length]}${k >= COMPANY.length ? ` ${Math.floor(k / COMPANY.length) + 1}` : ''}`,
+          k + 1,
+          lines,
+          endLocal,
+        ),
+      );
     }
   }
 
@@ -121,7 +141,14 @@ export class Sandbox {
     const ledger = createLedger({ seed: this.seed, division: code, lines, endLocal });
     let counter = 0;
     const state: DivisionState = {
-      code, description, hid, lines, readOnly: false, moveDate: null, tables: new Map(), version: 0,
+      code,
+      description,
+      hid,
+      lines,
+      readOnly: false,
+      moveDate: null,
+      tables: new Map(),
+      version: 0,
       nextTimestamp: () => ++counter,
       advanceTimestamps: (n) => {
         counter = Math.max(counter, n);
@@ -174,7 +201,12 @@ export class Sandbox {
 
   private audit(create: boolean): Row {
     const now = this.localNow();
-    return { ...(create ? { Created: now, Creator: USER_ID, CreatorFullName: 'Demo User' } : {}), Modified: now, Modifier: USER_ID, ModifierFullName: 'Demo User' };
+    return {
+      ...(create ? { Created: now, Creator: USER_ID, CreatorFullName: 'Demo User' } : {}),
+      Modified: now,
+      Modifier: USER_ID,
+      ModifierFullName: 'Demo User',
+    };
   }
 
   insert(code: number, entityName: string, fields: Row): Row {
@@ -200,7 +232,11 @@ export class Sandbox {
     const def = entity(entityName);
     if (def.deletedType !== undefined) {
       this.table(code, 'Deleted').insert({
-        DeletedBy: USER_ID, DeletedDate: this.localNow(), Division: code, EntityKey: String(row[def.key]), EntityType: def.deletedType,
+        DeletedBy: USER_ID,
+        DeletedDate: this.localNow(),
+        Division: code,
+        EntityKey: String(row[def.key]),
+        EntityType: def.deletedType,
       });
     }
     if (entityName === 'Documents') {

@@ -22,7 +22,14 @@ export class Table {
   private next: number;
   private readonly padded: readonly FieldDef[];
 
-  constructor(def: EntityDef, base: Generated, division: DivisionCounter, tsBase: number, seed: number, divisionCode: number) {
+  constructor(
+    def: EntityDef,
+    base: Generated,
+    division: DivisionCounter,
+    tsBase: number,
+    seed: number,
+    divisionCode: number,
+  ) {
     this.def = def;
     this.base = base;
     this.division = division;
@@ -76,7 +83,10 @@ export class Table {
   /** A new row at the next index, with the next Timestamp. */
   insert(fields: Row): Row {
     const index = this.next++;
-    const row: Row = { ...fields, [this.def.key]: this.def.keyType === 'Guid' ? guidAt(this.prefix, index) : fields[this.def.key] ?? index + 1 };
+    const row: Row = {
+      ...fields,
+      [this.def.key]: this.def.keyType === 'Guid' ? guidAt(this.prefix, index) : (fields[this.def.key] ?? index + 1),
+    };
     return this.put(index, row);
   }
 

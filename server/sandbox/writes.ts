@@ -21,24 +21,47 @@ const MANDATORY: Record<string, readonly string[]> = {
 };
 
 /** Fields Exact computes; values sent for them are ignored rather than refused. */
-const COMPUTED = new Set(['Created', 'Creator', 'CreatorFullName', 'Modified', 'Modifier', 'ModifierFullName', 'Division', 'Timestamp', 'FileSize', 'Url', 'TypeDescription', 'AccountName', 'AccountCode', 'HID', 'DocumentViewUrl', 'HasEmptyBody']);
+const COMPUTED = new Set([
+  'Created',
+  'Creator',
+  'CreatorFullName',
+  'Modified',
+  'Modifier',
+  'ModifierFullName',
+  'Division',
+  'Timestamp',
+  'FileSize',
+  'Url',
+  'TypeDescription',
+  'AccountName',
+  'AccountCode',
+  'HID',
+  'DocumentViewUrl',
+  'HasEmptyBody',
+]);
 
 /** Largest request body Exact accepts: "a single HTTP POST … has a size limit of 10 MB" (exact-api.md 8.2, third-party). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export function convertBody(def: EntityDef, body: unknown, create: boolean): Row {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ODataError(400, 'The request body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ODataError(400, 'The request body must be a JSON object.');
   const out: Row = {};
   for (const [name, value] of Object.entries(body)) {
     if (name === '__metadata') continue;
     const f = def.fieldByLower.get(name.toLowerCase());
-    if (!f) throw new ODataError(400, `The property '${name}' does not exist on type '${def.type}'. Make sure to only use property names that are defined by the type.`);
+    if (!f)
+      throw new ODataError(
+        400,
+        `The property '${name}' does not exist on type '${def.type}'. Make sure to only use property names that are defined by the type.`,
+      );
     if (f.nav || COMPUTED.has(f.name) || f.name === def.key) continue;
     out[f.name] = convert(f.name, f.type, value);
   }
   if (create) {
     for (const name of MANDATORY[def.name] ?? []) {
-      if (out[name] === undefined || out[name] === null || out[name] === '') throw new ODataError(400, `Mandatory: ${name}`);
+      if (out[name] === undefined || out[name] === null || out[name] === '')
+        throw new ODataError(400, `Mandatory: ${name}`);
     }
   }
   return out;
@@ -46,7 +69,11 @@ export function convertBody(def: EntityDef, body: unknown, create: boolean): Row
 
 function convert(name: string, type: string, value: unknown): unknown {
   if (value === null) return null;
-  const bad = () => new ODataError(500, `Error in converting value for property '${name}' to type '${type === 'Guid' ? 'Guid' : `Edm.${type}`}'`);
+  const bad = () =>
+    new ODataError(
+      500,
+      `Error in converting value for property '${name}' to type '${type === 'Guid' ? 'Guid' : `Edm.${type}`}'`,
+    );
   switch (type) {
     case 'Guid':
       if (typeof value !== 'string' || !GUID_RE.test(value)) throw bad();
@@ -58,12 +85,16 @@ function convert(name: string, type: string, value: unknown): unknown {
       if (ms === undefined) throw bad();
       return ms;
     }
-    case 'Int16': case 'Int32': case 'Int64': case 'Byte': {
+    case 'Int16':
+    case 'Int32':
+    case 'Int64':
+    case 'Byte': {
       const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isInteger(n)) throw bad();
       return n;
     }
-    case 'Double': case 'Decimal':
+    case 'Double':
+    case 'Decimal':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw bad();
       return value;
     case 'Boolean':
@@ -102,7 +133,8 @@ export function completeRow(sandbox: Sandbox, division: number, def: EntityDef, 
   if (def.name === 'DocumentAttachments' && typeof out.Attachment === 'string') {
     const bytes = decodeBase64(out.Attachment);
     if (!bytes) throw new ODataError(400, 'The value of Attachment is not valid base64.');
-    if (!sandbox.table(division, 'Documents').find(String(out.Document))) throw new ODataError(400, `Document ${String(out.Document)} does not exist.`);
+    if (!sandbox.table(division, 'Documents').find(String(out.Document)))
+      throw new ODataError(400, `Document ${String(out.Document)} does not exist.`);
     out._content = bytes;
     out.FileSize = bytes.length;
     out.Attachment = null;

@@ -42,10 +42,12 @@ export function nextDueAt(t: TableSchedule): Date | null {
 
 /** The tables due at `now`, in the order given. */
 export function dueTables(now: Date, tables: readonly TableSchedule[]): string[] {
-  return tables.filter((t) => {
-    const due = nextDueAt(t);
-    return due === null || due.getTime() <= now.getTime() + DUE_SLACK_MS;
-  }).map((t) => t.name);
+  return tables
+    .filter((t) => {
+      const due = nextDueAt(t);
+      return due === null || due.getTime() <= now.getTime() + DUE_SLACK_MS;
+    })
+    .map((t) => t.name);
 }
 
 /** The earliest next due time of the tables; null when one is due now or never ran. */
@@ -116,12 +118,16 @@ export function costWarning(cost: DailyCost): string | null {
   const n = (x: number) => x.toLocaleString('en-US');
   const percent = Math.round(cost.share * 100);
   if (cost.verdict === 'exhausts') {
-    return `This schedule needs about ${n(cost.total)} API calls a day per division, more than the ${n(cost.budget)} Exact allows: ` +
-      'each division would stop at the daily limit and wait for Exact\'s reset at midnight UTC. Sync the large or slow tables less often.';
+    return (
+      `This schedule needs about ${n(cost.total)} API calls a day per division, more than the ${n(cost.budget)} Exact allows: ` +
+      "each division would stop at the daily limit and wait for Exact's reset at midnight UTC. Sync the large or slow tables less often."
+    );
   }
   if (cost.verdict === 'high') {
-    return `This schedule uses about ${n(cost.total)} of Exact's ${n(cost.budget)} daily API calls per division (${percent} %), ` +
-      'leaving little for other apps on the same administrations and for catching up after large changes.';
+    return (
+      `This schedule uses about ${n(cost.total)} of Exact's ${n(cost.budget)} daily API calls per division (${percent} %), ` +
+      'leaving little for other apps on the same administrations and for catching up after large changes.'
+    );
   }
   return null;
 }

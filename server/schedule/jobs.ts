@@ -46,7 +46,13 @@ export interface JobOptions {
   retryDelaySeconds: number;
 }
 
-export const DEFAULT_JOB_OPTIONS: JobOptions = { concurrency: 10, heartbeatSeconds: 30, pollingSeconds: 2, superviseSeconds: 15, retryDelaySeconds: 15 };
+export const DEFAULT_JOB_OPTIONS: JobOptions = {
+  concurrency: 10,
+  heartbeatSeconds: 30,
+  pollingSeconds: 2,
+  superviseSeconds: 15,
+  retryDelaySeconds: 15,
+};
 
 /** Options of every division job, set by whoever sends it (queue defaults are fixed when the queue is first made). */
 function divisionJobOptions(options: JobOptions) {
@@ -67,7 +73,12 @@ function divisionJobOptions(options: JobOptions) {
 export const divisionKey = (connectionId: number, division: number): string => `${connectionId}:${division}`;
 
 /** pg-boss started on `databaseUrl`, its queues and the tick's schedule in place. */
-export async function startJobs(databaseUrl: string, log: Logger, options: JobOptions, applicationName = 'exact-sync jobs'): Promise<PgBoss> {
+export async function startJobs(
+  databaseUrl: string,
+  log: Logger,
+  options: JobOptions,
+  applicationName = 'exact-sync jobs',
+): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: databaseUrl,
     schema: JOBS_SCHEMA,
@@ -90,8 +101,19 @@ export async function startJobs(databaseUrl: string, log: Logger, options: JobOp
 async function ensureQueues(boss: PgBoss, options: JobOptions): Promise<void> {
   const division = { policy: 'exclusive' as const, notify: true, ...divisionJobOptions(options) };
   const tick = { policy: 'exclusive' as const, retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 };
-  const push = { policy: 'exclusive' as const, retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600, deleteAfterSeconds: 7 * 24 * 3600 };
-  for (const [name, queue] of [[DIVISION_QUEUE, division], [TICK_QUEUE, tick], [PUSH_QUEUE, push]] as const) {
+  const push = {
+    policy: 'exclusive' as const,
+    retryLimit: 2,
+    retryDelay: 30,
+    retryBackoff: true,
+    expireInSeconds: 3600,
+    deleteAfterSeconds: 7 * 24 * 3600,
+  };
+  for (const [name, queue] of [
+    [DIVISION_QUEUE, division],
+    [TICK_QUEUE, tick],
+    [PUSH_QUEUE, push],
+  ] as const) {
     const existing = await boss.getQueue(name);
     if (!existing) await boss.createQueue(name, queue);
   }
@@ -100,7 +122,10 @@ async function ensureQueues(boss: PgBoss, options: JobOptions): Promise<void> {
 
 /** Queues a division job; null when the division already has one queued or running. */
 export async function sendDivisionJob(boss: PgBoss, options: JobOptions, job: DivisionJob): Promise<string | null> {
-  return boss.send(DIVISION_QUEUE, job, { ...divisionJobOptions(options), singletonKey: divisionKey(job.connectionId, job.division) });
+  return boss.send(DIVISION_QUEUE, job, {
+    ...divisionJobOptions(options),
+    singletonKey: divisionKey(job.connectionId, job.division),
+  });
 }
 
 /**
@@ -109,7 +134,11 @@ export async function sendDivisionJob(boss: PgBoss, options: JobOptions, job: Di
  * getQueue names) with the states in pg-boss's own order (created < retry < active < completed …),
  * because findJobs cannot ask for active jobs alone.
  */
-export async function pendingDivisions(boss: PgBoss, db: pg.Pool, connectionId: number): Promise<Map<number, 'queued' | 'active'>> {
+export async function pendingDivisions(
+  boss: PgBoss,
+  db: pg.Pool,
+  connectionId: number,
+): Promise<Map<number, 'queued' | 'active'>> {
   const queue = await boss.getQueue(DIVISION_QUEUE);
   if (!queue) return new Map();
   const { rows } = await db.query<{ division: number; state: string }>(

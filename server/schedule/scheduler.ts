@@ -4,9 +4,25 @@ import type { Logger } from '../lib/logger.ts';
 import { getConnection } from '../state/connections.ts';
 import { enabledDivisions } from '../state/divisions.ts';
 import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSettings.ts';
-import { loadConnection, refreshDivisions, runDivision, runningRunId, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
+import {
+  loadConnection,
+  refreshDivisions,
+  runDivision,
+  runningRunId,
+  type DivisionOutcome,
+  type RunDeps,
+} from '../sync/runner.ts';
 import { dueTables } from './decide.ts';
-import { DIVISION_QUEUE, PUSH_QUEUE, pendingDivisions, sendDivisionJob, startJobs, TICK_QUEUE, type DivisionJob, type JobOptions } from './jobs.ts';
+import {
+  DIVISION_QUEUE,
+  PUSH_QUEUE,
+  pendingDivisions,
+  sendDivisionJob,
+  startJobs,
+  TICK_QUEUE,
+  type DivisionJob,
+  type JobOptions,
+} from './jobs.ts';
 import { divisionSchedules } from './state.ts';
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
@@ -75,7 +91,11 @@ export class Scheduler {
    * pg-boss on `databaseUrl` with its queues; with `work`, this process also takes division jobs
    * (`concurrency` at a time) and runs the minute tick.
    */
-  static async start(databaseUrl: string, deps: SchedulerDeps, options: JobOptions & { work: boolean; tick?: boolean }): Promise<Scheduler> {
+  static async start(
+    databaseUrl: string,
+    deps: SchedulerDeps,
+    options: JobOptions & { work: boolean; tick?: boolean },
+  ): Promise<Scheduler> {
     const boss = await startJobs(databaseUrl, deps.log, options);
     const scheduler = new Scheduler(boss, deps, options);
     try {
@@ -85,14 +105,21 @@ export class Scheduler {
           // NOTIFY wakes a worker when a job is sent, but a worker that finishes a job waits for its next
           // poll before it takes the next one (pg-boss relaxes that poll to 30 s while NOTIFY is on): with
           // a backlog of divisions, every job would wait half a minute. So the poll stays short either way.
-          { localConcurrency: options.concurrency, pollingIntervalSeconds: options.pollingSeconds, notifyPollingIntervalSeconds: options.pollingSeconds },
+          {
+            localConcurrency: options.concurrency,
+            pollingIntervalSeconds: options.pollingSeconds,
+            notifyPollingIntervalSeconds: options.pollingSeconds,
+          },
           async ([job]) => scheduler.runJob(job!.data, job!.signal),
         );
       }
       if (options.work && deps.pushes) {
         const pushes = deps.pushes;
-        await boss.work<{ targetId: number; trigger: string }>(PUSH_QUEUE, { pollingIntervalSeconds: options.pollingSeconds, notifyPollingIntervalSeconds: options.pollingSeconds },
-          async ([job]) => pushTarget(pushes, job!.data.targetId, job!.data.trigger));
+        await boss.work<{ targetId: number; trigger: string }>(
+          PUSH_QUEUE,
+          { pollingIntervalSeconds: options.pollingSeconds, notifyPollingIntervalSeconds: options.pollingSeconds },
+          async ([job]) => pushTarget(pushes, job!.data.targetId, job!.data.trigger),
+        );
       }
       if (options.work && options.tick !== false) {
         await boss.work(TICK_QUEUE, { pollingIntervalSeconds: 5 }, async () => ({ sent: await scheduler.tick() }));
@@ -111,12 +138,19 @@ export class Scheduler {
     for (const d of await divisionSchedules(this.deps.pool)) {
       if (d.pausedUntil && d.pausedUntil > now) continue;
       if (dueTables(now, d.tables).length === 0) continue;
-      const id = await sendDivisionJob(this.boss, this.options, { connectionId: d.connectionId, division: d.division, tables: 'due', full: false, trigger: 'schedule' });
+      const id = await sendDivisionJob(this.boss, this.options, {
+        connectionId: d.connectionId,
+        division: d.division,
+        tables: 'due',
+        full: false,
+        trigger: 'schedule',
+      });
       if (id) sent++;
     }
     if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
     for (const targetId of await dueTargets(this.deps.pool, now)) {
-      if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) })) sent++;
+      if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) }))
+        sent++;
     }
     return sent;
   }
@@ -125,9 +159,14 @@ export class Scheduler {
   async requestSync(request: SyncRequest): Promise<SyncStart> {
     const info = await getConnection(this.deps.pool, request.connectionId);
     if (info.state === 'reauth_required') {
-      throw new AppError('reauth_required', `${info.stateMessage ?? 'Exact no longer accepts this connection\'s consent.'} Reconnect it, then sync.`, { status: 409 });
+      throw new AppError(
+        'reauth_required',
+        `${info.stateMessage ?? "Exact no longer accepts this connection's consent."} Reconnect it, then sync.`,
+        { status: 409 },
+      );
     }
-    if (info.state === 'disabled') throw new AppError('connection_paused', `Connection ${info.id} is paused; resume it first.`, { status: 409 });
+    if (info.state === 'disabled')
+      throw new AppError('connection_paused', `Connection ${info.id} is paused; resume it first.`, { status: 409 });
     for (const t of request.tables ?? []) checkTableName(t);
     const connection = await loadConnection(this.deps.pool, info.id);
     // A connection whose divisions were never listed (the demo's, or one made by an older version) lists them first.
@@ -135,20 +174,37 @@ export class Scheduler {
     const selected = await enabledDivisions(this.deps.pool, connection.id);
     let wanted = selected;
     if (request.divisions) {
-      const { rows } = await this.deps.pool.query<{ division: number }>('SELECT division FROM exact_sync.divisions WHERE connection_id = $1', [connection.id]);
+      const { rows } = await this.deps.pool.query<{ division: number }>(
+        'SELECT division FROM exact_sync.divisions WHERE connection_id = $1',
+        [connection.id],
+      );
       const known = new Set(rows.map((r) => r.division));
       const unknown = request.divisions.filter((d) => !known.has(d));
-      if (unknown.length) throw new AppError('unknown_division', `Connection ${connection.id} has no division ${unknown.join(', ')}; its divisions are listed at GET /api/v1/connections/${connection.id}/divisions.`, { status: 400 });
+      if (unknown.length)
+        throw new AppError(
+          'unknown_division',
+          `Connection ${connection.id} has no division ${unknown.join(', ')}; its divisions are listed at GET /api/v1/connections/${connection.id}/divisions.`,
+          { status: 400 },
+        );
       wanted = [...new Set(request.divisions)];
     }
-    if (wanted.length === 0) throw new AppError('no_divisions_selected', 'No division of this connection is selected for syncing; choose some on its divisions page.', { status: 409 });
+    if (wanted.length === 0)
+      throw new AppError(
+        'no_divisions_selected',
+        'No division of this connection is selected for syncing; choose some on its divisions page.',
+        { status: 409 },
+      );
     const { rows: clock } = await this.deps.pool.query<{ now: Date }>('SELECT now()');
     const requestedAt = clock[0]!.now;
     const started: number[] = [];
     const alreadyRunning: SyncStart['alreadyRunning'] = [];
     for (const division of wanted) {
       const id = await sendDivisionJob(this.boss, this.options, {
-        connectionId: connection.id, division, tables: request.tables ? [...request.tables] : 'all', full: request.full ?? false, trigger: request.trigger,
+        connectionId: connection.id,
+        division,
+        tables: request.tables ? [...request.tables] : 'all',
+        full: request.full ?? false,
+        trigger: request.trigger,
       });
       if (id) started.push(division);
       else alreadyRunning.push({ division, runId: await runningRunId(this.deps.pool, connection.id, division) });
@@ -160,24 +216,44 @@ export class Scheduler {
    * Waits (at most `timeoutMs`) until every division `start` started has a run that began after the
    * request and has ended; answers those runs. For demo mode's first sync, the CLI and tests.
    */
-  async settled(start: SyncStart, timeoutMs: number): Promise<{ division: number; runId: number; status: string; message: string | null }[]> {
+  async settled(
+    start: SyncStart,
+    timeoutMs: number,
+  ): Promise<{ division: number; runId: number; status: string; message: string | null }[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await this.deps.pool.query<{ division: number; id: string; status: string; error_message: string | null }>(
+      const { rows } = await this.deps.pool.query<{
+        division: number;
+        id: string;
+        status: string;
+        error_message: string | null;
+      }>(
         `SELECT DISTINCT ON (division) division, id, status, error_message FROM exact_sync.runs
          WHERE connection_id = $1 AND division = ANY ($2::int[]) AND started_at >= $3 ORDER BY division, id DESC`,
         [start.connectionId, start.started, start.requestedAt],
       );
       const done = rows.filter((r) => r.status !== 'running' && r.status !== 'interrupted');
-      if (done.length === start.started.length) return done.map((r) => ({ division: r.division, runId: Number(r.id), status: r.status, message: r.error_message }));
-      if (Date.now() > deadline) throw new AppError('sync_timeout', `The sync of connection ${start.connectionId} did not finish within ${Math.round(timeoutMs / 1000)} s.`);
+      if (done.length === start.started.length)
+        return done.map((r) => ({
+          division: r.division,
+          runId: Number(r.id),
+          status: r.status,
+          message: r.error_message,
+        }));
+      if (Date.now() > deadline)
+        throw new AppError(
+          'sync_timeout',
+          `The sync of connection ${start.connectionId} did not finish within ${Math.round(timeoutMs / 1000)} s.`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
   /** Queues a push of a Sheets target now; false when one is already queued or running. */
   async requestPush(targetId: number): Promise<boolean> {
-    return (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'manual' }, { singletonKey: String(targetId) })) !== null;
+    return (
+      (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'manual' }, { singletonKey: String(targetId) })) !== null
+    );
   }
 
   /** Divisions of the connection with a job waiting for a worker ('queued') or taken by one ('active'). */
@@ -208,14 +284,19 @@ export class Scheduler {
       await refreshDivisions(deps, connection, scheduled ? DIVISION_LIST_MAX_AGE_MS : DIVISION_LIST_MANUAL_AGE_MS);
     } catch (err) {
       // The division list is read with the current division's budget; the known list serves until it can be read again.
-      this.deps.log.warn({ err, connection: connection.id }, 'could not read the division list; going on with the one known');
-      if ((await loadConnection(this.deps.pool, job.connectionId)).state !== 'active') return { ran: false, reason: messageOf(err) };
+      this.deps.log.warn(
+        { err, connection: connection.id },
+        'could not read the division list; going on with the one known',
+      );
+      if ((await loadConnection(this.deps.pool, job.connectionId)).state !== 'active')
+        return { ran: false, reason: messageOf(err) };
     }
     const [schedule] = await divisionSchedules(this.deps.pool, { connectionId: connection.id, division: job.division });
     let tables: string[];
     if (job.tables === 'due') {
       if (!schedule) return { ran: false, reason: 'the division is no longer selected' };
-      if (schedule.pausedUntil && schedule.pausedUntil > now) return { ran: false, reason: `Exact's daily limit is spent until ${schedule.pausedUntil.toISOString()}` };
+      if (schedule.pausedUntil && schedule.pausedUntil > now)
+        return { ran: false, reason: `Exact's daily limit is spent until ${schedule.pausedUntil.toISOString()}` };
       tables = dueTables(now, schedule.tables);
       if (tables.length === 0) return { ran: false, reason: 'nothing is due' };
     } else {
@@ -223,14 +304,20 @@ export class Scheduler {
     }
     for (const required of REQUIRED_TABLES) if (!tables.includes(required)) tables.push(required);
     const outcome = await runDivision(deps, connection, job.division, tables, { trigger: job.trigger, full: job.full });
-    if (outcome.status === 'interrupted') throw new AppError('interrupted', `The sync of division ${job.division} was stopped by a shutdown; another worker goes on from its last saved page.`);
+    if (outcome.status === 'interrupted')
+      throw new AppError(
+        'interrupted',
+        `The sync of division ${job.division} was stopped by a shutdown; another worker goes on from its last saved page.`,
+      );
     return { ran: true, runId: outcome.runId ?? 0, status: outcome.status, tables };
   }
 
   /** Stops taking jobs; runs in progress stop after the page they are writing (their jobs go to another worker). */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping.abort();
-    await this.boss.stop({ graceful: true, timeout: graceMs }).catch((err: unknown) => this.deps.log.warn({ err }, 'job engine did not stop cleanly'));
+    await this.boss
+      .stop({ graceful: true, timeout: graceMs })
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'job engine did not stop cleanly'));
   }
 
   private runDeps(signal?: AbortSignal): RunDeps {

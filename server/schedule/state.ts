@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { tableFrequencies } from '../state/tableSettings.ts';
-import { costWarning, estimateDailyCost, median, type BudgetVerdict, type TableCost, type TableSchedule } from './decide.ts';
+import {
+  costWarning,
+  estimateDailyCost,
+  median,
+  type BudgetVerdict,
+  type TableCost,
+  type TableSchedule,
+} from './decide.ts';
 
 /**
  * What the scheduler reads from exact_sync: the divisions that sync, and per table its frequency and
@@ -19,7 +26,10 @@ export interface DivisionSchedule {
  * Every division that syncs (active connections; the division active and selected), with its tables'
  * schedules; `connectionId` limits it to one connection, `division` to one division of it.
  */
-export async function divisionSchedules(db: pg.Pool, filter: { connectionId?: number; division?: number } = {}): Promise<DivisionSchedule[]> {
+export async function divisionSchedules(
+  db: pg.Pool,
+  filter: { connectionId?: number; division?: number } = {},
+): Promise<DivisionSchedule[]> {
   const { rows: divisions } = await db.query<{ connection_id: number; division: number; paused_until: Date | null }>(
     `SELECT d.connection_id, d.division, d.paused_until
      FROM exact_sync.divisions d JOIN exact_sync.connections c ON c.id = d.connection_id
@@ -30,7 +40,14 @@ export async function divisionSchedules(db: pg.Pool, filter: { connectionId?: nu
   );
   if (divisions.length === 0) return [];
   const connectionIds = [...new Set(divisions.map((d) => d.connection_id))];
-  const { rows: attempts } = await db.query<{ connection_id: number; division: number; table_name: string; last_attempt_at: Date; last_status: 'succeeded' | 'failed'; failures: number }>(
+  const { rows: attempts } = await db.query<{
+    connection_id: number;
+    division: number;
+    table_name: string;
+    last_attempt_at: Date;
+    last_status: 'succeeded' | 'failed';
+    failures: number;
+  }>(
     `SELECT connection_id, division, table_name, last_attempt_at, last_status, failures FROM exact_sync.table_syncs
      WHERE connection_id = ANY ($1::int[]) AND ($2::int IS NULL OR division = $2)`,
     [connectionIds, filter.division ?? null],
@@ -44,7 +61,12 @@ export async function divisionSchedules(db: pg.Pool, filter: { connectionId?: nu
     pausedUntil: d.paused_until,
     tables: frequencies.get(d.connection_id)!.map((t) => {
       const a = attempt.get(`${d.connection_id}:${d.division}:${t.name}`);
-      return { ...t, lastAttemptAt: a?.last_attempt_at ?? null, lastStatus: a?.last_status ?? null, failures: a?.failures ?? 0 };
+      return {
+        ...t,
+        lastAttemptAt: a?.last_attempt_at ?? null,
+        lastStatus: a?.last_status ?? null,
+        failures: a?.failures ?? 0,
+      };
     }),
   }));
 }
@@ -72,7 +94,17 @@ export async function tableCosts(db: pg.Pool, connectionId: number): Promise<Tab
 }
 
 /** The estimated daily API calls per division of the connection's schedule, with a warning when it is too much. */
-export async function dailyCostOf(db: pg.Pool, connectionId: number): Promise<{ total: number; budget: number; share: number; verdict: BudgetVerdict; warning: string | null; tables: { name: string; callsPerDay: number }[] }> {
+export async function dailyCostOf(
+  db: pg.Pool,
+  connectionId: number,
+): Promise<{
+  total: number;
+  budget: number;
+  share: number;
+  verdict: BudgetVerdict;
+  warning: string | null;
+  tables: { name: string; callsPerDay: number }[];
+}> {
   const cost = estimateDailyCost(await tableCosts(db, connectionId));
   return { ...cost, warning: costWarning(cost) };
 }

@@ -20,7 +20,14 @@ export interface SheetTarget {
   connectionId: number | null;
   frequencyMinutes: number | null;
   enabled: boolean;
-  lastPush: { id: number; status: string; startedAt: Date; finishedAt: Date | null; rows: number | null; error: string | null } | null;
+  lastPush: {
+    id: number;
+    status: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    rows: number | null;
+    error: string | null;
+  } | null;
 }
 
 export interface TargetInput {
@@ -39,9 +46,25 @@ const SELECT = `SELECT t.*, p.id AS push_id, p.status AS push_status, p.started_
 
 function toTarget(r: Record<string, any>): SheetTarget {
   return {
-    id: r.id, name: r.name, spreadsheetId: r.spreadsheet_id, sheetName: r.sheet_name, sourceKind: r.source_kind, source: r.source,
-    connectionId: r.connection_id, frequencyMinutes: r.frequency_minutes, enabled: r.enabled,
-    lastPush: r.push_id ? { id: Number(r.push_id), status: r.push_status, startedAt: r.push_started, finishedAt: r.push_finished, rows: r.push_rows, error: r.push_error } : null,
+    id: r.id,
+    name: r.name,
+    spreadsheetId: r.spreadsheet_id,
+    sheetName: r.sheet_name,
+    sourceKind: r.source_kind,
+    source: r.source,
+    connectionId: r.connection_id,
+    frequencyMinutes: r.frequency_minutes,
+    enabled: r.enabled,
+    lastPush: r.push_id
+      ? {
+          id: Number(r.push_id),
+          status: r.push_status,
+          startedAt: r.push_started,
+          finishedAt: r.push_finished,
+          rows: r.push_rows,
+          error: r.push_error,
+        }
+      : null,
   };
 }
 
@@ -61,12 +84,26 @@ export async function createTarget(db: pg.Pool, t: TargetInput): Promise<SheetTa
     const { rows } = await db.query<{ id: number }>(
       `INSERT INTO exact_sync.sheet_targets (name, spreadsheet_id, sheet_name, source_kind, source, connection_id, frequency_minutes)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [t.name, t.spreadsheetId, t.sheetName, t.sourceKind, t.source, t.connectionId ?? null, t.frequencyMinutes ?? null],
+      [
+        t.name,
+        t.spreadsheetId,
+        t.sheetName,
+        t.sourceKind,
+        t.source,
+        t.connectionId ?? null,
+        t.frequencyMinutes ?? null,
+      ],
     );
     return getTarget(db, rows[0]!.id);
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new AppError('name_taken', `A Sheets target is already named ${JSON.stringify(t.name)}.`, { status: 409 });
-    if ((err as { code?: string }).code === '23514') throw new AppError('invalid_target', `The target is not valid: ${messageOf(err)}. A spreadsheet id is the part of its URL after /d/.`, { status: 400 });
+    if ((err as { code?: string }).code === '23505')
+      throw new AppError('name_taken', `A Sheets target is already named ${JSON.stringify(t.name)}.`, { status: 409 });
+    if ((err as { code?: string }).code === '23514')
+      throw new AppError(
+        'invalid_target',
+        `The target is not valid: ${messageOf(err)}. A spreadsheet id is the part of its URL after /d/.`,
+        { status: 400 },
+      );
     throw err;
   }
 }
@@ -96,33 +133,72 @@ export interface PushDeps {
 }
 
 /** Runs the target's source under the read-only role, pushes it, and records the push (succeeded or why not). */
-export async function pushTarget(deps: PushDeps, id: number, trigger: string): Promise<{ pushId: number; status: string; rows?: number; error?: string }> {
+export async function pushTarget(
+  deps: PushDeps,
+  id: number,
+  trigger: string,
+): Promise<{ pushId: number; status: string; rows?: number; error?: string }> {
   const target = await getTarget(deps.pool, id);
-  const { rows: made } = await deps.pool.query<{ id: string }>('INSERT INTO exact_sync.sheet_pushes (target_id, trigger) VALUES ($1, $2) RETURNING id', [id, trigger]);
+  const { rows: made } = await deps.pool.query<{ id: string }>(
+    'INSERT INTO exact_sync.sheet_pushes (target_id, trigger) VALUES ($1, $2) RETURNING id',
+    [id, trigger],
+  );
   const pushId = Number(made[0]!.id);
   try {
     if (deps.sheets instanceof Error) throw deps.sheets;
-    const sql = target.sourceKind === 'table' ? `SELECT * FROM ${quoteIdent(target.source)}` : target.sourceKind === 'query' ? (await getSavedQuery(deps.pool, target.source)).sql : target.source;
+    const sql =
+      target.sourceKind === 'table'
+        ? `SELECT * FROM ${quoteIdent(target.source)}`
+        : target.sourceKind === 'query'
+          ? (await getSavedQuery(deps.pool, target.source)).sql
+          : target.source;
     const { schema } = await warehouseOf(deps.pool, target.connectionId);
     let columns: readonly ResultColumn[] = [];
     const data: unknown[][] = [];
     let decode: ((v: string) => unknown)[] = [];
-    await deps.query.run({ sql, schema, limits: deps.limits }, {
-      columns: (c) => {
-        columns = c;
-        decode = c.map((col) => { const enc = jsonEncoder(col.kind, col.type); return (v: string) => JSON.parse(enc(v)) as unknown; });
+    await deps.query.run(
+      { sql, schema, limits: deps.limits },
+      {
+        columns: (c) => {
+          columns = c;
+          decode = c.map((col) => {
+            const enc = jsonEncoder(col.kind, col.type);
+            return (v: string) => JSON.parse(enc(v)) as unknown;
+          });
+        },
+        rows: (batch) => {
+          for (const r of batch) data.push(r.map((v, i) => (v === null ? null : decode[i]!(v))));
+        },
       },
-      rows: (batch) => { for (const r of batch) data.push(r.map((v, i) => (v === null ? null : decode[i]!(v)))); },
-    });
-    const previous = (await deps.pool.query<{ last_rows: number | null; last_columns: number | null }>('SELECT last_rows, last_columns FROM exact_sync.sheet_targets WHERE id = $1', [id])).rows[0];
-    const out = await pushToSheet(deps.sheets, { spreadsheetId: target.spreadsheetId, sheet: target.sheetName }, { columns: [...columns], rows: data },
-      previous?.last_rows ? { rows: previous.last_rows, columns: previous.last_columns ?? 0 } : undefined);
-    await deps.pool.query('UPDATE exact_sync.sheet_targets SET last_rows = $2, last_columns = $3 WHERE id = $1', [id, out.rows + 1, out.columns]);
-    await deps.pool.query(`UPDATE exact_sync.sheet_pushes SET status = 'succeeded', finished_at = now(), rows = $2, requests = $3, retries = $4 WHERE id = $1`, [pushId, out.rows, out.requests, out.retries]);
+    );
+    const previous = (
+      await deps.pool.query<{ last_rows: number | null; last_columns: number | null }>(
+        'SELECT last_rows, last_columns FROM exact_sync.sheet_targets WHERE id = $1',
+        [id],
+      )
+    ).rows[0];
+    const out = await pushToSheet(
+      deps.sheets,
+      { spreadsheetId: target.spreadsheetId, sheet: target.sheetName },
+      { columns: [...columns], rows: data },
+      previous?.last_rows ? { rows: previous.last_rows, columns: previous.last_columns ?? 0 } : undefined,
+    );
+    await deps.pool.query('UPDATE exact_sync.sheet_targets SET last_rows = $2, last_columns = $3 WHERE id = $1', [
+      id,
+      out.rows + 1,
+      out.columns,
+    ]);
+    await deps.pool.query(
+      `UPDATE exact_sync.sheet_pushes SET status = 'succeeded', finished_at = now(), rows = $2, requests = $3, retries = $4 WHERE id = $1`,
+      [pushId, out.rows, out.requests, out.retries],
+    );
     return { pushId, status: 'succeeded', rows: out.rows };
   } catch (err) {
     const code = isAppError(err) ? err.code : 'push_failed';
-    await deps.pool.query(`UPDATE exact_sync.sheet_pushes SET status = 'failed', finished_at = now(), error_code = $2, error_message = $3 WHERE id = $1`, [pushId, code, messageOf(err)]);
+    await deps.pool.query(
+      `UPDATE exact_sync.sheet_pushes SET status = 'failed', finished_at = now(), error_code = $2, error_message = $3 WHERE id = $1`,
+      [pushId, code, messageOf(err)],
+    );
     return { pushId, status: 'failed', error: messageOf(err) };
   }
 }

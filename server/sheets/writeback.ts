@@ -1,5 +1,13 @@
 import type { sheets_v4 } from '@googleapis/sheets';
-import { a1, checkSize, chunkRows, clearPlan, planSheet, sheetSerial, type Result } from '../../apps-script/src/plan.ts';
+import {
+  a1,
+  checkSize,
+  chunkRows,
+  clearPlan,
+  planSheet,
+  sheetSerial,
+  type Result,
+} from '../../apps-script/src/plan.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -11,19 +19,36 @@ import { AppError } from '../lib/errors.ts';
  * backoff; a missing spreadsheet or a refused permission ends with a clear error before anything is written.
  */
 
-export interface PushTarget { spreadsheetId: string; sheet: string }
-export interface PushOutcome { rows: number; columns: number; requests: number; retries: number }
+export interface PushTarget {
+  spreadsheetId: string;
+  sheet: string;
+}
+export interface PushOutcome {
+  rows: number;
+  columns: number;
+  requests: number;
+  retries: number;
+}
 
 const RETRIES = 5;
 
 export function googleErrorMessage(err: unknown): { status: number; message: string } {
-  const e = err as { status?: number; code?: number | string; response?: { status?: number; data?: { error?: { message?: string; status?: string } } }; message?: string };
+  const e = err as {
+    status?: number;
+    code?: number | string;
+    response?: { status?: number; data?: { error?: { message?: string; status?: string } } };
+    message?: string;
+  };
   const status = Number(e.response?.status ?? e.status ?? (typeof e.code === 'number' ? e.code : 0));
   return { status, message: e.response?.data?.error?.message ?? e.message ?? String(err) };
 }
 
 /** Runs a Sheets call, retrying 429 and 5xx with exponential backoff (0.5 s, 1 s, 2 s … with jitter). */
-export async function withRetry<T>(fn: () => Promise<T>, counters: { retries: number }, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  counters: { retries: number },
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -36,7 +61,13 @@ export async function withRetry<T>(fn: () => Promise<T>, counters: { retries: nu
   }
 }
 
-export async function pushToSheet(api: sheets_v4.Sheets, target: PushTarget, result: Result, previous: { rows: number; columns: number } | undefined, options: { sleep?: (ms: number) => Promise<void> } = {}): Promise<PushOutcome> {
+export async function pushToSheet(
+  api: sheets_v4.Sheets,
+  target: PushTarget,
+  result: Result,
+  previous: { rows: number; columns: number } | undefined,
+  options: { sleep?: (ms: number) => Promise<void> } = {},
+): Promise<PushOutcome> {
   const counters = { retries: 0, requests: 0 };
   const call = <T>(fn: () => Promise<T>) => {
     counters.requests++;
@@ -50,23 +81,43 @@ export async function pushToSheet(api: sheets_v4.Sheets, target: PushTarget, res
   // The spreadsheet and the sheet: found first, so an error here has touched nothing.
   let meta;
   try {
-    meta = await call(() => api.spreadsheets.get({ spreadsheetId: target.spreadsheetId, fields: 'sheets.properties(sheetId,title)' }));
+    meta = await call(() =>
+      api.spreadsheets.get({ spreadsheetId: target.spreadsheetId, fields: 'sheets.properties(sheetId,title)' }),
+    );
   } catch (err) {
     const { status, message } = googleErrorMessage(err);
-    if (status === 404) throw new AppError('spreadsheet_not_found', `Google has no spreadsheet ${target.spreadsheetId} (or it is in a trash): ${message}`, { status: 404 });
-    if (status === 403) throw new AppError('spreadsheet_forbidden', `The service account may not open spreadsheet ${target.spreadsheetId}: share it with the service account's e-mail address as an editor. (${message})`, { status: 403 });
+    if (status === 404)
+      throw new AppError(
+        'spreadsheet_not_found',
+        `Google has no spreadsheet ${target.spreadsheetId} (or it is in a trash): ${message}`,
+        { status: 404 },
+      );
+    if (status === 403)
+      throw new AppError(
+        'spreadsheet_forbidden',
+        `The service account may not open spreadsheet ${target.spreadsheetId}: share it with the service account's e-mail address as an editor. (${message})`,
+        { status: 403 },
+      );
     throw new AppError('sheets_failed', `Google Sheets refused: ${message}`, { status: 502 });
   }
   let sheetId = meta.data.sheets?.find((s) => s.properties?.title === target.sheet)?.properties?.sheetId ?? undefined;
   if (sheetId === undefined) {
-    const added = await call(() => api.spreadsheets.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title: target.sheet } } }] } }));
+    const added = await call(() =>
+      api.spreadsheets.batchUpdate({
+        spreadsheetId: target.spreadsheetId,
+        requestBody: { requests: [{ addSheet: { properties: { title: target.sheet } } }] },
+      }),
+    );
     sheetId = added.data.replies?.[0]?.addSheet?.properties?.sheetId ?? undefined;
   }
 
-  const rows = plan.rows.map((r) => r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? sheetSerial(v) : v)));
+  const rows = plan.rows.map((r) =>
+    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? sheetSerial(v) : v)),
+  );
   // Header and rows, chunked by size, several ranges per request.
   const blocks: sheets_v4.Schema$ValueRange[] = [{ range: a1(target.sheet, 1, 1, 1, width), values: [plan.header] }];
-  for (const [a, b] of chunkRows(rows)) blocks.push({ range: a1(target.sheet, 2 + a, 1, b - a, width), values: rows.slice(a, b) });
+  for (const [a, b] of chunkRows(rows))
+    blocks.push({ range: a1(target.sheet, 2 + a, 1, b - a, width), values: rows.slice(a, b) });
   let batch: sheets_v4.Schema$ValueRange[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -74,7 +125,12 @@ export async function pushToSheet(api: sheets_v4.Sheets, target: PushTarget, res
     const data = batch;
     batch = [];
     bytes = 0;
-    await call(() => api.spreadsheets.values.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { valueInputOption: 'RAW', data } }));
+    await call(() =>
+      api.spreadsheets.values.batchUpdate({
+        spreadsheetId: target.spreadsheetId,
+        requestBody: { valueInputOption: 'RAW', data },
+      }),
+    );
   };
   for (const block of blocks) {
     const size = JSON.stringify(block.values).length;
@@ -85,16 +141,47 @@ export async function pushToSheet(api: sheets_v4.Sheets, target: PushTarget, res
   await flush();
 
   // Number formats per column, and what the previous push left over.
-  const formatRequests: sheets_v4.Schema$Request[] = plan.formats.flatMap((pattern, i) => (pattern && rows.length ? [{
-    repeatCell: {
-      range: { sheetId, startRowIndex: 1, endRowIndex: 1 + rows.length, startColumnIndex: i, endColumnIndex: i + 1 },
-      cell: { userEnteredFormat: { numberFormat: { type: pattern === '@' ? 'TEXT' : plan.dateColumns.includes(i) ? 'DATE_TIME' : 'NUMBER', pattern } } },
-      fields: 'userEnteredFormat.numberFormat',
+  const formatRequests: sheets_v4.Schema$Request[] = plan.formats.flatMap((pattern, i) =>
+    pattern && rows.length
+      ? [
+          {
+            repeatCell: {
+              range: {
+                sheetId,
+                startRowIndex: 1,
+                endRowIndex: 1 + rows.length,
+                startColumnIndex: i,
+                endColumnIndex: i + 1,
+              },
+              cell: {
+                userEnteredFormat: {
+                  numberFormat: {
+                    type: pattern === '@' ? 'TEXT' : plan.dateColumns.includes(i) ? 'DATE_TIME' : 'NUMBER',
+                    pattern,
+                  },
+                },
+              },
+              fields: 'userEnteredFormat.numberFormat',
+            },
+          },
+        ]
+      : [],
+  );
+  formatRequests.push({
+    updateSheetProperties: {
+      properties: { sheetId, gridProperties: { frozenRowCount: 1 } },
+      fields: 'gridProperties.frozenRowCount',
     },
-  }] : []));
-  formatRequests.push({ updateSheetProperties: { properties: { sheetId, gridProperties: { frozenRowCount: 1 } }, fields: 'gridProperties.frozenRowCount' } });
-  await call(() => api.spreadsheets.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { requests: formatRequests } }));
-  const clears = clearPlan(rows.length + 1, width, previous?.rows ?? 0, previous?.columns ?? 0).map((c) => a1(target.sheet, c.row, c.column, c.rows, c.columns));
-  if (clears.length) await call(() => api.spreadsheets.values.batchClear({ spreadsheetId: target.spreadsheetId, requestBody: { ranges: clears } }));
+  });
+  await call(() =>
+    api.spreadsheets.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { requests: formatRequests } }),
+  );
+  const clears = clearPlan(rows.length + 1, width, previous?.rows ?? 0, previous?.columns ?? 0).map((c) =>
+    a1(target.sheet, c.row, c.column, c.rows, c.columns),
+  );
+  if (clears.length)
+    await call(() =>
+      api.spreadsheets.values.batchClear({ spreadsheetId: target.spreadsheetId, requestBody: { ranges: clears } }),
+    );
   return { rows: rows.length, columns: width, requests: counters.requests, retries: counters.retries };
 }

@@ -10,17 +10,30 @@ export type { ListedDivision, DivisionInfo };
  * marked sync_enabled.
  */
 
-
-
 /** Records the divisions Exact listed; ones no longer listed are kept but marked inactive. */
-export async function saveDivisions(db: pg.Pool | pg.PoolClient, connectionId: number, listed: readonly ListedDivision[]): Promise<void> {
+export async function saveDivisions(
+  db: pg.Pool | pg.PoolClient,
+  connectionId: number,
+  listed: readonly ListedDivision[],
+): Promise<void> {
   await db.query(
     `INSERT INTO exact_sync.divisions (connection_id, division, name, hid, is_current, active, seen_at)
      SELECT $1, d.division, d.name, d.hid, d.is_current, d.active, now()
      FROM jsonb_to_recordset($2::jsonb) AS d(division integer, name text, hid text, is_current boolean, active boolean)
      ON CONFLICT (connection_id, division) DO UPDATE SET name = excluded.name, hid = excluded.hid, is_current = excluded.is_current,
        active = excluded.active, seen_at = excluded.seen_at`,
-    [connectionId, JSON.stringify(listed.map((d) => ({ division: d.division, name: d.name, hid: d.hid, is_current: d.isCurrent, active: d.active })))],
+    [
+      connectionId,
+      JSON.stringify(
+        listed.map((d) => ({
+          division: d.division,
+          name: d.name,
+          hid: d.hid,
+          is_current: d.isCurrent,
+          active: d.active,
+        })),
+      ),
+    ],
   );
   await db.query(
     'UPDATE exact_sync.divisions SET active = false WHERE connection_id = $1 AND NOT (division = ANY ($2::int[]))',
@@ -28,11 +41,29 @@ export async function saveDivisions(db: pg.Pool | pg.PoolClient, connectionId: n
   );
 }
 
-export async function listDivisions(db: pg.Pool, connectionId: number, options: { search?: string } = {}): Promise<DivisionInfo[]> {
+export async function listDivisions(
+  db: pg.Pool,
+  connectionId: number,
+  options: { search?: string } = {},
+): Promise<DivisionInfo[]> {
   const search = options.search?.trim() ? `%${options.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const { rows } = await db.query<{
-    division: number; name: string; hid: string | null; is_current: boolean; active: boolean; sync_enabled: boolean; last_sync_at: Date | null; paused_until: Date | null;
-    run_id: string | null; run_status: string | null; run_started: Date | null; run_finished: Date | null; run_calls: number | null; run_error: string | null; daily_remaining: number | null; daily_reset_at: Date | null;
+    division: number;
+    name: string;
+    hid: string | null;
+    is_current: boolean;
+    active: boolean;
+    sync_enabled: boolean;
+    last_sync_at: Date | null;
+    paused_until: Date | null;
+    run_id: string | null;
+    run_status: string | null;
+    run_started: Date | null;
+    run_finished: Date | null;
+    run_calls: number | null;
+    run_error: string | null;
+    daily_remaining: number | null;
+    daily_reset_at: Date | null;
   }>(
     `SELECT d.division, d.name, d.hid, d.is_current, d.active, CASE WHEN d.paused_until > now() THEN d.paused_until END AS paused_until, (d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS sync_enabled,
        (SELECT max(r.finished_at) FROM exact_sync.runs r WHERE r.connection_id = d.connection_id AND r.division = d.division AND r.status = 'succeeded') AS last_sync_at,
@@ -46,35 +77,82 @@ export async function listDivisions(db: pg.Pool, connectionId: number, options: 
     [connectionId, search],
   );
   return rows.map((r) => ({
-    division: r.division, name: r.name, hid: r.hid, isCurrent: r.is_current, active: r.active, syncEnabled: r.sync_enabled, lastSyncAt: r.last_sync_at,
-    lastRun: r.run_id === null ? null : { id: Number(r.run_id), status: r.run_status!, startedAt: r.run_started!, finishedAt: r.run_finished, apiCalls: r.run_calls ?? 0, errorMessage: r.run_error },
-    syncing: r.run_status === 'running', queued: false, pausedUntil: r.paused_until, nextSyncAt: null, apiCallsLeftToday: r.daily_remaining, dailyResetAt: r.daily_reset_at,
+    division: r.division,
+    name: r.name,
+    hid: r.hid,
+    isCurrent: r.is_current,
+    active: r.active,
+    syncEnabled: r.sync_enabled,
+    lastSyncAt: r.last_sync_at,
+    lastRun:
+      r.run_id === null
+        ? null
+        : {
+            id: Number(r.run_id),
+            status: r.run_status!,
+            startedAt: r.run_started!,
+            finishedAt: r.run_finished,
+            apiCalls: r.run_calls ?? 0,
+            errorMessage: r.run_error,
+          },
+    syncing: r.run_status === 'running',
+    queued: false,
+    pausedUntil: r.paused_until,
+    nextSyncAt: null,
+    apiCallsLeftToday: r.daily_remaining,
+    dailyResetAt: r.daily_reset_at,
   }));
 }
 
 export type DivisionSelection = { mode: 'all' } | { mode: 'selected'; divisions: readonly number[] };
 
 /** Sets which divisions sync: all of them (new ones too), or exactly the listed ones. */
-export async function selectDivisions(db: pg.Pool | pg.PoolClient, connectionId: number, selection: DivisionSelection): Promise<void> {
+export async function selectDivisions(
+  db: pg.Pool | pg.PoolClient,
+  connectionId: number,
+  selection: DivisionSelection,
+): Promise<void> {
   if (selection.mode === 'selected') {
-    const { rows } = await db.query<{ division: number }>('SELECT division FROM exact_sync.divisions WHERE connection_id = $1', [connectionId]);
+    const { rows } = await db.query<{ division: number }>(
+      'SELECT division FROM exact_sync.divisions WHERE connection_id = $1',
+      [connectionId],
+    );
     const known = new Set(rows.map((r) => r.division));
     const unknown = selection.divisions.filter((d) => !known.has(d));
-    if (unknown.length) throw new AppError('unknown_division', `Connection ${connectionId} has no division ${unknown.join(', ')}; its divisions are listed at GET /api/v1/connections/${connectionId}/divisions.`, { status: 400 });
-    await db.query('UPDATE exact_sync.divisions SET sync_enabled = (division = ANY ($2::int[])) WHERE connection_id = $1', [connectionId, selection.divisions]);
+    if (unknown.length)
+      throw new AppError(
+        'unknown_division',
+        `Connection ${connectionId} has no division ${unknown.join(', ')}; its divisions are listed at GET /api/v1/connections/${connectionId}/divisions.`,
+        { status: 400 },
+      );
+    await db.query(
+      'UPDATE exact_sync.divisions SET sync_enabled = (division = ANY ($2::int[])) WHERE connection_id = $1',
+      [connectionId, selection.divisions],
+    );
   }
-  const { rowCount } = await db.query('UPDATE exact_sync.connections SET divisions_mode = $2, updated_at = now() WHERE id = $1', [connectionId, selection.mode satisfies DivisionsMode]);
+  const { rowCount } = await db.query(
+    'UPDATE exact_sync.connections SET divisions_mode = $2, updated_at = now() WHERE id = $1',
+    [connectionId, selection.mode satisfies DivisionsMode],
+  );
   if (!rowCount) throw new AppError('connection_not_found', `There is no connection ${connectionId}.`, { status: 404 });
 }
 
 /** Turns one division on or off; in mode 'all' this switches to 'selected' with every other division kept on. */
-export async function setDivisionEnabled(db: pg.Pool, connectionId: number, division: number, enabled: boolean): Promise<void> {
+export async function setDivisionEnabled(
+  db: pg.Pool,
+  connectionId: number,
+  division: number,
+  enabled: boolean,
+): Promise<void> {
   const { rows } = await db.query<{ division: number; sync_enabled: boolean; mode: DivisionsMode }>(
     `SELECT d.division, (d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS sync_enabled, c.divisions_mode AS mode
      FROM exact_sync.divisions d JOIN exact_sync.connections c ON c.id = d.connection_id WHERE d.connection_id = $1`,
     [connectionId],
   );
-  if (!rows.some((r) => r.division === division)) throw new AppError('division_not_found', `Connection ${connectionId} has no division ${division}.`, { status: 404 });
+  if (!rows.some((r) => r.division === division))
+    throw new AppError('division_not_found', `Connection ${connectionId} has no division ${division}.`, {
+      status: 404,
+    });
   const on = new Set(rows.filter((r) => r.sync_enabled).map((r) => r.division));
   if (enabled) on.add(division);
   else on.delete(division);

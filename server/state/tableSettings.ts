@@ -16,9 +16,11 @@ export const MIN_FREQUENCY_MINUTES = 5;
 export const MAX_FREQUENCY_MINUTES = 7 * 24 * 60;
 export const REQUIRED_TABLES: ReadonlySet<string> = new Set(['deleted']);
 
-
 /** Row counts of a schema's tables: exact below a million rows, the planner's estimate above. */
-export async function rowCounts(db: pg.Pool, schema: string): Promise<Map<string, { rows: number; estimated: boolean }>> {
+export async function rowCounts(
+  db: pg.Pool,
+  schema: string,
+): Promise<Map<string, { rows: number; estimated: boolean }>> {
   const { rows } = await db.query<{ relname: string; reltuples: number }>(
     `SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
     [schema],
@@ -37,10 +39,22 @@ export async function rowCounts(db: pg.Pool, schema: string): Promise<Map<string
 
 export async function listTables(db: pg.Pool, connectionId: number, schema: string): Promise<TableInfo[]> {
   const [settings, counts, synced, runs] = await Promise.all([
-    db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>('SELECT table_name, enabled, frequency_minutes FROM exact_sync.connection_tables WHERE connection_id = $1', [connectionId]),
+    db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>(
+      'SELECT table_name, enabled, frequency_minutes FROM exact_sync.connection_tables WHERE connection_id = $1',
+      [connectionId],
+    ),
     rowCounts(db, schema),
-    db.query<{ table_name: string; last: Date | null }>('SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name', [connectionId]),
-    db.query<{ table_name: string; run_id: string; status: string; finished_at: Date | null; error_message: string | null }>(
+    db.query<{ table_name: string; last: Date | null }>(
+      'SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name',
+      [connectionId],
+    ),
+    db.query<{
+      table_name: string;
+      run_id: string;
+      status: string;
+      finished_at: Date | null;
+      error_message: string | null;
+    }>(
       `SELECT DISTINCT ON (t.table_name) t.table_name, t.run_id, t.status, r.finished_at, t.error_message
        FROM exact_sync.run_tables t JOIN exact_sync.runs r ON r.id = t.run_id WHERE r.connection_id = $1 ORDER BY t.table_name, t.run_id DESC`,
       [connectionId],
@@ -65,13 +79,20 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
       rows: count?.rows ?? 0,
       rowsEstimated: count?.estimated ?? false,
       lastSyncAt: last.get(t.name) ?? null,
-      lastRun: run ? { runId: Number(run.run_id), status: run.status, finishedAt: run.finished_at, error: run.error_message } : null,
+      lastRun: run
+        ? { runId: Number(run.run_id), status: run.status, finishedAt: run.finished_at, error: run.error_message }
+        : null,
     };
   });
 }
 
 export function checkTableName(name: string): void {
-  if (!TABLE_BY_NAME.has(name)) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(name)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
+  if (!TABLE_BY_NAME.has(name))
+    throw new AppError(
+      'unknown_table',
+      `exact-sync has no table ${JSON.stringify(name)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
+      { status: 400 },
+    );
 }
 
 export interface TableChanges {
@@ -80,14 +101,31 @@ export interface TableChanges {
   frequencyMinutes?: number | null;
 }
 
-export async function updateTable(db: pg.Pool | pg.PoolClient, connectionId: number, name: string, changes: TableChanges): Promise<void> {
+export async function updateTable(
+  db: pg.Pool | pg.PoolClient,
+  connectionId: number,
+  name: string,
+  changes: TableChanges,
+): Promise<void> {
   checkTableName(name);
   if (changes.enabled === false && REQUIRED_TABLES.has(name)) {
-    throw new AppError('table_required', `Table ${name} cannot be turned off: it carries the deletes of every other table.`, { status: 400 });
+    throw new AppError(
+      'table_required',
+      `Table ${name} cannot be turned off: it carries the deletes of every other table.`,
+      { status: 400 },
+    );
   }
   const f = changes.frequencyMinutes;
-  if (f !== undefined && f !== null && (!Number.isInteger(f) || f < MIN_FREQUENCY_MINUTES || f > MAX_FREQUENCY_MINUTES)) {
-    throw new AppError('invalid_frequency', `A sync frequency is a whole number of minutes from ${MIN_FREQUENCY_MINUTES} to ${MAX_FREQUENCY_MINUTES} (a week); got ${f}.`, { status: 400 });
+  if (
+    f !== undefined &&
+    f !== null &&
+    (!Number.isInteger(f) || f < MIN_FREQUENCY_MINUTES || f > MAX_FREQUENCY_MINUTES)
+  ) {
+    throw new AppError(
+      'invalid_frequency',
+      `A sync frequency is a whole number of minutes from ${MIN_FREQUENCY_MINUTES} to ${MAX_FREQUENCY_MINUTES} (a week); got ${f}.`,
+      { status: 400 },
+    );
   }
   await db.query(
     `INSERT INTO exact_sync.connection_tables (connection_id, table_name, enabled, frequency_minutes) VALUES ($1, $2, coalesce($3, true), $4)
@@ -100,9 +138,14 @@ export async function updateTable(db: pg.Pool | pg.PoolClient, connectionId: num
 }
 
 /** Enables exactly `names` (plus the required tables) and disables the rest. */
-export async function chooseTables(db: pg.Pool | pg.PoolClient, connectionId: number, names: readonly string[]): Promise<void> {
+export async function chooseTables(
+  db: pg.Pool | pg.PoolClient,
+  connectionId: number,
+  names: readonly string[],
+): Promise<void> {
   for (const n of names) checkTableName(n);
-  for (const t of TABLES) await updateTable(db, connectionId, t.name, { enabled: REQUIRED_TABLES.has(t.name) || names.includes(t.name) });
+  for (const t of TABLES)
+    await updateTable(db, connectionId, t.name, { enabled: REQUIRED_TABLES.has(t.name) || names.includes(t.name) });
 }
 
 export async function enabledTables(db: pg.Pool, connectionId: number): Promise<string[]> {
@@ -110,12 +153,17 @@ export async function enabledTables(db: pg.Pool, connectionId: number): Promise<
 }
 
 /** The connection's enabled tables with how often each syncs (the default when none was set). */
-export async function tableFrequencies(db: pg.Pool, connectionId: number): Promise<{ name: string; frequencyMinutes: number }[]> {
+export async function tableFrequencies(
+  db: pg.Pool,
+  connectionId: number,
+): Promise<{ name: string; frequencyMinutes: number }[]> {
   const { rows } = await db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>(
     'SELECT table_name, enabled, frequency_minutes FROM exact_sync.connection_tables WHERE connection_id = $1',
     [connectionId],
   );
   const setting = new Map(rows.map((r) => [r.table_name, r]));
-  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? true))
-    .map((t) => ({ name: t.name, frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES }));
+  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? true)).map((t) => ({
+    name: t.name,
+    frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES,
+  }));
 }

@@ -3,7 +3,13 @@
  * No imports: the console and the add-ins `import type` from here without pulling in server code.
  */
 
-export type Json<T> = T extends Date ? string : T extends readonly (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T;
 
 export type Strategy = 'sync' | 'modified' | 'child' | 'full';
 export type Scope = 'read' | 'admin';
@@ -44,7 +50,14 @@ export interface ListedDivision {
 export interface DivisionInfo extends ListedDivision {
   syncEnabled: boolean;
   lastSyncAt: Date | null;
-  lastRun: { id: number; status: string; startedAt: Date; finishedAt: Date | null; apiCalls: number; errorMessage: string | null } | null;
+  lastRun: {
+    id: number;
+    status: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    apiCalls: number;
+    errorMessage: string | null;
+  } | null;
   /** A sync of this division is under way. */
   syncing: boolean;
   /** A sync is queued, waiting for a worker (set by the API from the job queue; false from the state module). */

@@ -66,8 +66,16 @@ const SINCE: Record<string, CatalogTable['since']> = {
 };
 
 const PG_TYPES: Record<string, PgType> = {
-  Guid: 'uuid', String: 'text', Int16: 'integer', Int32: 'integer', Byte: 'integer', Int64: 'bigint',
-  Double: 'numeric', Decimal: 'numeric', Boolean: 'boolean', DateTime: 'timestamptz',
+  Guid: 'uuid',
+  String: 'text',
+  Int16: 'integer',
+  Int32: 'integer',
+  Byte: 'integer',
+  Int64: 'bigint',
+  Double: 'numeric',
+  Decimal: 'numeric',
+  Boolean: 'boolean',
+  DateTime: 'timestamptz',
 };
 
 function column(f: FieldDef): Column | undefined {
@@ -84,7 +92,13 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
   let timestamp: Column | undefined;
   if (strategy === 'sync') {
     if (!entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
-    timestamp = columns.find((c) => c.field === 'Timestamp') ?? { field: 'Timestamp', name: 'timestamp', type: 'bigint', edm: 'Int64', trim: false };
+    timestamp = columns.find((c) => c.field === 'Timestamp') ?? {
+      field: 'Timestamp',
+      name: 'timestamp',
+      type: 'bigint',
+      edm: 'Int64',
+      trim: false,
+    };
     if (!columns.includes(timestamp)) columns.push(timestamp);
   }
   const key = columns.find((c) => c.field === entity.key);
@@ -97,13 +111,19 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
     if (!foreignKey) throw new Error(`catalog: ${link.entity} has no ${link.foreignKey}`);
     children = { nav, table: child, foreignKey };
   }
-  if (strategy === 'modified' && !columns.some((c) => c.field === 'Modified')) throw new Error(`catalog: ${entityName} has no Modified`);
+  if (strategy === 'modified' && !columns.some((c) => c.field === 'Modified'))
+    throw new Error(`catalog: ${entityName} has no Modified`);
   return {
     name: entityName.toLowerCase(),
     entity,
     strategy,
     // Lines come along through $expand, which the plain endpoint serves; without lines the bulk endpoint reads 1000 rows a page.
-    path: strategy === 'sync' ? entity.syncPath! : strategy === 'modified' && !children && entity.bulkPath ? entity.bulkPath : entity.path,
+    path:
+      strategy === 'sync'
+        ? entity.syncPath!
+        : strategy === 'modified' && !children && entity.bulkPath
+          ? entity.bulkPath
+          : entity.path,
     key,
     columns,
     timestamp,
@@ -115,11 +135,23 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
 
 /** What each table holds, in words for the console. */
 export const TABLE_TITLES: Readonly<Record<string, string>> = {
-  transactionlines: 'Transaction lines (general ledger)', glaccounts: 'G/L accounts', glclassifications: 'G/L classifications',
-  journals: 'Journals', financialperiods: 'Financial periods', accounts: 'Accounts (customers, suppliers)', contacts: 'Contacts',
-  addresses: 'Addresses', items: 'Items', salesinvoices: 'Sales invoices and lines', salesorders: 'Sales orders and lines',
-  purchaseentries: 'Purchase entries and lines', receivables: 'Receivables', receivableslist: 'Outstanding receivables',
-  payableslist: 'Outstanding payables', documents: 'Documents', documentattachments: 'Document attachments (metadata)',
+  transactionlines: 'Transaction lines (general ledger)',
+  glaccounts: 'G/L accounts',
+  glclassifications: 'G/L classifications',
+  journals: 'Journals',
+  financialperiods: 'Financial periods',
+  accounts: 'Accounts (customers, suppliers)',
+  contacts: 'Contacts',
+  addresses: 'Addresses',
+  items: 'Items',
+  salesinvoices: 'Sales invoices and lines',
+  salesorders: 'Sales orders and lines',
+  purchaseentries: 'Purchase entries and lines',
+  receivables: 'Receivables',
+  receivableslist: 'Outstanding receivables',
+  payableslist: 'Outstanding payables',
+  documents: 'Documents',
+  documentattachments: 'Document attachments (metadata)',
   deleted: 'Deleted records (carries deletes to the other tables)',
 };
 
@@ -152,7 +184,10 @@ export const TABLES: readonly CatalogTable[] = [
 export const DIVISIONS_TABLE: CatalogTable = { ...table('Divisions', 'full'), path: 'system/Divisions' };
 
 /** Every table in the warehouse, lines included (they are synced with their parent, not on their own). */
-export const ALL_TABLES: readonly CatalogTable[] = [...TABLES, ...TABLES.flatMap((t) => (t.children ? [t.children.table] : []))];
+export const ALL_TABLES: readonly CatalogTable[] = [
+  ...TABLES,
+  ...TABLES.flatMap((t) => (t.children ? [t.children.table] : [])),
+];
 
 export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.map((t) => [t.name, t]));
 
@@ -160,5 +195,7 @@ export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.m
 export function tableForDeletedType(n: number): CatalogTable | undefined {
   // For tables with lines (sales invoices 13, sales orders 12) Exact does not document whether EntityKey
   // names the header or a line (exact-api.md 5.3): the engine applies it to both (GUIDs are unique).
-  return TABLES.find((t) => t.deletedType === n && t.name !== 'deleted' && (t.strategy === 'sync' || t.strategy === 'modified'));
+  return TABLES.find(
+    (t) => t.deletedType === n && t.name !== 'deleted' && (t.strategy === 'sync' || t.strategy === 'modified'),
+  );
 }

@@ -21,7 +21,13 @@ import { listedDivision } from './runner.ts';
  */
 
 export function authorizeUrl(app: ExactApp, baseUrl: string, redirectUri: string, state: string): string {
-  const q = new URLSearchParams({ client_id: app.clientId, redirect_uri: redirectUri, response_type: 'code', state, force_login: '0' });
+  const q = new URLSearchParams({
+    client_id: app.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    state,
+    force_login: '0',
+  });
   return `${baseUrl}${AUTH_PATH}?${q}`;
 }
 
@@ -43,36 +49,74 @@ export interface ConnectDeps {
 
 /** Errors of the callback, each with a code the console and the tests can tell apart. */
 export class ConnectError extends AppError {
-  constructor(code: 'code_rejected' | 'exact_unreachable' | 'app_rejected' | 'exact_failed', message: string, cause?: unknown) {
+  constructor(
+    code: 'code_rejected' | 'exact_unreachable' | 'app_rejected' | 'exact_failed',
+    message: string,
+    cause?: unknown,
+  ) {
     super(code, message, { status: code === 'code_rejected' ? 400 : 502, ...(cause === undefined ? {} : { cause }) });
   }
 }
 
 /** The authorization code for tokens (OAuth's code exchange), or a ConnectError saying what went wrong. */
-export async function exchangeCode(app: Pick<ExactApp, 'clientId' | 'clientSecret'>, baseUrl: string, code: string, redirectUri: string, doFetch: typeof fetch = globalThis.fetch): Promise<TokenResponse> {
+export async function exchangeCode(
+  app: Pick<ExactApp, 'clientId' | 'clientSecret'>,
+  baseUrl: string,
+  code: string,
+  redirectUri: string,
+  doFetch: typeof fetch = globalThis.fetch,
+): Promise<TokenResponse> {
   let res: Response;
   try {
     res = await doFetch(`${baseUrl}${TOKEN_PATH}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: app.clientId, client_secret: app.clientSecret }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+      }),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new ConnectError('exact_unreachable', `Exact Online (${baseUrl}) did not answer: ${messageOf(err)}. Check that this server can reach it, then try again.`, err);
+    throw new ConnectError(
+      'exact_unreachable',
+      `Exact Online (${baseUrl}) did not answer: ${messageOf(err)}. Check that this server can reach it, then try again.`,
+      err,
+    );
   }
-  const body = (await res.json().catch(() => undefined)) as (Partial<TokenResponse> & { error?: string; error_description?: string }) | undefined;
-  if (res.ok && typeof body?.access_token === 'string' && typeof body.refresh_token === 'string') return body as TokenResponse;
+  const body = (await res.json().catch(() => undefined)) as
+    (Partial<TokenResponse> & { error?: string; error_description?: string }) | undefined;
+  if (res.ok && typeof body?.access_token === 'string' && typeof body.refresh_token === 'string')
+    return body as TokenResponse;
   if (res.status >= 500 || res.status === 0 || body === undefined) {
-    throw new ConnectError('exact_unreachable', `Exact Online (${baseUrl}) is not answering properly (HTTP ${res.status}). It may be down or in maintenance; try again in a few minutes.`);
+    throw new ConnectError(
+      'exact_unreachable',
+      `Exact Online (${baseUrl}) is not answering properly (HTTP ${res.status}). It may be down or in maintenance; try again in a few minutes.`,
+    );
   }
   if (body.error === 'invalid_client' || (body.error === 'invalid_request' && !body.error_description)) {
-    throw new ConnectError('app_rejected', 'Exact Online refused this server\'s app credentials: check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET against the App Center, and that the redirect URI there is ' + redirectUri + '.');
+    throw new ConnectError(
+      'app_rejected',
+      "Exact Online refused this server's app credentials: check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET against the App Center, and that the redirect URI there is " +
+        redirectUri +
+        '.',
+    );
   }
-  throw new ConnectError('code_rejected', `Exact Online did not accept the sign-in (${body.error_description ?? body.error ?? `HTTP ${res.status}`}). Sign-ins expire after a few minutes and work once: start again.`);
+  throw new ConnectError(
+    'code_rejected',
+    `Exact Online did not accept the sign-in (${body.error_description ?? body.error ?? `HTTP ${res.status}`}). Sign-ins expire after a few minutes and work once: start again.`,
+  );
 }
 
-export async function finishConnect(deps: ConnectDeps, choice: ConnectChoice, code: string, redirectUri: string): Promise<ConnectResult> {
+export async function finishConnect(
+  deps: ConnectDeps,
+  choice: ConnectChoice,
+  code: string,
+  redirectUri: string,
+): Promise<ConnectResult> {
   const tokens = await exchangeCode(deps.app, choice.baseUrl, code, redirectUri, deps.fetch);
   const client = new ExactClient({
     baseUrl: choice.baseUrl,
@@ -81,7 +125,11 @@ export async function finishConnect(deps: ConnectDeps, choice: ConnectChoice, co
     log: deps.log,
     timeoutMs: 30_000,
     // The fresh access token is used as it is: nothing is stored until Exact answered both questions.
-    tokens: { accessToken: async () => tokens.access_token, refreshedAt: () => Date.now(), invalidate: async () => undefined },
+    tokens: {
+      accessToken: async () => tokens.access_token,
+      refreshedAt: () => Date.now(),
+      invalidate: async () => undefined,
+    },
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   let me: Awaited<ReturnType<ExactClient['me']>>;
@@ -89,13 +137,29 @@ export async function finishConnect(deps: ConnectDeps, choice: ConnectChoice, co
   try {
     me = await client.me();
     const current = Number(me.CurrentDivision);
-    for await (const page of client.pages(current, 'system/Divisions', { $select: 'Code,Description,Hid,Current,Status' })) listed.push(...page.rows.map(listedDivision));
+    for await (const page of client.pages(current, 'system/Divisions', {
+      $select: 'Code,Description,Hid,Current,Status',
+    }))
+      listed.push(...page.rows.map(listedDivision));
   } catch (err) {
-    throw new ConnectError('exact_failed', `Exact Online accepted the sign-in but then failed to say who you are and which administrations you reach (${messageOf(err)}). Try again in a few minutes.`, err);
+    throw new ConnectError(
+      'exact_failed',
+      `Exact Online accepted the sign-in but then failed to say who you are and which administrations you reach (${messageOf(err)}). Try again in a few minutes.`,
+      err,
+    );
   }
   const userId = typeof me.UserID === 'string' ? me.UserID : undefined;
-  if (!userId) throw new ConnectError('exact_failed', 'Exact Online did not say which user signed in (current/Me has no UserID). Try again.');
-  const userName = typeof me.FullName === 'string' && me.FullName ? me.FullName : typeof me.UserName === 'string' ? me.UserName : 'Exact user';
+  if (!userId)
+    throw new ConnectError(
+      'exact_failed',
+      'Exact Online did not say which user signed in (current/Me has no UserID). Try again.',
+    );
+  const userName =
+    typeof me.FullName === 'string' && me.FullName
+      ? me.FullName
+      : typeof me.UserName === 'string'
+        ? me.UserName
+        : 'Exact user';
 
   const result = await inTransaction(deps.pool, async (db) => {
     const { rows } = await db.query<{ id: number; inserted: boolean }>(
@@ -121,6 +185,9 @@ export async function finishConnect(deps: ConnectDeps, choice: ConnectChoice, co
     if (choice.tables) await chooseTables(db, id, choice.tables);
     return { connectionId: id, reconnected: !inserted, userName, divisions: listed.filter((d) => d.active).length };
   });
-  deps.log.info({ connection: result.connectionId, reconnected: result.reconnected, divisions: result.divisions }, result.reconnected ? 'reconnected Exact Online' : 'connected Exact Online');
+  deps.log.info(
+    { connection: result.connectionId, reconnected: result.reconnected, divisions: result.divisions },
+    result.reconnected ? 'reconnected Exact Online' : 'connected Exact Online',
+  );
   return result;
 }

@@ -29,7 +29,8 @@ export function toWarehouse(c: Column, value: unknown, timeZone: string): Value 
 
 function isoInstant(c: Column, value: unknown, timeZone: string): string {
   const ms = exactDateMs(value);
-  if (ms === undefined) throw new AppError('exact_unexpected_value', `${c.field}: expected /Date(ms)/, got ${JSON.stringify(value)}`);
+  if (ms === undefined)
+    throw new AppError('exact_unexpected_value', `${c.field}: expected /Date(ms)/, got ${JSON.stringify(value)}`);
   return pgInstant(localToUtc(ms, timeZone));
 }
 
@@ -46,7 +47,13 @@ export function pgInstant(ms: number): string {
 }
 
 /** A row's values in the warehouse's column order (server/warehouse/load.ts loadColumns). */
-export function rowValues(table: CatalogTable, division: number, row: ExactRow, timeZone: string, extractedAt: string): Value[] {
+export function rowValues(
+  table: CatalogTable,
+  division: number,
+  row: ExactRow,
+  timeZone: string,
+  extractedAt: string,
+): Value[] {
   const out: Value[] = [division];
   for (const c of table.columns) if (c.name !== 'division') out.push(toWarehouse(c, row[c.field], timeZone));
   out.push(extractedAt);
@@ -54,7 +61,13 @@ export function rowValues(table: CatalogTable, division: number, row: ExactRow, 
 }
 
 /** Rows of one division as CSV, through the values (small tables; the reference for `rowEncoder`). */
-export function valuesCsv(table: CatalogTable, division: number, rows: readonly ExactRow[], timeZone: string, extractedAt: string): CsvRows {
+export function valuesCsv(
+  table: CatalogTable,
+  division: number,
+  rows: readonly ExactRow[],
+  timeZone: string,
+  extractedAt: string,
+): CsvRows {
   return csvRows(rows.map((r) => rowValues(table, division, r, timeZone, extractedAt)));
 }
 
@@ -131,7 +144,8 @@ export function rowEncoder(table: CatalogTable, timeZone: string): RowEncoder {
       const tail = `,${extractedAt}`;
       const line = (row: ExactRow) => {
         let text = head;
-        for (let i = 0; i < n; i++) text += i === 0 ? encoders[i]!(row[fields[i]!]) : `,${encoders[i]!(row[fields[i]!])}`;
+        for (let i = 0; i < n; i++)
+          text += i === 0 ? encoders[i]!(row[fields[i]!]) : `,${encoders[i]!(row[fields[i]!])}`;
         return text + tail;
       };
       if (buffers) {

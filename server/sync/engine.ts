@@ -6,8 +6,15 @@ import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { qualified } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
-import { concatCsv, CsvBuffers, type CsvRows } from '../warehouse/csv.ts';
-import { applyDeletes, deleteMissing, deleteOrphans, deleteWhere, insertOrMerge, mergeRows } from '../warehouse/load.ts';
+import { concatCsv, CsvBuffers } from '../warehouse/csv.ts';
+import {
+  applyDeletes,
+  deleteMissing,
+  deleteOrphans,
+  deleteWhere,
+  insertOrMerge,
+  mergeRows,
+} from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from './catalog.ts';
 import { rowEncoder, toWarehouse, valuesCsv } from './encode.ts';
@@ -44,7 +51,12 @@ export interface TableResult {
   pages: number;
 }
 
-async function readCursor(pool: pg.Pool, ctx: SyncContext, division: number, table: string): Promise<string | undefined> {
+async function readCursor(
+  pool: pg.Pool,
+  ctx: SyncContext,
+  division: number,
+  table: string,
+): Promise<string | undefined> {
   const { rows } = await pool.query<{ cursor: string | null }>(
     'SELECT cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = $3',
     [ctx.connectionId, division, table],
@@ -52,7 +64,14 @@ async function readCursor(pool: pg.Pool, ctx: SyncContext, division: number, tab
   return rows[0]?.cursor ?? undefined;
 }
 
-async function writeCursor(client: pg.PoolClient, ctx: SyncContext, division: number, table: string, cursor: string | null, rows: number): Promise<void> {
+async function writeCursor(
+  client: pg.PoolClient,
+  ctx: SyncContext,
+  division: number,
+  table: string,
+  cursor: string | null,
+  rows: number,
+): Promise<void> {
   await client.query(
     `INSERT INTO exact_sync.sync_state (connection_id, division, table_name, cursor, rows_total, last_synced_at)
      VALUES ($1, $2, $3, $4, $5, now())
@@ -67,26 +86,34 @@ async function writeCursor(client: pg.PoolClient, ctx: SyncContext, division: nu
  * commits, but never half of one, and since every page commits its rows with its cursor, a lost commit
  * only means that page is fetched again.
  */
-const pageTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, fn, { synchronousCommit: false });
+const pageTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>) =>
+  inTransaction(pool, fn, { synchronousCommit: false });
 
 /**
  * Pages of `source` fetched ahead (up to `depth` in flight or waiting) while the caller writes to the
  * warehouse, handed over in batches: every page that has already arrived, up to `maxRows` rows. Network
  * and database then work side by side, and a slow database gets bigger, cheaper batches.
  */
-export async function* readAheadBatches<T extends { count: number }>(source: AsyncGenerator<T>, depth: number, maxRows: number): AsyncGenerator<T[]> {
+export async function* readAheadBatches<T extends { count: number }>(
+  source: AsyncGenerator<T>,
+  depth: number,
+  maxRows: number,
+): AsyncGenerator<T[]> {
   type Slot = { promise: Promise<IteratorResult<T>>; settled: boolean };
   const queue: Slot[] = [];
   let ended = false;
   const fill = () => {
     while (!ended && queue.length < depth) {
       const slot: Slot = { promise: source.next(), settled: false };
-      slot.promise.then((r) => {
-        slot.settled = true;
-        if (r.done) ended = true;
-      }, () => {
-        slot.settled = true;
-      });
+      slot.promise.then(
+        (r) => {
+          slot.settled = true;
+          if (r.done) ended = true;
+        },
+        () => {
+          slot.settled = true;
+        },
+      );
       queue.push(slot);
     }
   };
@@ -135,7 +162,10 @@ async function* convertPages<P, T>(source: AsyncGenerator<P>, convert: (page: P)
   }
 }
 
-async function convertNext<P, T>(source: AsyncGenerator<P>, convert: (page: P) => T): Promise<{ value: T } | undefined> {
+async function convertNext<P, T>(
+  source: AsyncGenerator<P>,
+  convert: (page: P) => T,
+): Promise<{ value: T } | undefined> {
   const r = await source.next();
   return r.done ? undefined : { value: convert(r.value) };
 }
@@ -144,7 +174,10 @@ async function convertNext<P, T>(source: AsyncGenerator<P>, convert: (page: P) =
 const DIRECT_FALLBACKS = 3;
 
 async function divisionIsEmpty(ctx: SyncContext, table: CatalogTable, division: number): Promise<boolean> {
-  const { rows } = await ctx.pool.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${qualified(ctx.schema, table.name)} WHERE division = $1) AS empty`, [division]);
+  const { rows } = await ctx.pool.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(ctx.schema, table.name)} WHERE division = $1) AS empty`,
+    [division],
+  );
   return rows[0]!.empty;
 }
 
@@ -156,7 +189,10 @@ const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join
  */
 async function startingTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<string | undefined> {
   if (ctx.startYear === undefined || table.since?.kind !== 'sync_timestamp') return undefined;
-  const body = await ctx.client.get(division, 'read/sync/Sync/SyncTimestamp', { modified: `datetime'${ctx.startYear}-01-01'`, endPoint: `'${table.entity.name}'` });
+  const body = await ctx.client.get(division, 'read/sync/Sync/SyncTimestamp', {
+    modified: `datetime'${ctx.startYear}-01-01'`,
+    endPoint: `'${table.entity.name}'`,
+  });
   return int64(unwrapEntity(body, 'SyncTimestamp').TimeStampAsBigInt) ?? undefined;
 }
 
@@ -165,23 +201,37 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const stored = await readCursor(ctx.pool, ctx, division, table.name);
   let cursor = BigInt(stored ?? (await startingTimestamp(ctx, table, division)) ?? '0');
-  const pages = ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${cursor}L` });
+  const pages = ctx.client.pages(division, table.path, {
+    $select: selectOf(table),
+    $filter: `Timestamp gt ${cursor}L`,
+  });
   // Each page is turned into CSV as soon as it arrives: the parsed JSON (wide objects) is dropped at once,
   // and only one compact string a page waits in the read-ahead queue.
   const encoder = rowEncoder(table, ctx.timeZone);
   const buffers = new CsvBuffers();
-  const converted = () => convertPages(pages, (page) => {
+  const converted = () =>
+    convertPages(pages, (page) => {
       const extractedAt = new Date().toISOString();
       let maxTimestamp = 0n;
       for (const r of page.rows) {
         const ts = BigInt(int64(r.Timestamp) ?? '0');
         if (ts > maxTimestamp) maxTimestamp = ts;
       }
-      const deletes = table.name === 'deleted'
-        ? page.rows.map((d) => ({ type: Number(d.EntityType), key: String(d.EntityKey), timestamp: int64(d.Timestamp) ?? '0' }))
-        : [];
-      return { csv: encoder.page(page.rows, division, extractedAt, buffers), count: page.rows.length, maxTimestamp, deletes };
-  });
+      const deletes =
+        table.name === 'deleted'
+          ? page.rows.map((d) => ({
+              type: Number(d.EntityType),
+              key: String(d.EntityKey),
+              timestamp: int64(d.Timestamp) ?? '0',
+            }))
+          : [];
+      return {
+        csv: encoder.page(page.rows, division, extractedAt, buffers),
+        count: page.rows.length,
+        maxTimestamp,
+        deletes,
+      };
+    });
   // A division's first sync of a table COPYs its rows straight in (load.ts insertOrMerge) until keys
   // start to repeat: then they are merged, as on every later run.
   let direct = await divisionIsEmpty(ctx, table, division);
@@ -213,7 +263,14 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         deleted += await applyDeletes(client, ctx.schema, target, division, list);
         if (target.children) {
           // A deleted invoice or order takes its lines with it …
-          await deleteWhere(client, ctx.schema, target.children.table, division, target.children.foreignKey.name, list.map((d) => d.key));
+          await deleteWhere(
+            client,
+            ctx.schema,
+            target.children.table,
+            division,
+            target.children.foreignKey.name,
+            list.map((d) => d.key),
+          );
           // … and since Exact's sync rows of these are lines, its key may name a line itself (exact-api.md 5.3).
           deleted += await applyDeletes(client, ctx.schema, target.children.table, division, list);
         }
@@ -248,8 +305,10 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   const children = table.children;
   const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
   if (children) params.$expand = children.nav;
-  if (cursor) params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
-  else if (ctx.startYear !== undefined && table.since?.kind === 'date') params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
+  if (cursor)
+    params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
+  else if (ctx.startYear !== undefined && table.since?.kind === 'date')
+    params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
   let maxModified = cursor ? Date.parse(cursor) : 0;
   // A read from the beginning sees every row Exact has (from the starting year on): the rows it does not
   // see were deleted in Exact. For entities sync/Deleted says nothing of (purchase entries) it is the only
@@ -260,7 +319,8 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
 
   const encoder = rowEncoder(table, ctx.timeZone);
   const lineEncoder = children && rowEncoder(children.table, ctx.timeZone);
-  const converted = () => convertPages(ctx.client.pages(division, table.path, params), (page) => {
+  const converted = () =>
+    convertPages(ctx.client.pages(division, table.path, params), (page) => {
       const extractedAt = new Date().toISOString();
       let max = 0;
       const lines: ExactRow[] = [];
@@ -269,7 +329,8 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
         if (typeof modified === 'string') max = Math.max(max, Date.parse(modified));
         if (children) {
           const expanded = (r[children.nav] as { results?: ExactRow[] } | undefined)?.results;
-          if (!Array.isArray(expanded)) throw new AppError('exact_unexpected_response', `${table.entity.name}: ${children.nav} was not expanded`);
+          if (!Array.isArray(expanded))
+            throw new AppError('exact_unexpected_response', `${table.entity.name}: ${children.nav} was not expanded`);
           lines.push(...expanded);
         }
       }
@@ -280,7 +341,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
         lines: lineEncoder ? lineEncoder.page(lines, division, extractedAt) : { chunks: [], count: 0 },
         maxModified: max,
       };
-  });
+    });
 
   for await (const batch of readAheadBatches(converted(), 4, 5_000)) {
     const values = concatCsv(batch.map((p) => p.rows));
@@ -305,13 +366,24 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   }
   await pageTransaction(ctx.pool, async (client) => {
     if (seen) {
-      const since = ctx.startYear !== undefined && table.since?.kind === 'date'
-        ? { column: table.since.field.toLowerCase(), from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString() }
-        : undefined;
+      const since =
+        ctx.startYear !== undefined && table.since?.kind === 'date'
+          ? {
+              column: table.since.field.toLowerCase(),
+              from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString(),
+            }
+          : undefined;
       result.deleted = await deleteMissing(client, ctx.schema, table, division, seen, since);
       if (children) await deleteOrphans(client, ctx.schema, children.table, children.foreignKey.name, table, division);
     }
-    await writeCursor(client, ctx, division, table.name, maxModified > 0 ? new Date(maxModified).toISOString() : cursor ?? null, result.rows);
+    await writeCursor(
+      client,
+      ctx,
+      division,
+      table.name,
+      maxModified > 0 ? new Date(maxModified).toISOString() : (cursor ?? null),
+      result.rows,
+    );
   });
   return result;
 }
@@ -341,16 +413,28 @@ async function syncFull(ctx: SyncContext, table: CatalogTable, division: number)
 
 export async function syncTable(ctx: SyncContext, tableName: string, division: number): Promise<TableResult> {
   const table = TABLE_BY_NAME.get(tableName);
-  if (!table) throw new AppError('unknown_table', `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`, { status: 400 });
+  if (!table)
+    throw new AppError(
+      'unknown_table',
+      `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
+      { status: 400 },
+    );
   await ensureTable(ctx.pool, ctx.schema, table);
   // sync/Deleted deletes from the other tables: they must exist even when they were not synced yet.
   if (table.name === 'deleted') {
     for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t);
-    await ensureEntityTypes(ctx.pool, ctx.schema, ENTITY_TYPES.map(([n, name]) => [n, name, tableForDeletedType(n)?.name ?? null] as const));
+    await ensureEntityTypes(
+      ctx.pool,
+      ctx.schema,
+      ENTITY_TYPES.map(([n, name]) => [n, name, tableForDeletedType(n)?.name ?? null] as const),
+    );
   }
-  const result = table.strategy === 'sync' ? await syncByTimestamp(ctx, table, division)
-    : table.strategy === 'modified' ? await syncModified(ctx, table, division)
-    : await syncFull(ctx, table, division);
+  const result =
+    table.strategy === 'sync'
+      ? await syncByTimestamp(ctx, table, division)
+      : table.strategy === 'modified'
+        ? await syncModified(ctx, table, division)
+        : await syncFull(ctx, table, division);
   ctx.log?.info({ ...result }, `synced ${table.name} of division ${division}`);
   return result;
 }
@@ -361,7 +445,11 @@ export function runOrder(tables: readonly string[]): string[] {
 }
 
 /** Every catalog table of a division, in run order. */
-export async function syncDivision(ctx: SyncContext, division: number, tables: readonly string[] = [...TABLE_BY_NAME.keys()]): Promise<TableResult[]> {
+export async function syncDivision(
+  ctx: SyncContext,
+  division: number,
+  tables: readonly string[] = [...TABLE_BY_NAME.keys()],
+): Promise<TableResult[]> {
   const results: TableResult[] = [];
   for (const t of runOrder(tables)) results.push(await syncTable(ctx, t, division));
   return results;

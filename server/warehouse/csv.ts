@@ -41,7 +41,11 @@ export function csvRows(rows: readonly (readonly Value[])[]): CsvRows {
 /** Several batches of rows as one. */
 export function concatCsv(parts: readonly CsvRows[]): CsvRows {
   if (parts.length === 1) return parts[0]!;
-  return { chunks: parts.flatMap((p) => p.chunks), count: parts.reduce((n, p) => n + p.count, 0), pooled: parts.flatMap((p) => p.pooled ?? []) };
+  return {
+    chunks: parts.flatMap((p) => p.chunks),
+    count: parts.reduce((n, p) => n + p.count, 0),
+    pooled: parts.flatMap((p) => p.pooled ?? []),
+  };
 }
 
 /**

@@ -24,13 +24,21 @@ export function loadColumns(table: CatalogTable): string[] {
   return ['division', ...table.columns.filter((c) => c.name !== 'division').map((c) => c.name), '_sdc_extracted_at'];
 }
 
-export async function mergeRows(client: pg.PoolClient, schema: string, table: CatalogTable, rows: CsvRows, batchedAt: Date): Promise<MergeResult> {
+export async function mergeRows(
+  client: pg.PoolClient,
+  schema: string,
+  table: CatalogTable,
+  rows: CsvRows,
+  batchedAt: Date,
+): Promise<MergeResult> {
   if (rows.count === 0) return { inserted: 0, updated: 0 };
   const cols = loadColumns(table);
   const target = qualified(schema, table.name);
   const temp = quoteIdent(`_load_${table.name}`);
   // Same columns and types, no constraints (the batch time is set on the way out of it).
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${temp} ON COMMIT DELETE ROWS AS SELECT * FROM ${target} WITH NO DATA`);
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${temp} ON COMMIT DELETE ROWS AS SELECT * FROM ${target} WITH NO DATA`,
+  );
   await client.query(`TRUNCATE ${temp}`);
   await copyCsv(client, `COPY ${temp} (${cols.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`, rows);
 
@@ -68,11 +76,21 @@ const UNIQUE_VIOLATION = '23505';
  * (`mergeRows`) instead. Either way the table ends as `mergeRows` alone would leave it. `merged` tells
  * which way it went. Inside the caller's transaction; `_sdc_batched_at` takes its default, now().
  */
-export async function insertOrMerge(client: pg.PoolClient, schema: string, table: CatalogTable, rows: CsvRows, batchedAt: Date): Promise<MergeResult & { merged: boolean }> {
+export async function insertOrMerge(
+  client: pg.PoolClient,
+  schema: string,
+  table: CatalogTable,
+  rows: CsvRows,
+  batchedAt: Date,
+): Promise<MergeResult & { merged: boolean }> {
   if (rows.count === 0) return { inserted: 0, updated: 0, merged: false };
   await client.query('SAVEPOINT direct_copy');
   try {
-    const inserted = await copyCsv(client, `COPY ${qualified(schema, table.name)} (${loadColumns(table).map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`, rows);
+    const inserted = await copyCsv(
+      client,
+      `COPY ${qualified(schema, table.name)} (${loadColumns(table).map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`,
+      rows,
+    );
     await client.query('RELEASE SAVEPOINT direct_copy');
     return { inserted, updated: 0, merged: false };
   } catch (err) {
@@ -83,7 +101,14 @@ export async function insertOrMerge(client: pg.PoolClient, schema: string, table
 }
 
 /** Removes the rows of a division whose `column` is one of `values` (the lines of parents read again, or deleted). */
-export async function deleteWhere(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, column: string, values: readonly string[]): Promise<number> {
+export async function deleteWhere(
+  client: pg.PoolClient,
+  schema: string,
+  table: CatalogTable,
+  division: number,
+  column: string,
+  values: readonly string[],
+): Promise<number> {
   if (values.length === 0) return 0;
   const res = await client.query(
     `DELETE FROM ${qualified(schema, table.name)} WHERE division = $1 AND ${quoteIdent(column)}::text = ANY($2::text[])`,
@@ -96,7 +121,14 @@ export async function deleteWhere(client: pg.PoolClient, schema: string, table: 
  * Removes the rows of a division whose keys (lower case) are not in `keep`: what a read of the whole table
  * did not see. `since`: only rows from that instant on (the read was limited to them).
  */
-export async function deleteMissing(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, keep: readonly string[], since?: { column: string; from: string }): Promise<number> {
+export async function deleteMissing(
+  client: pg.PoolClient,
+  schema: string,
+  table: CatalogTable,
+  division: number,
+  keep: readonly string[],
+  since?: { column: string; from: string },
+): Promise<number> {
   const key = quoteIdent(table.key.name);
   const res = await client.query(
     `DELETE FROM ${qualified(schema, table.name)} WHERE division = $1 AND NOT (${key}::text = ANY($2::text[]))${since ? ` AND ${quoteIdent(since.column)} >= $3` : ''}`,
@@ -106,7 +138,14 @@ export async function deleteMissing(client: pg.PoolClient, schema: string, table
 }
 
 /** Removes the lines of a division whose parent is no longer there. */
-export async function deleteOrphans(client: pg.PoolClient, schema: string, lines: CatalogTable, foreignKey: string, parents: CatalogTable, division: number): Promise<number> {
+export async function deleteOrphans(
+  client: pg.PoolClient,
+  schema: string,
+  lines: CatalogTable,
+  foreignKey: string,
+  parents: CatalogTable,
+  division: number,
+): Promise<number> {
   const res = await client.query(
     `DELETE FROM ${qualified(schema, lines.name)} AS l WHERE l.division = $1 AND NOT EXISTS (
        SELECT 1 FROM ${qualified(schema, parents.name)} AS p WHERE p.division = $1 AND p.${quoteIdent(parents.key.name)} = l.${quoteIdent(foreignKey)})`,
@@ -119,7 +158,13 @@ export async function deleteOrphans(client: pg.PoolClient, schema: string, lines
  * Applies sync/Deleted rows to a table: a row goes only when its stored Timestamp is not newer than the
  * delete (exact-api.md 5.3: it may have been re-created since).
  */
-export async function applyDeletes(client: pg.PoolClient, schema: string, table: CatalogTable, division: number, deletes: readonly { key: string; timestamp: string }[]): Promise<number> {
+export async function applyDeletes(
+  client: pg.PoolClient,
+  schema: string,
+  table: CatalogTable,
+  division: number,
+  deletes: readonly { key: string; timestamp: string }[],
+): Promise<number> {
   if (deletes.length === 0) return 0;
   const key = quoteIdent(table.key.name);
   const ts = table.timestamp ? quoteIdent(table.timestamp.name) : undefined;

@@ -32,7 +32,12 @@ export function ensureTable(pool: pg.Pool, schema: string, table: CatalogTable):
  * divisions syncing side by side would otherwise race on CREATE … IF NOT EXISTS (of the schema as well as
  * of tables), which PostgreSQL does not make atomic.
  */
-async function onceUnderDdlLock(pool: pg.Pool, schema: string, table: string, ddl: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+async function onceUnderDdlLock(
+  pool: pg.Pool,
+  schema: string,
+  table: string,
+  ddl: (client: pg.PoolClient) => Promise<void>,
+): Promise<void> {
   const id = `${schema}.${table}`;
   let ensured = ensuredByPool.get(pool);
   if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
@@ -67,25 +72,34 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
     [name],
   );
   const have = new Map(existing.map((c) => [c.name, c.has_default]));
-  for (const c of columns) if (!have.has(c.name)) await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
+  for (const c of columns)
+    if (!have.has(c.name))
+      await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
   // Tables made before rows could be COPY'd straight in (load.ts insertOrMerge) lack the batch time's default.
-  if (have.get('_sdc_batched_at') === false) await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
+  if (have.get('_sdc_batched_at') === false)
+    await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
 }
 
 /**
  * `entitytype (number, name, table_name)`: what deleted.entitytype means, and which warehouse table its
  * deletes apply to (null where exact-sync has no such table or does not apply them).
  */
-export function ensureEntityTypes(pool: pg.Pool, schema: string, types: readonly (readonly [number, string, string | null])[]): Promise<void> {
+export function ensureEntityTypes(
+  pool: pg.Pool,
+  schema: string,
+  types: readonly (readonly [number, string, string | null])[],
+): Promise<void> {
   const name = qualified(schema, 'entitytype');
   return onceUnderDdlLock(pool, schema, 'entitytype', async (client) => {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await tryGrantWarehouseSchema(client, schema);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`);
     await client.query(
-    `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
+      `CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`,
+    );
+    await client.query(
+      `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
      ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, table_name = EXCLUDED.table_name`,
-    [types.map(([n]) => n), types.map(([, n]) => n), types.map(([, , t]) => t)],
+      [types.map(([n]) => n), types.map(([, n]) => n), types.map(([, , t]) => t)],
     );
   });
 }

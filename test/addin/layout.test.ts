@@ -20,9 +20,13 @@ describe('toSheetData', () => {
   it('types every cell for Excel and gives each column a format', () => {
     const data = toSheetData({
       columns: [
-        { name: 'id', type: 'integer', kind: 'integer' }, { name: 'amount', type: 'numeric', kind: 'number' },
-        { name: 'day', type: 'date', kind: 'date' }, { name: 'at', type: 'timestamptz', kind: 'datetime' },
-        { name: 'code', type: 'text', kind: 'text' }, { name: 'ok', type: 'boolean', kind: 'boolean' }, { name: 'extra', type: 'jsonb', kind: 'json' },
+        { name: 'id', type: 'integer', kind: 'integer' },
+        { name: 'amount', type: 'numeric', kind: 'number' },
+        { name: 'day', type: 'date', kind: 'date' },
+        { name: 'at', type: 'timestamptz', kind: 'datetime' },
+        { name: 'code', type: 'text', kind: 'text' },
+        { name: 'ok', type: 'boolean', kind: 'boolean' },
+        { name: 'extra', type: 'jsonb', kind: 'json' },
       ],
       rows: [
         [1, 12.5, '2026-03-02', '2026-03-02T12:00:00+00:00', '=1+1', true, { a: 1 }],
@@ -39,7 +43,8 @@ describe('toSheetData', () => {
 });
 
 describe('chunkRows', () => {
-  const rows = (n: number, width: number) => Array.from({ length: n }, (_, i) => Array.from({ length: width }, (_, j) => `r${i}c${j}-xxxxxxxxxx`));
+  const rows = (n: number, width: number) =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: width }, (_, j) => `r${i}c${j}-xxxxxxxxxx`));
   it('keeps every request under the byte limit, covering every row once, in order', () => {
     const data = rows(100_000, 20);
     const formats = Array(20).fill('@');
@@ -48,14 +53,23 @@ describe('chunkRows', () => {
     expect(chunks.at(-1)![1]).toBe(100_000);
     for (let i = 1; i < chunks.length; i++) expect(chunks[i]![0]).toBe(chunks[i - 1]![1]);
     for (const [a, b] of chunks) {
-      const bytes = data.slice(a, b).reduce((s, r) => s + JSON.stringify(r).length + 1 + formats.reduce((t, f) => t + f.length + 3, 2), 0);
+      const bytes = data
+        .slice(a, b)
+        .reduce((s, r) => s + JSON.stringify(r).length + 1 + formats.reduce((t, f) => t + f.length + 3, 2), 0);
       expect(bytes).toBeLessThanOrEqual(4_000_000);
     }
     expect(chunks.length).toBeGreaterThan(10);
   });
   it('limits cells too, and sends a row bigger than the limit alone', () => {
-    expect(chunkRows(rows(10, 5), Array(5).fill('@'), 1_000_000, 20)).toEqual([[0, 4], [4, 8], [8, 10]]);
-    expect(chunkRows([['x'.repeat(100)], ['y']], ['@'], 50)).toEqual([[0, 1], [1, 2]]);
+    expect(chunkRows(rows(10, 5), Array(5).fill('@'), 1_000_000, 20)).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
+    expect(chunkRows([['x'.repeat(100)], ['y']], ['@'], 50)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
     expect(chunkRows([], [])).toEqual([]);
   });
 });

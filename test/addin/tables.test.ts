@@ -16,12 +16,18 @@ const source = { kind: 'table' as const, table: 'transactionlines' };
 
 function data(rows: number, columns: number, seed = 0): SheetData {
   return toSheetData({
-    columns: Array.from({ length: columns }, (_, j) => ({ name: `c${j}`, type: j % 2 ? 'text' : 'integer', kind: j % 2 ? 'text' as const : 'integer' as const })),
-    rows: Array.from({ length: rows }, (_, i) => Array.from({ length: columns }, (_, j) => (j % 2 ? `text ${i + seed}/${j} lorem ipsum` : i + seed + j))),
+    columns: Array.from({ length: columns }, (_, j) => ({
+      name: `c${j}`,
+      type: j % 2 ? 'text' : 'integer',
+      kind: j % 2 ? ('text' as const) : ('integer' as const),
+    })),
+    rows: Array.from({ length: rows }, (_, i) =>
+      Array.from({ length: columns }, (_, j) => (j % 2 ? `text ${i + seed}/${j} lorem ipsum` : i + seed + j)),
+    ),
   });
 }
 
-describe('the fake workbook keeps Excel\'s rules', () => {
+describe("the fake workbook keeps Excel's rules", () => {
   it('refuses a batch over 5 MB, and values that do not fit their range', async () => {
     const state = new FakeWorkbookState();
     const c = new FakeContext(state);
@@ -42,7 +48,12 @@ describe('insertTable', () => {
     const state = new FakeWorkbookState();
     const d = data(100_000, 20);
     const progress: number[] = [];
-    const bound = await insertTable(ctx(state), d, { name: 'transactionlines', newSheet: 'Transactions', source, syncedAt: '2026-03-02T08:00:00Z' }, { onProgress: (n) => progress.push(n) });
+    const bound = await insertTable(
+      ctx(state),
+      d,
+      { name: 'transactionlines', newSheet: 'Transactions', source, syncedAt: '2026-03-02T08:00:00Z' },
+      { onProgress: (n) => progress.push(n) },
+    );
     expect(bound).toMatchObject({ name: 'transactionlines', rows: 100_000, source });
     expect(Math.max(...state.batches)).toBeLessThanOrEqual(PAYLOAD_LIMIT);
     expect(progress.at(-1)).toBe(100_000);
@@ -50,17 +61,25 @@ describe('insertTable', () => {
     expect(state.suspended).toBe(progress.length);
     const table = state.tables.find((t) => t.name === 'transactionlines')!;
     expect(table).toMatchObject({ sheet: 'Transactions', row: 0, column: 0, rows: 100_001, columns: 20 });
-    expect(state.block('Transactions', 0, 0, 2, 3)).toEqual([['c0', 'c1', 'c2'], [0, 'text 0/1 lorem ipsum', 2]]);
+    expect(state.block('Transactions', 0, 0, 2, 3)).toEqual([
+      ['c0', 'c1', 'c2'],
+      [0, 'text 0/1 lorem ipsum', 2],
+    ]);
     expect(state.cell('Transactions', 100_000, 19)).toMatchObject({ value: 'text 99999/19 lorem ipsum', format: '@' });
     expect(state.cell('Transactions', 100_000, 18)).toMatchObject({ value: 100_017, format: '0' });
-    expect(JSON.parse(state.settings.get(SETTINGS_KEY) as string).transactionlines).toMatchObject({ rows: 100_000, syncedAt: '2026-03-02T08:00:00Z' });
+    expect(JSON.parse(state.settings.get(SETTINGS_KEY) as string).transactionlines).toMatchObject({
+      rows: 100_000,
+      syncedAt: '2026-03-02T08:00:00Z',
+    });
   });
 
   it('inserts at the selected cell, but never over cells in use: then the workbook is unchanged', async () => {
     const state = new FakeWorkbookState();
     state.selection = { sheet: 'Sheet1', row: 4, column: 2 };
     state.sheets.get('Sheet1')!.set('6,3', { value: 'keep me', format: 'General' });
-    await expect(insertTable(ctx(state), data(5, 3), { name: 't', source, syncedAt: null })).rejects.toThrow(/not empty \(Sheet1!D7:D7\)/);
+    await expect(insertTable(ctx(state), data(5, 3), { name: 't', source, syncedAt: null })).rejects.toThrow(
+      /not empty \(Sheet1!D7:D7\)/,
+    );
     expect([...state.sheets.get('Sheet1')!.keys()]).toEqual(['6,3']);
     expect(state.tables).toEqual([]);
     state.selection = { sheet: 'Sheet1', row: 10, column: 2 };
@@ -71,7 +90,14 @@ describe('insertTable', () => {
   it('a cancelled insert leaves nothing behind', async () => {
     const state = new FakeWorkbookState();
     let chunks = 0;
-    await expect(insertTable(ctx(state), data(100_000, 20), { name: 'x', newSheet: 'X', source, syncedAt: null }, { onProgress: () => chunks++, cancelled: () => chunks >= 2 })).rejects.toThrow('Cancelled');
+    await expect(
+      insertTable(
+        ctx(state),
+        data(100_000, 20),
+        { name: 'x', newSheet: 'X', source, syncedAt: null },
+        { onProgress: () => chunks++, cancelled: () => chunks >= 2 },
+      ),
+    ).rejects.toThrow('Cancelled');
     expect([...state.sheets.keys()]).toEqual(['Sheet1']);
     expect(state.tables).toEqual([]);
     expect(state.settings.size).toBe(0);
@@ -112,20 +138,30 @@ describe('refreshTable', () => {
     const state = await inserted(20);
     await refreshTable(ctx(state), 'lines', data(5, 4, 7), null);
     expect(state.tables[0]).toMatchObject({ rows: 6 });
-    expect(state.block('Sheet1', 7, 1, 15, 4).flat().every((v) => v === '')).toBe(true);
+    expect(
+      state
+        .block('Sheet1', 7, 1, 15, 4)
+        .flat()
+        .every((v) => v === ''),
+    ).toBe(true);
     expect(state.tableValues('lines')[5]).toEqual([11, 'text 11/1 lorem ipsum', 13, 'text 11/3 lorem ipsum']);
   });
 
   it('an empty result leaves the header and one empty row', async () => {
     const state = await inserted(4);
     await refreshTable(ctx(state), 'lines', data(0, 4), null);
-    expect(state.tableValues('lines')).toEqual([['c0', 'c1', 'c2', 'c3'], ['', '', '', '']]);
+    expect(state.tableValues('lines')).toEqual([
+      ['c0', 'c1', 'c2', 'c3'],
+      ['', '', '', ''],
+    ]);
   });
 
   it('refuses to grow into cells the user has in use to the right', async () => {
     const state = await inserted(3);
     state.sheets.get('Sheet1')!.set('1,5', { value: 'notes', format: 'General' });
-    await expect(refreshTable(ctx(state), 'lines', data(3, 6), null)).rejects.toThrow(/cells to the right of lines are in use \(Sheet1!F2:F2\)/);
+    await expect(refreshTable(ctx(state), 'lines', data(3, 6), null)).rejects.toThrow(
+      /cells to the right of lines are in use \(Sheet1!F2:F2\)/,
+    );
     expect(state.tables[0]).toMatchObject({ columns: 4 });
   });
 
@@ -150,7 +186,14 @@ describe('readBindings, with office-addin-mock', () => {
     // makes its loaded value readable; isNullObject needs no load in Office.js, so it is set as a plain property.
     const mock = (value: string | undefined) => {
       const m = new OfficeMockObject({
-        workbook: { settings: { item: { value }, getItemOrNullObject(this: { item: unknown }) { return this.item; } } },
+        workbook: {
+          settings: {
+            item: { value },
+            getItemOrNullObject(this: { item: unknown }) {
+              return this.item;
+            },
+          },
+        },
       }) as unknown as { workbook: { settings: { item: { isNullObject: boolean } } } };
       m.workbook.settings.item.isNullObject = value === undefined;
       return m as unknown as Excel.RequestContext;

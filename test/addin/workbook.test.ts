@@ -23,8 +23,12 @@ beforeAll(async () => {
   t = await startTestServer('addin_flow', sb);
   c = { serverUrl: t.url, apiKey: (await keys(t)).read };
   await t.db.pool.query('CREATE SCHEMA exact_online');
-  await t.db.pool.query(`CREATE TABLE exact_online.accounts (id integer PRIMARY KEY, name text, balance numeric, modified timestamptz)`);
-  await t.db.pool.query(`INSERT INTO exact_online.accounts SELECT n, 'Account ' || n, n * 10.5, '2026-03-02T08:00:00Z' FROM generate_series(1, 50) n`);
+  await t.db.pool.query(
+    `CREATE TABLE exact_online.accounts (id integer PRIMARY KEY, name text, balance numeric, modified timestamptz)`,
+  );
+  await t.db.pool.query(
+    `INSERT INTO exact_online.accounts SELECT n, 'Account ' || n, n * 10.5, '2026-03-02T08:00:00Z' FROM generate_series(1, 50) n`,
+  );
   await grantWarehouseSchema(t.db.pool, 'exact_online');
 });
 afterAll(async () => {
@@ -34,16 +38,24 @@ afterAll(async () => {
 beforeEach(() => {
   state = new FakeWorkbookState();
   (globalThis as { Excel?: unknown }).Excel = {
-    run: <T>(fn: (ctx: Excel.RequestContext) => Promise<T>) => fn(new FakeContext(state) as unknown as Excel.RequestContext),
+    run: <T>(fn: (ctx: Excel.RequestContext) => Promise<T>) =>
+      fn(new FakeContext(state) as unknown as Excel.RequestContext),
     ClearApplyTo: { contents: 'Contents' },
   };
 });
 
 describe('the task pane against a real server', () => {
   it('inserts a warehouse table, then refresh all brings in what changed, after the workbook was "reopened"', async () => {
-    const bound = await insert(c, { kind: 'table', table: 'accounts', columns: ['id', 'name', 'balance'], filters: ['id:le:10'] }, { name: 'accounts', newSheet: 'Accounts' });
+    const bound = await insert(
+      c,
+      { kind: 'table', table: 'accounts', columns: ['id', 'name', 'balance'], filters: ['id:le:10'] },
+      { name: 'accounts', newSheet: 'Accounts' },
+    );
     expect(bound).toMatchObject({ name: 'accounts', rows: 10 });
-    expect(state.tableValues('accounts').slice(0, 2)).toEqual([['id', 'name', 'balance'], [1, 'Account 1', 10.5]]);
+    expect(state.tableValues('accounts').slice(0, 2)).toEqual([
+      ['id', 'name', 'balance'],
+      [1, 'Account 1', 10.5],
+    ]);
     await insert(c, { kind: 'query', sql: 'SELECT count(*) AS n FROM accounts' }, { name: 'Count', newSheet: 'Count' });
     // The data changes (a sync); the pane is closed and opened again: all it has is the workbook.
     await t.db.pool.query(`UPDATE exact_online.accounts SET name = 'Renamed' WHERE id = 1`);
@@ -51,7 +63,11 @@ describe('the task pane against a real server', () => {
     expect((await workbookTables()).tables.map((b) => b.name).sort()).toEqual(['Count', 'accounts']);
     const outcomes = await refresh(c);
     expect(outcomes.every((o) => o.ok)).toBe(true);
-    expect(state.tableValues('accounts').slice(0, 3)).toEqual([['id', 'name', 'balance'], [0, 'New', 1], [1, 'Renamed', 10.5]]);
+    expect(state.tableValues('accounts').slice(0, 3)).toEqual([
+      ['id', 'name', 'balance'],
+      [0, 'New', 1],
+      [1, 'Renamed', 10.5],
+    ]);
     expect(state.tableValues('accounts')).toHaveLength(12);
     expect(state.tableValues('Count')).toEqual([['n'], [51]]);
   });
@@ -59,19 +75,31 @@ describe('the task pane against a real server', () => {
   it.each<[string, () => Connection, RegExp]>([
     ['a bad server URL', () => ({ serverUrl: 'not a url', apiKey: 'x' }), /is not a server address/],
     ['a wrong key', () => ({ serverUrl: t.url, apiKey: 'esk_wrong' }), /refused the API key/],
-    ['a server that is down', () => ({ serverUrl: `http://127.0.0.1:${downPort}`, apiKey: 'esk_x' }), /Cannot reach http:\/\/127\.0\.0\.1:\d+: is the server running/],
+    [
+      'a server that is down',
+      () => ({ serverUrl: `http://127.0.0.1:${downPort}`, apiKey: 'esk_x' }),
+      /Cannot reach http:\/\/127\.0\.0\.1:\d+: is the server running/,
+    ],
     ['no key', () => ({ serverUrl: t.url, apiKey: ' ' }), /Enter an API key/],
   ])('%s: a clear message, and the workbook unchanged', async (_label, conn, message) => {
     await expect(testConnection(conn())).rejects.toThrow(message);
-    await expect(insert(conn(), { kind: 'table', table: 'accounts' }, { name: 'x', newSheet: 'X' })).rejects.toThrow(message);
+    await expect(insert(conn(), { kind: 'table', table: 'accounts' }, { name: 'x', newSheet: 'X' })).rejects.toThrow(
+      message,
+    );
     expect([...state.sheets.keys()]).toEqual(['Sheet1']);
     expect(state.syncs).toBe(0);
   });
 
   it('a SQL error and an empty result: a clear message, and the workbook unchanged', async () => {
-    await expect(insert(c, { kind: 'query', sql: 'SELECT nope FROM accounts' }, { name: 'x', newSheet: 'X' })).rejects.toThrow(/column "nope" does not exist/);
-    await expect(insert(c, { kind: 'query', sql: 'DELETE FROM accounts' }, { name: 'x', newSheet: 'X' })).rejects.toThrow(/Only a query can run here/);
-    await expect(insert(c, { kind: 'query', sql: 'SELECT * FROM accounts WHERE false' }, { name: 'x', newSheet: 'X' })).rejects.toThrow(/result is empty/);
+    await expect(
+      insert(c, { kind: 'query', sql: 'SELECT nope FROM accounts' }, { name: 'x', newSheet: 'X' }),
+    ).rejects.toThrow(/column "nope" does not exist/);
+    await expect(
+      insert(c, { kind: 'query', sql: 'DELETE FROM accounts' }, { name: 'x', newSheet: 'X' }),
+    ).rejects.toThrow(/Only a query can run here/);
+    await expect(
+      insert(c, { kind: 'query', sql: 'SELECT * FROM accounts WHERE false' }, { name: 'x', newSheet: 'X' }),
+    ).rejects.toThrow(/result is empty/);
     expect([...state.sheets.keys()]).toEqual(['Sheet1']);
     expect(state.tables).toEqual([]);
   });
@@ -88,7 +116,7 @@ beforeAll(async () => {
 });
 
 describe('GET /addin/manifest.xml', () => {
-  it('is the manifest with this server\'s address in every URL', async () => {
+  it("is the manifest with this server's address in every URL", async () => {
     const res = await fetch(`${t.url}/addin/manifest.xml`);
     expect(res.headers.get('content-type')).toContain('xml');
     const xml = await res.text();

@@ -20,8 +20,16 @@ afterAll(async () => {
 
 const routes = () => apiRoutes(t.server.services);
 const concrete = (p: string) => p.replace(/:[a-z]+/g, (m) => (m === ':name' ? 'transactionlines' : '1'));
-async function send(method: string, p: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${t.url}/api/v1${concrete(p)}`, { method: method.toUpperCase(), headers: { 'Content-Type': 'application/json', ...headers }, ...(method === 'get' ? {} : { body: '{}' }) });
+async function send(
+  method: string,
+  p: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${t.url}/api/v1${concrete(p)}`, {
+    method: method.toUpperCase(),
+    headers: { 'Content-Type': 'application/json', ...headers },
+    ...(method === 'get' ? {} : { body: '{}' }),
+  });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 
@@ -40,7 +48,10 @@ describe('every /api/v1 route', () => {
   });
 
   it('refuses a wrong, malformed or revoked key with 401', async () => {
-    const revoked = (await import('../../server/auth/apiKeys.ts')).createApiKey(t.db.pool, { name: 'soon revoked', admin: true });
+    const revoked = (await import('../../server/auth/apiKeys.ts')).createApiKey(t.db.pool, {
+      name: 'soon revoked',
+      admin: true,
+    });
     const r0 = await revoked;
     await revokeApiKey(t.db.pool, r0.id);
     const wrong = `esk_${'A'.repeat(43)}`;
@@ -87,13 +98,19 @@ describe('every /api/v1 route', () => {
         expect(res.body.error.code).toBe('csrf_failed');
       }
     }
-    const withToken = await fetch(`${t.url}/api/v1/api-keys`, { method: 'POST', headers: { Cookie: session.cookie, 'X-CSRF-Token': session.csrf, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'from the console' }) });
+    const withToken = await fetch(`${t.url}/api/v1/api-keys`, {
+      method: 'POST',
+      headers: { Cookie: session.cookie, 'X-CSRF-Token': session.csrf, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'from the console' }),
+    });
     expect(withToken.status).toBe(201);
   });
 
   it('answers an unknown /api/v1 path with 401 before 404, so routes cannot be probed', async () => {
     expect((await fetch(`${t.url}/api/v1/nothing-here`)).status).toBe(401);
-    expect((await fetch(`${t.url}/api/v1/nothing-here`, { headers: { Authorization: `Bearer ${key.admin}` } })).status).toBe(404);
+    expect(
+      (await fetch(`${t.url}/api/v1/nothing-here`, { headers: { Authorization: `Bearer ${key.admin}` } })).status,
+    ).toBe(404);
   });
 
   it('leaves /healthz and the OAuth callback open (the callback checks its state instead)', async () => {
@@ -106,7 +123,12 @@ describe('every /api/v1 route', () => {
 
 describe('console sign-in', () => {
   it('refuses a wrong password, accepts the password and an admin key, refuses a read key', async () => {
-    const login = (secret: string) => fetch(`${t.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret }) });
+    const login = (secret: string) =>
+      fetch(`${t.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ secret }),
+      });
     const wrong = await login('not the password');
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as any).error.code).toBe('wrong_credentials');
@@ -121,12 +143,16 @@ describe('console sign-in', () => {
     expect(((await res.json()) as any).signedIn).toBe(true);
     const out = await fetch(`${t.url}/auth/logout`, { method: 'POST', headers: { Cookie: s.cookie } });
     expect(out.status).toBe(204);
-    expect(((await (await fetch(`${t.url}/auth/session`, { headers: { Cookie: s.cookie } })).json()) as any).signedIn).toBe(false);
+    expect(
+      ((await (await fetch(`${t.url}/auth/session`, { headers: { Cookie: s.cookie } })).json()) as any).signedIn,
+    ).toBe(false);
     expect((await fetch(`${t.url}/api/v1/connections`, { headers: { Cookie: s.cookie } })).status).toBe(401);
   });
 
   it('stores keys hashed: the database never holds a key', async () => {
-    const { rows } = await t.db.pool.query<{ key_hash: Buffer; prefix: string }>('SELECT key_hash, prefix FROM exact_sync.api_keys');
+    const { rows } = await t.db.pool.query<{ key_hash: Buffer; prefix: string }>(
+      'SELECT key_hash, prefix FROM exact_sync.api_keys',
+    );
     const dump = JSON.stringify(rows);
     expect(dump).not.toContain(key.admin.slice(12));
     expect(rows.every((r) => r.key_hash.length === 32)).toBe(true);

@@ -17,7 +17,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-const page = async (res: Response) => ({ status: res.status, text: await res.text(), location: res.headers.get('location') });
+const page = async (res: Response) => ({
+  status: res.status,
+  text: await res.text(),
+  location: res.headers.get('location'),
+});
 
 async function startConnect(s: Session, query = 'country=nl&start_year=2024'): Promise<URL> {
   const res = await fetch(`${t.url}/connect/exact?${query}`, { headers: { Cookie: s.cookie }, redirect: 'manual' });
@@ -36,18 +40,26 @@ async function consent(auth: URL, decision: 'allow' | 'deny' = 'allow'): Promise
   return new URL(res.headers.get('location')!);
 }
 
-const callback = (cb: URL, s: Session | undefined) => fetch(cb, { headers: s ? { Cookie: s.cookie } : {}, redirect: 'manual' });
+const callback = (cb: URL, s: Session | undefined) =>
+  fetch(cb, { headers: s ? { Cookie: s.cookie } : {}, redirect: 'manual' });
 
 /** What a failed attempt must not change. */
 async function snapshot() {
-  const { rows } = await t.db.pool.query('SELECT id, access_token, refresh_token, state, start_year FROM exact_sync.connections ORDER BY id');
+  const { rows } = await t.db.pool.query(
+    'SELECT id, access_token, refresh_token, state, start_year FROM exact_sync.connections ORDER BY id',
+  );
   const { rows: d } = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.divisions');
   return { connections: rows, divisions: d[0].n };
 }
 
 describe('first start', () => {
   it('lets the console set the admin password with the printed setup code, once', async () => {
-    const setup = (body: object) => fetch(`${t.url}/auth/setup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const setup = (body: object) =>
+      fetch(`${t.url}/auth/setup`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const state = (await (await fetch(`${t.url}/auth/session`)).json()) as any;
     expect(state.setupRequired).toBe(true);
     const code = t.server.services.setup!.code;
@@ -74,8 +86,14 @@ describe('connecting Exact Online', () => {
   });
 
   it('refuses an unknown country or starting year on a page that offers to try again', async () => {
-    for (const [q, words] of [['country=xx', 'Unknown country'], ['country=nl&start_year=1999', 'Invalid starting year'], ['country=nl&tables=nope', 'Unknown tables']]) {
-      const res = await page(await fetch(`${t.url}/connect/exact?${q}`, { headers: { Cookie: session.cookie }, redirect: 'manual' }));
+    for (const [q, words] of [
+      ['country=xx', 'Unknown country'],
+      ['country=nl&start_year=1999', 'Invalid starting year'],
+      ['country=nl&tables=nope', 'Unknown tables'],
+    ]) {
+      const res = await page(
+        await fetch(`${t.url}/connect/exact?${q}`, { headers: { Cookie: session.cookie }, redirect: 'manual' }),
+      );
       expect(res.status).toBe(400);
       expect(res.text).toContain(words);
       expect(res.text).toContain('Try again');
@@ -93,19 +111,32 @@ describe('connecting Exact Online', () => {
     expect(res.location).toMatch(/^\/connections\/\d+\/divisions\?connected=1$/);
     const { rows } = await t.db.pool.query('SELECT * FROM exact_sync.connections');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ country: 'nl', base_url: sb.url, start_year: 2024, state: 'active', divisions_mode: 'selected', warehouse_schema: 'exact_online' });
+    expect(rows[0]).toMatchObject({
+      country: 'nl',
+      base_url: sb.url,
+      start_year: 2024,
+      state: 'active',
+      divisions_mode: 'selected',
+      warehouse_schema: 'exact_online',
+    });
     expect(rows[0].access_token).toMatch(/^v1\./);
     expect(rows[0].refresh_token).toMatch(/^v1\./);
-    const divisions = await t.db.pool.query('SELECT division, name, sync_enabled FROM exact_sync.divisions ORDER BY division');
+    const divisions = await t.db.pool.query(
+      'SELECT division, name, sync_enabled FROM exact_sync.divisions ORDER BY division',
+    );
     expect(divisions.rows.map((d) => d.division).sort()).toEqual(sb.sandbox.divisions.map((d) => d.code).sort());
     expect(divisions.rows.every((d) => d.name.length > 0 && d.sync_enabled === false)).toBe(true);
-    const tables = await t.db.pool.query(`SELECT table_name FROM exact_sync.connection_tables WHERE enabled ORDER BY 1`);
+    const tables = await t.db.pool.query(
+      `SELECT table_name FROM exact_sync.connection_tables WHERE enabled ORDER BY 1`,
+    );
     expect(tables.rows.map((r) => r.table_name)).toEqual(['deleted', 'glaccounts', 'transactionlines']);
   });
 
-  it('reconnecting the same Exact user replaces that connection\'s tokens, never a second connection', async () => {
+  it("reconnecting the same Exact user replaces that connection's tokens, never a second connection", async () => {
     const before = await snapshot();
-    const res = await page(await callback(await consent(await startConnect(session, 'country=nl&start_year=2023')), session));
+    const res = await page(
+      await callback(await consent(await startConnect(session, 'country=nl&start_year=2023')), session),
+    );
     expect(res.location).toBe(`/connections/${before.connections[0].id}/divisions?reconnected=1`);
     const after = await snapshot();
     expect(after.connections).toHaveLength(1);
@@ -122,7 +153,7 @@ describe('connecting Exact Online', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('a forged, replayed, expired or other browser\'s state is refused; nothing changes', async () => {
+  it("a forged, replayed, expired or other browser's state is refused; nothing changes", async () => {
     const before = await snapshot();
     const cb = await consent(await startConnect(session));
     const forged = new URL(cb);
@@ -135,7 +166,9 @@ describe('connecting Exact Online', () => {
     expect((await page(await callback(cb, session))).text).toContain('already used');
 
     const late = await consent(await startConnect(session));
-    await t.db.pool.query(`UPDATE exact_sync.oauth_states SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+    await t.db.pool.query(
+      `UPDATE exact_sync.oauth_states SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`,
+    );
     const expired = await page(await callback(late, session));
     expect(expired.status).toBe(400);
     expect(expired.text).toContain('expired');
@@ -167,14 +200,23 @@ describe('after connecting', () => {
   it('syncs the chosen divisions; a second "sync now" answers already running with the run ids', async () => {
     const key = (await keys(t)).admin;
     const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${t.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${t.url}/api/v1${p}`, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const [conn] = (await call('GET', '/connections')).body.connections;
     const codes = sb.sandbox.divisions.map((d) => d.code);
     const chosen = codes.slice(0, 2);
     const put = await call('PUT', `/connections/${conn.id}/divisions`, { mode: 'selected', divisions: chosen });
-    expect(put.body.divisions.filter((d: any) => d.syncEnabled).map((d: any) => d.division).sort()).toEqual([...chosen].sort());
+    expect(
+      put.body.divisions
+        .filter((d: any) => d.syncEnabled)
+        .map((d: any) => d.division)
+        .sort(),
+    ).toEqual([...chosen].sort());
     const bad = await call('PUT', `/connections/${conn.id}/divisions`, { mode: 'selected', divisions: [999] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('unknown_division');
@@ -206,7 +248,11 @@ describe('after connecting', () => {
   it('validates table settings: frequency at least 5 minutes, deleted cannot be turned off', async () => {
     const key = (await keys(t)).admin;
     const patch = async (name: string, body: object) => {
-      const res = await fetch(`${t.url}/api/v1/connections/1/tables/${name}`, { method: 'PATCH', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${t.url}/api/v1/connections/1/tables/${name}`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     expect((await patch('transactionlines', { frequencyMinutes: 4 })).status).toBe(400);
@@ -221,16 +267,25 @@ describe('after connecting', () => {
     expect(ok.body.dailyCost).toMatchObject({ budget: 5000, verdict: 'ok', warning: null });
     // Every enabled table every 5 minutes: accepted, with a warning that it would exhaust the budget.
     let heavy = ok;
-    for (const x of ok.body.tables) heavy = await patch(x.name, x.required ? { frequencyMinutes: 5 } : { enabled: true, frequencyMinutes: 5 });
+    for (const x of ok.body.tables)
+      heavy = await patch(x.name, x.required ? { frequencyMinutes: 5 } : { enabled: true, frequencyMinutes: 5 });
     expect(heavy.body.dailyCost.verdict).toBe('exhausts');
     expect(heavy.body.dailyCost.warning).toMatch(/more than the 5,000 Exact allows/);
-    for (const x of ok.body.tables) await patch(x.name, x.required ? { frequencyMinutes: null } : { enabled: x.enabled, frequencyMinutes: x.frequencyMinutes });
+    for (const x of ok.body.tables)
+      await patch(
+        x.name,
+        x.required ? { frequencyMinutes: null } : { enabled: x.enabled, frequencyMinutes: x.frequencyMinutes },
+      );
   });
 
   it('per division: sync now, queued or running, next scheduled sync; bad bodies refused', async () => {
     const key = (await keys(t)).admin;
     const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${t.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${t.url}/api/v1${p}`, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const [conn] = (await call('GET', '/connections')).body.connections;
@@ -238,12 +293,17 @@ describe('after connecting', () => {
     const on = listed.filter((d: any) => d.syncEnabled);
     // Synced a moment ago by a test above, transaction lines every 15 minutes (the test above): the next
     // sync is 15 minutes after that run started.
-    expect((await call('GET', `/connections/${conn.id}/tables`)).body.tables.find((x: any) => x.name === 'transactionlines').frequencyMinutes).toBe(15);
+    expect(
+      (await call('GET', `/connections/${conn.id}/tables`)).body.tables.find((x: any) => x.name === 'transactionlines')
+        .frequencyMinutes,
+    ).toBe(15);
     for (const d of on) {
       const next = Date.parse(d.nextSyncAt);
       expect(Math.abs(next - Date.parse(d.lastRun.startedAt) - 15 * 60_000)).toBeLessThan(2000);
     }
-    expect(Date.parse((await call('GET', `/connections/${conn.id}`)).body.nextSyncAt)).toBe(Math.min(...on.map((d: any) => Date.parse(d.nextSyncAt))));
+    expect(Date.parse((await call('GET', `/connections/${conn.id}`)).body.nextSyncAt)).toBe(
+      Math.min(...on.map((d: any) => Date.parse(d.nextSyncAt))),
+    );
     const off = listed.find((d: any) => !d.syncEnabled);
     expect(off.nextSyncAt).toBeNull();
 
@@ -255,10 +315,16 @@ describe('after connecting', () => {
     // Waiting for a worker, running, or (a worker is quick) already done.
     expect(row.queued || row.syncing || row.lastRun.id !== on[0].lastRun.id).toBe(true);
     await waitForSyncs(t, conn.id, runsBefore + 1);
-    expect((await call('GET', `/runs?connection=${conn.id}`)).body.runs[0]).toMatchObject({ division: target, trigger: 'manual', status: 'succeeded' });
+    expect((await call('GET', `/runs?connection=${conn.id}`)).body.runs[0]).toMatchObject({
+      division: target,
+      trigger: 'manual',
+      status: 'succeeded',
+    });
 
     expect((await call('PATCH', `/connections/${conn.id}/divisions/${target}`, {})).status).toBe(400);
     expect((await call('PATCH', `/connections/${conn.id}/divisions/${target}`, { syncNow: false })).status).toBe(400);
-    expect((await call('PATCH', `/connections/${conn.id}/divisions/424242`, { syncNow: true })).body.error.code).toBe('unknown_division');
+    expect((await call('PATCH', `/connections/${conn.id}/divisions/424242`, { syncNow: true })).body.error.code).toBe(
+      'unknown_division',
+    );
   });
 });

@@ -18,21 +18,48 @@ let port: number;
 
 function get(url: string): Promise<{ status: number; body: string; cert: string }> {
   return new Promise((resolve, reject) => {
-    https.get(url, { rejectUnauthorized: false }, (res) => {
-      const cert = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode!, body, cert }));
-    }).on('error', reject);
+    https
+      .get(url, { rejectUnauthorized: false }, (res) => {
+        const cert = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body, cert }));
+      })
+      .on('error', reject);
   });
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   sb = await startSandbox({ autoApprove: true, divisions: 1, scale: 50, limits: false });
   port = await freePort();
-  t = await startTestServer('https', sb, { PORT: String(port), PUBLIC_URL: `https://127.0.0.1:${port}`, TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') });
+  t = await startTestServer('https', sb, {
+    PORT: String(port),
+    PUBLIC_URL: `https://127.0.0.1:${port}`,
+    TLS_CERT_FILE: path.join(dir, 'cert.pem'),
+    TLS_KEY_FILE: path.join(dir, 'key.pem'),
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -49,14 +76,31 @@ describe('HTTPS', () => {
   });
 
   it('refuses half a TLS setting, a missing file, and a file that is not a certificate', async () => {
-    const env = (extra: Record<string, string>) => () => loadSettings({ cwd: dir, env: { EXACT_CLIENT_ID: 'a', EXACT_CLIENT_SECRET: 'b', ...extra } });
+    const env = (extra: Record<string, string>) => () =>
+      loadSettings({ cwd: dir, env: { EXACT_CLIENT_ID: 'a', EXACT_CLIENT_SECRET: 'b', ...extra } });
     expect(env({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/set both/);
     expect(env({ TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'nope.pem' })).toThrow(/TLS_KEY_FILE: file not found/);
-    expect(env({ TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' })().publicUrl).toMatch(/^https:\/\/localhost:3000$/);
+    expect(env({ TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' })().publicUrl).toMatch(
+      /^https:\/\/localhost:3000$/,
+    );
     await writeFile(path.join(dir, 'bad.pem'), 'not a certificate');
     const { serve } = await import('../../server/main.ts');
-    const settings = loadSettings({ cwd: dir, env: { DATABASE_URL: t.db.url, PORT: String(await freePort()), EXACT_CLIENT_ID: 'a', EXACT_CLIENT_SECRET: 'b', EXACT_BASE_URL: sb.url, TLS_CERT_FILE: 'bad.pem', TLS_KEY_FILE: 'key.pem', DATA_DIR: dir } });
+    const settings = loadSettings({
+      cwd: dir,
+      env: {
+        DATABASE_URL: t.db.url,
+        PORT: String(await freePort()),
+        EXACT_CLIENT_ID: 'a',
+        EXACT_CLIENT_SECRET: 'b',
+        EXACT_BASE_URL: sb.url,
+        TLS_CERT_FILE: 'bad.pem',
+        TLS_KEY_FILE: 'key.pem',
+        DATA_DIR: dir,
+      },
+    });
     const { createLogger } = await import('../../server/lib/logger.ts');
-    await expect(serve(settings, createLogger({ level: 'silent', format: 'json' }))).rejects.toMatchObject({ code: 'tls_invalid' });
+    await expect(serve(settings, createLogger({ level: 'silent', format: 'json' }))).rejects.toMatchObject({
+      code: 'tls_invalid',
+    });
   });
 });

@@ -9,14 +9,20 @@ let t: TestServer;
 let readKey: string;
 
 const query = (body: object, headers: Record<string, string> = {}, key = readKey) =>
-  fetch(`${t.url}/api/v1/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${t.url}/api/v1/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   sb = await startSandbox({ autoApprove: true, seed: 21, divisions: 1, scale: 100, limits: false });
   t = await startTestServer('query_api', sb, { QUERY_TIMEOUT_SECONDS: '2', QUERY_MAX_ROWS: '3000' });
   readKey = (await keys(t)).read;
   await t.db.pool.query('CREATE SCHEMA exact_online');
-  await t.db.pool.query(`CREATE TABLE exact_online.sample (id integer, name text, amount numeric, ratio double precision, big bigint, active boolean, at timestamptz, day date, extra jsonb)`);
+  await t.db.pool.query(
+    `CREATE TABLE exact_online.sample (id integer, name text, amount numeric, ratio double precision, big bigint, active boolean, at timestamptz, day date, extra jsonb)`,
+  );
   await t.db.pool.query(`INSERT INTO exact_online.sample VALUES
     (1, 'plain', 12.50, 0.25, 9007199254740993, true, '2026-03-02T08:00:00.5+00:00', '2026-03-02', '{"a": [1, 2]}'),
     (2, 'with, comma and "quotes"', -3, 'NaN', NULL, false, NULL, NULL, NULL),
@@ -24,8 +30,12 @@ beforeAll(async () => {
     (4, E'two\\nlines', 0, 1e300, 0, true, '2026-01-01T00:00:00Z', '2026-01-01', '"text"')`);
   await t.db.pool.query(`CREATE TABLE exact_online.many AS SELECT n FROM generate_series(1, 5000) n`);
   // Repeated and NULL values in a column people sort by: keyset paging must still see every row once.
-  await t.db.pool.query(`CREATE TABLE exact_online.ties (division integer, id integer, city text, PRIMARY KEY (division, id))`);
-  await t.db.pool.query(`INSERT INTO exact_online.ties SELECT 1 + n % 2, n, (ARRAY['Utrecht', NULL, 'Delft', 'Utrecht', NULL])[1 + n % 5] FROM generate_series(1, 23) n`);
+  await t.db.pool.query(
+    `CREATE TABLE exact_online.ties (division integer, id integer, city text, PRIMARY KEY (division, id))`,
+  );
+  await t.db.pool.query(
+    `INSERT INTO exact_online.ties SELECT 1 + n % 2, n, (ARRAY['Utrecht', NULL, 'Delft', 'Utrecht', NULL])[1 + n % 5] FROM generate_series(1, 23) n`,
+  );
   await grantWarehouseSchema(t.db.pool, 'exact_online');
 });
 afterAll(async () => {
@@ -38,13 +48,34 @@ describe('POST /api/v1/query', () => {
     const res = await query({ sql: 'SELECT * FROM sample WHERE id <= $1 ORDER BY id', params: [4] });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/json');
-    const body = (await res.json()) as { columns: { name: string; type: string; kind: string }[]; rows: unknown[][]; rowCount: number };
+    const body = (await res.json()) as {
+      columns: { name: string; type: string; kind: string }[];
+      rows: unknown[][];
+      rowCount: number;
+    };
     expect(body.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual([
-      'id:integer:integer', 'name:text:text', 'amount:numeric:number', 'ratio:double precision:number', 'big:bigint:integer',
-      'active:boolean:boolean', 'at:timestamptz:datetime', 'day:date:date', 'extra:jsonb:json',
+      'id:integer:integer',
+      'name:text:text',
+      'amount:numeric:number',
+      'ratio:double precision:number',
+      'big:bigint:integer',
+      'active:boolean:boolean',
+      'at:timestamptz:datetime',
+      'day:date:date',
+      'extra:jsonb:json',
     ]);
     expect(body.rowCount).toBe(4);
-    expect(body.rows[0]).toEqual([1, 'plain', 12.5, 0.25, 9007199254740992, true, '2026-03-02T08:00:00.5+00:00', '2026-03-02', { a: [1, 2] }]);
+    expect(body.rows[0]).toEqual([
+      1,
+      'plain',
+      12.5,
+      0.25,
+      9007199254740992,
+      true,
+      '2026-03-02T08:00:00.5+00:00',
+      '2026-03-02',
+      { a: [1, 2] },
+    ]);
     expect(body.rows[1]).toEqual([2, 'with, comma and "quotes"', -3, 'NaN', null, false, null, null, null]);
     expect(body.rows[2]).toEqual([3, '', null, 'Infinity', 1, null, '1999-12-31T23:59:59+00:00', '1999-12-31', null]);
     expect(body.rows[3]![2]).toBe(0);
@@ -54,20 +85,38 @@ describe('POST /api/v1/query', () => {
   it('answers CSV as psql \\copy writes it (quoted only where needed, NULL empty, "" for an empty string)', async () => {
     const res = await query({ sql: 'SELECT id, name, amount, big, active, at FROM sample ORDER BY id', format: 'csv' });
     expect(res.headers.get('content-type')).toContain('text/csv');
-    expect(JSON.parse(res.headers.get('x-columns')!).map((c: { name: string }) => c.name)).toEqual(['id', 'name', 'amount', 'big', 'active', 'at']);
+    expect(JSON.parse(res.headers.get('x-columns')!).map((c: { name: string }) => c.name)).toEqual([
+      'id',
+      'name',
+      'amount',
+      'big',
+      'active',
+      'at',
+    ]);
     expect(await res.text()).toBe(
       'id,name,amount,big,active,at\n' +
-      '1,plain,12.50,9007199254740993,t,2026-03-02 08:00:00.5+00\n' +
-      '2,"with, comma and ""quotes""",-3,,f,\n' +
-      '3,"",,1,,1999-12-31 23:59:59+00\n' +
-      '4,"two\nlines",0,0,t,2026-01-01 00:00:00+00\n',
+        '1,plain,12.50,9007199254740993,t,2026-03-02 08:00:00.5+00\n' +
+        '2,"with, comma and ""quotes""",-3,,f,\n' +
+        '3,"",,1,,1999-12-31 23:59:59+00\n' +
+        '4,"two\nlines",0,0,t,2026-01-01 00:00:00+00\n',
     );
   });
 
   it('answers NDJSON, one object per row, and picks the format from Accept', async () => {
-    const res = await query({ sql: 'SELECT id, name FROM sample WHERE id < 3 ORDER BY id' }, { Accept: 'application/x-ndjson' });
+    const res = await query(
+      { sql: 'SELECT id, name FROM sample WHERE id < 3 ORDER BY id' },
+      { Accept: 'application/x-ndjson' },
+    );
     expect(res.headers.get('content-type')).toContain('ndjson');
-    expect((await res.text()).trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ id: 1, name: 'plain' }, { id: 2, name: 'with, comma and "quotes"' }]);
+    expect(
+      (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { id: 1, name: 'plain' },
+      { id: 2, name: 'with, comma and "quotes"' },
+    ]);
     const csv = await query({ sql: 'SELECT 1 AS one' }, { Accept: 'text/csv' });
     expect(await csv.text()).toBe('one\n1\n');
   });
@@ -78,7 +127,10 @@ describe('POST /api/v1/query', () => {
     expect(((await write.json()) as { error: { code: string } }).error.code).toBe('not_a_query');
     const secrets = await query({ sql: 'SELECT key_hash FROM exact_sync.api_keys' });
     expect(secrets.status).toBe(403);
-    expect(((await secrets.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'permission_denied', message: expect.stringContaining('exact_sync') });
+    expect(((await secrets.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'permission_denied',
+      message: expect.stringContaining('exact_sync'),
+    });
     const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_online.sample');
     expect(rows[0].n).toBe(4);
   });
@@ -86,11 +138,17 @@ describe('POST /api/v1/query', () => {
   it('cancels a query past QUERY_TIMEOUT_SECONDS and says which limit it hit', async () => {
     const res = await query({ sql: 'SELECT pg_sleep(60)' });
     expect(res.status).toBe(408);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'query_timeout', message: expect.stringContaining('QUERY_TIMEOUT_SECONDS') });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'query_timeout',
+      message: expect.stringContaining('QUERY_TIMEOUT_SECONDS'),
+    });
   });
 
   it('past QUERY_MAX_ROWS: JSON ends with an error member, CSV is cut off rather than passed off as complete', async () => {
-    const json = (await (await query({ sql: 'SELECT n FROM many' })).json()) as { rows: unknown[]; error?: { code: string } };
+    const json = (await (await query({ sql: 'SELECT n FROM many' })).json()) as {
+      rows: unknown[];
+      error?: { code: string };
+    };
     expect(json.error?.code).toBe('row_limit');
     // PostgreSQL's count says the cap was passed once row 3,001 was sent: that many at most.
     expect(json.rows.length).toBeLessThanOrEqual(3001);
@@ -109,7 +167,9 @@ describe('POST /api/v1/query', () => {
 describe('CSV with parameters (written by exact-sync, not COPY)', () => {
   it('is the same CSV as PostgreSQL writes without them', async () => {
     const copy = await (await query({ sql: 'SELECT * FROM sample WHERE id > 0 ORDER BY id', format: 'csv' })).text();
-    const cursor = await (await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0], format: 'csv' })).text();
+    const cursor = await (
+      await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0], format: 'csv' })
+    ).text();
     expect(cursor).toBe(copy);
   });
 });
@@ -131,19 +191,33 @@ describe('JSON with parameters (written by exact-sync, not COPY)', () => {
 
 describe('/api/v1/queries', () => {
   const call = async (method: string, p: string, body?: unknown, key = readKey) => {
-    const res = await fetch(`${t.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${t.url}/api/v1${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as any) };
   };
 
   it('saves, lists, changes, runs (by id or name, any format) and deletes a query; names are unique', async () => {
-    const made = await call('POST', '/queries', { name: 'Big amounts', description: 'over 10', sql: 'SELECT id, amount FROM sample WHERE amount > 10 ORDER BY id' });
+    const made = await call('POST', '/queries', {
+      name: 'Big amounts',
+      description: 'over 10',
+      sql: 'SELECT id, amount FROM sample WHERE amount > 10 ORDER BY id',
+    });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ name: 'Big amounts', description: 'over 10', connectionId: null });
-    expect((await call('POST', '/queries', { name: 'Big amounts', sql: 'SELECT 1' })).body.error.code).toBe('name_taken');
+    expect((await call('POST', '/queries', { name: 'Big amounts', sql: 'SELECT 1' })).body.error.code).toBe(
+      'name_taken',
+    );
     expect((await call('GET', '/queries')).body.queries.map((q: any) => q.name)).toContain('Big amounts');
-    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, {
+      headers: { Authorization: `Bearer ${readKey}` },
+    });
     expect(((await run.json()) as any).rows).toEqual([[1, 12.5]]);
-    const byName = await fetch(`${t.url}/api/v1/queries/${encodeURIComponent('Big amounts')}/run?format=csv`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const byName = await fetch(`${t.url}/api/v1/queries/${encodeURIComponent('Big amounts')}/run?format=csv`, {
+      headers: { Authorization: `Bearer ${readKey}` },
+    });
     expect(await byName.text()).toBe('id,amount\n1,12.50\n');
     const changed = await call('PATCH', `/queries/${made.body.id}`, { sql: 'SELECT count(*) AS n FROM sample' });
     expect(changed.body.sql).toBe('SELECT count(*) AS n FROM sample');
@@ -154,7 +228,9 @@ describe('/api/v1/queries', () => {
 
   it('a saved query that writes is refused when it runs, like any other', async () => {
     const made = await call('POST', '/queries', { name: 'Sneaky', sql: 'DELETE FROM sample' });
-    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const run = await fetch(`${t.url}/api/v1/queries/${made.body.id}/run`, {
+      headers: { Authorization: `Bearer ${readKey}` },
+    });
     expect(run.status).toBe(400);
     expect(((await run.json()) as any).error.code).toBe('not_a_query');
   });
@@ -163,19 +239,37 @@ describe('/api/v1/queries', () => {
 describe('/api/v1/bi-users', () => {
   it('creates a login (admin only) whose URL psql can use, lists it, revokes it', async () => {
     const admin = (await keys(t)).admin;
-    const post = (key: string) => fetch(`${t.url}/api/v1/bi-users`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `api_${Date.now().toString(36)}` }) });
+    const post = (key: string) =>
+      fetch(`${t.url}/api/v1/bi-users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: `api_${Date.now().toString(36)}` }),
+      });
     expect((await post(readKey)).status).toBe(403);
     const res = await post(admin);
     expect(res.status).toBe(201);
     const made = (await res.json()) as any;
-    expect(made).toMatchObject({ host: '127.0.0.1', database: new URL(t.db.url).pathname.slice(1), roleName: expect.stringMatching(/^bi_api_/) });
+    expect(made).toMatchObject({
+      host: '127.0.0.1',
+      database: new URL(t.db.url).pathname.slice(1),
+      roleName: expect.stringMatching(/^bi_api_/),
+    });
     // This server's database is DATABASE_URL's, on this machine: PG_LISTEN is not what opens it.
     expect(made.note).toMatch(/^The database \(DATABASE_URL\) is addressed as 127\.0\.0\.1: .*pg_hba\.conf/);
     const { spawnSync } = await import('node:child_process');
-    expect(spawnSync('psql', [made.url, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM sample'], { encoding: 'utf8' }).stdout.trim()).toBe('4');
-    const list = (await (await fetch(`${t.url}/api/v1/bi-users`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as any;
+    expect(
+      spawnSync('psql', [made.url, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM sample'], {
+        encoding: 'utf8',
+      }).stdout.trim(),
+    ).toBe('4');
+    const list = (await (
+      await fetch(`${t.url}/api/v1/bi-users`, { headers: { Authorization: `Bearer ${admin}` } })
+    ).json()) as any;
     expect(list.biUsers.find((u: any) => u.id === made.id)).not.toHaveProperty('password');
-    const del = await fetch(`${t.url}/api/v1/bi-users/${made.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${admin}` } });
+    const del = await fetch(`${t.url}/api/v1/bi-users/${made.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${admin}` },
+    });
     expect(((await del.json()) as any).revokedAt).not.toBeNull();
   });
 });
@@ -202,13 +296,19 @@ describe('/api/v1/tables', () => {
     const body = (await (await get('/tables')).json()) as any;
     const sample = body.tables.find((x: any) => x.name === 'sample');
     expect(sample).toMatchObject({ rows: 4, rowsEstimated: false, lastSyncAt: null });
-    expect(sample.columns.slice(0, 3)).toEqual([{ name: 'id', type: 'integer', kind: 'integer' }, { name: 'name', type: 'text', kind: 'text' }, { name: 'amount', type: 'numeric', kind: 'number' }]);
+    expect(sample.columns.slice(0, 3)).toEqual([
+      { name: 'id', type: 'integer', kind: 'integer' },
+      { name: 'name', type: 'text', kind: 'text' },
+      { name: 'amount', type: 'numeric', kind: 'number' },
+    ]);
   });
 
   it('pages through a table by keyset, with filters, columns and order, in any format', async () => {
     const page1 = (await (await get('/tables/many/rows?filter=n:gt:10&order=-n&limit=3')).json()) as any;
     expect(page1.rows).toEqual([[5000], [4999], [4998]]);
-    const page2 = (await (await get(`/tables/many/rows?filter=n:gt:10&order=-n&limit=3&after=${encodeURIComponent(JSON.stringify([4998]))}`)).json()) as any;
+    const page2 = (await (
+      await get(`/tables/many/rows?filter=n:gt:10&order=-n&limit=3&after=${encodeURIComponent(JSON.stringify([4998]))}`)
+    ).json()) as any;
     expect(page2.rows).toEqual([[4997], [4996], [4995]]);
     const csv = await (await get('/tables/sample/rows?columns=name&filter=id:in:1,2&order=id&format=csv')).text();
     expect(csv).toBe('name,id\nplain,1\n"with, comma and ""quotes""",2\n');
@@ -221,7 +321,11 @@ describe('/api/v1/tables', () => {
       const seen: number[] = [];
       let after: unknown[] | undefined;
       for (let pages = 0; pages < 30; pages++) {
-        const body = (await (await get(`/tables/ties/rows?columns=id&order=${order}&limit=4${after ? `&after=${encodeURIComponent(JSON.stringify(after))}` : ''}`)).json()) as any;
+        const body = (await (
+          await get(
+            `/tables/ties/rows?columns=id&order=${order}&limit=4${after ? `&after=${encodeURIComponent(JSON.stringify(after))}` : ''}`,
+          )
+        ).json()) as any;
         expect(body.columns.map((c: any) => c.name)).toEqual(['id', 'city', 'division']);
         if (body.rows.length === 0) break;
         seen.push(...body.rows.map((r: unknown[]) => r[0]));
@@ -229,14 +333,19 @@ describe('/api/v1/tables', () => {
         // The order values of the last row: city, then the primary key's division and id.
         after = [last[1], last[2], last[0]];
       }
-      expect(seen.toSorted((a, b) => a - b), order).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+      expect(
+        seen.toSorted((a, b) => a - b),
+        order,
+      ).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
     }
   });
 
   it('says what is wrong with a request', async () => {
     expect(((await (await get('/tables/nope/rows')).json()) as any).error.code).toBe('table_not_found');
     expect(((await (await get('/tables/sample/rows?columns=secret')).json()) as any).error.code).toBe('unknown_column');
-    expect(((await (await get('/tables/sample/rows?filter=id:between:1')).json()) as any).error.code).toBe('invalid_filter');
+    expect(((await (await get('/tables/sample/rows?filter=id:between:1')).json()) as any).error.code).toBe(
+      'invalid_filter',
+    );
     expect(((await (await get('/tables/sample/rows?after=notjson')).json()) as any).error.code).toBe('invalid_after');
     const badValue = await get('/tables/sample/rows?filter=id:eq:abc');
     expect(badValue.status).toBe(400);
@@ -247,7 +356,9 @@ describe('/api/v1/tables', () => {
 describe('/api/v1/openapi.json', () => {
   it('describes every route from the schemas that validate it, and needs a key like every route', async () => {
     expect((await fetch(`${t.url}/api/v1/openapi.json`)).status).toBe(401);
-    const doc = (await (await fetch(`${t.url}/api/v1/openapi.json`, { headers: { Authorization: `Bearer ${readKey}` } })).json()) as any;
+    const doc = (await (
+      await fetch(`${t.url}/api/v1/openapi.json`, { headers: { Authorization: `Bearer ${readKey}` } })
+    ).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     const { apiRoutes } = await import('../../server/api/v1.ts');
     const routes = apiRoutes(t.server.services);
@@ -257,7 +368,9 @@ describe('/api/v1/openapi.json', () => {
       expect(op['x-scope']).toBe(r.scope);
       expect(Boolean(op.requestBody), `${r.method} ${r.path} body`).toBe(Boolean(r.body));
     }
-    expect(new Set(routes.map((r) => doc.paths[r.path.replace(/:(\w+)/g, '{$1}')][r.method].operationId)).size).toBe(routes.length);
+    expect(new Set(routes.map((r) => doc.paths[r.path.replace(/:(\w+)/g, '{$1}')][r.method].operationId)).size).toBe(
+      routes.length,
+    );
     const query = doc.paths['/query'].post.requestBody.content['application/json'].schema;
     expect(query.required).toEqual(['sql']);
     expect(query.properties.format.enum).toEqual(['json', 'csv', 'ndjson']);
@@ -268,16 +381,32 @@ describe('/api/v1/openapi.json', () => {
 });
 
 describe('CORS on /api/v1', () => {
-  const preflight = (origin: string) => fetch(`${t.url}/api/v1/query`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' } });
+  const preflight = (origin: string) =>
+    fetch(`${t.url}/api/v1/query`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
+    });
 
   it("allows the server's own origin and Apps Script's, and no one else", async () => {
-    for (const origin of [new URL(t.url).origin, 'https://script.google.com', 'https://n-abc123def-0lu-script.googleusercontent.com']) {
+    for (const origin of [
+      new URL(t.url).origin,
+      'https://script.google.com',
+      'https://n-abc123def-0lu-script.googleusercontent.com',
+    ]) {
       const res = await preflight(origin);
       expect(res.status, origin).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
       expect(res.headers.get('access-control-allow-headers')).toContain('Authorization');
     }
-    for (const origin of ['https://evil.example', 'https://script.google.com.evil.example', 'https://googleusercontent.com']) {
+    for (const origin of [
+      'https://evil.example',
+      'https://script.google.com.evil.example',
+      'https://googleusercontent.com',
+    ]) {
       const res = await preflight(origin);
       expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
       expect(res.status).toBe(401);

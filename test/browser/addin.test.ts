@@ -28,18 +28,30 @@ let readKey: string;
 let adminKey: string;
 let connectionId: number;
 let shot = 0;
-const screenshot = async (name: string) => page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+const screenshot = async (name: string) =>
+  page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 const workbook = <T>(fn: string): Promise<T> => page.evaluate(`(${fn})(window.__workbook)`) as Promise<T>;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`);
-  if (!existsSync(path.join(DIST_DIR, 'addin', 'taskpane.html'))) throw new Error('The add-in is not built: run npm run build (npm install does it)');
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+    );
+  if (!existsSync(path.join(DIST_DIR, 'addin', 'taskpane.html')))
+    throw new Error('The add-in is not built: run npm run build (npm install does it)');
   await mkdir(SHOTS, { recursive: true });
   sb = await sandboxForFile({ divisions: 1, scale: 300, autoApprove: true });
   t = await startTestServer('addin_browser', sb);
   ({ read: readKey, admin: adminKey } = await keys(t));
   connectionId = await connectAndSync(t, adminKey);
-  const fake = await build({ entryPoints: [path.join(ROOT_DIR, 'test', 'helpers', 'fakeExcel.ts')], bundle: true, format: 'iife', globalName: 'FakeExcel', write: false, target: 'es2022' });
+  const fake = await build({
+    entryPoints: [path.join(ROOT_DIR, 'test', 'helpers', 'fakeExcel.ts')],
+    bundle: true,
+    format: 'iife',
+    globalName: 'FakeExcel',
+    write: false,
+    target: 'es2022',
+  });
   const officeJs = `${fake.outputFiles[0]!.text}
     window.__workbook = FakeExcel.FakeWorkbookState.restore(sessionStorage.getItem('workbook'));
     window.Office = { onReady: (cb) => Promise.resolve({ host: 'Excel', platform: 'OfficeOnline' }).then((info) => { cb && cb(info); return info; }) };
@@ -50,10 +62,18 @@ beforeAll(async () => {
     };`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 420, height: 900 } });
-  await page.route('https://appsforoffice.microsoft.com/**', (route) => route.fulfill({ contentType: 'application/javascript', body: officeJs }));
+  await page.route('https://appsforoffice.microsoft.com/**', (route) =>
+    route.fulfill({ contentType: 'application/javascript', body: officeJs }),
+  );
 });
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await page?.screenshot({ path: path.join(SHOTS, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
+  if (ctx.task.result?.state === 'fail')
+    await page
+      ?.screenshot({
+        path: path.join(SHOTS, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`),
+        fullPage: true,
+      })
+      .catch(() => undefined);
 });
 afterAll(async () => {
   await browser?.close();
@@ -110,7 +130,10 @@ describe('the Excel task pane in a browser', () => {
     await page.getByRole('tab', { name: 'SQL' }).click();
     await page.locator('textarea[name=sql]').fill('SELECT nope FROM glaccounts');
     await page.getByRole('button', { name: 'Insert result' }).click();
-    await page.locator('[data-message=error]').getByText(/column "nope" does not exist/).waitFor();
+    await page
+      .locator('[data-message=error]')
+      .getByText(/column "nope" does not exist/)
+      .waitFor();
     await screenshot('sql-error');
     await page.locator('textarea[name=sql]').fill('SELECT * FROM glaccounts WHERE false');
     await page.getByRole('button', { name: 'Insert result' }).click();

@@ -23,11 +23,16 @@ let t: TestServer;
 let browser: Browser;
 let page: Page;
 let shot = 0;
-const screenshot = async (name: string) => page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+const screenshot = async (name: string) =>
+  page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`);
-  if (!existsSync(path.join(DIST_DIR, 'console', 'index.html'))) throw new Error('The console is not built: run npm run build (npm install does it)');
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+    );
+  if (!existsSync(path.join(DIST_DIR, 'console', 'index.html')))
+    throw new Error('The console is not built: run npm run build (npm install does it)');
   await mkdir(SHOTS, { recursive: true });
   sb = await sandboxForFile({ divisions: 3, scale: 400, autoApprove: false });
   t = await startTestServer('browser', sb);
@@ -36,7 +41,13 @@ beforeAll(async () => {
 });
 afterEach(async (ctx) => {
   // What the page showed when a step failed, beside the other screenshots.
-  if (ctx.task.result?.state === 'fail') await page?.screenshot({ path: path.join(SHOTS, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
+  if (ctx.task.result?.state === 'fail')
+    await page
+      ?.screenshot({
+        path: path.join(SHOTS, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`),
+        fullPage: true,
+      })
+      .catch(() => undefined);
 });
 afterAll(async () => {
   await browser?.close();
@@ -85,18 +96,27 @@ describe('the web console in a browser', () => {
     await page.getByText('syncing 2 divisions now').waitFor();
 
     // The sync runs; the page follows it live until both chosen divisions succeeded.
-    await expect.poll(() => page.locator('tr[data-division] [data-status="succeeded"]').count(), { timeout: 60_000 }).toBe(2);
-    for (const code of chosen) expect(await page.locator(`tr[data-division="${code}"] [data-status="succeeded"]`).count()).toBe(1);
+    await expect
+      .poll(() => page.locator('tr[data-division] [data-status="succeeded"]').count(), { timeout: 60_000 })
+      .toBe(2);
+    for (const code of chosen)
+      expect(await page.locator(`tr[data-division="${code}"] [data-status="succeeded"]`).count()).toBe(1);
     const other = codes.find((c) => !chosen.includes(c))!;
     expect(await page.locator(`tr[data-division="${other}"]`).textContent()).toContain('not synced');
     await screenshot('divisions-synced');
 
     await page.getByRole('button', { name: 'Tables' }).click();
     await page.locator('tr[data-table="transactionlines"]').waitFor();
-    const { rows: counted } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_online.transactionlines');
+    const { rows: counted } = await t.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM exact_online.transactionlines',
+    );
     expect(counted[0]!.n).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('tr[data-table="transactionlines"] [data-rows]').getAttribute('data-rows')).toBe(String(counted[0]!.n));
-    const { rows: divisions } = await t.db.pool.query<{ division: number }>('SELECT DISTINCT division FROM exact_online.transactionlines ORDER BY 1');
+    await expect
+      .poll(() => page.locator('tr[data-table="transactionlines"] [data-rows]').getAttribute('data-rows'))
+      .toBe(String(counted[0]!.n));
+    const { rows: divisions } = await t.db.pool.query<{ division: number }>(
+      'SELECT DISTINCT division FROM exact_online.transactionlines ORDER BY 1',
+    );
     expect(divisions.map((d) => d.division)).toEqual([...chosen].sort((a, b) => a - b));
     await screenshot('tables');
 
@@ -116,7 +136,11 @@ describe('the web console in a browser', () => {
     const url = await page.locator('[data-field=url]').textContent();
     expect(await page.locator('[data-field=user]').textContent()).toBe(`bi_${name}`);
     const { spawnSync } = await import('node:child_process');
-    expect(spawnSync('psql', [url!, '-X', '-A', '-t', '-c', 'SELECT count(*) > 0 FROM exact_online.transactionlines'], { encoding: 'utf8' }).stdout.trim()).toBe('t');
+    expect(
+      spawnSync('psql', [url!, '-X', '-A', '-t', '-c', 'SELECT count(*) > 0 FROM exact_online.transactionlines'], {
+        encoding: 'utf8',
+      }).stdout.trim(),
+    ).toBe('t');
     page.once('dialog', (d) => void d.accept());
     await page.locator(`tr[data-bi-user="bi_${name}"]`).getByRole('button', { name: 'Revoke' }).click();
     await page.locator(`tr[data-bi-user="bi_${name}"]`).getByText('revoked').waitFor();
@@ -126,7 +150,9 @@ describe('the web console in a browser', () => {
   it('adds a Google Sheets target; without a service account a push fails with what to set, and says so', async () => {
     await page.goto(`${t.url}/sheets`);
     await page.locator('input[name=target-name]').fill('GL to Sheets');
-    await page.locator('input[name=spreadsheet]').fill('https://docs.google.com/spreadsheets/d/1AbCdEf_gh-IJ/edit#gid=0');
+    await page
+      .locator('input[name=spreadsheet]')
+      .fill('https://docs.google.com/spreadsheets/d/1AbCdEf_gh-IJ/edit#gid=0');
     await page.locator('input[name=sheet]').fill('GL');
     await page.locator('input[name=source]').fill('glaccounts');
     await page.getByRole('button', { name: 'Add target' }).click();

@@ -3,8 +3,19 @@ import { parseCsv, parseDocuments } from '../../server/documents/bulk.ts';
 
 describe('parseCsv', () => {
   it.each([
-    ['plain', 'Subject,Type\nA,10\nB,10\n', [{ Subject: 'A', Type: '10' }, { Subject: 'B', Type: '10' }]],
-    ['quotes, commas, newlines, CRLF', 'Subject,Body\r\n"Invoice, March","Line 1\nLine ""2"""\r\n', [{ Subject: 'Invoice, March', Body: 'Line 1\nLine "2"' }]],
+    [
+      'plain',
+      'Subject,Type\nA,10\nB,10\n',
+      [
+        { Subject: 'A', Type: '10' },
+        { Subject: 'B', Type: '10' },
+      ],
+    ],
+    [
+      'quotes, commas, newlines, CRLF',
+      'Subject,Body\r\n"Invoice, March","Line 1\nLine ""2"""\r\n',
+      [{ Subject: 'Invoice, March', Body: 'Line 1\nLine "2"' }],
+    ],
     ['blank lines skipped', 'Subject\n\nA\n\n', [{ Subject: 'A' }]],
     ['header only', 'Subject,Type\n', []],
   ])('%s', (_l, text, want) => {

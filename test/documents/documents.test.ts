@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExactClient, Pacer } from '../../server/exact/client.ts';
-import { addAttachment, createDocument, decodeBase64, findAttachment, findOne, MAX_ATTACHMENT_BYTES, updateDocument, upsertDocument } from '../../server/documents/documents.ts';
+import {
+  addAttachment,
+  createDocument,
+  decodeBase64,
+  findAttachment,
+  findOne,
+  MAX_ATTACHMENT_BYTES,
+  updateDocument,
+  upsertDocument,
+} from '../../server/documents/documents.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { APP, setUpSync } from '../helpers/syncSetup.ts';
@@ -42,10 +51,17 @@ describe('documents', () => {
     const other = `Other ${randomBytes(3).toString('hex')}`;
     expect((await upsertDocument(client, division, { Subject: other, Type: 10 })).action).toBe('created');
     await createDocument(client, division, { Subject: other, Type: 10 });
-    await expect(upsertDocument(client, division, { Subject: other, Type: 10 })).rejects.toMatchObject({ code: 'ambiguous_match', message: expect.stringMatching(/2 documents .* [0-9a-f-]{36}, [0-9a-f-]{36}/) });
+    await expect(upsertDocument(client, division, { Subject: other, Type: 10 })).rejects.toMatchObject({
+      code: 'ambiguous_match',
+      message: expect.stringMatching(/2 documents .* [0-9a-f-]{36}, [0-9a-f-]{36}/),
+    });
     await expect(findOne(client, division, 'No such subject')).rejects.toMatchObject({ code: 'document_not_found' });
-    await expect(updateDocument(client, division, '00000000-0000-0000-0000-000000000001', { Body: 'x' })).rejects.toMatchObject({ code: 'document_not_found' });
-    await expect(updateDocument(client, division, 'not-a-guid', { Body: 'x' })).rejects.toMatchObject({ code: 'invalid_id' });
+    await expect(
+      updateDocument(client, division, '00000000-0000-0000-0000-000000000001', { Body: 'x' }),
+    ).rejects.toMatchObject({ code: 'document_not_found' });
+    await expect(updateDocument(client, division, 'not-a-guid', { Body: 'x' })).rejects.toMatchObject({
+      code: 'invalid_id',
+    });
   });
 
   it('a create whose answer is lost is not sent twice: the document is found and returned', async () => {
@@ -60,9 +76,16 @@ describe('documents', () => {
       }
       return res;
     };
-    const posts = () => sb.sandbox.calls.filter((c) => c.method === 'POST' && c.path.includes('documents/Documents')).length;
+    const posts = () =>
+      sb.sandbox.calls.filter((c) => c.method === 'POST' && c.path.includes('documents/Documents')).length;
     const postsBefore = posts();
-    const flaky = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(connectionId), pacer: new Pacer(), fetch: lossy });
+    const flaky = new ExactClient({
+      baseUrl: sb.url,
+      clientId: APP.clientId,
+      tokens: tokens.source(connectionId),
+      pacer: new Pacer(),
+      fetch: lossy,
+    });
     const made = await createDocument(flaky, division, { Subject: subject, Type: 10 });
     expect(dropped).toBe(true);
     // Exactly one document has the subject (findOne refuses two), and it is the one returned.
@@ -74,13 +97,22 @@ describe('documents', () => {
 
 describe('attachments', () => {
   it('adds a file to a document, finds it by name and by ID, refuses a second one of the same name', async () => {
-    const doc = await createDocument(client, division, { Subject: `With file ${randomBytes(3).toString('hex')}`, Type: 10 });
+    const doc = await createDocument(client, division, {
+      Subject: `With file ${randomBytes(3).toString('hex')}`,
+      Type: 10,
+    });
     const added = await addAttachment(client, division, String(doc.ID), 'invoice.pdf', Buffer.from('%PDF-1.4 hello'));
     expect(added).toMatchObject({ FileName: 'invoice.pdf', Document: doc.ID });
     expect((await findAttachment(client, division, String(doc.ID), { fileName: 'invoice.pdf' })).ID).toBe(added.ID);
-    expect((await findAttachment(client, division, String(doc.ID), { id: String(added.ID) })).FileName).toBe('invoice.pdf');
-    await expect(addAttachment(client, division, String(doc.ID), 'invoice.pdf', Buffer.from('again'))).rejects.toMatchObject({ code: 'attachment_exists' });
-    await expect(findAttachment(client, division, String(doc.ID), { fileName: 'nope.pdf' })).rejects.toMatchObject({ code: 'attachment_not_found' });
+    expect((await findAttachment(client, division, String(doc.ID), { id: String(added.ID) })).FileName).toBe(
+      'invoice.pdf',
+    );
+    await expect(
+      addAttachment(client, division, String(doc.ID), 'invoice.pdf', Buffer.from('again')),
+    ).rejects.toMatchObject({ code: 'attachment_exists' });
+    await expect(findAttachment(client, division, String(doc.ID), { fileName: 'nope.pdf' })).rejects.toMatchObject({
+      code: 'attachment_not_found',
+    });
   });
 
   it('refuses bad base64 and an oversized file before sending anything', async () => {
@@ -88,7 +120,15 @@ describe('attachments', () => {
     expect(() => decodeBase64('abc')).toThrow(expect.objectContaining({ code: 'invalid_base64' }));
     expect(decodeBase64('aGVs\nbG8=').toString()).toBe('hello');
     const before = sb.sandbox.calls.length;
-    await expect(addAttachment(client, division, '9d648f77-9556-48b5-a701-fdcfa88f177f', 'big.bin', Buffer.alloc(MAX_ATTACHMENT_BYTES + 1))).rejects.toMatchObject({ code: 'attachment_too_large' });
+    await expect(
+      addAttachment(
+        client,
+        division,
+        '9d648f77-9556-48b5-a701-fdcfa88f177f',
+        'big.bin',
+        Buffer.alloc(MAX_ATTACHMENT_BYTES + 1),
+      ),
+    ).rejects.toMatchObject({ code: 'attachment_too_large' });
     expect(sb.sandbox.calls.length).toBe(before);
   });
 });

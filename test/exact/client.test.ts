@@ -22,7 +22,10 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function withSandbox<T>(options: Parameters<typeof startSandbox>[0], fn: (sb: RunningSandbox) => Promise<T>): Promise<T> {
+async function withSandbox<T>(
+  options: Parameters<typeof startSandbox>[0],
+  fn: (sb: RunningSandbox) => Promise<T>,
+): Promise<T> {
   const sb = await startSandbox({ autoApprove: true, scale: 300, ...options });
   try {
     return await fn(sb);
@@ -33,7 +36,10 @@ async function withSandbox<T>(options: Parameters<typeof startSandbox>[0], fn: (
 
 /** A stored connection holding the tokens of a fresh consent in the sandbox. */
 async function connection(sb: RunningSandbox, tokens: TokenManager): Promise<number> {
-  const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sb.url]);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
+    [sb.url],
+  );
   await tokens.store(db.pool, rows[0]!.id, await authorize(sb));
   return rows[0]!.id;
 }
@@ -51,7 +57,9 @@ describe('TokenManager', () => {
     await withSandbox({}, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const raw = (await db.pool.query('SELECT access_token, refresh_token FROM exact_sync.connections WHERE id = $1', [id])).rows[0];
+      const raw = (
+        await db.pool.query('SELECT access_token, refresh_token FROM exact_sync.connections WHERE id = $1', [id])
+      ).rows[0];
       const first = await tokens.accessToken(id);
       expect(raw.access_token).not.toContain(first);
       expect(raw.access_token).toMatch(/^v1\./);
@@ -64,7 +72,8 @@ describe('TokenManager', () => {
       const second = await tokens.accessToken(id);
       expect(second).not.toBe(first);
       expect(tokens.tokenCalls).toBe(1);
-      const after = (await db.pool.query('SELECT refresh_token, state FROM exact_sync.connections WHERE id = $1', [id])).rows[0];
+      const after = (await db.pool.query('SELECT refresh_token, state FROM exact_sync.connections WHERE id = $1', [id]))
+        .rows[0];
       expect(after.refresh_token).not.toBe(raw.refresh_token);
       expect(after.state).toBe('active');
       // The stored refresh token is the live one: the next refresh works.
@@ -96,7 +105,10 @@ describe('TokenManager', () => {
         for (let round = 0; round < 5; round++) {
           sb.sandbox.clock.advance(580_000);
           const before = tokenCalls(sb);
-          const results = await Promise.all([...Array.from({ length: 5 }, () => a.accessToken(id)), ...Array.from({ length: 5 }, () => b.accessToken(id))]);
+          const results = await Promise.all([
+            ...Array.from({ length: 5 }, () => a.accessToken(id)),
+            ...Array.from({ length: 5 }, () => b.accessToken(id)),
+          ]);
           expect(new Set(results).size, `round ${round}`).toBe(1);
           expect(tokenCalls(sb) - before, `round ${round}`).toBe(1);
         }
@@ -116,7 +128,8 @@ describe('TokenManager', () => {
       await authorize(sb); // a second consent by the same user kills the stored chain
       sb.sandbox.clock.advance(580_000);
       await expect(tokens.accessToken(id)).rejects.toBeInstanceOf(ReauthRequiredError);
-      const row = (await db.pool.query('SELECT state, state_message FROM exact_sync.connections WHERE id = $1', [id])).rows[0];
+      const row = (await db.pool.query('SELECT state, state_message FROM exact_sync.connections WHERE id = $1', [id]))
+        .rows[0];
       expect(row.state).toBe('reauth_required');
       expect(row.state_message).toContain('Reconnect it at /connect/exact');
       const calls = tokens.tokenCalls;
@@ -129,13 +142,17 @@ describe('TokenManager', () => {
     await withSandbox({}, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const stale = (await db.pool.query('SELECT refresh_token FROM exact_sync.connections WHERE id = $1', [id])).rows[0].refresh_token as string;
+      const stale = (await db.pool.query('SELECT refresh_token FROM exact_sync.connections WHERE id = $1', [id]))
+        .rows[0].refresh_token as string;
       sb.sandbox.clock.advance(580_000);
       await tokens.accessToken(id);
       // Put the already-used refresh token back, as a process that lost its write would have it.
-      await db.pool.query('UPDATE exact_sync.connections SET refresh_token = $2, access_expires_at = now() WHERE id = $1', [id, stale]);
+      await db.pool.query(
+        'UPDATE exact_sync.connections SET refresh_token = $2, access_expires_at = now() WHERE id = $1',
+        [id, stale],
+      );
       sb.sandbox.clock.advance(580_000);
-      await expect(tokens.accessToken(id)).rejects.toThrow("Exact said: \"Old refresh token used.\"");
+      await expect(tokens.accessToken(id)).rejects.toThrow('Exact said: "Old refresh token used."');
     });
   });
 });
@@ -145,12 +162,19 @@ describe('ExactClient against the sandbox', () => {
     await withSandbox({ limits: false }, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer: new Pacer() });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer: new Pacer(),
+      });
       const me = await client.me();
       const division = me.CurrentDivision as number;
       let rows = 0;
       let pages = 0;
-      for await (const page of client.pages(division, 'financialtransaction/TransactionLines', { $select: 'ID,AmountDC' })) {
+      for await (const page of client.pages(division, 'financialtransaction/TransactionLines', {
+        $select: 'ID,AmountDC',
+      })) {
         rows += page.rows.length;
         pages++;
       }
@@ -164,7 +188,12 @@ describe('ExactClient against the sandbox', () => {
     await withSandbox({ limits: { minutely: 4, daily: 1000 }, timeScale: 60 }, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer: new Pacer() });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer: new Pacer(),
+      });
       const division = sb.sandbox.divisions[0]!.code;
       for (let i = 0; i < 10; i++) await client.get(division, 'financial/Journals', { $select: 'ID' });
       const statuses = sb.sandbox.calls.filter((c) => c.path.includes('/financial/Journals')).map((c) => c.status);
@@ -179,16 +208,24 @@ describe('ExactClient against the sandbox', () => {
     await withSandbox({ limits: { minutely: 60, daily: 5000 }, timeScale: 20 }, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer: new Pacer({ marginMs: 200 }) });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer: new Pacer({ marginMs: 200 }),
+      });
       const division = sb.sandbox.divisions[0]!.code;
-      await Promise.all(Array.from({ length: 3 }, async () => {
-        for (let i = 0; i < 50; i++) await client.get(division, 'financial/Journals', { $select: 'ID' });
-      }));
+      await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          for (let i = 0; i < 50; i++) await client.get(division, 'financial/Journals', { $select: 'ID' });
+        }),
+      );
       const calls = sb.sandbox.calls.filter((c) => c.path.includes('/financial/Journals'));
       expect(calls.filter((c) => c.status !== 200).map((c) => ({ status: c.status, at: c.at % 60_000 }))).toEqual([]);
       expect(calls).toHaveLength(150);
       const perMinute = new Map<number, number>();
-      for (const c of calls) perMinute.set(Math.floor(c.at / 60_000), (perMinute.get(Math.floor(c.at / 60_000)) ?? 0) + 1);
+      for (const c of calls)
+        perMinute.set(Math.floor(c.at / 60_000), (perMinute.get(Math.floor(c.at / 60_000)) ?? 0) + 1);
       for (const n of perMinute.values()) expect(n).toBeLessThanOrEqual(60);
       expect(perMinute.size).toBeGreaterThanOrEqual(3);
     });
@@ -198,12 +235,19 @@ describe('ExactClient against the sandbox', () => {
     await withSandbox({ limits: { minutely: 100, daily: 3 } }, async (sb) => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
-      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer: new Pacer() });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer: new Pacer(),
+      });
       const division = sb.sandbox.divisions[0]!.code;
       for (let i = 0; i < 3; i++) await client.get(division, 'financial/Journals', { $select: 'ID' });
       const err = await client.get(division, 'financial/Journals', { $select: 'ID' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DailyLimitError);
-      expect((err as DailyLimitError).message).toMatch(new RegExp(`^Daily API limit of division ${division} reached, resumes after \\d\\d:\\d\\d UTC$`));
+      expect((err as DailyLimitError).message).toMatch(
+        new RegExp(`^Daily API limit of division ${division} reached, resumes after \\d\\d:\\d\\d UTC$`),
+      );
       // It stopped without asking Exact again.
       expect(sb.sandbox.calls.filter((c) => c.status === 429)).toEqual([]);
     });
@@ -214,8 +258,18 @@ describe('ExactClient against the sandbox', () => {
       const tokens = manager(sb);
       const id = await connection(sb, tokens);
       const slept: number[] = [];
-      const pacer = new Pacer({ sleep: async (ms) => { slept.push(ms); } });
-      const client = new ExactClient({ baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(id), pacer, random: () => 0.5 });
+      const pacer = new Pacer({
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+      });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer,
+        random: () => 0.5,
+      });
       const division = sb.sandbox.divisions[0]!.code;
       sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, status: 503 });
       sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, drop: true });
@@ -228,7 +282,9 @@ describe('ExactClient against the sandbox', () => {
       const refused = await client.get(division, 'crm/Accounts', { $select: 'Nope' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ExactApiError);
       expect((refused as ExactApiError).httpStatus).toBe(400);
-      expect((refused as ExactApiError).message).toContain("No property 'Nope' exists in type 'Exact.Web.Api.Models.Account'");
+      expect((refused as ExactApiError).message).toContain(
+        "No property 'Nope' exists in type 'Exact.Web.Api.Models.Account'",
+      );
     });
   });
 });

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { classifyTokenError, paceDecision, readRateLimitHeaders, retryDecision, tokenAction } from '../../server/exact/decisions.ts';
-import { exactDateMs, int64, localToUtc, unwrapCollection, unwrapEntity, utcToLocalLiteral } from '../../server/exact/values.ts';
+import {
+  classifyTokenError,
+  paceDecision,
+  readRateLimitHeaders,
+  retryDecision,
+  tokenAction,
+} from '../../server/exact/decisions.ts';
+import {
+  exactDateMs,
+  int64,
+  localToUtc,
+  unwrapCollection,
+  unwrapEntity,
+  utcToLocalLiteral,
+} from '../../server/exact/values.ts';
 
 describe('tokenAction', () => {
   const now = 1_000_000;
@@ -20,11 +33,34 @@ describe('classifyTokenError', () => {
   it.each([
     [401, { error: 'unauthorized_client', error_description: 'Old refresh token used.' }, 'reauth'],
     [400, { error: 'unauthorized_client', error_description: 'Old refresh token used.' }, 'reauth'],
-    [400, { error: 'invalid_request', error_description: 'The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM.' }, 'reauth'],
-    [400, { error: 'invalid_grant', error_description: 'Token is not allowed, because of invalid or empty chainId' }, 'reauth'],
-    [400, { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' }, 'too_early'],
-    [401, { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' }, 'too_early'],
-    [400, { error: 'invalid_request', error_description: 'Rate limit exceeded: maximum of 200 token requests per day' }, 'transient'],
+    [
+      400,
+      {
+        error: 'invalid_request',
+        error_description: 'The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM.',
+      },
+      'reauth',
+    ],
+    [
+      400,
+      { error: 'invalid_grant', error_description: 'Token is not allowed, because of invalid or empty chainId' },
+      'reauth',
+    ],
+    [
+      400,
+      { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' },
+      'too_early',
+    ],
+    [
+      401,
+      { error: 'invalid_request', error_description: 'Rate limit exceeded: access_token not expired' },
+      'too_early',
+    ],
+    [
+      400,
+      { error: 'invalid_request', error_description: 'Rate limit exceeded: maximum of 200 token requests per day' },
+      'transient',
+    ],
     [400, { error: 'invalid_request' }, 'bad_client'],
     [503, undefined, 'transient'],
     [0, undefined, 'transient'],
@@ -39,32 +75,74 @@ describe('rate-limit pacing', () => {
   const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
 
   it('reads every header, and keeps the kind a 429 leaves out', () => {
-    const full = readRateLimitHeaders(headers({
-      'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4766', 'x-ratelimit-reset': '1683936000000',
-      'x-ratelimit-minutely-limit': '60', 'x-ratelimit-minutely-remaining': '58', 'x-ratelimit-minutely-reset': '1683879540000',
-    }));
-    expect(full).toEqual({ dailyRemaining: 4766, dailyReset: 1683936000000, minutelyRemaining: 58, minutelyReset: 1683879540000 });
-    const after429 = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '0', 'x-ratelimit-minutely-reset': '1683879600000' }), full);
-    expect(after429).toEqual({ dailyRemaining: 4766, dailyReset: 1683936000000, minutelyRemaining: 0, minutelyReset: 1683879600000 });
+    const full = readRateLimitHeaders(
+      headers({
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '4766',
+        'x-ratelimit-reset': '1683936000000',
+        'x-ratelimit-minutely-limit': '60',
+        'x-ratelimit-minutely-remaining': '58',
+        'x-ratelimit-minutely-reset': '1683879540000',
+      }),
+    );
+    expect(full).toEqual({
+      dailyRemaining: 4766,
+      dailyReset: 1683936000000,
+      minutelyRemaining: 58,
+      minutelyReset: 1683879540000,
+    });
+    const after429 = readRateLimitHeaders(
+      headers({ 'x-ratelimit-minutely-remaining': '0', 'x-ratelimit-minutely-reset': '1683879600000' }),
+      full,
+    );
+    expect(after429).toEqual({
+      dailyRemaining: 4766,
+      dailyReset: 1683936000000,
+      minutelyRemaining: 0,
+      minutelyReset: 1683879600000,
+    });
   });
 
   it('never lets an answer that arrives late raise what is left of a window', () => {
     const now = { minutelyRemaining: 3, minutelyReset: 2_000, dailyRemaining: 100, dailyReset: 9_000 };
-    const late = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '7', 'x-ratelimit-minutely-reset': '2000', 'x-ratelimit-remaining': '104', 'x-ratelimit-reset': '9000' }), now);
+    const late = readRateLimitHeaders(
+      headers({
+        'x-ratelimit-minutely-remaining': '7',
+        'x-ratelimit-minutely-reset': '2000',
+        'x-ratelimit-remaining': '104',
+        'x-ratelimit-reset': '9000',
+      }),
+      now,
+    );
     expect(late).toEqual(now);
-    const older = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '50', 'x-ratelimit-minutely-reset': '1000' }), now);
+    const older = readRateLimitHeaders(
+      headers({ 'x-ratelimit-minutely-remaining': '50', 'x-ratelimit-minutely-reset': '1000' }),
+      now,
+    );
     expect(older).toEqual(now);
-    const next = readRateLimitHeaders(headers({ 'x-ratelimit-minutely-remaining': '59', 'x-ratelimit-minutely-reset': '3000' }), now);
+    const next = readRateLimitHeaders(
+      headers({ 'x-ratelimit-minutely-remaining': '59', 'x-ratelimit-minutely-reset': '3000' }),
+      now,
+    );
     expect(next).toEqual({ ...now, minutelyRemaining: 59, minutelyReset: 3000 });
   });
 
   it.each([
     [{}, { kind: 'go' }],
     [{ minutelyRemaining: 3, minutelyReset: now + 35_000 }, { kind: 'go' }],
-    [{ minutelyRemaining: 0, minutelyReset: now + 35_000 }, { kind: 'wait', ms: 36_000 }],
+    [
+      { minutelyRemaining: 0, minutelyReset: now + 35_000 },
+      { kind: 'wait', ms: 36_000 },
+    ],
     [{ minutelyRemaining: 0, minutelyReset: now - 5_000 }, { kind: 'go' }], // reset already passed (clock skew)
-    [{ minutelyRemaining: 0, minutelyReset: now - 400 }, { kind: 'wait', ms: 600 }], // passed, but within the margin
-    [{ dailyRemaining: 0, dailyReset: now + 3_600_000, minutelyRemaining: 0, minutelyReset: now + 1000 }, { kind: 'daily_limit', resetsAt: now + 3_600_000 }],
+    [
+      { minutelyRemaining: 0, minutelyReset: now - 400 },
+      { kind: 'wait', ms: 600 },
+    ], // passed, but within the margin
+    [
+      { dailyRemaining: 0, dailyReset: now + 3_600_000, minutelyRemaining: 0, minutelyReset: now + 1000 },
+      { kind: 'daily_limit', resetsAt: now + 3_600_000 },
+    ],
     [{ dailyRemaining: 0, dailyReset: now - 1 }, { kind: 'go' }],
   ])('%j → %j', (state, decision) => {
     expect(paceDecision(state, now)).toEqual(decision);
@@ -93,7 +171,11 @@ describe('rate-limit pacing', () => {
 describe('Exact values', () => {
   it('unwraps both collection shapes and the entity forms', () => {
     expect(unwrapCollection({ d: [{ a: 1 }] }, 'x')).toEqual({ rows: [{ a: 1 }], next: undefined, count: undefined });
-    expect(unwrapCollection({ d: { results: [{ a: 1 }], __next: 'http://n', __count: '7' } }, 'x')).toEqual({ rows: [{ a: 1 }], next: 'http://n', count: 7 });
+    expect(unwrapCollection({ d: { results: [{ a: 1 }], __next: 'http://n', __count: '7' } }, 'x')).toEqual({
+      rows: [{ a: 1 }],
+      next: 'http://n',
+      count: 7,
+    });
     expect(() => unwrapCollection({ d: { a: 1 } }, 'x')).toThrow('neither');
     expect(unwrapEntity({ d: { results: [{ UserID: 'u' }] } }, 'Me')).toEqual({ UserID: 'u' });
     expect(unwrapEntity({ d: { ID: 'i' } }, 'Account')).toEqual({ ID: 'i' });

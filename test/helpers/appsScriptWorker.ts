@@ -10,14 +10,25 @@ import { appsScriptWorld, type AppsScriptWorld } from './fakeAppsScript.ts';
 let world: AppsScriptWorld | undefined;
 let context: vm.Context | undefined;
 
-export type WorkerRequest = { kind: 'load'; code: string } | { kind: 'run'; fn: string; args: unknown[]; prompts: ['OK' | 'CANCEL', string][] };
+export type WorkerRequest =
+  { kind: 'load'; code: string } | { kind: 'run'; fn: string; args: unknown[]; prompts: ['OK' | 'CANCEL', string][] };
 
 function snapshot() {
   const w = world!;
   return {
-    sheets: w.spreadsheet.sheets.map((s) => ({ name: s.name, cells: s.cells, notes: s.notes, frozenRows: s.frozenRows })),
-    userProps: w.userProps.data, documentProps: w.documentProps.data,
-    menus: w.menus, alerts: w.alerts, sidebars: w.sidebars, toasts: w.spreadsheet.toasts, fetches: w.fetches,
+    sheets: w.spreadsheet.sheets.map((s) => ({
+      name: s.name,
+      cells: s.cells,
+      notes: s.notes,
+      frozenRows: s.frozenRows,
+    })),
+    userProps: w.userProps.data,
+    documentProps: w.documentProps.data,
+    menus: w.menus,
+    alerts: w.alerts,
+    sidebars: w.sidebars,
+    toasts: w.spreadsheet.toasts,
+    fetches: w.fetches,
   };
 }
 

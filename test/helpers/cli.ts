@@ -27,15 +27,28 @@ export interface CliRun {
 
 /** `input`: written to the command's standard input, which is then closed. */
 export function runCli(args: string[], options: { env: Record<string, string>; cwd: string; input?: string }): CliRun {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   if (options.input !== undefined) proc.stdin!.end(options.input);
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); listeners.forEach((l) => l()); });
-  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); listeners.forEach((l) => l()); });
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    listeners.forEach((l) => l());
+  });
+  proc.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    listeners.forEach((l) => l());
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.on('close', (code, signal) => { resolve({ code, signal }); listeners.forEach((l) => l()); });
+    proc.on('close', (code, signal) => {
+      resolve({ code, signal });
+      listeners.forEach((l) => l());
+    });
   });
   return {
     proc,
@@ -44,10 +57,24 @@ export function runCli(args: string[], options: { env: Record<string, string>; c
     exited,
     waitFor(pattern, ms = 30_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { listeners.delete(check); reject(new Error(`timed out waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`)); }, ms);
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+        }, ms);
         const check = () => {
-          if (pattern.test(out + err)) { clearTimeout(timer); listeners.delete(check); resolve(); }
-          else if (proc.exitCode !== null || proc.signalCode !== null) { clearTimeout(timer); listeners.delete(check); reject(new Error(`exited (${proc.exitCode ?? proc.signalCode}) before ${pattern}\nstdout:\n${out}\nstderr:\n${err}`)); }
+          if (pattern.test(out + err)) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            resolve();
+          } else if (proc.exitCode !== null || proc.signalCode !== null) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            reject(
+              new Error(
+                `exited (${proc.exitCode ?? proc.signalCode}) before ${pattern}\nstdout:\n${out}\nstderr:\n${err}`,
+              ),
+            );
+          }
         };
         listeners.add(check);
         check();

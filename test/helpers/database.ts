@@ -14,7 +14,10 @@ export interface TestDatabase {
 /** A fresh, empty database on the run's PostgreSQL server, for one test file or one test. */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `t_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   try {

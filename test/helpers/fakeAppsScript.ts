@@ -14,9 +14,17 @@ export const FETCH_RESPONSE_LIMIT = 50 * 1024 * 1024;
 
 class Props {
   readonly data = new Map<string, string>();
-  getProperty(k: string): string | null { return this.data.get(k) ?? null; }
-  setProperty(k: string, v: string): this { this.data.set(k, String(v)); return this; }
-  setProperties(o: Record<string, string>): this { for (const [k, v] of Object.entries(o)) this.data.set(k, String(v)); return this; }
+  getProperty(k: string): string | null {
+    return this.data.get(k) ?? null;
+  }
+  setProperty(k: string, v: string): this {
+    this.data.set(k, String(v));
+    return this;
+  }
+  setProperties(o: Record<string, string>): this {
+    for (const [k, v] of Object.entries(o)) this.data.set(k, String(v));
+    return this;
+  }
 }
 
 export class FakeSheet {
@@ -32,25 +40,49 @@ export class FakeSheet {
     this.name = name;
     this.id = id;
   }
-  getName(): string { return this.name; }
-  getSheetId(): number { return this.id; }
-  getLastRow(): number { let m = 0; for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[0])); return m; }
-  getLastColumn(): number { let m = 0; for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[1])); return m; }
-  setFrozenRows(n: number): void { this.frozenRows = n; }
+  getName(): string {
+    return this.name;
+  }
+  getSheetId(): number {
+    return this.id;
+  }
+  getLastRow(): number {
+    let m = 0;
+    for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[0]));
+    return m;
+  }
+  getLastColumn(): number {
+    let m = 0;
+    for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[1]));
+    return m;
+  }
+  setFrozenRows(n: number): void {
+    this.frozenRows = n;
+  }
   getRange(row: number, column: number, rows = 1, columns = 1): FakeRange {
-    if (row < 1 || column < 1 || rows < 1 || columns < 1) throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet.`);
+    if (row < 1 || column < 1 || rows < 1 || columns < 1)
+      throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet.`);
     return new FakeRange(this, row, column, rows, columns);
   }
-  value(row: number, column: number): unknown { return this.cells.get(`${row},${column}`)?.value ?? ''; }
+  value(row: number, column: number): unknown {
+    return this.cells.get(`${row},${column}`)?.value ?? '';
+  }
   /** The values of the used block, as getDataRange().getValues() would give them. */
   values(): unknown[][] {
-    return Array.from({ length: this.getLastRow() }, (_, r) => Array.from({ length: this.getLastColumn() }, (_, c) => this.value(r + 1, c + 1)));
+    return Array.from({ length: this.getLastRow() }, (_, r) =>
+      Array.from({ length: this.getLastColumn() }, (_, c) => this.value(r + 1, c + 1)),
+    );
   }
-  cellCount(): number { return this.cells.size; }
+  cellCount(): number {
+    return this.cells.size;
+  }
   set(row: number, column: number, value: unknown): void {
     const key = `${row},${column}`;
     const cell = this.cells.get(key);
-    if (!cell && this.book.cellCount() >= CELL_LIMIT) throw new Error('Exception: This action would increase the number of cells in the workbook above the limit of 10000000 cells.');
+    if (!cell && this.book.cellCount() >= CELL_LIMIT)
+      throw new Error(
+        'Exception: This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
+      );
     this.cells.set(key, { ...cell, value });
   }
 }
@@ -70,28 +102,40 @@ class FakeRange {
   }
   setValues(values: unknown[][]): this {
     if (values.length !== this.rows || values.some((r) => r.length !== this.columns)) {
-      throw new Error(`Exception: The number of rows in the data does not match the number of rows in the range. The data has ${values.length} but the range has ${this.rows}.`);
+      throw new Error(
+        `Exception: The number of rows in the data does not match the number of rows in the range. The data has ${values.length} but the range has ${this.rows}.`,
+      );
     }
-    values.forEach((r, i) => r.forEach((v, j) => this.sheet.set(this.row + i, this.column + j, v instanceof Date ? new Date(v.getTime()) : v)));
+    values.forEach((r, i) =>
+      r.forEach((v, j) => this.sheet.set(this.row + i, this.column + j, v instanceof Date ? new Date(v.getTime()) : v)),
+    );
     return this;
   }
   setNumberFormat(format: string): this {
-    for (let i = 0; i < this.rows; i++) for (let j = 0; j < this.columns; j++) {
-      const key = `${this.row + i},${this.column + j}`;
-      this.sheet.cells.set(key, { value: this.sheet.cells.get(key)?.value ?? '', format });
-    }
+    for (let i = 0; i < this.rows; i++)
+      for (let j = 0; j < this.columns; j++) {
+        const key = `${this.row + i},${this.column + j}`;
+        this.sheet.cells.set(key, { value: this.sheet.cells.get(key)?.value ?? '', format });
+      }
     return this;
   }
-  setFontWeight(weight: string): this { if (weight === 'bold') this.sheet.boldRows.add(this.row); return this; }
+  setFontWeight(weight: string): this {
+    if (weight === 'bold') this.sheet.boldRows.add(this.row);
+    return this;
+  }
   clearContent(): this {
-    for (let i = 0; i < this.rows; i++) for (let j = 0; j < this.columns; j++) {
-      const key = `${this.row + i},${this.column + j}`;
-      const c = this.sheet.cells.get(key);
-      if (c) this.sheet.cells.set(key, { ...c, value: '' });
-    }
+    for (let i = 0; i < this.rows; i++)
+      for (let j = 0; j < this.columns; j++) {
+        const key = `${this.row + i},${this.column + j}`;
+        const c = this.sheet.cells.get(key);
+        if (c) this.sheet.cells.set(key, { ...c, value: '' });
+      }
     return this;
   }
-  setNote(note: string): this { this.sheet.notes.set(`${this.row},${this.column}`, note); return this; }
+  setNote(note: string): this {
+    this.sheet.notes.set(`${this.row},${this.column}`, note);
+    return this;
+  }
 }
 
 export class FakeSpreadsheet {
@@ -102,17 +146,26 @@ export class FakeSpreadsheet {
   constructor() {
     this.active = this.insertSheet('Sheet1');
   }
-  cellCount(): number { return this.sheets.reduce((s, x) => s + x.cellCount(), 0); }
-  getSheets(): FakeSheet[] { return [...this.sheets]; }
-  getSheetByName(name: string): FakeSheet | null { return this.sheets.find((s) => s.name === name) ?? null; }
+  cellCount(): number {
+    return this.sheets.reduce((s, x) => s + x.cellCount(), 0);
+  }
+  getSheets(): FakeSheet[] {
+    return [...this.sheets];
+  }
+  getSheetByName(name: string): FakeSheet | null {
+    return this.sheets.find((s) => s.name === name) ?? null;
+  }
   insertSheet(name: string): FakeSheet {
-    if (this.getSheetByName(name)) throw new Error(`Exception: A sheet with the name "${name}" already exists. Please enter another name.`);
+    if (this.getSheetByName(name))
+      throw new Error(`Exception: A sheet with the name "${name}" already exists. Please enter another name.`);
     const sheet = new FakeSheet(this, name, this.nextId++);
     this.sheets.push(sheet);
     this.active = sheet;
     return sheet;
   }
-  toast(message: string, title?: string): void { this.toasts.push(`${title ?? ''}: ${message}`); }
+  toast(message: string, title?: string): void {
+    this.toasts.push(`${title ?? ''}: ${message}`);
+  }
 }
 
 export interface AppsScriptWorld {
@@ -132,7 +185,16 @@ export function appsScriptWorld(): AppsScriptWorld {
   const spreadsheet = new FakeSpreadsheet();
   const userProps = new Props();
   const documentProps = new Props();
-  const world: Omit<AppsScriptWorld, 'globals'> = { spreadsheet, userProps, documentProps, menus: [], alerts: [], sidebars: [], prompts: [], fetches: [] };
+  const world: Omit<AppsScriptWorld, 'globals'> = {
+    spreadsheet,
+    userProps,
+    documentProps,
+    menus: [],
+    alerts: [],
+    sidebars: [],
+    prompts: [],
+    fetches: [],
+  };
   const Button = { OK: 'OK', CANCEL: 'CANCEL' };
   const ui = {
     Button,
@@ -140,41 +202,86 @@ export function appsScriptWorld(): AppsScriptWorld {
     createMenu(name: string) {
       const menu = { name, items: [] as [string, string][] };
       const builder = {
-        addItem(caption: string, fn: string) { menu.items.push([caption, fn]); return builder; },
-        addSeparator() { return builder; },
-        addToUi() { world.menus.push(menu); },
+        addItem(caption: string, fn: string) {
+          menu.items.push([caption, fn]);
+          return builder;
+        },
+        addSeparator() {
+          return builder;
+        },
+        addToUi() {
+          world.menus.push(menu);
+        },
       };
       return builder;
     },
-    alert(title: string, message?: string) { world.alerts.push(message === undefined ? title : `${title}: ${message}`); return Button.OK; },
+    alert(title: string, message?: string) {
+      world.alerts.push(message === undefined ? title : `${title}: ${message}`);
+      return Button.OK;
+    },
     prompt(_title: string, _message: string) {
       const next = world.prompts.shift();
       if (!next) throw new Error('the test gave no answer for this prompt');
       return { getSelectedButton: () => next[0], getResponseText: () => next[1] };
     },
-    showSidebar(output: { title: string; getContent(): string }) { world.sidebars.push({ title: output.title, html: output.getContent() }); },
+    showSidebar(output: { title: string; getContent(): string }) {
+      world.sidebars.push({ title: output.title, html: output.getContent() });
+    },
   };
   const globals: Record<string, unknown> = {
-    SpreadsheetApp: { getUi: () => ui, getActiveSpreadsheet: () => spreadsheet, getActiveSheet: () => spreadsheet.active },
+    SpreadsheetApp: {
+      getUi: () => ui,
+      getActiveSpreadsheet: () => spreadsheet,
+      getActiveSheet: () => spreadsheet.active,
+    },
     PropertiesService: { getUserProperties: () => userProps, getDocumentProperties: () => documentProps },
     HtmlService: {
       createHtmlOutput(html: string) {
-        const out = { title: '', setTitle(t: string) { out.title = t; return out; }, getContent: () => html };
+        const out = {
+          title: '',
+          setTitle(t: string) {
+            out.title = t;
+            return out;
+          },
+          getContent: () => html,
+        };
         return out;
       },
     },
     UrlFetchApp: {
-      fetch(url: string, params: { method?: string; headers?: Record<string, string>; payload?: string; contentType?: string; muteHttpExceptions?: boolean } = {}) {
+      fetch(
+        url: string,
+        params: {
+          method?: string;
+          headers?: Record<string, string>;
+          payload?: string;
+          contentType?: string;
+          muteHttpExceptions?: boolean;
+        } = {},
+      ) {
         world.fetches.push(`${(params.method ?? 'get').toUpperCase()} ${url}`);
         const script = `const r = JSON.parse(require('fs').readFileSync(0, 'utf8'));
           fetch(r.url, { method: r.method, headers: r.headers, body: r.body }).then(async (res) => process.stdout.write(JSON.stringify({ status: res.status, body: await res.text() })),
             (e) => process.stdout.write(JSON.stringify({ error: String(e.cause?.code ?? e.message) })));`;
-        const headers = { ...(params.headers ?? {}), ...(params.contentType ? { 'Content-Type': params.contentType } : {}) };
-        const r = spawnSync(process.execPath, ['-e', script], { input: JSON.stringify({ url, method: (params.method ?? 'get').toUpperCase(), headers, body: params.payload }), encoding: 'utf8', maxBuffer: FETCH_RESPONSE_LIMIT + 1024 });
-        const answer = JSON.parse(r.stdout || '{"error":"no answer"}') as { status?: number; body?: string; error?: string };
+        const headers = {
+          ...(params.headers ?? {}),
+          ...(params.contentType ? { 'Content-Type': params.contentType } : {}),
+        };
+        const r = spawnSync(process.execPath, ['-e', script], {
+          input: JSON.stringify({ url, method: (params.method ?? 'get').toUpperCase(), headers, body: params.payload }),
+          encoding: 'utf8',
+          maxBuffer: FETCH_RESPONSE_LIMIT + 1024,
+        });
+        const answer = JSON.parse(r.stdout || '{"error":"no answer"}') as {
+          status?: number;
+          body?: string;
+          error?: string;
+        };
         if (answer.error) throw new Error(`Exception: Address unavailable: ${url} (${answer.error})`);
-        if (answer.body!.length > FETCH_RESPONSE_LIMIT) throw new Error('Exception: The response is too large (over 50 MB).');
-        if (answer.status! >= 400 && !params.muteHttpExceptions) throw new Error(`Exception: Request failed for ${url} returned code ${answer.status}.`);
+        if (answer.body!.length > FETCH_RESPONSE_LIMIT)
+          throw new Error('Exception: The response is too large (over 50 MB).');
+        if (answer.status! >= 400 && !params.muteHttpExceptions)
+          throw new Error(`Exception: Request failed for ${url} returned code ${answer.status}.`);
         return { getResponseCode: () => answer.status!, getContentText: () => answer.body! };
       },
     },

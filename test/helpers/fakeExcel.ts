@@ -18,8 +18,18 @@ export class OfficeError extends Error {
   }
 }
 
-interface CellData { value: unknown; format: string }
-interface TableData { name: string; sheet: string; row: number; column: number; rows: number; columns: number }
+interface CellData {
+  value: unknown;
+  format: string;
+}
+interface TableData {
+  name: string;
+  sheet: string;
+  row: number;
+  column: number;
+  rows: number;
+  columns: number;
+}
 
 export class FakeWorkbookState {
   sheets = new Map<string, Map<string, CellData>>([['Sheet1', new Map()]]);
@@ -37,18 +47,30 @@ export class FakeWorkbookState {
 
   /** The values of a block of cells ('' where empty). */
   block(sheet: string, row: number, column: number, rows: number, columns: number): unknown[][] {
-    return Array.from({ length: rows }, (_, r) => Array.from({ length: columns }, (_, c) => this.cell(sheet, row + r, column + c)?.value ?? ''));
+    return Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: columns }, (_, c) => this.cell(sheet, row + r, column + c)?.value ?? ''),
+    );
   }
 
   /** The workbook as JSON, and back: a browser test keeps it across reloads of the pane, as Excel keeps the file. */
   dump(): string {
-    return JSON.stringify({ sheets: [...this.sheets].map(([n, cells]) => [n, [...cells]]), tables: this.tables, settings: [...this.settings], selection: this.selection });
+    return JSON.stringify({
+      sheets: [...this.sheets].map(([n, cells]) => [n, [...cells]]),
+      tables: this.tables,
+      settings: [...this.settings],
+      selection: this.selection,
+    });
   }
 
   static restore(text: string | null): FakeWorkbookState {
     const state = new FakeWorkbookState();
     if (!text) return state;
-    const d = JSON.parse(text) as { sheets: [string, [string, CellData][]][]; tables: TableData[]; settings: [string, unknown][]; selection: FakeWorkbookState['selection'] };
+    const d = JSON.parse(text) as {
+      sheets: [string, [string, CellData][]][];
+      tables: TableData[];
+      settings: [string, unknown][];
+      selection: FakeWorkbookState['selection'];
+    };
     state.sheets = new Map(d.sheets.map(([n, cells]) => [n, new Map(cells)]));
     state.tables = d.tables;
     state.settings = new Map(d.settings);
@@ -83,7 +105,11 @@ class Loadable {
   }
   protected refresh(): void {}
   protected need(prop: string): void {
-    if (!this.loaded.has(prop)) throw new OfficeError('PropertyNotLoaded', `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`);
+    if (!this.loaded.has(prop))
+      throw new OfficeError(
+        'PropertyNotLoaded',
+        `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`,
+      );
   }
 }
 
@@ -110,52 +136,85 @@ export class FakeRange extends Loadable {
     this.h = rows;
     this.w = columns;
   }
-  get rowIndex(): number { this.need('rowIndex'); return this.r; }
-  get columnIndex(): number { this.need('columnIndex'); return this.c; }
-  get rowCount(): number { this.need('rowCount'); return this.h; }
-  get columnCount(): number { this.need('columnCount'); return this.w; }
-  get address(): string { this.need('address'); return address(this.sheetName, this.r, this.c, this.h, this.w); }
-  get worksheet(): FakeWorksheet { return new FakeWorksheet(this.ctx, this.sheetName); }
+  get rowIndex(): number {
+    this.need('rowIndex');
+    return this.r;
+  }
+  get columnIndex(): number {
+    this.need('columnIndex');
+    return this.c;
+  }
+  get rowCount(): number {
+    this.need('rowCount');
+    return this.h;
+  }
+  get columnCount(): number {
+    this.need('columnCount');
+    return this.w;
+  }
+  get address(): string {
+    this.need('address');
+    return address(this.sheetName, this.r, this.c, this.h, this.w);
+  }
+  get worksheet(): FakeWorksheet {
+    return new FakeWorksheet(this.ctx, this.sheetName);
+  }
   private matrix(kind: string, v: unknown[][]): void {
     if (!Array.isArray(v) || v.length !== this.h || v.some((row) => !Array.isArray(row) || row.length !== this.w)) {
-      throw new OfficeError('InvalidArgument', `The argument is invalid or missing or has an incorrect format. (${kind}: ${v.length}×${v[0]?.length ?? 0} for a ${this.h}×${this.w} range)`);
+      throw new OfficeError(
+        'InvalidArgument',
+        `The argument is invalid or missing or has an incorrect format. (${kind}: ${v.length}×${v[0]?.length ?? 0} for a ${this.h}×${this.w} range)`,
+      );
     }
   }
   set values(v: unknown[][]) {
     this.ctx.queue(JSON.stringify(v).length, () => {
       this.matrix('values', v);
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
-      v.forEach((row, i) => row.forEach((value, j) => {
-        const key = `${this.r + i},${this.c + j}`;
-        cells.set(key, { format: cells.get(key)?.format ?? 'General', value });
-      }));
+      v.forEach((row, i) =>
+        row.forEach((value, j) => {
+          const key = `${this.r + i},${this.c + j}`;
+          cells.set(key, { format: cells.get(key)?.format ?? 'General', value });
+        }),
+      );
     });
   }
   set numberFormat(v: unknown[][]) {
     this.ctx.queue(JSON.stringify(v).length, () => {
       this.matrix('numberFormat', v);
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
-      v.forEach((row, i) => row.forEach((format, j) => {
-        const key = `${this.r + i},${this.c + j}`;
-        cells.set(key, { value: cells.get(key)?.value ?? '', format: String(format) });
-      }));
+      v.forEach((row, i) =>
+        row.forEach((format, j) => {
+          const key = `${this.r + i},${this.c + j}`;
+          cells.set(key, { value: cells.get(key)?.value ?? '', format: String(format) });
+        }),
+      );
     });
   }
   clear(_applyTo?: unknown): void {
     this.ctx.queue(64, () => {
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
-      for (let i = 0; i < this.h; i++) for (let j = 0; j < this.w; j++) {
-        const key = `${this.r + i},${this.c + j}`;
-        const old = cells.get(key);
-        if (old) cells.set(key, { ...old, value: '' });
-      }
+      for (let i = 0; i < this.h; i++)
+        for (let j = 0; j < this.w; j++) {
+          const key = `${this.r + i},${this.c + j}`;
+          const old = cells.get(key);
+          if (old) cells.set(key, { ...old, value: '' });
+        }
     });
   }
   getUsedRangeOrNullObject(_valuesOnly?: boolean): FakeUsedRange {
     return new FakeUsedRange(this.ctx, this);
   }
   getTables(_fullyContained?: boolean): FakeTables {
-    return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName && this.r >= t.row && this.r < t.row + t.rows && this.c >= t.column && this.c < t.column + t.columns);
+    return new FakeTables(
+      this.ctx,
+      (t) =>
+        t.sheet === this.sheetName &&
+        this.r >= t.row &&
+        this.r < t.row + t.rows &&
+        this.c >= t.column &&
+        this.c < t.column + t.columns,
+    );
   }
 }
 
@@ -167,17 +226,25 @@ class FakeUsedRange extends Loadable {
     this.of = of;
   }
   protected override refresh(): void {
-    let minR = Infinity, minC = Infinity, maxR = -1, maxC = -1;
+    let minR = Infinity,
+      minC = Infinity,
+      maxR = -1,
+      maxC = -1;
     const cells = this.ctx.state.sheets.get(this.of.sheetName)!;
     for (const [key, cell] of cells) {
       if (cell.value === '' || cell.value === null || cell.value === undefined) continue;
       const [r, c] = key.split(',').map(Number) as [number, number];
       if (r < this.of.r || r >= this.of.r + this.of.h || c < this.of.c || c >= this.of.c + this.of.w) continue;
-      minR = Math.min(minR, r); minC = Math.min(minC, c); maxR = Math.max(maxR, r); maxC = Math.max(maxC, c);
+      minR = Math.min(minR, r);
+      minC = Math.min(minC, c);
+      maxR = Math.max(maxR, r);
+      maxC = Math.max(maxC, c);
     }
     this.found = maxR < 0 ? undefined : { r: minR, c: minC, h: maxR - minR + 1, w: maxC - minC + 1 };
   }
-  get isNullObject(): boolean { return this.found === undefined; }
+  get isNullObject(): boolean {
+    return this.found === undefined;
+  }
   get address(): string {
     this.need('address');
     return address(this.of.sheetName, this.found!.r, this.found!.c, this.found!.h, this.found!.w);
@@ -195,10 +262,14 @@ export class FakeTable extends Loadable {
     if (!t) throw new OfficeError('ItemNotFound', `The requested resource doesn't exist. (table ${this.tableName})`);
     return t;
   }
-  get name(): string { this.need('name'); return this.tableName; }
+  get name(): string {
+    this.need('name');
+    return this.tableName;
+  }
   set name(v: string) {
     this.ctx.queue(v.length, () => {
-      if (this.ctx.state.tables.some((t) => t.name.toLowerCase() === v.toLowerCase() && t.name !== this.tableName)) throw new OfficeError('InvalidArgument', `A table named ${v} exists already.`);
+      if (this.ctx.state.tables.some((t) => t.name.toLowerCase() === v.toLowerCase() && t.name !== this.tableName))
+        throw new OfficeError('InvalidArgument', `A table named ${v} exists already.`);
       this.data().name = v;
     });
   }
@@ -213,7 +284,8 @@ export class FakeTable extends Loadable {
   resize(range: FakeRange): void {
     this.ctx.queue(64, () => {
       const t = this.data();
-      if (range.r !== t.row || range.c !== t.column) throw new OfficeError('InvalidArgument', 'The table must keep its top-left cell.');
+      if (range.r !== t.row || range.c !== t.column)
+        throw new OfficeError('InvalidArgument', 'The table must keep its top-left cell.');
       if (range.h < 2) throw new OfficeError('InvalidArgument', 'A table needs a header and at least one row.');
       t.rows = range.h;
       t.columns = range.w;
@@ -226,7 +298,9 @@ class FakeNullTable extends FakeTable {
   protected override refresh(): void {
     this.exists = this.ctx.state.tables.some((t) => t.name === this.tableName);
   }
-  get isNullObject(): boolean { return !this.exists; }
+  get isNullObject(): boolean {
+    return !this.exists;
+  }
 }
 
 export class FakeTables extends Loadable {
@@ -245,15 +319,34 @@ export class FakeTables extends Loadable {
       return table;
     });
   }
-  get items(): FakeTable[] { this.need('name'); return this.snapshot; }
-  getItemOrNullObject(name: string): FakeNullTable { return new FakeNullTable(this.ctx, name); }
+  get items(): FakeTable[] {
+    this.need('name');
+    return this.snapshot;
+  }
+  getItemOrNullObject(name: string): FakeNullTable {
+    return new FakeNullTable(this.ctx, name);
+  }
   add(range: FakeRange, hasHeaders: boolean): FakeTable {
     const name = `Table${this.ctx.state.tables.length + 1}_${Math.random().toString(36).slice(2, 6)}`;
     this.ctx.queue(64, () => {
       if (!hasHeaders) throw new Error('the fake only makes tables with headers');
-      const overlaps = this.ctx.state.tables.some((t) => t.sheet === range.sheetName && range.r < t.row + t.rows && t.row < range.r + range.h && range.c < t.column + t.columns && t.column < range.c + range.w);
-      if (overlaps) throw new OfficeError('InvalidArgument', 'A table can\'t overlap another table.');
-      this.ctx.state.tables.push({ name, sheet: this.sheet ?? range.sheetName, row: range.r, column: range.c, rows: range.h, columns: range.w });
+      const overlaps = this.ctx.state.tables.some(
+        (t) =>
+          t.sheet === range.sheetName &&
+          range.r < t.row + t.rows &&
+          t.row < range.r + range.h &&
+          range.c < t.column + t.columns &&
+          t.column < range.c + range.w,
+      );
+      if (overlaps) throw new OfficeError('InvalidArgument', "A table can't overlap another table.");
+      this.ctx.state.tables.push({
+        name,
+        sheet: this.sheet ?? range.sheetName,
+        row: range.r,
+        column: range.c,
+        rows: range.h,
+        columns: range.w,
+      });
     });
     return new FakeTable(this.ctx, name);
   }
@@ -265,10 +358,16 @@ export class FakeWorksheet extends Loadable {
     super(ctx);
     this.sheetName = name;
   }
-  get name(): string { this.need('name'); return this.sheetName; }
-  get tables(): FakeTables { return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName, this.sheetName); }
+  get name(): string {
+    this.need('name');
+    return this.sheetName;
+  }
+  get tables(): FakeTables {
+    return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName, this.sheetName);
+  }
   getRangeByIndexes(row: number, column: number, rows: number, columns: number): FakeRange {
-    if (rows < 1 || columns < 1) throw new OfficeError('InvalidArgument', `A range needs at least one row and column (${rows}×${columns}).`);
+    if (rows < 1 || columns < 1)
+      throw new OfficeError('InvalidArgument', `A range needs at least one row and column (${rows}×${columns}).`);
     return new FakeRange(this.ctx, this.sheetName, row, column, rows, columns);
   }
   delete(): void {
@@ -288,10 +387,14 @@ class FakeWorksheets extends Loadable {
       return s;
     });
   }
-  get items(): FakeWorksheet[] { this.need('name'); return this.snapshot; }
+  get items(): FakeWorksheet[] {
+    this.need('name');
+    return this.snapshot;
+  }
   add(name: string): FakeWorksheet {
     this.ctx.queue(name.length, () => {
-      if (this.ctx.state.sheets.has(name)) throw new OfficeError('ItemAlreadyExists', `A sheet named ${name} exists already.`);
+      if (this.ctx.state.sheets.has(name))
+        throw new OfficeError('ItemAlreadyExists', `A sheet named ${name} exists already.`);
       this.ctx.state.sheets.set(name, new Map());
     });
     return new FakeWorksheet(this.ctx, name);
@@ -310,8 +413,13 @@ class FakeSetting extends Loadable {
     this.present = this.ctx.state.settings.has(this.key);
     this.current = this.ctx.state.settings.get(this.key);
   }
-  get isNullObject(): boolean { return !this.present; }
-  get value(): unknown { this.need('value'); return this.current; }
+  get isNullObject(): boolean {
+    return !this.present;
+  }
+  get value(): unknown {
+    this.need('value');
+    return this.current;
+  }
 }
 
 export class FakeContext {
@@ -324,7 +432,11 @@ export class FakeContext {
     settings: { getItemOrNullObject(key: string): FakeSetting; add(key: string, value: unknown): void };
     getSelectedRange(): FakeRange;
   };
-  readonly application = { suspendApiCalculationUntilNextSync: () => { this.state.suspended++; } };
+  readonly application = {
+    suspendApiCalculationUntilNextSync: () => {
+      this.state.suspended++;
+    },
+  };
 
   constructor(state: FakeWorkbookState) {
     this.state = state;
@@ -333,9 +445,13 @@ export class FakeContext {
       worksheets: new FakeWorksheets(this),
       settings: {
         getItemOrNullObject: (key) => new FakeSetting(this, key),
-        add: (key, value) => this.queue(JSON.stringify(value).length, () => { state.settings.set(key, value); }),
+        add: (key, value) =>
+          this.queue(JSON.stringify(value).length, () => {
+            state.settings.set(key, value);
+          }),
       },
-      getSelectedRange: () => new FakeRange(this, state.selection.sheet, state.selection.row, state.selection.column, 1, 1),
+      getSelectedRange: () =>
+        new FakeRange(this, state.selection.sheet, state.selection.row, state.selection.column, 1, 1),
     };
   }
 
@@ -355,7 +471,11 @@ export class FakeContext {
     this.state.syncs++;
     const bytes = ops.reduce((s, o) => s + o.bytes, 0);
     this.state.batches.push(bytes);
-    if (bytes > PAYLOAD_LIMIT) throw new OfficeError('RequestPayloadSizeLimitExceeded', `The request payload size has exceeded the limit (${bytes} bytes).`);
+    if (bytes > PAYLOAD_LIMIT)
+      throw new OfficeError(
+        'RequestPayloadSizeLimitExceeded',
+        `The request payload size has exceeded the limit (${bytes} bytes).`,
+      );
     // Excel carries out a batch in order and stops at the first failure.
     for (const op of ops) op.run();
     for (const fn of after) fn();

@@ -19,10 +19,15 @@ export interface TokenBody {
 
 /** The authorization-code flow over HTTP, as a browser and a client do it (auto-approve sandboxes only). */
 export async function authorize(sb: RunningSandbox): Promise<TokenBody> {
-  const auth = await fetch(`${sb.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code', state: 's1' })}`, { redirect: 'manual' });
+  const auth = await fetch(
+    `${sb.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code', state: 's1' })}`,
+    { redirect: 'manual' },
+  );
   if (auth.status !== 302) throw new Error(`auth answered ${auth.status}`);
   const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
-  return (await tokenCall(sb, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).json() as Promise<TokenBody>;
+  return (
+    await tokenCall(sb, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })
+  ).json() as Promise<TokenBody>;
 }
 
 export function tokenCall(sb: RunningSandbox, form: Record<string, string>): Promise<Response> {
@@ -34,9 +39,22 @@ export function tokenCall(sb: RunningSandbox, form: Record<string, string>): Pro
 }
 
 /** GET with the token, Accept JSON; returns status, headers and parsed body (undefined when empty). */
-export async function api(sb: RunningSandbox, token: string, pathOrUrl: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+export async function api(
+  sb: RunningSandbox,
+  token: string,
+  pathOrUrl: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${sb.url}${pathOrUrl}`;
-  const res = await fetch(url, { ...init, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers } });
+  const res = await fetch(url, {
+    ...init,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: 'application/json',
+      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+      ...init.headers,
+    },
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
 }
@@ -47,7 +65,11 @@ export function rowsOf(body: any): any[] {
 }
 
 /** Follows __next to the end; returns every row and the number of pages. */
-export async function readAll(sb: RunningSandbox, token: string, path: string): Promise<{ rows: any[]; pages: number }> {
+export async function readAll(
+  sb: RunningSandbox,
+  token: string,
+  path: string,
+): Promise<{ rows: any[]; pages: number }> {
   const rows: any[] = [];
   let pages = 0;
   let next: string | undefined = path;

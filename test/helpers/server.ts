@@ -28,22 +28,46 @@ export interface TestServer {
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
-export async function startTestServer(label: string, sandbox: RunningSandbox, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  label: string,
+  sandbox: RunningSandbox,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const db = await createTestDatabase(label);
   const dataDir = await mkdtemp(path.join(tmpdir(), `exact-sync-${label}-`));
   const port = await freePort();
   const settings = loadSettings({
     cwd: dataDir,
     env: {
-      DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`,
-      EXACT_CLIENT_ID: SANDBOX_CLIENT_ID, EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET, EXACT_BASE_URL: sandbox.url, DATA_DIR: dataDir, ...env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      EXACT_CLIENT_ID: SANDBOX_CLIENT_ID,
+      EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
+      EXACT_BASE_URL: sandbox.url,
+      DATA_DIR: dataDir,
+      ...env,
     },
   });
   const logs: string[] = [];
-  const log = createLogger({ level: 'info', format: 'json', destination: new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }) });
+  const log = createLogger({
+    level: 'info',
+    format: 'json',
+    destination: new Writable({
+      write(chunk, _e, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  });
   const server = await serve(settings, log);
   return {
-    url: settings.publicUrl, dataDir, db, server, logs,
+    url: settings.publicUrl,
+    dataDir,
+    db,
+    server,
+    logs,
     async close() {
       await server.close();
       await db.drop();
@@ -53,11 +77,19 @@ export async function startTestServer(label: string, sandbox: RunningSandbox, en
 }
 
 /** A signed-in console session: its cookie and CSRF token. */
-export interface Session { cookie: string; csrf: string }
+export interface Session {
+  cookie: string;
+  csrf: string;
+}
 
 /** Signs in with ADMIN_PASSWORD, setting it first when it is not the password yet (which ends other password sessions). */
 export async function signIn(t: TestServer): Promise<Session> {
-  const login = () => fetch(`${t.url}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret: ADMIN_PASSWORD }) });
+  const login = () =>
+    fetch(`${t.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ secret: ADMIN_PASSWORD }),
+    });
   let res = await login();
   if (res.status === 401) {
     await setAdminPassword(t.db.pool, ADMIN_PASSWORD);
@@ -69,13 +101,23 @@ export async function signIn(t: TestServer): Promise<Session> {
 }
 
 export async function keys(t: TestServer): Promise<{ admin: string; read: string }> {
-  return { admin: (await createApiKey(t.db.pool, { name: 'test admin', admin: true })).key, read: (await createApiKey(t.db.pool, { name: 'test read', admin: false })).key };
+  return {
+    admin: (await createApiKey(t.db.pool, { name: 'test admin', admin: true })).key,
+    read: (await createApiKey(t.db.pool, { name: 'test read', admin: false })).key,
+  };
 }
 
 /** /api/v1 with an API key: status and parsed JSON. */
-export async function apiCall(t: TestServer, key: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function apiCall(
+  t: TestServer,
+  key: string,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${t.url}/api/v1${p}`, {
-    method, headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -86,7 +128,12 @@ export async function apiCall(t: TestServer, key: string, method: string, p: str
  * Waits until the connection's syncs have settled: at least `runs` runs recorded, none of them running,
  * and no division job waiting in the queue.
  */
-export async function waitForSyncs(t: TestServer, connectionId: number, runs: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForSyncs(
+  t: TestServer,
+  connectionId: number,
+  runs: number,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await t.db.pool.query<{ total: number; running: number }>(
@@ -95,7 +142,10 @@ export async function waitForSyncs(t: TestServer, connectionId: number, runs: nu
     );
     const pending = await t.server.services.sync.pending(connectionId);
     if (rows[0]!.total >= runs && rows[0]!.running === 0 && pending.size === 0) return;
-    if (Date.now() > deadline) throw new Error(`syncs of connection ${connectionId} did not settle: ${JSON.stringify(rows[0])}, ${pending.size} queued or taken`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `syncs of connection ${connectionId} did not settle: ${JSON.stringify(rows[0])}, ${pending.size} queued or taken`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -121,7 +171,10 @@ export async function connectAndSync(t: TestServer, key: string): Promise<number
 
 /** Sync now, then wait until it settled. */
 export async function syncNow(t: TestServer, key: string, connectionId: number): Promise<void> {
-  const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_sync.runs WHERE connection_id = $1', [connectionId]);
+  const { rows } = await t.db.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM exact_sync.runs WHERE connection_id = $1',
+    [connectionId],
+  );
   const started = await apiCall(t, key, 'POST', `/connections/${connectionId}/sync`, {});
   if (started.status !== 202) throw new Error(`sync now answered ${started.status}: ${JSON.stringify(started.body)}`);
   await waitForSyncs(t, connectionId, rows[0]!.n + started.body.started.length);

@@ -11,10 +11,19 @@ import express from 'express';
 
 export const REQUEST_LIMIT = 10 * 1024 * 1024;
 
-interface Sheet { sheetId: number; title: string; cells: Map<string, unknown>; formats: Map<number, string>; frozen: number }
-interface Book { sheets: Sheet[] }
+interface Sheet {
+  sheetId: number;
+  title: string;
+  cells: Map<string, unknown>;
+  formats: Map<number, string>;
+  frozen: number;
+}
+interface Book {
+  sheets: Sheet[];
+}
 
-const googleError = (res: express.Response, code: number, status: string, message: string) => res.status(code).json({ error: { code, message, status } });
+const googleError = (res: express.Response, code: number, status: string, message: string) =>
+  res.status(code).json({ error: { code, message, status } });
 
 function parseA1(range: string): { title: string; r0: number; c0: number; r1: number; c1: number } {
   const m = /^'((?:[^']|'')+)'!([A-Z]+)(\d+):([A-Z]+)(\d+)$/.exec(range);
@@ -40,13 +49,23 @@ export interface SheetsStandIn {
 export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   const books = new Map<string, Book>();
   const state: Omit<SheetsStandIn, 'url' | 'close'> = {
-    books, forbidden: new Set(), failNext: [], requests: [],
+    books,
+    forbidden: new Set(),
+    failNext: [],
+    requests: [],
     values(id, title) {
       const sheet = books.get(id)!.sheets.find((s) => s.title === title)!;
       let rows = 0;
       let cols = 0;
-      for (const [k, v] of sheet.cells) if (v !== '') { const [r, c] = k.split(',').map(Number) as [number, number]; rows = Math.max(rows, r); cols = Math.max(cols, c); }
-      return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => sheet.cells.get(`${r + 1},${c + 1}`) ?? ''));
+      for (const [k, v] of sheet.cells)
+        if (v !== '') {
+          const [r, c] = k.split(',').map(Number) as [number, number];
+          rows = Math.max(rows, r);
+          cols = Math.max(cols, c);
+        }
+      return Array.from({ length: rows }, (_, r) =>
+        Array.from({ length: cols }, (_, c) => sheet.cells.get(`${r + 1},${c + 1}`) ?? ''),
+      );
     },
   };
   const app = express();
@@ -55,13 +74,24 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
     const bytes = (req.body as Buffer | undefined)?.length ?? 0;
     state.requests.push({ path: req.path, bytes });
     state.lastAuthorization = req.headers.authorization;
-    if (!/^Bearer .+/.test(req.headers.authorization ?? '')) return googleError(res, 401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
-    if (bytes > REQUEST_LIMIT) return googleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 10485760 bytes.');
+    if (!/^Bearer .+/.test(req.headers.authorization ?? ''))
+      return googleError(res, 401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
+    if (bytes > REQUEST_LIMIT)
+      return googleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 10485760 bytes.');
     const index = state.failNext.findIndex((f) => f.path.test(req.path));
     const fail = index < 0 ? undefined : state.failNext.splice(index, 1)[0]!.status;
-    if (fail) return googleError(res, fail, fail === 429 ? 'RESOURCE_EXHAUSTED' : 'UNAVAILABLE', fail === 429 ? "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user'." : 'The service is currently unavailable.');
+    if (fail)
+      return googleError(
+        res,
+        fail,
+        fail === 429 ? 'RESOURCE_EXHAUSTED' : 'UNAVAILABLE',
+        fail === 429
+          ? "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user'."
+          : 'The service is currently unavailable.',
+      );
     const id = /^\/v4\/spreadsheets\/([^/:]+)/.exec(req.path)?.[1];
-    if (id && state.forbidden.has(id)) return googleError(res, 403, 'PERMISSION_DENIED', 'The caller does not have permission');
+    if (id && state.forbidden.has(id))
+      return googleError(res, 403, 'PERMISSION_DENIED', 'The caller does not have permission');
     if (id && !books.has(id)) return googleError(res, 404, 'NOT_FOUND', 'Requested entity was not found.');
     (req as unknown as { json: unknown }).json = bytes ? JSON.parse((req.body as Buffer).toString('utf8')) : undefined;
     next();
@@ -79,9 +109,21 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
       const r = parseA1(d.range);
       const sheet = b.sheets.find((s) => s.title === r.title);
       if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `Unable to parse range: ${d.range}`);
-      if (d.values.length > r.r1 - r.r0 + 1 || d.values.some((row) => row.length > r.c1 - r.c0 + 1)) return googleError(res, 400, 'INVALID_ARGUMENT', `Requested writing within range [${d.range}], but tried writing to row [${r.r0 + d.values.length - 1}]`);
+      if (d.values.length > r.r1 - r.r0 + 1 || d.values.some((row) => row.length > r.c1 - r.c0 + 1))
+        return googleError(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          `Requested writing within range [${d.range}], but tried writing to row [${r.r0 + d.values.length - 1}]`,
+        );
       d.values.forEach((row, i) => row.forEach((v, j) => sheet.cells.set(`${r.r0 + i},${r.c0 + j}`, v)));
-      if (cellCount(b) > 10_000_000) return googleError(res, 400, 'INVALID_ARGUMENT', 'This action would increase the number of cells in the workbook above the limit of 10000000 cells.');
+      if (cellCount(b) > 10_000_000)
+        return googleError(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          'This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
+        );
     }
     res.json({ spreadsheetId: 'x', totalUpdatedRows: data.reduce((n, d) => n + d.values.length, 0) });
   });
@@ -99,13 +141,22 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
     const replies: unknown[] = [];
     for (const r of body(req).requests as Record<string, any>[]) {
       if (r.addSheet) {
-        const sheet: Sheet = { sheetId: b.sheets.length + 100, title: r.addSheet.properties.title, cells: new Map(), formats: new Map(), frozen: 0 };
+        const sheet: Sheet = {
+          sheetId: b.sheets.length + 100,
+          title: r.addSheet.properties.title,
+          cells: new Map(),
+          formats: new Map(),
+          frozen: 0,
+        };
         b.sheets.push(sheet);
         replies.push({ addSheet: { properties: { sheetId: sheet.sheetId, title: sheet.title } } });
       } else if (r.repeatCell) {
         const sheet = b.sheets.find((s) => s.sheetId === r.repeatCell.range.sheetId);
         if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `No grid with id: ${r.repeatCell.range.sheetId}`);
-        sheet.formats.set(r.repeatCell.range.startColumnIndex, r.repeatCell.cell.userEnteredFormat.numberFormat.pattern);
+        sheet.formats.set(
+          r.repeatCell.range.startColumnIndex,
+          r.repeatCell.cell.userEnteredFormat.numberFormat.pattern,
+        );
         replies.push({});
       } else if (r.updateSheetProperties) {
         const sheet = b.sheets.find((s) => s.sheetId === r.updateSheetProperties.properties.sheetId)!;
@@ -118,5 +169,12 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return Object.assign(state, { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }) });
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  });
 }

@@ -8,8 +8,24 @@ import type { SyncContext } from '../../server/sync/engine.ts';
 export const SCHEMA = 'exact_online';
 export const APP = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
 
-export function syncContextFor(pool: pg.Pool, sandboxUrl: string, connectionId: number, secretKeyHex: string, now?: () => number): { ctx: SyncContext; client: ExactClient; tokens: TokenManager } {
-  const tokens = new TokenManager({ pool, box: createSecretBox(Buffer.from(secretKeyHex, 'hex')), app: APP, ...(now ? { now } : {}) });
-  const client = new ExactClient({ baseUrl: sandboxUrl, clientId: APP.clientId, tokens: tokens.source(connectionId), pacer: new Pacer() });
+export function syncContextFor(
+  pool: pg.Pool,
+  sandboxUrl: string,
+  connectionId: number,
+  secretKeyHex: string,
+  now?: () => number,
+): { ctx: SyncContext; client: ExactClient; tokens: TokenManager } {
+  const tokens = new TokenManager({
+    pool,
+    box: createSecretBox(Buffer.from(secretKeyHex, 'hex')),
+    app: APP,
+    ...(now ? { now } : {}),
+  });
+  const client = new ExactClient({
+    baseUrl: sandboxUrl,
+    clientId: APP.clientId,
+    tokens: tokens.source(connectionId),
+    pacer: new Pacer(),
+  });
   return { ctx: { pool, client, connectionId, schema: SCHEMA, timeZone: 'Europe/Amsterdam' }, client, tokens };
 }

@@ -24,15 +24,25 @@ export interface SyncSetup {
 export async function setUpSync(db: TestDatabase, sb: RunningSandbox): Promise<SyncSetup> {
   await migrate(db.pool);
   const secretKeyHex = randomBytes(32).toString('hex');
-  const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`, [sb.url]);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
+    [sb.url],
+  );
   const connectionId = rows[0]!.id;
-  const { ctx, client, tokens } = syncContextFor(db.pool, sb.url, connectionId, secretKeyHex, () => sb.sandbox.clock.now());
+  const { ctx, client, tokens } = syncContextFor(db.pool, sb.url, connectionId, secretKeyHex, () =>
+    sb.sandbox.clock.now(),
+  );
   await tokens.store(db.pool, connectionId, await authorize(sb));
   return { ctx, client, connectionId, secretKeyHex };
 }
 
 /** Every catalog table (or those named) of `division` holds exactly the sandbox's rows, value for value. */
-export async function assertWarehouseEqualsSandbox(pool: pg.Pool, sb: RunningSandbox, division: number, tables: readonly string[] = ALL_TABLES.map((t) => t.name)): Promise<void> {
+export async function assertWarehouseEqualsSandbox(
+  pool: pg.Pool,
+  sb: RunningSandbox,
+  division: number,
+  tables: readonly string[] = ALL_TABLES.map((t) => t.name),
+): Promise<void> {
   for (const table of ALL_TABLES.filter((t) => t.name !== 'deleted' && tables.includes(t.name))) {
     const source = sb.sandbox.table(division, table.entity.name);
     const want = new Map<string, Record<string, unknown>>();

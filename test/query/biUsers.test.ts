@@ -15,8 +15,14 @@ function psql(u: { roleName: string; password: string }, sql: string): { ok: boo
   const url = new URL(db.url);
   url.username = u.roleName;
   url.password = u.password;
-  const r = spawnSync('psql', [url.toString(), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) throw new Error(`psql could not run (${r.error.message}); install the PostgreSQL client (Debian: postgresql-client)`);
+  const r = spawnSync('psql', [url.toString(), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (r.error)
+    throw new Error(
+      `psql could not run (${r.error.message}); install the PostgreSQL client (Debian: postgresql-client)`,
+    );
   return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
@@ -24,7 +30,9 @@ beforeAll(async () => {
   db = await createTestDatabase('bi_users');
   await migrate(db.pool);
   await db.pool.query('CREATE SCHEMA exact_online');
-  await db.pool.query('CREATE TABLE exact_online.accounts AS SELECT n AS id, $$Account $$ || n AS name FROM generate_series(1, 25) n');
+  await db.pool.query(
+    'CREATE TABLE exact_online.accounts AS SELECT n AS id, $$Account $$ || n AS name FROM generate_series(1, 25) n',
+  );
   await grantWarehouseSchema(db.pool, 'exact_online');
   user = await createBiUser(db.pool, `metabase_${randomBytes(3).toString('hex')}`);
 });
@@ -45,7 +53,11 @@ describe('a BI user, logged in with psql', () => {
   });
 
   it('cannot read exact_sync (tokens, API keys) nor the job queue', () => {
-    for (const sql of ['SELECT * FROM exact_sync.connections', 'SELECT key_hash FROM exact_sync.api_keys', 'SELECT * FROM exact_sync.instance_settings']) {
+    for (const sql of [
+      'SELECT * FROM exact_sync.connections',
+      'SELECT key_hash FROM exact_sync.api_keys',
+      'SELECT * FROM exact_sync.instance_settings',
+    ]) {
       const r = psql(user, sql);
       expect(r.ok, sql).toBe(false);
       expect(r.err).toMatch(/permission denied/);
@@ -54,20 +66,27 @@ describe('a BI user, logged in with psql', () => {
 
   it('cannot write, even in a read-write transaction', async () => {
     expect(psql(user, 'INSERT INTO exact_online.accounts VALUES (99, $$x$$)').err).toMatch(/read-only transaction/);
-    expect(psql(user, 'BEGIN READ WRITE; UPDATE exact_online.accounts SET name = $$x$$; COMMIT').err).toMatch(/permission denied/);
+    expect(psql(user, 'BEGIN READ WRITE; UPDATE exact_online.accounts SET name = $$x$$; COMMIT').err).toMatch(
+      /permission denied/,
+    );
     expect(psql(user, 'BEGIN READ WRITE; DELETE FROM exact_online.accounts; COMMIT').err).toMatch(/permission denied/);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exact_online.accounts WHERE name = $1', ['x']);
     expect(rows[0].n).toBe(0);
   });
 
   it('cannot create tables, in the warehouse or in public', () => {
-    expect(psql(user, 'BEGIN READ WRITE; CREATE TABLE exact_online.mine (a int); COMMIT').err).toMatch(/permission denied/);
+    expect(psql(user, 'BEGIN READ WRITE; CREATE TABLE exact_online.mine (a int); COMMIT').err).toMatch(
+      /permission denied/,
+    );
     expect(psql(user, 'BEGIN READ WRITE; CREATE TABLE public.mine (a int); COMMIT').err).toMatch(/permission denied/);
     expect(psql(user, 'SET ROLE postgres').err).toMatch(/permission denied/);
   });
 
   it('is listed, and once revoked can no longer log in', async () => {
-    expect((await listBiUsers(db.pool)).find((u) => u.id === user.id)).toMatchObject({ roleName: user.roleName, revokedAt: null });
+    expect((await listBiUsers(db.pool)).find((u) => u.id === user.id)).toMatchObject({
+      roleName: user.roleName,
+      revokedAt: null,
+    });
     await revokeBiUser(db.pool, user.id);
     const r = psql(user, 'SELECT 1');
     expect(r.ok).toBe(false);

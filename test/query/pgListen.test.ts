@@ -19,7 +19,18 @@ let server: EmbeddedPostgres;
 let pool: pg.Pool;
 
 const login = (user: string, password: string, host: string) => {
-  const r = spawnSync('psql', [`postgres://${user}:${encodeURIComponent(password)}@${host}:${server.port}/postgres`, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM exact_online.accounts'], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(
+    'psql',
+    [
+      `postgres://${user}:${encodeURIComponent(password)}@${host}:${server.port}/postgres`,
+      '-X',
+      '-A',
+      '-t',
+      '-c',
+      'SELECT count(*) FROM exact_online.accounts',
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
   return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr };
 };
 
@@ -47,12 +58,20 @@ describe('PG_LISTEN', () => {
 
   it('admits from other machines the members of the readers group only, with a password; everyone else only from loopback', async () => {
     // (A second address of this machine still connects from 127.0.0.1, so the rules are read instead, as PostgreSQL parsed them.)
-    const { rows } = await pool.query<{ type: string; user_name: string[]; address: string | null; netmask: string | null; auth_method: string; error: string | null }>(
-      `SELECT type, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules WHERE type = 'host'`,
-    );
+    const { rows } = await pool.query<{
+      type: string;
+      user_name: string[];
+      address: string | null;
+      netmask: string | null;
+      auth_method: string;
+      error: string | null;
+    }>(`SELECT type, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules WHERE type = 'host'`);
     expect(rows.every((r) => r.error === null)).toBe(true);
     const { group } = await import('../../server/db/roles.ts').then((m) => m.currentReaderRoles(pool));
     const remote = rows.filter((r) => r.address !== '127.0.0.1' && r.address !== '::1');
-    expect(remote.map((r) => [r.user_name, r.address, r.auth_method])).toEqual([[[`+${group}`], '0.0.0.0', 'scram-sha-256'], [[`+${group}`], '::', 'scram-sha-256']]);
+    expect(remote.map((r) => [r.user_name, r.address, r.auth_method])).toEqual([
+      [[`+${group}`], '0.0.0.0', 'scram-sha-256'],
+      [[`+${group}`], '::', 'scram-sha-256'],
+    ]);
   });
 });

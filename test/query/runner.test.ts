@@ -13,15 +13,25 @@ const limits = { timeoutMs: 10_000, maxRows: 1000 };
 async function collect(sql: string, params: (string | number | boolean | null)[] = [], l = limits) {
   let columns: readonly ResultColumn[] = [];
   const rows: (string | null)[][] = [];
-  const outcome = await runner.run({ sql, params, schema: 'exact_online', limits: l }, {
-    columns: (c) => { columns = c; },
-    rows: (b) => { rows.push(...b.map((r) => [...r])); },
-  });
+  const outcome = await runner.run(
+    { sql, params, schema: 'exact_online', limits: l },
+    {
+      columns: (c) => {
+        columns = c;
+      },
+      rows: (b) => {
+        rows.push(...b.map((r) => [...r]));
+      },
+    },
+  );
   return { columns, rows, outcome };
 }
 
 async function refused(sql: string): Promise<{ code: string; message: string }> {
-  const err = await collect(sql).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+  const err = await collect(sql).then(
+    () => undefined,
+    (e: unknown) => e as { code: string; message: string },
+  );
   expect(err, `${sql} ran`).toBeDefined();
   return { code: err!.code, message: err!.message };
 }
@@ -30,8 +40,12 @@ beforeAll(async () => {
   db = await createTestDatabase('query_runner');
   await migrate(db.pool);
   await db.pool.query('CREATE SCHEMA exact_online');
-  await db.pool.query(`CREATE TABLE exact_online.accounts (division integer, id uuid, name text, balance numeric, created timestamptz, active boolean)`);
-  await db.pool.query(`INSERT INTO exact_online.accounts SELECT 1, gen_random_uuid(), 'Account ' || n, n * 1.5, '2026-01-01T10:00:00Z'::timestamptz + n * interval '1 day', n % 2 = 0 FROM generate_series(1, 2500) n`);
+  await db.pool.query(
+    `CREATE TABLE exact_online.accounts (division integer, id uuid, name text, balance numeric, created timestamptz, active boolean)`,
+  );
+  await db.pool.query(
+    `INSERT INTO exact_online.accounts SELECT 1, gen_random_uuid(), 'Account ' || n, n * 1.5, '2026-01-01T10:00:00Z'::timestamptz + n * interval '1 day', n % 2 = 0 FROM generate_series(1, 2500) n`,
+  );
   await grantWarehouseSchema(db.pool, 'exact_online');
   runner = await QueryRunner.open(db.url, db.pool, createSecretBox(randomBytes(32)));
 });
@@ -42,9 +56,18 @@ afterAll(async () => {
 
 describe('the query runner', () => {
   it('streams a result in batches as PostgreSQL text, with column types, under the search path of the warehouse schema', async () => {
-    const r = await collect('SELECT name, balance, created, active FROM accounts WHERE balance > $1 ORDER BY balance', [3], { timeoutMs: 10_000, maxRows: 5000 });
+    const r = await collect(
+      'SELECT name, balance, created, active FROM accounts WHERE balance > $1 ORDER BY balance',
+      [3],
+      { timeoutMs: 10_000, maxRows: 5000 },
+    );
     expect(r.outcome.rows).toBe(2498);
-    expect(r.columns.map((c) => [c.name, c.type, c.kind])).toEqual([['name', 'text', 'text'], ['balance', 'numeric', 'number'], ['created', 'timestamptz', 'datetime'], ['active', 'boolean', 'boolean']]);
+    expect(r.columns.map((c) => [c.name, c.type, c.kind])).toEqual([
+      ['name', 'text', 'text'],
+      ['balance', 'numeric', 'number'],
+      ['created', 'timestamptz', 'datetime'],
+      ['active', 'boolean', 'boolean'],
+    ]);
     expect(r.rows[0]).toEqual(['Account 3', '4.5', '2026-01-04 10:00:00+00', 'f']);
   });
 
@@ -68,7 +91,7 @@ describe('the query runner', () => {
     ['RESET ROLE', 'not_a_query'],
     ['SET statement_timeout = 0', 'not_a_query'],
     ['GRANT SELECT ON accounts TO PUBLIC', 'not_a_query'],
-    ["DO $$ BEGIN PERFORM 1; END $$", 'not_a_query'],
+    ['DO $$ BEGIN PERFORM 1; END $$', 'not_a_query'],
     ['VACUUM accounts', 'not_a_query'],
     ['SELECT 1; DELETE FROM accounts', 'multiple_statements'],
     ['SELECT 1; SELECT 2', 'multiple_statements'],
@@ -90,10 +113,15 @@ describe('the query runner', () => {
 
   it('cancels a query that runs past the time limit, even one that lifts statement_timeout itself', async () => {
     const started = Date.now();
-    const err = await collect('SELECT pg_sleep(60)', [], { timeoutMs: 1500, maxRows: 10 }).catch((e: unknown) => e as { code: string; message: string });
+    const err = await collect('SELECT pg_sleep(60)', [], { timeoutMs: 1500, maxRows: 10 }).catch(
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(err).toMatchObject({ code: 'query_timeout' });
     expect((err as { message: string }).message).toMatch(/longer than 2 s|longer than 1 s/);
-    const sneaky = await collect("SELECT set_config('statement_timeout', '0', false), pg_sleep(60)", [], { timeoutMs: 1500, maxRows: 10 }).catch((e: unknown) => e as { code: string });
+    const sneaky = await collect("SELECT set_config('statement_timeout', '0', false), pg_sleep(60)", [], {
+      timeoutMs: 1500,
+      maxRows: 10,
+    }).catch((e: unknown) => e as { code: string });
     expect(sneaky).toMatchObject({ code: 'query_timeout' });
     expect(Date.now() - started).toBeLessThan(30_000);
     // The connection is usable again afterwards.
@@ -101,7 +129,9 @@ describe('the query runner', () => {
   });
 
   it('stops at the row cap and says so', async () => {
-    const err = await collect('SELECT * FROM accounts', [], { timeoutMs: 10_000, maxRows: 1000 }).catch((e: unknown) => e as { code: string; message: string });
+    const err = await collect('SELECT * FROM accounts', [], { timeoutMs: 10_000, maxRows: 1000 }).catch(
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(err).toMatchObject({ code: 'row_limit' });
     expect((err as { message: string }).message).toContain('QUERY_MAX_ROWS');
   });

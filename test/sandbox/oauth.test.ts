@@ -23,16 +23,30 @@ describe('sandbox OAuth2', () => {
   it('shows a login page, refuses a wrong password, and redirects with code and state', async () => {
     const manual = await startSandbox({ scale: 50 });
     try {
-      const query = new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code', state: 'abc' });
+      const query = new URLSearchParams({
+        client_id: 'sandbox-client',
+        redirect_uri: REDIRECT,
+        response_type: 'code',
+        state: 'abc',
+      });
       const page = await fetch(`${manual.url}/api/oauth2/auth?${query}`);
       expect(page.status).toBe(200);
       const html = await page.text();
       expect(html).toContain('<form method="post" action="/api/oauth2/auth">');
       expect(html).toContain(`value="${REDIRECT}"`);
-      const post = (password: string) => fetch(`${manual.url}/api/oauth2/auth`, {
-        method: 'POST', redirect: 'manual',
-        body: new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code', state: 'abc', username: 'demo', password }),
-      });
+      const post = (password: string) =>
+        fetch(`${manual.url}/api/oauth2/auth`, {
+          method: 'POST',
+          redirect: 'manual',
+          body: new URLSearchParams({
+            client_id: 'sandbox-client',
+            redirect_uri: REDIRECT,
+            response_type: 'code',
+            state: 'abc',
+            username: 'demo',
+            password,
+          }),
+        });
       const wrong = await post('nope');
       expect(wrong.status).toBe(200);
       expect(await wrong.text()).toContain('The user name or password is incorrect.');
@@ -52,14 +66,22 @@ describe('sandbox OAuth2', () => {
     [{ redirect_uri: 'https://evil.example/cb' }, 'is not registered'],
     [{ response_type: 'token' }, 'response_type must be code'],
   ])('refuses a bad authorization request %j', async (override, message) => {
-    const q = new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code', ...override });
+    const q = new URLSearchParams({
+      client_id: 'sandbox-client',
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      ...override,
+    });
     const res = await fetch(`${sb.url}/api/oauth2/auth?${q}`, { redirect: 'manual' });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain(message);
   });
 
   it('accepts an authorization code once', async () => {
-    const auth = await fetch(`${sb.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code' })}`, { redirect: 'manual' });
+    const auth = await fetch(
+      `${sb.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code' })}`,
+      { redirect: 'manual' },
+    );
     const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
     expect((await tokenCall(sb, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).status).toBe(200);
     const again = await tokenCall(sb, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
@@ -68,7 +90,15 @@ describe('sandbox OAuth2', () => {
   });
 
   it('refuses a wrong client secret', async () => {
-    const res = await fetch(`${sb.url}/api/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'sandbox-client', client_secret: 'wrong' }) });
+    const res = await fetch(`${sb.url}/api/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: 'x',
+        client_id: 'sandbox-client',
+        client_secret: 'wrong',
+      }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_request' });
   });
@@ -120,7 +150,9 @@ describe('sandbox OAuth2', () => {
     const res = await refresh(t.refresh_token);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
-    expect(res.body.error_description).toMatch(/^The refresh token expired at \d+\/\d+\/\d{4} \d+:\d{2}:\d{2} [AP]M and it is now .+\.$/);
+    expect(res.body.error_description).toMatch(
+      /^The refresh token expired at \d+\/\d+\/\d{4} \d+:\d{2}:\d{2} [AP]M and it is now .+\.$/,
+    );
   });
 
   it('allows 200 token calls per user per day', async () => {
@@ -129,14 +161,19 @@ describe('sandbox OAuth2', () => {
       // The start of a UTC day, so the calls cannot straddle midnight.
       own.sandbox.clock.set(Math.ceil(own.sandbox.clock.now() / 86_400_000) * 86_400_000 + 1000);
       const exchange = async () => {
-        const auth = await fetch(`${own.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code' })}`, { redirect: 'manual' });
+        const auth = await fetch(
+          `${own.url}/api/oauth2/auth?${new URLSearchParams({ client_id: 'sandbox-client', redirect_uri: REDIRECT, response_type: 'code' })}`,
+          { redirect: 'manual' },
+        );
         const code = new URL(auth.headers.get('location')!).searchParams.get('code')!;
         return tokenCall(own, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
       };
       for (let i = 1; i <= 200; i++) expect((await exchange()).status, `call ${i}`).toBe(200);
       const refused = await exchange();
       expect(refused.status).toBe(400);
-      expect(((await refused.json()) as { error_description: string }).error_description).toContain('200 token requests per day');
+      expect(((await refused.json()) as { error_description: string }).error_description).toContain(
+        '200 token requests per day',
+      );
       own.sandbox.clock.advance(86_400_000);
       expect((await exchange()).status).toBe(200);
     } finally {

@@ -18,7 +18,9 @@ interface Fixture {
   response: { d: unknown };
 }
 
-const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as Fixture] as const);
+const fixtures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => [f, JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as Fixture] as const);
 
 /** The format of a JSON value as Exact writes it. */
 export function formatOf(v: unknown): string {
@@ -83,7 +85,8 @@ describe('sandbox answers match recorded Exact responses in shape', () => {
     if (typeof fx.request !== 'string') continue;
     it(`${name}: ${fx.request}`, async () => {
       let p = (fx.request as string).replace(/^GET /, '').replace(String(RECORDED), String(division));
-      if (p.includes("Accounts(guid'")) p = p.replace(/guid'[^']+'/, `guid'${String(sb.sandbox.table(division, 'Accounts').get(0)!.ID)}'`);
+      if (p.includes("Accounts(guid'"))
+        p = p.replace(/guid'[^']+'/, `guid'${String(sb.sandbox.table(division, 'Accounts').get(0)!.ID)}'`);
       const res = await api(sb, token, `${p}${fx.params ? `?${new URLSearchParams(fx.params)}` : ''}`);
       expect(res.status, res.text).toBe(200);
       compare(fx.response.d, res.body.d);
@@ -97,7 +100,10 @@ describe('sandbox answers match recorded Exact responses in shape', () => {
       const body = { ...req.body };
       if ('Account' in body) body.Account = sb.sandbox.table(division, 'Accounts').get(0)!.ID;
       if ('Document' in body) body.Document = sb.sandbox.table(division, 'Documents').get(0)!.ID;
-      const res = await api(sb, token, req.path.replace(String(RECORDED), String(division)), { method: req.method, body: JSON.stringify(body) });
+      const res = await api(sb, token, req.path.replace(String(RECORDED), String(division)), {
+        method: req.method,
+        body: JSON.stringify(body),
+      });
       expect(res.status, res.text).toBe(201);
       compare(fx.response.d, res.body.d);
     });

@@ -57,7 +57,16 @@ describe('GUIDs of generated rows', () => {
 
 describe('$filter parsing and evaluation', () => {
   const accounts = entity('Accounts');
-  const row = { ID: 'a58c29d9-ef92-40f1-b817-31b36990898c', Name: "O'Brien B.V.", Code: '              1000', Status: 'C', Blocked: false, Modified: Date.UTC(2024, 5, 1, 12), CreditLineSales: 2500, Email: null };
+  const row = {
+    ID: 'a58c29d9-ef92-40f1-b817-31b36990898c',
+    Name: "O'Brien B.V.",
+    Code: '              1000',
+    Status: 'C',
+    Blocked: false,
+    Modified: Date.UTC(2024, 5, 1, 12),
+    CreditLineSales: 2500,
+    Email: null,
+  };
   const check = (text: string) => matches(parseFilter(text, accounts.fieldByLower, accounts.type), row);
 
   it.each([
@@ -112,7 +121,11 @@ describe('rate-limit budget', () => {
 
   it('counts per clock minute and per UTC day, the daily limit first', () => {
     const b = newBudget();
-    expect(spend(b, limits, t0)).toMatchObject({ allowed: true, remaining: { minutely: 1, daily: 2 }, reset: { minutely: Date.UTC(2026, 10, 24, 8, 19), daily: Date.UTC(2026, 10, 25) } });
+    expect(spend(b, limits, t0)).toMatchObject({
+      allowed: true,
+      remaining: { minutely: 1, daily: 2 },
+      reset: { minutely: Date.UTC(2026, 10, 24, 8, 19), daily: Date.UTC(2026, 10, 25) },
+    });
     expect(spend(b, limits, t0 + 1000)).toMatchObject({ allowed: true, remaining: { minutely: 0, daily: 1 } });
     expect(spend(b, limits, t0 + 2000)).toMatchObject({ allowed: false, kind: 'minutely' });
     expect(spend(b, limits, t0 + 35_000)).toMatchObject({ allowed: true, remaining: { minutely: 1, daily: 0 } });
@@ -125,7 +138,11 @@ describe('rate-limit budget', () => {
     spend(b, limits, t0);
     spend(b, limits, t0);
     const h = rateLimitHeaders(spend(b, limits, t0), limits, (ms) => ms);
-    expect(h).toEqual({ 'X-RateLimit-Minutely-Limit': '2', 'X-RateLimit-Minutely-Remaining': '0', 'X-RateLimit-Minutely-Reset': String(Date.UTC(2026, 10, 24, 8, 19)) });
+    expect(h).toEqual({
+      'X-RateLimit-Minutely-Limit': '2',
+      'X-RateLimit-Minutely-Remaining': '0',
+      'X-RateLimit-Minutely-Reset': String(Date.UTC(2026, 10, 24, 8, 19)),
+    });
   });
 });
 

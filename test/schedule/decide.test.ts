@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { dueTables, estimateDailyCost, median, nextDueAt, nextRunAt, retryAfterMinutes, type TableSchedule } from '../../server/schedule/decide.ts';
+import {
+  dueTables,
+  estimateDailyCost,
+  median,
+  nextDueAt,
+  nextRunAt,
+  retryAfterMinutes,
+  type TableSchedule,
+} from '../../server/schedule/decide.ts';
 
 const T0 = new Date('2026-03-02T08:00:00Z');
 const at = (minutes: number, seconds = 0) => new Date(T0.getTime() + minutes * 60_000 + seconds * 1000);
-const table = (name: string, frequencyMinutes: number, last: Partial<TableSchedule> = {}): TableSchedule =>
-  ({ name, frequencyMinutes, lastAttemptAt: null, lastStatus: null, failures: 0, ...last });
+const table = (name: string, frequencyMinutes: number, last: Partial<TableSchedule> = {}): TableSchedule => ({
+  name,
+  frequencyMinutes,
+  lastAttemptAt: null,
+  lastStatus: null,
+  failures: 0,
+  ...last,
+});
 
 describe('retryAfterMinutes', () => {
   it.each([
@@ -30,11 +44,36 @@ describe('dueTables', () => {
     ['never synced: due at once', [table('a', 360)], T0, ['a']],
     ['synced 5 h 59 min ago, every 6 h: not yet', [table('a', 360, ok(359))], T0, []],
     ['synced 6 h ago: due', [table('a', 360, ok(360))], T0, ['a']],
-    ['synced 5 h 59 min 30 s ago: due (started just after its tick)', [table('a', 360, { lastAttemptAt: at(-359, -30), lastStatus: 'succeeded' })], T0, ['a']],
-    ['synced 5 h 59 min 29 s ago: one tick early, not yet', [table('a', 360, { lastAttemptAt: at(-359, -29), lastStatus: 'succeeded' })], T0, []],
-    ['a 15-minute table beside 6-hour ones: only it', [table('tl', 15, ok(15)), table('acc', 360, ok(15)), table('gl', 360, ok(15))], T0, ['tl']],
-    ['failed once 5 min ago: retried', [table('a', 360, { lastAttemptAt: at(-5), lastStatus: 'failed', failures: 1 })], T0, ['a']],
-    ['failed twice 5 min ago: waits 10', [table('a', 360, { lastAttemptAt: at(-5), lastStatus: 'failed', failures: 2 })], T0, []],
+    [
+      'synced 5 h 59 min 30 s ago: due (started just after its tick)',
+      [table('a', 360, { lastAttemptAt: at(-359, -30), lastStatus: 'succeeded' })],
+      T0,
+      ['a'],
+    ],
+    [
+      'synced 5 h 59 min 29 s ago: one tick early, not yet',
+      [table('a', 360, { lastAttemptAt: at(-359, -29), lastStatus: 'succeeded' })],
+      T0,
+      [],
+    ],
+    [
+      'a 15-minute table beside 6-hour ones: only it',
+      [table('tl', 15, ok(15)), table('acc', 360, ok(15)), table('gl', 360, ok(15))],
+      T0,
+      ['tl'],
+    ],
+    [
+      'failed once 5 min ago: retried',
+      [table('a', 360, { lastAttemptAt: at(-5), lastStatus: 'failed', failures: 1 })],
+      T0,
+      ['a'],
+    ],
+    [
+      'failed twice 5 min ago: waits 10',
+      [table('a', 360, { lastAttemptAt: at(-5), lastStatus: 'failed', failures: 2 })],
+      T0,
+      [],
+    ],
     ['keeps the order given', [table('b', 5), table('a', 5)], T0, ['b', 'a']],
   ])('%s', (_label, tables, now, want) => {
     expect(dueTables(now, tables)).toEqual(want);
@@ -60,7 +99,12 @@ describe('nextDueAt / nextRunAt', () => {
     expect(nextDueAt(table('a', 360))).toBeNull();
   });
   it('is the earliest of the tables, or null when one never ran', () => {
-    expect(nextRunAt([table('a', 360, { lastAttemptAt: T0, lastStatus: 'succeeded' }), table('b', 15, { lastAttemptAt: T0, lastStatus: 'succeeded' })])).toEqual(at(15));
+    expect(
+      nextRunAt([
+        table('a', 360, { lastAttemptAt: T0, lastStatus: 'succeeded' }),
+        table('b', 15, { lastAttemptAt: T0, lastStatus: 'succeeded' }),
+      ]),
+    ).toEqual(at(15));
     expect(nextRunAt([table('a', 360, { lastAttemptAt: T0, lastStatus: 'succeeded' }), table('b', 15)])).toBeNull();
   });
 });
@@ -88,7 +132,11 @@ describe('estimateDailyCost', () => {
     [5, 1, 10, 'high'],
     [15, 9, 10, 'exhausts'],
   ] as const)('every %i min, %i calls a run, %i tables: %s', (frequency, calls, count, verdict) => {
-    const tables = Array.from({ length: count }, (_, i) => ({ name: `t${i}`, frequencyMinutes: frequency, callsPerRun: calls }));
+    const tables = Array.from({ length: count }, (_, i) => ({
+      name: `t${i}`,
+      frequencyMinutes: frequency,
+      callsPerRun: calls,
+    }));
     expect(estimateDailyCost(tables).verdict).toBe(verdict);
   });
   it('never counts less than one call a run (a run with nothing new still asks)', () => {
@@ -97,7 +145,12 @@ describe('estimateDailyCost', () => {
 });
 
 describe('median', () => {
-  it.each([[[], 0], [[3], 3], [[40, 1, 1], 1], [[1, 2, 3, 10], 2.5]] as const)('median(%j) = %d', (values, want) => {
+  it.each([
+    [[], 0],
+    [[3], 3],
+    [[40, 1, 1], 1],
+    [[1, 2, 3, 10], 2.5],
+  ] as const)('median(%j) = %d', (values, want) => {
     expect(median(values)).toBe(want);
   });
 });

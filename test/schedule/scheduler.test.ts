@@ -22,8 +22,22 @@ import { syncContextFor } from '../helpers/syncContext.ts';
  * runs on a clock the test moves; the workers, pg-boss and the sandbox run in real time.
  */
 
-const log = createLogger({ level: 'warn', format: 'json', destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
-const FAST: JobOptions = { ...DEFAULT_JOB_OPTIONS, pollingSeconds: 0.5, heartbeatSeconds: 10, superviseSeconds: 2, retryDelaySeconds: 1 };
+const log = createLogger({
+  level: 'warn',
+  format: 'json',
+  destination: new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  }),
+});
+const FAST: JobOptions = {
+  ...DEFAULT_JOB_OPTIONS,
+  pollingSeconds: 0.5,
+  heartbeatSeconds: 10,
+  superviseSeconds: 2,
+  retryDelaySeconds: 1,
+};
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -35,14 +49,28 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
-interface Worker { scheduler: Scheduler; pool: pg.Pool }
+interface Worker {
+  scheduler: Scheduler;
+  pool: pg.Pool;
+}
 
 /** A worker as a second process would run it: its own pool, token manager and pacer on the same database. */
-async function startWorker(db: TestDatabase, sb: RunningSandbox, connectionId: number, secretKeyHex: string, now: () => Date, options: Partial<JobOptions & { work: boolean }> = {}): Promise<Worker> {
+async function startWorker(
+  db: TestDatabase,
+  sb: RunningSandbox,
+  connectionId: number,
+  secretKeyHex: string,
+  now: () => Date,
+  options: Partial<JobOptions & { work: boolean }> = {},
+): Promise<Worker> {
   const pool = new pg.Pool({ connectionString: db.url, max: 12 });
   pool.on('error', () => undefined);
   const { tokens } = syncContextFor(pool, sb.url, connectionId, secretKeyHex);
-  const scheduler = await Scheduler.start(db.url, { pool, tokens, pacer: new Pacer(), clientId: APP.clientId, log, now }, { ...FAST, work: true, tick: false, ...options });
+  const scheduler = await Scheduler.start(
+    db.url,
+    { pool, tokens, pacer: new Pacer(), clientId: APP.clientId, log, now },
+    { ...FAST, work: true, tick: false, ...options },
+  );
   return { scheduler, pool };
 }
 
@@ -52,13 +80,30 @@ async function stopWorker(w: Worker): Promise<void> {
 }
 
 /** The runs of a division, oldest first, with the tables each synced. */
-async function runsOf(pool: pg.Pool, division: number): Promise<{ id: number; status: string; trigger: string; tables: string[]; started: Date; finished: Date | null }[]> {
-  const { rows } = await pool.query<{ id: string; status: string; trigger: string; tables: string[] | null; started_at: Date; finished_at: Date | null }>(
+async function runsOf(
+  pool: pg.Pool,
+  division: number,
+): Promise<{ id: number; status: string; trigger: string; tables: string[]; started: Date; finished: Date | null }[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    status: string;
+    trigger: string;
+    tables: string[] | null;
+    started_at: Date;
+    finished_at: Date | null;
+  }>(
     `SELECT r.id, r.status, r.trigger, r.started_at, r.finished_at, array_agg(t.table_name ORDER BY t.table_name) FILTER (WHERE t.table_name IS NOT NULL) AS tables
      FROM exact_sync.runs r LEFT JOIN exact_sync.run_tables t ON t.run_id = r.id WHERE r.division = $1 GROUP BY r.id ORDER BY r.id`,
     [division],
   );
-  return rows.map((r) => ({ id: Number(r.id), status: r.status, trigger: r.trigger, tables: r.tables ?? [], started: r.started_at, finished: r.finished_at }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    status: r.status,
+    trigger: r.trigger,
+    tables: r.tables ?? [],
+    started: r.started_at,
+    finished: r.finished_at,
+  }));
 }
 
 describe('the schedule, on a clock the test moves', () => {
@@ -77,7 +122,16 @@ describe('the schedule, on a clock the test moves', () => {
     const setup = await setUpSync(db, sb);
     connectionId = setup.connectionId;
     worker = await startWorker(db, sb, connectionId, setup.secretKeyHex, () => now);
-    await refreshDivisions({ pool: db.pool, tokens: syncContextFor(db.pool, sb.url, connectionId, setup.secretKeyHex).tokens, pacer: new Pacer(), clientId: APP.clientId }, await loadConnection(db.pool, connectionId), 0);
+    await refreshDivisions(
+      {
+        pool: db.pool,
+        tokens: syncContextFor(db.pool, sb.url, connectionId, setup.secretKeyHex).tokens,
+        pacer: new Pacer(),
+        clientId: APP.clientId,
+      },
+      await loadConnection(db.pool, connectionId),
+      0,
+    );
     [division, other] = sb.sandbox.divisions.map((d) => d.code) as [number, number];
     await selectDivisions(db.pool, connectionId, { mode: 'selected', divisions: [division] });
     await chooseTables(db.pool, connectionId, ['transactionlines', 'glaccounts']);
@@ -138,7 +192,10 @@ describe('the schedule, on a clock the test moves', () => {
 
   it('does not retry a daily-limit stop before Exact resets the budget', async () => {
     const reset = new Date(now.getTime() + 3 * 3600_000);
-    await db.pool.query('UPDATE exact_sync.divisions SET paused_until = $3 WHERE connection_id = $1 AND division = $2', [connectionId, division, reset]);
+    await db.pool.query(
+      'UPDATE exact_sync.divisions SET paused_until = $3 WHERE connection_id = $1 AND division = $2',
+      [connectionId, division, reset],
+    );
     expect(await tickAt(400)).toEqual([]);
     expect(await tickAt(370 + 180 - 1)).toEqual([]);
     expect(await tickAt(370 + 180)).toEqual([['deleted', 'transactionlines']]);
@@ -177,17 +234,27 @@ describe('two workers on one database', () => {
       if (i % 5 === 4) {
         ticked += await w.tick();
       } else {
-        const r = await w.requestSync({ connectionId: setup.connectionId, divisions: [codes[(i * 7) % codes.length]!], trigger: 'manual' });
+        const r = await w.requestSync({
+          connectionId: setup.connectionId,
+          divisions: [codes[(i * 7) % codes.length]!],
+          trigger: 'manual',
+        });
         started += r.started.length;
         refused += r.alreadyRunning.length;
       }
       await new Promise((r) => setTimeout(r, (i * 37) % 90));
     }
-    await until('every job to end', async () => {
-      const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM exact_sync.runs WHERE status = 'running'`);
-      const pending = await workers[0]!.scheduler.pending(setup.connectionId);
-      return rows[0]!.n === 0 && pending.size === 0;
-    }, 120_000);
+    await until(
+      'every job to end',
+      async () => {
+        const { rows } = await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM exact_sync.runs WHERE status = 'running'`,
+        );
+        const pending = await workers[0]!.scheduler.pending(setup.connectionId);
+        return rows[0]!.n === 0 && pending.size === 0;
+      },
+      120_000,
+    );
 
     expect(started).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
@@ -197,7 +264,10 @@ describe('two workers on one database', () => {
       all.push(...runs);
       for (let k = 1; k < runs.length; k++) {
         // Each run of a division began after the one before it ended.
-        expect(runs[k]!.started.getTime(), `division ${code}, runs ${runs[k - 1]!.id} and ${runs[k]!.id}`).toBeGreaterThanOrEqual(runs[k - 1]!.finished!.getTime());
+        expect(
+          runs[k]!.started.getTime(),
+          `division ${code}, runs ${runs[k - 1]!.id} and ${runs[k]!.id}`,
+        ).toBeGreaterThanOrEqual(runs[k - 1]!.finished!.getTime());
       }
     }
     expect(all.every((r) => r.status === 'succeeded')).toBe(true);
@@ -216,7 +286,13 @@ describe("Exact's daily limit", () => {
   let worker: Worker | undefined;
 
   beforeAll(async () => {
-    sb = await startSandbox({ autoApprove: true, seed: 15, divisions: 1, scale: 200, limits: { minutely: 60, daily: 12 } });
+    sb = await startSandbox({
+      autoApprove: true,
+      seed: 15,
+      divisions: 1,
+      scale: 200,
+      limits: { minutely: 60, daily: 12 },
+    });
     db = await createTestDatabase('schedule_daily');
   });
   afterAll(async () => {
@@ -235,7 +311,10 @@ describe("Exact's daily limit", () => {
     const [run] = await worker.scheduler.settled(start, 60_000);
     expect(run).toMatchObject({ status: 'daily_limit' });
     expect(run!.message).toMatch(/daily/i);
-    const { rows } = await db.pool.query<{ paused_until: Date }>('SELECT paused_until FROM exact_sync.divisions WHERE division = $1', [division]);
+    const { rows } = await db.pool.query<{ paused_until: Date }>(
+      'SELECT paused_until FROM exact_sync.divisions WHERE division = $1',
+      [division],
+    );
     const midnight = new Date(now);
     midnight.setUTCHours(24, 0, 0, 0);
     expect(rows[0]!.paused_until.getTime()).toBe(midnight.getTime());
@@ -269,10 +348,17 @@ describe('a run in the foreground beside a worker', () => {
     const connection = await loadConnection(db.pool, setup.connectionId);
     const division = sb.sandbox.divisions[0]!.code;
     // A run left 'running' by a process that died (its lock died with it).
-    await db.pool.query(`INSERT INTO exact_sync.runs (connection_id, division, trigger) VALUES ($1, $2, 'schedule')`, [setup.connectionId, division]);
+    await db.pool.query(`INSERT INTO exact_sync.runs (connection_id, division, trigger) VALUES ($1, $2, 'schedule')`, [
+      setup.connectionId,
+      division,
+    ]);
     sb.sandbox.faults.add({ path: 'GLAccounts', delayMs: 800 });
     const first = runDivision(deps, connection, division, ['glaccounts']);
-    await until('the first run to start', async () => (await runsOf(db.pool, division)).some((r) => r.status === 'running' && r.trigger === 'manual'), 10_000);
+    await until(
+      'the first run to start',
+      async () => (await runsOf(db.pool, division)).some((r) => r.status === 'running' && r.trigger === 'manual'),
+      10_000,
+    );
     const second = await runDivision(deps, connection, division, ['glaccounts']);
     const done = await first;
     expect(second).toEqual({ division, status: 'already_running', runId: (done as { runId: number }).runId });
@@ -285,10 +371,21 @@ describe('a run in the foreground beside a worker', () => {
     const connectionId = setup.connectionId;
     const connection = await loadConnection(db.pool, connectionId);
     const division = sb.sandbox.divisions[0]!.code;
-    const cursors = async () => Object.fromEntries((await db.pool.query<{ table_name: string; cursor: string | null }>(
-      'SELECT table_name, cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2', [connectionId, division],
-    )).rows.map((r) => [r.table_name, r.cursor]));
-    const deps = { pool: db.pool, tokens: syncContextFor(db.pool, sb.url, connectionId, setup.secretKeyHex).tokens, pacer: new Pacer(), clientId: APP.clientId };
+    const cursors = async () =>
+      Object.fromEntries(
+        (
+          await db.pool.query<{ table_name: string; cursor: string | null }>(
+            'SELECT table_name, cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2',
+            [connectionId, division],
+          )
+        ).rows.map((r) => [r.table_name, r.cursor]),
+      );
+    const deps = {
+      pool: db.pool,
+      tokens: syncContextFor(db.pool, sb.url, connectionId, setup.secretKeyHex).tokens,
+      pacer: new Pacer(),
+      clientId: APP.clientId,
+    };
     await runDivision(deps, connection, division, ['accounts', 'glaccounts']);
     const before = await cursors();
     expect(Number(before.accounts)).toBeGreaterThan(0);
@@ -297,7 +394,12 @@ describe('a run in the foreground beside a worker', () => {
     expect(after.accounts).toBe(before.accounts);
     expect(after.glaccounts).toBe(before.glaccounts);
     // Read from the start again: all of its rows came again.
-    const { rows: [last] } = await db.pool.query(`SELECT rows_total FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = 'glaccounts'`, [connectionId, division]);
+    const {
+      rows: [last],
+    } = await db.pool.query(
+      `SELECT rows_total FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = 'glaccounts'`,
+      [connectionId, division],
+    );
     expect(Number(last.rows_total)).toBe(sb.sandbox.table(division, 'GLAccounts').size);
   });
 });
@@ -335,30 +437,44 @@ describe('a worker killed mid-run', () => {
     const child = runCli(['worker'], {
       cwd: dataDir,
       env: {
-        DATABASE_URL: db.url, SECRET_KEY: setup.secretKeyHex, DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-        EXACT_CLIENT_ID: APP.clientId, EXACT_CLIENT_SECRET: APP.clientSecret, EXACT_BASE_URL: sb.url, JOB_HEARTBEAT_SECONDS: '10',
+        DATABASE_URL: db.url,
+        SECRET_KEY: setup.secretKeyHex,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        EXACT_CLIENT_ID: APP.clientId,
+        EXACT_CLIENT_SECRET: APP.clientSecret,
+        EXACT_BASE_URL: sb.url,
+        JOB_HEARTBEAT_SECONDS: '10',
       },
     });
     await child.waitFor(/worker is running/, 30_000);
     const start = await sender.scheduler.requestSync({ connectionId: id, divisions: [largest], trigger: 'manual' });
     expect(start.started).toEqual([largest]);
-    await until('a first page of transaction lines', async () => {
-      const { rows } = await db.pool.query<{ n: string }>(
-        `SELECT rows_total AS n FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = 'transactionlines'`,
-        [id, largest],
-      );
-      return Number(rows[0]?.n ?? 0) > 0;
-    }, 60_000);
+    await until(
+      'a first page of transaction lines',
+      async () => {
+        const { rows } = await db.pool.query<{ n: string }>(
+          `SELECT rows_total AS n FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = 'transactionlines'`,
+          [id, largest],
+        );
+        return Number(rows[0]?.n ?? 0) > 0;
+      },
+      60_000,
+    );
     child.proc.kill('SIGKILL');
     expect((await child.exited).signal).toBe('SIGKILL');
     const [cut] = await runsOf(db.pool, largest);
     expect(cut!.status).toBe('running');
 
     survivor = await startWorker(db, sb, id, setup.secretKeyHex, clock);
-    const finished = await until('the job to be resumed and finish', async () => {
-      const runs = await runsOf(db.pool, largest);
-      return runs.some((r) => r.status === 'succeeded') && runs;
-    }, 120_000);
+    const finished = await until(
+      'the job to be resumed and finish',
+      async () => {
+        const runs = await runsOf(db.pool, largest);
+        return runs.some((r) => r.status === 'succeeded') && runs;
+      },
+      120_000,
+    );
     expect(finished[0]).toMatchObject({ id: cut!.id, status: 'interrupted' });
     expect(finished.filter((r) => r.status === 'succeeded')).toHaveLength(1);
     expect(survivor.scheduler.stats.jobs).toBeGreaterThan(0);

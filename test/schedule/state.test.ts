@@ -11,17 +11,23 @@ let id: number;
 /** A finished run of `division` in which each named table read that many pages. */
 async function run(division: number, pages: Record<string, number>, status = 'succeeded'): Promise<void> {
   const { rows } = await db.pool.query<{ id: string }>(
-    `INSERT INTO exact_sync.runs (connection_id, division, status, finished_at) VALUES ($1, $2, 'succeeded', now()) RETURNING id`, [id, division],
+    `INSERT INTO exact_sync.runs (connection_id, division, status, finished_at) VALUES ($1, $2, 'succeeded', now()) RETURNING id`,
+    [id, division],
   );
   for (const [table, n] of Object.entries(pages)) {
-    await db.pool.query('INSERT INTO exact_sync.run_tables (run_id, table_name, status, pages) VALUES ($1, $2, $3, $4)', [rows[0]!.id, table, status, n]);
+    await db.pool.query(
+      'INSERT INTO exact_sync.run_tables (run_id, table_name, status, pages) VALUES ($1, $2, $3, $4)',
+      [rows[0]!.id, table, status, n],
+    );
   }
 }
 
 beforeAll(async () => {
   db = await createTestDatabase('schedule_state');
   await migrate(db.pool);
-  const { rows } = await db.pool.query<{ id: number }>(`INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', 'http://127.0.0.1:1') RETURNING id`);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', 'http://127.0.0.1:1') RETURNING id`,
+  );
   id = rows[0]!.id;
   await saveDivisions(db.pool, id, [
     { division: 1, name: 'A', hid: null, isCurrent: true, active: true },
@@ -55,7 +61,11 @@ describe('tableCosts', () => {
     await updateTable(db.pool, id, 'transactionlines', { frequencyMinutes: 15 });
     const cost = await dailyCostOf(db.pool, id);
     // transactionlines 96 runs × 7, accounts 4 × 1, deleted follows the fastest: 96 × 1.
-    expect(Object.fromEntries(cost.tables.map((t) => [t.name, t.callsPerDay]))).toEqual({ accounts: 4, transactionlines: 672, deleted: 96 });
+    expect(Object.fromEntries(cost.tables.map((t) => [t.name, t.callsPerDay]))).toEqual({
+      accounts: 4,
+      transactionlines: 672,
+      deleted: 96,
+    });
     expect(cost.total).toBe(772);
     expect(cost.warning).toBeNull();
   });
@@ -64,12 +74,19 @@ describe('tableCosts', () => {
 describe('divisionSchedules', () => {
   it('lists the selected active divisions of active connections, with each enabled table and its last attempt', async () => {
     await db.pool.query(
-      `INSERT INTO exact_sync.table_syncs (connection_id, division, table_name, last_attempt_at, last_status, failures) VALUES ($1, 1, 'accounts', '2026-03-02T08:00:00Z', 'failed', 2)`, [id],
+      `INSERT INTO exact_sync.table_syncs (connection_id, division, table_name, last_attempt_at, last_status, failures) VALUES ($1, 1, 'accounts', '2026-03-02T08:00:00Z', 'failed', 2)`,
+      [id],
     );
     const all = await divisionSchedules(db.pool);
     expect(all.map((d) => d.division)).toEqual([1, 2]);
     const accounts = all[0]!.tables.find((t) => t.name === 'accounts');
-    expect(accounts).toEqual({ name: 'accounts', frequencyMinutes: 360, lastAttemptAt: new Date('2026-03-02T08:00:00Z'), lastStatus: 'failed', failures: 2 });
+    expect(accounts).toEqual({
+      name: 'accounts',
+      frequencyMinutes: 360,
+      lastAttemptAt: new Date('2026-03-02T08:00:00Z'),
+      lastStatus: 'failed',
+      failures: 2,
+    });
     await selectDivisions(db.pool, id, { mode: 'selected', divisions: [2] });
     expect((await divisionSchedules(db.pool, { connectionId: id })).map((d) => d.division)).toEqual([2]);
     await db.pool.query(`UPDATE exact_sync.connections SET state = 'reauth_required' WHERE id = $1`, [id]);

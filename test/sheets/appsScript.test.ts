@@ -31,10 +31,21 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface SheetState { name: string; cells: Map<string, { value: unknown; format?: string }>; notes: Map<string, string>; frozenRows: number }
+interface SheetState {
+  name: string;
+  cells: Map<string, { value: unknown; format?: string }>;
+  notes: Map<string, string>;
+  frozenRows: number;
+}
 interface State {
-  sheets: SheetState[]; userProps: Map<string, string>; documentProps: Map<string, string>;
-  menus: { name: string; items: [string, string][] }[]; alerts: string[]; sidebars: { title: string; html: string }[]; toasts: string[]; fetches: string[];
+  sheets: SheetState[];
+  userProps: Map<string, string>;
+  documentProps: Map<string, string>;
+  menus: { name: string; items: [string, string][] }[];
+  alerts: string[];
+  sidebars: { title: string; html: string }[];
+  toasts: string[];
+  fetches: string[];
 }
 
 /** A spreadsheet with the module loaded (in a worker thread: see appsScriptWorker.ts); `run` calls a global function of Code.js. */
@@ -44,11 +55,17 @@ class Spreadsheet {
   prompts: ['OK' | 'CANCEL', string][] = [];
   private ask<T>(req: object): Promise<T> {
     return new Promise((resolve) => {
-      this.worker.once('message', (m: T & { state: State }) => { this.state = m.state; resolve(m); });
+      this.worker.once('message', (m: T & { state: State }) => {
+        this.state = m.state;
+        resolve(m);
+      });
       this.worker.postMessage(req);
     });
   }
-  async load(): Promise<this> { await this.ask({ kind: 'load', code }); return this; }
+  async load(): Promise<this> {
+    await this.ask({ kind: 'load', code });
+    return this;
+  }
   async run(fn: string, ...args: unknown[]): Promise<unknown> {
     const prompts = this.prompts;
     this.prompts = [];
@@ -56,8 +73,12 @@ class Spreadsheet {
     if (!m.ok) throw new Error(m.error);
     return m.result;
   }
-  sheet(name: string): SheetState | undefined { return this.state.sheets.find((x) => x.name === name); }
-  close(): Promise<number> { return this.worker.terminate(); }
+  sheet(name: string): SheetState | undefined {
+    return this.state.sheets.find((x) => x.name === name);
+  }
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
 
 const open: Spreadsheet[] = [];
@@ -81,8 +102,15 @@ async function connected(): Promise<Spreadsheet> {
 function values(sheet: SheetState): unknown[][] {
   let rows = 0;
   let cols = 0;
-  for (const [k, c] of sheet.cells) if (c.value !== '') { const [r, col] = k.split(',').map(Number) as [number, number]; rows = Math.max(rows, r); cols = Math.max(cols, col); }
-  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => sheet.cells.get(`${r + 1},${c + 1}`)?.value ?? ''));
+  for (const [k, c] of sheet.cells)
+    if (c.value !== '') {
+      const [r, col] = k.split(',').map(Number) as [number, number];
+      rows = Math.max(rows, r);
+      cols = Math.max(cols, col);
+    }
+  return Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: cols }, (_, c) => sheet.cells.get(`${r + 1},${c + 1}`)?.value ?? ''),
+  );
 }
 
 describe('the Apps Script module, built and run in a vm', () => {
@@ -91,8 +119,15 @@ describe('the Apps Script module, built and run in a vm', () => {
     await w.run('onOpen');
     expect(w.state.menus).toHaveLength(1);
     expect(w.state.menus[0]!.name).toBe('Exact Online');
-    expect(w.state.menus[0]!.items.map(([caption]) => caption)).toEqual(['Settings…', 'Insert table…', 'Insert saved query…', 'Refresh this sheet', 'Refresh all']);
-    for (const [, fn] of w.state.menus[0]!.items) expect(new RegExp(`^function ${fn}\\(`, 'm').test(code), fn).toBe(true);
+    expect(w.state.menus[0]!.items.map(([caption]) => caption)).toEqual([
+      'Settings…',
+      'Insert table…',
+      'Insert saved query…',
+      'Refresh this sheet',
+      'Refresh all',
+    ]);
+    for (const [, fn] of w.state.menus[0]!.items)
+      expect(new RegExp(`^function ${fn}\\(`, 'm').test(code), fn).toBe(true);
   });
 
   it('Settings: keeps URL and key in the user properties and checks them against the server', async () => {
@@ -119,7 +154,9 @@ describe('the Apps Script module, built and run in a vm', () => {
     const answer = await w.run('insertTable', 'glaccounts');
     expect(answer).toMatch(/Inserted \d+ rows into "glaccounts"/);
     const sheet = w.sheet('glaccounts')!;
-    const { rows } = await t.db.pool.query<{ code: string; n: number }>('SELECT (SELECT count(*)::int FROM exact_online.glaccounts) AS n, min(code) AS code FROM exact_online.glaccounts');
+    const { rows } = await t.db.pool.query<{ code: string; n: number }>(
+      'SELECT (SELECT count(*)::int FROM exact_online.glaccounts) AS n, min(code) AS code FROM exact_online.glaccounts',
+    );
     const all = values(sheet);
     expect(all).toHaveLength(rows[0]!.n + 1);
     const header = all[0] as string[];
@@ -133,7 +170,11 @@ describe('the Apps Script module, built and run in a vm', () => {
   });
 
   it('Insert saved query… and Refresh all: changes in Exact reach every pulled sheet; a smaller result clears the old rows', async () => {
-    const saved = await apiCall(t, readKey, 'POST', '/queries', { name: 'Top accounts', description: 'by code', sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 5' });
+    const saved = await apiCall(t, readKey, 'POST', '/queries', {
+      name: 'Top accounts',
+      description: 'by code',
+      sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 5',
+    });
     const w = await connected();
     await w.run('showInsertQuery');
     expect(w.state.sidebars[0]!.html).toContain('Top accounts');
@@ -145,7 +186,9 @@ describe('the Apps Script module, built and run in a vm', () => {
     const first = sb.sandbox.table(division, 'GLAccounts').get(0)!;
     sb.sandbox.update(division, 'GLAccounts', String(first.ID), { Description: 'Renamed in Exact' });
     await syncNow(t, adminKey, connectionId);
-    await apiCall(t, readKey, 'PATCH', `/queries/${saved.body.id}`, { sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 2' });
+    await apiCall(t, readKey, 'PATCH', `/queries/${saved.body.id}`, {
+      sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 2',
+    });
     await w.run('refreshAll');
     expect(w.state.alerts).toEqual([]);
     expect(values(w.sheet('glaccounts')!).flat()).toContain('Renamed in Exact');

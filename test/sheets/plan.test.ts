@@ -4,12 +4,24 @@ import { a1, checkSize, chunkRows, clearPlan, planSheet, sheetSerial } from '../
 describe('planSheet', () => {
   it('types the values, gives formats, and marks the date columns', () => {
     const p = planSheet({
-      columns: [{ name: 'id', type: 'integer', kind: 'integer' }, { name: 'name', type: 'text', kind: 'text' }, { name: 'day', type: 'date', kind: 'date' }, { name: 'ok', type: 'boolean', kind: 'boolean' }, { name: 'x', type: 'jsonb', kind: 'json' }],
-      rows: [[1, '0012', '2026-03-02', true, { a: 1 }], [null, null, null, null, null]],
+      columns: [
+        { name: 'id', type: 'integer', kind: 'integer' },
+        { name: 'name', type: 'text', kind: 'text' },
+        { name: 'day', type: 'date', kind: 'date' },
+        { name: 'ok', type: 'boolean', kind: 'boolean' },
+        { name: 'x', type: 'jsonb', kind: 'json' },
+      ],
+      rows: [
+        [1, '0012', '2026-03-02', true, { a: 1 }],
+        [null, null, null, null, null],
+      ],
     });
     expect(p).toEqual({
       header: ['id', 'name', 'day', 'ok', 'x'],
-      rows: [[1, '0012', '2026-03-02', true, '{"a":1}'], ['', '', '', '', '']],
+      rows: [
+        [1, '0012', '2026-03-02', true, '{"a":1}'],
+        ['', '', '', '', ''],
+      ],
       formats: ['0', '@', 'yyyy-mm-dd', '', '@'],
       dateColumns: [2],
     });
@@ -39,7 +51,14 @@ describe('clearPlan', () => {
     ['same size', [11, 3, 11, 3], []],
     ['fewer rows: the rows below', [6, 3, 11, 3], [{ row: 7, column: 1, rows: 5, columns: 3 }]],
     ['fewer columns: the columns to the right', [11, 2, 11, 4], [{ row: 1, column: 3, rows: 11, columns: 2 }]],
-    ['both', [6, 2, 11, 4], [{ row: 7, column: 1, rows: 5, columns: 4 }, { row: 1, column: 3, rows: 6, columns: 2 }]],
+    [
+      'both',
+      [6, 2, 11, 4],
+      [
+        { row: 7, column: 1, rows: 5, columns: 4 },
+        { row: 1, column: 3, rows: 6, columns: 2 },
+      ],
+    ],
     ['more of both: nothing', [20, 5, 11, 3], []],
   ] as const)('%s', (_l, [nr, nc, or, oc], want) => {
     expect(clearPlan(nr, nc, or, oc)).toEqual(want);

@@ -23,11 +23,29 @@ beforeAll(async () => {
   g = await startSheetsStandIn();
   g.books.set('book1', { sheets: [{ sheetId: 0, title: 'Sheet1', cells: new Map(), formats: new Map(), frozen: 0 }] });
   dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-sa-'));
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const keyFile = path.join(dir, 'service-account.json');
-  await writeFile(keyFile, JSON.stringify({ type: 'service_account', project_id: 'test', private_key_id: 'k1', private_key: privateKey, client_email: 'writer@test.iam.gserviceaccount.com', client_id: '1', token_uri: `${g.url}/token` }));
+  await writeFile(
+    keyFile,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: 'test',
+      private_key_id: 'k1',
+      private_key: privateKey,
+      client_email: 'writer@test.iam.gserviceaccount.com',
+      client_id: '1',
+      token_uri: `${g.url}/token`,
+    }),
+  );
   sb = await sandboxForFile({ divisions: 1, scale: 200, autoApprove: true });
-  t = await startTestServer('sheets_targets', sb, { GOOGLE_APPLICATION_CREDENTIALS: keyFile, GOOGLE_SHEETS_URL: g.url });
+  t = await startTestServer('sheets_targets', sb, {
+    GOOGLE_APPLICATION_CREDENTIALS: keyFile,
+    GOOGLE_SHEETS_URL: g.url,
+  });
   admin = (await keys(t)).admin;
   await connectAndSync(t, admin);
 });
@@ -39,14 +57,23 @@ afterAll(async () => {
 
 describe('Google Sheets targets', () => {
   it('pushes a warehouse table into a sheet with the service account, and records the push', async () => {
-    const made = await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'GL accounts', spreadsheetId: 'book1', sheetName: 'GL', sourceKind: 'table', source: 'glaccounts' });
+    const made = await apiCall(t, admin, 'POST', '/sheets/targets', {
+      name: 'GL accounts',
+      spreadsheetId: 'book1',
+      sheetName: 'GL',
+      sourceKind: 'table',
+      source: 'glaccounts',
+    });
     expect(made.status).toBe(201);
     const pushed = await apiCall(t, admin, 'POST', `/sheets/targets/${made.body.id}/push`);
     const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_online.glaccounts');
     expect(pushed.body).toMatchObject({ status: 'succeeded', rows: rows[0]!.n });
     // A JWT the service account signed itself, with the spreadsheets scope.
     const jwt = g.lastAuthorization!.replace(/^Bearer /, '').split('.');
-    expect(JSON.parse(Buffer.from(jwt[1]!, 'base64url').toString())).toMatchObject({ iss: 'writer@test.iam.gserviceaccount.com', scope: 'https://www.googleapis.com/auth/spreadsheets' });
+    expect(JSON.parse(Buffer.from(jwt[1]!, 'base64url').toString())).toMatchObject({
+      iss: 'writer@test.iam.gserviceaccount.com',
+      scope: 'https://www.googleapis.com/auth/spreadsheets',
+    });
     const values = g.values('book1', 'GL');
     expect(values).toHaveLength(rows[0]!.n + 1);
     expect(values[0]).toContain('code');
@@ -55,16 +82,31 @@ describe('Google Sheets targets', () => {
   });
 
   it('a smaller second push of SQL clears the rows the first one left', async () => {
-    const made = await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Top', spreadsheetId: 'book1', sheetName: 'Top', sourceKind: 'sql', source: 'SELECT code FROM glaccounts ORDER BY code LIMIT 10' });
+    const made = await apiCall(t, admin, 'POST', '/sheets/targets', {
+      name: 'Top',
+      spreadsheetId: 'book1',
+      sheetName: 'Top',
+      sourceKind: 'sql',
+      source: 'SELECT code FROM glaccounts ORDER BY code LIMIT 10',
+    });
     await apiCall(t, admin, 'POST', `/sheets/targets/${made.body.id}/push`);
     expect(g.values('book1', 'Top')).toHaveLength(11);
-    await t.db.pool.query(`UPDATE exact_sync.sheet_targets SET source = 'SELECT code FROM glaccounts ORDER BY code LIMIT 3' WHERE id = $1`, [made.body.id]);
+    await t.db.pool.query(
+      `UPDATE exact_sync.sheet_targets SET source = 'SELECT code FROM glaccounts ORDER BY code LIMIT 3' WHERE id = $1`,
+      [made.body.id],
+    );
     await apiCall(t, admin, 'POST', `/sheets/targets/${made.body.id}/push`);
     expect(g.values('book1', 'Top')).toHaveLength(4);
   });
 
   it('a missing spreadsheet: the push fails with a clear error recorded, nothing else touched', async () => {
-    const made = await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Gone', spreadsheetId: 'missing', sheetName: 'X', sourceKind: 'table', source: 'glaccounts' });
+    const made = await apiCall(t, admin, 'POST', '/sheets/targets', {
+      name: 'Gone',
+      spreadsheetId: 'missing',
+      sheetName: 'X',
+      sourceKind: 'table',
+      source: 'glaccounts',
+    });
     const before = g.books.get('book1')!.sheets.map((s) => s.title);
     const pushed = await apiCall(t, admin, 'POST', `/sheets/targets/${made.body.id}/push`);
     expect(pushed.body).toMatchObject({ status: 'failed', error: expect.stringContaining('no spreadsheet missing') });
@@ -74,7 +116,14 @@ describe('Google Sheets targets', () => {
   });
 
   it('a target with a frequency is pushed by the schedule', async () => {
-    const made = await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Every 15', spreadsheetId: 'book1', sheetName: 'Scheduled', sourceKind: 'sql', source: 'SELECT 1 AS one', frequencyMinutes: 15 });
+    const made = await apiCall(t, admin, 'POST', '/sheets/targets', {
+      name: 'Every 15',
+      spreadsheetId: 'book1',
+      sheetName: 'Scheduled',
+      sourceKind: 'sql',
+      source: 'SELECT 1 AS one',
+      frequencyMinutes: 15,
+    });
     expect(await t.server.services.sync.tick()).toBeGreaterThanOrEqual(1);
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -88,36 +137,79 @@ describe('Google Sheets targets', () => {
     }
     expect(g.values('book1', 'Scheduled')).toEqual([['one'], [1]]);
     // Pushed a moment ago: not due again.
-    const again = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.sheet_pushes WHERE target_id = $1', [made.body.id]);
+    const again = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.sheet_pushes WHERE target_id = $1', [
+      made.body.id,
+    ]);
     await t.server.services.sync.tick();
     await new Promise((r) => setTimeout(r, 1000));
-    const after = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.sheet_pushes WHERE target_id = $1', [made.body.id]);
+    const after = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.sheet_pushes WHERE target_id = $1', [
+      made.body.id,
+    ]);
     expect(after.rows[0].n).toBe(again.rows[0].n);
   });
 
   it('refuses a bad target', async () => {
-    expect((await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Bad', spreadsheetId: 'has spaces', sheetName: 'X', sourceKind: 'table', source: 'x' })).status).toBe(400);
-    expect((await apiCall(t, admin, 'POST', '/sheets/targets', { name: 'Bad', spreadsheetId: 'ok', sheetName: 'X', sourceKind: 'table', source: 'x', frequencyMinutes: 1 })).status).toBe(400);
+    expect(
+      (
+        await apiCall(t, admin, 'POST', '/sheets/targets', {
+          name: 'Bad',
+          spreadsheetId: 'has spaces',
+          sheetName: 'X',
+          sourceKind: 'table',
+          source: 'x',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await apiCall(t, admin, 'POST', '/sheets/targets', {
+          name: 'Bad',
+          spreadsheetId: 'ok',
+          sheetName: 'X',
+          sourceKind: 'table',
+          source: 'x',
+          frequencyMinutes: 1,
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
 describe('exact-sync sheets', () => {
   it('adds, lists, pushes and removes a target from a terminal; a bad id is a clear error', async () => {
     const { runCli } = await import('../helpers/cli.ts');
-    const env = { DATABASE_URL: t.db.url, DATA_DIR: t.dataDir, GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'service-account.json'), GOOGLE_SHEETS_URL: g.url };
+    const env = {
+      DATABASE_URL: t.db.url,
+      DATA_DIR: t.dataDir,
+      GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'service-account.json'),
+      GOOGLE_SHEETS_URL: g.url,
+    };
     const cli = async (args: string[]) => {
       const run = runCli(args, { cwd: dir, env });
       const { code } = await run.exited;
       return { code, stdout: run.stdout(), stderr: run.stderr() };
     };
-    const added = await cli(['sheets', 'add', '--name', 'From CLI', '--spreadsheet', 'book1', '--sheet', 'CLI', '--sql', 'SELECT 2 AS two']);
+    const added = await cli([
+      'sheets',
+      'add',
+      '--name',
+      'From CLI',
+      '--spreadsheet',
+      'book1',
+      '--sheet',
+      'CLI',
+      '--sql',
+      'SELECT 2 AS two',
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const id = /target (\d+)/.exec(added.stdout)![1]!;
     const pushed = await cli(['sheets', 'push', id]);
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stdout).toMatch(/Pushed 1 rows/);
     expect(g.values('book1', 'CLI')).toEqual([['two'], [2]]);
-    expect((await cli(['sheets', 'list'])).stdout).toMatch(/From CLI: sql "SELECT 2 AS two" → book1 \/ CLI, on request; last push succeeded/);
+    expect((await cli(['sheets', 'list'])).stdout).toMatch(
+      /From CLI: sql "SELECT 2 AS two" → book1 \/ CLI, on request; last push succeeded/,
+    );
     expect((await cli(['sheets', 'remove', id])).code).toBe(0);
     const bad = await cli(['sheets', 'push', 'x']);
     expect(bad.code).toBe(1);

@@ -17,7 +17,12 @@ beforeAll(async () => {
   const setup = await setUpSync(db, sb);
   connectionId = setup.connectionId;
   cwd = await tempWorkDir('sync-cli');
-  env = { DATABASE_URL: db.url, SECRET_KEY: setup.secretKeyHex, EXACT_CLIENT_ID: 'sandbox-client', EXACT_CLIENT_SECRET: 'sandbox-secret' };
+  env = {
+    DATABASE_URL: db.url,
+    SECRET_KEY: setup.secretKeyHex,
+    EXACT_CLIENT_ID: 'sandbox-client',
+    EXACT_CLIENT_SECRET: 'sandbox-secret',
+  };
 });
 afterAll(async () => {
   await sb?.close();
@@ -31,17 +36,25 @@ describe('exact-sync sync', () => {
     expect(code, run.stdout() + run.stderr()).toBe(0);
     for (const d of sb.sandbox.divisions) {
       expect(run.stdout()).toMatch(new RegExp(`division ${d.code}: done \\(run \\d+, \\d+ API calls\\)`));
-      expect(run.stdout()).toMatch(new RegExp(`division ${d.code} transactionlines: ${d.lines} rows read, ${d.lines} new, 0 updated, 0 deleted`));
+      expect(run.stdout()).toMatch(
+        new RegExp(`division ${d.code} transactionlines: ${d.lines} rows read, ${d.lines} new, 0 updated, 0 deleted`),
+      );
       await assertWarehouseEqualsSandbox(db.pool, sb, d.code);
     }
-    const runs = await db.pool.query(`SELECT division, status, api_calls, rows_inserted FROM exact_sync.runs ORDER BY id`);
+    const runs = await db.pool.query(
+      `SELECT division, status, api_calls, rows_inserted FROM exact_sync.runs ORDER BY id`,
+    );
     expect(runs.rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs.rows.every((r) => r.api_calls > 0 && Number(r.rows_inserted) > 0)).toBe(true);
-    const divisions = await db.pool.query(`SELECT division, code, description, divisionmovedate FROM exact_online.divisions ORDER BY division`);
+    const divisions = await db.pool.query(
+      `SELECT division, code, description, divisionmovedate FROM exact_online.divisions ORDER BY division`,
+    );
     expect(divisions.rows.map((d) => [d.division, d.code, d.description, d.divisionmovedate])).toEqual(
       [...sb.sandbox.divisions].sort((a, b) => a.code - b.code).map((d) => [d.code, d.code, d.description, null]),
     );
-    const perTable = await db.pool.query(`SELECT count(*)::int AS n FROM exact_sync.run_tables WHERE status = 'succeeded'`);
+    const perTable = await db.pool.query(
+      `SELECT count(*)::int AS n FROM exact_sync.run_tables WHERE status = 'succeeded'`,
+    );
     expect(perTable.rows[0].n).toBe(2 * TABLES.length);
   });
 
@@ -50,13 +63,21 @@ describe('exact-sync sync', () => {
     expect((await run.exited).code, run.stderr()).toBe(0);
     expect(run.stdout()).toContain(`connection ${connectionId}: active`);
     expect(run.stdout()).toContain(`${sb.url} (nl), warehouse schema exact_online`);
-    for (const d of sb.sandbox.divisions) expect(run.stdout()).toMatch(new RegExp(`division ${d.code}: last run succeeded \\(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, \\d+ API calls\\), \\d+ tables, \\d+ rows synced in all`));
+    for (const d of sb.sandbox.divisions)
+      expect(run.stdout()).toMatch(
+        new RegExp(
+          `division ${d.code}: last run succeeded \\(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, \\d+ API calls\\), \\d+ tables, \\d+ rows synced in all`,
+        ),
+      );
   });
 
   it('syncs only what it is asked for', async () => {
     const division = sb.sandbox.divisions[1]!.code;
     sb.sandbox.insert(division, 'Accounts', { Name: 'Only this one', Code: '7777' });
-    const run = runCli(['sync', '--connection', String(connectionId), '--divisions', String(division), '--tables', 'accounts'], { cwd, env });
+    const run = runCli(
+      ['sync', '--connection', String(connectionId), '--divisions', String(division), '--tables', 'accounts'],
+      { cwd, env },
+    );
     expect((await run.exited).code, run.stderr()).toBe(0);
     expect(run.stdout()).toContain(`division ${division} accounts: 1 rows read, 1 new, 0 updated, 0 deleted`);
     expect(run.stdout()).not.toContain('transactionlines');
@@ -71,7 +92,9 @@ describe('exact-sync sync', () => {
     expect(run.stdout()).toContain(`division ${moved.code} transactionlines: ${moved.lines} rows read`);
     expect(run.stdout()).toContain(`division ${other.code} transactionlines: 0 rows read`);
     await assertWarehouseEqualsSandbox(db.pool, sb, moved.code);
-    const stored = await db.pool.query(`SELECT divisionmovedate FROM exact_online.divisions WHERE code = $1`, [moved.code]);
+    const stored = await db.pool.query(`SELECT divisionmovedate FROM exact_online.divisions WHERE code = $1`, [
+      moved.code,
+    ]);
     expect(stored.rows[0].divisionmovedate).toBeInstanceOf(Date);
   });
 
@@ -80,7 +103,10 @@ describe('exact-sync sync', () => {
     [['--divisions', 'x'], '--divisions must be a comma-separated list of numbers (got "x")'],
     [['--connection', '999'], 'There is no connection 999.'],
   ])('refuses %j with a clear message and exit 1', async (args, message) => {
-    const run = runCli(['sync', ...(args[0] === '--connection' ? [] : ['--connection', String(connectionId)]), ...args], { cwd, env });
+    const run = runCli(
+      ['sync', ...(args[0] === '--connection' ? [] : ['--connection', String(connectionId)]), ...args],
+      { cwd, env },
+    );
     expect((await run.exited).code).toBe(1);
     expect(run.stderr()).toContain(message);
     expect(run.stderr()).not.toMatch(/^\s+at /m);

@@ -15,15 +15,35 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
  * those values, for every kind of value Exact sends.
  */
 
-const col = (field: string, type: PgType, trim = false): Column => ({ field, name: field.toLowerCase(), type, edm: type, trim });
+const col = (field: string, type: PgType, trim = false): Column => ({
+  field,
+  name: field.toLowerCase(),
+  type,
+  edm: type,
+  trim,
+});
 const KEY = col('ID', 'uuid');
 const COLUMNS: Column[] = [
-  KEY, col('Description', 'text'), col('Code', 'text', true), col('Amount', 'numeric'), col('Count', 'integer'),
-  col('Timestamp', 'bigint'), col('Date', 'timestamptz'), col('Blocked', 'boolean'), col('Notes', 'text'),
+  KEY,
+  col('Description', 'text'),
+  col('Code', 'text', true),
+  col('Amount', 'numeric'),
+  col('Count', 'integer'),
+  col('Timestamp', 'bigint'),
+  col('Date', 'timestamptz'),
+  col('Blocked', 'boolean'),
+  col('Notes', 'text'),
 ];
 const TABLE = {
-  name: 'encode_test', strategy: 'sync', path: 'sync/Test', key: KEY, columns: COLUMNS,
-  timestamp: COLUMNS.find((c) => c.field === 'Timestamp'), deletedType: undefined, children: undefined, since: undefined,
+  name: 'encode_test',
+  strategy: 'sync',
+  path: 'sync/Test',
+  key: KEY,
+  columns: COLUMNS,
+  timestamp: COLUMNS.find((c) => c.field === 'Timestamp'),
+  deletedType: undefined,
+  children: undefined,
+  since: undefined,
   entity: { name: 'EncodeTest' },
 } as unknown as CatalogTable;
 const TZ = 'Europe/Amsterdam';
@@ -31,11 +51,61 @@ const EXTRACTED = '2026-11-24T10:00:00.000Z';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const ROWS: ExactRow[] = [
-  { ID: id(1), Description: 'plain', Code: '   7001', Amount: 12.5, Count: 3, Timestamp: '1234567890123', Date: '/Date(1711846800000)/', Blocked: false, Notes: null },
-  { ID: id(2), Description: '', Code: '', Amount: -0.01, Count: 0, Timestamp: '1', Date: '/Date(1729990800000)/', Blocked: true, Notes: undefined },
-  { ID: id(3), Description: 'comma, "quotes" and\nnew line\r\nand CR', Code: 'A "B", C  ', Amount: 1e21, Count: -2147483648, Timestamp: '9223372036854775807', Date: '/Date(-62135596800000)/', Blocked: null, Notes: ' spaces kept ' },
-  { ID: id(4), Description: 'Café € 𝄞 – ünïcode', Code: null, Amount: null, Count: null, Timestamp: null, Date: null, Blocked: null, Notes: '\\N' },
-  { ID: id(5), Description: 'x'.repeat(3000), Code: 'y', Amount: 0, Count: 1, Timestamp: 42, Date: '/Date(1711846800000+0100)/', Blocked: false, Notes: ',' },
+  {
+    ID: id(1),
+    Description: 'plain',
+    Code: '   7001',
+    Amount: 12.5,
+    Count: 3,
+    Timestamp: '1234567890123',
+    Date: '/Date(1711846800000)/',
+    Blocked: false,
+    Notes: null,
+  },
+  {
+    ID: id(2),
+    Description: '',
+    Code: '',
+    Amount: -0.01,
+    Count: 0,
+    Timestamp: '1',
+    Date: '/Date(1729990800000)/',
+    Blocked: true,
+    Notes: undefined,
+  },
+  {
+    ID: id(3),
+    Description: 'comma, "quotes" and\nnew line\r\nand CR',
+    Code: 'A "B", C  ',
+    Amount: 1e21,
+    Count: -2147483648,
+    Timestamp: '9223372036854775807',
+    Date: '/Date(-62135596800000)/',
+    Blocked: null,
+    Notes: ' spaces kept ',
+  },
+  {
+    ID: id(4),
+    Description: 'Café € 𝄞 – ünïcode',
+    Code: null,
+    Amount: null,
+    Count: null,
+    Timestamp: null,
+    Date: null,
+    Blocked: null,
+    Notes: '\\N',
+  },
+  {
+    ID: id(5),
+    Description: 'x'.repeat(3000),
+    Code: 'y',
+    Amount: 0,
+    Count: 1,
+    Timestamp: 42,
+    Date: '/Date(1711846800000+0100)/',
+    Blocked: false,
+    Notes: ',',
+  },
 ];
 
 const text = (csv: CsvRows) => csv.chunks.map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
@@ -57,7 +127,12 @@ describe('rowEncoder', () => {
   });
 
   it('writes the same whether dates repeat (cached) or not (the cache is dropped after a trial)', () => {
-    const many = (distinct: (i: number) => number) => Array.from({ length: 5000 }, (_, i) => ({ ...ROWS[0]!, ID: id(i), Date: `/Date(${1711846800000 + distinct(i) * 3_600_000})/` }));
+    const many = (distinct: (i: number) => number) =>
+      Array.from({ length: 5000 }, (_, i) => ({
+        ...ROWS[0]!,
+        ID: id(i),
+        Date: `/Date(${1711846800000 + distinct(i) * 3_600_000})/`,
+      }));
     for (const rows of [many((i) => i), many((i) => i % 7), many((i) => (i < 2500 ? i : i % 3))]) {
       expect(text(rowEncoder(TABLE, TZ).page(rows, 7, EXTRACTED))).toBe(text(valuesCsv(TABLE, 7, rows, TZ, EXTRACTED)));
     }
@@ -98,19 +173,26 @@ describe('loading CSV rows into PostgreSQL', () => {
   });
 
   const stored = async (division: number) =>
-    (await db.pool.query(`SELECT ${loadColumns(TABLE).join(', ')} FROM ${SCHEMA}.encode_test WHERE division = $1 ORDER BY id`, [division])).rows;
+    (
+      await db.pool.query(
+        `SELECT ${loadColumns(TABLE).join(', ')} FROM ${SCHEMA}.encode_test WHERE division = $1 ORDER BY id`,
+        [division],
+      )
+    ).rows;
   const expected = (division: number, rows: ExactRow[]) =>
     rows.map((r) => {
       const values = rowValues(TABLE, division, r, TZ, EXTRACTED);
-      return Object.fromEntries(loadColumns(TABLE).map((name, i) => {
-        const v = values[i];
-        const c = COLUMNS.find((x) => x.name === name);
-        if (v === null || v === undefined) return [name, null];
-        if (name === '_sdc_extracted_at') return [name, new Date(v as string)];
-        if (c?.type === 'timestamptz') return [name, new Date(localToUtc(exactDateMs(r[c.field])!, TZ))];
-        if (c?.type === 'numeric') return [name, String(Number(v) === 1e21 ? '1000000000000000000000' : v)];
-        return [name, v];
-      }));
+      return Object.fromEntries(
+        loadColumns(TABLE).map((name, i) => {
+          const v = values[i];
+          const c = COLUMNS.find((x) => x.name === name);
+          if (v === null || v === undefined) return [name, null];
+          if (name === '_sdc_extracted_at') return [name, new Date(v as string)];
+          if (c?.type === 'timestamptz') return [name, new Date(localToUtc(exactDateMs(r[c.field])!, TZ))];
+          if (c?.type === 'numeric') return [name, String(Number(v) === 1e21 ? '1000000000000000000000' : v)];
+          return [name, v];
+        }),
+      );
     });
 
   it('reads back every value the encoder wrote, through a direct COPY', async () => {
@@ -119,14 +201,19 @@ describe('loading CSV rows into PostgreSQL', () => {
     expect(result).toEqual({ inserted: ROWS.length, updated: 0, merged: false });
     expect(await stored(1)).toEqual(expected(1, ROWS));
     // The batch time is the loading transaction's.
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.encode_test WHERE division = 1 AND _sdc_batched_at > now() - interval '1 minute'`);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM ${SCHEMA}.encode_test WHERE division = 1 AND _sdc_batched_at > now() - interval '1 minute'`,
+    );
     expect(rows[0].n).toBe(ROWS.length);
     expect(toWarehouse(COLUMNS[2]!, '   7001', TZ)).toBe('7001');
   });
 
   it('falls back to a merge when a key repeats in the batch or is already stored: the newest Timestamp wins', async () => {
     const encoder = rowEncoder(TABLE, TZ);
-    const base = [{ ...ROWS[0]!, ID: id(10), Timestamp: '100', Description: 'v100' }, { ...ROWS[1]!, ID: id(11), Timestamp: '100', Description: 'old' }];
+    const base = [
+      { ...ROWS[0]!, ID: id(10), Timestamp: '100', Description: 'v100' },
+      { ...ROWS[1]!, ID: id(11), Timestamp: '100', Description: 'old' },
+    ];
     await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, encoder.page(base, 2, EXTRACTED), new Date()));
     // id 10 twice in the batch (200 beats 150), id 11 older than stored (kept), id 12 new.
     const batch = [
@@ -135,18 +222,37 @@ describe('loading CSV rows into PostgreSQL', () => {
       { ...base[1]!, Timestamp: '50', Description: 'older' },
       { ...ROWS[2]!, ID: id(12) },
     ];
-    const result = await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, concatCsv([encoder.page(batch.slice(0, 2), 2, EXTRACTED), encoder.page(batch.slice(2), 2, EXTRACTED)]), new Date()));
+    const result = await inTransaction(db.pool, (c) =>
+      insertOrMerge(
+        c,
+        SCHEMA,
+        TABLE,
+        concatCsv([encoder.page(batch.slice(0, 2), 2, EXTRACTED), encoder.page(batch.slice(2), 2, EXTRACTED)]),
+        new Date(),
+      ),
+    );
     expect(result.merged).toBe(true);
     expect(result.inserted).toBe(1);
     const got = await stored(2);
-    expect(got.map((r) => [r.id, r.description, r.timestamp])).toEqual([[id(10), 'v200', '200'], [id(11), 'old', '100'], [id(12), ROWS[2]!.Description, ROWS[2]!.Timestamp]]);
+    expect(got.map((r) => [r.id, r.description, r.timestamp])).toEqual([
+      [id(10), 'v200', '200'],
+      [id(11), 'old', '100'],
+      [id(12), ROWS[2]!.Description, ROWS[2]!.Timestamp],
+    ]);
   });
 
   it('a bad value fails the whole batch: nothing of it is written, by either path', async () => {
     const good = { ...ROWS[0]!, ID: id(20) };
-    const broken = csvRows([[...rowValues(TABLE, 3, good, TZ, EXTRACTED)], [3, 'not-a-uuid', ...rowValues(TABLE, 3, good, TZ, EXTRACTED).slice(2)]]);
-    await expect(inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(/uuid/);
-    await expect(inTransaction(db.pool, (c) => mergeRows(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(/uuid/);
+    const broken = csvRows([
+      [...rowValues(TABLE, 3, good, TZ, EXTRACTED)],
+      [3, 'not-a-uuid', ...rowValues(TABLE, 3, good, TZ, EXTRACTED).slice(2)],
+    ]);
+    await expect(inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(
+      /uuid/,
+    );
+    await expect(inTransaction(db.pool, (c) => mergeRows(c, SCHEMA, TABLE, broken, new Date()))).rejects.toThrow(
+      /uuid/,
+    );
     expect(await stored(3)).toEqual([]);
   });
 
@@ -162,14 +268,19 @@ describe('loading CSV rows into PostgreSQL', () => {
       await reader.query('ROLLBACK');
 
       // A table from before: without the batch time's default and without a column the catalog has now.
-      await db.pool.query(`ALTER TABLE ${SCHEMA}.encode_test ALTER COLUMN _sdc_batched_at DROP DEFAULT, DROP COLUMN notes`);
+      await db.pool.query(
+        `ALTER TABLE ${SCHEMA}.encode_test ALTER COLUMN _sdc_batched_at DROP DEFAULT, DROP COLUMN notes`,
+      );
       const older = fresh();
       await ensureTable(older, SCHEMA, TABLE).finally(() => older.end());
       const { rows } = await db.pool.query(
         `SELECT column_name, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'encode_test' AND column_name IN ('notes', '_sdc_batched_at') ORDER BY column_name`,
         [SCHEMA],
       );
-      expect(rows).toEqual([{ column_name: '_sdc_batched_at', column_default: 'now()' }, { column_name: 'notes', column_default: null }]);
+      expect(rows).toEqual([
+        { column_name: '_sdc_batched_at', column_default: 'now()' },
+        { column_name: 'notes', column_default: null },
+      ]);
     } finally {
       await reader.query('ROLLBACK').catch(() => undefined);
       reader.release();

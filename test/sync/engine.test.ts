@@ -27,8 +27,13 @@ describe('sync engine', () => {
   it('copies every catalog table of every division into typed warehouse tables, value for value', async () => {
     for (const d of sb.sandbox.divisions) await syncDivision(ctx, d.code);
     for (const d of sb.sandbox.divisions) await assertEqual(d.code);
-    const types = await db.pool.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'transactionlines' AND column_name IN ('id','amountdc','date','timestamp','description','status')`, [SCHEMA]);
-    const lookup = await db.pool.query(`SELECT number, name, table_name FROM ${SCHEMA}.entitytype WHERE number IN (1, 2, 13, 52, 55) ORDER BY number`);
+    const types = await db.pool.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'transactionlines' AND column_name IN ('id','amountdc','date','timestamp','description','status')`,
+      [SCHEMA],
+    );
+    const lookup = await db.pool.query(
+      `SELECT number, name, table_name FROM ${SCHEMA}.entitytype WHERE number IN (1, 2, 13, 52, 55) ORDER BY number`,
+    );
     expect(lookup.rows).toEqual([
       { number: 1, name: 'TransactionLines', table_name: 'transactionlines' },
       { number: 2, name: 'Accounts', table_name: 'accounts' },
@@ -36,7 +41,12 @@ describe('sync engine', () => {
       { number: 55, name: 'BillOfMaterialVersions', table_name: null },
     ]);
     expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
-      id: 'uuid', amountdc: 'numeric', date: 'timestamp with time zone', timestamp: 'bigint', description: 'text', status: 'integer',
+      id: 'uuid',
+      amountdc: 'numeric',
+      date: 'timestamp with time zone',
+      timestamp: 'bigint',
+      description: 'text',
+      status: 'integer',
     });
   });
 
@@ -45,10 +55,17 @@ describe('sync engine', () => {
     const lines = sb.sandbox.table(division, 'TransactionLines');
     const ids: string[] = [];
     for (let i = 0; i < lines.end; i++) ids.push(String(lines.get(i)?.ID));
-    for (let k = 0; k < Math.ceil(ids.length / 100); k++) sb.sandbox.update(division, 'TransactionLines', ids[k * 97 % ids.length]!, { Description: `Changed ${k}`, AmountDC: k + 0.5 });
-    for (let k = 0; k < Math.ceil(ids.length / 200); k++) sb.sandbox.remove(division, 'TransactionLines', ids[(k * 89 + 7) % ids.length]!);
+    for (let k = 0; k < Math.ceil(ids.length / 100); k++)
+      sb.sandbox.update(division, 'TransactionLines', ids[(k * 97) % ids.length]!, {
+        Description: `Changed ${k}`,
+        AmountDC: k + 0.5,
+      });
+    for (let k = 0; k < Math.ceil(ids.length / 200); k++)
+      sb.sandbox.remove(division, 'TransactionLines', ids[(k * 89 + 7) % ids.length]!);
     const account = sb.sandbox.insert(division, 'Accounts', { Name: 'New customer', Code: '9000' });
-    sb.sandbox.update(division, 'Journals', String(sb.sandbox.table(division, 'Journals').get(0)!.ID), { Description: 'Renamed journal' });
+    sb.sandbox.update(division, 'Journals', String(sb.sandbox.table(division, 'Journals').get(0)!.ID), {
+      Description: 'Renamed journal',
+    });
     // An invoice loses a line and gets a new description: in Exact a change to a line changes its invoice too.
     const invoiceLines = sb.sandbox.table(division, 'SalesInvoiceLines');
     const line = invoiceLines.get(invoiceLines.end - 1)!;
@@ -68,19 +85,36 @@ describe('sync engine', () => {
       if (l && l.InvoiceID !== invoice.InvoiceID && l.InvoiceID !== line.InvoiceID) other = l;
     }
     sb.sandbox.remove(division, 'SalesInvoiceLines', String(other!.ID));
-    sb.sandbox.table(division, 'Deleted').insert({ DeletedBy: null, DeletedDate: null, Division: division, EntityKey: String(other!.ID), EntityType: 13 });
+    sb.sandbox
+      .table(division, 'Deleted')
+      .insert({ DeletedBy: null, DeletedDate: null, Division: division, EntityKey: String(other!.ID), EntityType: 13 });
 
     const results = await syncDivision(ctx, division);
     await assertEqual(division);
     const byName = Object.fromEntries(results.map((r) => [r.table, r]));
     expect(byName.accounts!.inserted).toBe(1);
     expect(byName.salesinvoices!.updated).toBeGreaterThanOrEqual(1);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesorderlines WHERE orderid = $1`, [order.OrderID])).rows[0].n).toBe(0);
+    expect(
+      (
+        await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesorderlines WHERE orderid = $1`, [
+          order.OrderID,
+        ])
+      ).rows[0].n,
+    ).toBe(0);
     // The deleted transaction lines, the order and the invoice (their lines go with them, not counted
     // apart), and the invoice line named by its own key.
     expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 3);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.salesinvoicelines WHERE invoiceid = $1 OR id = $2`, [invoice.InvoiceID, other!.ID])).rows[0].n).toBe(0);
-    expect((await db.pool.query(`SELECT name FROM ${SCHEMA}.accounts WHERE id = $1`, [account.ID])).rows).toEqual([{ name: 'New customer' }]);
+    expect(
+      (
+        await db.pool.query(
+          `SELECT count(*)::int AS n FROM ${SCHEMA}.salesinvoicelines WHERE invoiceid = $1 OR id = $2`,
+          [invoice.InvoiceID, other!.ID],
+        )
+      ).rows[0].n,
+    ).toBe(0);
+    expect((await db.pool.query(`SELECT name FROM ${SCHEMA}.accounts WHERE id = $1`, [account.ID])).rows).toEqual([
+      { name: 'New customer' },
+    ]);
   });
 
   it('costs one call per table per division when nothing changed', async () => {
@@ -95,10 +129,13 @@ describe('sync engine', () => {
     const division = sb.sandbox.divisions[1]!.code;
     const entry = sb.sandbox.table(division, 'PurchaseEntries').get(0)!;
     sb.sandbox.remove(division, 'PurchaseEntries', String(entry.EntryID));
-    const count = async () => (await db.pool.query(
-      `SELECT (SELECT count(*)::int FROM ${SCHEMA}.purchaseentries WHERE entryid = $1) AS entries, (SELECT count(*)::int FROM ${SCHEMA}.purchaseentrylines WHERE entryid = $1) AS lines`,
-      [entry.EntryID],
-    )).rows[0];
+    const count = async () =>
+      (
+        await db.pool.query(
+          `SELECT (SELECT count(*)::int FROM ${SCHEMA}.purchaseentries WHERE entryid = $1) AS entries, (SELECT count(*)::int FROM ${SCHEMA}.purchaseentrylines WHERE entryid = $1) AS lines`,
+          [entry.EntryID],
+        )
+      ).rows[0];
     const before = await count();
     expect(before.entries).toBe(1);
     expect(before.lines).toBeGreaterThan(0);
@@ -106,7 +143,9 @@ describe('sync engine', () => {
     await syncTable(ctx, 'purchaseentries', division);
     expect(await count()).toEqual(before);
     // What `exact-sync sync --full` does: the cursor goes, the table is read from the beginning.
-    await db.pool.query(`DELETE FROM exact_sync.sync_state WHERE division = $1 AND table_name = 'purchaseentries'`, [division]);
+    await db.pool.query(`DELETE FROM exact_sync.sync_state WHERE division = $1 AND table_name = 'purchaseentries'`, [
+      division,
+    ]);
     const result = await syncTable(ctx, 'purchaseentries', division);
     expect(result.deleted).toBe(1);
     expect(await count()).toEqual({ entries: 0, lines: 0 });

@@ -22,10 +22,18 @@ beforeAll(async () => {
   db = await createTestDatabase('first_sync');
   sb = await startSandbox({ autoApprove: true, scale: 3500, divisions: 1, limits: false });
   const setup = await setUpSync(db, sb);
-  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(Buffer.from(setup.secretKeyHex, 'hex')), app: APP, now: () => sb.sandbox.clock.now() });
+  const tokens = new TokenManager({
+    pool: db.pool,
+    box: createSecretBox(Buffer.from(setup.secretKeyHex, 'hex')),
+    app: APP,
+    now: () => sb.sandbox.clock.now(),
+  });
   let linePages = 0;
   const client = new ExactClient({
-    baseUrl: sb.url, clientId: APP.clientId, tokens: tokens.source(setup.connectionId), pacer: new Pacer(),
+    baseUrl: sb.url,
+    clientId: APP.clientId,
+    tokens: tokens.source(setup.connectionId),
+    pacer: new Pacer(),
     fetch: async (url, init) => {
       const res = await fetch(url, init);
       if (String(url).includes('TransactionLines') && ++linePages === 1) changeAfterFirstPage();
@@ -48,7 +56,8 @@ describe('first sync of a table', () => {
     const firstPage = [0, 1, 2].map((i) => String(lines.get(i)!.ID));
     const later = String(lines.get(total - 10)!.ID);
     changeAfterFirstPage = () => {
-      for (const [k, id] of firstPage.entries()) sb.sandbox.update(division, 'TransactionLines', id, { Description: `Changed while syncing ${k}` });
+      for (const [k, id] of firstPage.entries())
+        sb.sandbox.update(division, 'TransactionLines', id, { Description: `Changed while syncing ${k}` });
       sb.sandbox.update(division, 'TransactionLines', later, { Description: 'Changed before it was read' });
     };
 
@@ -58,8 +67,16 @@ describe('first sync of a table', () => {
     expect(result.inserted).toBe(total);
     expect(result.updated).toBe(firstPage.length);
     await assertWarehouseEqualsSandbox(db.pool, sb, division, ['transactionlines']);
-    const { rows } = await db.pool.query(`SELECT description FROM ${SCHEMA}.transactionlines WHERE id = ANY($1::uuid[]) ORDER BY description`, [[...firstPage, later]]);
-    expect(rows.map((r) => r.description)).toEqual(['Changed before it was read', 'Changed while syncing 0', 'Changed while syncing 1', 'Changed while syncing 2']);
+    const { rows } = await db.pool.query(
+      `SELECT description FROM ${SCHEMA}.transactionlines WHERE id = ANY($1::uuid[]) ORDER BY description`,
+      [[...firstPage, later]],
+    );
+    expect(rows.map((r) => r.description)).toEqual([
+      'Changed before it was read',
+      'Changed while syncing 0',
+      'Changed while syncing 1',
+      'Changed while syncing 2',
+    ]);
   });
 
   it('a later run merges: nothing changed, nothing written', async () => {

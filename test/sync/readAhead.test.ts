@@ -1,14 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { readAheadBatches } from '../../server/sync/engine.ts';
 
-async function* pages(n: number, size: number, delays: number[] = []): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
+async function* pages(
+  n: number,
+  size: number,
+  delays: number[] = [],
+): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
   for (let i = 0; i < n; i++) {
     await new Promise((r) => setTimeout(r, delays[i] ?? 0));
     yield { rows: Array.from({ length: size }, (_, k) => i * size + k), count: size, n: i };
   }
 }
 
-async function collect(source: AsyncGenerator<{ rows: number[]; count: number; n: number }>, depth: number, maxRows: number): Promise<number[][]> {
+async function collect(
+  source: AsyncGenerator<{ rows: number[]; count: number; n: number }>,
+  depth: number,
+  maxRows: number,
+): Promise<number[][]> {
   const out: number[][] = [];
   for await (const batch of readAheadBatches(source, depth, maxRows)) {
     out.push(batch.map((p) => p.n));

@@ -23,11 +23,15 @@ describe('sync under trouble', () => {
       const { ctx, client } = await setUpSync(db, sb);
       const kinds = [{ status: 500 }, { status: 503 }, { status: 429 }, { drop: true }, { delayMs: 300 }];
       // Each kind once for certain (on successive transaction-line pages), then 5 % of all calls at random.
-      kinds.forEach((rule, i) => sb.sandbox.faults.add({ path: '/sync/Financial/TransactionLines', nth: i + 1, ...rule }));
+      kinds.forEach((rule, i) =>
+        sb.sandbox.faults.add({ path: '/sync/Financial/TransactionLines', nth: i + 1, ...rule }),
+      );
       for (const rule of kinds) sb.sandbox.faults.add({ path: '/api/v1/', rate: 0.01, ...rule });
       const division = sb.sandbox.divisions[0]!.code;
       await syncDivision(ctx, division);
-      const failed = sb.sandbox.calls.filter((c) => c.path.startsWith('/api/v1/') && [429, 500, 503].includes(c.status)).length;
+      const failed = sb.sandbox.calls.filter(
+        (c) => c.path.startsWith('/api/v1/') && [429, 500, 503].includes(c.status),
+      ).length;
       expect(failed).toBeGreaterThanOrEqual(3);
       // Every failed or dropped call was retried.
       expect(client.stats.retries).toBeGreaterThanOrEqual(4);
@@ -45,13 +49,22 @@ describe('sync under trouble', () => {
     try {
       const { connectionId, secretKeyHex } = await setUpSync(db, sb);
       const division = sb.sandbox.divisions[0]!.code;
-      const env = { ...process.env, DATABASE_URL: db.url, SANDBOX_URL: sb.url, CONNECTION_ID: String(connectionId), SECRET_KEY_HEX: secretKeyHex, DIVISION: String(division) };
+      const env = {
+        ...process.env,
+        DATABASE_URL: db.url,
+        SANDBOX_URL: sb.url,
+        CONNECTION_ID: String(connectionId),
+        SECRET_KEY_HEX: secretKeyHex,
+        DIVISION: String(division),
+      };
       let completed = 0;
       const progress: number[] = [];
       for (let round = 0; round < 10; round++) {
         const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
-        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         const killAfter = 150 + ((round * 137) % 600);
         const timer = setTimeout(() => child.kill('SIGKILL'), killAfter);
@@ -59,11 +72,15 @@ describe('sync under trouble', () => {
         clearTimeout(timer);
         if (code === 0) completed++;
         else expect(code, stderr).toBeNull(); // killed, not failed
-        const { rows } = await db.pool.query(`SELECT coalesce(sum(rows_total), 0)::int AS n FROM exact_sync.sync_state`);
+        const { rows } = await db.pool.query(
+          `SELECT coalesce(sum(rows_total), 0)::int AS n FROM exact_sync.sync_state`,
+        );
         progress.push(rows[0].n as number);
         // Between kills, Exact changes too.
         const lines = sb.sandbox.table(division, 'TransactionLines');
-        sb.sandbox.update(division, 'TransactionLines', String(lines.get(round * 31)!.ID), { Description: `Edited in round ${round}` });
+        sb.sandbox.update(division, 'TransactionLines', String(lines.get(round * 31)!.ID), {
+          Description: `Edited in round ${round}`,
+        });
       }
       // Work committed by killed runs is kept: the cursors only ever move forward.
       for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
@@ -74,7 +91,6 @@ describe('sync under trouble', () => {
       const dupes = await db.pool.query(`SELECT count(*) - count(DISTINCT id) AS d FROM ${SCHEMA}.transactionlines`);
       expect(Number(dupes.rows[0].d)).toBe(0);
       expect(completed).toBeLessThan(10);
-
     } finally {
       await sb.close();
     }

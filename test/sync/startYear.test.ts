@@ -25,25 +25,51 @@ describe('starting year', () => {
   it("the sandbox's SyncTimestamp gives the Timestamp before the first row modified on or after a date", async () => {
     const { access_token: token } = await authorize(sb);
     const division = sb.sandbox.divisions[0]!.code;
-    const res = await api(sb, token, `/api/v1/${division}/read/sync/Sync/SyncTimestamp?modified=datetime'2025-01-01'&endPoint='TransactionLines'`);
+    const res = await api(
+      sb,
+      token,
+      `/api/v1/${division}/read/sync/Sync/SyncTimestamp?modified=datetime'2025-01-01'&endPoint='TransactionLines'`,
+    );
     expect(res.status, res.text).toBe(200);
     const ts = rowsOf(res.body)[0].TimeStampAsBigInt as string;
-    const after = rowsOf((await api(sb, token, `/api/v1/${division}/sync/Financial/TransactionLines?$select=Modified&$filter=Timestamp gt ${ts}L&$top=1`)).body)[0];
+    const after = rowsOf(
+      (
+        await api(
+          sb,
+          token,
+          `/api/v1/${division}/sync/Financial/TransactionLines?$select=Modified&$filter=Timestamp gt ${ts}L&$top=1`,
+        )
+      ).body,
+    )[0];
     expect(exactDateMs(after.Modified)!).toBeGreaterThanOrEqual(Date.UTC(2025, 0, 1));
-    const before = rowsOf((await api(sb, token, `/api/v1/${division}/sync/Financial/TransactionLines?$select=Modified&$filter=Timestamp eq ${ts}L`)).body)[0];
+    const before = rowsOf(
+      (
+        await api(
+          sb,
+          token,
+          `/api/v1/${division}/sync/Financial/TransactionLines?$select=Modified&$filter=Timestamp eq ${ts}L`,
+        )
+      ).body,
+    )[0];
     expect(exactDateMs(before.Modified)!).toBeLessThan(Date.UTC(2025, 0, 1));
-    expect((await api(sb, token, `/api/v1/${division}/read/sync/Sync/SyncTimestamp?modified=yesterday`)).status).toBe(400);
+    expect((await api(sb, token, `/api/v1/${division}/read/sync/Sync/SyncTimestamp?modified=yesterday`)).status).toBe(
+      400,
+    );
   });
 
   it('limits the first sync of date-bearing tables to the starting year, and leaves the others whole', async () => {
     const division = sb.sandbox.divisions[0]!.code;
     await syncDivision({ ...ctx, startYear: 2025 }, division);
     const jan1 = localToUtc(Date.UTC(2025, 0, 1), 'Europe/Amsterdam');
-    const lines = await db.pool.query(`SELECT min(modified) AS first, count(*)::int AS n FROM ${SCHEMA}.transactionlines`);
+    const lines = await db.pool.query(
+      `SELECT min(modified) AS first, count(*)::int AS n FROM ${SCHEMA}.transactionlines`,
+    );
     expect(lines.rows[0].first.getTime()).toBeGreaterThanOrEqual(jan1);
     expect(lines.rows[0].n).toBeLessThan(3000);
     expect(lines.rows[0].n).toBeGreaterThan(1000);
-    const invoices = await db.pool.query(`SELECT min(invoicedate) AS first, count(*)::int AS n FROM ${SCHEMA}.salesinvoices`);
+    const invoices = await db.pool.query(
+      `SELECT min(invoicedate) AS first, count(*)::int AS n FROM ${SCHEMA}.salesinvoices`,
+    );
     expect(invoices.rows[0].first.getTime()).toBeGreaterThanOrEqual(jan1);
     expect(invoices.rows[0].n).toBeLessThan(sb.sandbox.table(division, 'SalesInvoices').size);
     const accounts = await db.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.accounts`);
@@ -53,10 +79,13 @@ describe('starting year', () => {
   it('a full read with a later starting year removes only rows it could have seen: older ones stay', async () => {
     const division = sb.sandbox.divisions[0]!.code;
     const jan2026 = localToUtc(Date.UTC(2026, 0, 1), 'Europe/Amsterdam');
-    const count = async () => (await db.pool.query(
-      `SELECT count(*) FILTER (WHERE invoicedate < $1)::int AS older, count(*) FILTER (WHERE invoicedate >= $1)::int AS newer FROM ${SCHEMA}.salesinvoices`,
-      [new Date(jan2026)],
-    )).rows[0];
+    const count = async () =>
+      (
+        await db.pool.query(
+          `SELECT count(*) FILTER (WHERE invoicedate < $1)::int AS older, count(*) FILTER (WHERE invoicedate >= $1)::int AS newer FROM ${SCHEMA}.salesinvoices`,
+          [new Date(jan2026)],
+        )
+      ).rows[0];
     const before = await count();
     expect(before.older).toBeGreaterThan(0);
     // One 2026 invoice is deleted in Exact (sync/Deleted would say so too; here only the full read can tell).

@@ -66,14 +66,28 @@ export function toSheetData(result: Pick<QueryResult, 'columns' | 'rows'>): Shee
  * Rows [start, end) per write, each request under `maxBytes` (the values and the formats written with
  * them, as JSON) and `maxCells`. A single row over the limit still goes alone (Excel will say why).
  */
-export function chunkRows(rows: readonly Cell[][], formats: readonly string[], maxBytes = 4_000_000, maxCells = 500_000): [number, number][] {
+export function chunkRows(
+  rows: readonly Cell[][],
+  formats: readonly string[],
+  maxBytes = 4_000_000,
+  maxCells = 500_000,
+): [number, number][] {
   // Each row is written with its formats beside it.
-  return chunkSheetRows(rows, maxBytes, maxCells, formats.reduce((s, f) => s + f.length + 3, 2));
+  return chunkSheetRows(
+    rows,
+    maxBytes,
+    maxCells,
+    formats.reduce((s, f) => s + f.length + 3, 2),
+  );
 }
 
 /** A table name Excel accepts: letters, digits, _ and ., starting with a letter or _, at most 255 chars, unique in `taken`. */
 export function tableName(wanted: string, taken: ReadonlySet<string>): string {
-  let base = wanted.replace(/[^A-Za-z0-9_.]/g, '_').replace(/^[^A-Za-z_]/, '_$&').slice(0, 200) || 'Table';
+  let base =
+    wanted
+      .replace(/[^A-Za-z0-9_.]/g, '_')
+      .replace(/^[^A-Za-z_]/, '_$&')
+      .slice(0, 200) || 'Table';
   // Names that look like cell references (A1, R1C1) are refused by Excel.
   if (/^[A-Za-z]{1,3}\d+$/.test(base) || /^[Rr]\d*[Cc]\d*$/.test(base)) base = `_${base}`;
   const lower = new Set([...taken].map((t) => t.toLowerCase()));

@@ -65,7 +65,15 @@ async function writeBinding(context: Excel.RequestContext, bound: BoundTable, re
 }
 
 /** Values and formats of rows [a, b) at (row, col); calculation suspended until the sync. */
-async function writeChunks(context: Excel.RequestContext, sheet: Excel.Worksheet, at: { row: number; column: number }, data: SheetData, from: number, formatsFrom: number, control: WriteControl): Promise<void> {
+async function writeChunks(
+  context: Excel.RequestContext,
+  sheet: Excel.Worksheet,
+  at: { row: number; column: number },
+  data: SheetData,
+  from: number,
+  formatsFrom: number,
+  control: WriteControl,
+): Promise<void> {
   const width = data.header.length;
   const chunks = chunkRows(data.rows.slice(from), data.formats);
   for (const [a0, b0] of chunks) {
@@ -75,7 +83,11 @@ async function writeChunks(context: Excel.RequestContext, sheet: Excel.Worksheet
     const range = sheet.getRangeByIndexes(at.row + a, at.column, b - a, width);
     // Formats first, so text such as "=1+1" or "0012" is written as text.
     const lo = Math.max(a, formatsFrom);
-    if (lo < b) sheet.getRangeByIndexes(at.row + lo, at.column, b - lo, width).numberFormat = Array.from({ length: b - lo }, () => [...data.formats]);
+    if (lo < b)
+      sheet.getRangeByIndexes(at.row + lo, at.column, b - lo, width).numberFormat = Array.from(
+        { length: b - lo },
+        () => [...data.formats],
+      );
     range.values = data.rows.slice(a, b) as Cell[][];
     context.application.suspendApiCalculationUntilNextSync();
     await context.sync();
@@ -93,7 +105,12 @@ export interface InsertOptions {
 }
 
 /** Inserts `data` as a new Excel table. Refuses to write over cells in use; a cancelled insert leaves the workbook as it was. */
-export async function insertTable(context: Excel.RequestContext, data: SheetData, o: InsertOptions, control: WriteControl = {}): Promise<BoundTable> {
+export async function insertTable(
+  context: Excel.RequestContext,
+  data: SheetData,
+  o: InsertOptions,
+  control: WriteControl = {},
+): Promise<BoundTable> {
   const tables = context.workbook.tables;
   tables.load('items/name');
   const sheets = context.workbook.worksheets;
@@ -119,7 +136,10 @@ export async function insertTable(context: Excel.RequestContext, data: SheetData
     const used = whole.getUsedRangeOrNullObject(true);
     used.load('address');
     await context.sync();
-    if (!used.isNullObject) throw new Error(`The cells where the table would go are not empty (${used.address}). Select an empty cell, or insert into a new worksheet.`);
+    if (!used.isNullObject)
+      throw new Error(
+        `The cells where the table would go are not empty (${used.address}). Select an empty cell, or insert into a new worksheet.`,
+      );
   }
   try {
     const header = sheet.getRangeByIndexes(at.row, at.column, 1, data.header.length);
@@ -136,13 +156,25 @@ export async function insertTable(context: Excel.RequestContext, data: SheetData
     await context.sync().catch(() => undefined);
     throw err;
   }
-  const bound: BoundTable = { name, source: o.source, rows: data.rows.length, refreshedAt: new Date().toISOString(), syncedAt: o.syncedAt };
+  const bound: BoundTable = {
+    name,
+    source: o.source,
+    rows: data.rows.length,
+    refreshedAt: new Date().toISOString(),
+    syncedAt: o.syncedAt,
+  };
   await writeBinding(context, bound);
   return bound;
 }
 
 /** Refills an exact-sync table with `data`, keeping the table, its name and the user's formatting. */
-export async function refreshTable(context: Excel.RequestContext, name: string, data: SheetData, syncedAt: string | null, control: WriteControl = {}): Promise<BoundTable> {
+export async function refreshTable(
+  context: Excel.RequestContext,
+  name: string,
+  data: SheetData,
+  syncedAt: string | null,
+  control: WriteControl = {},
+): Promise<BoundTable> {
   const bindings = await readBindings(context);
   const binding = bindings[name];
   if (!binding) throw new Error(`${name} is not an exact-sync table.`);
@@ -158,20 +190,32 @@ export async function refreshTable(context: Excel.RequestContext, name: string, 
   const oldRows = all.rowCount - 1;
   const width = data.header.length;
   if (width > all.columnCount) {
-    const right = sheet.getRangeByIndexes(at.row, at.column + all.columnCount, all.rowCount, width - all.columnCount).getUsedRangeOrNullObject(true);
+    const right = sheet
+      .getRangeByIndexes(at.row, at.column + all.columnCount, all.rowCount, width - all.columnCount)
+      .getUsedRangeOrNullObject(true);
     right.load('address');
     await context.sync();
-    if (!right.isNullObject) throw new Error(`The result now has ${width} columns and the cells to the right of ${name} are in use (${right.address}); move them, then refresh.`);
+    if (!right.isNullObject)
+      throw new Error(
+        `The result now has ${width} columns and the cells to the right of ${name} are in use (${right.address}); move them, then refresh.`,
+      );
   }
   const newRows = Math.max(1, data.rows.length);
   sheet.getRangeByIndexes(at.row, at.column, 1, width).values = [data.header];
   table.resize(sheet.getRangeByIndexes(at.row, at.column, newRows + 1, width));
   await context.sync();
   await writeChunks(context, sheet, { row: at.row + 1, column: at.column }, data, 0, oldRows, control);
-  if (data.rows.length === 0) sheet.getRangeByIndexes(at.row + 1, at.column, 1, width).clear(Excel.ClearApplyTo.contents);
+  if (data.rows.length === 0)
+    sheet.getRangeByIndexes(at.row + 1, at.column, 1, width).clear(Excel.ClearApplyTo.contents);
   // What the old, larger table held below or beside the new one.
-  if (oldRows > newRows) sheet.getRangeByIndexes(at.row + 1 + newRows, at.column, oldRows - newRows, all.columnCount).clear(Excel.ClearApplyTo.contents);
-  if (all.columnCount > width) sheet.getRangeByIndexes(at.row, at.column + width, all.rowCount, all.columnCount - width).clear(Excel.ClearApplyTo.contents);
+  if (oldRows > newRows)
+    sheet
+      .getRangeByIndexes(at.row + 1 + newRows, at.column, oldRows - newRows, all.columnCount)
+      .clear(Excel.ClearApplyTo.contents);
+  if (all.columnCount > width)
+    sheet
+      .getRangeByIndexes(at.row, at.column + width, all.rowCount, all.columnCount - width)
+      .clear(Excel.ClearApplyTo.contents);
   await context.sync();
   const bound: BoundTable = { ...binding, rows: data.rows.length, refreshedAt: new Date().toISOString(), syncedAt };
   await writeBinding(context, bound);
@@ -179,7 +223,9 @@ export async function refreshTable(context: Excel.RequestContext, name: string, 
 }
 
 /** The exact-sync tables of the workbook that still exist, and the name of the one the selection is in, if any. */
-export async function boundTables(context: Excel.RequestContext): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
+export async function boundTables(
+  context: Excel.RequestContext,
+): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
   const bindings = await readBindings(context);
   const tables = context.workbook.tables;
   tables.load('items/name');
@@ -187,5 +233,8 @@ export async function boundTables(context: Excel.RequestContext): Promise<{ tabl
   selection.load('items/name');
   await context.sync();
   const present = new Set(tables.items.map((t) => t.name));
-  return { tables: Object.values(bindings).filter((b) => present.has(b.name)), selected: selection.items.map((t) => t.name).find((n) => bindings[n]) };
+  return {
+    tables: Object.values(bindings).filter((b) => present.has(b.name)),
+    selected: selection.items.map((t) => t.name).find((n) => bindings[n]),
+  };
 }

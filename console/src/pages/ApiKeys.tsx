@@ -1,4 +1,17 @@
-import { Button, Card, Checkbox, Field, Input, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
+import {
+  Button,
+  Card,
+  Checkbox,
+  Field,
+  Input,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { ApiKeyCreated, ApiKeysResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
@@ -35,17 +48,30 @@ export function ApiKeysPage() {
       <PageTitle>API keys</PageTitle>
       <Card style={{ padding: 16, maxWidth: 640 }}>
         <form onSubmit={create} style={stack}>
-          <Field label="Name" hint="Who or what uses the key, e.g. &quot;Excel — finance team&quot;." required>
+          <Field label="Name" hint='Who or what uses the key, e.g. "Excel — finance team".' required>
             <Input value={name} onChange={(_e, d) => setName(d.value)} name="key-name" />
           </Field>
-          <Checkbox checked={admin} onChange={(_e, d) => setAdmin(d.checked === true)} label="Admin: may also change connections, settings and keys (not needed for Excel or Sheets)" />
-          <div><Button appearance="primary" type="submit" disabled={name.trim() === ''}>Create key</Button></div>
+          <Checkbox
+            checked={admin}
+            onChange={(_e, d) => setAdmin(d.checked === true)}
+            label="Admin: may also change connections, settings and keys (not needed for Excel or Sheets)"
+          />
+          <div>
+            <Button appearance="primary" type="submit" disabled={name.trim() === ''}>
+              Create key
+            </Button>
+          </div>
         </form>
       </Card>
       {created ? (
         <Notice intent="success" title={`Key "${created.name}" created`}>
-          Copy it now: it is shown only this once. <code data-api-key style={{ userSelect: 'all', wordBreak: 'break-all' }}>{created.key}</code>{' '}
-          <Button size="small" onClick={() => void navigator.clipboard?.writeText(created.key)}>Copy</Button>
+          Copy it now: it is shown only this once.{' '}
+          <code data-api-key style={{ userSelect: 'all', wordBreak: 'break-all' }}>
+            {created.key}
+          </code>{' '}
+          <Button size="small" onClick={() => void navigator.clipboard?.writeText(created.key)}>
+            Copy
+          </Button>
         </Notice>
       ) : null}
       <ErrorBar error={error ?? list.error} />
@@ -66,11 +92,23 @@ export function ApiKeysPage() {
             {list.data.apiKeys.map((k) => (
               <TableRow key={k.id}>
                 <TableCell>{k.name}</TableCell>
-                <TableCell><code>{k.prefix}…</code></TableCell>
+                <TableCell>
+                  <code>{k.prefix}…</code>
+                </TableCell>
                 <TableCell>{k.scopes.join(', ')}</TableCell>
                 <TableCell>{when(k.createdAt)}</TableCell>
                 <TableCell>{when(k.lastUsedAt)}</TableCell>
-                <TableCell>{k.revokedAt ? <><StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text></> : <Button size="small" onClick={() => revoke(k.id)}>Revoke</Button>}</TableCell>
+                <TableCell>
+                  {k.revokedAt ? (
+                    <>
+                      <StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text>
+                    </>
+                  ) : (
+                    <Button size="small" onClick={() => revoke(k.id)}>
+                      Revoke
+                    </Button>
+                  )}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>

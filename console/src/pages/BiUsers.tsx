@@ -1,4 +1,16 @@
-import { Button, Card, Field, Input, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
+import {
+  Button,
+  Card,
+  Field,
+  Input,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { BiUserCreated, BiUsersResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
@@ -29,21 +41,32 @@ export function BiUsersPage() {
     });
   };
   const facts: [string, string][] = created
-    ? [['Host', created.host], ['Port', String(created.port)], ['Database', created.database], ['User', created.roleName], ['Password', created.password], ['URL', created.url]]
+    ? [
+        ['Host', created.host],
+        ['Port', String(created.port)],
+        ['Database', created.database],
+        ['User', created.roleName],
+        ['Password', created.password],
+        ['URL', created.url],
+      ]
     : [];
   return (
     <div style={stack}>
       <PageTitle>BI users</PageTitle>
       <Text>
-        PostgreSQL logins for Power BI, Metabase, psql and other BI tools. They read the warehouse (every connection's schema,
-        tables added later too) and nothing else, and cannot change anything.
+        PostgreSQL logins for Power BI, Metabase, psql and other BI tools. They read the warehouse (every connection's
+        schema, tables added later too) and nothing else, and cannot change anything.
       </Text>
       <Card style={{ padding: 16, maxWidth: 640 }}>
         <form onSubmit={create} style={stack}>
           <Field label="Name" hint="Lower-case letters, digits and _, e.g. powerbi. The login is bi_<name>." required>
             <Input value={name} onChange={(_e, d) => setName(d.value)} name="bi-name" />
           </Field>
-          <div><Button appearance="primary" type="submit" disabled={name.trim() === ''}>Create BI user</Button></div>
+          <div>
+            <Button appearance="primary" type="submit" disabled={name.trim() === ''}>
+              Create BI user
+            </Button>
+          </div>
         </form>
       </Card>
       {created ? (
@@ -52,11 +75,22 @@ export function BiUsersPage() {
           <table data-bi-login style={{ marginTop: 8, borderSpacing: '12px 2px' }}>
             <tbody>
               {facts.map(([k, v]) => (
-                <tr key={k}><th style={{ textAlign: 'left', fontWeight: 600 }}>{k}</th><td><code style={{ userSelect: 'all', wordBreak: 'break-all' }} data-field={k.toLowerCase()}>{v}</code></td></tr>
+                <tr key={k}>
+                  <th style={{ textAlign: 'left', fontWeight: 600 }}>{k}</th>
+                  <td>
+                    <code style={{ userSelect: 'all', wordBreak: 'break-all' }} data-field={k.toLowerCase()}>
+                      {v}
+                    </code>
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
-          {created.note ? <Text size={200} block data-bi-note>{created.note}</Text> : null}
+          {created.note ? (
+            <Text size={200} block data-bi-note>
+              {created.note}
+            </Text>
+          ) : null}
         </Notice>
       ) : null}
       <ErrorBar error={error ?? list.error} />
@@ -73,9 +107,21 @@ export function BiUsersPage() {
           <TableBody>
             {list.data.biUsers.map((u) => (
               <TableRow key={u.id} data-bi-user={u.roleName}>
-                <TableCell><code>{u.roleName}</code></TableCell>
+                <TableCell>
+                  <code>{u.roleName}</code>
+                </TableCell>
                 <TableCell>{when(u.createdAt)}</TableCell>
-                <TableCell>{u.revokedAt ? <><StatusBadge status="disabled" /> <Text size={200}>revoked {when(u.revokedAt)}</Text></> : <Button size="small" onClick={() => revoke(u.id)}>Revoke</Button>}</TableCell>
+                <TableCell>
+                  {u.revokedAt ? (
+                    <>
+                      <StatusBadge status="disabled" /> <Text size={200}>revoked {when(u.revokedAt)}</Text>
+                    </>
+                  ) : (
+                    <Button size="small" onClick={() => revoke(u.id)}>
+                      Revoke
+                    </Button>
+                  )}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>

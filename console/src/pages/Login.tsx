@@ -28,11 +28,22 @@ export function LoginPage({ onDone, demo }: { onDone: (s: SessionResponse) => vo
       <form onSubmit={submit} style={stack}>
         <Text>Enter the admin password, or an admin API key.{demo ? ' (Demo mode.)' : ''}</Text>
         <Field label="Password or admin API key" required>
-          <Input type="password" name="secret" value={secret} onChange={(_e, d) => setSecret(d.value)} autoFocus autoComplete="current-password" />
+          <Input
+            type="password"
+            name="secret"
+            value={secret}
+            onChange={(_e, d) => setSecret(d.value)}
+            autoFocus
+            autoComplete="current-password"
+          />
         </Field>
         <ErrorBar error={error} title="Not signed in" />
-        <Button appearance="primary" type="submit" disabled={busy || secret === ''}>{busy ? 'Signing in…' : 'Sign in'}</Button>
-        <Text size={200}>Forgot it? Set a new one on the server with <code>npx exact-sync admin</code>.</Text>
+        <Button appearance="primary" type="submit" disabled={busy || secret === ''}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </Button>
+        <Text size={200}>
+          Forgot it? Set a new one on the server with <code>npx exact-sync admin</code>.
+        </Text>
       </form>
     </Centered>
   );
@@ -51,18 +62,51 @@ export function SetupPage({ onDone }: { onDone: (s: SessionResponse) => void }) 
   return (
     <Centered title="Welcome to exact-sync">
       <form onSubmit={submit} style={stack}>
-        <Text>Choose the admin password for this server. To prove this is your server, enter the setup code it printed when it started (in the terminal running <code>npm start</code>).</Text>
+        <Text>
+          Choose the admin password for this server. To prove this is your server, enter the setup code it printed when
+          it started (in the terminal running <code>npm start</code>).
+        </Text>
         <Field label="Setup code" required>
-          <Input name="code" value={code} onChange={(_e, d) => setCode(d.value)} placeholder="ABCD-EFGH" autoFocus autoComplete="off" />
+          <Input
+            name="code"
+            value={code}
+            onChange={(_e, d) => setCode(d.value)}
+            placeholder="ABCD-EFGH"
+            autoFocus
+            autoComplete="off"
+          />
         </Field>
         <Field label="Admin password" hint="At least 10 characters." required>
-          <Input type="password" name="password" value={password} onChange={(_e, d) => setPassword(d.value)} autoComplete="new-password" />
+          <Input
+            type="password"
+            name="password"
+            value={password}
+            onChange={(_e, d) => setPassword(d.value)}
+            autoComplete="new-password"
+          />
         </Field>
-        <Field label="Admin password again" required validationState={mismatch ? 'error' : 'none'} validationMessage={mismatch ? 'The two passwords differ.' : undefined}>
-          <Input type="password" name="password-again" value={again} onChange={(_e, d) => setAgain(d.value)} autoComplete="new-password" />
+        <Field
+          label="Admin password again"
+          required
+          validationState={mismatch ? 'error' : 'none'}
+          validationMessage={mismatch ? 'The two passwords differ.' : undefined}
+        >
+          <Input
+            type="password"
+            name="password-again"
+            value={again}
+            onChange={(_e, d) => setAgain(d.value)}
+            autoComplete="new-password"
+          />
         </Field>
         <ErrorBar error={error} title="The password was not set" />
-        <Button appearance="primary" type="submit" disabled={busy || code === '' || password === '' || again !== password}>{busy ? 'Saving…' : 'Set password and sign in'}</Button>
+        <Button
+          appearance="primary"
+          type="submit"
+          disabled={busy || code === '' || password === '' || again !== password}
+        >
+          {busy ? 'Saving…' : 'Set password and sign in'}
+        </Button>
       </form>
     </Centered>
   );

@@ -1,4 +1,15 @@
-import { Accordion, AccordionHeader, AccordionItem, AccordionPanel, Button, Card, Checkbox, Field, Select, Text } from '@fluentui/react-components';
+import {
+  Accordion,
+  AccordionHeader,
+  AccordionItem,
+  AccordionPanel,
+  Button,
+  Card,
+  Checkbox,
+  Field,
+  Select,
+  Text,
+} from '@fluentui/react-components';
 import { useState } from 'react';
 import type { CatalogResponse, ConnectionsResponse } from '../../../server/api/types.ts';
 import { get } from '../api.ts';
@@ -35,41 +46,83 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
 
   return (
     <div style={stack}>
-      <ErrorBar error={catalog.error ?? existing.error} onRetry={() => { void catalog.reload(); void existing.reload(); }} />
+      <ErrorBar
+        error={catalog.error ?? existing.error}
+        onRetry={() => {
+          void catalog.reload();
+          void existing.reload();
+        }}
+      />
       <PageTitle>{again ? `Reconnect connection ${again.id}` : 'Connect Exact Online'}</PageTitle>
       {again ? (
         <Notice intent="warning" title="Reconnecting">
-          Sign in at Exact as the same user ({again.exactUserName ?? 'the user who connected it'}). This connection keeps its settings and data and gets new tokens.
-          Exact keeps one live connection per user and app, so signing in as this user replaces the tokens of this connection instead of adding a second one.
+          Sign in at Exact as the same user ({again.exactUserName ?? 'the user who connected it'}). This connection
+          keeps its settings and data and gets new tokens. Exact keeps one live connection per user and app, so signing
+          in as this user replaces the tokens of this connection instead of adding a second one.
         </Notice>
       ) : null}
       <Card style={{ padding: 20, maxWidth: 640 }}>
         <div style={stack}>
-          <Field label="Country of your Exact Online" hint="Each country has its own Exact Online; choose the one you sign in to.">
+          <Field
+            label="Country of your Exact Online"
+            hint="Each country has its own Exact Online; choose the one you sign in to."
+          >
             <Select name="country" value={chosenCountry} onChange={(_e, d) => setCountry(d.value)}>
-              {COUNTRIES.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
+              {COUNTRIES.map((c) => (
+                <option key={c.code} value={c.code}>
+                  {c.name}
+                </option>
+              ))}
             </Select>
           </Field>
-          <Field label="Starting year" hint="Transaction lines, invoices, orders and purchases from January 1 of this year on. Earlier years cost more API calls on the first sync.">
+          <Field
+            label="Starting year"
+            hint="Transaction lines, invoices, orders and purchases from January 1 of this year on. Earlier years cost more API calls on the first sync."
+          >
             <Select name="start_year" value={chosenYear} onChange={(_e, d) => setStartYear(d.value)}>
-              {Array.from({ length: thisYear - 1999 }, (_, i) => thisYear - i).map((y) => <option key={y} value={String(y)}>{y}</option>)}
+              {Array.from({ length: thisYear - 1999 }, (_, i) => thisYear - i).map((y) => (
+                <option key={y} value={String(y)}>
+                  {y}
+                </option>
+              ))}
               <option value="">All years</option>
             </Select>
           </Field>
           <Accordion collapsible>
             <AccordionItem value="advanced">
-              <AccordionHeader>Advanced: tables to sync ({tables.size} of {TABLES.length})</AccordionHeader>
+              <AccordionHeader>
+                Advanced: tables to sync ({tables.size} of {TABLES.length})
+              </AccordionHeader>
               <AccordionPanel>
                 <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(260px, 1fr))' }}>
-                  {TABLES.map((t) => <Checkbox key={t.name} label={t.label} checked={tables.has(t.name)} onChange={(_e, d) => toggle(t.name, d.checked === true)} />)}
+                  {TABLES.map((t) => (
+                    <Checkbox
+                      key={t.name}
+                      label={t.label}
+                      checked={tables.has(t.name)}
+                      onChange={(_e, d) => toggle(t.name, d.checked === true)}
+                    />
+                  ))}
                 </div>
-                <Text size={200}>Deletes are always synced. Tables can be changed later on the connection's Tables page.</Text>
+                <Text size={200}>
+                  Deletes are always synced. Tables can be changed later on the connection's Tables page.
+                </Text>
               </AccordionPanel>
             </AccordionItem>
           </Accordion>
-          <Text>You will sign in at Exact Online and allow exact-sync to read your administrations. Then you come back here and choose which divisions to sync.</Text>
+          <Text>
+            You will sign in at Exact Online and allow exact-sync to read your administrations. Then you come back here
+            and choose which divisions to sync.
+          </Text>
           <div>
-            <Button appearance="primary" size="large" disabled={tables.size === 0} onClick={() => location.assign(href())}>Connect Exact Online</Button>
+            <Button
+              appearance="primary"
+              size="large"
+              disabled={tables.size === 0}
+              onClick={() => location.assign(href())}
+            >
+              Connect Exact Online
+            </Button>
           </div>
         </div>
       </Card>

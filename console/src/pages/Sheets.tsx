@@ -1,4 +1,20 @@
-import { Button, Card, Field, Input, Radio, RadioGroup, Select, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, Textarea } from '@fluentui/react-components';
+import {
+  Button,
+  Card,
+  Field,
+  Input,
+  Radio,
+  RadioGroup,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Textarea,
+} from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { SheetPushOutcome, SheetTargetsResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
@@ -9,8 +25,18 @@ import { useLoad } from '../useLoad.ts';
 
 /** Google Sheets writeback: what is pushed where and how often, each target's last push, push now. */
 export function SheetsPage() {
-  const list = useLoad(() => get<SheetTargetsResponse>('/api/v1/sheets/targets'), [], { poll: (d) => d.targets.some((t) => t.lastPush?.status === 'running'), pollMs: 2000 });
-  const [form, setForm] = useState({ name: '', spreadsheetId: '', sheetName: '', sourceKind: 'table' as 'table' | 'query' | 'sql', source: '', every: '' });
+  const list = useLoad(() => get<SheetTargetsResponse>('/api/v1/sheets/targets'), [], {
+    poll: (d) => d.targets.some((t) => t.lastPush?.status === 'running'),
+    pollMs: 2000,
+  });
+  const [form, setForm] = useState({
+    name: '',
+    spreadsheetId: '',
+    sheetName: '',
+    sourceKind: 'table' as 'table' | 'query' | 'sql',
+    source: '',
+    every: '',
+  });
   const [message, setMessage] = useState<string | undefined>();
   const { run, busy, error } = useAction();
   const set = (k: keyof typeof form) => (_e: unknown, d: { value: string }) => setForm({ ...form, [k]: d.value });
@@ -19,8 +45,12 @@ export function SheetsPage() {
     setMessage(undefined);
     void run(async () => {
       await post('/api/v1/sheets/targets', {
-        name: form.name.trim(), spreadsheetId: form.spreadsheetId.trim().replace(/^.*\/d\/([^/]+).*$/, '$1'), sheetName: form.sheetName.trim(),
-        sourceKind: form.sourceKind, source: form.source.trim(), ...(form.every ? { frequencyMinutes: Number(form.every) } : {}),
+        name: form.name.trim(),
+        spreadsheetId: form.spreadsheetId.trim().replace(/^.*\/d\/([^/]+).*$/, '$1'),
+        sheetName: form.sheetName.trim(),
+        sourceKind: form.sourceKind,
+        source: form.source.trim(),
+        ...(form.every ? { frequencyMinutes: Number(form.every) } : {}),
       });
       setMessage(`Target "${form.name}" added.`);
       setForm({ ...form, name: '', source: '' });
@@ -37,60 +67,125 @@ export function SheetsPage() {
   };
   const remove = (id: number) => {
     if (!confirm('Remove this target? The spreadsheet is not touched.')) return;
-    void run(async () => { await del(`/api/v1/sheets/targets/${id}`); await list.reload(); });
+    void run(async () => {
+      await del(`/api/v1/sheets/targets/${id}`);
+      await list.reload();
+    });
   };
   return (
     <div style={stack}>
       <PageTitle>Google Sheets</PageTitle>
       <Text>
-        The server pushes a table, a saved query or SQL into a sheet of a Google spreadsheet, on request or on a schedule, as the
-        service account of GOOGLE_APPLICATION_CREDENTIALS: share each spreadsheet with that account's e-mail address as an editor.
+        The server pushes a table, a saved query or SQL into a sheet of a Google spreadsheet, on request or on a
+        schedule, as the service account of GOOGLE_APPLICATION_CREDENTIALS: share each spreadsheet with that account's
+        e-mail address as an editor.
       </Text>
       <Card style={{ padding: 16, maxWidth: 720 }}>
         <form onSubmit={add} style={stack}>
-          <Field label="Name" required><Input name="target-name" value={form.name} onChange={set('name')} /></Field>
-          <Field label="Spreadsheet" hint="Its URL or its id (the part after /d/)." required><Input name="spreadsheet" value={form.spreadsheetId} onChange={set('spreadsheetId')} /></Field>
-          <Field label="Sheet" hint="Made when missing; its data is replaced at each push." required><Input name="sheet" value={form.sheetName} onChange={set('sheetName')} /></Field>
-          <RadioGroup layout="horizontal" value={form.sourceKind} onChange={(_e, d) => setForm({ ...form, sourceKind: d.value as typeof form.sourceKind })}>
-            <Radio value="table" label="Warehouse table" /><Radio value="query" label="Saved query (id or name)" /><Radio value="sql" label="SQL" />
+          <Field label="Name" required>
+            <Input name="target-name" value={form.name} onChange={set('name')} />
+          </Field>
+          <Field label="Spreadsheet" hint="Its URL or its id (the part after /d/)." required>
+            <Input name="spreadsheet" value={form.spreadsheetId} onChange={set('spreadsheetId')} />
+          </Field>
+          <Field label="Sheet" hint="Made when missing; its data is replaced at each push." required>
+            <Input name="sheet" value={form.sheetName} onChange={set('sheetName')} />
+          </Field>
+          <RadioGroup
+            layout="horizontal"
+            value={form.sourceKind}
+            onChange={(_e, d) => setForm({ ...form, sourceKind: d.value as typeof form.sourceKind })}
+          >
+            <Radio value="table" label="Warehouse table" />
+            <Radio value="query" label="Saved query (id or name)" />
+            <Radio value="sql" label="SQL" />
           </RadioGroup>
-          {form.sourceKind === 'sql'
-            ? <Field label="SQL" required><Textarea name="source" value={form.source} onChange={set('source')} /></Field>
-            : <Field label={form.sourceKind === 'table' ? 'Table' : 'Saved query'} required><Input name="source" value={form.source} onChange={set('source')} /></Field>}
+          {form.sourceKind === 'sql' ? (
+            <Field label="SQL" required>
+              <Textarea name="source" value={form.source} onChange={set('source')} />
+            </Field>
+          ) : (
+            <Field label={form.sourceKind === 'table' ? 'Table' : 'Saved query'} required>
+              <Input name="source" value={form.source} onChange={set('source')} />
+            </Field>
+          )}
           <Field label="Schedule">
             <Select aria-label="Schedule" value={form.every} onChange={set('every')}>
               <option value="">Only when pushed by hand</option>
-              {[15, 60, 360, 1440].map((m) => <option key={m} value={String(m)}>{m < 60 ? `every ${m} minutes` : m === 60 ? 'every hour' : m === 1440 ? 'every day' : `every ${m / 60} hours`}</option>)}
+              {[15, 60, 360, 1440].map((m) => (
+                <option key={m} value={String(m)}>
+                  {m < 60
+                    ? `every ${m} minutes`
+                    : m === 60
+                      ? 'every hour'
+                      : m === 1440
+                        ? 'every day'
+                        : `every ${m / 60} hours`}
+                </option>
+              ))}
             </Select>
           </Field>
-          <div><Button appearance="primary" type="submit" disabled={busy || !form.name || !form.spreadsheetId || !form.sheetName || !form.source}>Add target</Button></div>
+          <div>
+            <Button
+              appearance="primary"
+              type="submit"
+              disabled={busy || !form.name || !form.spreadsheetId || !form.sheetName || !form.source}
+            >
+              Add target
+            </Button>
+          </div>
         </form>
       </Card>
-      {message ? <Notice intent={message.startsWith('The push failed') ? 'warning' : 'success'}>{message}</Notice> : null}
+      {message ? (
+        <Notice intent={message.startsWith('The push failed') ? 'warning' : 'success'}>{message}</Notice>
+      ) : null}
       <ErrorBar error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.targets.length ? (
         <Table aria-label="Sheets targets" size="small">
           <TableHeader>
             <TableRow>
-              <TableHeaderCell>Target</TableHeaderCell><TableHeaderCell>Pushes</TableHeaderCell><TableHeaderCell>Last push</TableHeaderCell><TableHeaderCell />
+              <TableHeaderCell>Target</TableHeaderCell>
+              <TableHeaderCell>Pushes</TableHeaderCell>
+              <TableHeaderCell>Last push</TableHeaderCell>
+              <TableHeaderCell />
             </TableRow>
           </TableHeader>
           <TableBody>
             {list.data.targets.map((t) => (
               <TableRow key={t.id} data-target={t.name}>
                 <TableCell>
-                  <Text weight="semibold" block>{t.name}</Text>
-                  <Text size={200}>{t.sourceKind} {t.sourceKind === 'sql' ? '' : t.source} → {t.spreadsheetId.slice(0, 12)}… / {t.sheetName}</Text>
+                  <Text weight="semibold" block>
+                    {t.name}
+                  </Text>
+                  <Text size={200}>
+                    {t.sourceKind} {t.sourceKind === 'sql' ? '' : t.source} → {t.spreadsheetId.slice(0, 12)}… /{' '}
+                    {t.sheetName}
+                  </Text>
                 </TableCell>
                 <TableCell>{t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'by hand'}</TableCell>
                 <TableCell data-last-push={t.lastPush?.status ?? 'none'}>
-                  {t.lastPush ? <><StatusBadge status={t.lastPush.status} /> {when(t.lastPush.startedAt)}{t.lastPush.rows !== null ? `, ${t.lastPush.rows} rows` : ''}</> : 'never'}
-                  {t.lastPush?.error ? <Text size={200} block style={{ color: '#a4262c' }}>{t.lastPush.error}</Text> : null}
+                  {t.lastPush ? (
+                    <>
+                      <StatusBadge status={t.lastPush.status} /> {when(t.lastPush.startedAt)}
+                      {t.lastPush.rows !== null ? `, ${t.lastPush.rows} rows` : ''}
+                    </>
+                  ) : (
+                    'never'
+                  )}
+                  {t.lastPush?.error ? (
+                    <Text size={200} block style={{ color: '#a4262c' }}>
+                      {t.lastPush.error}
+                    </Text>
+                  ) : null}
                 </TableCell>
                 <TableCell>
-                  <Button size="small" disabled={busy} onClick={() => push(t.id)}>Push now</Button>{' '}
-                  <Button size="small" appearance="subtle" onClick={() => remove(t.id)}>Remove</Button>
+                  <Button size="small" disabled={busy} onClick={() => push(t.id)}>
+                    Push now
+                  </Button>{' '}
+                  <Button size="small" appearance="subtle" onClick={() => remove(t.id)}>
+                    Remove
+                  </Button>
                 </TableCell>
               </TableRow>
             ))}

@@ -1,5 +1,21 @@
-import { Select, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from '@fluentui/react-components';
-import type { ConnectionInfo, ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../../../server/api/types.ts';
+import {
+  Select,
+  Switch,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import type {
+  ConnectionInfo,
+  ConnectionTablesResponse,
+  Json,
+  TableInfo,
+  TablePatch,
+} from '../../../server/api/types.ts';
 import { get, patch } from '../api.ts';
 import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { count, frequency, when } from '../format.ts';
@@ -12,26 +28,47 @@ const FREQUENCIES = [5, 15, 30, 60, 120, 240, 720, 1440];
 export function TablesPage({ id }: { id: number }) {
   // The connection (a cheap read) is watched all the time; the tables, whose row counts cost a count
   // per table, are read again only while a sync runs and when one ends.
-  const connection = useLoad(() => get<Json<ConnectionInfo>>(`/api/v1/connections/${id}`), [id], { poll: () => true, pollMs: 5000 });
-  const running = (connection.data?.running ?? 0) > 0;
-  const list = useLoad(() => get<ConnectionTablesResponse>(`/api/v1/connections/${id}/tables`), [id, connection.data?.lastSyncAt, running], { poll: () => running, pollMs: 3000 });
-  const { run, error } = useAction();
-  const change = (t: Json<TableInfo>, body: TablePatch) => run(async () => {
-    await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
-    await list.reload();
+  const connection = useLoad(() => get<Json<ConnectionInfo>>(`/api/v1/connections/${id}`), [id], {
+    poll: () => true,
+    pollMs: 5000,
   });
+  const running = (connection.data?.running ?? 0) > 0;
+  const list = useLoad(
+    () => get<ConnectionTablesResponse>(`/api/v1/connections/${id}/tables`),
+    [id, connection.data?.lastSyncAt, running],
+    { poll: () => running, pollMs: 3000 },
+  );
+  const { run, error } = useAction();
+  const change = (t: Json<TableInfo>, body: TablePatch) =>
+    run(async () => {
+      await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
+      await list.reload();
+    });
   const fallback = list.data?.defaultFrequencyMinutes ?? 360;
   const cost = list.data?.dailyCost;
   const callsPerDay = new Map(cost?.tables.map((t) => [t.name, t.callsPerDay]));
   return (
     <div style={stack}>
-      <PageTitle actions={<><NavButton to={`/connections/${id}/divisions`}>Divisions</NavButton><NavButton to="/connections">All connections</NavButton></>}>Tables</PageTitle>
+      <PageTitle
+        actions={
+          <>
+            <NavButton to={`/connections/${id}/divisions`}>Divisions</NavButton>
+            <NavButton to="/connections">All connections</NavButton>
+          </>
+        }
+      >
+        Tables
+      </PageTitle>
       <ErrorBar error={error ?? list.error} onRetry={() => void list.reload()} />
       {list.loading && !list.data ? <Loading /> : null}
       {cost ? (
-        <Notice intent={cost.verdict === 'ok' ? 'info' : 'warning'} title={`About ${count(cost.total)} of Exact's ${count(cost.budget)} API calls a day per division (${Math.round(cost.share * 100)} %)`}>
+        <Notice
+          intent={cost.verdict === 'ok' ? 'info' : 'warning'}
+          title={`About ${count(cost.total)} of Exact's ${count(cost.budget)} API calls a day per division (${Math.round(cost.share * 100)} %)`}
+        >
           <span data-daily-cost={cost.total} data-verdict={cost.verdict}>
-            {cost.warning ?? 'Estimated from the frequencies below and the pages each table read in its recent runs. Every sync of a division also reads its deletes.'}
+            {cost.warning ??
+              'Estimated from the frequencies below and the pages each table read in its recent runs. Every sync of a division also reads its deletes.'}
           </span>
         </Notice>
       ) : null}
@@ -52,26 +89,65 @@ export function TablesPage({ id }: { id: number }) {
             {list.data.tables.map((t) => (
               <TableRow key={t.name} data-table={t.name}>
                 <TableCell>
-                  <Text weight="semibold" block>{t.name}</Text>
-                  <Text size={200} style={{ color: '#616161' }}>{t.title}{t.lines ? ` (with ${t.lines})` : ''}</Text>
+                  <Text weight="semibold" block>
+                    {t.name}
+                  </Text>
+                  <Text size={200} style={{ color: '#616161' }}>
+                    {t.title}
+                    {t.lines ? ` (with ${t.lines})` : ''}
+                  </Text>
                 </TableCell>
                 <TableCell>
-                  {t.required ? <Text size={200}>always</Text> : <Switch aria-label={`Sync ${t.name}`} checked={t.enabled} onChange={(_e, d) => void change(t, { enabled: d.checked })} />}
+                  {t.required ? (
+                    <Text size={200}>always</Text>
+                  ) : (
+                    <Switch
+                      aria-label={`Sync ${t.name}`}
+                      checked={t.enabled}
+                      onChange={(_e, d) => void change(t, { enabled: d.checked })}
+                    />
+                  )}
                 </TableCell>
                 <TableCell>
-                  <Select aria-label={`Frequency of ${t.name}`} size="small" value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)} disabled={!t.enabled}
-                    onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}>
+                  <Select
+                    aria-label={`Frequency of ${t.name}`}
+                    size="small"
+                    value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)}
+                    disabled={!t.enabled}
+                    onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}
+                  >
                     <option value="">{frequency(null, fallback)}</option>
-                    {[...new Set([...FREQUENCIES, ...(t.frequencyMinutes === null ? [] : [t.frequencyMinutes])])].sort((a, b) => a - b)
-                      .map((f) => <option key={f} value={String(f)}>{frequency(f, fallback)}</option>)}
+                    {[...new Set([...FREQUENCIES, ...(t.frequencyMinutes === null ? [] : [t.frequencyMinutes])])]
+                      .sort((a, b) => a - b)
+                      .map((f) => (
+                        <option key={f} value={String(f)}>
+                          {frequency(f, fallback)}
+                        </option>
+                      ))}
                   </Select>
                 </TableCell>
-                <TableCell data-rows={t.rows}>{t.rowsEstimated ? '≈ ' : ''}{count(t.rows)}</TableCell>
-                <TableCell>{t.enabled && callsPerDay.has(t.name) ? `≈ ${count(callsPerDay.get(t.name)!)}` : '—'}</TableCell>
+                <TableCell data-rows={t.rows}>
+                  {t.rowsEstimated ? '≈ ' : ''}
+                  {count(t.rows)}
+                </TableCell>
+                <TableCell>
+                  {t.enabled && callsPerDay.has(t.name) ? `≈ ${count(callsPerDay.get(t.name)!)}` : '—'}
+                </TableCell>
                 <TableCell>{when(t.lastSyncAt)}</TableCell>
                 <TableCell>
-                  {t.lastRun ? <><StatusBadge status={t.lastRun.status} /> <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink></> : '—'}
-                  {t.lastRun?.error ? <Text size={200} block style={{ color: '#a4262c' }}>{t.lastRun.error}</Text> : null}
+                  {t.lastRun ? (
+                    <>
+                      <StatusBadge status={t.lastRun.status} />{' '}
+                      <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink>
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                  {t.lastRun?.error ? (
+                    <Text size={200} block style={{ color: '#a4262c' }}>
+                      {t.lastRun.error}
+                    </Text>
+                  ) : null}
                 </TableCell>
               </TableRow>
             ))}

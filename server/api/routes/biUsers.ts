@@ -11,17 +11,27 @@ const createBody: z.ZodType<BiUserCreateRequest> = z.strictObject({ name: z.stri
 export function biUserRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'get', path: '/bi-users', scope: 'admin', summary: 'The BI users (never their passwords)',
+      method: 'get',
+      path: '/bi-users',
+      scope: 'admin',
+      summary: 'The BI users (never their passwords)',
       handle: async () => ({ biUsers: await listBiUsers(s.pool) }),
     }),
     route({
-      method: 'post', path: '/bi-users', scope: 'admin', summary: 'Create a BI user: host, port, database, user and password, shown once', status: 201,
+      method: 'post',
+      path: '/bi-users',
+      scope: 'admin',
+      summary: 'Create a BI user: host, port, database, user and password, shown once',
+      status: 201,
       body: createBody,
       handle: async ({ body }) => {
         const u = await createBiUser(s.pool, body.name);
         const a = s.databaseAddress;
         const answer: Omit<BiUserCreated, 'createdAt' | 'revokedAt'> & { createdAt: Date; revokedAt: Date | null } = {
-          ...u, host: a.host, port: a.port, database: a.database,
+          ...u,
+          host: a.host,
+          port: a.port,
+          database: a.database,
           url: loginUrl(a, u),
         };
         const note = reachNote(a, s.databaseEmbedded);
@@ -30,7 +40,10 @@ export function biUserRoutes(s: Services): ApiRoute[] {
       },
     }),
     route({
-      method: 'delete', path: '/bi-users/:id', scope: 'admin', summary: 'Revoke a BI user: its login is dropped and its sessions ended',
+      method: 'delete',
+      path: '/bi-users/:id',
+      scope: 'admin',
+      summary: 'Revoke a BI user: its login is dropped and its sessions ended',
       handle: async ({ params }) => revokeBiUser(s.pool, idParam(params, 'id', 'BI user')),
     }),
   ];

@@ -7,9 +7,19 @@ import type { CatalogResponse } from '../types.ts';
 export function catalogRoutes(): ApiRoute[] {
   return [
     route({
-      method: 'get', path: '/catalog', scope: 'read', summary: 'The tables exact-sync offers, with what they hold and how they are read',
+      method: 'get',
+      path: '/catalog',
+      scope: 'read',
+      summary: 'The tables exact-sync offers, with what they hold and how they are read',
       handle: async (): Promise<CatalogResponse> => ({
-        tables: TABLES.map((t) => ({ name: t.name, title: TABLE_TITLES[t.name] ?? t.entity.name, entity: t.entity.name, strategy: t.strategy, lines: t.children?.table.name ?? null, required: REQUIRED_TABLES.has(t.name) })),
+        tables: TABLES.map((t) => ({
+          name: t.name,
+          title: TABLE_TITLES[t.name] ?? t.entity.name,
+          entity: t.entity.name,
+          strategy: t.strategy,
+          lines: t.children?.table.name ?? null,
+          required: REQUIRED_TABLES.has(t.name),
+        })),
       }),
     }),
   ];

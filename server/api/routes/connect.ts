@@ -17,18 +17,32 @@ import { redirectUri, type Services } from '../services.ts';
 export const FIRST_START_YEAR = 2000;
 
 const STATE_PROBLEMS: Record<Exclude<StateCheck, { ok: true }>['reason'], string> = {
-  missing: 'Exact sent the browser back without the check value (state) this server gave it, so the answer cannot be trusted.',
-  unknown: 'The check value (state) in this link was not issued by this server. The link may have been forged or altered.',
+  missing:
+    'Exact sent the browser back without the check value (state) this server gave it, so the answer cannot be trusted.',
+  unknown:
+    'The check value (state) in this link was not issued by this server. The link may have been forged or altered.',
   used: 'This sign-in link was already used. Each one works once.',
   expired: 'This sign-in took longer than 15 minutes and expired.',
-  other_session: 'This sign-in was started in another browser or at another address of this server, or you signed out meanwhile.',
+  other_session:
+    'This sign-in was started in another browser or at another address of this server, or you signed out meanwhile.',
 };
 
 function page(res: Response, status: number, title: string, message: string, detail?: string): void {
-  res.status(status).type('html').set('Cache-Control', 'no-store').send(resultPage({
-    title, message, ...(detail ? { detail } : {}),
-    actions: [{ label: 'Try again', href: '/connections/new', primary: true }, { label: 'Back to the console', href: '/' }],
-  }));
+  res
+    .status(status)
+    .type('html')
+    .set('Cache-Control', 'no-store')
+    .send(
+      resultPage({
+        title,
+        message,
+        ...(detail ? { detail } : {}),
+        actions: [
+          { label: 'Try again', href: '/connections/new', primary: true },
+          { label: 'Back to the console', href: '/' },
+        ],
+      }),
+    );
 }
 
 export function connectRoutes(s: Services): Router {
@@ -50,7 +64,12 @@ export function connectRoutes(s: Services): Router {
     const q = req.query as Record<string, unknown>;
     const country = typeof q.country === 'string' ? q.country : 'nl';
     if (!isCountry(country)) {
-      page(res, 400, 'Unknown country', `exact-sync does not know Exact Online for country "${country}". Choose one of: ${COUNTRIES.join(', ')}.`);
+      page(
+        res,
+        400,
+        'Unknown country',
+        `exact-sync does not know Exact Online for country "${country}". Choose one of: ${COUNTRIES.join(', ')}.`,
+      );
       return;
     }
     let startYear: number | null = null;
@@ -58,23 +77,39 @@ export function connectRoutes(s: Services): Router {
       const y = Number(q.start_year);
       const thisYear = new Date().getUTCFullYear();
       if (!Number.isInteger(y) || y < FIRST_START_YEAR || y > thisYear) {
-        page(res, 400, 'Invalid starting year', `The starting year must be a year from ${FIRST_START_YEAR} to ${thisYear} (got "${q.start_year}").`);
+        page(
+          res,
+          400,
+          'Invalid starting year',
+          `The starting year must be a year from ${FIRST_START_YEAR} to ${thisYear} (got "${q.start_year}").`,
+        );
         return;
       }
       startYear = y;
     }
     let tables: string[] | null = null;
     if (typeof q.tables === 'string' && q.tables.trim() !== '') {
-      tables = q.tables.split(',').map((t) => t.trim()).filter(Boolean);
+      tables = q.tables
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
       const unknown = tables.filter((t) => !TABLE_BY_NAME.has(t));
       if (unknown.length) {
-        page(res, 400, 'Unknown tables', `exact-sync has no table ${unknown.join(', ')}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`);
+        page(
+          res,
+          400,
+          'Unknown tables',
+          `exact-sync has no table ${unknown.join(', ')}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
+        );
         return;
       }
     }
     const baseUrl = s.app.baseUrlFor(country);
     const state = await createOAuthState(s.pool, session.idHash, { country, baseUrl, startYear, tables });
-    req.log.info({ country, startYear, tables: tables?.length ?? 'all' }, 'sending the admin to Exact Online to connect');
+    req.log.info(
+      { country, startYear, tables: tables?.length ?? 'all' },
+      'sending the admin to Exact Online to connect',
+    );
     res.redirect(302, authorizeUrl(s.app, baseUrl, redirectUri(s), state));
   });
 
@@ -85,35 +120,68 @@ export function connectRoutes(s: Services): Router {
     const check = await consumeOAuthState(s.pool, text(q.state), session?.idHash);
     if (!check.ok) {
       req.log.warn({ reason: check.reason }, 'OAuth callback refused: bad state');
-      page(res, 400, 'This sign-in cannot be used', STATE_PROBLEMS[check.reason], 'Nothing was changed. Start the connection again from the console.');
+      page(
+        res,
+        400,
+        'This sign-in cannot be used',
+        STATE_PROBLEMS[check.reason],
+        'Nothing was changed. Start the connection again from the console.',
+      );
       return;
     }
     const error = text(q.error);
     if (error !== undefined) {
       const description = text(q.error_description);
       if (error === 'access_denied') {
-        page(res, 400, 'Access was not granted', 'Exact Online says access was refused, so exact-sync cannot read this administration. Nothing was changed.', 'To connect, start again and choose Authorize (or Allow) on Exact\'s page; the Exact user needs access to the administrations to sync.');
+        page(
+          res,
+          400,
+          'Access was not granted',
+          'Exact Online says access was refused, so exact-sync cannot read this administration. Nothing was changed.',
+          "To connect, start again and choose Authorize (or Allow) on Exact's page; the Exact user needs access to the administrations to sync.",
+        );
       } else {
-        page(res, 400, 'Exact Online did not finish the sign-in', `Exact Online answered: ${description ?? error}. Nothing was changed.`);
+        page(
+          res,
+          400,
+          'Exact Online did not finish the sign-in',
+          `Exact Online answered: ${description ?? error}. Nothing was changed.`,
+        );
       }
       return;
     }
     const code = text(q.code);
     if (!code) {
-      page(res, 400, 'Exact Online did not finish the sign-in', 'The answer from Exact Online has no authorization code. Nothing was changed.');
+      page(
+        res,
+        400,
+        'Exact Online did not finish the sign-in',
+        'The answer from Exact Online has no authorization code. Nothing was changed.',
+      );
       return;
     }
     try {
       const result = await finishConnect(s, check.choice, code, redirectUri(s));
-      res.redirect(303, `/connections/${result.connectionId}/divisions?${result.reconnected ? 'reconnected' : 'connected'}=1`);
+      res.redirect(
+        303,
+        `/connections/${result.connectionId}/divisions?${result.reconnected ? 'reconnected' : 'connected'}=1`,
+      );
     } catch (err) {
-      if (isAppError(err) && err.status < 500 || isAppError(err) && ['exact_unreachable', 'exact_failed', 'app_rejected'].includes(err.code)) {
+      if (
+        (isAppError(err) && err.status < 500) ||
+        (isAppError(err) && ['exact_unreachable', 'exact_failed', 'app_rejected'].includes(err.code))
+      ) {
         req.log.warn({ err }, 'connecting Exact Online failed');
         page(res, err.status, 'Connecting Exact Online failed', err.message, 'Nothing was stored.');
         return;
       }
       req.log.error({ err }, 'connecting Exact Online failed');
-      page(res, 500, 'Connecting Exact Online failed', `Something went wrong on this server; its log has the details (request id ${String(req.id)}). Nothing was stored.`);
+      page(
+        res,
+        500,
+        'Connecting Exact Online failed',
+        `Something went wrong on this server; its log has the details (request id ${String(req.id)}). Nothing was stored.`,
+      );
     }
   });
 

@@ -15,34 +15,61 @@ const patchBody: z.ZodType<ConnectionPatch> = z.strictObject({
 
 /** Adds what the job queue and the schedule know: syncs waiting for a worker, and the next one due. */
 export async function withQueue(s: Services, c: ConnectionInfo): Promise<ConnectionInfo> {
-  const [pending, schedules] = await Promise.all([s.sync.pending(c.id), divisionSchedules(s.pool, { connectionId: c.id })]);
+  const [pending, schedules] = await Promise.all([
+    s.sync.pending(c.id),
+    divisionSchedules(s.pool, { connectionId: c.id }),
+  ]);
   const states = [...pending.values()];
   const next = schedules.map(divisionNextSync);
-  const nextSyncAt = next.length === 0 || next.includes(null) ? null : new Date(Math.min(...next.map((d) => d!.getTime())));
+  const nextSyncAt =
+    next.length === 0 || next.includes(null) ? null : new Date(Math.min(...next.map((d) => d!.getTime())));
   // A job a worker has taken counts as running from that moment, before its run is recorded.
-  return { ...c, running: Math.max(c.running, states.filter((x) => x === 'active').length), queued: states.filter((x) => x === 'queued').length, nextSyncAt };
+  return {
+    ...c,
+    running: Math.max(c.running, states.filter((x) => x === 'active').length),
+    queued: states.filter((x) => x === 'queued').length,
+    nextSyncAt,
+  };
 }
 
 export function connectionRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'get', path: '/connections', scope: 'admin', summary: 'List the Exact Online connections with their state and last sync',
-      handle: async () => ({ connections: await Promise.all((await listConnections(s.pool)).map((c) => withQueue(s, c))) }),
+      method: 'get',
+      path: '/connections',
+      scope: 'admin',
+      summary: 'List the Exact Online connections with their state and last sync',
+      handle: async () => ({
+        connections: await Promise.all((await listConnections(s.pool)).map((c) => withQueue(s, c))),
+      }),
     }),
     route({
-      method: 'get', path: '/connections/:id', scope: 'admin', summary: 'One connection',
+      method: 'get',
+      path: '/connections/:id',
+      scope: 'admin',
+      summary: 'One connection',
       handle: async ({ params }) => withQueue(s, await getConnection(s.pool, idParam(params, 'id', 'connection'))),
     }),
     route({
-      method: 'patch', path: '/connections/:id', scope: 'admin', summary: 'Change the starting year, or pause (enabled: false) and resume a connection',
+      method: 'patch',
+      path: '/connections/:id',
+      scope: 'admin',
+      summary: 'Change the starting year, or pause (enabled: false) and resume a connection',
       body: patchBody,
-      handle: async ({ params, body }) => withQueue(s, await updateConnection(s.pool, idParam(params, 'id', 'connection'), {
-        ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
-        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-      })),
+      handle: async ({ params, body }) =>
+        withQueue(
+          s,
+          await updateConnection(s.pool, idParam(params, 'id', 'connection'), {
+            ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
+            ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+          }),
+        ),
     }),
     route({
-      method: 'delete', path: '/connections/:id', scope: 'admin', summary: 'Remove a connection and its tokens (its warehouse tables stay)',
+      method: 'delete',
+      path: '/connections/:id',
+      scope: 'admin',
+      summary: 'Remove a connection and its tokens (its warehouse tables stay)',
       handle: async ({ params }) => {
         await deleteConnection(s.pool, idParam(params, 'id', 'connection'));
         return undefined;

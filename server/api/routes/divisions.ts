@@ -15,13 +15,25 @@ const selection: z.ZodType<DivisionSelectionRequest> = z.discriminatedUnion('mod
 ]);
 
 /** Adds what the job queue and the schedule know: a sync waiting for or taken by a worker, and when the next one is due. */
-async function withSchedule(s: Services, connectionId: number, divisions: DivisionInfo[]): Promise<Json<DivisionInfo>[]> {
-  const [pending, schedules] = await Promise.all([s.sync.pending(connectionId), divisionSchedules(s.pool, { connectionId })]);
+async function withSchedule(
+  s: Services,
+  connectionId: number,
+  divisions: DivisionInfo[],
+): Promise<Json<DivisionInfo>[]> {
+  const [pending, schedules] = await Promise.all([
+    s.sync.pending(connectionId),
+    divisionSchedules(s.pool, { connectionId }),
+  ]);
   const next = new Map(schedules.map((d) => [d.division, divisionNextSync(d)]));
   return divisions.map((d) => {
     const nextSyncAt = next.get(d.division) ?? null;
     // A job a worker has taken counts as syncing from that moment, before its run is recorded.
-    return { ...d, syncing: d.syncing || pending.get(d.division) === 'active', queued: pending.get(d.division) === 'queued', nextSyncAt };
+    return {
+      ...d,
+      syncing: d.syncing || pending.get(d.division) === 'active',
+      queued: pending.get(d.division) === 'queued',
+      nextSyncAt,
+    };
   }) as unknown as Json<DivisionInfo>[];
 }
 
@@ -32,12 +44,18 @@ export function divisionRoutes(s: Services): ApiRoute[] {
   });
   return [
     route({
-      method: 'get', path: '/connections/:id/divisions', scope: 'admin', summary: 'The divisions the connection reaches, whether each syncs, and its last run',
+      method: 'get',
+      path: '/connections/:id/divisions',
+      scope: 'admin',
+      summary: 'The divisions the connection reaches, whether each syncs, and its last run',
       query: z.object({ search: z.string().max(200).optional() }),
       handle: async ({ params, query }) => answer(idParam(params, 'id', 'connection'), query.search),
     }),
     route({
-      method: 'put', path: '/connections/:id/divisions', scope: 'admin', summary: 'Choose the divisions to sync: all (new ones included) or exactly a list',
+      method: 'put',
+      path: '/connections/:id/divisions',
+      scope: 'admin',
+      summary: 'Choose the divisions to sync: all (new ones included) or exactly a list',
       body: selection,
       handle: async ({ params, body }) => {
         const id = idParam(params, 'id', 'connection');
@@ -46,9 +64,15 @@ export function divisionRoutes(s: Services): ApiRoute[] {
       },
     }),
     route({
-      method: 'patch', path: '/connections/:id/divisions/:division', scope: 'admin', summary: 'Turn syncing of one division on or off, or sync it now (syncNow: true)',
-      body: z.strictObject({ syncEnabled: z.boolean().optional(), syncNow: z.literal(true).optional() })
-        .refine((b) => b.syncEnabled !== undefined || b.syncNow !== undefined, { error: 'Give syncEnabled (true or false) or syncNow: true.' }),
+      method: 'patch',
+      path: '/connections/:id/divisions/:division',
+      scope: 'admin',
+      summary: 'Turn syncing of one division on or off, or sync it now (syncNow: true)',
+      body: z
+        .strictObject({ syncEnabled: z.boolean().optional(), syncNow: z.literal(true).optional() })
+        .refine((b) => b.syncEnabled !== undefined || b.syncNow !== undefined, {
+          error: 'Give syncEnabled (true or false) or syncNow: true.',
+        }),
       handle: async ({ params, body }) => {
         const id = idParam(params, 'id', 'connection');
         const division = idParam(params, 'division', 'division');

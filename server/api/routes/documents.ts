@@ -1,6 +1,14 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { addAttachment, createDocument, decodeBase64, downloadAttachment, findOne, updateDocument, upsertDocument } from '../../documents/documents.ts';
+import {
+  addAttachment,
+  createDocument,
+  decodeBase64,
+  downloadAttachment,
+  findOne,
+  updateDocument,
+  upsertDocument,
+} from '../../documents/documents.ts';
 import { documentClient, recorded } from '../../documents/service.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
@@ -20,44 +28,112 @@ export function documentRoutes(s: Services): ApiRoute[] {
   const deps = { pool: s.pool, tokens: s.tokens, pacer: s.pacer, clientId: s.app.clientId };
   return [
     route({
-      method: 'post', path: '/documents', scope: 'admin', summary: 'Create a document, or upsert it by a field (upsertBy, e.g. "Subject"): update when one matches, create when none, ambiguous_match when several', status: 201,
-      body: z.strictObject({ ...where, fields, upsertBy: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).optional() }),
+      method: 'post',
+      path: '/documents',
+      scope: 'admin',
+      summary:
+        'Create a document, or upsert it by a field (upsertBy, e.g. "Subject"): update when one matches, create when none, ambiguous_match when several',
+      status: 201,
+      body: z.strictObject({
+        ...where,
+        fields,
+        upsertBy: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+          .optional(),
+      }),
       handle: async ({ body, req }) => {
         const client = await documentClient(deps, body.connection, body.division);
-        const w = { connectionId: body.connection, division: body.division, actor: actorOf(req), subject: typeof body.fields.Subject === 'string' ? body.fields.Subject : undefined };
-        if (body.upsertBy) return recorded(s.pool, { ...w, action: 'upsert' }, () => upsertDocument(client, body.division, body.fields, body.upsertBy));
-        return { action: 'created', document: await recorded(s.pool, { ...w, action: 'create' }, () => createDocument(client, body.division, body.fields)) };
+        const w = {
+          connectionId: body.connection,
+          division: body.division,
+          actor: actorOf(req),
+          subject: typeof body.fields.Subject === 'string' ? body.fields.Subject : undefined,
+        };
+        if (body.upsertBy)
+          return recorded(s.pool, { ...w, action: 'upsert' }, () =>
+            upsertDocument(client, body.division, body.fields, body.upsertBy),
+          );
+        return {
+          action: 'created',
+          document: await recorded(s.pool, { ...w, action: 'create' }, () =>
+            createDocument(client, body.division, body.fields),
+          ),
+        };
       },
     }),
     route({
-      method: 'put', path: '/documents/:id', scope: 'admin', summary: 'Update the given fields of a document',
+      method: 'put',
+      path: '/documents/:id',
+      scope: 'admin',
+      summary: 'Update the given fields of a document',
       body: z.strictObject({ ...where, fields }),
       handle: async ({ params, body, req }) => {
         const client = await documentClient(deps, body.connection, body.division);
-        return recorded(s.pool, { connectionId: body.connection, division: body.division, action: 'update', actor: actorOf(req) }, () => updateDocument(client, body.division, params.id ?? '', body.fields));
+        return recorded(
+          s.pool,
+          { connectionId: body.connection, division: body.division, action: 'update', actor: actorOf(req) },
+          () => updateDocument(client, body.division, params.id ?? '', body.fields),
+        );
       },
     }),
     route({
-      method: 'get', path: '/documents', scope: 'read', summary: 'The one document whose subject (or ?field=) equals ?value=',
-      query: z.object({ connection: z.coerce.number().int().positive(), division: z.coerce.number().int().positive(), value: z.string().min(1), field: z.string().optional() }),
-      handle: async ({ query }) => findOne(await documentClient(deps, query.connection, query.division), query.division, query.value, query.field ?? 'Subject'),
+      method: 'get',
+      path: '/documents',
+      scope: 'read',
+      summary: 'The one document whose subject (or ?field=) equals ?value=',
+      query: z.object({
+        connection: z.coerce.number().int().positive(),
+        division: z.coerce.number().int().positive(),
+        value: z.string().min(1),
+        field: z.string().optional(),
+      }),
+      handle: async ({ query }) =>
+        findOne(
+          await documentClient(deps, query.connection, query.division),
+          query.division,
+          query.value,
+          query.field ?? 'Subject',
+        ),
     }),
     route({
-      method: 'post', path: '/documents/:id/attachments', scope: 'admin', summary: 'Attach a file (base64) to a document; names are unique within a document', status: 201,
+      method: 'post',
+      path: '/documents/:id/attachments',
+      scope: 'admin',
+      summary: 'Attach a file (base64) to a document; names are unique within a document',
+      status: 201,
       body: z.strictObject({ ...where, fileName: z.string().min(1).max(255), base64: z.string().min(1) }),
       handle: async ({ params, body, req }) => {
         const bytes = decodeBase64(body.base64);
         const client = await documentClient(deps, body.connection, body.division);
-        return recorded(s.pool, { connectionId: body.connection, division: body.division, action: 'attach', actor: actorOf(req), fileName: body.fileName }, () => addAttachment(client, body.division, params.id ?? '', body.fileName, bytes));
+        return recorded(
+          s.pool,
+          {
+            connectionId: body.connection,
+            division: body.division,
+            action: 'attach',
+            actor: actorOf(req),
+            fileName: body.fileName,
+          },
+          () => addAttachment(client, body.division, params.id ?? '', body.fileName, bytes),
+        );
       },
     }),
     route({
-      method: 'get', path: '/documents/:id/attachments/:attachment', scope: 'read', summary: 'Download an attachment, by its ID or its file name',
+      method: 'get',
+      path: '/documents/:id/attachments/:attachment',
+      scope: 'read',
+      summary: 'Download an attachment, by its ID or its file name',
       query: z.object({ connection: z.coerce.number().int().positive(), division: z.coerce.number().int().positive() }),
       handle: async ({ params, query, res }) => {
         const a = params.attachment ?? '';
         const by = /^[0-9a-f-]{36}$/i.test(a) ? { id: a } : { fileName: a };
-        const file = await downloadAttachment(await documentClient(deps, query.connection, query.division), query.division, params.id ?? '', by);
+        const file = await downloadAttachment(
+          await documentClient(deps, query.connection, query.division),
+          query.division,
+          params.id ?? '',
+          by,
+        );
         res.status(200).setHeader('Content-Type', 'application/octet-stream');
         res.setHeader('Content-Disposition', `attachment; filename="${file.fileName.replace(/["\r\n]/g, '')}"`);
         res.end(file.bytes);
@@ -65,9 +141,14 @@ export function documentRoutes(s: Services): ApiRoute[] {
       },
     }),
     route({
-      method: 'get', path: '/documents/writes', scope: 'admin', summary: 'The writes made to Exact documents, newest first',
+      method: 'get',
+      path: '/documents/writes',
+      scope: 'admin',
+      summary: 'The writes made to Exact documents, newest first',
       handle: async () => {
-        const { rows } = await s.pool.query(`SELECT id, connection_id AS "connectionId", division, action, actor, document_id AS "documentId", subject, file_name AS "fileName", status, result, error_code AS "errorCode", error_message AS "errorMessage", at FROM exact_sync.document_writes ORDER BY id DESC LIMIT 200`);
+        const { rows } = await s.pool.query(
+          `SELECT id, connection_id AS "connectionId", division, action, actor, document_id AS "documentId", subject, file_name AS "fileName", status, result, error_code AS "errorCode", error_message AS "errorMessage", at FROM exact_sync.document_writes ORDER BY id DESC LIMIT 200`,
+        );
         return { writes: rows.map((r) => ({ ...r, id: Number(r.id) })) };
       },
     }),

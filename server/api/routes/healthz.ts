@@ -19,7 +19,10 @@ export function healthzRoute(deps: { pool: pg.Pool; version: string }): Router {
       database = 'unreachable';
     }
     const body: HealthzResponse = { status: database === 'ok' ? 'ok' : 'unavailable', database, version: deps.version };
-    res.status(database === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(body);
+    res
+      .status(database === 'ok' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(body);
   });
   return router;
 }

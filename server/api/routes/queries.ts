@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { createSavedQuery, deleteSavedQuery, getSavedQuery, listSavedQueries, updateSavedQuery } from '../../query/savedQueries.ts';
+import {
+  createSavedQuery,
+  deleteSavedQuery,
+  getSavedQuery,
+  listSavedQueries,
+  updateSavedQuery,
+} from '../../query/savedQueries.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { SavedQueryRequest } from '../types.ts';
@@ -15,43 +21,70 @@ const fields = {
 };
 const createBody: z.ZodType<SavedQueryRequest> = z.strictObject(fields);
 const patchBody: z.ZodType<Partial<SavedQueryRequest>> = z.strictObject({
-  name: fields.name.optional(), description: fields.description, sql: fields.sql.optional(), connectionId: fields.connectionId,
+  name: fields.name.optional(),
+  description: fields.description,
+  sql: fields.sql.optional(),
+  connectionId: fields.connectionId,
 });
 
 export function savedQueryRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'get', path: '/queries', scope: 'read', summary: 'The saved queries',
+      method: 'get',
+      path: '/queries',
+      scope: 'read',
+      summary: 'The saved queries',
       handle: async () => ({ queries: await listSavedQueries(s.pool) }),
     }),
     route({
-      method: 'post', path: '/queries', scope: 'read', summary: 'Save a query (name, description, SQL)', status: 201,
+      method: 'post',
+      path: '/queries',
+      scope: 'read',
+      summary: 'Save a query (name, description, SQL)',
+      status: 201,
       body: createBody,
       handle: async ({ body }) => createSavedQuery(s.pool, body),
     }),
     route({
-      method: 'get', path: '/queries/:id', scope: 'read', summary: 'One saved query, by id or by name',
+      method: 'get',
+      path: '/queries/:id',
+      scope: 'read',
+      summary: 'One saved query, by id or by name',
       handle: async ({ params }) => getSavedQuery(s.pool, params.id ?? ''),
     }),
     route({
-      method: 'patch', path: '/queries/:id', scope: 'read', summary: 'Change a saved query',
+      method: 'patch',
+      path: '/queries/:id',
+      scope: 'read',
+      summary: 'Change a saved query',
       body: patchBody,
       handle: async ({ params, body }) => updateSavedQuery(s.pool, idParam(params, 'id', 'saved query'), body),
     }),
     route({
-      method: 'delete', path: '/queries/:id', scope: 'read', summary: 'Delete a saved query',
+      method: 'delete',
+      path: '/queries/:id',
+      scope: 'read',
+      summary: 'Delete a saved query',
       handle: async ({ params }) => {
         await deleteSavedQuery(s.pool, idParam(params, 'id', 'saved query'));
         return undefined;
       },
     }),
     route({
-      method: 'get', path: '/queries/:id/run', scope: 'read', summary: 'Run a saved query (by id or name): ?format=json|csv|ndjson or Accept',
+      method: 'get',
+      path: '/queries/:id/run',
+      scope: 'read',
+      summary: 'Run a saved query (by id or name): ?format=json|csv|ndjson or Accept',
       query: z.object({ format: z.string().optional() }),
       handle: async ({ params, query, req, res }) => {
         const q = await getSavedQuery(s.pool, params.id ?? '');
         const format = chooseFormat(undefined, query.format, req.headers.accept);
-        await streamQuery(s, res, { sql: q.sql, params: [], schema: await schemaFor(s, q.connectionId ?? undefined), format });
+        await streamQuery(s, res, {
+          sql: q.sql,
+          params: [],
+          schema: await schemaFor(s, q.connectionId ?? undefined),
+          format,
+        });
         return undefined;
       },
     }),

@@ -17,7 +17,10 @@ const FORMATS = ['json', 'csv', 'ndjson'] as const;
 
 const body: z.ZodType<QueryRequest> = z.strictObject({
   sql: z.string().trim().min(1, 'sql is empty').max(100_000),
-  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).max(1000).optional(),
+  params: z
+    .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .max(1000)
+    .optional(),
   connection: z.number().int().positive().optional(),
   format: z.enum(FORMATS).optional(),
 });
@@ -26,7 +29,12 @@ const body: z.ZodType<QueryRequest> = z.strictObject({
 export function chooseFormat(given: string | undefined, queryFormat: unknown, accept: string | undefined): Format {
   const pick = given ?? (typeof queryFormat === 'string' ? queryFormat : undefined);
   if (pick !== undefined) {
-    if (!(FORMATS as readonly string[]).includes(pick)) throw new AppError('invalid_format', `format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(pick)})`, { status: 400 });
+    if (!(FORMATS as readonly string[]).includes(pick))
+      throw new AppError(
+        'invalid_format',
+        `format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(pick)})`,
+        { status: 400 },
+      );
     return pick as Format;
   }
   if (accept?.includes('text/csv')) return 'csv';
@@ -45,9 +53,15 @@ export async function schemaFor(s: Services, connection: number | undefined): Pr
 }
 
 /** Runs SQL into the response in `format`; errors before the first row are ordinary error responses. */
-export async function streamQuery(s: Services, res: Response, o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format }): Promise<void> {
+export async function streamQuery(
+  s: Services,
+  res: Response,
+  o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format },
+): Promise<void> {
   const abort = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) abort.abort(); });
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
   const sink = formatSink(o.format, res, (columns) => {
     res.status(200).setHeader('Content-Type', CONTENT_TYPES[o.format]);
     res.setHeader('Cache-Control', 'no-store');
@@ -60,12 +74,17 @@ export async function streamQuery(s: Services, res: Response, o: { sql: string; 
       const copied = await copyPath(s, res, abort.signal, { sql: o.sql, schema: o.schema, format: o.format });
       if (copied) return;
     }
-    const outcome = await runner(s).run({ sql: o.sql, params: o.params, schema: o.schema, limits: s.queryLimits, signal: abort.signal }, sink);
+    const outcome = await runner(s).run(
+      { sql: o.sql, params: o.params, schema: o.schema, limits: s.queryLimits, signal: abort.signal },
+      sink,
+    );
     await sink.finish(outcome);
   } catch (err) {
     if (!sink.started) throw err;
     s.log.warn({ err }, 'query failed while its result was being sent');
-    await sink.finish({ error: { code: isAppError(err) ? err.code : 'query_failed', message: messageOf(err) } }).catch(() => undefined);
+    await sink
+      .finish({ error: { code: isAppError(err) ? err.code : 'query_failed', message: messageOf(err) } })
+      .catch(() => undefined);
   }
 }
 
@@ -74,7 +93,12 @@ export async function streamQuery(s: Services, res: Response, o: { sql: string; 
  * After the first byte an error cuts the response off (JSON: ends it with an error member when the rows
  * were complete, i.e. past the row cap).
  */
-async function copyPath(s: Services, res: Response, signal: AbortSignal, o: { sql: string; schema: string; format: 'csv' | 'json' }): Promise<boolean> {
+async function copyPath(
+  s: Services,
+  res: Response,
+  signal: AbortSignal,
+  o: { sql: string; schema: string; format: 'csv' | 'json' },
+): Promise<boolean> {
   // Headers are set here and go out with the first byte PostgreSQL sends.
   const start = (columns: readonly ResultColumn[]) => {
     res.status(200).setHeader('Content-Type', CONTENT_TYPES[o.format]);
@@ -84,7 +108,10 @@ async function copyPath(s: Services, res: Response, signal: AbortSignal, o: { sq
   };
   const options = { sql: o.sql, schema: o.schema, limits: s.queryLimits, signal };
   try {
-    const outcome = o.format === 'csv' ? await runner(s).copyCsv(options, start, res) : await runner(s).copyJsonRows(options, start, res);
+    const outcome =
+      o.format === 'csv'
+        ? await runner(s).copyCsv(options, start, res)
+        : await runner(s).copyJsonRows(options, start, res);
     res.end(o.format === 'json' ? `],"rowCount":${outcome.rows}}` : undefined);
   } catch (err) {
     if (!res.headersSent) {
@@ -94,7 +121,8 @@ async function copyPath(s: Services, res: Response, signal: AbortSignal, o: { sq
     }
     s.log.warn({ err }, 'query failed while its result was being sent');
     // Past the row cap every row was sent whole: the JSON can still say so. Anything else cuts it off.
-    if (o.format === 'json' && isAppError(err) && err.code === 'row_limit') res.end(`],"error":${JSON.stringify({ code: err.code, message: err.message })}}`);
+    if (o.format === 'json' && isAppError(err) && err.code === 'row_limit')
+      res.end(`],"error":${JSON.stringify({ code: err.code, message: err.message })}}`);
     else res.destroy();
   }
   return true;
@@ -103,11 +131,19 @@ async function copyPath(s: Services, res: Response, signal: AbortSignal, o: { sq
 export function queryRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'post', path: '/query', scope: 'read', summary: 'Run a read-only SQL query on the warehouse; the result streams as JSON, CSV or NDJSON',
+      method: 'post',
+      path: '/query',
+      scope: 'read',
+      summary: 'Run a read-only SQL query on the warehouse; the result streams as JSON, CSV or NDJSON',
       body,
       handle: async ({ body, req, res }) => {
         const format = chooseFormat(body.format, req.query.format, req.headers.accept);
-        await streamQuery(s, res, { sql: body.sql, params: body.params ?? [], schema: await schemaFor(s, body.connection), format });
+        await streamQuery(s, res, {
+          sql: body.sql,
+          params: body.params ?? [],
+          schema: await schemaFor(s, body.connection),
+          format,
+        });
         return undefined;
       },
     }),

@@ -16,17 +16,26 @@ const filter = z.object({
 export function runRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'get', path: '/runs', scope: 'admin', summary: 'Sync runs, newest first (filters: connection, division, status; paging: before, limit)',
+      method: 'get',
+      path: '/runs',
+      scope: 'admin',
+      summary: 'Sync runs, newest first (filters: connection, division, status; paging: before, limit)',
       query: filter,
       handle: async ({ query }) => ({
         runs: await listRuns(s.pool, {
-          ...(query.connection ? { connectionId: query.connection } : {}), ...(query.division ? { division: query.division } : {}),
-          ...(query.status ? { status: query.status } : {}), ...(query.before ? { before: query.before } : {}), ...(query.limit ? { limit: query.limit } : {}),
+          ...(query.connection ? { connectionId: query.connection } : {}),
+          ...(query.division ? { division: query.division } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.before ? { before: query.before } : {}),
+          ...(query.limit ? { limit: query.limit } : {}),
         }),
       }),
     }),
     route({
-      method: 'get', path: '/runs/:id', scope: 'admin', summary: 'One run with its per-table results and errors',
+      method: 'get',
+      path: '/runs/:id',
+      scope: 'admin',
+      summary: 'One run with its per-table results and errors',
       handle: async ({ params }) => getRun(s.pool, idParam(params, 'id', 'run')),
     }),
   ];

@@ -2,7 +2,14 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { checkPasswordRules, needsSetup, setAdminPassword, verifyAdminPassword } from '../../auth/adminPassword.ts';
 import { verifyApiKey } from '../../auth/apiKeys.ts';
-import { cookieValue, createSession, endSession, readSession, SESSION_COOKIE, SESSION_HOURS } from '../../auth/sessions.ts';
+import {
+  cookieValue,
+  createSession,
+  endSession,
+  readSession,
+  SESSION_COOKIE,
+  SESSION_HOURS,
+} from '../../auth/sessions.ts';
 import { AppError } from '../../lib/errors.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth.ts';
 import { parseInput } from '../route.ts';
@@ -16,8 +23,13 @@ import type { LoginRequest, SessionResponse, SetupRequest } from '../types.ts';
  * code printed by the server, and the new password).
  */
 
-const loginBody: z.ZodType<LoginRequest> = z.object({ secret: z.string().min(1, 'enter the admin password or an admin API key') });
-const setupBody: z.ZodType<SetupRequest> = z.object({ code: z.string().min(1, 'enter the setup code from the server\'s output'), password: z.string() });
+const loginBody: z.ZodType<LoginRequest> = z.object({
+  secret: z.string().min(1, 'enter the admin password or an admin API key'),
+});
+const setupBody: z.ZodType<SetupRequest> = z.object({
+  code: z.string().min(1, "enter the setup code from the server's output"),
+  password: z.string(),
+});
 
 /** At most 10 failed sign-ins per address in 10 minutes. */
 class Throttle {
@@ -25,7 +37,12 @@ class Throttle {
   check(key: string): void {
     const recent = (this.failures.get(key) ?? []).filter((t) => Date.now() - t < 600_000);
     this.failures.set(key, recent);
-    if (recent.length >= 10) throw new AppError('too_many_attempts', 'Too many failed sign-ins from this address; wait ten minutes and try again.', { status: 429 });
+    if (recent.length >= 10)
+      throw new AppError(
+        'too_many_attempts',
+        'Too many failed sign-ins from this address; wait ten minutes and try again.',
+        { status: 429 },
+      );
   }
   fail(key: string): void {
     this.failures.set(key, [...(this.failures.get(key) ?? []), Date.now()]);
@@ -40,15 +57,28 @@ export function sessionRoutes(s: Services, version: string): Router {
   const signIn = async (res: Parameters<typeof setSessionCookie>[0], via: string): Promise<SessionResponse> => {
     const { cookie, session } = await createSession(s.pool, via);
     setSessionCookie(res, cookie, cookieOptions);
-    return { signedIn: true, csrfToken: session.csrfToken, via, setupRequired: false, demo: s.demo, version, publicUrl: s.publicUrl };
+    return {
+      signedIn: true,
+      csrfToken: session.csrfToken,
+      via,
+      setupRequired: false,
+      demo: s.demo,
+      version,
+      publicUrl: s.publicUrl,
+    };
   };
   const client = (req: Request) => req.ip ?? 'unknown';
 
   router.get('/auth/session', async (req, res) => {
     const session = await readSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
     const body: SessionResponse = {
-      signedIn: session !== undefined, csrfToken: session?.csrfToken ?? null, via: session?.via ?? null,
-      setupRequired: session === undefined && (await setupRequired()), demo: s.demo, version, publicUrl: s.publicUrl,
+      signedIn: session !== undefined,
+      csrfToken: session?.csrfToken ?? null,
+      via: session?.via ?? null,
+      setupRequired: session === undefined && (await setupRequired()),
+      demo: s.demo,
+      version,
+      publicUrl: s.publicUrl,
     };
     res.set('Cache-Control', 'no-store').json(body);
   });
@@ -66,7 +96,12 @@ export function sessionRoutes(s: Services, version: string): Router {
       return;
     }
     throttle.fail(client(req));
-    if (key) throw new AppError('forbidden', 'This API key has only the read scope; the console needs the admin password or an admin key.', { status: 403 });
+    if (key)
+      throw new AppError(
+        'forbidden',
+        'This API key has only the read scope; the console needs the admin password or an admin key.',
+        { status: 403 },
+      );
     throw new AppError('wrong_credentials', 'That is not the admin password or an admin API key.', { status: 401 });
   });
 
@@ -80,13 +115,21 @@ export function sessionRoutes(s: Services, version: string): Router {
     throttle.check(client(req));
     const { code, password } = parseInput(setupBody, req.body, 'body');
     if (!s.setup || !(await setupRequired())) {
-      throw new AppError('setup_done', 'The admin password is already set: sign in with it (or change it with: npx exact-sync admin).', { status: 409 });
+      throw new AppError(
+        'setup_done',
+        'The admin password is already set: sign in with it (or change it with: npx exact-sync admin).',
+        { status: 409 },
+      );
     }
     // A weak password is refused before the code is spent: the admin tries again with a better one.
     checkPasswordRules(password);
     if (!s.setup.redeem(code)) {
       throttle.fail(client(req));
-      throw new AppError('wrong_setup_code', 'That is not the setup code. It is printed in the server\'s output (the terminal running npm start).', { status: 401 });
+      throw new AppError(
+        'wrong_setup_code',
+        "That is not the setup code. It is printed in the server's output (the terminal running npm start).",
+        { status: 401 },
+      );
     }
     await setAdminPassword(s.pool, password);
     res.json(await signIn(res, 'password'));

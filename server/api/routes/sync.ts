@@ -17,15 +17,26 @@ const body: z.ZodType<SyncNowRequest> = z.strictObject({
 export function syncRoutes(s: Services): ApiRoute[] {
   return [
     route({
-      method: 'post', path: '/connections/:id/sync', scope: 'admin', summary: 'Sync now: all selected divisions, or the ones listed', status: 202,
+      method: 'post',
+      path: '/connections/:id/sync',
+      scope: 'admin',
+      summary: 'Sync now: all selected divisions, or the ones listed',
+      status: 202,
       body,
       handle: async ({ params, body, res }) => {
         const start = await s.sync.requestSync({
-          connectionId: idParam(params, 'id', 'connection'), trigger: 'manual',
-          ...(body.divisions ? { divisions: body.divisions } : {}), ...(body.tables ? { tables: body.tables } : {}), ...(body.full ? { full: true } : {}),
+          connectionId: idParam(params, 'id', 'connection'),
+          trigger: 'manual',
+          ...(body.divisions ? { divisions: body.divisions } : {}),
+          ...(body.tables ? { tables: body.tables } : {}),
+          ...(body.full ? { full: true } : {}),
         });
         const nothingNew = start.started.length === 0 && start.alreadyRunning.length > 0;
-        const answer: SyncNowResponse = { status: nothingNew ? 'already_running' : 'started', started: start.started, alreadyRunning: start.alreadyRunning };
+        const answer: SyncNowResponse = {
+          status: nothingNew ? 'already_running' : 'started',
+          started: start.started,
+          alreadyRunning: start.alreadyRunning,
+        };
         res.status(nothingNew ? 200 : 202).json(answer);
         return undefined;
       },

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { getConnection } from '../../state/connections.ts';
-import { DEFAULT_FREQUENCY_MINUTES, listTables, MAX_FREQUENCY_MINUTES, MIN_FREQUENCY_MINUTES, updateTable } from '../../state/tableSettings.ts';
+import {
+  DEFAULT_FREQUENCY_MINUTES,
+  listTables,
+  MAX_FREQUENCY_MINUTES,
+  MIN_FREQUENCY_MINUTES,
+  updateTable,
+} from '../../state/tableSettings.ts';
 import type { ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../types.ts';
 import { dailyCostOf } from '../../schedule/state.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
@@ -21,11 +27,18 @@ export function tableRoutes(s: Services): ApiRoute[] {
   });
   return [
     route({
-      method: 'get', path: '/connections/:id/tables', scope: 'admin', summary: 'The tables of a connection: enabled, frequency, rows, last sync and last run, and the estimated daily API calls of the schedule',
+      method: 'get',
+      path: '/connections/:id/tables',
+      scope: 'admin',
+      summary:
+        'The tables of a connection: enabled, frequency, rows, last sync and last run, and the estimated daily API calls of the schedule',
       handle: async ({ params }) => answer(await getConnection(s.pool, idParam(params, 'id', 'connection'))),
     }),
     route({
-      method: 'patch', path: '/connections/:id/tables/:name', scope: 'admin', summary: 'Enable or disable a table, or set its sync frequency (minutes; null for the default)',
+      method: 'patch',
+      path: '/connections/:id/tables/:name',
+      scope: 'admin',
+      summary: 'Enable or disable a table, or set its sync frequency (minutes; null for the default)',
       body: patchBody,
       handle: async ({ params, body }) => {
         // Read first: a 404 for an unknown connection rather than a foreign-key error from the update.

@@ -13,14 +13,23 @@ import { chooseFormat, schemaFor, streamQuery } from './query.ts';
  * paging, streamed in any format under the read-only role.
  */
 
-const list = (v: unknown) => (typeof v === 'string' && v.trim() ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const list = (v: unknown) =>
+  typeof v === 'string' && v.trim()
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const many = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 export function warehouseRoutes(s: Services): ApiRoute[] {
   const connectionParam = z.object({ connection: z.coerce.number().int().positive().optional() });
   return [
     route({
-      method: 'get', path: '/tables', scope: 'read', summary: 'The warehouse tables of a connection: columns and types, row counts, last sync',
+      method: 'get',
+      path: '/tables',
+      scope: 'read',
+      summary: 'The warehouse tables of a connection: columns and types, row counts, last sync',
       query: connectionParam,
       handle: async ({ query }) => {
         const w = await warehouseOf(s.pool, query.connection);
@@ -28,12 +37,19 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
       },
     }),
     route({
-      method: 'get', path: '/tables/:name/rows', scope: 'read',
-      summary: 'Rows of a table: columns=a,b  filter=col:op:value (repeatable; eq ne lt le gt ge like ilike in null notnull)  order=col,-col  limit  after (JSON array of the last row\'s values of the order columns, then of the primary-key columns not among them)  format',
+      method: 'get',
+      path: '/tables/:name/rows',
+      scope: 'read',
+      summary:
+        "Rows of a table: columns=a,b  filter=col:op:value (repeatable; eq ne lt le gt ge like ilike in null notnull)  order=col,-col  limit  after (JSON array of the last row's values of the order columns, then of the primary-key columns not among them)  format",
       query: z.object({
         connection: z.coerce.number().int().positive().optional(),
-        columns: z.string().optional(), order: z.string().optional(), after: z.string().optional(), format: z.string().optional(),
-        limit: z.coerce.number().int().min(0).optional(), filter: z.union([z.string(), z.array(z.string())]).optional(),
+        columns: z.string().optional(),
+        order: z.string().optional(),
+        after: z.string().optional(),
+        format: z.string().optional(),
+        limit: z.coerce.number().int().min(0).optional(),
+        filter: z.union([z.string(), z.array(z.string())]).optional(),
       }),
       handle: async ({ params, query, req, res }) => {
         const schema = await schemaFor(s, query.connection);
@@ -45,7 +61,12 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
           } catch {
             after = undefined;
           }
-          if (!Array.isArray(after)) throw new AppError('invalid_after', 'after is a JSON array: the last row\'s values of the order columns, then of the primary-key columns not among them, e.g. after=["2026-01-01",123456,"3f2e…"].', { status: 400 });
+          if (!Array.isArray(after))
+            throw new AppError(
+              'invalid_after',
+              'after is a JSON array: the last row\'s values of the order columns, then of the primary-key columns not among them, e.g. after=["2026-01-01",123456,"3f2e…"].',
+              { status: 400 },
+            );
         }
         const limit = Math.min(query.limit ?? 1000, s.queryLimits.maxRows);
         const built = buildRowsQuery(table, {
@@ -55,7 +76,12 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
           ...(after ? { after } : {}),
           limit,
         });
-        await streamQuery(s, res, { sql: built.sql, params: built.params, schema, format: chooseFormat(undefined, query.format, req.headers.accept) });
+        await streamQuery(s, res, {
+          sql: built.sql,
+          params: built.params,
+          schema,
+          format: chooseFormat(undefined, query.format, req.headers.accept),
+        });
         return undefined;
       },
     }),

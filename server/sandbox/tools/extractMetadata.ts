@@ -7,12 +7,41 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Property { name: string; type: string; primaryKey: boolean }
-interface Endpoint { uri: string; supportedMethods: Record<string, boolean>; properties: Property[] }
+interface Property {
+  name: string;
+  type: string;
+  primaryKey: boolean;
+}
+interface Endpoint {
+  uri: string;
+  supportedMethods: Record<string, boolean>;
+  properties: Property[];
+}
 
-const WANTED = ['Me', 'Divisions', 'GLAccounts', 'Journals', 'Accounts', 'Addresses', 'Contacts', 'Items', 'TransactionLines', 'Transactions',
-  'SalesInvoices', 'SalesInvoiceLines', 'SalesOrders', 'SalesOrderLines', 'PurchaseEntries', 'PurchaseEntryLines', 'Receivables',
-  'PayablesList', 'ReceivablesList', 'Documents', 'DocumentAttachments', 'DocumentTypes'];
+const WANTED = [
+  'Me',
+  'Divisions',
+  'GLAccounts',
+  'Journals',
+  'Accounts',
+  'Addresses',
+  'Contacts',
+  'Items',
+  'TransactionLines',
+  'Transactions',
+  'SalesInvoices',
+  'SalesInvoiceLines',
+  'SalesOrders',
+  'SalesOrderLines',
+  'PurchaseEntries',
+  'PurchaseEntryLines',
+  'Receivables',
+  'PayablesList',
+  'ReceivablesList',
+  'Documents',
+  'DocumentAttachments',
+  'DocumentTypes',
+];
 
 const source = process.argv[2];
 if (!source) throw new Error('usage: extractMetadata.ts <exact-endpoints-metadata-2021.json>');
@@ -23,7 +52,9 @@ for (const name of WANTED) {
   if (!e) throw new Error(`${name} is not in ${source}`);
   out[name] = {
     uri: e.uri,
-    methods: Object.entries(e.supportedMethods).filter(([, ok]) => ok).map(([m]) => m.toUpperCase()),
+    methods: Object.entries(e.supportedMethods)
+      .filter(([, ok]) => ok)
+      .map(([m]) => m.toUpperCase()),
     key: e.properties.find((p) => p.primaryKey)!.name,
     fields: e.properties.map((p) => [p.name, p.type.replace(/^Edm\./, '')]),
   };
