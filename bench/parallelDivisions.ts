@@ -1,3 +1,4 @@
+import { connectionTokenStore } from '../server/state/tokens.ts';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pacer } from '../server/exact/client.ts';
@@ -8,7 +9,8 @@ import { startSandbox, type RunningSandbox } from '../server/sandbox/index.ts';
 import { DEFAULT_JOB_OPTIONS } from '../server/schedule/jobs.ts';
 import { Scheduler } from '../server/schedule/scheduler.ts';
 import { selectDivisions } from '../server/state/divisions.ts';
-import { loadConnection, refreshDivisions } from '../server/sync/runner.ts';
+import { createConnection, loadConnection } from '../server/state/connections.ts';
+import { refreshDivisions } from '../server/sync/divisionList.ts';
 import { benchPostgres, type BenchPostgres } from './database.ts';
 import { consent } from './sandboxProcess.ts';
 
@@ -107,15 +109,17 @@ async function measureSync(
   const db = await postgres.database();
   const sandboxNow = () => sb.sandbox.clock.now();
   const app = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
-  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app, now: sandboxNow });
+  const tokens = new TokenManager({
+    store: connectionTokenStore,
+    pool: db.pool,
+    box: createSecretBox(randomBytes(32)),
+    app,
+    now: sandboxNow,
+  });
   // The sandbox puts real time on the wire in its rate-limit resets; the usual 1 s margin after a reset, in sandbox time.
   const pacer = new Pacer({ marginMs: 1000 / timeScale });
-  const { rows } = await db.pool.query<{ id: number }>(
-    `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
-    [sb.url],
-  );
-  const connectionId = rows[0]!.id;
-  await tokens.store(db.pool, connectionId, await consent(sb.url));
+  const connectionId = await createConnection(db.pool, 'nl', sb.url);
+  await tokens.saveTokens(db.pool, connectionId, await consent(sb.url));
   const deps = { pool: db.pool, tokens, pacer, clientId: app.clientId, log: quiet };
   await refreshDivisions(deps, await loadConnection(db.pool, connectionId), 0);
   await selectDivisions(db.pool, connectionId, { mode: 'selected', divisions: codes });

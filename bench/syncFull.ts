@@ -1,3 +1,5 @@
+import { createConnection } from '../server/state/connections.ts';
+import { connectionTokenStore } from '../server/state/tokens.ts';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -64,16 +66,13 @@ export async function runSyncFull(options: {
     const sandboxUrl = sandbox.url;
     const token = await consent(sandboxUrl);
     const tokens = new TokenManager({
+      store: connectionTokenStore,
       pool,
       box: createSecretBox(randomBytes(32)),
       app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' },
     });
-    const { rows } = await pool.query<{ id: number }>(
-      `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
-      [sandboxUrl],
-    );
-    const connectionId = rows[0]!.id;
-    await tokens.store(pool, connectionId, token);
+    const connectionId = await createConnection(pool, 'nl', sandboxUrl);
+    await tokens.saveTokens(pool, connectionId, token);
     const client = new ExactClient({
       baseUrl: sandboxUrl,
       clientId: 'sandbox-client',

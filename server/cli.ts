@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { AppError, isAppError } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
-import { openDatabase, serve, startWorker, VERSION } from './main.ts';
+import { serve, startWorker, VERSION } from './main.ts';
+import { openDatabase } from './runtime.ts';
 
 /**
  * `exact-sync <command>`. Every command reads the same settings; a failure prints one clear message on

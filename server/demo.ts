@@ -3,7 +3,10 @@ import type { TokenManager } from './exact/tokens.ts';
 import { inTransaction } from './db/tx.ts';
 import type { Logger } from './lib/logger.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_USER, type RunningSandbox } from './sandbox/index.ts';
-import { exchangeCode } from './sync/connect.ts';
+import { exchangeCode } from './exact/oauth.ts';
+import { forgetAttempts } from './state/attempts.ts';
+import { adoptDemoConnection } from './state/connections.ts';
+import { forgetCursors } from './state/cursors.ts';
 
 /**
  * Demo mode: the built-in sandbox stands in for Exact Online, and exact-sync connects to it as the demo
@@ -30,32 +33,14 @@ export async function connectDemo(
   // One demo connection, kept across starts with its division and table choices, re-pointed at this
   // start's sandbox (its port changes). The sandbox's data is made anew each start: its cursors are dropped.
   const connectionId = await inTransaction(pool, async (db) => {
-    const { rows: existing } = await db.query<{ id: number }>(
-      'SELECT id FROM exact_sync.connections WHERE exact_user_id = $1 ORDER BY id',
-      [user.userId],
-    );
-    const keep = existing[0]?.id;
-    await db.query('DELETE FROM exact_sync.connections WHERE exact_user_id = $1 AND id <> $2', [
-      user.userId,
-      keep ?? 0,
-    ]);
-    if (keep !== undefined) {
-      await db.query('UPDATE exact_sync.connections SET base_url = $2, updated_at = now() WHERE id = $1', [
-        keep,
-        sandbox.url,
-      ]);
-      await db.query('DELETE FROM exact_sync.sync_state WHERE connection_id = $1', [keep]);
-      await db.query('DELETE FROM exact_sync.table_syncs WHERE connection_id = $1', [keep]);
-      await db.query('UPDATE exact_sync.connections SET divisions_listed_at = NULL WHERE id = $1', [keep]);
-      return keep;
+    const { id, existing } = await adoptDemoConnection(db, user.userId, sandbox.url);
+    if (existing) {
+      await forgetCursors(db, id);
+      await forgetAttempts(db, id);
     }
-    const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO exact_sync.connections (country, base_url, exact_user_id, exact_user_name) VALUES ('nl', $1, $2, 'demo (built-in sandbox)') RETURNING id`,
-      [sandbox.url, user.userId],
-    );
-    return rows[0]!.id;
+    return id;
   });
-  await tokens.store(pool, connectionId, answer);
+  await tokens.saveTokens(pool, connectionId, answer);
   log.info({ connection: connectionId }, 'demo mode: connected to the built-in Exact sandbox');
   return connectionId;
 }

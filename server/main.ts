@@ -6,27 +6,19 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp } from './api/app.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
-import { migrate } from './db/migrate.ts';
-import { openPool, redactUrl } from './db/pool.ts';
 import { needsSetup } from './auth/adminPassword.ts';
 import { SetupCode } from './auth/setupCode.ts';
 import type { Services } from './api/services.ts';
 import { connectDemo } from './demo.ts';
-import { Pacer } from './exact/client.ts';
-import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
-import { TokenManager } from './exact/tokens.ts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
+import { exactRuntime, openDatabase, openSecretBox, type Database } from './runtime.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { QueryRunner } from './query/runner.ts';
 import { sheetsClient } from './sheets/client.ts';
 import type { PushDeps } from './sheets/targets.ts';
 import { DEFAULT_JOB_OPTIONS } from './schedule/jobs.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
-import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { AppError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
-import { loadOrCreateSecretKey } from './lib/secretKey.ts';
 import type { Settings } from './lib/settings.ts';
 
 /**
@@ -37,83 +29,6 @@ import type { Settings } from './lib/settings.ts';
 export const VERSION: string = packageJson.version;
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST_DIR = path.join(ROOT_DIR, 'dist');
-
-export interface Database {
-  url: string;
-  pool: pg.Pool;
-  /** Set when the embedded server runs (or was adopted) under the data directory. */
-  embedded: EmbeddedPostgres | undefined;
-  /** Where the data is, for people: a redacted URL or the embedded directory. */
-  description: string;
-  /** How BI tools reach this database (host as PG_LISTEN or DATABASE_URL has it). */
-  address: { host: string; port: number; database: string };
-  close(): Promise<void>;
-}
-
-/**
- * DATABASE_URL, or the embedded server under DATA_DIR; connected, migrated, or an AppError saying why not.
- * `owner`: this process runs the embedded server and stops it on close, even one left by an earlier run
- * (`serve`). One-shot commands are not owners: they stop only a server they started themselves, so
- * `exact-sync sync` beside a running `exact-sync serve` leaves its database alone.
- */
-export async function openDatabase(
-  settings: Settings,
-  log: Logger,
-  options: { owner: boolean } = { owner: true },
-): Promise<Database> {
-  let embedded: EmbeddedPostgres | undefined;
-  let url = settings.databaseUrl;
-  if (url === undefined) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: settings.dataDir,
-      ...(settings.pgListen ? { listen: settings.pgListen } : {}),
-      log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
-    });
-    url = embedded.url;
-  }
-  const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
-  try {
-    const pool = await openPool(url);
-    await migrate(pool, { log: { info: (m) => log.info(m) } });
-    const description = embedded
-      ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
-      : redactUrl(url);
-    const parsed = new URL(url);
-    const wildcard = (a: string | undefined) =>
-      a === undefined || a.split(',').some((x) => x === '*' || x === '0.0.0.0' || x === '::');
-    const host = embedded
-      ? wildcard(settings.pgListen)
-        ? settings.pgListen
-          ? new URL(settings.publicUrl).hostname
-          : '127.0.0.1'
-        : settings.pgListen!.split(',')[0]!
-      : parsed.hostname;
-    return {
-      url,
-      pool,
-      embedded,
-      description,
-      address: {
-        host,
-        port: Number(parsed.port || 5432),
-        database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
-      },
-      async close() {
-        await pool.end();
-        await stopEmbedded();
-      },
-    };
-  } catch (err) {
-    await stopEmbedded().catch(() => undefined);
-    throw err;
-  }
-}
-
-export async function openSecretBox(settings: Settings, log: Logger): Promise<SecretBox> {
-  const { key, source, created } = await loadOrCreateSecretKey(settings.dataDir, settings.secretKey);
-  if (created) log.warn(`Generated a new secret key in ${source}: back it up, stored tokens cannot be read without it`);
-  return createSecretBox(key);
-}
 
 function listen(server: http.Server, port: number, host: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -197,11 +112,13 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     }
   }
   // The Exact app: the one registered in Exact's App Center, or in demo mode the sandbox's, on every country.
-  const app: ExactApp = settings.exact
-    ? { ...settings.exact, baseUrlFor: (country) => baseUrlFor(country, settings.exactBaseUrl) }
-    : { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET, baseUrlFor: () => sandbox!.url };
-  const tokens = new TokenManager({ pool: database.pool, box, app, log });
-  const pacer = new Pacer();
+  const { app, tokens, pacer } = exactRuntime({
+    pool: database.pool,
+    box,
+    settings,
+    log,
+    sandboxUrl: () => sandbox!.url,
+  });
   // Users' SQL runs under a read-only role; without one (a database user that may not create roles) the
   // rest of the server works and the query routes say why they cannot.
   const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => {
@@ -324,8 +241,7 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
   const box = await openSecretBox(settings, log);
   const database = await openDatabase(settings, log, { owner: false });
   // Without an Exact app configured, the connections are demo-mode connections to a sandbox: its app it is.
-  const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
-  const tokens = new TokenManager({ pool: database.pool, box, app, log });
+  const { app, tokens, pacer } = exactRuntime({ pool: database.pool, box, settings, log });
   let scheduler: Scheduler;
   // Sheets pushes run their SQL under the query role too.
   const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) =>
@@ -337,7 +253,7 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
       {
         pool: database.pool,
         tokens,
-        pacer: new Pacer(),
+        pacer,
         clientId: app.clientId,
         log,
         pushes: pushDeps(settings, database.pool, query, log),

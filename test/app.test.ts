@@ -1,3 +1,4 @@
+import { connectionTokenStore } from '../server/state/tokens.ts';
 import http from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,13 @@ let scheduler: Scheduler;
 /** The app with real services on `pool`, acting as an Exact app whose Exact is unreachable (these tests never call it). */
 function services(pool: pg.Pool): Services {
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
-  const tokens = new TokenManager({ pool, box: createSecretBox(randomBytes(32)), app, log });
+  const tokens = new TokenManager({
+    store: connectionTokenStore,
+    pool,
+    box: createSecretBox(randomBytes(32)),
+    app,
+    log,
+  });
   const pacer = new Pacer();
   return {
     pool,
@@ -71,7 +78,13 @@ async function serveApp(
 beforeAll(async () => {
   db = await createTestDatabase('app');
   const app = { clientId: 'c', clientSecret: 's', baseUrlFor: () => 'http://127.0.0.1:1' };
-  const tokens = new TokenManager({ pool: db.pool, box: createSecretBox(randomBytes(32)), app, log });
+  const tokens = new TokenManager({
+    store: connectionTokenStore,
+    pool: db.pool,
+    box: createSecretBox(randomBytes(32)),
+    app,
+    log,
+  });
   scheduler = await Scheduler.start(
     db.url,
     { pool: db.pool, tokens, pacer: new Pacer(), clientId: 'c', log },

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES } from '../server/sync/catalog.ts';
+import { TABLES } from '../server/catalog/tables.ts';
 import { verifyAdminPassword } from '../server/auth/adminPassword.ts';
 import { verifyApiKey } from '../server/auth/apiKeys.ts';
 import { runCli, tempWorkDir } from './helpers/cli.ts';

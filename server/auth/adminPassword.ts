@@ -1,6 +1,9 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type pg from 'pg';
 import { AppError } from '../lib/errors.ts';
+import { readSetting, writeSetting } from '../state/instanceSettings.ts';
+import { countAdminKeys } from './apiKeys.ts';
+import { endSessionsVia } from './sessions.ts';
 
 /**
  * The console's admin password, kept as an scrypt hash in exact_sync.instance_settings (every process
@@ -47,20 +50,13 @@ export async function setAdminPassword(db: pg.Pool | pg.PoolClient, password: st
     r: PARAMS.r,
     p: PARAMS.p,
   };
-  await db.query(
-    `INSERT INTO exact_sync.instance_settings (key, value) VALUES ($1, $2)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
-    [KEY, JSON.stringify(value)],
-  );
+  await writeSetting(db, KEY, value);
   // A new password ends the sessions opened with the old one.
-  await db.query(`DELETE FROM exact_sync.sessions WHERE via = 'password'`);
+  await endSessionsVia(db, 'password');
 }
 
 export async function verifyAdminPassword(db: pg.Pool, password: string): Promise<boolean> {
-  const { rows } = await db.query<{ value: Stored }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [
-    KEY,
-  ]);
-  const stored = rows[0]?.value;
+  const stored = await readSetting<Stored>(db, KEY);
   if (!stored || password.length > 1024) return false;
   const expected = Buffer.from(stored.hash, 'base64');
   const actual = await derive(password, Buffer.from(stored.salt, 'base64'), {
@@ -80,10 +76,6 @@ export async function needsSetup(db: pg.Pool): Promise<boolean> {
 
 /** What there is to sign in to the console with: a password, admin API keys. */
 export async function adminConfigured(db: pg.Pool): Promise<{ password: boolean; adminKeys: number }> {
-  const { rows } = await db.query<{ password: boolean; admin_keys: number }>(
-    `SELECT EXISTS (SELECT 1 FROM exact_sync.instance_settings WHERE key = $1) AS password,
-            (SELECT count(*)::int FROM exact_sync.api_keys WHERE revoked_at IS NULL AND 'admin' = ANY (scopes)) AS admin_keys`,
-    [KEY],
-  );
-  return { password: rows[0]!.password, adminKeys: rows[0]!.admin_keys };
+  const [password, adminKeys] = await Promise.all([readSetting(db, KEY), countAdminKeys(db)]);
+  return { password: password !== undefined, adminKeys };
 }

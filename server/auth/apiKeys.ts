@@ -1,7 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashSecret } from '../lib/crypto.ts';
 import type pg from 'pg';
 import { AppError } from '../lib/errors.ts';
 import type { Scope, ApiKeyInfo } from '../state/types.ts';
+import { endSessionsVia } from './sessions.ts';
 export type { Scope, ApiKeyInfo };
 
 /**
@@ -12,8 +14,6 @@ export type { Scope, ApiKeyInfo };
 
 const KEY_PATTERN = /^esk_[A-Za-z0-9_-]{43}$/;
 const PREFIX_LENGTH = 12;
-
-export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
 
 interface Row {
   id: number;
@@ -86,6 +86,14 @@ export async function revokeApiKey(db: pg.Pool, id: number): Promise<ApiKeyInfo>
   );
   if (!rows[0]) throw new AppError('api_key_not_found', `There is no API key ${id}.`, { status: 404 });
   // Console sessions opened with this key end with it.
-  await db.query('DELETE FROM exact_sync.sessions WHERE via = $1', [`api_key:${id}`]);
+  await endSessionsVia(db, `api_key:${id}`);
   return toInfo(rows[0]);
+}
+
+/** Admin keys not revoked. */
+export async function countAdminKeys(db: pg.Pool): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM exact_sync.api_keys WHERE revoked_at IS NULL AND 'admin' = ANY (scopes)`,
+  );
+  return rows[0]!.n;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { hashSecret } from './apiKeys.ts';
+import type { ConnectChoice } from '../state/types.ts';
+import { hashSecret } from '../lib/crypto.ts';
 
 /**
  * The OAuth `state` of a connect attempt: random, bound to the console session that started it, single
@@ -10,12 +11,7 @@ import { hashSecret } from './apiKeys.ts';
 
 export const STATE_MINUTES = 15;
 
-export interface ConnectChoice {
-  country: string;
-  baseUrl: string;
-  startYear: number | null;
-  tables: string[] | null;
-}
+export type { ConnectChoice };
 
 export type StateCheck =
   | { ok: true; choice: ConnectChoice }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { hashSecret } from './apiKeys.ts';
+import { hashSecret } from '../lib/crypto.ts';
 
 /**
  * Console sessions: the cookie holds 32 random bytes, the database their SHA-256, so a copy of the
@@ -55,4 +55,9 @@ export function cookieValue(header: string | undefined, name: string): string | 
     if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/** Ends every session opened a given way (`password`, `api_key:<id>`). */
+export async function endSessionsVia(db: pg.Pool | pg.ClientBase, via: string): Promise<void> {
+  await db.query('DELETE FROM exact_sync.sessions WHERE via = $1', [via]);
 }

@@ -1,4 +1,10 @@
 import { AppError } from '../lib/errors.ts';
+import { inTransaction } from '../db/tx.ts';
+import { dailyCostOf } from '../schedule/schedules.ts';
+import { getConnection, listConnections } from '../state/connections.ts';
+import { syncedTotals } from '../state/cursors.ts';
+import { listDivisions, selectDivisions } from '../state/divisions.ts';
+import { DEFAULT_FREQUENCY_MINUTES, listTables, updateTable } from '../state/tableSettings.ts';
 import type { Settings } from '../lib/settings.ts';
 import { commaList, connectionId, withDatabase } from './shared.ts';
 
@@ -6,47 +12,30 @@ import { commaList, connectionId, withDatabase } from './shared.ts';
 
 export async function runConnections(settings: Settings): Promise<void> {
   await withDatabase(settings, async (database) => {
-    const { rows } = await database.pool.query<{
-      id: number;
-      country: string;
-      base_url: string;
-      exact_user_name: string | null;
-      state: string;
-      state_message: string | null;
-      warehouse_schema: string;
-    }>(
-      'SELECT id, country, base_url, exact_user_name, state, state_message, warehouse_schema FROM exact_sync.connections ORDER BY id',
-    );
-    if (rows.length === 0) {
+    const connections = await listConnections(database.pool);
+    if (connections.length === 0) {
       process.stdout.write(
         'No Exact Online connections yet. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").\n',
       );
       return;
     }
-    for (const c of rows) {
+    for (const c of connections) {
+      const user = c.exactUserName ? `, user ${c.exactUserName}` : '';
       process.stdout.write(
-        `connection ${c.id}: ${c.state}${c.state_message ? ` — ${c.state_message}` : ''}\n  ${c.base_url} (${c.country})${c.exact_user_name ? `, user ${c.exact_user_name}` : ''}, warehouse schema ${c.warehouse_schema}\n`,
+        `connection ${c.id}: ${c.state}${c.stateMessage ? ` — ${c.stateMessage}` : ''}\n  ${c.baseUrl} (${c.country})${user}, warehouse schema ${c.warehouseSchema}\n`,
       );
-      const runs = await database.pool.query<{
-        division: number;
-        status: string;
-        finished_at: Date | null;
-        api_calls: number;
-        error_message: string | null;
-        tables: number;
-        rows: string;
-      }>(
-        `SELECT DISTINCT ON (r.division) r.division, r.status, r.finished_at, r.api_calls, r.error_message,
-           (SELECT count(*) FROM exact_sync.sync_state s WHERE s.connection_id = r.connection_id AND s.division = r.division)::int AS tables,
-           (SELECT coalesce(sum(rows_total), 0) FROM exact_sync.sync_state s WHERE s.connection_id = r.connection_id AND s.division = r.division)::text AS rows
-         FROM exact_sync.runs r WHERE r.connection_id = $1 ORDER BY r.division, r.started_at DESC`,
-        [c.id],
-      );
-      if (runs.rows.length === 0) process.stdout.write('  not synced yet\n');
-      for (const r of runs.rows) {
-        const when = r.finished_at ? r.finished_at.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'running';
+      const [divisions, totals] = await Promise.all([
+        listDivisions(database.pool, c.id),
+        syncedTotals(database.pool, c.id),
+      ]);
+      const ran = divisions.filter((d) => d.lastRun !== null).sort((a, b) => a.division - b.division);
+      if (ran.length === 0) process.stdout.write('  not synced yet\n');
+      for (const d of ran) {
+        const run = d.lastRun!;
+        const when = run.finishedAt ? run.finishedAt.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'running';
+        const total = totals.get(d.division) ?? { tables: 0, rows: 0 };
         process.stdout.write(
-          `  division ${r.division}: last run ${r.status} (${when}, ${r.api_calls} API calls), ${r.tables} tables, ${r.rows} rows synced in all${r.error_message ? ` — ${r.error_message}` : ''}\n`,
+          `  division ${d.division}: last run ${run.status} (${when}, ${run.apiCalls} API calls), ${total.tables} tables, ${total.rows} rows synced in all${run.errorMessage ? ` — ${run.errorMessage}` : ''}\n`,
         );
       }
     }
@@ -59,8 +48,6 @@ export async function runConnectionDivisions(
   id: string,
   options: { all?: boolean; select?: string },
 ): Promise<void> {
-  const { selectDivisions, listDivisions } = await import('../state/divisions.ts');
-  const { getConnection } = await import('../state/connections.ts');
   if (options.all && options.select) throw new AppError('invalid_option', 'Give --all or --select, not both.');
   await withDatabase(settings, async (db) => {
     const cid = connectionId(id);
@@ -89,10 +76,6 @@ export async function runConnectionTables(
   id: string,
   options: { enable?: string; disable?: string; frequency?: string },
 ): Promise<void> {
-  const { listTables, updateTable, DEFAULT_FREQUENCY_MINUTES } = await import('../state/tableSettings.ts');
-  const { getConnection } = await import('../state/connections.ts');
-  const { inTransaction } = await import('../db/tx.ts');
-  const { dailyCostOf } = await import('../schedule/state.ts');
   await withDatabase(settings, async (db) => {
     const cid = connectionId(id);
     const c = await getConnection(db.pool, cid);

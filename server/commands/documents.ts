@@ -26,21 +26,14 @@ async function withClient<T>(
   if (!Number.isInteger(division) || division < 1)
     throw new AppError('invalid_option', `--division is a division code (got ${JSON.stringify(w.division)})`);
   const connection = connectionId(w.connection);
-  const { openSecretBox } = await import('../main.ts');
-  const { TokenManager } = await import('../exact/tokens.ts');
-  const { Pacer } = await import('../exact/client.ts');
+  const { openSecretBox } = await import('../runtime.ts');
+  const { exactRuntime } = await import('../runtime.ts');
   const { documentClient } = await import('../documents/service.ts');
-  const { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = await import('../sandbox/index.ts');
   const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
   const box = await openSecretBox(settings, log);
-  const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
   return withDatabase(settings, async (db) => {
-    const tokens = new TokenManager({ pool: db.pool, box, app, log });
-    const client = await documentClient(
-      { pool: db.pool, tokens, pacer: new Pacer(), clientId: app.clientId },
-      connection,
-      division,
-    );
+    const { app, tokens, pacer } = exactRuntime({ pool: db.pool, box, settings, log });
+    const client = await documentClient({ pool: db.pool, tokens, pacer, clientId: app.clientId }, connection, division);
     return fn({ client, division, pool: db.pool, connection });
   });
 }

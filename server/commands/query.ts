@@ -77,7 +77,7 @@ export async function runQuery(
     );
   const { QueryRunner } = await import('../query/runner.ts');
   const { formatSink } = await import('../query/formats.ts');
-  const { openSecretBox } = await import('../main.ts');
+  const { openSecretBox } = await import('../runtime.ts');
   const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
   const box = await openSecretBox(settings, log);
   await withDatabase(settings, async (db) => {

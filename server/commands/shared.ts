@@ -1,7 +1,7 @@
 import { createLogger } from '../lib/logger.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Settings } from '../lib/settings.ts';
-import { openDatabase, type Database } from '../main.ts';
+import { openDatabase, type Database } from '../runtime.ts';
 
 /** What the commands share: a database for the length of one command, and the parsing of their arguments. */
 

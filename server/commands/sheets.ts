@@ -78,7 +78,7 @@ export async function runSheetsPush(settings: Settings, id: string): Promise<voi
   const { pushTarget } = await import('../sheets/targets.ts');
   const { QueryRunner } = await import('../query/runner.ts');
   const { sheetsClient } = await import('../sheets/client.ts');
-  const { openSecretBox } = await import('../main.ts');
+  const { openSecretBox } = await import('../runtime.ts');
   const box = await openSecretBox(
     settings,
     createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr }),

@@ -1,7 +1,7 @@
 import { AppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { Settings } from '../lib/settings.ts';
-import { openDatabase, openSecretBox } from '../main.ts';
+import { openDatabase, openSecretBox } from '../runtime.ts';
 import { commaList } from './shared.ts';
 
 /** `exact-sync sync`: a sync in the foreground, with progress bars. */
@@ -24,38 +24,31 @@ export async function runSyncCommand(
       `--connection must be a connection id (got ${JSON.stringify(options.connection)})`,
     );
 
-  const { TokenManager } = await import('../exact/tokens.ts');
-  const { Pacer } = await import('../exact/client.ts');
+  const { exactRuntime } = await import('../runtime.ts');
   const { runConnection } = await import('../sync/runner.ts');
-  const { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = await import('../sandbox/index.ts');
+  const { activeConnectionIds, loadConnection } = await import('../state/connections.ts');
   const box = await openSecretBox(settings, log);
   const database = await openDatabase(settings, log, { owner: false });
   let failed = false;
   try {
-    const app = settings.exact ?? { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET };
-    const { rows } = await database.pool.query<{ id: number }>(
+    const ids =
       options.connection === undefined
-        ? `SELECT id FROM exact_sync.connections WHERE state = 'active' ORDER BY id`
-        : 'SELECT id FROM exact_sync.connections WHERE id = $1',
-      options.connection === undefined ? [] : [Number(options.connection)],
-    );
-    if (rows.length === 0) {
+        ? await activeConnectionIds(database.pool)
+        : [(await loadConnection(database.pool, Number(options.connection))).id];
+    if (ids.length === 0) {
       throw new AppError(
         'no_connection',
-        options.connection === undefined
-          ? 'There is no active Exact Online connection to sync. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").'
-          : `There is no connection ${options.connection}.`,
+        'There is no active Exact Online connection to sync. Connect one in the web console (npm start, then open it and choose "Connect Exact Online").',
       );
     }
-    const tokens = new TokenManager({ pool: database.pool, box, app, log });
-    const pacer = new Pacer();
+    const { app, tokens, pacer } = exactRuntime({ pool: database.pool, box, settings, log });
     const { MultiBar, Presets } = (await import('cli-progress')).default;
     const bars = new MultiBar(
       { format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true },
       Presets.shades_classic,
     );
     const live = new Map<string, ReturnType<typeof bars.create>>();
-    for (const { id } of rows) {
+    for (const id of ids) {
       process.stdout.write(`Syncing connection ${id}\n`);
       const outcomes = await runConnection({
         pool: database.pool,

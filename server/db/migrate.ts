@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { AppError, messageOf } from '../lib/errors.ts';
+import { MIGRATIONS_LOCK_KEY } from './locks.ts';
 
 /**
  * Numbered SQL migrations (`0001_name.sql`, ...) applied in order, each in its own transaction, with a
@@ -14,9 +15,6 @@ import { AppError, messageOf } from '../lib/errors.ts';
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 export const STATE_SCHEMA = 'exact_sync';
-
-/** pg_advisory_lock key for the migration run: the first 8 bytes of sha256("exact_sync:migrations"). */
-const LOCK_KEY = createHash('sha256').update('exact_sync:migrations').digest().readBigInt64BE(0).toString();
 
 export interface Migration {
   version: number;
@@ -56,7 +54,7 @@ export async function migrate(
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK_KEY]);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.schema_migrations (
@@ -98,7 +96,7 @@ export async function migrate(
         options.log?.info(`Applied migration ${m.name}`);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
     }
   } finally {
     client.release();

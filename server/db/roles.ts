@@ -70,15 +70,6 @@ export async function grantWarehouseSchema(db: pg.Pool | pg.ClientBase, schema: 
   );
 }
 
-/** The warehouse schemas that exist: the default one and every connection's. */
-export async function warehouseSchemas(db: pg.Pool | pg.ClientBase): Promise<string[]> {
-  const { rows } = await db.query<{ schema: string }>(
-    `SELECT nspname AS schema FROM pg_namespace
-     WHERE nspname = 'exact_online' OR nspname IN (SELECT warehouse_schema FROM exact_sync.connections) ORDER BY 1`,
-  );
-  return rows.map((r) => r.schema);
-}
-
 /**
  * grantWarehouseSchema inside a transaction that must go on when exact-sync's database user may not
  * create roles (DATABASE_URL with a plain user): the grant is undone alone, and the query API says

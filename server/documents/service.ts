@@ -3,6 +3,7 @@ import { ExactClient, type Pacer } from '../exact/client.ts';
 import type { TokenManager } from '../exact/tokens.ts';
 import { AppError, isAppError, messageOf } from '../lib/errors.ts';
 import type { ExactRow } from '../exact/values.ts';
+import { writeTarget } from '../state/connections.ts';
 
 /**
  * Document writes as the API and the CLI make them: a client for the connection (the same tokens and
@@ -18,27 +19,21 @@ export interface DocumentDeps {
 }
 
 export async function documentClient(deps: DocumentDeps, connectionId: number, division: number): Promise<ExactClient> {
-  const { rows } = await deps.pool.query<{ base_url: string; state: string; known: boolean }>(
-    `SELECT c.base_url, c.state, EXISTS (SELECT 1 FROM exact_sync.divisions d WHERE d.connection_id = c.id AND d.division = $2 AND d.active) AS known
-     FROM exact_sync.connections c WHERE c.id = $1`,
-    [connectionId, division],
-  );
-  const c = rows[0];
-  if (!c) throw new AppError('connection_not_found', `There is no connection ${connectionId}.`, { status: 404 });
+  const c = await writeTarget(deps.pool, connectionId, division);
   if (c.state !== 'active')
     throw new AppError(
       'connection_not_active',
       `Connection ${connectionId} is ${c.state}; reconnect or resume it first.`,
       { status: 409 },
     );
-  if (!c.known)
+  if (!c.reachesDivision)
     throw new AppError(
       'division_not_allowed',
       `Connection ${connectionId} cannot write to division ${division}: it is not one of the divisions its Exact user reaches.`,
       { status: 403 },
     );
   return new ExactClient({
-    baseUrl: c.base_url,
+    baseUrl: c.baseUrl,
     clientId: deps.clientId,
     tokens: deps.tokens.source(connectionId),
     pacer: deps.pacer,
@@ -94,4 +89,15 @@ export async function recorded<T extends { document?: ExactRow } | ExactRow>(
     );
     throw err;
   }
+}
+
+/** The latest writes made to Exact documents, newest first (what GET /api/v1/documents/writes shows). */
+export async function documentWrites(pool: pg.Pool, limit = 200): Promise<Record<string, unknown>[]> {
+  const { rows } = await pool.query<Record<string, unknown>>(
+    `SELECT id, connection_id AS "connectionId", division, action, actor, document_id AS "documentId", subject, file_name AS "fileName",
+       status, result, error_code AS "errorCode", error_message AS "errorMessage", at
+     FROM exact_sync.document_writes ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }

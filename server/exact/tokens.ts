@@ -2,50 +2,55 @@ import type pg from 'pg';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { LOCK_NAMESPACES } from '../db/locks.ts';
 import type { TokenSource } from './client.ts';
 import { classifyTokenError, reauthMessage, tokenAction } from './decisions.ts';
 import { ReauthRequiredError } from './errors.ts';
-import { TOKEN_PATH } from './hosts.ts';
+import { refreshTokens, type OAuthApp, type TokenAnswer, type TokenResponse } from './oauth.ts';
+
+export type { OAuthApp, TokenResponse };
 
 /**
  * Access tokens of stored connections, refreshed one at a time per connection across every process and
- * machine (exact-api.md 1.4): an in-process single flight, then a transaction-scoped advisory lock; the
- * row is re-read under the lock and a refresh another process already made is used as it is. The new
- * refresh token is committed before the new access token is handed out. A refused chain puts the
- * connection in `reauth_required` and is never retried.
+ * machine (docs/exact-online.md, OAuth): an in-process single flight, then a transaction-scoped advisory
+ * lock; the row is re-read under the lock and a refresh another process already made is used as it is.
+ * The new refresh token is committed before the new access token is handed out. A refused chain puts the
+ * connection in `reauth_required` and is never retried. Tokens are read and written through a TokenStore
+ * (server/state/tokens.ts in the product), sealed with the SecretBox here.
  */
 
-export interface OAuthApp {
-  clientId: string;
-  clientSecret: string;
-}
+type Db = pg.Pool | pg.ClientBase;
 
-export interface TokenResponse {
-  access_token: string;
-  refresh_token: string;
-  expires_in: string | number;
-  token_type?: string;
-}
-
-interface Row {
+/** The stored tokens of one connection, sealed. */
+export interface StoredTokenRow {
   id: number;
-  base_url: string;
-  access_token: string | null;
-  refresh_token: string | null;
-  access_expires_at: Date | null;
-  token_refreshed_at: Date | null;
+  baseUrl: string;
+  accessToken: string | null;
+  refreshToken: string | null;
+  accessExpiresAt: Date | null;
   state: string;
-  state_message: string | null;
+  stateMessage: string | null;
 }
 
-/** Namespace of the advisory locks: pg_advisory_xact_lock(TOKEN_LOCK, connection id). */
-const TOKEN_LOCK = 0x45_58_54_4b; // "EXTK"
+/** Where TokenManager keeps tokens and the connection state a refused refresh changes. */
+export interface TokenStore {
+  read(db: Db, connectionId: number, forUpdate?: boolean): Promise<StoredTokenRow>;
+  save(
+    db: Db,
+    connectionId: number,
+    tokens: { accessToken: string; refreshToken: string; accessExpiresAt: Date; refreshedAt: Date },
+  ): Promise<void>;
+  expire(db: Db, connectionId: number, at: Date): Promise<void>;
+  requireReauth(db: Db, connectionId: number, message: string): Promise<void>;
+}
 
-const COLUMNS =
-  'id, base_url, access_token, refresh_token, access_expires_at, token_refreshed_at, state, state_message';
+const REAUTH = 'The connection must be made again. Reconnect it at /connect/exact.';
+
+type Refreshed = { kind: 'token'; token: string } | { kind: 'fail'; error: unknown; commit: boolean };
 
 export class TokenManager {
   private readonly pool: pg.Pool;
+  private readonly store: TokenStore;
   private readonly box: SecretBox;
   private readonly app: OAuthApp;
   private readonly log: Logger | undefined;
@@ -58,13 +63,15 @@ export class TokenManager {
 
   constructor(options: {
     pool: pg.Pool;
+    store: TokenStore;
     box: SecretBox;
     app: OAuthApp;
-    log?: Logger;
-    now?: () => number;
-    fetch?: typeof fetch;
+    log?: Logger | undefined;
+    now?: (() => number) | undefined;
+    fetch?: typeof fetch | undefined;
   }) {
     this.pool = options.pool;
+    this.store = options.store;
     this.box = options.box;
     this.app = options.app;
     this.log = options.log;
@@ -82,36 +89,23 @@ export class TokenManager {
 
   /** Marks the stored access token as expired: the next accessToken() refreshes it (under the lock, as always). */
   async invalidate(connectionId: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE exact_sync.connections SET access_expires_at = $2, updated_at = now() WHERE id = $1`,
-      [connectionId, new Date(this.now() - 1000)],
-    );
+    await this.store.expire(this.pool, connectionId, new Date(this.now() - 1000));
   }
 
   /** Seals and stores the tokens of a fresh consent (or a reconnect) and marks the connection active. */
-  async store(db: pg.Pool | pg.PoolClient, connectionId: number, tokens: TokenResponse): Promise<void> {
-    await db.query(
-      `UPDATE exact_sync.connections SET access_token = $2, refresh_token = $3, access_expires_at = $4, token_refreshed_at = $5,
-         state = 'active', state_message = NULL, updated_at = now() WHERE id = $1`,
-      [
-        connectionId,
-        this.seal(connectionId, 'access_token', tokens.access_token),
-        this.seal(connectionId, 'refresh_token', tokens.refresh_token),
-        new Date(this.now() + Number(tokens.expires_in) * 1000),
-        new Date(this.now()),
-      ],
-    );
+  async saveTokens(db: Db, connectionId: number, tokens: TokenResponse): Promise<void> {
+    await this.store.save(db, connectionId, {
+      accessToken: this.seal(connectionId, 'access_token', tokens.access_token),
+      refreshToken: this.seal(connectionId, 'refresh_token', tokens.refresh_token),
+      accessExpiresAt: new Date(this.now() + Number(tokens.expires_in) * 1000),
+      refreshedAt: new Date(this.now()),
+    });
   }
 
   async accessToken(connectionId: number): Promise<string> {
-    const row = await this.read(this.pool, connectionId, false);
-    if (row.state !== 'active')
-      throw new ReauthRequiredError(
-        connectionId,
-        row.state_message ?? 'The connection must be made again. Reconnect it at /connect/exact.',
-      );
-    if (row.access_token && tokenAction(row.access_expires_at?.getTime() ?? null, this.now()) === 'use')
-      return this.open(row, 'access_token');
+    const row = await this.store.read(this.pool, connectionId);
+    if (row.state !== 'active') throw new ReauthRequiredError(connectionId, row.stateMessage ?? REAUTH);
+    if (this.usable(row)) return this.open(row, 'access_token');
     let flight = this.inflight.get(connectionId);
     if (!flight) {
       flight = this.refreshUnderLock(connectionId).finally(() => this.inflight.delete(connectionId));
@@ -120,145 +114,113 @@ export class TokenManager {
     return flight;
   }
 
+  private usable(row: StoredTokenRow): boolean {
+    return row.accessToken !== null && tokenAction(row.accessExpiresAt?.getTime() ?? null, this.now()) === 'use';
+  }
+
+  /** Refreshes in a transaction holding the connection's token lock; commits what must stay, then answers. */
   private async refreshUnderLock(connectionId: number): Promise<string> {
     const client = await this.pool.connect();
     let open = false;
     try {
       await client.query('BEGIN');
       open = true;
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [TOKEN_LOCK, connectionId]);
-      const row = await this.read(client, connectionId, true);
-      if (row.state !== 'active') {
-        await client.query('COMMIT');
-        open = false;
-        throw new ReauthRequiredError(
-          connectionId,
-          row.state_message ?? 'The connection must be made again. Reconnect it at /connect/exact.',
-        );
+      let outcome: Refreshed;
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACES.tokenRefresh, connectionId]);
+        outcome = await this.refreshLocked(client, connectionId);
+      } catch (err) {
+        outcome = { kind: 'fail', error: err, commit: false };
       }
-      // Another process may have refreshed while this one waited for the lock.
-      if (row.access_token && tokenAction(row.access_expires_at?.getTime() ?? null, this.now()) === 'use') {
-        await client.query('COMMIT');
-        open = false;
-        return this.open(row, 'access_token');
-      }
-      if (!row.refresh_token)
-        throw new AppError(
-          'exact_no_token',
-          `Connection ${connectionId} has no refresh token; connect it again at /connect/exact.`,
-        );
-
-      const answer = await this.callTokenEndpoint(row.base_url, this.open(row, 'refresh_token'));
-      if (answer.ok) {
-        await this.store(client, connectionId, answer.body);
-        await client.query('COMMIT');
-        open = false;
-        this.refreshed.set(connectionId, this.now());
-        this.log?.info({ connection: connectionId }, 'refreshed the Exact access token');
-        return answer.body.access_token;
-      }
-      // Exact is said to send a new refresh token even with some refusals (exact-api.md 1.3): keep it.
-      if (typeof answer.body?.refresh_token === 'string' && typeof answer.body.access_token === 'string') {
-        await this.store(client, connectionId, answer.body as TokenResponse);
-      }
-      const kind = classifyTokenError(answer.status, answer.body);
-      const description = answer.body?.error_description;
-      if (kind === 'too_early') {
-        await client.query('COMMIT');
-        open = false;
-        if (row.access_token && (row.access_expires_at?.getTime() ?? 0) > this.now())
-          return this.open(row, 'access_token');
-        throw new AppError(
-          'exact_token_unavailable',
-          "Exact refused to refresh an access token it considers still valid; this machine's clock may be ahead. Retrying later.",
-          { status: 503 },
-        );
-      }
-      if (kind === 'reauth') {
-        const message = reauthMessage(description);
-        await client.query(
-          `UPDATE exact_sync.connections SET state = 'reauth_required', state_message = $2, updated_at = now() WHERE id = $1`,
-          [connectionId, message],
-        );
-        await client.query('COMMIT');
-        open = false;
-        this.log?.warn(
-          { connection: connectionId, status: answer.status, error: answer.body?.error },
-          'Exact refused the refresh token; the connection needs a new consent',
-        );
-        throw new ReauthRequiredError(connectionId, message);
-      }
-      await client.query('ROLLBACK');
+      await client.query(outcome.kind === 'token' || outcome.commit ? 'COMMIT' : 'ROLLBACK');
       open = false;
-      if (kind === 'bad_client')
-        throw new AppError(
-          'exact_bad_client',
-          "Exact refused this app's client id or secret: check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET.",
-          { status: 503 },
-        );
-      throw new AppError(
-        'exact_token_unavailable',
-        `Exact's token endpoint did not answer usefully (${answer.status || 'no answer'}${description ? `: ${description}` : ''}); retrying later.`,
-        { status: 503 },
-      );
+      if (outcome.kind === 'fail') throw outcome.error;
+      return outcome.token;
     } finally {
       if (open) await client.query('ROLLBACK').catch(() => undefined);
       client.release();
     }
   }
 
-  private async callTokenEndpoint(
-    baseUrl: string,
-    refreshToken: string,
-  ): Promise<
-    | { ok: true; body: TokenResponse }
-    | {
-        ok: false;
-        status: number;
-        body: (Partial<TokenResponse> & { error?: string; error_description?: string }) | undefined;
-      }
-  > {
+  private async refreshLocked(client: pg.PoolClient, connectionId: number): Promise<Refreshed> {
+    const row = await this.store.read(client, connectionId, true);
+    if (row.state !== 'active')
+      return { kind: 'fail', error: new ReauthRequiredError(connectionId, row.stateMessage ?? REAUTH), commit: true };
+    // Another process may have refreshed while this one waited for the lock.
+    if (this.usable(row)) return { kind: 'token', token: this.open(row, 'access_token') };
+    if (!row.refreshToken)
+      throw new AppError(
+        'exact_no_token',
+        `Connection ${connectionId} has no refresh token; connect it again at /connect/exact.`,
+      );
     this.tokenCalls++;
-    try {
-      const res = await this.fetch(`${baseUrl}${TOKEN_PATH}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-          client_id: this.app.clientId,
-          client_secret: this.app.clientSecret,
-        }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = (await res.json().catch(() => undefined)) as
-        (Partial<TokenResponse> & { error?: string; error_description?: string }) | undefined;
-      if (res.ok && typeof body?.access_token === 'string' && typeof body.refresh_token === 'string')
-        return { ok: true, body: body as TokenResponse };
-      return { ok: false, status: res.status, body };
-    } catch (err) {
-      // The request may still have reached Exact and rotated the token; if so the next try meets
-      // "Old refresh token used." and asks for a new consent. Nothing can be done about that here.
-      this.log?.warn({ err: messageOf(err) }, 'no answer from the Exact token endpoint');
-      return { ok: false, status: 0, body: undefined };
+    const answer = await refreshTokens(this.app, row.baseUrl, this.open(row, 'refresh_token'), this.fetch);
+    if (answer.ok) {
+      await this.saveTokens(client, connectionId, answer.body);
+      this.refreshed.set(connectionId, this.now());
+      this.log?.info({ connection: connectionId }, 'refreshed the Exact access token');
+      return { kind: 'token', token: answer.body.access_token };
     }
+    return this.refused(client, row, answer);
   }
 
-  private async read(db: pg.Pool | pg.PoolClient, connectionId: number, forUpdate: boolean): Promise<Row> {
-    const { rows } = await db.query<Row>(
-      `SELECT ${COLUMNS} FROM exact_sync.connections WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-      [connectionId],
-    );
-    const row = rows[0];
-    if (!row) throw new AppError('connection_not_found', `There is no connection ${connectionId}.`, { status: 404 });
-    return row;
+  /** What a refused refresh means: keep the old token, lose the consent, or try again later. */
+  private async refused(
+    client: pg.PoolClient,
+    row: StoredTokenRow,
+    answer: Extract<TokenAnswer, { ok: false }>,
+  ): Promise<Refreshed> {
+    const connectionId = row.id;
+    if (answer.networkError !== undefined) {
+      // The request may still have reached Exact and rotated the token; if so the next try meets
+      // "Old refresh token used." and asks for a new consent. Nothing can be done about that here.
+      this.log?.warn({ err: messageOf(answer.networkError) }, 'no answer from the Exact token endpoint');
+    }
+    // Exact is said to send a new refresh token even with some refusals (docs/exact-online.md): keep it.
+    if (typeof answer.body?.refresh_token === 'string' && typeof answer.body.access_token === 'string')
+      await this.saveTokens(client, connectionId, answer.body as TokenResponse);
+    const kind = classifyTokenError(answer.status, answer.body);
+    const description = answer.body?.error_description;
+    if (kind === 'too_early') {
+      if (row.accessToken && (row.accessExpiresAt?.getTime() ?? 0) > this.now())
+        return { kind: 'token', token: this.open(row, 'access_token') };
+      const error = new AppError(
+        'exact_token_unavailable',
+        "Exact refused to refresh an access token it considers still valid; this machine's clock may be ahead. Retrying later.",
+        { status: 503 },
+      );
+      return { kind: 'fail', error, commit: true };
+    }
+    if (kind === 'reauth') {
+      const message = reauthMessage(description);
+      await this.store.requireReauth(client, connectionId, message);
+      this.log?.warn(
+        { connection: connectionId, status: answer.status, error: answer.body?.error },
+        'Exact refused the refresh token; the connection needs a new consent',
+      );
+      return { kind: 'fail', error: new ReauthRequiredError(connectionId, message), commit: true };
+    }
+    const error =
+      kind === 'bad_client'
+        ? new AppError(
+            'exact_bad_client',
+            "Exact refused this app's client id or secret: check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET.",
+            { status: 503 },
+          )
+        : new AppError(
+            'exact_token_unavailable',
+            `Exact's token endpoint did not answer usefully (${answer.status || 'no answer'}${description ? `: ${description}` : ''}); retrying later.`,
+            { status: 503 },
+          );
+    return { kind: 'fail', error, commit: false };
   }
 
   private seal(connectionId: number, column: string, value: string): string {
     return this.box.seal(value, `connection:${connectionId}:${column}`);
   }
 
-  private open(row: Row, column: 'access_token' | 'refresh_token'): string {
-    return this.box.open(row[column]!, `connection:${row.id}:${column}`);
+  private open(row: StoredTokenRow, column: 'access_token' | 'refresh_token'): string {
+    const sealed = column === 'access_token' ? row.accessToken : row.refreshToken;
+    return this.box.open(sealed!, `connection:${row.id}:${column}`);
   }
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { AppError } from './errors.ts';
 
 /**
@@ -69,3 +69,6 @@ export function createSecretBox(key: Buffer): SecretBox {
     },
   };
 }
+
+/** SHA-256 of a secret (API keys, session cookies, OAuth states): what is stored instead of it. */
+export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import {
-  createRoleIfMissing,
-  currentReaderRoles,
-  grantWarehouseSchema,
-  literal,
-  warehouseSchemas,
-} from '../db/roles.ts';
+import { warehouseSchemas } from '../state/connections.ts';
+import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal } from '../db/roles.ts';
 import { quoteIdent } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';

@@ -2,14 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { warehouseSchemas } from '../state/connections.ts';
+import { settingOrDefault } from '../state/instanceSettings.ts';
 import { to as copyTo } from 'pg-copy-streams';
-import {
-  createRoleIfMissing,
-  currentReaderRoles,
-  grantWarehouseSchema,
-  literal,
-  warehouseSchemas,
-} from '../db/roles.ts';
+import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal } from '../db/roles.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
@@ -347,14 +343,8 @@ function rowLimit(maxRows: number): AppError {
 /** The query role's password: made once, sealed in instance_settings. */
 async function storedPassword(db: pg.Pool, box: SecretBox): Promise<string> {
   const fresh = randomBytes(24).toString('base64url');
-  await db.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
-    PASSWORD_KEY,
-    JSON.stringify(box.seal(fresh, PASSWORD_KEY)),
-  ]);
-  const { rows } = await db.query<{ value: string }>('SELECT value FROM exact_sync.instance_settings WHERE key = $1', [
-    PASSWORD_KEY,
-  ]);
-  return box.open(rows[0]!.value, PASSWORD_KEY);
+  const sealed = await settingOrDefault(db, PASSWORD_KEY, box.seal(fresh, PASSWORD_KEY));
+  return box.open(sealed, PASSWORD_KEY);
 }
 
 /**

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+import { lastSyncedByTable } from '../state/cursors.ts';
 import { AppError } from '../lib/errors.ts';
 import { rowCounts } from '../state/tableSettings.ts';
-import { TABLE_TITLES } from '../sync/catalog.ts';
+import { TABLE_TITLES } from '../catalog/tables.ts';
 import { columnOf, type ResultColumn } from './runner.ts';
 import type { TableShape } from './rowsQuery.ts';
 
@@ -52,12 +53,8 @@ export async function listWarehouseTables(
   const [shapes, counts, synced] = await Promise.all([
     describe(db, schema),
     rowCounts(db, schema),
-    db.query<{ table_name: string; last: Date | null }>(
-      'SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name',
-      [connectionId],
-    ),
+    lastSyncedByTable(db, connectionId),
   ]);
-  const last = new Map(synced.rows.map((r) => [r.table_name, r.last]));
   return [...shapes].map(([name, s]) => ({
     name,
     title: TABLE_TITLES[name] ?? null,
@@ -65,7 +62,7 @@ export async function listWarehouseTables(
     primaryKey: s.primaryKey,
     rows: counts.get(name)?.rows ?? 0,
     rowsEstimated: counts.get(name)?.estimated ?? false,
-    lastSyncAt: last.get(name) ?? null,
+    lastSyncAt: synced.get(name) ?? null,
   }));
 }
 

@@ -1,2 +1,2 @@
 /** The sandbox serves Exact's own endpoints: their definitions live with the rest of what exact-sync knows of Exact. */
-export * from '../exact/endpoints.ts';
+export * from '../catalog/endpoints.ts';

@@ -1,17 +1,12 @@
 import type { PgBoss } from 'pg-boss';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { getConnection } from '../state/connections.ts';
-import { enabledDivisions } from '../state/divisions.ts';
+import { getConnection, loadConnection } from '../state/connections.ts';
+import { divisionCodes, enabledDivisions } from '../state/divisions.ts';
 import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSettings.ts';
-import {
-  loadConnection,
-  refreshDivisions,
-  runDivision,
-  runningRunId,
-  type DivisionOutcome,
-  type RunDeps,
-} from '../sync/runner.ts';
+import { runDivision, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
+import { refreshDivisions } from '../sync/divisionList.ts';
+import { newestRunsSince, runningRunId } from '../state/runs.ts';
 import { dueTables } from './decide.ts';
 import {
   DIVISION_QUEUE,
@@ -23,7 +18,7 @@ import {
   type DivisionJob,
   type JobOptions,
 } from './jobs.ts';
-import { divisionSchedules } from './state.ts';
+import { divisionSchedules } from './schedules.ts';
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
 /**
@@ -174,11 +169,7 @@ export class Scheduler {
     const selected = await enabledDivisions(this.deps.pool, connection.id);
     let wanted = selected;
     if (request.divisions) {
-      const { rows } = await this.deps.pool.query<{ division: number }>(
-        'SELECT division FROM exact_sync.divisions WHERE connection_id = $1',
-        [connection.id],
-      );
-      const known = new Set(rows.map((r) => r.division));
+      const known = await divisionCodes(this.deps.pool, connection.id);
       const unknown = request.divisions.filter((d) => !known.has(d));
       if (unknown.length)
         throw new AppError(
@@ -222,24 +213,9 @@ export class Scheduler {
   ): Promise<{ division: number; runId: number; status: string; message: string | null }[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { rows } = await this.deps.pool.query<{
-        division: number;
-        id: string;
-        status: string;
-        error_message: string | null;
-      }>(
-        `SELECT DISTINCT ON (division) division, id, status, error_message FROM exact_sync.runs
-         WHERE connection_id = $1 AND division = ANY ($2::int[]) AND started_at >= $3 ORDER BY division, id DESC`,
-        [start.connectionId, start.started, start.requestedAt],
-      );
-      const done = rows.filter((r) => r.status !== 'running' && r.status !== 'interrupted');
-      if (done.length === start.started.length)
-        return done.map((r) => ({
-          division: r.division,
-          runId: Number(r.id),
-          status: r.status,
-          message: r.error_message,
-        }));
+      const runs = await newestRunsSince(this.deps.pool, start.connectionId, start.started, start.requestedAt);
+      const done = runs.filter((r) => r.status !== 'running' && r.status !== 'interrupted');
+      if (done.length === start.started.length) return done;
       if (Date.now() > deadline)
         throw new AppError(
           'sync_timeout',

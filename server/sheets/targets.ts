@@ -202,3 +202,14 @@ export async function pushTarget(
     return { pushId, status: 'failed', error: messageOf(err) };
   }
 }
+
+/** The target's last 100 pushes, newest first. */
+export async function listPushes(pool: pg.Pool, targetId: number): Promise<Record<string, unknown>[]> {
+  const { rows } = await pool.query<Record<string, unknown>>(
+    `SELECT id, trigger, status, started_at AS "startedAt", finished_at AS "finishedAt", rows, requests, retries,
+       error_code AS "errorCode", error_message AS "errorMessage"
+     FROM exact_sync.sheet_pushes WHERE target_id = $1 ORDER BY id DESC LIMIT 100`,
+    [targetId],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}

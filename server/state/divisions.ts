@@ -168,3 +168,46 @@ export async function enabledDivisions(db: pg.Pool, connectionId: number): Promi
   );
   return rows.map((r) => r.division);
 }
+
+/**
+ * Every division that syncs — its connection active, the division active and selected — with the time
+ * its spent daily budget holds it back until; `connectionId` limits it to one connection, `division` to
+ * one division.
+ */
+export async function syncingDivisions(
+  db: pg.Pool,
+  filter: { connectionId?: number | undefined; division?: number | undefined } = {},
+): Promise<{ connectionId: number; division: number; pausedUntil: Date | null }[]> {
+  const { rows } = await db.query<{ connection_id: number; division: number; paused_until: Date | null }>(
+    `SELECT d.connection_id, d.division, d.paused_until
+     FROM exact_sync.divisions d JOIN exact_sync.connections c ON c.id = d.connection_id
+     WHERE c.state = 'active' AND d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)
+       AND ($1::int IS NULL OR c.id = $1) AND ($2::int IS NULL OR d.division = $2)
+     ORDER BY d.connection_id, d.division`,
+    [filter.connectionId ?? null, filter.division ?? null],
+  );
+  return rows.map((r) => ({ connectionId: r.connection_id, division: r.division, pausedUntil: r.paused_until }));
+}
+
+/** Every division code the connection has listed (active or not). */
+export async function divisionCodes(db: pg.Pool, connectionId: number): Promise<Set<number>> {
+  const { rows } = await db.query<{ division: number }>(
+    'SELECT division FROM exact_sync.divisions WHERE connection_id = $1',
+    [connectionId],
+  );
+  return new Set(rows.map((r) => r.division));
+}
+
+/** Holds the division's scheduled syncs back until `until` (a spent daily budget); null lets them go. */
+export async function setPausedUntil(
+  db: pg.Pool | pg.ClientBase,
+  connectionId: number,
+  division: number,
+  until: Date | null,
+): Promise<void> {
+  await db.query('UPDATE exact_sync.divisions SET paused_until = $3 WHERE connection_id = $1 AND division = $2', [
+    connectionId,
+    division,
+    until,
+  ]);
+}

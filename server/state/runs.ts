@@ -96,3 +96,132 @@ export async function getRun(db: pg.Pool, id: number): Promise<RunInfo & { table
     })),
   };
 }
+
+type Db = pg.Pool | pg.ClientBase;
+
+/** Runs of the division left 'running' by a process that died: marked interrupted (their lock died with them). */
+export async function interruptStaleRuns(db: Db, connectionId: number, division: number): Promise<void> {
+  await db.query(
+    `UPDATE exact_sync.runs SET status = 'interrupted', finished_at = now(), error_code = 'interrupted',
+       error_message = 'The process running this sync stopped before it finished; a later run went on from its last saved page.'
+     WHERE connection_id = $1 AND division = $2 AND status = 'running'`,
+    [connectionId, division],
+  );
+}
+
+/** A new run of the division, status 'running'; its id. */
+export async function startRun(db: Db, connectionId: number, division: number, trigger: string): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    'INSERT INTO exact_sync.runs (connection_id, division, trigger) VALUES ($1, $2, $3) RETURNING id',
+    [connectionId, division, trigger],
+  );
+  return Number(rows[0]!.id);
+}
+
+export interface RunEnd {
+  status: string;
+  apiCalls: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** Exact's daily budget left after the run, and when it resets (null when unknown). */
+  dailyRemaining: number | null;
+  dailyResetAt: Date | null;
+}
+
+export async function finishRun(db: Db, runId: number, end: RunEnd): Promise<void> {
+  await db.query(
+    `UPDATE exact_sync.runs SET status = $2, finished_at = now(), api_calls = $3, rows_inserted = $4, rows_updated = $5, rows_deleted = $6,
+       error_code = $7, error_message = $8, daily_remaining = $9, daily_reset_at = $10 WHERE id = $1`,
+    [
+      runId,
+      end.status,
+      end.apiCalls,
+      end.inserted,
+      end.updated,
+      end.deleted,
+      end.errorCode,
+      end.errorMessage,
+      end.dailyRemaining,
+      end.dailyResetAt,
+    ],
+  );
+}
+
+export interface RunTableEnd {
+  table: string;
+  status: string;
+  rows: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  pages: number;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+export async function recordRunTable(db: Db, runId: number, t: RunTableEnd): Promise<void> {
+  await db.query(
+    `INSERT INTO exact_sync.run_tables (run_id, table_name, status, rows, inserted, updated, deleted, pages, error_code, error_message)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      runId,
+      t.table,
+      t.status,
+      t.rows,
+      t.inserted,
+      t.updated,
+      t.deleted,
+      t.pages,
+      t.errorCode ?? null,
+      t.errorMessage ?? null,
+    ],
+  );
+}
+
+/** The id of the division's run marked 'running', if any. */
+export async function runningRunId(db: Db, connectionId: number, division: number): Promise<number | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM exact_sync.runs WHERE connection_id = $1 AND division = $2 AND status = 'running' ORDER BY id DESC LIMIT 1`,
+    [connectionId, division],
+  );
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
+/** The newest run of each of the divisions that started at or after `since`. */
+export async function newestRunsSince(
+  db: Db,
+  connectionId: number,
+  divisions: readonly number[],
+  since: Date,
+): Promise<{ division: number; runId: number; status: string; message: string | null }[]> {
+  const { rows } = await db.query<{ division: number; id: string; status: string; error_message: string | null }>(
+    `SELECT DISTINCT ON (division) division, id, status, error_message FROM exact_sync.runs
+     WHERE connection_id = $1 AND division = ANY ($2::int[]) AND started_at >= $3 ORDER BY division, id DESC`,
+    [connectionId, [...divisions], since],
+  );
+  return rows.map((r) => ({ division: r.division, runId: Number(r.id), status: r.status, message: r.error_message }));
+}
+
+/**
+ * Pages each table read in the connection's recent successful runs, per division: the last ten, leaving
+ * out each table's first run in the division (the full read), newest first.
+ */
+export async function recentTablePages(
+  db: Db,
+  connectionId: number,
+): Promise<{ table: string; division: number; pages: number[] }[]> {
+  const { rows } = await db.query<{ table_name: string; division: number; pages: number[] }>(
+    `SELECT table_name, division, array_agg(pages ORDER BY run_id DESC) AS pages FROM (
+       SELECT t.table_name, r.division, t.run_id, t.pages,
+         row_number() OVER (PARTITION BY t.table_name, r.division ORDER BY t.run_id DESC) AS newest,
+         row_number() OVER (PARTITION BY t.table_name, r.division ORDER BY t.run_id) AS oldest
+       FROM exact_sync.run_tables t JOIN exact_sync.runs r ON r.id = t.run_id
+       WHERE r.connection_id = $1 AND t.status = 'succeeded'
+     ) recent WHERE newest <= 10 AND oldest > 1 GROUP BY table_name, division`,
+    [connectionId],
+  );
+  return rows.map((r) => ({ table: r.table_name, division: r.division, pages: r.pages }));
+}

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+import { lastSyncedByTable } from './cursors.ts';
 import { qualified } from '../db/sql.ts';
 import { AppError } from '../lib/errors.ts';
-import { TABLE_BY_NAME, TABLE_TITLES, TABLES } from '../sync/catalog.ts';
+import { TABLE_BY_NAME, TABLE_TITLES, TABLES } from '../catalog/tables.ts';
 import type { TableInfo } from './types.ts';
 export type { TableInfo };
 
@@ -44,10 +45,7 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
       [connectionId],
     ),
     rowCounts(db, schema),
-    db.query<{ table_name: string; last: Date | null }>(
-      'SELECT table_name, max(last_synced_at) AS last FROM exact_sync.sync_state WHERE connection_id = $1 GROUP BY table_name',
-      [connectionId],
-    ),
+    lastSyncedByTable(db, connectionId),
     db.query<{
       table_name: string;
       run_id: string;
@@ -61,7 +59,6 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
     ),
   ]);
   const setting = new Map(settings.rows.map((r) => [r.table_name, r]));
-  const last = new Map(synced.rows.map((r) => [r.table_name, r.last]));
   const lastRun = new Map(runs.rows.map((r) => [r.table_name, r]));
   return TABLES.map((t) => {
     const s = setting.get(t.name);
@@ -78,7 +75,7 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
       frequencyMinutes: s?.frequency_minutes ?? null,
       rows: count?.rows ?? 0,
       rowsEstimated: count?.estimated ?? false,
-      lastSyncAt: last.get(t.name) ?? null,
+      lastSyncAt: synced.get(t.name) ?? null,
       lastRun: run
         ? { runId: Number(run.run_id), status: run.status, finishedAt: run.finished_at, error: run.error_message }
         : null,

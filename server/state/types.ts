@@ -39,6 +39,14 @@ export interface ConnectionInfo {
   nextSyncAt: Date | null;
 }
 
+/** What the admin chose before going to Exact's consent page, kept with the OAuth state until the callback. */
+export interface ConnectChoice {
+  country: string;
+  baseUrl: string;
+  startYear: number | null;
+  tables: string[] | null;
+}
+
 export interface ListedDivision {
   division: number;
   name: string;

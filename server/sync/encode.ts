@@ -1,7 +1,7 @@
 import { exactDateMs, int64, localToUtc, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import { csvRows, csvText, type CsvBuffers, type CsvRows, type Value } from '../warehouse/csv.ts';
-import type { CatalogTable, Column } from './catalog.ts';
+import type { CatalogTable, Column } from '../catalog/tables.ts';
 
 /**
  * Exact's rows as the warehouse stores them. `toWarehouse` converts one value (for code that needs the

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
-import { ENTITY_TYPES } from '../exact/entityTypes.ts';
+import { ENTITY_TYPES } from '../catalog/entityTypes.ts';
 import { int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -16,8 +16,9 @@ import {
   mergeRows,
 } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
-import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from './catalog.ts';
+import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from '../catalog/tables.ts';
 import { rowEncoder, toWarehouse, valuesCsv } from './encode.ts';
+import { readCursor, writeCursor } from '../state/cursors.ts';
 
 /**
  * Syncing one table of one division into the warehouse. Each page is merged in its own transaction
@@ -49,36 +50,6 @@ export interface TableResult {
   updated: number;
   deleted: number;
   pages: number;
-}
-
-async function readCursor(
-  pool: pg.Pool,
-  ctx: SyncContext,
-  division: number,
-  table: string,
-): Promise<string | undefined> {
-  const { rows } = await pool.query<{ cursor: string | null }>(
-    'SELECT cursor FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = $3',
-    [ctx.connectionId, division, table],
-  );
-  return rows[0]?.cursor ?? undefined;
-}
-
-async function writeCursor(
-  client: pg.PoolClient,
-  ctx: SyncContext,
-  division: number,
-  table: string,
-  cursor: string | null,
-  rows: number,
-): Promise<void> {
-  await client.query(
-    `INSERT INTO exact_sync.sync_state (connection_id, division, table_name, cursor, rows_total, last_synced_at)
-     VALUES ($1, $2, $3, $4, $5, now())
-     ON CONFLICT (connection_id, division, table_name) DO UPDATE SET cursor = EXCLUDED.cursor,
-       rows_total = exact_sync.sync_state.rows_total + EXCLUDED.rows_total, last_synced_at = now()`,
-    [ctx.connectionId, division, table, cursor, rows],
-  );
 }
 
 /**
@@ -199,7 +170,7 @@ async function startingTimestamp(ctx: SyncContext, table: CatalogTable, division
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
 async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
-  const stored = await readCursor(ctx.pool, ctx, division, table.name);
+  const stored = await readCursor(ctx.pool, ctx.connectionId, division, table.name);
   let cursor = BigInt(stored ?? (await startingTimestamp(ctx, table, division)) ?? '0');
   const pages = ctx.client.pages(division, table.path, {
     $select: selectOf(table),
@@ -275,7 +246,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
           deleted += await applyDeletes(client, ctx.schema, target.children.table, division, list);
         }
       }
-      await writeCursor(client, ctx, division, table.name, cursor.toString(), values.count);
+      await writeCursor(client, ctx.connectionId, division, table.name, cursor.toString(), values.count);
       return { ...m, deleted };
     });
     buffers.release(values);
@@ -301,7 +272,7 @@ export const MODIFIED_OVERLAP_MS = 10 * 60_000;
  */
 async function syncModified(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
-  const cursor = await readCursor(ctx.pool, ctx, division, table.name);
+  const cursor = await readCursor(ctx.pool, ctx.connectionId, division, table.name);
   const children = table.children;
   const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
   if (children) params.$expand = children.nav;
@@ -378,7 +349,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     }
     await writeCursor(
       client,
-      ctx,
+      ctx.connectionId,
       division,
       table.name,
       maxModified > 0 ? new Date(maxModified).toISOString() : (cursor ?? null),
@@ -404,7 +375,7 @@ async function syncFull(ctx: SyncContext, table: CatalogTable, division: number)
     result.inserted = m.inserted;
     result.updated = m.updated;
     result.deleted = await deleteMissing(client, ctx.schema, table, division, keys);
-    await writeCursor(client, ctx, division, table.name, null, values.count);
+    await writeCursor(client, ctx.connectionId, division, table.name, null, values.count);
   });
   result.rows = values.count;
   ctx.onProgress?.(table.name, division, result.rows);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { qualified, quoteIdent } from '../db/sql.ts';
-import type { CatalogTable } from '../sync/catalog.ts';
+import type { CatalogTable } from '../catalog/tables.ts';
 import type { CsvRows } from './csv.ts';
 import { keyColumns } from './tables.ts';
 

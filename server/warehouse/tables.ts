@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/sql.ts';
+import { LOCK_NAMESPACES } from '../db/locks.ts';
 import { inTransaction } from '../db/tx.ts';
 import { tryGrantWarehouseSchema } from '../db/roles.ts';
-import type { CatalogTable } from '../sync/catalog.ts';
+import type { CatalogTable } from '../catalog/tables.ts';
 
 /**
  * The warehouse's tables: one per catalog table in the connection's schema, typed columns named after
@@ -15,9 +16,6 @@ export const META_COLUMNS = ['_sdc_extracted_at', '_sdc_batched_at'] as const;
 export function keyColumns(table: CatalogTable): string[] {
   return table.key.name === 'division' ? ['division'] : ['division', table.key.name];
 }
-
-/** Namespace of the DDL locks: pg_advisory_xact_lock(DDL_LOCK, hashtext(schema)). */
-const DDL_LOCK = 0x45_58_44_4c; // "EXDL"
 
 /** Tables already brought up to date with the catalog (which does not change while running), per database pool. */
 const ensuredByPool = new WeakMap<pg.Pool, Set<string>>();
@@ -43,7 +41,7 @@ async function onceUnderDdlLock(
   if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
   if (ensured.has(id)) return;
   await inTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DDL_LOCK, schema]);
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACES.warehouseDdl, schema]);
     await ddl(client);
   });
   ensured.add(id);

@@ -1,3 +1,4 @@
+import { connectionTokenStore } from '../../server/state/tokens.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,12 +41,12 @@ async function connection(sb: RunningSandbox, tokens: TokenManager): Promise<num
     `INSERT INTO exact_sync.connections (country, base_url) VALUES ('nl', $1) RETURNING id`,
     [sb.url],
   );
-  await tokens.store(db.pool, rows[0]!.id, await authorize(sb));
+  await tokens.saveTokens(db.pool, rows[0]!.id, await authorize(sb));
   return rows[0]!.id;
 }
 
 function manager(sb: RunningSandbox, pool: pg.Pool = db.pool): TokenManager {
-  return new TokenManager({ pool, box, app: APP, now: () => sb.sandbox.clock.now() });
+  return new TokenManager({ store: connectionTokenStore, pool, box, app: APP, now: () => sb.sandbox.clock.now() });
 }
 
 function tokenCalls(sb: RunningSandbox): number {

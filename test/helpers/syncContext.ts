@@ -1,4 +1,5 @@
 /** A sync context for an existing connection; no vitest imports, so a child process can use it too. */
+import { connectionTokenStore } from '../../server/state/tokens.ts';
 import type pg from 'pg';
 import { ExactClient, Pacer } from '../../server/exact/client.ts';
 import { TokenManager } from '../../server/exact/tokens.ts';
@@ -16,6 +17,7 @@ export function syncContextFor(
   now?: () => number,
 ): { ctx: SyncContext; client: ExactClient; tokens: TokenManager } {
   const tokens = new TokenManager({
+    store: connectionTokenStore,
     pool,
     box: createSecretBox(Buffer.from(secretKeyHex, 'hex')),
     app: APP,

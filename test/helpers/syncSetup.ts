@@ -5,7 +5,7 @@ import { migrate } from '../../server/db/migrate.ts';
 import type { ExactClient } from '../../server/exact/client.ts';
 import { localToUtc } from '../../server/exact/values.ts';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
-import { ALL_TABLES } from '../../server/sync/catalog.ts';
+import { ALL_TABLES } from '../../server/catalog/tables.ts';
 import type { SyncContext } from '../../server/sync/engine.ts';
 import type { TestDatabase } from './database.ts';
 import { SCHEMA, syncContextFor } from './syncContext.ts';
@@ -32,7 +32,7 @@ export async function setUpSync(db: TestDatabase, sb: RunningSandbox): Promise<S
   const { ctx, client, tokens } = syncContextFor(db.pool, sb.url, connectionId, secretKeyHex, () =>
     sb.sandbox.clock.now(),
   );
-  await tokens.store(db.pool, connectionId, await authorize(sb));
+  await tokens.saveTokens(db.pool, connectionId, await authorize(sb));
   return { ctx, client, connectionId, secretKeyHex };
 }
 

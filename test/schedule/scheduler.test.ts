@@ -11,7 +11,9 @@ import { DEFAULT_JOB_OPTIONS, type JobOptions } from '../../server/schedule/jobs
 import { Scheduler } from '../../server/schedule/scheduler.ts';
 import { selectDivisions } from '../../server/state/divisions.ts';
 import { chooseTables, updateTable } from '../../server/state/tableSettings.ts';
-import { loadConnection, refreshDivisions, runDivision } from '../../server/sync/runner.ts';
+import { loadConnection } from '../../server/state/connections.ts';
+import { refreshDivisions } from '../../server/sync/divisionList.ts';
+import { runDivision } from '../../server/sync/runner.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { APP, assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { TABLES } from '../../server/sync/catalog.ts';
+import { TABLES } from '../../server/catalog/tables.ts';
 import { runCli, tempWorkDir } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';

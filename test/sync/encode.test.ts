@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactDateMs, localToUtc, type ExactRow } from '../../server/exact/values.ts';
 import { inTransaction } from '../../server/db/tx.ts';
-import type { CatalogTable, Column, PgType } from '../../server/sync/catalog.ts';
+import type { CatalogTable, Column, PgType } from '../../server/catalog/tables.ts';
 import { rowEncoder, rowValues, toWarehouse, valuesCsv } from '../../server/sync/encode.ts';
 import { concatCsv, CsvBuffers, csvRows, type CsvRows } from '../../server/warehouse/csv.ts';
 import { insertOrMerge, loadColumns, mergeRows } from '../../server/warehouse/load.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExactClient } from '../../server/exact/client.ts';
-import { TABLES } from '../../server/sync/catalog.ts';
+import { TABLES } from '../../server/catalog/tables.ts';
 import { syncDivision, syncTable, type SyncContext } from '../../server/sync/engine.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

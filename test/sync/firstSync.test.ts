@@ -1,3 +1,4 @@
+import { connectionTokenStore } from '../../server/state/tokens.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExactClient, Pacer } from '../../server/exact/client.ts';
 import { TokenManager } from '../../server/exact/tokens.ts';
@@ -23,6 +24,7 @@ beforeAll(async () => {
   sb = await startSandbox({ autoApprove: true, scale: 3500, divisions: 1, limits: false });
   const setup = await setUpSync(db, sb);
   const tokens = new TokenManager({
+    store: connectionTokenStore,
     pool: db.pool,
     box: createSecretBox(Buffer.from(setup.secretKeyHex, 'hex')),
     app: APP,

@@ -1,5 +1,5 @@
 import { REQUIRED_TABLES } from '../../state/tableSettings.ts';
-import { TABLE_TITLES, TABLES } from '../../sync/catalog.ts';
+import { TABLE_TITLES, TABLES } from '../../catalog/tables.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { CatalogResponse } from '../types.ts';
 

@@ -3,8 +3,9 @@ import { consumeOAuthState, createOAuthState, type StateCheck } from '../../auth
 import { cookieValue, readSession, SESSION_COOKIE } from '../../auth/sessions.ts';
 import { COUNTRIES, isCountry } from '../../exact/hosts.ts';
 import { isAppError } from '../../lib/errors.ts';
-import { TABLE_BY_NAME } from '../../sync/catalog.ts';
-import { authorizeUrl, finishConnect } from '../../sync/connect.ts';
+import { TABLE_BY_NAME } from '../../catalog/tables.ts';
+import { authorizeUrl } from '../../exact/oauth.ts';
+import { finishConnect } from '../../sync/connect.ts';
 import { resultPage } from '../pages.ts';
 import { redirectUri, type Services } from '../services.ts';
 

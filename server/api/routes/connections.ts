@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
 import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
-import { divisionSchedules } from '../../schedule/state.ts';
+import { divisionSchedules } from '../../schedule/schedules.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 

@@ -4,7 +4,7 @@ import { listDivisions, selectDivisions, setDivisionEnabled } from '../../state/
 import type { DivisionInfo, DivisionSelectionRequest, DivisionsResponse, Json } from '../types.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
-import { divisionSchedules } from '../../schedule/state.ts';
+import { divisionSchedules } from '../../schedule/schedules.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections/:id/divisions: which administrations a connection syncs. */

@@ -9,7 +9,7 @@ import {
   updateDocument,
   upsertDocument,
 } from '../../documents/documents.ts';
-import { documentClient, recorded } from '../../documents/service.ts';
+import { documentClient, documentWrites, recorded } from '../../documents/service.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -146,10 +146,7 @@ export function documentRoutes(s: Services): ApiRoute[] {
       scope: 'admin',
       summary: 'The writes made to Exact documents, newest first',
       handle: async () => {
-        const { rows } = await s.pool.query(
-          `SELECT id, connection_id AS "connectionId", division, action, actor, document_id AS "documentId", subject, file_name AS "fileName", status, result, error_code AS "errorCode", error_message AS "errorMessage", at FROM exact_sync.document_writes ORDER BY id DESC LIMIT 200`,
-        );
-        return { writes: rows.map((r) => ({ ...r, id: Number(r.id) })) };
+        return { writes: await documentWrites(s.pool) };
       },
     }),
   ];

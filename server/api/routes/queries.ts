@@ -6,10 +6,11 @@ import {
   listSavedQueries,
   updateSavedQuery,
 } from '../../query/savedQueries.ts';
+import { warehouseOf } from '../../state/connections.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { SavedQueryRequest } from '../types.ts';
-import { chooseFormat, schemaFor, streamQuery } from './query.ts';
+import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
 /** /api/v1/queries: saved queries shared by every client; GET …/:id/run streams one's result. */
 
@@ -82,7 +83,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
         await streamQuery(s, res, {
           sql: q.sql,
           params: [],
-          schema: await schemaFor(s, q.connectionId ?? undefined),
+          schema: (await warehouseOf(s.pool, q.connectionId ?? undefined)).schema,
           format,
         });
         return undefined;

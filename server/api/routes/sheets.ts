@@ -4,6 +4,7 @@ import {
   createTarget,
   deleteTarget,
   getTarget,
+  listPushes,
   listTargets,
   pushTarget,
   type TargetInput,
@@ -92,12 +93,7 @@ export function sheetsRoutes(s: Services): ApiRoute[] {
       handle: async ({ params }) => {
         const id = idParam(params, 'id', 'target');
         await getTarget(s.pool, id);
-        const { rows } = await s.pool.query(
-          `SELECT id, trigger, status, started_at AS "startedAt", finished_at AS "finishedAt", rows, requests, retries, error_code AS "errorCode", error_message AS "errorMessage"
-           FROM exact_sync.sheet_pushes WHERE target_id = $1 ORDER BY id DESC LIMIT 100`,
-          [id],
-        );
-        return { pushes: rows.map((r) => ({ ...r, id: Number(r.id) })) };
+        return { pushes: await listPushes(s.pool, id) };
       },
     }),
   ];

@@ -8,7 +8,7 @@ import {
   updateTable,
 } from '../../state/tableSettings.ts';
 import type { ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../types.ts';
-import { dailyCostOf } from '../../schedule/state.ts';
+import { dailyCostOf } from '../../schedule/schedules.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 

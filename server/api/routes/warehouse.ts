@@ -5,7 +5,7 @@ import { listWarehouseTables, tableShape } from '../../query/warehouseTables.ts'
 import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
-import { chooseFormat, schemaFor, streamQuery } from './query.ts';
+import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
 /**
  * /api/v1/tables: the warehouse as clients browse it (one connection's schema; ?connection=, default the
@@ -52,7 +52,7 @@ export function warehouseRoutes(s: Services): ApiRoute[] {
         filter: z.union([z.string(), z.array(z.string())]).optional(),
       }),
       handle: async ({ params, query, req, res }) => {
-        const schema = await schemaFor(s, query.connection);
+        const schema = (await warehouseOf(s.pool, query.connection)).schema;
         const table = await tableShape(s.pool, schema, params.name ?? '');
         let after: (string | number | boolean | null)[] | undefined;
         if (query.after !== undefined) {

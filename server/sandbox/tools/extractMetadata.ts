@@ -1,5 +1,5 @@
 /**
- * Writes server/exact/metadata.json: the endpoints the sandbox serves, with Exact's field names and Edm
+ * Writes server/catalog/metadata.json: the endpoints the sandbox serves, with Exact's field names and Edm
  * types, taken from the scraped Exact documentation metadata (exact-endpoints-metadata-2021.json).
  * Run once when the list changes:  node server/sandbox/tools/extractMetadata.ts <path-to-metadata.json>
  */
@@ -59,6 +59,6 @@ for (const name of WANTED) {
     fields: e.properties.map((p) => [p.name, p.type.replace(/^Edm\./, '')]),
   };
 }
-const target = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'exact', 'metadata.json');
+const target = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'catalog', 'metadata.json');
 writeFileSync(target, `${JSON.stringify(out, null, 1)}\n`);
 console.log(`wrote ${Object.keys(out).length} endpoints to ${target}`);

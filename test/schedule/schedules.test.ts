@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../server/db/migrate.ts';
-import { dailyCostOf, divisionSchedules, tableCosts } from '../../server/schedule/state.ts';
+import { dailyCostOf, divisionSchedules, tableCosts } from '../../server/schedule/schedules.ts';
 import { saveDivisions, selectDivisions } from '../../server/state/divisions.ts';
 import { chooseTables, updateTable } from '../../server/state/tableSettings.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

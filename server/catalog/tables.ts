@@ -1,4 +1,4 @@
-import { DIVISIONS_ENTITY, ENTITY_BY_NAME, type EntityDef, type FieldDef } from '../exact/endpoints.ts';
+import { DIVISIONS_ENTITY, ENTITY_BY_NAME, type EntityDef, type FieldDef } from './endpoints.ts';
 
 /**
  * The tables exact-sync offers, as data: for each, where it comes from in Exact, how it is read (the

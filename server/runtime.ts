@@ -1,0 +1,138 @@
+import path from 'node:path';
+import type pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
+import { migrate } from './db/migrate.ts';
+import { openPool, redactUrl } from './db/pool.ts';
+import { Pacer } from './exact/client.ts';
+import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
+import { TokenManager } from './exact/tokens.ts';
+import { createSecretBox, type SecretBox } from './lib/crypto.ts';
+import { loadOrCreateSecretKey } from './lib/secretKey.ts';
+import type { Logger } from './lib/logger.ts';
+import type { Settings } from './lib/settings.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
+import { connectionTokenStore } from './state/tokens.ts';
+
+/**
+ * What a process of exact-sync opens before it does anything: the database (embedded or DATABASE_URL,
+ * migrated) and the secret box. And the parts every process that talks to Exact needs, made in one place: the app it acts as, the token
+ * manager (tokens in exact_sync.connections, sealed with the secret key) and the rate-limit pacer. Used
+ * by `serve`, `worker`, `sync` and `documents`, and by tests and benchmarks that talk to the sandbox.
+ */
+
+export interface ExactRuntime {
+  app: ExactApp;
+  tokens: TokenManager;
+  pacer: Pacer;
+}
+
+export interface ExactRuntimeOptions {
+  pool: pg.Pool;
+  box: SecretBox;
+  settings: Pick<Settings, 'exact' | 'exactBaseUrl'>;
+  log?: Logger | undefined;
+  /**
+   * Without an Exact app configured (demo mode) the connections are to a sandbox and the app is the
+   * sandbox's: its address, when this process runs one. Connections keep their own base URL either way.
+   */
+  sandboxUrl?: (() => string) | undefined;
+  /** The clock tokens expire by (tests and benchmarks use the sandbox's). */
+  now?: (() => number) | undefined;
+}
+
+export function exactRuntime(o: ExactRuntimeOptions): ExactRuntime {
+  const { exact, exactBaseUrl } = o.settings;
+  const app: ExactApp = exact
+    ? { ...exact, baseUrlFor: (country) => baseUrlFor(country, exactBaseUrl) }
+    : {
+        clientId: SANDBOX_CLIENT_ID,
+        clientSecret: SANDBOX_CLIENT_SECRET,
+        baseUrlFor: (country) => o.sandboxUrl?.() ?? baseUrlFor(country, exactBaseUrl),
+      };
+  const tokens = new TokenManager({
+    pool: o.pool,
+    store: connectionTokenStore,
+    box: o.box,
+    app,
+    log: o.log,
+    now: o.now,
+  });
+  return { app, tokens, pacer: new Pacer() };
+}
+
+export interface Database {
+  url: string;
+  pool: pg.Pool;
+  /** Set when the embedded server runs (or was adopted) under the data directory. */
+  embedded: EmbeddedPostgres | undefined;
+  /** Where the data is, for people: a redacted URL or the embedded directory. */
+  description: string;
+  /** How BI tools reach this database (host as PG_LISTEN or DATABASE_URL has it). */
+  address: { host: string; port: number; database: string };
+  close(): Promise<void>;
+}
+
+/**
+ * DATABASE_URL, or the embedded server under DATA_DIR; connected, migrated, or an AppError saying why not.
+ * `owner`: this process runs the embedded server and stops it on close, even one left by an earlier run
+ * (`serve`). One-shot commands are not owners: they stop only a server they started themselves, so
+ * `exact-sync sync` beside a running `exact-sync serve` leaves its database alone.
+ */
+export async function openDatabase(
+  settings: Settings,
+  log: Logger,
+  options: { owner: boolean } = { owner: true },
+): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = settings.databaseUrl;
+  if (url === undefined) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: settings.dataDir,
+      ...(settings.pgListen ? { listen: settings.pgListen } : {}),
+      log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
+    });
+    url = embedded.url;
+  }
+  const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
+  try {
+    const pool = await openPool(url);
+    await migrate(pool, { log: { info: (m) => log.info(m) } });
+    const description = embedded
+      ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
+      : redactUrl(url);
+    const parsed = new URL(url);
+    const wildcard = (a: string | undefined) =>
+      a === undefined || a.split(',').some((x) => x === '*' || x === '0.0.0.0' || x === '::');
+    const host = embedded
+      ? wildcard(settings.pgListen)
+        ? settings.pgListen
+          ? new URL(settings.publicUrl).hostname
+          : '127.0.0.1'
+        : settings.pgListen!.split(',')[0]!
+      : parsed.hostname;
+    return {
+      url,
+      pool,
+      embedded,
+      description,
+      address: {
+        host,
+        port: Number(parsed.port || 5432),
+        database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+      },
+      async close() {
+        await pool.end();
+        await stopEmbedded();
+      },
+    };
+  } catch (err) {
+    await stopEmbedded().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function openSecretBox(settings: Settings, log: Logger): Promise<SecretBox> {
+  const { key, source, created } = await loadOrCreateSecretKey(settings.dataDir, settings.secretKey);
+  if (created) log.warn(`Generated a new secret key in ${source}: back it up, stored tokens cannot be read without it`);
+  return createSecretBox(key);
+}
