@@ -1,4 +1,9 @@
-import type { QueryResult, SavedQueriesResponse } from '../../server/api/types.ts';
+import type {
+  QueryResult,
+  SavedQueriesResponse,
+  WarehouseTableInfo,
+  WarehouseTablesResponse,
+} from '../../server/api/types.ts';
 
 /**
  * The add-in's calls to its exact-sync server (never to Exact): the server URL and API key the user
@@ -10,14 +15,7 @@ export interface Connection {
   apiKey: string;
 }
 
-export interface WarehouseTableInfo {
-  name: string;
-  title: string | null;
-  columns: { name: string; type: string; kind: string }[];
-  rows: number;
-  rowsEstimated: boolean;
-  lastSyncAt: string | null;
-}
+export type { WarehouseTableInfo };
 
 export class ApiError extends Error {
   readonly code: string;
@@ -36,7 +34,7 @@ export async function testConnection(
 }
 
 export async function listTables(c: Connection, fetchImpl: typeof fetch = fetch): Promise<WarehouseTableInfo[]> {
-  return (await call<{ tables: WarehouseTableInfo[] }>(c, 'GET', '/api/v1/tables', undefined, fetchImpl)).tables;
+  return (await call<WarehouseTablesResponse>(c, 'GET', '/api/v1/tables', undefined, fetchImpl)).tables;
 }
 
 export async function listSavedQueries(

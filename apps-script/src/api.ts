@@ -1,19 +1,10 @@
 import type { ClientSettings } from './settings.ts';
-import type { Result } from './plan.ts';
+import type { QueryResult, SavedQueryInfo, WarehouseTableInfo } from '../../server/api/types.ts';
 
 /** Calls to the exact-sync query API (never to Exact) with UrlFetchApp; failures as sentences. */
 
-export interface TableInfo {
-  name: string;
-  title: string | null;
-  rows: number;
-  lastSyncAt: string | null;
-}
-export interface SavedQuery {
-  id: number;
-  name: string;
-  description: string;
-}
+export type TableInfo = WarehouseTableInfo;
+export type SavedQuery = SavedQueryInfo;
 
 export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string, body?: unknown): T {
   let res: GoogleAppsScript.URL_Fetch.HTTPResponse;
@@ -48,10 +39,10 @@ export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string,
   return parsed as T;
 }
 
-export function tableRows(s: ClientSettings, table: string): Result {
-  return call<Result>(s, 'get', `/api/v1/tables/${encodeURIComponent(table)}/rows?format=json&limit=1000000`);
+export function tableRows(s: ClientSettings, table: string): QueryResult {
+  return call<QueryResult>(s, 'get', `/api/v1/tables/${encodeURIComponent(table)}/rows?format=json&limit=1000000`);
 }
 
-export function runQuery(s: ClientSettings, sql: string): Result {
-  return call<Result>(s, 'post', '/api/v1/query', { sql, format: 'json' });
+export function runQuery(s: ClientSettings, sql: string): QueryResult {
+  return call<QueryResult>(s, 'post', '/api/v1/query', { sql, format: 'json' });
 }

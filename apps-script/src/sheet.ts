@@ -1,4 +1,5 @@
-import { checkSize, chunkRows, clearPlan, planSheet, type Result } from './plan.ts';
+import type { QueryResult } from '../../server/api/types.ts';
+import { checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
 
 /**
  * Writing a result into a sheet with SpreadsheetApp: the header (bold, frozen), the rows in chunks,
@@ -17,7 +18,11 @@ export interface SheetSource {
 
 const SOURCE_PREFIX = 'exact-sync.sheet.';
 
-export function writeResult(sheet: GoogleAppsScript.Spreadsheet.Sheet, result: Result, source: SheetSource): number {
+export function writeResult(
+  sheet: GoogleAppsScript.Spreadsheet.Sheet,
+  result: QueryResult,
+  source: SheetSource,
+): number {
   const plan = planSheet(result);
   const width = plan.header.length;
   const tooBig = checkSize(plan.rows.length, width);

@@ -15,6 +15,7 @@ import type {
   TableInfo,
 } from '../state/types.ts';
 
+import type { ResultColumn, WarehouseTable } from '../query/types.ts';
 export type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo };
 
 export interface ApiErrorBody {
@@ -116,10 +117,11 @@ export interface QueryRequest {
   connection?: number | undefined;
   format?: 'json' | 'csv' | 'ndjson' | undefined;
 }
-export interface ResultColumnInfo {
-  name: string;
-  type: string;
-  kind: 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
+export type ResultColumnInfo = ResultColumn;
+/** GET /api/v1/tables */
+export type WarehouseTableInfo = Json<WarehouseTable>;
+export interface WarehouseTablesResponse {
+  tables: WarehouseTableInfo[];
 }
 /** The JSON format of a query result; `error` is set when it failed after rows were sent. */
 export interface QueryResult {

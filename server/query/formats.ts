@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { csvField } from '../lib/csv.ts';
 import type { Writable } from 'node:stream';
 import type { ColumnKind, ResultColumn, ResultSink } from './runner.ts';
 
@@ -47,13 +48,6 @@ export function jsonEncoder(kind: ColumnKind, type: string): Encode {
     default:
       return (v) => JSON.stringify(v);
   }
-}
-
-const CSV_SPECIAL = /[",\n\r]/;
-export function csvField(v: string | null): string {
-  if (v === null) return '';
-  if (v === '') return '""';
-  return CSV_SPECIAL.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 export interface FormatSink extends ResultSink {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import type { ColumnKind, ResultColumn } from './types.ts';
 import { warehouseSchemas } from '../state/connections.ts';
 import { settingOrDefault } from '../state/instanceSettings.ts';
 import { to as copyTo } from 'pg-copy-streams';
@@ -32,15 +33,7 @@ export interface QueryLimits {
   maxRows: number;
 }
 
-export type ColumnKind = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
-
-export interface ResultColumn {
-  name: string;
-  /** PostgreSQL's name of the type. */
-  type: string;
-  /** How a client should treat the values: numbers, dates, text… */
-  kind: ColumnKind;
-}
+export type { ColumnKind, ResultColumn };
 
 /** Where rows go: a response being written. Batches are PostgreSQL's text of each value (null for NULL). */
 export interface ResultSink {

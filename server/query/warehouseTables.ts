@@ -3,21 +3,13 @@ import { lastSyncedByTable } from '../state/cursors.ts';
 import { AppError } from '../lib/errors.ts';
 import { rowCounts } from '../state/tableSettings.ts';
 import { TABLE_TITLES } from '../catalog/tables.ts';
-import { columnOf, type ResultColumn } from './runner.ts';
+import { columnOf } from './runner.ts';
+import type { ResultColumn, WarehouseTable } from './types.ts';
 import type { TableShape } from './rowsQuery.ts';
 
 /** The tables of a warehouse schema as clients browse them: columns and types, rows, last sync. */
 
-export interface WarehouseTable {
-  name: string;
-  title: string | null;
-  columns: ResultColumn[];
-  primaryKey: string[];
-  rows: number;
-  rowsEstimated: boolean;
-  /** The last time a sync wrote to it (any division). */
-  lastSyncAt: Date | null;
-}
+export type { WarehouseTable };
 
 async function describe(
   db: pg.Pool,

@@ -1,13 +1,6 @@
 import type { sheets_v4 } from '@googleapis/sheets';
-import {
-  a1,
-  checkSize,
-  chunkRows,
-  clearPlan,
-  planSheet,
-  sheetSerial,
-  type Result,
-} from '../../apps-script/src/plan.ts';
+import { dateSerial, type ResultData } from '../../client-contract/cells.ts';
+import { a1, checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -64,7 +57,7 @@ export async function withRetry<T>(
 export async function pushToSheet(
   api: sheets_v4.Sheets,
   target: PushTarget,
-  result: Result,
+  result: ResultData,
   previous: { rows: number; columns: number } | undefined,
   options: { sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<PushOutcome> {
@@ -112,7 +105,7 @@ export async function pushToSheet(
   }
 
   const rows = plan.rows.map((r) =>
-    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? sheetSerial(v) : v)),
+    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
   );
   // Header and rows, chunked by size, several ranges per request.
   const blocks: sheets_v4.Schema$ValueRange[] = [{ range: a1(target.sheet, 1, 1, 1, width), values: [plan.header] }];

@@ -1,3 +1,5 @@
+import { csvField } from '../lib/csv.ts';
+
 /**
  * Rows as PostgreSQL reads them with `COPY … FROM STDIN (FORMAT csv)`: the only way rows reach the
  * warehouse. NULL is an unquoted empty field; an empty string is `""`; text is quoted only when it holds
@@ -14,14 +16,8 @@ export interface CsvRows {
   pooled?: Buffer[];
 }
 
-const NEEDS_QUOTES = /[",\n\r]/;
-
-/** A text field. */
-export function csvText(s: string): string {
-  if (s === '') return '""';
-  if (!NEEDS_QUOTES.test(s)) return s;
-  return `"${s.includes('"') ? s.replace(/"/g, '""') : s}"`;
-}
+/** A text field (server/lib/csv.ts has the rule). */
+export const csvText: (s: string) => string = csvField;
 
 /** Any warehouse value as a field. */
 export function csvValue(v: Value): string {

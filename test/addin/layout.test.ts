@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunkRows, excelSerial, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
+import { dateSerial as excelSerial } from '../../client-contract/cells.ts';
+import { chunkRows, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
 
 describe('excelSerial', () => {
   it.each([

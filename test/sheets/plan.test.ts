@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { a1, checkSize, chunkRows, clearPlan, planSheet, sheetSerial } from '../../apps-script/src/plan.ts';
+import { dateSerial } from '../../client-contract/cells.ts';
+import { a1, checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
 
 describe('planSheet', () => {
   it('types the values, gives formats, and marks the date columns', () => {
@@ -27,8 +28,8 @@ describe('planSheet', () => {
     });
   });
   it('date serials as Sheets counts them', () => {
-    expect(sheetSerial('2026-03-02')).toBe(46083);
-    expect(sheetSerial('2026-03-02T12:00:00+00:00')).toBe(46083.5);
+    expect(dateSerial('2026-03-02')).toBe(46083);
+    expect(dateSerial('2026-03-02T12:00:00+00:00')).toBe(46083.5);
   });
 });
 

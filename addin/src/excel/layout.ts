@@ -1,5 +1,5 @@
 import type { QueryResult, ResultColumnInfo } from '../../../server/api/types.ts';
-import { chunkRows as chunkSheetRows } from '../../../apps-script/src/plan.ts';
+import { chunkRows as chunkCellRows, resultCells, type Cell } from '../../../client-contract/cells.ts';
 
 /**
  * What goes into the cells, decided without Excel: a query result as a header, values Excel types
@@ -8,20 +8,13 @@ import { chunkRows as chunkSheetRows } from '../../../apps-script/src/plan.ts';
  * Pure functions with table tests (test/addin/layout.test.ts).
  */
 
-export type Cell = string | number | boolean;
+export type { Cell };
 
 export interface SheetData {
   header: string[];
   rows: Cell[][];
   /** One Excel number format per column. */
   formats: string[];
-}
-
-/** Excel's date serial: days since 1899-12-30, time as the fraction of a day (UTC, as the server sends). */
-export function excelSerial(iso: string): number | undefined {
-  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  if (Number.isNaN(ms)) return undefined;
-  return ms / 86_400_000 + 25_569;
 }
 
 export const FORMATS: Record<ResultColumnInfo['kind'], string> = {
@@ -35,31 +28,9 @@ export const FORMATS: Record<ResultColumnInfo['kind'], string> = {
   json: '@',
 };
 
-function cell(kind: ResultColumnInfo['kind'], v: unknown): Cell {
-  if (v === null || v === undefined) return '';
-  switch (kind) {
-    case 'integer':
-    case 'number':
-      return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
-    case 'boolean':
-      return Boolean(v);
-    case 'date':
-    case 'datetime':
-      return excelSerial(String(v)) ?? String(v);
-    case 'json':
-      return JSON.stringify(v);
-    default:
-      return String(v);
-  }
-}
-
 export function toSheetData(result: Pick<QueryResult, 'columns' | 'rows'>): SheetData {
-  const kinds = result.columns.map((c) => c.kind);
-  return {
-    header: result.columns.map((c) => c.name),
-    rows: result.rows.map((r) => kinds.map((k, i) => cell(k, r[i]))),
-    formats: kinds.map((k) => FORMATS[k]),
-  };
+  const { header, rows } = resultCells(result, 'serial');
+  return { header, rows, formats: result.columns.map((c) => FORMATS[c.kind]) };
 }
 
 /**
@@ -73,7 +44,7 @@ export function chunkRows(
   maxCells = 500_000,
 ): [number, number][] {
   // Each row is written with its formats beside it.
-  return chunkSheetRows(
+  return chunkCellRows(
     rows,
     maxBytes,
     maxCells,

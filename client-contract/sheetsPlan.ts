@@ -1,21 +1,12 @@
 /**
  * Turning a query result into sheet values, in chunks, and deciding what to clear: shared by the Apps
  * Script module (SpreadsheetApp) and the server-side writeback (Sheets API v4), so both write the same
- * cells. No Apps Script or Node APIs here: plain data in, plain data out (table tests in
- * test/sheets/plan.test.ts).
+ * cells (the cell rules themselves are cells.ts, shared with Excel too). Runtime-free, like cells.ts
+ * (table tests in test/sheets/plan.test.ts).
  */
+import { chunkRows as chunk, resultCells, type Cell, type ResultData } from './cells.ts';
 
-export interface ResultColumn {
-  name: string;
-  type: string;
-  kind: string;
-}
-export interface Result {
-  columns: ResultColumn[];
-  rows: unknown[][];
-}
-
-export type SheetValue = string | number | boolean;
+export type SheetValue = Cell;
 
 export interface SheetPlan {
   header: string[];
@@ -36,60 +27,18 @@ export const SHEET_FORMATS: Record<string, string> = {
   boolean: '',
 };
 
-/** Google's limits: 10 million cells a spreadsheet; requests best under 2 MB (design.md). */
+/** Google's limits: 10 million cells a spreadsheet; requests best under 2 MB (docs/google-sheets.md). */
 export const MAX_CELLS = 10_000_000;
 export const MAX_REQUEST_BYTES = 2_000_000;
 
-export function planSheet(result: Result): SheetPlan {
-  const kinds = result.columns.map((c) => c.kind);
-  return {
-    header: result.columns.map((c) => c.name),
-    rows: result.rows.map((r) =>
-      kinds.map((k, i) => {
-        const v = r[i];
-        if (v === null || v === undefined) return '';
-        if (k === 'integer' || k === 'number')
-          return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
-        if (k === 'boolean') return Boolean(v);
-        if (k === 'json') return JSON.stringify(v);
-        return String(v);
-      }),
-    ),
-    formats: kinds.map((k) => SHEET_FORMATS[k] ?? ''),
-    dateColumns: kinds.flatMap((k, i) => (k === 'date' || k === 'datetime' ? [i] : [])),
-  };
+export function planSheet(result: ResultData): SheetPlan {
+  const { header, rows, dateColumns } = resultCells(result, 'text');
+  return { header, rows, formats: result.columns.map((c) => SHEET_FORMATS[c.kind] ?? ''), dateColumns };
 }
 
-/** Google Sheets' date serial (days since 1899-12-30), for the Sheets API; NaN for what is not a date. */
-export function sheetSerial(iso: string): number {
-  return Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso) / 86_400_000 + 25_569;
-}
-
-/**
- * Rows [start, end) per write: each under `maxBytes` of JSON (plus `rowOverhead` bytes a row, for what is
- * sent beside the values) and `maxCells`. A single row over the limit still goes alone. Shared with the
- * Excel add-in's writes (addin/src/excel/layout.ts).
- */
-export function chunkRows(
-  rows: readonly (readonly unknown[])[],
-  maxBytes = MAX_REQUEST_BYTES,
-  maxCells = 200_000,
-  rowOverhead = 0,
-): [number, number][] {
-  const chunks: [number, number][] = [];
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const size = JSON.stringify(rows[i]).length + 1 + rowOverhead;
-    if (i > start && (bytes + size > maxBytes || (i - start + 1) * Math.max(1, rows[i]!.length) > maxCells)) {
-      chunks.push([start, i]);
-      start = i;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  if (start < rows.length) chunks.push([start, rows.length]);
-  return chunks;
+/** Rows [start, end) per Sheets write: under 2 MB and 200,000 cells a request. */
+export function chunkRows(rows: readonly (readonly unknown[])[], maxBytes = MAX_REQUEST_BYTES, maxCells = 200_000) {
+  return chunk(rows, maxBytes, maxCells);
 }
 
 /** A1 notation of a block (1-based row and column). */

@@ -1,0 +1,102 @@
+/**
+ * The client contract: how a query result of exact-sync's API becomes spreadsheet cells. One module for
+ * every writer — the Excel add-in, the Apps Script module and the server's Sheets writeback — so the
+ * three put the same values in the same cells. Runtime-free: plain data in, plain data out; no Node,
+ * browser, Office or Apps Script API (it is bundled into each, down to Apps Script's ES2019).
+ */
+
+/** The kinds of column the API reports (server/query/types.ts ColumnKind). */
+export type ColumnKind = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
+
+export type Cell = string | number | boolean;
+
+/** A query result as the API's JSON format sends it. */
+export interface ResultData {
+  columns: readonly { name: string; kind: string; type?: string }[];
+  rows: readonly (readonly unknown[])[];
+}
+
+const DAY_MS = 86_400_000;
+/** Days from the spreadsheet epoch (1899-12-30, Excel's and Google's) to 1970-01-01. */
+const EPOCH_OFFSET_DAYS = 25_569;
+
+/**
+ * The date serial Excel and Google Sheets share: days since 1899-12-30, time as the fraction of a day.
+ * A date (`YYYY-MM-DD`) is that day at midnight; a date-time is read as the API sends it (UTC).
+ * Undefined for what is not a date.
+ */
+export function dateSerial(iso: string): number | undefined {
+  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  return Number.isNaN(ms) ? undefined : ms / DAY_MS + EPOCH_OFFSET_DAYS;
+}
+
+const isDateKind = (kind: string) => kind === 'date' || kind === 'datetime';
+
+/**
+ * One value as a cell: empty for NULL, numbers as numbers (text when not a number: a numeric beyond
+ * what a double holds stays exact as text), booleans as booleans, JSON as its text. Dates become serials
+ * with `dates: 'serial'`; with `'text'` they stay the API's ISO text for a writer that makes dates itself.
+ */
+export function toCell(kind: string, v: unknown, dates: 'serial' | 'text'): Cell {
+  if (v === null || v === undefined) return '';
+  if (kind === 'integer' || kind === 'number')
+    return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
+  if (kind === 'boolean') return Boolean(v);
+  if (kind === 'json') return JSON.stringify(v);
+  if (isDateKind(kind) && dates === 'serial') return dateSerial(String(v)) ?? String(v);
+  return String(v);
+}
+
+/** The header, the rows as cells, and which columns hold dates or date-times. */
+export function resultCells(
+  result: ResultData,
+  dates: 'serial' | 'text',
+): { header: string[]; rows: Cell[][]; dateColumns: number[] } {
+  const kinds = result.columns.map((c) => c.kind);
+  return {
+    header: result.columns.map((c) => c.name),
+    rows: result.rows.map((r) => kinds.map((k, i) => toCell(k, r[i], dates))),
+    dateColumns: kinds.flatMap((k, i) => (isDateKind(k) ? [i] : [])),
+  };
+}
+
+/** Bytes of `s` in UTF-8 (what a request body carries), without TextEncoder, which Apps Script lacks. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair: 4 bytes for 2 UTF-16 units.
+      n += 2;
+      i++;
+    } else if (c >= 0x800) n += 2;
+    else if (c >= 0x80) n += 1;
+  }
+  return n;
+}
+
+/**
+ * Rows [start, end) per write: each under `maxBytes` of JSON in UTF-8 (plus `rowOverhead` bytes a row, for what is
+ * sent beside the values) and `maxCells`. A single row over the limit still goes alone.
+ */
+export function chunkRows(
+  rows: readonly (readonly unknown[])[],
+  maxBytes: number,
+  maxCells: number,
+  rowOverhead = 0,
+): [number, number][] {
+  const chunks: [number, number][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const size = utf8Length(JSON.stringify(rows[i])) + 1 + rowOverhead;
+    if (i > start && (bytes + size > maxBytes || (i - start + 1) * Math.max(1, rows[i]!.length) > maxCells)) {
+      chunks.push([start, i]);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < rows.length) chunks.push([start, rows.length]);
+  return chunks;
+}

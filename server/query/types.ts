@@ -1,0 +1,26 @@
+/**
+ * The shapes of the read side as clients see them (query results, warehouse tables). No imports: the
+ * add-in, the console and the Apps Script module `import type` them through server/api/types.ts.
+ */
+
+export type ColumnKind = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
+
+export interface ResultColumn {
+  name: string;
+  /** PostgreSQL's name of the type. */
+  type: string;
+  /** How a client should treat the values: numbers, dates, text… */
+  kind: ColumnKind;
+}
+
+/** A table of a warehouse schema as clients browse it (GET /api/v1/tables). */
+export interface WarehouseTable {
+  name: string;
+  title: string | null;
+  columns: ResultColumn[];
+  primaryKey: string[];
+  rows: number;
+  rowsEstimated: boolean;
+  /** The last time a sync wrote to it (any division). */
+  lastSyncAt: Date | null;
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { chunkRows, dateSerial, resultCells, toCell, utf8Length } from '../../client-contract/cells.ts';
+
+describe('toCell', () => {
+  it.each([
+    ['integer', null, 'serial', ''],
+    ['integer', '42', 'serial', 42],
+    ['number', '12.50', 'text', 12.5],
+    // Beyond a double's range the text stays exact.
+    ['number', '1e400', 'serial', '1e400'],
+    ['boolean', true, 'serial', true],
+    ['json', { a: [1] }, 'serial', '{"a":[1]}'],
+    ['text', '0012', 'serial', '0012'],
+    ['date', '2024-01-01', 'serial', 45292],
+    ['date', '2024-01-01', 'text', '2024-01-01'],
+    ['datetime', '2024-01-01T12:00:00Z', 'serial', 45292.5],
+    ['date', 'not a date', 'serial', 'not a date'],
+  ] as const)('%s %j as %s → %j', (kind, value, dates, cell) => {
+    expect(toCell(kind, value, dates)).toBe(cell);
+  });
+});
+
+describe('dateSerial', () => {
+  it('counts days from 1899-12-30 as Excel and Google Sheets do', () => {
+    expect(dateSerial('1899-12-30')).toBe(0);
+    expect(dateSerial('1900-03-01')).toBe(61);
+    expect(dateSerial('2026-03-02')).toBe(46083);
+    expect(dateSerial('nonsense')).toBeUndefined();
+  });
+});
+
+describe('resultCells', () => {
+  it('names the date columns and converts by kind', () => {
+    const r = resultCells(
+      {
+        columns: [
+          { name: 'code', kind: 'text' },
+          { name: 'date', kind: 'date' },
+          { name: 'amount', kind: 'number' },
+        ],
+        rows: [['0012', '2024-01-01', '1.5']],
+      },
+      'serial',
+    );
+    expect(r).toEqual({ header: ['code', 'date', 'amount'], rows: [['0012', 45292, 1.5]], dateColumns: [1] });
+  });
+});
+
+describe('utf8Length', () => {
+  it.each([
+    ['', 0],
+    ['abc', 3],
+    ['é', 2],
+    ['€', 3],
+    ['😀', 4],
+    ['a€😀', 8],
+  ])('%j is %i bytes', (s, n) => {
+    expect(utf8Length(s)).toBe(n);
+    expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+  });
+});
+
+describe('chunkRows', () => {
+  it('splits by UTF-8 bytes, not characters', () => {
+    // Each row is ["€€€€€€€€€€"]: 14 characters of JSON, 34 bytes, plus 1 for the separator.
+    const rows = Array.from({ length: 10 }, () => ['€'.repeat(10)]);
+    const chunks = chunkRows(rows, 100, 1_000);
+    expect(chunks).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 8],
+      [8, 10],
+    ]);
+    for (const [a, b] of chunks) {
+      const bytes = rows.slice(a, b).reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+      expect(bytes).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('keeps to the cell limit and lets a single oversized row go alone', () => {
+    expect(
+      chunkRows(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+        1_000_000,
+        6,
+      ),
+    ).toEqual([
+      [0, 2],
+      [2, 3],
+    ]);
+    expect(chunkRows([['x'.repeat(50)], ['y']], 10, 100)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+  });
+});
