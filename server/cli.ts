@@ -158,6 +158,18 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
+  addProcessCommands(program);
+  addConnectionCommands(program);
+  addWarehouseCommands(program);
+  addAccessCommands(program);
+  addSheetsCommands(program);
+  addDocumentsCommands(program);
+  addBenchCommand(program);
+  return program;
+}
+
+/** Serve, migrate, worker, sandbox: the long-running processes. */
+function addProcessCommands(program: Command): void {
   program.command('serve').description('API, console and add-in files (what `npm start` runs)').action(runServe);
   program.command('migrate').description('apply database migrations and exit').action(runMigrate);
   program
@@ -176,6 +188,10 @@ export function buildProgram(): Command {
     .option('--no-limits', 'switch the rate limits off (throughput benchmarks)')
     .option('--auto-approve', 'skip the login page: consent is given at once for user demo')
     .action(runSandbox);
+}
+
+/** Connections and what they sync. */
+function addConnectionCommands(program: Command): void {
   const connections = program
     .command('connections')
     .description('list connections, their divisions, tables and state')
@@ -199,6 +215,10 @@ export function buildProgram(): Command {
     .action(async (id: string, options: { enable?: string; disable?: string; frequency?: string }) =>
       (await import('./commands/connections.ts')).runConnectionTables(settingsFromEnvironment(), id, options),
     );
+}
+
+/** Sync now, and read the warehouse. */
+function addWarehouseCommands(program: Command): void {
   program
     .command('sync')
     .description('run a sync now in the foreground, with progress, and exit non-zero on failure')
@@ -218,6 +238,10 @@ export function buildProgram(): Command {
     .action(async (sql: string, options: { format: string; connection?: string }) =>
       (await import('./commands/query.ts')).runQuery(settingsFromEnvironment(), sql, options),
     );
+}
+
+/** Who may use the server: the admin password, API keys, BI logins. */
+function addAccessCommands(program: Command): void {
   program
     .command('admin')
     .description('set the admin password of the console (asked twice, or read from standard input)')
@@ -248,17 +272,23 @@ export function buildProgram(): Command {
     .description('make a login that reads the warehouse; prints host, port, database, user and password once')
     .requiredOption('--name <name>', 'lower-case letters, digits, _; the login is bi_<name>')
     .action(async (options: { name: string }) =>
-      (await import('./commands/query.ts')).runBiUserCreate(settingsFromEnvironment(), options),
+      (await import('./commands/biUsers.ts')).runBiUserCreate(settingsFromEnvironment(), options),
     );
   biUser
     .command('list')
     .description('the BI users (never their passwords)')
-    .action(async () => (await import('./commands/query.ts')).runBiUserList(settingsFromEnvironment()));
+    .action(async () => (await import('./commands/biUsers.ts')).runBiUserList(settingsFromEnvironment()));
   biUser
     .command('revoke')
     .argument('<id>', "the BI user's id (see bi-user list)")
     .description('drop the login and end its sessions')
-    .action(async (id: string) => (await import('./commands/query.ts')).runBiUserRevoke(settingsFromEnvironment(), id));
+    .action(async (id: string) =>
+      (await import('./commands/biUsers.ts')).runBiUserRevoke(settingsFromEnvironment(), id),
+    );
+}
+
+/** Google Sheets writeback targets. */
+function addSheetsCommands(program: Command): void {
   const sheetsCmd = program
     .command('sheets')
     .description('push tables and queries into Google Sheets (server-side writeback)');
@@ -301,6 +331,10 @@ export function buildProgram(): Command {
     .action(async (id: string) =>
       (await import('./commands/sheets.ts')).runSheetsRemove(settingsFromEnvironment(), id),
     );
+}
+
+/** Documents and attachments in Exact. */
+function addDocumentsCommands(program: Command): void {
   const docs = program
     .command('documents')
     .description('Exact documents and attachments: upsert many from a file, find, attach, download');
@@ -345,6 +379,10 @@ export function buildProgram(): Command {
   ).action(async (o: { connection: string; division: string; document: string; attachment: string; out?: string }) =>
     (await import('./commands/documents.ts')).runDocumentsDownload(settingsFromEnvironment(), o),
   );
+}
+
+/** The benchmarks (BENCHMARKS.md). */
+function addBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
@@ -355,7 +393,6 @@ export function buildProgram(): Command {
     .action(async (name: string, options: { rows: string; scale: string; timeScale: string }) =>
       (await import('../bench/run.ts')).runBench(name, options),
     );
-  return program;
 }
 
 buildProgram().parseAsync(process.argv).catch(fail);

@@ -4,16 +4,16 @@ import { mount, type ApiRoute } from './route.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
-import { divisionRoutes } from './routes/divisions.ts';
+import { connectionDivisionRoutes } from './routes/connectionDivisions.ts';
 import { runRoutes } from './routes/runs.ts';
-import { syncRoutes } from './routes/sync.ts';
+import { connectionSyncRoutes } from './routes/connectionSync.ts';
 import { queryRoutes } from './routes/query.ts';
 import { savedQueryRoutes } from './routes/queries.ts';
 import { biUserRoutes } from './routes/biUsers.ts';
-import { warehouseRoutes } from './routes/warehouse.ts';
-import { sheetsRoutes } from './routes/sheets.ts';
-import { documentRoutes } from './routes/documents.ts';
 import { tableRoutes } from './routes/tables.ts';
+import { sheetTargetRoutes } from './routes/sheetTargets.ts';
+import { documentRoutes } from './routes/documents.ts';
+import { connectionTableRoutes } from './routes/connectionTables.ts';
 import type { Services } from './services.ts';
 import { openApiRoute } from './openapi.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -27,15 +27,15 @@ export function apiRoutes(s: Services): ApiRoute[] {
     ...apiKeyRoutes(s),
     ...catalogRoutes(),
     ...connectionRoutes(s),
-    ...divisionRoutes(s),
-    ...tableRoutes(s),
-    ...syncRoutes(s),
+    ...connectionDivisionRoutes(s),
+    ...connectionTableRoutes(s),
+    ...connectionSyncRoutes(s),
     ...runRoutes(s),
     ...queryRoutes(s),
     ...savedQueryRoutes(s),
     ...biUserRoutes(s),
-    ...warehouseRoutes(s),
-    ...sheetsRoutes(s),
+    ...tableRoutes(s),
+    ...sheetTargetRoutes(s),
     ...documentRoutes(s),
   ];
   return routes;

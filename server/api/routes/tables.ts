@@ -1,53 +1,88 @@
 import { z } from 'zod';
-import { getConnection } from '../../state/connections.ts';
-import {
-  DEFAULT_FREQUENCY_MINUTES,
-  listTables,
-  MAX_FREQUENCY_MINUTES,
-  MIN_FREQUENCY_MINUTES,
-  updateTable,
-} from '../../state/tableSettings.ts';
-import type { ConnectionTablesResponse, Json, TableInfo, TablePatch } from '../types.ts';
-import { dailyCostOf } from '../../schedule/schedules.ts';
-import { idParam, route, type ApiRoute } from '../route.ts';
+import { AppError } from '../../lib/errors.ts';
+import { buildRowsQuery, parseFilter } from '../../query/rowsQuery.ts';
+import { listWarehouseTables, tableShape } from '../../query/warehouseTables.ts';
+import { warehouseOf } from '../../state/connections.ts';
+import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
+import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
-/** /api/v1/connections/:id/tables: which tables a connection syncs, how often, and how many rows they hold. */
+/**
+ * /api/v1/tables: the warehouse as clients browse it (one connection's schema; ?connection=, default the
+ * first), and /api/v1/tables/:name/rows: a table's rows with column choice, filters, order and keyset
+ * paging, streamed in any format under the read-only role.
+ */
 
-const patchBody: z.ZodType<TablePatch> = z.strictObject({
-  enabled: z.boolean().optional(),
-  frequencyMinutes: z.number().int().min(MIN_FREQUENCY_MINUTES).max(MAX_FREQUENCY_MINUTES).nullable().optional(),
-});
+const list = (v: unknown) =>
+  typeof v === 'string' && v.trim()
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
+const many = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 export function tableRoutes(s: Services): ApiRoute[] {
-  const answer = async (connection: { id: number; warehouseSchema: string }): Promise<ConnectionTablesResponse> => ({
-    defaultFrequencyMinutes: DEFAULT_FREQUENCY_MINUTES,
-    dailyCost: await dailyCostOf(s.pool, connection.id),
-    tables: (await listTables(s.pool, connection.id, connection.warehouseSchema)) as unknown as Json<TableInfo>[],
-  });
+  const connectionParam = z.object({ connection: z.coerce.number().int().positive().optional() });
   return [
     route({
       method: 'get',
-      path: '/connections/:id/tables',
-      scope: 'admin',
-      summary:
-        'The tables of a connection: enabled, frequency, rows, last sync and last run, and the estimated daily API calls of the schedule',
-      handle: async ({ params }) => answer(await getConnection(s.pool, idParam(params, 'id', 'connection'))),
+      path: '/tables',
+      scope: 'read',
+      summary: 'The warehouse tables of a connection: columns and types, row counts, last sync',
+      query: connectionParam,
+      handle: async ({ query }) => {
+        const w = await warehouseOf(s.pool, query.connection);
+        return { tables: await listWarehouseTables(s.pool, w.schema, w.connectionId) };
+      },
     }),
     route({
-      method: 'patch',
-      path: '/connections/:id/tables/:name',
-      scope: 'admin',
-      summary: 'Enable or disable a table, or set its sync frequency (minutes; null for the default)',
-      body: patchBody,
-      handle: async ({ params, body }) => {
-        // Read first: a 404 for an unknown connection rather than a foreign-key error from the update.
-        const connection = await getConnection(s.pool, idParam(params, 'id', 'connection'));
-        await updateTable(s.pool, connection.id, params.name ?? '', {
-          ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-          ...(body.frequencyMinutes !== undefined ? { frequencyMinutes: body.frequencyMinutes } : {}),
+      method: 'get',
+      path: '/tables/:name/rows',
+      scope: 'read',
+      summary:
+        "Rows of a table: columns=a,b  filter=col:op:value (repeatable; eq ne lt le gt ge like ilike in null notnull)  order=col,-col  limit  after (JSON array of the last row's values of the order columns, then of the primary-key columns not among them)  format",
+      query: z.object({
+        connection: z.coerce.number().int().positive().optional(),
+        columns: z.string().optional(),
+        order: z.string().optional(),
+        after: z.string().optional(),
+        format: z.string().optional(),
+        limit: z.coerce.number().int().min(0).optional(),
+        filter: z.union([z.string(), z.array(z.string())]).optional(),
+      }),
+      handle: async ({ params, query, req, res }) => {
+        const schema = (await warehouseOf(s.pool, query.connection)).schema;
+        const table = await tableShape(s.pool, schema, params.name ?? '');
+        let after: (string | number | boolean | null)[] | undefined;
+        if (query.after !== undefined) {
+          try {
+            after = JSON.parse(query.after) as (string | number | boolean | null)[];
+          } catch {
+            after = undefined;
+          }
+          if (!Array.isArray(after))
+            throw new AppError(
+              'invalid_after',
+              'after is a JSON array: the last row\'s values of the order columns, then of the primary-key columns not among them, e.g. after=["2026-01-01",123456,"3f2e…"].',
+              { status: 400 },
+            );
+        }
+        const limit = Math.min(query.limit ?? 1000, s.queryLimits.maxRows);
+        const built = buildRowsQuery(table, {
+          ...(list(query.columns) ? { columns: list(query.columns)! } : {}),
+          filters: many(query.filter).map(parseFilter),
+          ...(list(query.order) ? { order: list(query.order)! } : {}),
+          ...(after ? { after } : {}),
+          limit,
         });
-        return answer(connection);
+        await streamQuery(s, res, {
+          sql: built.sql,
+          params: built.params,
+          schema,
+          format: chooseFormat(undefined, query.format, req.headers.accept),
+        });
+        return undefined;
       },
     }),
   ];

@@ -37,7 +37,7 @@ async function withSchedule(
   }) as unknown as Json<DivisionInfo>[];
 }
 
-export function divisionRoutes(s: Services): ApiRoute[] {
+export function connectionDivisionRoutes(s: Services): ApiRoute[] {
   const answer = async (id: number, search?: string): Promise<DivisionsResponse> => ({
     mode: (await getConnection(s.pool, id)).divisionsMode,
     divisions: await withSchedule(s, id, await listDivisions(s.pool, id, search === undefined ? {} : { search })),

@@ -14,7 +14,7 @@ const body: z.ZodType<SyncNowRequest> = z.strictObject({
   full: z.boolean().optional(),
 });
 
-export function syncRoutes(s: Services): ApiRoute[] {
+export function connectionSyncRoutes(s: Services): ApiRoute[] {
   return [
     route({
       method: 'post',

@@ -33,7 +33,7 @@ const body: z.ZodType<TargetInput> = z.strictObject({
     .optional(),
 });
 
-export function sheetsRoutes(s: Services): ApiRoute[] {
+export function sheetTargetRoutes(s: Services): ApiRoute[] {
   const pushes = () => {
     if (!s.pushes)
       throw new AppError(
