@@ -16,8 +16,17 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
   app.disable('x-powered-by');
   app.disable('etag');
   const baseUrl = (req: Request) => options.publicUrl ?? `${req.protocol}://${req.get('host')}`;
+  callLogAndFaults(app, sandbox);
+  app.use('/_sandbox', express.json({ limit: '1mb' }), controlRoutes(sandbox));
+  oauthRoutes(app, sandbox);
+  restRoutes(app, sandbox, baseUrl);
+  attachmentRoute(app, sandbox);
+  errorRoutes(app);
+  return app;
+}
 
-  // Call log and injected faults for everything Exact itself would serve.
+/** Call log and injected faults for everything Exact itself would serve. */
+function callLogAndFaults(app: Express, sandbox: Sandbox): void {
   app.use((req, res, next) => {
     if (req.path.startsWith('/_sandbox')) return next();
     const started = Date.now();
@@ -44,10 +53,10 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       else send(res, fault.status, fault.body ?? exactError(fault.status >= 500 ? 'Service Unavailable' : 'Error'));
     }, fault.delayMs);
   });
+}
 
-  app.use('/_sandbox', express.json({ limit: '1mb' }), controlRoutes(sandbox));
-
-  // --- OAuth2 -------------------------------------------------------------------------------------
+/** OAuth 2: the consent page (a login form, or at once with autoApprove) and the token endpoint. */
+function oauthRoutes(app: Express, sandbox: Sandbox): void {
   app.get('/api/oauth2/auth', (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     const problem = authProblem(sandbox, q);
@@ -100,38 +109,40 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       .type('application/json;charset=utf-8')
       .send(JSON.stringify(result.body));
   });
+}
 
-  // --- the REST API ----------------------------------------------------------------------------------
-  const authenticated = (req: Request, res: Response) => {
-    const token = sandbox.oauth.authenticate(req.headers.authorization);
-    if (!token) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Bearer')
-        .type('application/json;charset=utf-8')
-        .send(JSON.stringify(exactError('Unauthorized')));
-      return undefined;
-    }
-    return token;
-  };
-  /** Counts the call against the (app, division) budget; false when it was refused with a 429. */
-  const withinLimits = (res: Response, clientId: string, division: number) => {
-    const decision = sandbox.spend(clientId, division);
-    if (!decision || sandbox.limits === false) return true;
-    const limits = sandbox.limits;
-    res.set(rateLimitHeaders(decision, limits, (ms) => Date.now() + sandbox.clock.toRealMs(ms - sandbox.clock.now())));
-    if (!decision.allowed) {
-      res.status(429).end();
-      return false;
-    }
-    return true;
-  };
+function authenticated(sandbox: Sandbox, req: Request, res: Response) {
+  const token = sandbox.oauth.authenticate(req.headers.authorization);
+  if (!token) {
+    res
+      .status(401)
+      .set('WWW-Authenticate', 'Bearer')
+      .type('application/json;charset=utf-8')
+      .send(JSON.stringify(exactError('Unauthorized')));
+    return undefined;
+  }
+  return token;
+}
+/** Counts the call against the (app, division) budget; false when it was refused with a 429. */
+function withinLimits(sandbox: Sandbox, res: Response, clientId: string, division: number): boolean {
+  const decision = sandbox.spend(clientId, division);
+  if (!decision || sandbox.limits === false) return true;
+  const limits = sandbox.limits;
+  res.set(rateLimitHeaders(decision, limits, (ms) => Date.now() + sandbox.clock.toRealMs(ms - sandbox.clock.now())));
+  if (!decision.allowed) {
+    res.status(429).end();
+    return false;
+  }
+  return true;
+}
 
+/** The REST API: current/Me and /api/v1/{division}/…, each call authenticated and counted against the limits. */
+function restRoutes(app: Express, sandbox: Sandbox, baseUrl: (req: Request) => string): void {
   app.get('/api/v1/current/Me', (req, res) => {
-    const token = authenticated(req, res);
+    const token = authenticated(sandbox, req, res);
     if (!token) return;
     const first = sandbox.divisions[0]!;
-    if (!withinLimits(res, token.clientId, first.code)) return;
+    if (!withinLimits(sandbox, res, token.clientId, first.code)) return;
     try {
       handleMe(sandbox, baseUrl(req), sandbox.oauth.userInfo(token.user)!, req, res);
     } catch (err) {
@@ -148,7 +159,7 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     },
     (req, res) => {
       const m = /^\/api\/v1\/(\d+)\/(.+)$/.exec(req.path)!;
-      const token = authenticated(req, res);
+      const token = authenticated(sandbox, req, res);
       if (!token) return;
       const code = Number(m[1]);
       const division = sandbox.division(code);
@@ -158,7 +169,7 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
         send(res, 403, exactError('Forbidden'));
         return;
       }
-      if (!withinLimits(res, token.clientId, code)) return;
+      if (!withinLimits(sandbox, res, token.clientId, code)) return;
       if (req.method === 'GET' && decodeURIComponent(m[2]!).toLowerCase() === 'read/sync/sync/synctimestamp') {
         try {
           handleSyncTimestamp({ sandbox, division, baseUrl: baseUrl(req) }, req, res);
@@ -181,10 +192,12 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       }
     },
   );
+}
 
-  // Attachment downloads: GET {Url}&Download=1 with the Bearer token (exact-api.md 8.2).
+/** Attachment downloads: GET {Url}&Download=1 with the Bearer token (docs/exact-online.md, Documents). */
+function attachmentRoute(app: Express, sandbox: Sandbox): void {
   app.get('/docs/SysAttachment.aspx', (req, res) => {
-    const token = authenticated(req, res);
+    const token = authenticated(sandbox, req, res);
     if (!token) return;
     const q = req.query as Record<string, string | undefined>;
     const code = Number(q._Division_);
@@ -192,7 +205,7 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
       send(res, 403, exactError('Forbidden'));
       return;
     }
-    if (!withinLimits(res, token.clientId, code)) return;
+    if (!withinLimits(sandbox, res, token.clientId, code)) return;
     const found = sandbox.table(code, 'DocumentAttachments').find(String(q.ID ?? ''));
     if (!found) {
       send(res, 404, exactError('Attachment not found'));
@@ -203,8 +216,10 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     if (q.Download === '1') res.set('Content-Disposition', `attachment; filename="${name.replace(/"/g, '')}"`);
     res.send(found.row._content as Buffer);
   });
+}
 
-  // A body over Exact's limit, or JSON that does not parse, in Exact's error shape.
+/** A body over Exact's limit, or JSON that does not parse, in Exact's error shape; unknown paths 404. */
+function errorRoutes(app: Express): void {
   app.use((err: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.too.large')
       return sendError(res, new ODataError(413, `The request is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`));
@@ -213,7 +228,6 @@ export function createSandboxApp(sandbox: Sandbox, options: { publicUrl?: string
     next(err);
   });
   app.use((_req: Request, res: Response) => send(res, 404, exactError('Not found')));
-  return app;
 }
 
 function authProblem(sandbox: Sandbox, q: Record<string, string | undefined>): string | undefined {

@@ -95,6 +95,31 @@ const FUNCTIONS: Record<string, number> = {
   length: 1,
 };
 
+/** A string, number, GUID or date literal token as an expression. */
+function literal(t: Token): Expr {
+  if (t.t === 'str') return { kind: 'literal', value: t.v, type: 'string' };
+  if (t.t === 'num') {
+    const n = Number(t.v.replace(/[LlMmDdFf]$/, ''));
+    if (!Number.isFinite(n)) throw new FilterError(`Error in query syntax: bad number ${t.v}.`);
+    return { kind: 'literal', value: n, type: 'number' };
+  }
+  if (t.t === 'typed') {
+    if (t.prefix === 'guid') {
+      if (!GUID_RE.test(t.v))
+        throw new FilterError(`Unrecognized 'Edm.Guid' literal 'guid'${t.v}'' at position ${t.pos}.`);
+      return { kind: 'literal', value: t.v.toLowerCase(), type: 'guid' };
+    }
+    if (t.prefix === 'datetime' || t.prefix === 'datetimeoffset') {
+      const ms = parseDateLiteral(t.v);
+      if (ms === undefined)
+        throw new FilterError(`Unrecognized 'Edm.DateTime' literal 'datetime'${t.v}'' at position ${t.pos}.`);
+      return { kind: 'literal', value: ms, type: 'datetime' };
+    }
+    throw new FilterError(`Literals of type ${t.prefix} are not supported by this sandbox.`);
+  }
+  throw new FilterError(`Error in query syntax at position ${t.pos}.`);
+}
+
 /** Parses `text` against an entity's fields (looked up case-insensitively, as Exact does). */
 export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>, typeName: string): Expr {
   const tokens = tokenize(text);
@@ -118,27 +143,8 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
       return e;
     }
     p++;
-    if (t.t === 'str') return { kind: 'literal', value: t.v, type: 'string' };
-    if (t.t === 'num') {
-      const n = Number(t.v.replace(/[LlMmDdFf]$/, ''));
-      if (!Number.isFinite(n)) throw new FilterError(`Error in query syntax: bad number ${t.v}.`);
-      return { kind: 'literal', value: n, type: 'number' };
-    }
-    if (t.t === 'typed') {
-      if (t.prefix === 'guid') {
-        if (!GUID_RE.test(t.v))
-          throw new FilterError(`Unrecognized 'Edm.Guid' literal 'guid'${t.v}'' at position ${t.pos}.`);
-        return { kind: 'literal', value: t.v.toLowerCase(), type: 'guid' };
-      }
-      if (t.prefix === 'datetime' || t.prefix === 'datetimeoffset') {
-        const ms = parseDateLiteral(t.v);
-        if (ms === undefined)
-          throw new FilterError(`Unrecognized 'Edm.DateTime' literal 'datetime'${t.v}'' at position ${t.pos}.`);
-        return { kind: 'literal', value: ms, type: 'datetime' };
-      }
-      throw new FilterError(`Literals of type ${t.prefix} are not supported by this sandbox.`);
-    }
-    if (t.t === 'id') {
+    if (t.t !== 'id') return literal(t);
+    {
       const word = t.v.toLowerCase();
       if (word === 'true' || word === 'false') return { kind: 'literal', value: word === 'true', type: 'boolean' };
       if (word === 'null') return { kind: 'literal', value: null, type: 'null' };
@@ -159,7 +165,6 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
         throw new FilterError(`No property '${t.v}' exists in type '${typeName}' at position ${t.pos}.`);
       return { kind: 'field', field };
     }
-    throw new FilterError(`Error in query syntax at position ${t.pos}.`);
   };
   const comparison = (): Expr => {
     if (isWord('not')) {

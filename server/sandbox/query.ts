@@ -83,13 +83,7 @@ export function readPage(
   };
   let more = false;
   if (mode === 'sync') {
-    let from = timestampLowerBound(q.filter);
-    if (q.skiptoken !== undefined) {
-      const m = /^(\d+)L?$/i.exec(q.skiptoken);
-      if (!m) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
-      from = Math.max(from, Number(m[1]) + 1);
-    }
-    for (const row of table.byTimestamp(from)) {
+    for (const row of table.byTimestamp(syncStart(q))) {
       if (!matches(q.filter, row)) continue;
       if (size === limit) {
         more = true;
@@ -98,23 +92,7 @@ export function readPage(
       take(row);
     }
   } else {
-    let start = 0;
-    let after: string | undefined;
-    if (q.skiptoken !== undefined) {
-      if (table.def.keyType !== 'Guid') {
-        // Numeric keys (HID) page on the number itself.
-        const m = /^(\d+)L?$/i.exec(q.skiptoken);
-        const index = m ? table.indexOf(m[1]!) : undefined;
-        if (index === undefined) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
-        start = index + 1;
-      } else {
-        const m = /^guid'(.+)'$/i.exec(q.skiptoken);
-        if (!m || !GUID_RE.test(m[1]!)) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
-        const index = table.indexOf(m[1]!);
-        if (index !== undefined) start = index + 1;
-        else after = m[1]!;
-      }
-    }
+    const { start, after } = keyStart(table, q.skiptoken);
     for (let i = start; i < table.end; i++) {
       const row = table.get(i);
       if (!row) continue;
@@ -142,6 +120,34 @@ export function readPage(
     };
   }
   return page;
+}
+
+/** Where a sync page starts: after the Timestamp of `$skiptoken`, and not before the filter's lower bound. */
+function syncStart(q: QueryOptions): number {
+  const from = timestampLowerBound(q.filter);
+  if (q.skiptoken === undefined) return from;
+  const m = /^(\d+)L?$/i.exec(q.skiptoken);
+  if (!m) throw new ODataError(400, `Invalid $skiptoken '${q.skiptoken}'.`);
+  return Math.max(from, Number(m[1]) + 1);
+}
+
+/**
+ * Where a page in key order starts: the index after `$skiptoken`'s key, or — for a GUID no longer in the
+ * table — the first key after it in SQL Server's GUID order (`after`).
+ */
+function keyStart(table: Readable, skiptoken: string | undefined): { start: number; after?: string } {
+  if (skiptoken === undefined) return { start: 0 };
+  if (table.def.keyType !== 'Guid') {
+    // Numeric keys (HID) page on the number itself.
+    const m = /^(\d+)L?$/i.exec(skiptoken);
+    const index = m ? table.indexOf(m[1]!) : undefined;
+    if (index === undefined) throw new ODataError(400, `Invalid $skiptoken '${skiptoken}'.`);
+    return { start: index + 1 };
+  }
+  const m = /^guid'(.+)'$/i.exec(skiptoken);
+  if (!m || !GUID_RE.test(m[1]!)) throw new ODataError(400, `Invalid $skiptoken '${skiptoken}'.`);
+  const index = table.indexOf(m[1]!);
+  return index !== undefined ? { start: index + 1 } : { start: 0, after: m[1]! };
 }
 
 function countMatching(table: Readable, q: QueryOptions): number {
