@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
-import { consumeOAuthState, createOAuthState, type StateCheck } from '../../auth/oauthStates.ts';
+import { consumeOAuthState, createOAuthState, type ConnectChoice, type StateCheck } from '../../auth/oauthStates.ts';
 import { cookieValue, readSession, SESSION_COOKIE } from '../../auth/sessions.ts';
-import { COUNTRIES, isCountry } from '../../exact/hosts.ts';
+import { COUNTRIES, isCountry, type Country } from '../../exact/hosts.ts';
 import { isAppError } from '../../lib/errors.ts';
 import { TABLE_BY_NAME } from '../../catalog/tables.ts';
 import { authorizeUrl } from '../../exact/oauth.ts';
@@ -48,9 +48,60 @@ function page(res: Response, status: number, title: string, message: string, det
 
 export function connectRoutes(s: Services): Router {
   const router = Router();
-  const origin = new URL(s.publicUrl).origin;
+  router.get('/connect/exact', startConnect(s));
+  router.get('/connect/exact/callback', connectCallback(s));
+  return router;
+}
 
-  router.get('/connect/exact', async (req: Request, res: Response) => {
+type Choice = Omit<ConnectChoice, 'baseUrl'> & { country: Country };
+
+/**
+ * What the admin chose on the console's connect page (`country`, `start_year`, `tables`), or the page
+ * that says what is wrong with it. A pure decision, table-tested.
+ */
+export function parseConnectChoice(
+  q: Record<string, unknown>,
+  thisYear: number,
+): { ok: true; choice: Choice } | { ok: false; title: string; message: string } {
+  const country = typeof q.country === 'string' ? q.country : 'nl';
+  if (!isCountry(country))
+    return {
+      ok: false,
+      title: 'Unknown country',
+      message: `exact-sync does not know Exact Online for country "${country}". Choose one of: ${COUNTRIES.join(', ')}.`,
+    };
+  let startYear: number | null = null;
+  if (typeof q.start_year === 'string' && q.start_year !== '') {
+    const y = Number(q.start_year);
+    if (!Number.isInteger(y) || y < FIRST_START_YEAR || y > thisYear)
+      return {
+        ok: false,
+        title: 'Invalid starting year',
+        message: `The starting year must be a year from ${FIRST_START_YEAR} to ${thisYear} (got "${q.start_year}").`,
+      };
+    startYear = y;
+  }
+  let tables: string[] | null = null;
+  if (typeof q.tables === 'string' && q.tables.trim() !== '') {
+    tables = q.tables
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const unknown = tables.filter((t) => !TABLE_BY_NAME.has(t));
+    if (unknown.length)
+      return {
+        ok: false,
+        title: 'Unknown tables',
+        message: `exact-sync has no table ${unknown.join(', ')}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
+      };
+  }
+  return { ok: true, choice: { country, startYear, tables } };
+}
+
+/** GET /connect/exact: checks the choice, keeps it with a fresh OAuth state, and sends the admin to Exact. */
+function startConnect(s: Services) {
+  const origin = new URL(s.publicUrl).origin;
+  return async (req: Request, res: Response) => {
     // The session cookie belongs to one address: start where Exact will send the browser back.
     const here = `${req.protocol}://${req.get('host') ?? ''}`;
     if (here !== origin) {
@@ -62,49 +113,12 @@ export function connectRoutes(s: Services): Router {
       res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    const q = req.query as Record<string, unknown>;
-    const country = typeof q.country === 'string' ? q.country : 'nl';
-    if (!isCountry(country)) {
-      page(
-        res,
-        400,
-        'Unknown country',
-        `exact-sync does not know Exact Online for country "${country}". Choose one of: ${COUNTRIES.join(', ')}.`,
-      );
+    const parsed = parseConnectChoice(req.query as Record<string, unknown>, new Date().getUTCFullYear());
+    if (!parsed.ok) {
+      page(res, 400, parsed.title, parsed.message);
       return;
     }
-    let startYear: number | null = null;
-    if (typeof q.start_year === 'string' && q.start_year !== '') {
-      const y = Number(q.start_year);
-      const thisYear = new Date().getUTCFullYear();
-      if (!Number.isInteger(y) || y < FIRST_START_YEAR || y > thisYear) {
-        page(
-          res,
-          400,
-          'Invalid starting year',
-          `The starting year must be a year from ${FIRST_START_YEAR} to ${thisYear} (got "${q.start_year}").`,
-        );
-        return;
-      }
-      startYear = y;
-    }
-    let tables: string[] | null = null;
-    if (typeof q.tables === 'string' && q.tables.trim() !== '') {
-      tables = q.tables
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean);
-      const unknown = tables.filter((t) => !TABLE_BY_NAME.has(t));
-      if (unknown.length) {
-        page(
-          res,
-          400,
-          'Unknown tables',
-          `exact-sync has no table ${unknown.join(', ')}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
-        );
-        return;
-      }
-    }
+    const { country, startYear, tables } = parsed.choice;
     const baseUrl = s.app.baseUrlFor(country);
     const state = await createOAuthState(s.pool, session.idHash, { country, baseUrl, startYear, tables });
     req.log.info(
@@ -112,9 +126,12 @@ export function connectRoutes(s: Services): Router {
       'sending the admin to Exact Online to connect',
     );
     res.redirect(302, authorizeUrl(s.app, baseUrl, redirectUri(s), state));
-  });
+  };
+}
 
-  router.get('/connect/exact/callback', async (req: Request, res: Response) => {
+/** GET /connect/exact/callback: Exact sends the admin back with a code (or a refusal). */
+function connectCallback(s: Services) {
+  return async (req: Request, res: Response) => {
     const q = req.query as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const session = await readSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
@@ -184,7 +201,5 @@ export function connectRoutes(s: Services): Router {
         `Something went wrong on this server; its log has the details (request id ${String(req.id)}). Nothing was stored.`,
       );
     }
-  });
-
-  return router;
+  };
 }

@@ -9,7 +9,7 @@ import {
   updateDocument,
   upsertDocument,
 } from '../../documents/documents.ts';
-import { documentClient, documentWrites, recorded } from '../../documents/service.ts';
+import { documentClient, documentWrites, recorded, type DocumentDeps } from '../../documents/service.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -24,8 +24,15 @@ const fields = z.record(z.string(), z.unknown());
 /** Who made a write, for exact_sync.document_writes: an API key by its id, or a console session. */
 const actorOf = (req: Request) => (req.caller?.via === 'api_key' ? `api_key:${req.caller.keyId}` : 'session');
 
+type Deps = DocumentDeps;
+
 export function documentRoutes(s: Services): ApiRoute[] {
-  const deps = { pool: s.pool, tokens: s.tokens, pacer: s.pacer, clientId: s.app.clientId };
+  const deps: Deps = { pool: s.pool, tokens: s.tokens, pacer: s.pacer, clientId: s.app.clientId };
+  return [...documentWriteRoutes(s, deps), ...attachmentRoutes(s, deps)];
+}
+
+/** Create or upsert, update, and find documents. */
+function documentWriteRoutes(s: Services, deps: Deps): ApiRoute[] {
   return [
     route({
       method: 'post',
@@ -96,6 +103,12 @@ export function documentRoutes(s: Services): ApiRoute[] {
           query.field ?? 'Subject',
         ),
     }),
+  ];
+}
+
+/** Attach and download files, and the log of writes. */
+function attachmentRoutes(s: Services, deps: Deps): ApiRoute[] {
+  return [
     route({
       method: 'post',
       path: '/documents/:id/attachments',
