@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
@@ -98,7 +97,7 @@ export async function openDatabase(
     const pool = await openPool(url);
     await migrate(pool, { log: { info: (m) => log.info(m) } });
     const description = embedded
-      ? `embedded PostgreSQL in ${path.join(settings.dataDir, 'postgres')} (127.0.0.1:${embedded.port})`
+      ? `embedded PostgreSQL in ${embedded.clusterDir} (127.0.0.1:${embedded.port})${embedded.relocatedBecause ? `; outside DATA_DIR, since the OS user postgres cannot enter ${embedded.relocatedBecause}` : ''}`
       : redactUrl(url);
     const parsed = new URL(url);
     const wildcard = (a: string | undefined) =>

@@ -3,6 +3,8 @@ import { createLogger } from '../lib/logger.ts';
 import type { Settings } from '../lib/settings.ts';
 import { openDatabase, openSecretBox } from '../runtime.ts';
 import { commaList } from './shared.ts';
+import type { AlreadyRunning, DivisionOutcome } from '../sync/runner.ts';
+import type { TableResult } from '../sync/engine.ts';
 
 /** `exact-sync sync`: a sync in the foreground, with progress bars. */
 
@@ -42,12 +44,7 @@ export async function runSyncCommand(
       );
     }
     const { app, tokens, pacer } = exactRuntime({ pool: database.pool, box, settings, log });
-    const { MultiBar, Presets } = (await import('cli-progress')).default;
-    const bars = new MultiBar(
-      { format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true },
-      Presets.shades_classic,
-    );
-    const live = new Map<string, ReturnType<typeof bars.create>>();
+    const progress = await progressBars();
     for (const id of ids) {
       process.stdout.write(`Syncing connection ${id}\n`);
       const outcomes = await runConnection({
@@ -60,32 +57,12 @@ export async function runSyncCommand(
         ...(tables ? { tables } : {}),
         ...(divisions ? { divisions } : {}),
         ...(options.full ? { full: true } : {}),
-        onProgress: (division, table, n) => {
-          const key = `${division}:${table}`;
-          let bar = live.get(key);
-          if (!bar) live.set(key, (bar = bars.create(1, 0, { division, table })));
-          bar.update(n, { division, table });
-        },
-        onTableDone: (division, r) => {
-          const bar = live.get(`${division}:${r.table}`);
-          if (bar) bars.remove(bar);
-          const line =
-            'error' in r
-              ? `  division ${division} ${r.table}: FAILED: ${r.error}\n`
-              : `  division ${division} ${r.table}: ${r.rows} rows read, ${r.inserted} new, ${r.updated} updated, ${r.deleted} deleted\n`;
-          // Above the live bars on a terminal; plain lines in a log.
-          if (process.stdout.isTTY) bars.log(line);
-          else process.stdout.write(line);
-        },
+        onProgress: progress.onProgress,
+        onTableDone: progress.onTableDone,
       });
-      bars.stop();
+      progress.stop();
       for (const o of outcomes) {
-        const line =
-          o.status === 'succeeded'
-            ? `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`
-            : o.status === 'already_running'
-              ? `division ${o.division}: already syncing in another process${o.runId === null ? '' : ` (run ${o.runId})`}; not started twice`
-              : `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
+        const line = outcomeLine(o);
         process.stdout.write(`${line}\n`);
         if (o.status !== 'succeeded' && o.status !== 'already_running') failed = true;
       }
@@ -94,4 +71,42 @@ export async function runSyncCommand(
     await database.close();
   }
   if (failed) throw new AppError('sync_failed', 'The sync did not complete; see the lines above.');
+}
+
+/** One line per division when its run ends. */
+function outcomeLine(o: DivisionOutcome | AlreadyRunning): string {
+  if (o.status === 'succeeded') return `division ${o.division}: done (run ${o.runId}, ${o.apiCalls} API calls)`;
+  if (o.status === 'already_running')
+    return `division ${o.division}: already syncing in another process${o.runId === null ? '' : ` (run ${o.runId})`}; not started twice`;
+  return `division ${o.division}: ${o.status.replace('_', ' ')} (run ${o.runId}): ${o.message}`;
+}
+
+/** A live bar per table being synced, and a line per table when it ends (plain lines when not a terminal). */
+async function progressBars() {
+  const { MultiBar, Presets } = (await import('cli-progress')).default;
+  const bars = new MultiBar(
+    { format: '  division {division} {table} {value} rows', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
+  const live = new Map<string, ReturnType<typeof bars.create>>();
+  return {
+    onProgress: (division: number, table: string, n: number) => {
+      const key = `${division}:${table}`;
+      let bar = live.get(key);
+      if (!bar) live.set(key, (bar = bars.create(1, 0, { division, table })));
+      bar.update(n, { division, table });
+    },
+    onTableDone: (division: number, r: TableResult | { table: string; error: string }) => {
+      const bar = live.get(`${division}:${r.table}`);
+      if (bar) bars.remove(bar);
+      const line =
+        'error' in r
+          ? `  division ${division} ${r.table}: FAILED: ${r.error}\n`
+          : `  division ${division} ${r.table}: ${r.rows} rows read, ${r.inserted} new, ${r.updated} updated, ${r.deleted} deleted\n`;
+      // Above the live bars on a terminal; plain lines in a log.
+      if (process.stdout.isTTY) bars.log(line);
+      else process.stdout.write(line);
+    },
+    stop: () => bars.stop(),
+  };
 }

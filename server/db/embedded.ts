@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile, readdir, appendFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,7 +18,9 @@ const run = promisify(execFile);
  * pg_ctl. Layout under `dataDir`:
  *   postgres/            the cluster (initdb'd once, atomically: into a temporary directory, then renamed)
  *   postgres/server.log  the server's log
- *   postgres.json        superuser password and last port (mode 0600)
+ *   postgres.json        superuser password and last port (mode 0600), and the cluster's place when it is
+ *                        not postgres/ (as root, when the OS user postgres cannot enter the data directory,
+ *                        the cluster goes to /var/lib/exact-sync/<id>/postgres; see clusterLocation)
  *
  * pg_ctl starts the server in its own session, so a Ctrl-C in the terminal reaches only exact-sync, which
  * drains HTTP and the pool before it stops the server. If exact-sync is killed with -9 the server keeps
@@ -30,6 +32,11 @@ const run = promisify(execFile);
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
+  /**
+   * As root, where a cluster goes when the OS user postgres cannot enter `dataDir` (a private home or a
+   * mktemp folder): `<relocateRoot>/<id of dataDir>/postgres`. Default /var/lib/exact-sync.
+   */
+  relocateRoot?: string;
   /** listen_addresses; loopback unless BI tools elsewhere must reach it. */
   listen?: string;
   log?: { info(msg: string): void; warn(msg: string): void };
@@ -41,12 +48,18 @@ export interface EmbeddedPostgres {
   port: number;
   /** True when a server left running by an earlier process was found and used. */
   adopted: boolean;
+  /** The cluster's directory: `<dataDir>/postgres`, or outside it (see `relocatedBecause`). */
+  clusterDir: string;
+  /** Set when the cluster lives outside the data directory: the folder the postgres user cannot enter. */
+  relocatedBecause?: string;
   stop(): Promise<void>;
 }
 
 interface StoredState {
   password: string;
   port?: number;
+  /** Where the cluster lives when it is not `<dataDir>/postgres`. */
+  clusterDir?: string;
 }
 
 const SUPERUSER = 'postgres';
@@ -99,17 +112,47 @@ async function osUser(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-/** As root, every parent of the cluster must be searchable by the postgres user. */
-async function checkTraversable(dir: string): Promise<void> {
+/** The first parent of `dir` the postgres user cannot enter (no search bit for others), if any. */
+async function blockedParent(dir: string): Promise<{ dir: string; mode: number } | undefined> {
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
-    const mode = (await stat(d)).mode;
-    if ((mode & 0o001) === 0) {
-      throw new AppError(
-        'embedded_postgres_permissions',
-        `PostgreSQL runs as the OS user "postgres" and cannot enter ${d} (mode ${(mode & 0o777).toString(8)}). Put the data directory (DATA_DIR) somewhere it can reach, or run exact-sync as an ordinary user.`,
-      );
-    }
+    const mode = (await stat(d).catch(() => undefined))?.mode;
+    // A folder not made yet will be made searchable (mkdir's default mode).
+    if (mode !== undefined && (mode & 0o001) === 0) return { dir: d, mode: mode & 0o777 };
   }
+  return undefined;
+}
+
+/**
+ * Where the cluster lives. `<dataDir>/postgres`, unless the process runs as root (PostgreSQL then runs as
+ * the OS user postgres) and postgres cannot enter the data directory: a new cluster then goes to
+ * `<relocateRoot>/<id>/postgres`, `id` derived from the data directory's path, and postgres.json
+ * remembers it. An existing cluster is never moved: one the postgres user cannot reach is an error.
+ */
+export async function clusterLocation(
+  dataDir: string,
+  state: StoredState | undefined,
+  asRoot: boolean,
+  relocateRoot = '/var/lib/exact-sync',
+): Promise<{ clusterDir: string; relocatedBecause?: string }> {
+  if (state?.clusterDir) return { clusterDir: state.clusterDir };
+  const inside = path.join(dataDir, 'postgres');
+  const blocked = asRoot ? await blockedParent(inside) : undefined;
+  if (!blocked) return { clusterDir: inside };
+  if (existsSync(path.join(inside, 'PG_VERSION')))
+    throw new AppError(
+      'embedded_postgres_permissions',
+      `PostgreSQL runs as the OS user "postgres" and cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}), where its database ${inside} is. Give others search permission on it (chmod o+x ${blocked.dir}), run exact-sync as an ordinary user, or set DATABASE_URL.`,
+    );
+  const id = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
+  const clusterDir = path.join(relocateRoot, id, 'postgres');
+  await mkdir(path.dirname(clusterDir), { recursive: true, mode: 0o755 });
+  const stillBlocked = await blockedParent(clusterDir);
+  if (stillBlocked)
+    throw new AppError(
+      'embedded_postgres_permissions',
+      `PostgreSQL runs as the OS user "postgres" and can enter neither ${blocked.dir} nor ${stillBlocked.dir}. Run exact-sync as an ordinary user, or set DATABASE_URL.`,
+    );
+  return { clusterDir, relocatedBecause: blocked.dir };
 }
 
 function freePort(preferred?: number): Promise<number> {
@@ -268,62 +311,33 @@ async function tailOfLog(logFile: string): Promise<string> {
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
-  const clusterDir = path.join(dataDir, 'postgres');
   const stateFile = path.join(dataDir, 'postgres.json');
-  const logFile = path.join(clusterDir, 'server.log');
   const listen = options.listen ?? '127.0.0.1';
   const log = options.log;
 
   await mkdir(dataDir, { recursive: true });
   const bins = await binaries();
   const owner = await osUser();
-  if (owner) await checkTraversable(clusterDir);
-
   let state = await readState(stateFile);
-  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
-  if (initialised && state === undefined) {
-    throw new AppError(
-      'embedded_postgres_state',
-      `${stateFile} is missing, so the password of the database in ${clusterDir} is unknown. Restore the file, or remove ${clusterDir} to start with an empty database.`,
+  const where = await clusterLocation(dataDir, state, owner !== undefined, options.relocateRoot);
+  const { clusterDir } = where;
+  const logFile = path.join(clusterDir, 'server.log');
+  if (where.relocatedBecause)
+    log?.warn(
+      `PostgreSQL runs as the OS user "postgres", which cannot enter ${where.relocatedBecause}: the embedded database lives in ${clusterDir}; everything else stays in ${dataDir}`,
     );
-  }
-  if (!initialised) {
-    if (existsSync(clusterDir) && (await readdir(clusterDir)).length > 0) {
-      throw new AppError(
-        'embedded_postgres_state',
-        `${clusterDir} exists but is not a PostgreSQL data directory. Move it away and start again.`,
-      );
-    }
-    if (existsSync(clusterDir)) await rm(clusterDir, { recursive: true });
-    state = { password: randomBytes(24).toString('base64url') };
-    await writeState(stateFile, state);
-    log?.info(`Creating the embedded PostgreSQL database in ${clusterDir} (first start)`);
-    await initCluster(bins, clusterDir, state.password, owner);
-  }
-  const password = state!.password;
-
+  state = await ensureCluster({ bins, owner, clusterDir, stateFile, state, log, remember: where.relocatedBecause });
+  const password = state.password;
   const urlFor = (port: number) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  const stop = async () => {
-    const before = await inspectPidFile(clusterDir);
-    if (before.state !== 'running') return;
-    await pgCtl(bins, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], owner).catch(async (cause) => {
-      if ((await inspectPidFile(clusterDir)).state === 'running')
-        throw new AppError(
-          'embedded_postgres_stop',
-          `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`,
-          { cause },
-        );
-    });
-    // pg_ctl returns once the lock file is gone; the process itself ends a moment later.
-    await waitUntilGone(before.pid, 5000);
-  };
+  const found = { clusterDir, ...(where.relocatedBecause ? { relocatedBecause: where.relocatedBecause } : {}) };
+  const stop = () => stopServer(bins, clusterDir, owner);
 
   const pidFile = await inspectPidFile(clusterDir);
   if (pidFile.state === 'running') {
     log?.warn(
       `The embedded PostgreSQL server of an earlier run is still running (pid ${pidFile.pid}, port ${pidFile.port}); using it`,
     );
-    return { url: urlFor(pidFile.port), port: pidFile.port, adopted: true, stop };
+    return { url: urlFor(pidFile.port), port: pidFile.port, adopted: true, stop, ...found };
   }
   if (pidFile.state === 'stale') {
     // Safe to remove: PostgreSQL still refuses to start while any old process holds its shared memory.
@@ -333,10 +347,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await rm(path.join(clusterDir, 'postmaster.pid'), { force: true });
   }
 
-  const port = await freePort(state!.port);
-  if (state!.port !== undefined && port !== state!.port)
-    log?.warn(`Port ${state!.port} of the embedded PostgreSQL server is taken; using ${port}`);
-  if (port !== state!.port) await writeState(stateFile, { ...state!, port });
+  const port = await freePort(state.port);
+  if (state.port !== undefined && port !== state.port)
+    log?.warn(`Port ${state.port} of the embedded PostgreSQL server is taken; using ${port}`);
+  if (port !== state.port) await writeState(stateFile, { ...state, port });
 
   if (owner) await chown(clusterDir, owner.uid, owner.gid);
   await chmod(clusterDir, 0o700);
@@ -354,7 +368,61 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       { cause },
     );
   }
-  return { url: urlFor(port), port, adopted: false, stop };
+  return { url: urlFor(port), port, adopted: false, stop, ...found };
+}
+
+/** The cluster's state (password, port), the cluster made first when there is none yet. */
+async function ensureCluster(o: {
+  bins: Binaries;
+  owner: { uid: number; gid: number } | undefined;
+  clusterDir: string;
+  stateFile: string;
+  state: StoredState | undefined;
+  log: EmbeddedPostgresOptions['log'];
+  /** Set when the cluster lives outside the data directory: postgres.json then records where. */
+  remember: string | undefined;
+}): Promise<StoredState> {
+  const { clusterDir, stateFile } = o;
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (initialised && o.state === undefined) {
+    throw new AppError(
+      'embedded_postgres_state',
+      `${stateFile} is missing, so the password of the database in ${clusterDir} is unknown. Restore the file, or remove ${clusterDir} to start with an empty database.`,
+    );
+  }
+  if (initialised) return o.state!;
+  if (existsSync(clusterDir) && (await readdir(clusterDir)).length > 0) {
+    throw new AppError(
+      'embedded_postgres_state',
+      `${clusterDir} exists but is not a PostgreSQL data directory. Move it away and start again.`,
+    );
+  }
+  if (existsSync(clusterDir)) await rm(clusterDir, { recursive: true });
+  const state: StoredState = {
+    password: randomBytes(24).toString('base64url'),
+    ...(o.remember ? { clusterDir } : {}),
+  };
+  await writeState(stateFile, state);
+  o.log?.info(`Creating the embedded PostgreSQL database in ${clusterDir} (first start)`);
+  await initCluster(o.bins, clusterDir, state.password, o.owner);
+  return state;
+}
+
+async function stopServer(bins: Binaries, clusterDir: string, owner: { uid: number; gid: number } | undefined) {
+  const before = await inspectPidFile(clusterDir);
+  if (before.state !== 'running') return;
+  await pgCtl(bins, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60'], owner).catch(async (cause) => {
+    if ((await inspectPidFile(clusterDir)).state === 'running')
+      throw new AppError(
+        'embedded_postgres_stop',
+        `The embedded PostgreSQL server did not stop: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+  });
+  // pg_ctl returns once the lock file is gone; the process itself ends a moment later.
+  await waitUntilGone(before.pid, 5000);
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);

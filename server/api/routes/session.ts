@@ -49,6 +49,20 @@ class Throttle {
   }
 }
 
+/** Who a console sign-in is: the admin password or an admin API key; else the error that says why not. */
+async function credentialOf(s: Services, secret: string): Promise<string | AppError> {
+  if (await verifyAdminPassword(s.pool, secret)) return 'password';
+  const key = secret.startsWith('esk_') ? await verifyApiKey(s.pool, secret.trim()) : undefined;
+  if (key?.scopes.includes('admin')) return `api_key:${key.id}`;
+  if (key)
+    return new AppError(
+      'forbidden',
+      'This API key has only the read scope; the console needs the admin password or an admin key.',
+      { status: 403 },
+    );
+  return new AppError('wrong_credentials', 'That is not the admin password or an admin API key.', { status: 401 });
+}
+
 export function sessionRoutes(s: Services, version: string): Router {
   const router = Router();
   const throttle = new Throttle();
@@ -86,23 +100,13 @@ export function sessionRoutes(s: Services, version: string): Router {
   router.post('/auth/login', async (req, res) => {
     throttle.check(client(req));
     const { secret } = parseInput(loginBody, req.body, 'body');
-    if (await verifyAdminPassword(s.pool, secret)) {
-      res.json(await signIn(res, 'password'));
-      return;
-    }
-    const key = secret.startsWith('esk_') ? await verifyApiKey(s.pool, secret.trim()) : undefined;
-    if (key?.scopes.includes('admin')) {
-      res.json(await signIn(res, `api_key:${key.id}`));
+    const via = await credentialOf(s, secret);
+    if (typeof via === 'string') {
+      res.json(await signIn(res, via));
       return;
     }
     throttle.fail(client(req));
-    if (key)
-      throw new AppError(
-        'forbidden',
-        'This API key has only the read scope; the console needs the admin password or an admin key.',
-        { status: 403 },
-      );
-    throw new AppError('wrong_credentials', 'That is not the admin password or an admin API key.', { status: 401 });
+    throw via;
   });
 
   router.post('/auth/logout', async (req, res) => {

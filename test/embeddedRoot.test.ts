@@ -1,0 +1,89 @@
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clusterLocation, startEmbeddedPostgres } from '../server/db/embedded.ts';
+
+/**
+ * `npm start` as root from a private folder (a clone in /root, or a mktemp folder of mode 700):
+ * PostgreSQL runs as the OS user postgres, which cannot enter it, so the cluster goes elsewhere and the
+ * rest of the data directory stays where it is.
+ */
+
+const asRoot = process.getuid?.() === 0;
+const cleanup: string[] = [];
+afterAll(async () => {
+  for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
+});
+
+describe('clusterLocation', () => {
+  it('keeps the cluster in the data directory when postgres can enter it, or when not root', async () => {
+    const open = await mkdtemp(path.join(tmpdir(), 'exact-sync-open-'));
+    cleanup.push(open);
+    await chmod(open, 0o755);
+    expect(await clusterLocation(path.join(open, 'data'), undefined, true)).toEqual({
+      clusterDir: path.join(open, 'data', 'postgres'),
+    });
+    const closed = await mkdtemp(path.join(tmpdir(), 'exact-sync-closed-'));
+    cleanup.push(closed);
+    expect(await clusterLocation(path.join(closed, 'data'), undefined, false)).toEqual({
+      clusterDir: path.join(closed, 'data', 'postgres'),
+    });
+  });
+
+  it('as root, moves a new cluster out of a folder postgres cannot enter, to a place named after the data directory', async () => {
+    const closed = await mkdtemp(path.join(tmpdir(), 'exact-sync-closed-'));
+    const root = await mkdtemp(path.join(tmpdir(), 'exact-sync-relocated-'));
+    cleanup.push(closed, root);
+    await chmod(root, 0o755);
+    const first = await clusterLocation(path.join(closed, 'data'), undefined, true, root);
+    expect(first.relocatedBecause).toBe(closed);
+    expect(path.dirname(path.dirname(first.clusterDir))).toBe(root);
+    // The same data directory always maps to the same place; another one to another.
+    expect((await clusterLocation(path.join(closed, 'data'), undefined, true, root)).clusterDir).toBe(first.clusterDir);
+    expect((await clusterLocation(path.join(closed, 'other'), undefined, true, root)).clusterDir).not.toBe(
+      first.clusterDir,
+    );
+    // What postgres.json remembers wins.
+    expect(await clusterLocation(closed, { password: 'x'.repeat(16), clusterDir: '/elsewhere' }, true, root)).toEqual({
+      clusterDir: '/elsewhere',
+    });
+  });
+});
+
+describe.runIf(asRoot)('as root, from a mode-700 folder', () => {
+  it('starts the embedded PostgreSQL with its cluster outside the folder, and finds it again on the next start', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'exact-sync-private-'));
+    const relocateRoot = await mkdtemp(path.join(tmpdir(), 'exact-sync-var-lib-'));
+    cleanup.push(home, relocateRoot);
+    await chmod(relocateRoot, 0o755);
+    const dataDir = path.join(home, 'data');
+    const warnings: string[] = [];
+    const log = { info: () => undefined, warn: (m: string) => warnings.push(m) };
+    const first = await startEmbeddedPostgres({ dataDir, relocateRoot, log });
+    try {
+      expect(first.relocatedBecause).toBe(home);
+      expect(first.clusterDir.startsWith(relocateRoot)).toBe(true);
+      expect(warnings.join('\n')).toContain(`cannot enter ${home}`);
+      const state = JSON.parse(await readFile(path.join(dataDir, 'postgres.json'), 'utf8')) as { clusterDir: string };
+      expect(state.clusterDir).toBe(first.clusterDir);
+      const client = new pg.Client({ connectionString: first.url });
+      await client.connect();
+      await client.query('CREATE TABLE kept (x int)');
+      await client.end();
+    } finally {
+      await first.stop();
+    }
+    const second = await startEmbeddedPostgres({ dataDir, relocateRoot, log });
+    try {
+      expect(second.clusterDir).toBe(first.clusterDir);
+      const client = new pg.Client({ connectionString: second.url });
+      await client.connect();
+      expect((await client.query("SELECT to_regclass('kept') IS NOT NULL AS found")).rows[0]).toEqual({ found: true });
+      await client.end();
+    } finally {
+      await second.stop();
+    }
+  });
+});
