@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterLocation, startEmbeddedPostgres } from '../server/db/embedded.ts';
+import { clusterLocation, reachableBinaries, startEmbeddedPostgres } from '../server/db/embedded.ts';
 
 /**
  * `npm start` as root from a private folder (a clone in /root, or a mktemp folder of mode 700):
@@ -49,6 +49,43 @@ describe('clusterLocation', () => {
     expect(await clusterLocation(closed, { password: 'x'.repeat(16), clusterDir: '/elsewhere' }, true, root)).toEqual({
       clusterDir: '/elsewhere',
     });
+  });
+});
+
+describe('reachableBinaries', () => {
+  it('copies the native folder once to where postgres can run it when its own place is closed, keeping symlinks', async () => {
+    const closed = await mkdtemp(path.join(tmpdir(), 'exact-sync-closed-'));
+    const root = await mkdtemp(path.join(tmpdir(), 'exact-sync-relocated-'));
+    cleanup.push(closed, root);
+    const native = path.join(closed, 'pkg', 'native');
+    await mkdir(path.join(native, 'bin'), { recursive: true });
+    await mkdir(path.join(native, 'lib'));
+    await writeFile(path.join(closed, 'pkg', 'package.json'), JSON.stringify({ version: '18.4.0-test' }));
+    for (const b of ['initdb', 'pg_ctl', 'postgres'])
+      await writeFile(path.join(native, 'bin', b), `#!/bin/sh\n# ${b}\n`);
+    await writeFile(path.join(native, 'lib', 'libpq.so.5.18'), 'lib');
+    await symlink('libpq.so.5.18', path.join(native, 'lib', 'libpq.so.5'));
+    const bins = {
+      initdb: path.join(native, 'bin', 'initdb'),
+      pg_ctl: path.join(native, 'bin', 'pg_ctl'),
+      postgres: path.join(native, 'bin', 'postgres'),
+    };
+    const moved = await reachableBinaries(bins, root);
+    const target = path.join(root, 'postgres-18.4.0-test');
+    expect(moved).toEqual({
+      initdb: path.join(target, 'bin', 'initdb'),
+      pg_ctl: path.join(target, 'bin', 'pg_ctl'),
+      postgres: path.join(target, 'bin', 'postgres'),
+    });
+    expect(await readFile(moved.pg_ctl, 'utf8')).toContain('# pg_ctl');
+    expect((await lstat(path.join(target, 'lib', 'libpq.so.5'))).isSymbolicLink()).toBe(true);
+    expect(await readlink(path.join(target, 'lib', 'libpq.so.5'))).toBe('libpq.so.5.18');
+    const copiedAt = (await stat(moved.pg_ctl)).mtimeMs;
+    expect(await reachableBinaries(bins, root)).toEqual(moved);
+    expect((await stat(moved.pg_ctl)).mtimeMs).toBe(copiedAt);
+    // Where postgres can reach them, the binaries stay where they are.
+    await chmod(closed, 0o755);
+    expect(await reachableBinaries(bins, root)).toEqual(bins);
   });
 });
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile, readdir, appendFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile, readdir, appendFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { userInfo } from 'node:os';
@@ -63,9 +63,10 @@ interface StoredState {
 }
 
 const SUPERUSER = 'postgres';
+const DEFAULT_RELOCATE_ROOT = '/var/lib/exact-sync';
 const OS_USER = 'postgres';
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   pg_ctl: string;
   postgres: string;
@@ -86,6 +87,33 @@ async function binaries(): Promise<Binaries> {
     );
   }
   return (await import(pathToFileURL(entry).href)) as Binaries;
+}
+
+/**
+ * As root, the binaries run as the OS user postgres too: when it cannot reach them where npm put them
+ * (a project in /root), a copy of the package's native/ folder goes to `<relocateRoot>/postgres-<version>`
+ * once (copied aside, then renamed into place) and is used from there.
+ */
+export async function reachableBinaries(bins: Binaries, relocateRoot: string): Promise<Binaries> {
+  if (!(await blockedParent(bins.pg_ctl))) return bins;
+  const nativeDir = path.dirname(path.dirname(bins.pg_ctl));
+  const { version } = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const target = path.join(relocateRoot, `postgres-${version}`);
+  if (!existsSync(path.join(target, 'bin', path.basename(bins.pg_ctl)))) {
+    await mkdir(relocateRoot, { recursive: true, mode: 0o755 });
+    const tmp = `${target}.copy-${randomBytes(4).toString('hex')}`;
+    await cp(nativeDir, tmp, { recursive: true, verbatimSymlinks: true });
+    await chmod(tmp, 0o755);
+    await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
+      // Another process put the same copy in place first.
+      await rm(tmp, { recursive: true, force: true });
+      if (!existsSync(target)) throw err;
+    });
+  }
+  const moved = (file: string) => path.join(target, path.relative(nativeDir, file));
+  return { initdb: moved(bins.initdb), pg_ctl: moved(bins.pg_ctl), postgres: moved(bins.postgres) };
 }
 
 /** PostgreSQL refuses to run as root; as root we run it as the OS user `postgres`, created when missing. */
@@ -132,7 +160,7 @@ export async function clusterLocation(
   dataDir: string,
   state: StoredState | undefined,
   asRoot: boolean,
-  relocateRoot = '/var/lib/exact-sync',
+  relocateRoot = DEFAULT_RELOCATE_ROOT,
 ): Promise<{ clusterDir: string; relocatedBecause?: string }> {
   if (state?.clusterDir) return { clusterDir: state.clusterDir };
   const inside = path.join(dataDir, 'postgres');
@@ -316,10 +344,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.log;
 
   await mkdir(dataDir, { recursive: true });
-  const bins = await binaries();
   const owner = await osUser();
+  const relocateRoot = options.relocateRoot ?? DEFAULT_RELOCATE_ROOT;
+  const bins = owner ? await reachableBinaries(await binaries(), relocateRoot) : await binaries();
   let state = await readState(stateFile);
-  const where = await clusterLocation(dataDir, state, owner !== undefined, options.relocateRoot);
+  const where = await clusterLocation(dataDir, state, owner !== undefined, relocateRoot);
   const { clusterDir } = where;
   const logFile = path.join(clusterDir, 'server.log');
   if (where.relocatedBecause)
