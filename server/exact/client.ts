@@ -183,8 +183,6 @@ export class ExactClient {
   /**
    * One call with pacing and retries. `division` selects the rate-limit budget (null: the user's
    * current division, for current/Me). Returns the answer for 2xx; throws ExactApiError for the rest.
-   */
-  /**
    * `once`: a call that must not be sent twice (a POST that creates): only a 429, which Exact answers
    * before doing anything, is retried; a network error or 5xx is thrown for the caller to check what
    * happened before trying again.
@@ -206,27 +204,7 @@ export class ExactClient {
     const key = `${this.o.clientId}:${budget}`;
     let unauthorized = 0;
     for (let attempt = 1; ; attempt++) {
-      const probe = await this.o.pacer.acquire(key, budget);
-      let res: Response | undefined;
-      let networkError: unknown;
-      try {
-        // Inside the try: a token that cannot be had must still end this call's probe.
-        const token = await this.o.tokens.accessToken();
-        this.stats.calls++;
-        res = await this.o
-          .fetch(url, {
-            method,
-            headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
-            ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-            signal: AbortSignal.timeout(this.o.timeoutMs),
-          })
-          .catch((err: unknown) => {
-            networkError = err;
-            return undefined;
-          });
-      } finally {
-        this.o.pacer.settle(key, res?.headers, probe);
-      }
+      const { res, networkError } = await this.send(method, url, key, budget, options.body);
       const status = res?.status ?? 0;
       if (res && status >= 200 && status < 300) {
         // raw: the bytes (attachment downloads), not JSON.
@@ -238,20 +216,7 @@ export class ExactClient {
       }
       const errorText = res ? await res.text().catch(() => '') : '';
       if (status === 401 && unauthorized < 2) {
-        unauthorized++;
-        if (unauthorized === 1) {
-          // A token can be refused for a short while right after a refresh (exact-api.md 1.2): again, after a pause.
-          const refreshed = this.o.tokens.refreshedAt();
-          this.o.log?.warn(
-            { url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 },
-            'Exact answered 401; retrying after a pause',
-          );
-          await this.o.pacer.sleepFor(2000);
-        } else {
-          // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
-          this.o.log?.warn({ url: redactUrl(url) }, 'Exact refused the access token twice; refreshing it');
-          await this.o.tokens.invalidate();
-        }
+        await this.afterUnauthorized(url, ++unauthorized);
         continue;
       }
       const decision = retryDecision(attempt, status, this.o.pacer.state(key), this.o.now(), this.o.random());
@@ -280,6 +245,55 @@ export class ExactClient {
         exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status)),
         redactUrl(url),
       );
+    }
+  }
+
+  /** One paced attempt: waits for the budget, sends with a fresh token, and reports the headers back. */
+  private async send(
+    method: string,
+    url: string,
+    key: string,
+    budget: number,
+    body: unknown,
+  ): Promise<{ res: Response | undefined; networkError: unknown }> {
+    const probe = await this.o.pacer.acquire(key, budget);
+    let res: Response | undefined;
+    let networkError: unknown;
+    try {
+      // Inside the try: a token that cannot be had must still end this call's probe.
+      const token = await this.o.tokens.accessToken();
+      this.stats.calls++;
+      res = await this.o
+        .fetch(url, {
+          method,
+          headers: { ...JSON_HEADERS, Authorization: `Bearer ${token}` },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(this.o.timeoutMs),
+        })
+        .catch((err: unknown) => {
+          networkError = err;
+          return undefined;
+        });
+    } finally {
+      this.o.pacer.settle(key, res?.headers, probe);
+    }
+    return { res, networkError };
+  }
+
+  /** What the `count`-th 401 of a call does before the call is tried again. */
+  private async afterUnauthorized(url: string, count: number): Promise<void> {
+    if (count === 1) {
+      // A token can be refused for a short while right after a refresh (docs/exact-online.md, OAuth): again, after a pause.
+      const refreshed = this.o.tokens.refreshedAt();
+      this.o.log?.warn(
+        { url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 },
+        'Exact answered 401; retrying after a pause',
+      );
+      await this.o.pacer.sleepFor(2000);
+    } else {
+      // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
+      this.o.log?.warn({ url: redactUrl(url) }, 'Exact refused the access token twice; refreshing it');
+      await this.o.tokens.invalidate();
     }
   }
 
