@@ -167,6 +167,44 @@ async function startingTimestamp(ctx: SyncContext, table: CatalogTable, division
   return int64(unwrapEntity(body, 'SyncTimestamp').TimeStampAsBigInt) ?? undefined;
 }
 
+/**
+ * sync/Deleted: removes what its rows name from the tables their entity types map to, inside the
+ * caller's transaction; how many rows went.
+ */
+async function applyDeletedRows(
+  client: pg.PoolClient,
+  schema: string,
+  division: number,
+  deletes: readonly { type: number; key: string; timestamp: string }[],
+): Promise<number> {
+  let deleted = 0;
+  const byTable = new Map<CatalogTable, { key: string; timestamp: string }[]>();
+  for (const d of deletes) {
+    const target = tableForDeletedType(d.type);
+    if (!target) continue;
+    const list = byTable.get(target) ?? [];
+    list.push({ key: d.key, timestamp: d.timestamp });
+    byTable.set(target, list);
+  }
+  for (const [target, list] of byTable) {
+    deleted += await applyDeletes(client, schema, target, division, list);
+    if (target.children) {
+      // A deleted invoice or order takes its lines with it …
+      await deleteWhere(
+        client,
+        schema,
+        target.children.table,
+        division,
+        target.children.foreignKey.name,
+        list.map((d) => d.key),
+      );
+      // … and since Exact's sync rows of these are lines, its key may name a line itself (exact-api.md 5.3).
+      deleted += await applyDeletes(client, schema, target.children.table, division, list);
+    }
+  }
+  return deleted;
+}
+
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
 async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
@@ -220,32 +258,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
       } else {
         m = await mergeRows(client, ctx.schema, table, values, new Date());
       }
-      let deleted = 0;
-      // sync/Deleted: remove what it names from the tables it maps to, in the same transaction.
-      const byTable = new Map<CatalogTable, { key: string; timestamp: string }[]>();
-      for (const d of deletes) {
-        const target = tableForDeletedType(d.type);
-        if (!target) continue;
-        const list = byTable.get(target) ?? [];
-        list.push({ key: d.key, timestamp: d.timestamp });
-        byTable.set(target, list);
-      }
-      for (const [target, list] of byTable) {
-        deleted += await applyDeletes(client, ctx.schema, target, division, list);
-        if (target.children) {
-          // A deleted invoice or order takes its lines with it …
-          await deleteWhere(
-            client,
-            ctx.schema,
-            target.children.table,
-            division,
-            target.children.foreignKey.name,
-            list.map((d) => d.key),
-          );
-          // … and since Exact's sync rows of these are lines, its key may name a line itself (exact-api.md 5.3).
-          deleted += await applyDeletes(client, ctx.schema, target.children.table, division, list);
-        }
-      }
+      const deleted = await applyDeletedRows(client, ctx.schema, division, deletes);
       await writeCursor(client, ctx.connectionId, division, table.name, cursor.toString(), values.count);
       return { ...m, deleted };
     });
@@ -264,6 +277,18 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
 /** How far back a `Modified` filter reaches before the last value seen: changes saved while the last run read. */
 export const MODIFIED_OVERLAP_MS = 10 * 60_000;
 
+/** The query of a Modified read: its fields and lines, from the cursor (less the overlap) or the starting year. */
+function modifiedParams(ctx: SyncContext, table: CatalogTable, cursor: string | undefined): Record<string, string> {
+  const children = table.children;
+  const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
+  if (children) params.$expand = children.nav;
+  if (cursor)
+    params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
+  else if (ctx.startYear !== undefined && table.since?.kind === 'date')
+    params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
+  return params;
+}
+
 /**
  * Entities without a Sync endpoint: rows modified since the last run (less the overlap), with their lines
  * through $expand; each parent's lines are replaced whole. Rows are committed batch by batch, the cursor
@@ -274,12 +299,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const cursor = await readCursor(ctx.pool, ctx.connectionId, division, table.name);
   const children = table.children;
-  const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
-  if (children) params.$expand = children.nav;
-  if (cursor)
-    params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
-  else if (ctx.startYear !== undefined && table.since?.kind === 'date')
-    params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
+  const params = modifiedParams(ctx, table, cursor);
   let maxModified = cursor ? Date.parse(cursor) : 0;
   // A read from the beginning sees every row Exact has (from the starting year on): the rows it does not
   // see were deleted in Exact. For entities sync/Deleted says nothing of (purchase entries) it is the only
