@@ -1,6 +1,14 @@
 import type { sheets_v4 } from '@googleapis/sheets';
-import { dateSerial, type ResultData } from '../../client-contract/cells.ts';
-import { a1, checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
+import { dateSerial, utf8Length, type ResultData } from '../../client-contract/cells.ts';
+import {
+  a1,
+  checkSize,
+  chunkRows,
+  clearPlan,
+  planSheet,
+  type SheetPlan,
+  type SheetValue,
+} from '../../client-contract/sheetsPlan.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -72,6 +80,38 @@ export async function pushToSheet(
   if (tooBig) throw new AppError('too_many_cells', tooBig, { status: 400 });
 
   // The spreadsheet and the sheet: found first, so an error here has touched nothing.
+  const sheetId = await sheetIdOf(api, target, call);
+
+  const rows = plan.rows.map((r) =>
+    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
+  );
+  await writeValues(api, target, plan.header, rows, call);
+
+  // Number formats per column, and what the previous push left over.
+  const formatRequests = formatsOf(plan, sheetId, rows.length);
+  formatRequests.push({
+    updateSheetProperties: {
+      properties: { sheetId, gridProperties: { frozenRowCount: 1 } },
+      fields: 'gridProperties.frozenRowCount',
+    },
+  });
+  await call(() =>
+    api.spreadsheets.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { requests: formatRequests } }),
+  );
+  const clears = clearPlan(rows.length + 1, width, previous?.rows ?? 0, previous?.columns ?? 0).map((c) =>
+    a1(target.sheet, c.row, c.column, c.rows, c.columns),
+  );
+  if (clears.length)
+    await call(() =>
+      api.spreadsheets.values.batchClear({ spreadsheetId: target.spreadsheetId, requestBody: { ranges: clears } }),
+    );
+  return { rows: rows.length, columns: width, requests: counters.requests, retries: counters.retries };
+}
+
+type Call = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** The sheet's id, the sheet added when the spreadsheet has none of that name; clear errors for the spreadsheet. */
+async function sheetIdOf(api: sheets_v4.Sheets, target: { spreadsheetId: string; sheet: string }, call: Call) {
   let meta;
   try {
     meta = await call(() =>
@@ -93,7 +133,8 @@ export async function pushToSheet(
       );
     throw new AppError('sheets_failed', `Google Sheets refused: ${message}`, { status: 502 });
   }
-  let sheetId = meta.data.sheets?.find((s) => s.properties?.title === target.sheet)?.properties?.sheetId ?? undefined;
+  let sheetId: number | undefined =
+    meta.data.sheets?.find((s) => s.properties?.title === target.sheet)?.properties?.sheetId ?? undefined;
   if (sheetId === undefined) {
     const added = await call(() =>
       api.spreadsheets.batchUpdate({
@@ -103,12 +144,19 @@ export async function pushToSheet(
     );
     sheetId = added.data.replies?.[0]?.addSheet?.properties?.sheetId ?? undefined;
   }
+  return sheetId;
+}
 
-  const rows = plan.rows.map((r) =>
-    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
-  );
-  // Header and rows, chunked by size, several ranges per request.
-  const blocks: sheets_v4.Schema$ValueRange[] = [{ range: a1(target.sheet, 1, 1, 1, width), values: [plan.header] }];
+/** Header and rows, chunked by size, several ranges per values.batchUpdate under Google's 2 MB guideline. */
+async function writeValues(
+  api: sheets_v4.Sheets,
+  target: { spreadsheetId: string; sheet: string },
+  header: string[],
+  rows: SheetValue[][],
+  call: Call,
+): Promise<void> {
+  const width = header.length;
+  const blocks: sheets_v4.Schema$ValueRange[] = [{ range: a1(target.sheet, 1, 1, 1, width), values: [header] }];
   for (const [a, b] of chunkRows(rows))
     blocks.push({ range: a1(target.sheet, 2 + a, 1, b - a, width), values: rows.slice(a, b) });
   let batch: sheets_v4.Schema$ValueRange[] = [];
@@ -126,23 +174,25 @@ export async function pushToSheet(
     );
   };
   for (const block of blocks) {
-    const size = JSON.stringify(block.values).length;
+    const size = utf8Length(JSON.stringify(block.values));
     if (bytes + size > 2_000_000) await flush();
     batch.push(block);
     bytes += size;
   }
   await flush();
+}
 
-  // Number formats per column, and what the previous push left over.
-  const formatRequests: sheets_v4.Schema$Request[] = plan.formats.flatMap((pattern, i) =>
-    pattern && rows.length
+/** A number format per column (text as text, dates as dates), on the rows written. */
+function formatsOf(plan: SheetPlan, sheetId: number | undefined, rowCount: number): sheets_v4.Schema$Request[] {
+  return plan.formats.flatMap((pattern, i) =>
+    pattern && rowCount
       ? [
           {
             repeatCell: {
               range: {
                 sheetId,
                 startRowIndex: 1,
-                endRowIndex: 1 + rows.length,
+                endRowIndex: 1 + rowCount,
                 startColumnIndex: i,
                 endColumnIndex: i + 1,
               },
@@ -160,21 +210,4 @@ export async function pushToSheet(
         ]
       : [],
   );
-  formatRequests.push({
-    updateSheetProperties: {
-      properties: { sheetId, gridProperties: { frozenRowCount: 1 } },
-      fields: 'gridProperties.frozenRowCount',
-    },
-  });
-  await call(() =>
-    api.spreadsheets.batchUpdate({ spreadsheetId: target.spreadsheetId, requestBody: { requests: formatRequests } }),
-  );
-  const clears = clearPlan(rows.length + 1, width, previous?.rows ?? 0, previous?.columns ?? 0).map((c) =>
-    a1(target.sheet, c.row, c.column, c.rows, c.columns),
-  );
-  if (clears.length)
-    await call(() =>
-      api.spreadsheets.values.batchClear({ spreadsheetId: target.spreadsheetId, requestBody: { ranges: clears } }),
-    );
-  return { rows: rows.length, columns: width, requests: counters.requests, retries: counters.retries };
 }
