@@ -114,38 +114,7 @@ export function buildRowsQuery(
       );
     else where.push(`${col} ${SQL_OP[f.op]} ${param(f.value ?? '')}`);
   }
-  if (r.after) {
-    if (r.after.length !== order.length) {
-      throw new AppError(
-        'invalid_after',
-        `after takes the last row's values of the order columns (${order.map((o) => o.column).join(', ')}): ${order.length} value(s), got ${r.after.length}.`,
-        { status: 400 },
-      );
-    }
-    // Keyset: rows after the given one in the order, column by column (mixed directions allowed). NULLs
-    // sort as PostgreSQL sorts them by default: last going up, first going down.
-    const after = r.after;
-    const ors: string[] = [];
-    order.forEach((o, i) => {
-      const col = quoteIdent(o.column);
-      const v = after[i]!;
-      // Nothing sorts after NULL going up; every value does going down.
-      if (v === null && !o.desc) return;
-      const equal = order
-        .slice(0, i)
-        .map((p, j) =>
-          after[j] === null ? `${quoteIdent(p.column)} IS NULL` : `${quoteIdent(p.column)} = ${param(after[j]!)}`,
-        );
-      const beyond =
-        v === null
-          ? `${col} IS NOT NULL`
-          : o.desc
-            ? `${col} < ${param(v)}`
-            : `(${col} > ${param(v)} OR ${col} IS NULL)`;
-      ors.push(`(${[...equal, beyond].join(' AND ')})`);
-    });
-    where.push(ors.length ? `(${ors.join(' OR ')})` : 'FALSE');
-  }
+  if (r.after) where.push(keysetCondition(order, r.after, param));
   return {
     sql:
       `SELECT ${wanted.map(quoteIdent).join(', ')} FROM ${qualified(table.schema, table.name)}` +
@@ -153,4 +122,38 @@ export function buildRowsQuery(
       ` ORDER BY ${order.map((o) => `${quoteIdent(o.column)}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${Math.max(0, Math.floor(r.limit))}`,
     params,
   };
+}
+
+/**
+ * Keyset paging: the rows after `after` (the last row's values of the order columns), column by column,
+ * mixed directions allowed. NULLs sort as PostgreSQL sorts them by default: last going up, first going down.
+ */
+function keysetCondition(
+  order: readonly { column: string; desc: boolean }[],
+  after: readonly (string | number | boolean | null)[],
+  param: (v: string | number | boolean | null) => string,
+): string {
+  if (after.length !== order.length) {
+    throw new AppError(
+      'invalid_after',
+      `after takes the last row's values of the order columns (${order.map((o) => o.column).join(', ')}): ${order.length} value(s), got ${after.length}.`,
+      { status: 400 },
+    );
+  }
+  const ors: string[] = [];
+  order.forEach((o, i) => {
+    const col = quoteIdent(o.column);
+    const v = after[i]!;
+    // Nothing sorts after NULL going up; every value does going down.
+    if (v === null && !o.desc) return;
+    const equal = order
+      .slice(0, i)
+      .map((p, j) =>
+        after[j] === null ? `${quoteIdent(p.column)} IS NULL` : `${quoteIdent(p.column)} = ${param(after[j]!)}`,
+      );
+    const beyond =
+      v === null ? `${col} IS NOT NULL` : o.desc ? `${col} < ${param(v)}` : `(${col} > ${param(v)} OR ${col} IS NULL)`;
+    ors.push(`(${[...equal, beyond].join(' AND ')})`);
+  });
+  return ors.length ? `(${ors.join(' OR ')})` : 'FALSE';
 }
