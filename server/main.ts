@@ -18,6 +18,7 @@ import type { PushDeps } from './sheets/targets.ts';
 import { DEFAULT_JOB_OPTIONS } from './schedule/jobs.ts';
 import { startSandbox, type RunningSandbox } from './sandbox/index.ts';
 import { AppError } from './lib/errors.ts';
+import type { SecretBox } from './lib/crypto.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Settings } from './lib/settings.ts';
 
@@ -99,18 +100,62 @@ export interface RunningServer {
 export async function serve(settings: Settings, log: Logger): Promise<RunningServer> {
   const box = await openSecretBox(settings, log);
   const database = await openDatabase(settings, log);
-  // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
-  // (the same wire protocol; the client reaches it only through its base URL).
-  let sandbox: RunningSandbox | undefined;
-  if (settings.demoMode) {
-    try {
-      // 5,000 lines in the largest administration: a first sync fits in Exact's 60 calls a minute per division.
-      sandbox = await startSandbox({ seed: 1, divisions: 3, scale: 5_000 });
-    } catch (err) {
-      await database.close().catch(() => undefined);
-      throw err;
-    }
+  // What is started is stopped again, last first, when a later step fails.
+  const undo: (() => Promise<unknown>)[] = [() => database.close().catch(() => undefined)];
+  try {
+    // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
+    // (the same wire protocol; the client reaches it only through its base URL). 5,000 lines in the largest
+    // administration: a first sync fits in Exact's 60 calls a minute per division.
+    const sandbox = settings.demoMode ? await startSandbox({ seed: 1, divisions: 3, scale: 5_000 }) : undefined;
+    if (sandbox) undo.unshift(() => sandbox.close());
+    const services = await startServices(settings, log, database, box, sandbox);
+    undo.unshift(() => services.sync.stop(0));
+    const handler = createApp({
+      log,
+      pool: database.pool,
+      version: VERSION,
+      addinDir: path.join(DIST_DIR, 'addin'),
+      consoleDir: path.join(DIST_DIR, 'console'),
+      services,
+    });
+    const server = httpServer(settings, handler);
+    await listen(server, settings.port, settings.host);
+    // Demo mode connects to the sandbox and syncs it in the background; the server answers meanwhile.
+    const demoSync = sandbox ? startDemo(services, sandbox) : undefined;
+    let closing: Promise<void> | undefined;
+    return {
+      url: settings.publicUrl,
+      database,
+      sandbox,
+      demoSync,
+      services,
+      close() {
+        closing ??= (async () => {
+          await closeHttp(server, 10_000);
+          // Syncs in progress stop after the page they are writing (each page commits with its cursor, so
+          // nothing half-written stays); their jobs go back to the queue for the next worker, or the next start.
+          await services.sync.stop(3000);
+          if (!(services.query instanceof Error)) await services.query.close();
+          await sandbox?.close();
+          await database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const step of undo) await step();
+    throw err;
   }
+}
+
+/** The Exact runtime, the query runner, the job scheduler with its worker, and what the API needs of them. */
+async function startServices(
+  settings: Settings,
+  log: Logger,
+  database: Database,
+  box: SecretBox,
+  sandbox: RunningSandbox | undefined,
+): Promise<Services> {
   // The Exact app: the one registered in Exact's App Center, or in demo mode the sandbox's, on every country.
   const { app, tokens, pacer } = exactRuntime({
     pool: database.pool,
@@ -126,25 +171,17 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     return err instanceof Error ? err : new Error(String(err));
   });
   const pushes = pushDeps(settings, database.pool, query, log);
-  let sync: Scheduler;
-  try {
-    sync = await Scheduler.start(
-      database.url,
-      { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes },
-      {
-        ...DEFAULT_JOB_OPTIONS,
-        concurrency: settings.workerConcurrency,
-        heartbeatSeconds: settings.jobHeartbeatSeconds,
-        work: true,
-      },
-    );
-  } catch (err) {
-    await sandbox?.close();
-    await database.close().catch(() => undefined);
-    throw err;
-  }
-  const setup = (await needsSetup(database.pool)) ? new SetupCode() : undefined;
-  const services: Services = {
+  const sync = await Scheduler.start(
+    database.url,
+    { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes },
+    {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: settings.workerConcurrency,
+      heartbeatSeconds: settings.jobHeartbeatSeconds,
+      work: true,
+    },
+  );
+  return {
     pool: database.pool,
     log,
     publicUrl: settings.publicUrl,
@@ -159,64 +196,24 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
     databaseEmbedded: database.embedded !== undefined,
     corsOrigins: settings.corsOrigins,
     demo: settings.demoMode,
-    setup,
+    setup: (await needsSetup(database.pool)) ? new SetupCode() : undefined,
   };
-  const handler = createApp({
-    log,
-    pool: database.pool,
-    version: VERSION,
-    addinDir: path.join(DIST_DIR, 'addin'),
-    consoleDir: path.join(DIST_DIR, 'console'),
-    services,
-  });
-  // HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP.
-  let server: http.Server;
+}
+
+/** HTTPS with TLS_CERT_FILE / TLS_KEY_FILE (Office add-ins must be served over HTTPS), else HTTP. */
+function httpServer(settings: Settings, handler: http.RequestListener): http.Server {
+  if (!settings.tls) return http.createServer(handler);
   try {
-    server = settings.tls
-      ? https.createServer(
-          { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) },
-          handler,
-        )
-      : http.createServer(handler);
+    return https.createServer(
+      { cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) },
+      handler,
+    );
   } catch (err) {
-    await sync.stop(0);
-    await sandbox?.close();
-    await database.close().catch(() => undefined);
     throw new AppError(
       'tls_invalid',
       `TLS_CERT_FILE and TLS_KEY_FILE could not be used for HTTPS: ${err instanceof Error ? err.message : String(err)}. Give PEM files of a certificate and its key (e.g. npx office-addin-dev-certs install).`,
     );
   }
-  try {
-    await listen(server, settings.port, settings.host);
-  } catch (err) {
-    await sync.stop(0);
-    await sandbox?.close();
-    await database.close().catch(() => undefined);
-    throw err;
-  }
-  // Demo mode connects to the sandbox and syncs it in the background; the server answers meanwhile.
-  const demoSync = sandbox ? startDemo(services, sandbox) : undefined;
-  let closing: Promise<void> | undefined;
-  return {
-    url: settings.publicUrl,
-    database,
-    sandbox,
-    demoSync,
-    services,
-    close() {
-      closing ??= (async () => {
-        await closeHttp(server, 10_000);
-        // Syncs in progress stop after the page they are writing (each page commits with its cursor, so
-        // nothing half-written stays); their jobs go back to the queue for the next worker, or the next start.
-        await sync.stop(3000);
-        if (!(query instanceof Error)) await query.close();
-        await sandbox?.close();
-        await database.close();
-      })();
-      return closing;
-    },
-  };
 }
 
 /** What Google Sheets pushes need; undefined without the query role (pushes run SQL under it). */
