@@ -1,86 +1,102 @@
 import { AppError } from '../server/lib/errors.ts';
+import { machine } from './machine.ts';
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-export async function runBench(
-  name: string,
-  options: { rows: string; scale: string; timeScale: string },
-): Promise<void> {
-  const names = ['sandbox-sync', 'sync-full', 'pacing', 'parallel-divisions', 'query-stream'];
-  if (!names.includes(name))
+type Options = { rows: string; scale: string; timeScale: string };
+
+const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
+  'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
+  'sync-full': (o) => rowBenchmark('sync-full', o, syncFull),
+  pacing,
+  'parallel-divisions': parallelDivisions,
+  'query-stream': queryStream,
+};
+
+export async function runBench(name: string, options: Options): Promise<void> {
+  const run = BENCHMARKS[name];
+  if (!run)
     throw new AppError(
       'unknown_benchmark',
-      `No benchmark named ${JSON.stringify(name)}. Available: ${names.join(', ')}.`,
+      `No benchmark named ${JSON.stringify(name)}. Available: ${Object.keys(BENCHMARKS).join(', ')}.`,
     );
-  const { machine } = await import('./machine.ts');
-  if (name === 'query-stream') {
-    const rows = Number(options.rows);
-    if (!Number.isInteger(rows) || rows < 1)
-      throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
-    const { runQueryStream } = await import('./queryStream.ts');
-    const r = await runQueryStream({
-      rows,
-      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-      log: (l) => process.stdout.write(`  ${l}\n`),
-    });
-    const show = (label: string, m: typeof r.csv) =>
-      `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s, ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS ${m.serverRssBeforeMb} -> ${m.serverRssPeakMb} MB (+${m.serverRssPeakMb - m.serverRssBeforeMb})\n`;
-    process.stdout.write(
-      `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query\n` +
-        `  floor  ${r.floorSeconds.toFixed(2)} s (psql \\copy (query) to stdout csv)\n` +
-        show('csv', r.csv) +
-        show('json', r.json) +
-        show('ndjson', r.ndjson) +
-        `  targets: csv <= 1.5x, json <= 2.5x, server RSS growth < 100 MB\n` +
-        `  machine: ${machine()}\n`,
+  await run(options);
+}
+
+async function queryStream(options: Options): Promise<void> {
+  const rows = Number(options.rows);
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
+  const { runQueryStream } = await import('./queryStream.ts');
+  const r = await runQueryStream({
+    rows,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    log: (l) => process.stdout.write(`  ${l}\n`),
+  });
+  const show = (label: string, m: typeof r.csv) =>
+    `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s, ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS ${m.serverRssBeforeMb} -> ${m.serverRssPeakMb} MB (+${m.serverRssPeakMb - m.serverRssBeforeMb})\n`;
+  process.stdout.write(
+    `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query\n` +
+      `  floor  ${r.floorSeconds.toFixed(2)} s (psql \\copy (query) to stdout csv)\n` +
+      show('csv', r.csv) +
+      show('json', r.json) +
+      show('ndjson', r.ndjson) +
+      `  targets: csv <= 1.5x, json <= 2.5x, server RSS growth < 100 MB\n` +
+      `  machine: ${machine()}\n`,
+  );
+}
+
+async function parallelDivisions(options: Options): Promise<void> {
+  const scale = Number(options.scale);
+  const timeScale = Number(options.timeScale);
+  if (!Number.isInteger(scale) || scale < 100)
+    throw new AppError(
+      'invalid_option',
+      `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`,
     );
-    return;
-  }
-  if (name === 'parallel-divisions') {
-    const scale = Number(options.scale);
-    const timeScale = Number(options.timeScale);
-    if (!Number.isInteger(scale) || scale < 100)
-      throw new AppError(
-        'invalid_option',
-        `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`,
-      );
-    if (!(timeScale >= 1 && timeScale <= 60))
-      throw new AppError(
-        'invalid_option',
-        `--time-scale must be from 1 to 60 (got ${JSON.stringify(options.timeScale)})`,
-      );
-    const { runParallelDivisions } = await import('./parallelDivisions.ts');
-    const show = (m: { sandboxMinutes: number; realSeconds: number; apiCalls: number; throttled: number }) =>
-      `${m.sandboxMinutes.toFixed(2)} Exact minutes (${m.realSeconds.toFixed(1)} s here), ${m.apiCalls} API calls, ${m.throttled} answered 429`;
-    process.stdout.write(
-      `parallel-divisions: 10 divisions, the largest with ${scale} transaction lines, 60 calls a minute per division, sandbox time ${timeScale}x\n`,
+  if (!(timeScale >= 1 && timeScale <= 60))
+    throw new AppError(
+      'invalid_option',
+      `--time-scale must be from 1 to 60 (got ${JSON.stringify(options.timeScale)})`,
     );
-    const r = await runParallelDivisions({
-      scale,
-      timeScale,
-      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-      onMeasured: (label, m) => process.stdout.write(`  ${`${label}:`.padEnd(38)}${show(m)}\n`),
-    });
-    process.stdout.write(
-      `  divisions (lines):                    ${r.divisions.map((d) => d.lines).join(', ')}\n` +
-        `  side by side / largest alone:         ${r.ratio.toFixed(3)} (target <= 1.3)\n` +
-        `  one after the other / side by side:   ${(r.sequential.sandboxMinutes / r.parallel.sandboxMinutes).toFixed(2)}\n` +
-        `  machine:                              ${machine()}\n`,
-    );
-    return;
-  }
-  if (name === 'pacing') {
-    const { runPacing } = await import('./pacing.ts');
-    const r = await runPacing({ calls: 600, workers: 4, timeScale: 30 });
-    process.stdout.write(
-      `pacing: ${r.calls} calls from 4 workers at 60 a minute (sandbox time 30x)\n` +
-        `  took:               ${r.minutes.toFixed(2)} sandbox minutes (calls / limit: ${r.ideal.toFixed(2)}; fastest the limit allows from this start: ${r.fastest.toFixed(2)})\n` +
-        `  ratio:              ${r.ratio.toFixed(3)}x the fastest possible\n` +
-        `  429 answers:        ${r.throttled}\n` +
-        `  machine:            ${machine()}\n`,
-    );
-    return;
-  }
+  const { runParallelDivisions } = await import('./parallelDivisions.ts');
+  const show = (m: { sandboxMinutes: number; realSeconds: number; apiCalls: number; throttled: number }) =>
+    `${m.sandboxMinutes.toFixed(2)} Exact minutes (${m.realSeconds.toFixed(1)} s here), ${m.apiCalls} API calls, ${m.throttled} answered 429`;
+  process.stdout.write(
+    `parallel-divisions: 10 divisions, the largest with ${scale} transaction lines, 60 calls a minute per division, sandbox time ${timeScale}x\n`,
+  );
+  const r = await runParallelDivisions({
+    scale,
+    timeScale,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    onMeasured: (label, m) => process.stdout.write(`  ${`${label}:`.padEnd(38)}${show(m)}\n`),
+  });
+  process.stdout.write(
+    `  divisions (lines):                    ${r.divisions.map((d) => d.lines).join(', ')}\n` +
+      `  side by side / largest alone:         ${r.ratio.toFixed(3)} (target <= 1.3)\n` +
+      `  one after the other / side by side:   ${(r.sequential.sandboxMinutes / r.parallel.sandboxMinutes).toFixed(2)}\n` +
+      `  machine:                              ${machine()}\n`,
+  );
+}
+
+async function pacing(): Promise<void> {
+  const { runPacing } = await import('./pacing.ts');
+  const r = await runPacing({ calls: 600, workers: 4, timeScale: 30 });
+  process.stdout.write(
+    `pacing: ${r.calls} calls from 4 workers at 60 a minute (sandbox time 30x)\n` +
+      `  took:               ${r.minutes.toFixed(2)} sandbox minutes (calls / limit: ${r.ideal.toFixed(2)}; fastest the limit allows from this start: ${r.fastest.toFixed(2)})\n` +
+      `  ratio:              ${r.ratio.toFixed(3)}x the fastest possible\n` +
+      `  429 answers:        ${r.throttled}\n` +
+      `  machine:            ${machine()}\n`,
+  );
+}
+
+/** A benchmark over `--rows` transaction lines, with a progress bar. */
+async function rowBenchmark(
+  name: string,
+  options: Options,
+  run: (rows: number, onProgress: (n: number) => void) => Promise<string>,
+): Promise<void> {
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 2)
     throw new AppError('invalid_option', `--rows must be a whole number >= 2 (got ${JSON.stringify(options.rows)})`);
@@ -90,32 +106,41 @@ export async function runBench(
     Presets.shades_classic,
   );
   bar.start(rows, 0);
-  const onProgress = (n: number) => bar.update(n);
-  if (name === 'sandbox-sync') {
-    const { runSandboxSync } = await import('./sandboxSync.ts');
-    const result = await runSandboxSync({ rows, onProgress }).finally(() => bar.stop());
-    process.stdout.write(
-      `sandbox-sync: ${result.rows} transaction lines in ${result.pages} pages through sync/Financial/TransactionLines\n` +
-        `  wall time:          ${result.seconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
-        `  sandbox peak RSS:   ${result.sandboxPeakRssMb} MB\n` +
-        `  CPU time:           sandbox ${result.sandboxCpuSeconds.toFixed(1)} s, client ${result.clientCpuSeconds.toFixed(1)} s\n` +
-        `  machine:            ${machine()}\n`,
-    );
-    return;
+  let report: string;
+  try {
+    report = await run(rows, (n: number) => bar.update(n));
+  } finally {
+    bar.stop();
   }
+  process.stdout.write(report);
+}
+
+async function sandboxSync(rows: number, onProgress: (n: number) => void): Promise<string> {
+  const { runSandboxSync } = await import('./sandboxSync.ts');
+  const result = await runSandboxSync({ rows, onProgress });
+  return (
+    `sandbox-sync: ${result.rows} transaction lines in ${result.pages} pages through sync/Financial/TransactionLines\n` +
+    `  wall time:          ${result.seconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
+    `  sandbox peak RSS:   ${result.sandboxPeakRssMb} MB\n` +
+    `  CPU time:           sandbox ${result.sandboxCpuSeconds.toFixed(1)} s, client ${result.clientCpuSeconds.toFixed(1)} s\n` +
+    `  machine:            ${machine()}\n`
+  );
+}
+
+async function syncFull(rows: number, onProgress: (n: number) => void): Promise<string> {
   const { runSyncFull } = await import('./syncFull.ts');
   const result = await runSyncFull({
     rows,
     onProgress,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-  }).finally(() => bar.stop());
-  process.stdout.write(
+  });
+  return (
     `sync-full: ${result.rows} transaction lines from the sandbox into the warehouse\n` +
-      `  sync:               ${result.syncSeconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
-      `  COPY floor:         ${result.copySeconds.toFixed(1)} s (the same rows as CSV into an empty table)\n` +
-      `  ratio:              ${result.ratio.toFixed(2)}x the floor\n` +
-      `  peak RSS (sync):    ${result.peakRssMb} MB\n` +
-      `  CPU during sync:    sync ${result.cpu.sync.toFixed(1)} s, sandbox ${result.cpu.sandbox?.toFixed(1) ?? '?'} s, PostgreSQL ${result.cpu.postgres?.toFixed(1) ?? '?'} s (2 cores: ${(2 * result.syncSeconds).toFixed(1)} s available)\n` +
-      `  machine:            ${machine()}\n`,
+    `  sync:               ${result.syncSeconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
+    `  COPY floor:         ${result.copySeconds.toFixed(1)} s (the same rows as CSV into an empty table)\n` +
+    `  ratio:              ${result.ratio.toFixed(2)}x the floor\n` +
+    `  peak RSS (sync):    ${result.peakRssMb} MB\n` +
+    `  CPU during sync:    sync ${result.cpu.sync.toFixed(1)} s, sandbox ${result.cpu.sandbox?.toFixed(1) ?? '?'} s, PostgreSQL ${result.cpu.postgres?.toFixed(1) ?? '?'} s (2 cores: ${(2 * result.syncSeconds).toFixed(1)} s available)\n` +
+    `  machine:            ${machine()}\n`
   );
 }
