@@ -64,21 +64,7 @@ export async function runSyncFull(options: {
     const sandbox = await startSandboxProcess(options.rows);
     stopSandbox = sandbox.stop;
     const sandboxUrl = sandbox.url;
-    const token = await consent(sandboxUrl);
-    const tokens = new TokenManager({
-      store: connectionTokenStore,
-      pool,
-      box: createSecretBox(randomBytes(32)),
-      app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' },
-    });
-    const connectionId = await createConnection(pool, 'nl', sandboxUrl);
-    await tokens.saveTokens(pool, connectionId, token);
-    const client = new ExactClient({
-      baseUrl: sandboxUrl,
-      clientId: 'sandbox-client',
-      tokens: tokens.source(connectionId),
-      pacer: new Pacer(),
-    });
+    const { client, connectionId } = await sandboxClient(pool, sandboxUrl);
     const division = (await client.me()).CurrentDivision as number;
 
     const pgBefore = await backendsCpu(pool);
@@ -109,38 +95,62 @@ export async function runSyncFull(options: {
         pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
     };
 
-    // The floor: the same rows as CSV, COPY'd into an identical empty table.
-    await pool.query('CREATE TABLE exact_online.copy_floor (LIKE exact_online.transactionlines INCLUDING ALL)');
-    const c = await pool.connect();
-    const csv = path.join(dir, 'floor.csv');
-    try {
-      await pipeline(
-        c.query(copyTo('COPY exact_online.transactionlines TO STDOUT WITH (FORMAT csv)')),
-        createWriteStream(csv),
-      );
-      const copyStart = performance.now();
-      await pipeline(
-        createReadStream(csv),
-        c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')),
-      );
-      const copySeconds = (performance.now() - copyStart) / 1000;
-      return {
-        rows: result.rows,
-        syncSeconds,
-        rowsPerSecond: Math.round(result.rows / syncSeconds),
-        copySeconds,
-        ratio: syncSeconds / copySeconds,
-        peakRssMb: Math.round(peak / 2 ** 20),
-        cpu,
-      };
-    } finally {
-      c.release();
-    }
+    const copySeconds = await copyFloorSeconds(pool, dir);
+    return {
+      rows: result.rows,
+      syncSeconds,
+      rowsPerSecond: Math.round(result.rows / syncSeconds),
+      copySeconds,
+      ratio: syncSeconds / copySeconds,
+      peakRssMb: Math.round(peak / 2 ** 20),
+      cpu,
+    };
   } finally {
     clearInterval(sampler);
     stopSandbox();
     await db.drop();
     await postgres.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A connection to the sandbox with fresh tokens, and an Exact client for it. */
+async function sandboxClient(pool: pg.Pool, sandboxUrl: string) {
+  const token = await consent(sandboxUrl);
+  const tokens = new TokenManager({
+    store: connectionTokenStore,
+    pool,
+    box: createSecretBox(randomBytes(32)),
+    app: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' },
+  });
+  const connectionId = await createConnection(pool, 'nl', sandboxUrl);
+  await tokens.saveTokens(pool, connectionId, token);
+  const client = new ExactClient({
+    baseUrl: sandboxUrl,
+    clientId: 'sandbox-client',
+    tokens: tokens.source(connectionId),
+    pacer: new Pacer(),
+  });
+  return { client, connectionId };
+}
+
+/** The floor: the synced rows as CSV, COPY'd into an identical empty table; the COPY's seconds. */
+async function copyFloorSeconds(pool: pg.Pool, dir: string): Promise<number> {
+  await pool.query('CREATE TABLE exact_online.copy_floor (LIKE exact_online.transactionlines INCLUDING ALL)');
+  const c = await pool.connect();
+  const csv = path.join(dir, 'floor.csv');
+  try {
+    await pipeline(
+      c.query(copyTo('COPY exact_online.transactionlines TO STDOUT WITH (FORMAT csv)')),
+      createWriteStream(csv),
+    );
+    const copyStart = performance.now();
+    await pipeline(
+      createReadStream(csv),
+      c.query(copyFrom('COPY exact_online.copy_floor FROM STDIN WITH (FORMAT csv)')),
+    );
+    return (performance.now() - copyStart) / 1000;
+  } finally {
+    c.release();
   }
 }
