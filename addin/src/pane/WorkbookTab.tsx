@@ -1,0 +1,70 @@
+import {
+  Button,
+  MessageBar,
+  MessageBarBody,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useState } from 'react';
+import type { BoundTable } from '../excel/tables.ts';
+import { workbookTables } from '../workbook.ts';
+import { messageOf, when } from './shared.ts';
+
+/** The exact-sync tables of this workbook: refresh one or all. */
+export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (names?: string[]) => Promise<void> }) {
+  const [state, setState] = useState<{ tables: BoundTable[]; selected: string | undefined } | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const load = useCallback(() => {
+    workbookTables().then(setState, (e: unknown) => setError(messageOf(e)));
+  }, []);
+  useEffect(load, [load, busy]);
+  if (error)
+    return (
+      <MessageBar intent="error">
+        <MessageBarBody>{error}</MessageBarBody>
+      </MessageBar>
+    );
+  if (!state) return <Text>Reading the workbook…</Text>;
+  return (
+    <div style={{ display: 'flex', flexDirection: 'column', gap: 8 }}>
+      {state.tables.length === 0 ? (
+        <Text>No exact-sync tables in this workbook yet.</Text>
+      ) : (
+        <Table size="extra-small" aria-label="exact-sync tables in this workbook">
+          <TableHeader>
+            <TableRow>
+              <TableHeaderCell>Table</TableHeaderCell>
+              <TableHeaderCell>Refreshed</TableHeaderCell>
+              <TableHeaderCell>Data synced</TableHeaderCell>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {state.tables.map((t) => (
+              <TableRow key={t.name} data-bound={t.name}>
+                <TableCell>
+                  {t.name}
+                  {t.name === state.selected ? ' (selected)' : ''}
+                </TableCell>
+                <TableCell>{when(t.refreshedAt)}</TableCell>
+                <TableCell>{t.source.kind === 'query' ? 'query' : when(t.syncedAt)}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      <div style={{ display: 'flex', gap: 8 }}>
+        <Button disabled={busy || !state.selected} onClick={() => void onRefresh([state.selected!])}>
+          Refresh selected
+        </Button>
+        <Button appearance="primary" disabled={busy || state.tables.length === 0} onClick={() => void onRefresh()}>
+          Refresh all
+        </Button>
+      </div>
+    </div>
+  );
+}
