@@ -1,4 +1,3 @@
-import { Button, Text } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
 import type { SessionResponse } from '../../server/api/types.ts';
 import { get, onSignedOut, post, setCsrfToken } from './api.ts';
@@ -12,6 +11,7 @@ import { LoginPage, SetupPage } from './pages/Login.tsx';
 import { NewConnectionPage } from './pages/NewConnection.tsx';
 import { RunPage, RunsPage } from './pages/Runs.tsx';
 import { TablesPage } from './pages/Tables.tsx';
+import { Header } from './Header.tsx';
 import { match, navigate, safeNext, useLocation } from './router.ts';
 
 /** The console: signs in (or sets the first password), then shows the page the path names. */
@@ -71,72 +71,9 @@ export function App() {
     await post('/auth/logout').catch(() => undefined);
     await refresh();
   };
-  const section = path.startsWith('/runs')
-    ? 'runs'
-    : path.startsWith('/api-keys')
-      ? 'api-keys'
-      : path.startsWith('/bi-users')
-        ? 'bi-users'
-        : path.startsWith('/sheets')
-          ? 'sheets'
-          : 'connections';
   return (
     <div>
-      <header
-        style={{
-          background: '#0f6cbd',
-          color: 'white',
-          display: 'flex',
-          alignItems: 'center',
-          gap: 24,
-          padding: '0 24px',
-          height: 48,
-        }}
-      >
-        <Text weight="semibold" size={400} style={{ color: 'white' }}>
-          exact-sync
-        </Text>
-        <nav style={{ display: 'flex', gap: 4, height: '100%' }}>
-          {(
-            [
-              ['connections', 'Connections'],
-              ['runs', 'Runs'],
-              ['api-keys', 'API keys'],
-              ['bi-users', 'BI users'],
-              ['sheets', 'Google Sheets'],
-            ] as const
-          ).map(([to, label]) => (
-            <a
-              key={to}
-              href={`/${to}`}
-              aria-current={section === to ? 'page' : undefined}
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(`/${to}`);
-              }}
-              style={{
-                color: 'white',
-                textDecoration: 'none',
-                padding: '0 12px',
-                display: 'flex',
-                alignItems: 'center',
-                fontWeight: section === to ? 600 : 400,
-                borderBottom: section === to ? '3px solid white' : '3px solid transparent',
-                opacity: section === to ? 1 : 0.85,
-              }}
-            >
-              {label}
-            </a>
-          ))}
-        </nav>
-        <div style={{ flex: 1 }} />
-        <Text size={200} style={{ color: '#e0e0e0' }}>
-          v{session.version}
-        </Text>
-        <Button appearance="transparent" style={{ color: 'white' }} onClick={() => void signOut()}>
-          Sign out
-        </Button>
-      </header>
+      <Header path={path} version={session.version} onSignOut={() => void signOut()} />
       <main style={{ maxWidth: 1100, margin: '0 auto', padding: '16px 24px 48px' }}>
         {session.demo ? (
           <div style={{ marginBottom: 16 }}>

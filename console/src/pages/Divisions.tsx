@@ -35,64 +35,6 @@ export function DivisionsPage({
     poll: (d) => d.divisions.some((x) => x.syncing || x.queued),
     pollMs: 1500,
   });
-  const [mode, setMode] = useState<'all' | 'selected'>('selected');
-  const [chosen, setChosen] = useState<Set<number>>(new Set());
-  const [dirty, setDirty] = useState(false);
-  const [search, setSearch] = useState('');
-  const { run, busy, error } = useAction();
-  const [message, setMessage] = useState<string | undefined>(undefined);
-
-  // The saved selection, until the admin changes something.
-  useEffect(() => {
-    if (!list.data || dirty) return;
-    setMode(list.data.mode);
-    setChosen(new Set(list.data.divisions.filter((d) => d.syncEnabled).map((d) => d.division)));
-  }, [list.data, dirty]);
-
-  const active = useMemo(() => list.data?.divisions.filter((d) => d.active) ?? [], [list.data]);
-  const shown = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    return q ? active.filter((d) => d.name.toLowerCase().includes(q) || String(d.division).includes(q)) : active;
-  }, [active, search]);
-  const isOn = (d: number) => mode === 'all' || chosen.has(d);
-  const change = (fn: (s: Set<number>) => void) => {
-    const next = new Set(chosen);
-    fn(next);
-    setChosen(next);
-    setMode('selected');
-    setDirty(true);
-  };
-
-  const save = (andSync: boolean) => {
-    setMessage(undefined);
-    return run(async () => {
-      await put(
-        `/api/v1/connections/${id}/divisions`,
-        mode === 'all' ? { mode: 'all' } : { mode: 'selected', divisions: [...chosen] },
-      );
-      setDirty(false);
-      let text = 'Selection saved.';
-      if (andSync) {
-        const r = await post<SyncNowResponse>(`/api/v1/connections/${id}/sync`, {});
-        text =
-          r.status === 'already_running'
-            ? 'Selection saved; a sync is already running.'
-            : `Selection saved; syncing ${r.started.length} division${r.started.length === 1 ? '' : 's'} now.`;
-      }
-      setMessage(text);
-      await list.reload();
-    });
-  };
-
-  const syncOne = (division: number) => {
-    setMessage(undefined);
-    return run(async () => {
-      await patch(`/api/v1/connections/${id}/divisions/${division}`, { syncNow: true });
-      await list.reload();
-    });
-  };
-
-  const selectedCount = mode === 'all' ? active.length : active.filter((d) => chosen.has(d.division)).length;
   return (
     <div style={stack}>
       <PageTitle
@@ -105,6 +47,157 @@ export function DivisionsPage({
       >
         Divisions{connection.data ? ` — ${connection.data.exactUserName ?? ''}` : ''}
       </PageTitle>
+      <ConnectNotices connected={connected} reconnected={reconnected} />
+      <ErrorBar error={list.error ?? connection.error} onRetry={() => void list.reload()} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data ? <DivisionsEditor id={id} data={list.data} reload={list.reload} /> : null}
+    </div>
+  );
+}
+
+/** The selection of divisions (all, or ticked ones), saved with or without a sync, and Sync now per division. */
+function DivisionsEditor({
+  id,
+  data,
+  reload,
+}: {
+  id: number;
+  data: DivisionsResponse;
+  reload: () => Promise<unknown>;
+}) {
+  const selection = useSelection(data);
+  const { mode, active, isOn, change } = selection;
+  const [search, setSearch] = useState('');
+
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    return q ? active.filter((d) => d.name.toLowerCase().includes(q) || String(d.division).includes(q)) : active;
+  }, [active, search]);
+
+  const { save, syncOne, busy, error, message } = useDivisionActions(id, selection, reload);
+  return (
+    <>
+      <RadioGroup
+        value={mode}
+        onChange={(_e, d) => selection.setMode(d.value as 'all' | 'selected')}
+        layout="horizontal"
+      >
+        <Radio value="all" label="All divisions, including ones added later" />
+        <Radio value="selected" label="Only the divisions ticked below" />
+      </RadioGroup>
+      <SelectionBar
+        search={search}
+        onSearch={setSearch}
+        onSelect={() => change((s) => shown.forEach((d) => s.add(d.division)))}
+        onClear={() => change((s) => shown.forEach((d) => s.delete(d.division)))}
+        selected={selection.count}
+        total={active.length}
+      />
+      <DivisionsTable
+        divisions={shown}
+        isOn={isOn}
+        busy={busy}
+        onToggle={(d, checked) =>
+          change((s) => {
+            if (mode === 'all') active.forEach((x) => s.add(x.division));
+            if (checked) s.add(d);
+            else s.delete(d);
+          })
+        }
+        onSync={(d) => void syncOne(d)}
+      />
+      {shown.length === 0 ? <Text>No division matches "{search}".</Text> : null}
+      {message ? <Notice intent="success">{message}</Notice> : null}
+      <ErrorBar error={error} title="Not saved" />
+      <div style={{ display: 'flex', gap: 8 }}>
+        <Button appearance="primary" disabled={busy || selection.count === 0} onClick={() => void save(true)}>
+          Save and sync now
+        </Button>
+        <Button disabled={busy} onClick={() => void save(false)}>
+          Save
+        </Button>
+      </div>
+    </>
+  );
+}
+
+/** Saving the selection (and syncing it), and Sync now of one division; what happened, for the page. */
+function useDivisionActions(id: number, selection: ReturnType<typeof useSelection>, reload: () => Promise<unknown>) {
+  const { run, busy, error } = useAction();
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const { mode, chosen } = selection;
+  const save = (andSync: boolean) => {
+    setMessage(undefined);
+    return run(async () => {
+      await put(
+        `/api/v1/connections/${id}/divisions`,
+        mode === 'all' ? { mode: 'all' } : { mode: 'selected', divisions: [...chosen] },
+      );
+      selection.saved();
+      const text = andSync
+        ? savedAndSynced(await post<SyncNowResponse>(`/api/v1/connections/${id}/sync`, {}))
+        : 'Selection saved.';
+      setMessage(text);
+      await reload();
+    });
+  };
+
+  const syncOne = (division: number) => {
+    setMessage(undefined);
+    return run(async () => {
+      await patch(`/api/v1/connections/${id}/divisions/${division}`, { syncNow: true });
+      await reload();
+    });
+  };
+
+  return { save, syncOne, busy, error, message };
+}
+
+function savedAndSynced(r: SyncNowResponse): string {
+  if (r.status === 'already_running') return 'Selection saved; a sync is already running.';
+  return `Selection saved; syncing ${r.started.length} division${r.started.length === 1 ? '' : 's'} now.`;
+}
+
+type Division = DivisionsResponse['divisions'][number];
+
+/**
+ * The divisions ticked, and whether all of them sync: the saved selection until the admin changes
+ * something, then theirs until it is saved.
+ */
+function useSelection(data: DivisionsResponse | undefined) {
+  const [mode, setMode] = useState<'all' | 'selected'>('selected');
+  const [chosen, setChosen] = useState<Set<number>>(new Set());
+  const [dirty, setDirty] = useState(false);
+  useEffect(() => {
+    if (!data || dirty) return;
+    setMode(data.mode);
+    setChosen(new Set(data.divisions.filter((d) => d.syncEnabled).map((d) => d.division)));
+  }, [data, dirty]);
+  const active = useMemo(() => data?.divisions.filter((d) => d.active) ?? [], [data]);
+  return {
+    mode,
+    chosen,
+    active,
+    count: mode === 'all' ? active.length : active.filter((d) => chosen.has(d.division)).length,
+    isOn: (d: number) => mode === 'all' || chosen.has(d),
+    setMode: (m: 'all' | 'selected') => {
+      setMode(m);
+      setDirty(true);
+    },
+    change: (fn: (s: Set<number>) => void) => {
+      const next = new Set(chosen);
+      fn(next);
+      setChosen(next);
+      setMode('selected');
+      setDirty(true);
+    },
+    saved: () => setDirty(false),
+  };
+}
+
+function ConnectNotices({ connected, reconnected }: { connected: boolean; reconnected: boolean }) {
+  return (
+    <>
       {connected ? (
         <Notice intent="success" title="Exact Online is connected">
           Choose the divisions (administrations) to sync, then "Save and sync now".
@@ -116,133 +209,143 @@ export function DivisionsPage({
           per user and app). Its settings and synced data are kept.
         </Notice>
       ) : null}
-      <ErrorBar error={list.error ?? connection.error} onRetry={() => void list.reload()} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data ? (
-        <>
-          <RadioGroup
-            value={mode}
-            onChange={(_e, d) => {
-              setMode(d.value as 'all' | 'selected');
-              setDirty(true);
-            }}
-            layout="horizontal"
-          >
-            <Radio value="all" label="All divisions, including ones added later" />
-            <Radio value="selected" label="Only the divisions ticked below" />
-          </RadioGroup>
-          <div style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
-            <Input
-              placeholder="Search by name or code"
-              value={search}
-              onChange={(_e, d) => setSearch(d.value)}
-              style={{ minWidth: 260 }}
-              aria-label="Search divisions"
-            />
-            <Button onClick={() => change((s) => shown.forEach((d) => s.add(d.division)))}>
-              Select {search ? 'shown' : 'all'}
-            </Button>
-            <Button onClick={() => change((s) => shown.forEach((d) => s.delete(d.division)))}>
-              Clear {search ? 'shown' : 'all'}
-            </Button>
-            <Text>
-              {selectedCount} of {active.length} selected
-            </Text>
-          </div>
-          <Table aria-label="Divisions" size="small">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell style={{ width: 60 }}>Sync</TableHeaderCell>
-                <TableHeaderCell>Division</TableHeaderCell>
-                <TableHeaderCell style={{ width: 90 }}>Code</TableHeaderCell>
-                <TableHeaderCell>Last sync</TableHeaderCell>
-                <TableHeaderCell>Next sync</TableHeaderCell>
-                <TableHeaderCell>Status</TableHeaderCell>
-                <TableHeaderCell>API calls left today</TableHeaderCell>
-                <TableHeaderCell style={{ width: 110 }} />
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {shown.map((d) => (
-                <TableRow key={d.division} data-division={d.division}>
-                  <TableCell>
-                    <Checkbox
-                      aria-label={`Sync ${d.name}`}
-                      checked={isOn(d.division)}
-                      onChange={(_e, v) =>
-                        change((s) => {
-                          if (mode === 'all') active.forEach((x) => s.add(x.division));
-                          if (v.checked) s.add(d.division);
-                          else s.delete(d.division);
-                        })
-                      }
-                    />
-                  </TableCell>
-                  <TableCell>
-                    {d.name}
-                    {d.isCurrent ? (
-                      <Text size={200} style={{ color: '#616161' }}>
-                        {' '}
-                        (current)
-                      </Text>
-                    ) : null}
-                  </TableCell>
-                  <TableCell>{d.division}</TableCell>
-                  <TableCell>{when(d.lastSyncAt)}</TableCell>
-                  <TableCell data-next-sync={d.nextSyncAt ?? ''}>
-                    {d.syncEnabled && !d.syncing && !d.queued ? upcoming(d.nextSyncAt) : '—'}
-                  </TableCell>
-                  <TableCell>
-                    {d.syncing ? (
-                      <StatusBadge status="running" />
-                    ) : d.queued ? (
-                      <StatusBadge status="queued" />
-                    ) : d.lastRun ? (
-                      <StatusBadge status={d.lastRun.status} />
-                    ) : (
-                      <Text size={200}>not synced</Text>
-                    )}
-                    {d.lastRun?.errorMessage && !d.syncing ? (
-                      <Text size={200} block style={{ color: '#a4262c' }}>
-                        {d.lastRun.errorMessage}
-                      </Text>
-                    ) : null}
-                    {d.pausedUntil ? (
-                      <Text size={200} block>
-                        Exact's daily limit is spent; scheduled syncs wait until{' '}
-                        {new Date(d.pausedUntil).toLocaleString()}.
-                      </Text>
-                    ) : null}
-                  </TableCell>
-                  <TableCell>{d.apiCallsLeftToday === null ? '—' : count(d.apiCallsLeftToday)}</TableCell>
-                  <TableCell>
-                    <Button
-                      size="small"
-                      appearance="subtle"
-                      disabled={busy || d.syncing || d.queued}
-                      onClick={() => void syncOne(d.division)}
-                      aria-label={`Sync ${d.name} now`}
-                    >
-                      Sync now
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          {shown.length === 0 ? <Text>No division matches "{search}".</Text> : null}
-          {message ? <Notice intent="success">{message}</Notice> : null}
-          <ErrorBar error={error} title="Not saved" />
-          <div style={{ display: 'flex', gap: 8 }}>
-            <Button appearance="primary" disabled={busy || selectedCount === 0} onClick={() => void save(true)}>
-              Save and sync now
-            </Button>
-            <Button disabled={busy} onClick={() => void save(false)}>
-              Save
-            </Button>
-          </div>
-        </>
-      ) : null}
+    </>
+  );
+}
+
+function SelectionBar(p: {
+  search: string;
+  onSearch: (q: string) => void;
+  onSelect: () => void;
+  onClear: () => void;
+  selected: number;
+  total: number;
+}) {
+  return (
+    <div style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
+      <Input
+        placeholder="Search by name or code"
+        value={p.search}
+        onChange={(_e, d) => p.onSearch(d.value)}
+        style={{ minWidth: 260 }}
+        aria-label="Search divisions"
+      />
+      <Button onClick={p.onSelect}>Select {p.search ? 'shown' : 'all'}</Button>
+      <Button onClick={p.onClear}>Clear {p.search ? 'shown' : 'all'}</Button>
+      <Text>
+        {p.selected} of {p.total} selected
+      </Text>
     </div>
+  );
+}
+
+function DivisionsTable(p: {
+  divisions: Division[];
+  isOn: (d: number) => boolean;
+  busy: boolean;
+  onToggle: (division: number, on: boolean) => void;
+  onSync: (division: number) => void;
+}) {
+  return (
+    <Table aria-label="Divisions" size="small">
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell style={{ width: 60 }}>Sync</TableHeaderCell>
+          <TableHeaderCell>Division</TableHeaderCell>
+          <TableHeaderCell style={{ width: 90 }}>Code</TableHeaderCell>
+          <TableHeaderCell>Last sync</TableHeaderCell>
+          <TableHeaderCell>Next sync</TableHeaderCell>
+          <TableHeaderCell>Status</TableHeaderCell>
+          <TableHeaderCell>API calls left today</TableHeaderCell>
+          <TableHeaderCell style={{ width: 110 }} />
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {p.divisions.map((d) => (
+          <DivisionRow
+            key={d.division}
+            d={d}
+            on={p.isOn(d.division)}
+            busy={p.busy}
+            onToggle={p.onToggle}
+            onSync={p.onSync}
+          />
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
+function DivisionRow(p: {
+  d: Division;
+  on: boolean;
+  busy: boolean;
+  onToggle: (division: number, on: boolean) => void;
+  onSync: (division: number) => void;
+}) {
+  const { d } = p;
+  return (
+    <TableRow data-division={d.division}>
+      <TableCell>
+        <Checkbox
+          aria-label={`Sync ${d.name}`}
+          checked={p.on}
+          onChange={(_e, v) => p.onToggle(d.division, !!v.checked)}
+        />
+      </TableCell>
+      <TableCell>
+        {d.name}
+        {d.isCurrent ? (
+          <Text size={200} style={{ color: '#616161' }}>
+            {' '}
+            (current)
+          </Text>
+        ) : null}
+      </TableCell>
+      <TableCell>{d.division}</TableCell>
+      <TableCell>{when(d.lastSyncAt)}</TableCell>
+      <TableCell data-next-sync={d.nextSyncAt ?? ''}>
+        {d.syncEnabled && !d.syncing && !d.queued ? upcoming(d.nextSyncAt) : '—'}
+      </TableCell>
+      <DivisionStatus d={d} />
+      <TableCell>{d.apiCallsLeftToday === null ? '—' : count(d.apiCallsLeftToday)}</TableCell>
+      <TableCell>
+        <Button
+          size="small"
+          appearance="subtle"
+          disabled={p.busy || d.syncing || d.queued}
+          onClick={() => p.onSync(d.division)}
+          aria-label={`Sync ${d.name} now`}
+        >
+          Sync now
+        </Button>
+      </TableCell>
+    </TableRow>
+  );
+}
+
+function DivisionStatus({ d }: { d: Division }) {
+  return (
+    <TableCell>
+      {d.syncing ? (
+        <StatusBadge status="running" />
+      ) : d.queued ? (
+        <StatusBadge status="queued" />
+      ) : d.lastRun ? (
+        <StatusBadge status={d.lastRun.status} />
+      ) : (
+        <Text size={200}>not synced</Text>
+      )}
+      {d.lastRun?.errorMessage && !d.syncing ? (
+        <Text size={200} block style={{ color: '#a4262c' }}>
+          {d.lastRun.errorMessage}
+        </Text>
+      ) : null}
+      {d.pausedUntil ? (
+        <Text size={200} block>
+          Exact's daily limit is spent; scheduled syncs wait until {new Date(d.pausedUntil).toLocaleString()}.
+        </Text>
+      ) : null}
+    </TableCell>
   );
 }
