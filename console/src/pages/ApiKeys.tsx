@@ -76,45 +76,49 @@ export function ApiKeysPage() {
       ) : null}
       <ErrorBar error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : null}
-      {list.data ? (
-        <Table aria-label="API keys" size="small">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Name</TableHeaderCell>
-              <TableHeaderCell>Key starts with</TableHeaderCell>
-              <TableHeaderCell>Scopes</TableHeaderCell>
-              <TableHeaderCell>Created</TableHeaderCell>
-              <TableHeaderCell>Last used</TableHeaderCell>
-              <TableHeaderCell />
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {list.data.apiKeys.map((k) => (
-              <TableRow key={k.id}>
-                <TableCell>{k.name}</TableCell>
-                <TableCell>
-                  <code>{k.prefix}…</code>
-                </TableCell>
-                <TableCell>{k.scopes.join(', ')}</TableCell>
-                <TableCell>{when(k.createdAt)}</TableCell>
-                <TableCell>{when(k.lastUsedAt)}</TableCell>
-                <TableCell>
-                  {k.revokedAt ? (
-                    <>
-                      <StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text>
-                    </>
-                  ) : (
-                    <Button size="small" onClick={() => revoke(k.id)}>
-                      Revoke
-                    </Button>
-                  )}
-                </TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      ) : null}
+      {list.data ? <ApiKeysTable keys={list.data.apiKeys} onRevoke={revoke} /> : null}
       {list.data && list.data.apiKeys.length === 0 ? <Text>No API keys yet.</Text> : null}
     </div>
+  );
+}
+
+function ApiKeysTable({ keys, onRevoke }: { keys: ApiKeysResponse['apiKeys']; onRevoke: (id: number) => void }) {
+  return (
+    <Table aria-label="API keys" size="small">
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell>Name</TableHeaderCell>
+          <TableHeaderCell>Key starts with</TableHeaderCell>
+          <TableHeaderCell>Scopes</TableHeaderCell>
+          <TableHeaderCell>Created</TableHeaderCell>
+          <TableHeaderCell>Last used</TableHeaderCell>
+          <TableHeaderCell />
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {keys.map((k) => (
+          <TableRow key={k.id}>
+            <TableCell>{k.name}</TableCell>
+            <TableCell>
+              <code>{k.prefix}…</code>
+            </TableCell>
+            <TableCell>{k.scopes.join(', ')}</TableCell>
+            <TableCell>{when(k.createdAt)}</TableCell>
+            <TableCell>{when(k.lastUsedAt)}</TableCell>
+            <TableCell>
+              {k.revokedAt ? (
+                <>
+                  <StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text>
+                </>
+              ) : (
+                <Button size="small" onClick={() => onRevoke(k.id)}>
+                  Revoke
+                </Button>
+              )}
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
   );
 }

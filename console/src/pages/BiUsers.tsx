@@ -40,16 +40,6 @@ export function BiUsersPage() {
       await list.reload();
     });
   };
-  const facts: [string, string][] = created
-    ? [
-        ['Host', created.host],
-        ['Port', String(created.port)],
-        ['Database', created.database],
-        ['User', created.roleName],
-        ['Password', created.password],
-        ['URL', created.url],
-      ]
-    : [];
   return (
     <div style={stack}>
       <PageTitle>BI users</PageTitle>
@@ -69,30 +59,7 @@ export function BiUsersPage() {
           </div>
         </form>
       </Card>
-      {created ? (
-        <Notice intent="success" title={`BI user ${created.roleName} created`}>
-          <Text block>Enter these in the BI tool now: the password is shown only this once.</Text>
-          <table data-bi-login style={{ marginTop: 8, borderSpacing: '12px 2px' }}>
-            <tbody>
-              {facts.map(([k, v]) => (
-                <tr key={k}>
-                  <th style={{ textAlign: 'left', fontWeight: 600 }}>{k}</th>
-                  <td>
-                    <code style={{ userSelect: 'all', wordBreak: 'break-all' }} data-field={k.toLowerCase()}>
-                      {v}
-                    </code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {created.note ? (
-            <Text size={200} block data-bi-note>
-              {created.note}
-            </Text>
-          ) : null}
-        </Notice>
-      ) : null}
+      {created ? <BiLogin created={created} /> : null}
       <ErrorBar error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.biUsers.length ? (
@@ -129,5 +96,40 @@ export function BiUsersPage() {
       ) : null}
       {list.data && list.data.biUsers.length === 0 ? <Text>No BI users yet.</Text> : null}
     </div>
+  );
+}
+
+function BiLogin({ created }: { created: BiUserCreated }) {
+  const facts: [string, string][] = [
+    ['Host', created.host],
+    ['Port', String(created.port)],
+    ['Database', created.database],
+    ['User', created.roleName],
+    ['Password', created.password],
+    ['URL', created.url],
+  ];
+  return (
+    <Notice intent="success" title={`BI user ${created.roleName} created`}>
+      <Text block>Enter these in the BI tool now: the password is shown only this once.</Text>
+      <table data-bi-login style={{ marginTop: 8, borderSpacing: '12px 2px' }}>
+        <tbody>
+          {facts.map(([k, v]) => (
+            <tr key={k}>
+              <th style={{ textAlign: 'left', fontWeight: 600 }}>{k}</th>
+              <td>
+                <code style={{ userSelect: 'all', wordBreak: 'break-all' }} data-field={k.toLowerCase()}>
+                  {v}
+                </code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {created.note ? (
+        <Text size={200} block data-bi-note>
+          {created.note}
+        </Text>
+      ) : null}
+    </Notice>
   );
 }

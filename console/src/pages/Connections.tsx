@@ -96,71 +96,10 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
           Nothing syncs until you choose divisions.
         </Notice>
       ) : null}
-      <div
-        style={{
-          display: 'grid',
-          gridTemplateColumns: 'repeat(auto-fit, minmax(180px, 1fr))',
-          gap: 12,
-          margin: '8px 0',
-        }}
-      >
-        <Fact label="Divisions syncing">
-          {c.divisionsMode === 'all' ? `all ${c.divisions}` : `${c.divisionsEnabled} of ${c.divisions}`}
-        </Fact>
-        <Fact label="Last successful sync">{when(c.lastSyncAt)}</Fact>
-        <Fact label="API calls left today">
-          {left.length ? `${count(Math.min(...left))}${left.length > 1 ? ' (lowest division)' : ''}` : 'not known yet'}
-        </Fact>
-        <Fact label="Running now">
-          {c.running || c.queued
-            ? [
-                c.running ? `${c.running} division${c.running === 1 ? '' : 's'}` : '',
-                c.queued ? `${c.queued} waiting` : '',
-              ]
-                .filter(Boolean)
-                .join(', ')
-            : 'nothing'}
-        </Fact>
-        <Fact label="Next scheduled sync">
-          {c.state !== 'active' || c.divisionsEnabled === 0 ? '—' : upcoming(c.nextSyncAt)}
-        </Fact>
-      </div>
+      <ConnectionFacts c={c} left={left} />
       {message ? <Notice intent="success">{message}</Notice> : null}
       <ErrorBar error={error} />
-      <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
-        {c.state === 'reauth_required' ? (
-          <Button appearance="primary" onClick={() => navigate(`/connections/new?reconnect=${c.id}`)}>
-            Reconnect
-          </Button>
-        ) : null}
-        <Button
-          appearance={c.state === 'reauth_required' ? 'secondary' : 'primary'}
-          disabled={c.state !== 'active'}
-          onClick={() => void syncNow()}
-        >
-          Sync now
-        </Button>
-        <NavButton to={`/connections/${c.id}/divisions`}>Divisions</NavButton>
-        <NavButton to={`/connections/${c.id}/tables`}>Tables</NavButton>
-        <NavLink to={`/runs?connection=${c.id}`}>Runs</NavLink>
-        <div style={{ flex: 1 }} />
-        {c.state === 'active' ? (
-          <Button
-            appearance="subtle"
-            onClick={() => void act(() => patch(`/api/v1/connections/${c.id}`, { enabled: false }))}
-          >
-            Pause
-          </Button>
-        ) : null}
-        {c.state === 'disabled' ? (
-          <Button
-            appearance="subtle"
-            onClick={() => void act(() => patch(`/api/v1/connections/${c.id}`, { enabled: true }))}
-          >
-            Resume
-          </Button>
-        ) : null}
-      </div>
+      <ConnectionActions c={c} onSync={() => void syncNow()} act={act} />
     </Card>
   );
 }
@@ -172,6 +111,87 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
         {label}
       </Text>
       <Text>{children}</Text>
+    </div>
+  );
+}
+
+function ConnectionFacts({ c, left }: { c: Json<ConnectionInfo>; left: number[] }) {
+  return (
+    <div
+      style={{
+        display: 'grid',
+        gridTemplateColumns: 'repeat(auto-fit, minmax(180px, 1fr))',
+        gap: 12,
+        margin: '8px 0',
+      }}
+    >
+      <Fact label="Divisions syncing">
+        {c.divisionsMode === 'all' ? `all ${c.divisions}` : `${c.divisionsEnabled} of ${c.divisions}`}
+      </Fact>
+      <Fact label="Last successful sync">{when(c.lastSyncAt)}</Fact>
+      <Fact label="API calls left today">
+        {left.length ? `${count(Math.min(...left))}${left.length > 1 ? ' (lowest division)' : ''}` : 'not known yet'}
+      </Fact>
+      <Fact label="Running now">
+        {c.running || c.queued
+          ? [
+              c.running ? `${c.running} division${c.running === 1 ? '' : 's'}` : '',
+              c.queued ? `${c.queued} waiting` : '',
+            ]
+              .filter(Boolean)
+              .join(', ')
+          : 'nothing'}
+      </Fact>
+      <Fact label="Next scheduled sync">
+        {c.state !== 'active' || c.divisionsEnabled === 0 ? '—' : upcoming(c.nextSyncAt)}
+      </Fact>
+    </div>
+  );
+}
+
+function ConnectionActions({
+  c,
+  onSync,
+  act,
+}: {
+  c: Json<ConnectionInfo>;
+  onSync: () => void;
+  act: (fn: () => Promise<unknown>) => Promise<unknown>;
+}) {
+  return (
+    <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
+      {c.state === 'reauth_required' ? (
+        <Button appearance="primary" onClick={() => navigate(`/connections/new?reconnect=${c.id}`)}>
+          Reconnect
+        </Button>
+      ) : null}
+      <Button
+        appearance={c.state === 'reauth_required' ? 'secondary' : 'primary'}
+        disabled={c.state !== 'active'}
+        onClick={onSync}
+      >
+        Sync now
+      </Button>
+      <NavButton to={`/connections/${c.id}/divisions`}>Divisions</NavButton>
+      <NavButton to={`/connections/${c.id}/tables`}>Tables</NavButton>
+      <NavLink to={`/runs?connection=${c.id}`}>Runs</NavLink>
+      <div style={{ flex: 1 }} />
+      {c.state === 'active' ? (
+        <Button
+          appearance="subtle"
+          onClick={() => void act(() => patch(`/api/v1/connections/${c.id}`, { enabled: false }))}
+        >
+          Pause
+        </Button>
+      ) : null}
+      {c.state === 'disabled' ? (
+        <Button
+          appearance="subtle"
+          onClick={() => void act(() => patch(`/api/v1/connections/${c.id}`, { enabled: true }))}
+        >
+          Resume
+        </Button>
+      ) : null}
     </div>
   );
 }

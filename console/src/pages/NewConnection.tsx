@@ -54,13 +54,7 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
         }}
       />
       <PageTitle>{again ? `Reconnect connection ${again.id}` : 'Connect Exact Online'}</PageTitle>
-      {again ? (
-        <Notice intent="warning" title="Reconnecting">
-          Sign in at Exact as the same user ({again.exactUserName ?? 'the user who connected it'}). This connection
-          keeps its settings and data and gets new tokens. Exact keeps one live connection per user and app, so signing
-          in as this user replaces the tokens of this connection instead of adding a second one.
-        </Notice>
-      ) : null}
+      <ReconnectNotice again={again} />
       <Card style={{ padding: 20, maxWidth: 640 }}>
         <div style={stack}>
           <Field
@@ -75,41 +69,8 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
               ))}
             </Select>
           </Field>
-          <Field
-            label="Starting year"
-            hint="Transaction lines, invoices, orders and purchases from January 1 of this year on. Earlier years cost more API calls on the first sync."
-          >
-            <Select name="start_year" value={chosenYear} onChange={(_e, d) => setStartYear(d.value)}>
-              {Array.from({ length: thisYear - 1999 }, (_, i) => thisYear - i).map((y) => (
-                <option key={y} value={String(y)}>
-                  {y}
-                </option>
-              ))}
-              <option value="">All years</option>
-            </Select>
-          </Field>
-          <Accordion collapsible>
-            <AccordionItem value="advanced">
-              <AccordionHeader>
-                Advanced: tables to sync ({tables.size} of {TABLES.length})
-              </AccordionHeader>
-              <AccordionPanel>
-                <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(260px, 1fr))' }}>
-                  {TABLES.map((t) => (
-                    <Checkbox
-                      key={t.name}
-                      label={t.label}
-                      checked={tables.has(t.name)}
-                      onChange={(_e, d) => toggle(t.name, d.checked === true)}
-                    />
-                  ))}
-                </div>
-                <Text size={200}>
-                  Deletes are always synced. Tables can be changed later on the connection's Tables page.
-                </Text>
-              </AccordionPanel>
-            </AccordionItem>
-          </Accordion>
+          <StartYearField value={chosenYear} thisYear={thisYear} onChange={setStartYear} />
+          <TablePicker all={TABLES} tables={tables} onToggle={toggle} />
           <Text>
             You will sign in at Exact Online and allow exact-sync to read your administrations. Then you come back here
             and choose which divisions to sync.
@@ -127,5 +88,77 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
         </div>
       </Card>
     </div>
+  );
+}
+
+function TablePicker({
+  all,
+  tables,
+  onToggle,
+}: {
+  all: { name: string; label: string }[];
+  tables: Set<string>;
+  onToggle: (name: string, on: boolean) => void;
+}) {
+  return (
+    <Accordion collapsible>
+      <AccordionItem value="advanced">
+        <AccordionHeader>
+          Advanced: tables to sync ({tables.size} of {all.length})
+        </AccordionHeader>
+        <AccordionPanel>
+          <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(260px, 1fr))' }}>
+            {all.map((t) => (
+              <Checkbox
+                key={t.name}
+                label={t.label}
+                checked={tables.has(t.name)}
+                onChange={(_e, d) => onToggle(t.name, d.checked === true)}
+              />
+            ))}
+          </div>
+          <Text size={200}>
+            Deletes are always synced. Tables can be changed later on the connection's Tables page.
+          </Text>
+        </AccordionPanel>
+      </AccordionItem>
+    </Accordion>
+  );
+}
+
+function ReconnectNotice({ again }: { again: ConnectionsResponse['connections'][number] | undefined }) {
+  if (!again) return null;
+  return (
+    <Notice intent="warning" title="Reconnecting">
+      Sign in at Exact as the same user ({again.exactUserName ?? 'the user who connected it'}). This connection keeps
+      its settings and data and gets new tokens. Exact keeps one live connection per user and app, so signing in as this
+      user replaces the tokens of this connection instead of adding a second one.
+    </Notice>
+  );
+}
+
+function StartYearField({
+  value,
+  thisYear,
+  onChange,
+}: {
+  value: string;
+  thisYear: number;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <Field
+      label="Starting year"
+      hint="Transaction lines, invoices, orders and purchases from January 1 of this year on. Earlier years cost more API calls on the first sync."
+    >
+      <Select name="start_year" value={value} onChange={(_e, d) => onChange(d.value)}>
+        {Array.from({ length: thisYear - 1999 }, (_, i) => thisYear - i).map((y) => (
+          <option key={y} value={String(y)}>
+            {y}
+          </option>
+        ))}
+        <option value="">All years</option>
+      </Select>
+    </Field>
   );
 }
