@@ -29,31 +29,14 @@ export function SheetsPage() {
     poll: (d) => d.targets.some((t) => t.lastPush?.status === 'running'),
     pollMs: 2000,
   });
-  const [form, setForm] = useState({
-    name: '',
-    spreadsheetId: '',
-    sheetName: '',
-    sourceKind: 'table' as 'table' | 'query' | 'sql',
-    source: '',
-    every: '',
-  });
   const [message, setMessage] = useState<string | undefined>();
   const { run, busy, error } = useAction();
-  const set = (k: keyof typeof form) => (_e: unknown, d: { value: string }) => setForm({ ...form, [k]: d.value });
-  const add = (e: FormEvent) => {
-    e.preventDefault();
+  const add = (body: TargetBody, done: () => void) => {
     setMessage(undefined);
     void run(async () => {
-      await post('/api/v1/sheets/targets', {
-        name: form.name.trim(),
-        spreadsheetId: form.spreadsheetId.trim().replace(/^.*\/d\/([^/]+).*$/, '$1'),
-        sheetName: form.sheetName.trim(),
-        sourceKind: form.sourceKind,
-        source: form.source.trim(),
-        ...(form.every ? { frequencyMinutes: Number(form.every) } : {}),
-      });
-      setMessage(`Target "${form.name}" added.`);
-      setForm({ ...form, name: '', source: '' });
+      await post('/api/v1/sheets/targets', body);
+      setMessage(`Target "${body.name}" added.`);
+      done();
       await list.reload();
     });
   };
@@ -80,119 +63,171 @@ export function SheetsPage() {
         schedule, as the service account of GOOGLE_APPLICATION_CREDENTIALS: share each spreadsheet with that account's
         e-mail address as an editor.
       </Text>
-      <Card style={{ padding: 16, maxWidth: 720 }}>
-        <form onSubmit={add} style={stack}>
-          <Field label="Name" required>
-            <Input name="target-name" value={form.name} onChange={set('name')} />
-          </Field>
-          <Field label="Spreadsheet" hint="Its URL or its id (the part after /d/)." required>
-            <Input name="spreadsheet" value={form.spreadsheetId} onChange={set('spreadsheetId')} />
-          </Field>
-          <Field label="Sheet" hint="Made when missing; its data is replaced at each push." required>
-            <Input name="sheet" value={form.sheetName} onChange={set('sheetName')} />
-          </Field>
-          <RadioGroup
-            layout="horizontal"
-            value={form.sourceKind}
-            onChange={(_e, d) => setForm({ ...form, sourceKind: d.value as typeof form.sourceKind })}
-          >
-            <Radio value="table" label="Warehouse table" />
-            <Radio value="query" label="Saved query (id or name)" />
-            <Radio value="sql" label="SQL" />
-          </RadioGroup>
-          {form.sourceKind === 'sql' ? (
-            <Field label="SQL" required>
-              <Textarea name="source" value={form.source} onChange={set('source')} />
-            </Field>
-          ) : (
-            <Field label={form.sourceKind === 'table' ? 'Table' : 'Saved query'} required>
-              <Input name="source" value={form.source} onChange={set('source')} />
-            </Field>
-          )}
-          <Field label="Schedule">
-            <Select aria-label="Schedule" value={form.every} onChange={set('every')}>
-              <option value="">Only when pushed by hand</option>
-              {[15, 60, 360, 1440].map((m) => (
-                <option key={m} value={String(m)}>
-                  {m < 60
-                    ? `every ${m} minutes`
-                    : m === 60
-                      ? 'every hour'
-                      : m === 1440
-                        ? 'every day'
-                        : `every ${m / 60} hours`}
-                </option>
-              ))}
-            </Select>
-          </Field>
-          <div>
-            <Button
-              appearance="primary"
-              type="submit"
-              disabled={busy || !form.name || !form.spreadsheetId || !form.sheetName || !form.source}
-            >
-              Add target
-            </Button>
-          </div>
-        </form>
-      </Card>
+      <AddTargetForm busy={busy} onAdd={add} />
       {message ? (
         <Notice intent={message.startsWith('The push failed') ? 'warning' : 'success'}>{message}</Notice>
       ) : null}
       <ErrorBar error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.targets.length ? (
-        <Table aria-label="Sheets targets" size="small">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Target</TableHeaderCell>
-              <TableHeaderCell>Pushes</TableHeaderCell>
-              <TableHeaderCell>Last push</TableHeaderCell>
-              <TableHeaderCell />
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {list.data.targets.map((t) => (
-              <TableRow key={t.id} data-target={t.name}>
-                <TableCell>
-                  <Text weight="semibold" block>
-                    {t.name}
-                  </Text>
-                  <Text size={200}>
-                    {t.sourceKind} {t.sourceKind === 'sql' ? '' : t.source} → {t.spreadsheetId.slice(0, 12)}… /{' '}
-                    {t.sheetName}
-                  </Text>
-                </TableCell>
-                <TableCell>{t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'by hand'}</TableCell>
-                <TableCell data-last-push={t.lastPush?.status ?? 'none'}>
-                  {t.lastPush ? (
-                    <>
-                      <StatusBadge status={t.lastPush.status} /> {when(t.lastPush.startedAt)}
-                      {t.lastPush.rows !== null ? `, ${t.lastPush.rows} rows` : ''}
-                    </>
-                  ) : (
-                    'never'
-                  )}
-                  {t.lastPush?.error ? (
-                    <Text size={200} block style={{ color: '#a4262c' }}>
-                      {t.lastPush.error}
-                    </Text>
-                  ) : null}
-                </TableCell>
-                <TableCell>
-                  <Button size="small" disabled={busy} onClick={() => push(t.id)}>
-                    Push now
-                  </Button>{' '}
-                  <Button size="small" appearance="subtle" onClick={() => remove(t.id)}>
-                    Remove
-                  </Button>
-                </TableCell>
-              </TableRow>
-            ))}
-          </TableBody>
-        </Table>
+        <TargetsTable targets={list.data.targets} busy={busy} onPush={push} onRemove={remove} />
       ) : null}
       {list.data && list.data.targets.length === 0 ? <Text>No targets yet.</Text> : null}
     </div>
+  );
+}
+
+function TargetsTable({
+  targets,
+  busy,
+  onPush,
+  onRemove,
+}: {
+  targets: SheetTargetsResponse['targets'];
+  busy: boolean;
+  onPush: (id: number) => void;
+  onRemove: (id: number) => void;
+}) {
+  return (
+    <Table aria-label="Sheets targets" size="small">
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell>Target</TableHeaderCell>
+          <TableHeaderCell>Pushes</TableHeaderCell>
+          <TableHeaderCell>Last push</TableHeaderCell>
+          <TableHeaderCell />
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {targets.map((t) => (
+          <TableRow key={t.id} data-target={t.name}>
+            <TableCell>
+              <Text weight="semibold" block>
+                {t.name}
+              </Text>
+              <Text size={200}>
+                {t.sourceKind} {t.sourceKind === 'sql' ? '' : t.source} → {t.spreadsheetId.slice(0, 12)}… /{' '}
+                {t.sheetName}
+              </Text>
+            </TableCell>
+            <TableCell>{t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'by hand'}</TableCell>
+            <TableCell data-last-push={t.lastPush?.status ?? 'none'}>
+              {t.lastPush ? (
+                <>
+                  <StatusBadge status={t.lastPush.status} /> {when(t.lastPush.startedAt)}
+                  {t.lastPush.rows !== null ? `, ${t.lastPush.rows} rows` : ''}
+                </>
+              ) : (
+                'never'
+              )}
+              {t.lastPush?.error ? (
+                <Text size={200} block style={{ color: '#a4262c' }}>
+                  {t.lastPush.error}
+                </Text>
+              ) : null}
+            </TableCell>
+            <TableCell>
+              <Button size="small" disabled={busy} onClick={() => onPush(t.id)}>
+                Push now
+              </Button>{' '}
+              <Button size="small" appearance="subtle" onClick={() => onRemove(t.id)}>
+                Remove
+              </Button>
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
+type TargetBody = {
+  name: string;
+  spreadsheetId: string;
+  sheetName: string;
+  sourceKind: 'table' | 'query' | 'sql';
+  source: string;
+  frequencyMinutes?: number;
+};
+
+const everyLabel = (m: number) =>
+  m < 60 ? `every ${m} minutes` : m === 60 ? 'every hour' : m === 1440 ? 'every day' : `every ${m / 60} hours`;
+
+/** A new target: name, spreadsheet (its URL or id), sheet, what to push, and how often. */
+function AddTargetForm({ busy, onAdd }: { busy: boolean; onAdd: (body: TargetBody, done: () => void) => void }) {
+  const [form, setForm] = useState({
+    name: '',
+    spreadsheetId: '',
+    sheetName: '',
+    sourceKind: 'table' as 'table' | 'query' | 'sql',
+    source: '',
+    every: '',
+  });
+  const set = (k: keyof typeof form) => (_e: unknown, d: { value: string }) => setForm({ ...form, [k]: d.value });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onAdd(
+      {
+        name: form.name.trim(),
+        spreadsheetId: form.spreadsheetId.trim().replace(/^.*\/d\/([^/]+).*$/, '$1'),
+        sheetName: form.sheetName.trim(),
+        sourceKind: form.sourceKind,
+        source: form.source.trim(),
+        ...(form.every ? { frequencyMinutes: Number(form.every) } : {}),
+      },
+      () => setForm({ ...form, name: '', source: '' }),
+    );
+  };
+  return (
+    <Card style={{ padding: 16, maxWidth: 720 }}>
+      <form onSubmit={submit} style={stack}>
+        <Field label="Name" required>
+          <Input name="target-name" value={form.name} onChange={set('name')} />
+        </Field>
+        <Field label="Spreadsheet" hint="Its URL or its id (the part after /d/)." required>
+          <Input name="spreadsheet" value={form.spreadsheetId} onChange={set('spreadsheetId')} />
+        </Field>
+        <Field label="Sheet" hint="Made when missing; its data is replaced at each push." required>
+          <Input name="sheet" value={form.sheetName} onChange={set('sheetName')} />
+        </Field>
+        <RadioGroup
+          layout="horizontal"
+          value={form.sourceKind}
+          onChange={(_e, d) => setForm({ ...form, sourceKind: d.value as typeof form.sourceKind })}
+        >
+          <Radio value="table" label="Warehouse table" />
+          <Radio value="query" label="Saved query (id or name)" />
+          <Radio value="sql" label="SQL" />
+        </RadioGroup>
+        {form.sourceKind === 'sql' ? (
+          <Field label="SQL" required>
+            <Textarea name="source" value={form.source} onChange={set('source')} />
+          </Field>
+        ) : (
+          <Field label={form.sourceKind === 'table' ? 'Table' : 'Saved query'} required>
+            <Input name="source" value={form.source} onChange={set('source')} />
+          </Field>
+        )}
+        <Field label="Schedule">
+          <Select aria-label="Schedule" value={form.every} onChange={set('every')}>
+            <option value="">Only when pushed by hand</option>
+            {[15, 60, 360, 1440].map((m) => (
+              <option key={m} value={String(m)}>
+                {everyLabel(m)}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <div>
+          <Button
+            appearance="primary"
+            type="submit"
+            disabled={busy || !form.name || !form.spreadsheetId || !form.sheetName || !form.source}
+          >
+            Add target
+          </Button>
+        </div>
+      </form>
+    </Card>
   );
 }

@@ -87,73 +87,93 @@ export function TablesPage({ id }: { id: number }) {
           </TableHeader>
           <TableBody>
             {list.data.tables.map((t) => (
-              <TableRow key={t.name} data-table={t.name}>
-                <TableCell>
-                  <Text weight="semibold" block>
-                    {t.name}
-                  </Text>
-                  <Text size={200} style={{ color: '#616161' }}>
-                    {t.title}
-                    {t.lines ? ` (with ${t.lines})` : ''}
-                  </Text>
-                </TableCell>
-                <TableCell>
-                  {t.required ? (
-                    <Text size={200}>always</Text>
-                  ) : (
-                    <Switch
-                      aria-label={`Sync ${t.name}`}
-                      checked={t.enabled}
-                      onChange={(_e, d) => void change(t, { enabled: d.checked })}
-                    />
-                  )}
-                </TableCell>
-                <TableCell>
-                  <Select
-                    aria-label={`Frequency of ${t.name}`}
-                    size="small"
-                    value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)}
-                    disabled={!t.enabled}
-                    onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}
-                  >
-                    <option value="">{frequency(null, fallback)}</option>
-                    {[...new Set([...FREQUENCIES, ...(t.frequencyMinutes === null ? [] : [t.frequencyMinutes])])]
-                      .sort((a, b) => a - b)
-                      .map((f) => (
-                        <option key={f} value={String(f)}>
-                          {frequency(f, fallback)}
-                        </option>
-                      ))}
-                  </Select>
-                </TableCell>
-                <TableCell data-rows={t.rows}>
-                  {t.rowsEstimated ? '≈ ' : ''}
-                  {count(t.rows)}
-                </TableCell>
-                <TableCell>
-                  {t.enabled && callsPerDay.has(t.name) ? `≈ ${count(callsPerDay.get(t.name)!)}` : '—'}
-                </TableCell>
-                <TableCell>{when(t.lastSyncAt)}</TableCell>
-                <TableCell>
-                  {t.lastRun ? (
-                    <>
-                      <StatusBadge status={t.lastRun.status} />{' '}
-                      <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink>
-                    </>
-                  ) : (
-                    '—'
-                  )}
-                  {t.lastRun?.error ? (
-                    <Text size={200} block style={{ color: '#a4262c' }}>
-                      {t.lastRun.error}
-                    </Text>
-                  ) : null}
-                </TableCell>
-              </TableRow>
+              <TableSettingsRow
+                key={t.name}
+                t={t}
+                fallback={fallback}
+                callsPerDay={callsPerDay.get(t.name)}
+                change={change}
+              />
             ))}
           </TableBody>
         </Table>
       ) : null}
     </div>
+  );
+}
+
+function TableSettingsRow({
+  t,
+  fallback,
+  callsPerDay,
+  change,
+}: {
+  t: Json<TableInfo>;
+  fallback: number;
+  callsPerDay: number | undefined;
+  change: (t: Json<TableInfo>, body: TablePatch) => unknown;
+}) {
+  return (
+    <TableRow data-table={t.name}>
+      <TableCell>
+        <Text weight="semibold" block>
+          {t.name}
+        </Text>
+        <Text size={200} style={{ color: '#616161' }}>
+          {t.title}
+          {t.lines ? ` (with ${t.lines})` : ''}
+        </Text>
+      </TableCell>
+      <TableCell>
+        {t.required ? (
+          <Text size={200}>always</Text>
+        ) : (
+          <Switch
+            aria-label={`Sync ${t.name}`}
+            checked={t.enabled}
+            onChange={(_e, d) => void change(t, { enabled: d.checked })}
+          />
+        )}
+      </TableCell>
+      <TableCell>
+        <Select
+          aria-label={`Frequency of ${t.name}`}
+          size="small"
+          value={t.frequencyMinutes === null ? '' : String(t.frequencyMinutes)}
+          disabled={!t.enabled}
+          onChange={(_e, d) => void change(t, { frequencyMinutes: d.value === '' ? null : Number(d.value) })}
+        >
+          <option value="">{frequency(null, fallback)}</option>
+          {[...new Set([...FREQUENCIES, ...(t.frequencyMinutes === null ? [] : [t.frequencyMinutes])])]
+            .sort((a, b) => a - b)
+            .map((f) => (
+              <option key={f} value={String(f)}>
+                {frequency(f, fallback)}
+              </option>
+            ))}
+        </Select>
+      </TableCell>
+      <TableCell data-rows={t.rows}>
+        {t.rowsEstimated ? '≈ ' : ''}
+        {count(t.rows)}
+      </TableCell>
+      <TableCell>{t.enabled && callsPerDay !== undefined ? `≈ ${count(callsPerDay)}` : '—'}</TableCell>
+      <TableCell>{when(t.lastSyncAt)}</TableCell>
+      <TableCell>
+        {t.lastRun ? (
+          <>
+            <StatusBadge status={t.lastRun.status} />{' '}
+            <NavLink to={`/runs/${t.lastRun.runId}`}>run {t.lastRun.runId}</NavLink>
+          </>
+        ) : (
+          '—'
+        )}
+        {t.lastRun?.error ? (
+          <Text size={200} block style={{ color: '#a4262c' }}>
+            {t.lastRun.error}
+          </Text>
+        ) : null}
+      </TableCell>
+    </TableRow>
   );
 }
