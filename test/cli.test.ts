@@ -112,6 +112,23 @@ describe('exact-sync sandbox', () => {
   });
 });
 
+/** The embedded server's superuser, as postgres.json in the data directory has it (port and password). */
+async function superuser(cwd: string): Promise<pg.Client> {
+  const state = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as {
+    password: string;
+    port: number;
+  };
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: state.port,
+    user: 'postgres',
+    password: state.password,
+    database: 'postgres',
+  });
+  await client.connect();
+  return client;
+}
+
 describe('exact-sync serve with the embedded PostgreSQL', () => {
   it('starts, keeps its data across restarts, stops cleanly on SIGINT, and recovers after kill -9', async () => {
     const cwd = await workDir('serve');
@@ -137,18 +154,7 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     const key = await readFile(path.join(cwd, 'data', 'secret.key'), 'utf8');
 
     // Something to find again later, written through the superuser the embedded server was created with.
-    const state = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as {
-      password: string;
-      port: number;
-    };
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: state.port,
-      user: 'postgres',
-      password: state.password,
-      database: 'postgres',
-    });
-    await client.connect();
+    const client = await superuser(cwd);
     await client.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ('test.marker', '"kept"')`);
     // Demo mode connects to the sandbox and syncs its three administrations in the background.
     for (let i = 0; i < 600 && (run.stdout().match(/demo sync of division \d+: succeeded/g) ?? []).length < 3; i++)
@@ -192,15 +198,7 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     run = runCli(['serve'], { cwd, env });
     await run.waitFor(/is running at/);
     expect(await healthz()).toBe(200);
-    const after = JSON.parse(await readFile(path.join(cwd, 'data', 'postgres.json'), 'utf8')) as { port: number };
-    const check = new pg.Client({
-      host: '127.0.0.1',
-      port: after.port,
-      user: 'postgres',
-      password: state.password,
-      database: 'postgres',
-    });
-    await check.connect();
+    const check = await superuser(cwd);
     const { rows } = await check.query(`SELECT value FROM exact_sync.instance_settings WHERE key = 'test.marker'`);
     await check.end();
     expect(rows).toEqual([{ value: 'kept' }]);

@@ -185,7 +185,7 @@ export function appsScriptWorld(): AppsScriptWorld {
   const spreadsheet = new FakeSpreadsheet();
   const userProps = new Props();
   const documentProps = new Props();
-  const world: Omit<AppsScriptWorld, 'globals'> = {
+  const world: World = {
     spreadsheet,
     userProps,
     documentProps,
@@ -195,6 +195,37 @@ export function appsScriptWorld(): AppsScriptWorld {
     prompts: [],
     fetches: [],
   };
+  const ui = fakeUi(world);
+  const globals: Record<string, unknown> = {
+    SpreadsheetApp: {
+      getUi: () => ui,
+      getActiveSpreadsheet: () => spreadsheet,
+      getActiveSheet: () => spreadsheet.active,
+    },
+    PropertiesService: { getUserProperties: () => userProps, getDocumentProperties: () => documentProps },
+    HtmlService: {
+      createHtmlOutput(html: string) {
+        const out = {
+          title: '',
+          setTitle(t: string) {
+            out.title = t;
+            return out;
+          },
+          getContent: () => html,
+        };
+        return out;
+      },
+    },
+    UrlFetchApp: fakeUrlFetchApp(world),
+    console,
+  };
+  return { ...world, globals };
+}
+
+type World = Omit<AppsScriptWorld, 'globals'>;
+
+/** SpreadsheetApp.getUi(): menus, alerts and prompts (answered from world.prompts), sidebars. */
+function fakeUi(world: World) {
   const Button = { OK: 'OK', CANCEL: 'CANCEL' };
   const ui = {
     Button,
@@ -228,64 +259,49 @@ export function appsScriptWorld(): AppsScriptWorld {
       world.sidebars.push({ title: output.title, html: output.getContent() });
     },
   };
-  const globals: Record<string, unknown> = {
-    SpreadsheetApp: {
-      getUi: () => ui,
-      getActiveSpreadsheet: () => spreadsheet,
-      getActiveSheet: () => spreadsheet.active,
+  return ui;
+}
+
+/**
+ * UrlFetchApp.fetch: synchronous, as in Apps Script, by running the request in a child process; answers
+ * over the 50 MB limit and failures are refused as Apps Script refuses them.
+ */
+function fakeUrlFetchApp(world: World) {
+  return {
+    fetch(
+      url: string,
+      params: {
+        method?: string;
+        headers?: Record<string, string>;
+        payload?: string;
+        contentType?: string;
+        muteHttpExceptions?: boolean;
+      } = {},
+    ) {
+      world.fetches.push(`${(params.method ?? 'get').toUpperCase()} ${url}`);
+      const script = `const r = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+            fetch(r.url, { method: r.method, headers: r.headers, body: r.body }).then(async (res) => process.stdout.write(JSON.stringify({ status: res.status, body: await res.text() })),
+              (e) => process.stdout.write(JSON.stringify({ error: String(e.cause?.code ?? e.message) })));`;
+      const headers = {
+        ...(params.headers ?? {}),
+        ...(params.contentType ? { 'Content-Type': params.contentType } : {}),
+      };
+      const r = spawnSync(process.execPath, ['-e', script], {
+        input: JSON.stringify({ url, method: (params.method ?? 'get').toUpperCase(), headers, body: params.payload }),
+        encoding: 'utf8',
+        maxBuffer: FETCH_RESPONSE_LIMIT + 1024,
+      });
+      const answer = JSON.parse(r.stdout || '{"error":"no answer"}') as {
+        status?: number;
+        body?: string;
+        error?: string;
+      };
+      if (answer.error) throw new Error(`Exception: Address unavailable: ${url} (${answer.error})`);
+      if (answer.body!.length > FETCH_RESPONSE_LIMIT)
+        throw new Error('Exception: The response is too large (over 50 MB).');
+      if (answer.status! >= 400 && !params.muteHttpExceptions)
+        throw new Error(`Exception: Request failed for ${url} returned code ${answer.status}.`);
+      return { getResponseCode: () => answer.status!, getContentText: () => answer.body! };
     },
-    PropertiesService: { getUserProperties: () => userProps, getDocumentProperties: () => documentProps },
-    HtmlService: {
-      createHtmlOutput(html: string) {
-        const out = {
-          title: '',
-          setTitle(t: string) {
-            out.title = t;
-            return out;
-          },
-          getContent: () => html,
-        };
-        return out;
-      },
-    },
-    UrlFetchApp: {
-      fetch(
-        url: string,
-        params: {
-          method?: string;
-          headers?: Record<string, string>;
-          payload?: string;
-          contentType?: string;
-          muteHttpExceptions?: boolean;
-        } = {},
-      ) {
-        world.fetches.push(`${(params.method ?? 'get').toUpperCase()} ${url}`);
-        const script = `const r = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-          fetch(r.url, { method: r.method, headers: r.headers, body: r.body }).then(async (res) => process.stdout.write(JSON.stringify({ status: res.status, body: await res.text() })),
-            (e) => process.stdout.write(JSON.stringify({ error: String(e.cause?.code ?? e.message) })));`;
-        const headers = {
-          ...(params.headers ?? {}),
-          ...(params.contentType ? { 'Content-Type': params.contentType } : {}),
-        };
-        const r = spawnSync(process.execPath, ['-e', script], {
-          input: JSON.stringify({ url, method: (params.method ?? 'get').toUpperCase(), headers, body: params.payload }),
-          encoding: 'utf8',
-          maxBuffer: FETCH_RESPONSE_LIMIT + 1024,
-        });
-        const answer = JSON.parse(r.stdout || '{"error":"no answer"}') as {
-          status?: number;
-          body?: string;
-          error?: string;
-        };
-        if (answer.error) throw new Error(`Exception: Address unavailable: ${url} (${answer.error})`);
-        if (answer.body!.length > FETCH_RESPONSE_LIMIT)
-          throw new Error('Exception: The response is too large (over 50 MB).');
-        if (answer.status! >= 400 && !params.muteHttpExceptions)
-          throw new Error(`Exception: Request failed for ${url} returned code ${answer.status}.`);
-        return { getResponseCode: () => answer.status!, getContentText: () => answer.body! };
-      },
-    },
-    console,
   };
-  return { ...world, globals };
 }

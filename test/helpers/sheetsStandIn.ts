@@ -70,7 +70,39 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
   };
   const app = express();
   app.use(express.raw({ type: '*/*', limit: REQUEST_LIMIT * 2 }));
-  app.use((req, res, next) => {
+  app.use(gatekeeper(state));
+  app.get(/^\/v4\/spreadsheets\/[^/:]+$/, (req, res) => {
+    res.json({ sheets: book(books, req).sheets.map((s) => ({ properties: { sheetId: s.sheetId, title: s.title } })) });
+  });
+  app.post(/^\/v4\/spreadsheets\/[^/:]+\/values:batchUpdate$/, (req, res) =>
+    valuesBatchUpdate(book(books, req), req, res),
+  );
+  app.post(/^\/v4\/spreadsheets\/[^/:]+\/values:batchClear$/, (req, res) =>
+    valuesBatchClear(book(books, req), req, res),
+  );
+  app.post(/^\/v4\/spreadsheets\/[^/:]+:batchUpdate$/, (req, res) => batchUpdate(book(books, req), req, res));
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  });
+}
+
+const book = (books: Map<string, Book>, req: express.Request) =>
+  books.get(/^\/v4\/spreadsheets\/([^/:]+)/.exec(req.path)![1]!)!;
+const body = (req: express.Request) => (req as unknown as { json: Record<string, unknown> }).json;
+const cellCount = (b: Book) => b.sheets.reduce((n, s) => n + s.cells.size, 0);
+
+/** Every request: recorded, authenticated, within the size limit, failed on request, and its spreadsheet found. */
+function gatekeeper(state: Omit<SheetsStandIn, 'url' | 'close'>): express.RequestHandler {
+  const books = state.books;
+  return (req, res, next) => {
     const bytes = (req.body as Buffer | undefined)?.length ?? 0;
     state.requests.push({ path: req.path, bytes });
     state.lastAuthorization = req.headers.authorization;
@@ -95,86 +127,69 @@ export async function startSheetsStandIn(): Promise<SheetsStandIn> {
     if (id && !books.has(id)) return googleError(res, 404, 'NOT_FOUND', 'Requested entity was not found.');
     (req as unknown as { json: unknown }).json = bytes ? JSON.parse((req.body as Buffer).toString('utf8')) : undefined;
     next();
-  });
-  const book = (req: express.Request) => books.get(/^\/v4\/spreadsheets\/([^/:]+)/.exec(req.path)![1]!)!;
-  const body = (req: express.Request) => (req as unknown as { json: Record<string, unknown> }).json;
-  const cellCount = (b: Book) => b.sheets.reduce((n, s) => n + s.cells.size, 0);
-  app.get(/^\/v4\/spreadsheets\/[^/:]+$/, (req, res) => {
-    res.json({ sheets: book(req).sheets.map((s) => ({ properties: { sheetId: s.sheetId, title: s.title } })) });
-  });
-  app.post(/^\/v4\/spreadsheets\/[^/:]+\/values:batchUpdate$/, (req, res) => {
-    const b = book(req);
-    const data = body(req).data as { range: string; values: unknown[][] }[];
-    for (const d of data) {
-      const r = parseA1(d.range);
-      const sheet = b.sheets.find((s) => s.title === r.title);
-      if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `Unable to parse range: ${d.range}`);
-      if (d.values.length > r.r1 - r.r0 + 1 || d.values.some((row) => row.length > r.c1 - r.c0 + 1))
-        return googleError(
-          res,
-          400,
-          'INVALID_ARGUMENT',
-          `Requested writing within range [${d.range}], but tried writing to row [${r.r0 + d.values.length - 1}]`,
-        );
-      d.values.forEach((row, i) => row.forEach((v, j) => sheet.cells.set(`${r.r0 + i},${r.c0 + j}`, v)));
-      if (cellCount(b) > 10_000_000)
-        return googleError(
-          res,
-          400,
-          'INVALID_ARGUMENT',
-          'This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
-        );
-    }
-    res.json({ spreadsheetId: 'x', totalUpdatedRows: data.reduce((n, d) => n + d.values.length, 0) });
-  });
-  app.post(/^\/v4\/spreadsheets\/[^/:]+\/values:batchClear$/, (req, res) => {
-    const b = book(req);
-    for (const range of body(req).ranges as string[]) {
-      const r = parseA1(range);
-      const sheet = b.sheets.find((s) => s.title === r.title)!;
-      for (let i = r.r0; i <= r.r1; i++) for (let j = r.c0; j <= r.c1; j++) sheet.cells.delete(`${i},${j}`);
-    }
-    res.json({ clearedRanges: body(req).ranges });
-  });
-  app.post(/^\/v4\/spreadsheets\/[^/:]+:batchUpdate$/, (req, res) => {
-    const b = book(req);
-    const replies: unknown[] = [];
-    for (const r of body(req).requests as Record<string, any>[]) {
-      if (r.addSheet) {
-        const sheet: Sheet = {
-          sheetId: b.sheets.length + 100,
-          title: r.addSheet.properties.title,
-          cells: new Map(),
-          formats: new Map(),
-          frozen: 0,
-        };
-        b.sheets.push(sheet);
-        replies.push({ addSheet: { properties: { sheetId: sheet.sheetId, title: sheet.title } } });
-      } else if (r.repeatCell) {
-        const sheet = b.sheets.find((s) => s.sheetId === r.repeatCell.range.sheetId);
-        if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `No grid with id: ${r.repeatCell.range.sheetId}`);
-        sheet.formats.set(
-          r.repeatCell.range.startColumnIndex,
-          r.repeatCell.cell.userEnteredFormat.numberFormat.pattern,
-        );
-        replies.push({});
-      } else if (r.updateSheetProperties) {
-        const sheet = b.sheets.find((s) => s.sheetId === r.updateSheetProperties.properties.sheetId)!;
-        sheet.frozen = r.updateSheetProperties.properties.gridProperties.frozenRowCount;
-        replies.push({});
-      } else return googleError(res, 400, 'INVALID_ARGUMENT', `Unsupported request: ${Object.keys(r)[0]}`);
-    }
-    res.json({ replies });
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
-  });
+  };
+}
+
+/** values.batchUpdate: each range written, refused past its declared size or the 10-million-cell limit. */
+function valuesBatchUpdate(b: Book, req: express.Request, res: express.Response) {
+  const data = body(req).data as { range: string; values: unknown[][] }[];
+  for (const d of data) {
+    const r = parseA1(d.range);
+    const sheet = b.sheets.find((s) => s.title === r.title);
+    if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `Unable to parse range: ${d.range}`);
+    if (d.values.length > r.r1 - r.r0 + 1 || d.values.some((row) => row.length > r.c1 - r.c0 + 1))
+      return googleError(
+        res,
+        400,
+        'INVALID_ARGUMENT',
+        `Requested writing within range [${d.range}], but tried writing to row [${r.r0 + d.values.length - 1}]`,
+      );
+    d.values.forEach((row, i) => row.forEach((v, j) => sheet.cells.set(`${r.r0 + i},${r.c0 + j}`, v)));
+    if (cellCount(b) > 10_000_000)
+      return googleError(
+        res,
+        400,
+        'INVALID_ARGUMENT',
+        'This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
+      );
+  }
+  res.json({ spreadsheetId: 'x', totalUpdatedRows: data.reduce((n, d) => n + d.values.length, 0) });
+}
+
+/** values.batchClear: every cell of each range emptied. */
+function valuesBatchClear(b: Book, req: express.Request, res: express.Response) {
+  for (const range of body(req).ranges as string[]) {
+    const r = parseA1(range);
+    const sheet = b.sheets.find((s) => s.title === r.title)!;
+    for (let i = r.r0; i <= r.r1; i++) for (let j = r.c0; j <= r.c1; j++) sheet.cells.delete(`${i},${j}`);
+  }
+  res.json({ clearedRanges: body(req).ranges });
+}
+
+/** spreadsheets.batchUpdate: addSheet, repeatCell (number formats), updateSheetProperties (frozen rows). */
+function batchUpdate(b: Book, req: express.Request, res: express.Response) {
+  const replies: unknown[] = [];
+  for (const r of body(req).requests as Record<string, any>[]) {
+    if (r.addSheet) {
+      const sheet: Sheet = {
+        sheetId: b.sheets.length + 100,
+        title: r.addSheet.properties.title,
+        cells: new Map(),
+        formats: new Map(),
+        frozen: 0,
+      };
+      b.sheets.push(sheet);
+      replies.push({ addSheet: { properties: { sheetId: sheet.sheetId, title: sheet.title } } });
+    } else if (r.repeatCell) {
+      const sheet = b.sheets.find((s) => s.sheetId === r.repeatCell.range.sheetId);
+      if (!sheet) return googleError(res, 400, 'INVALID_ARGUMENT', `No grid with id: ${r.repeatCell.range.sheetId}`);
+      sheet.formats.set(r.repeatCell.range.startColumnIndex, r.repeatCell.cell.userEnteredFormat.numberFormat.pattern);
+      replies.push({});
+    } else if (r.updateSheetProperties) {
+      const sheet = b.sheets.find((s) => s.sheetId === r.updateSheetProperties.properties.sheetId)!;
+      sheet.frozen = r.updateSheetProperties.properties.gridProperties.frozenRowCount;
+      replies.push({});
+    } else return googleError(res, 400, 'INVALID_ARGUMENT', `Unsupported request: ${Object.keys(r)[0]}`);
+  }
+  res.json({ replies });
 }
