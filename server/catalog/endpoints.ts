@@ -31,7 +31,7 @@ export interface EntityDef {
   methods: ReadonlySet<string>;
   fields: readonly FieldDef[];
   fieldByLower: ReadonlyMap<string, FieldDef>;
-  /** sync/Deleted EntityType number (exact-api.md 5.3). */
+  /** sync/Deleted EntityType number (docs/exact-online.md 5.3). */
   deletedType?: number;
   /** Navigation property → child entity and the child's field that points back. */
   children?: Readonly<Record<string, { entity: string; foreignKey: string }>>;
@@ -40,7 +40,7 @@ export interface EntityDef {
 type Meta = Record<string, { uri: string; methods: string[]; key: string; fields: [string, string][] }>;
 const META = metadata as unknown as Meta;
 
-/** Fields exact-api.md reports as space-padded CHAR columns. */
+/** Fields docs/exact-online.md reports as space-padded CHAR columns. */
 const PADDED: Record<string, Record<string, { width: number; left: boolean }>> = {
   Accounts: { Code: { width: 18, left: true }, Country: { width: 3, left: false } },
   Contacts: { Country: { width: 3, left: false } },
@@ -55,7 +55,7 @@ const PADDED: Record<string, Record<string, { width: number; left: boolean }>> =
 
 /**
  * Fields Exact added after the 2021 metadata, seen in the 2026 recordings (test/fixtures/exact) or in
- * PICQER's 2025 models (exact-api.md 7, 9). Types follow the recorded values.
+ * PICQER's 2025 models (docs/exact-online.md 7, 9). Types follow the recorded values.
  */
 const NEWER: Record<string, [string, string][]> = {
   Accounts: [
@@ -304,7 +304,7 @@ export const ENTITIES: readonly EntityDef[] = [
     syncPath: 'sync/Deleted',
     key: 'ID',
     methods: ['GET'],
-    // exact-api.md 5.3 (PICQER SyncDeleted, TAP-TS deleted_schema).
+    // docs/exact-online.md 5.3 (PICQER SyncDeleted, TAP-TS deleted_schema).
     extraFields: [
       ['ID', 'Guid'],
       ['DeletedBy', 'Guid'],

@@ -1,5 +1,5 @@
 /**
- * sync/Deleted's EntityType numbers (exact-api.md 5.3, Exact's docs as of 2025-04-09; 52 is not listed).
+ * sync/Deleted's EntityType numbers (docs/exact-online.md 5.3, Exact's docs as of 2025-04-09; 52 is not listed).
  * Written to the warehouse as the `entitytype` lookup table.
  */
 export const ENTITY_TYPES: readonly (readonly [number, string])[] = [

@@ -194,7 +194,7 @@ export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.m
 /** The catalog table that sync/Deleted's EntityType `n` deletes from. */
 export function tableForDeletedType(n: number): CatalogTable | undefined {
   // For tables with lines (sales invoices 13, sales orders 12) Exact does not document whether EntityKey
-  // names the header or a line (exact-api.md 5.3): the engine applies it to both (GUIDs are unique).
+  // names the header or a line (docs/exact-online.md 5.3): the engine applies it to both (GUIDs are unique).
   return TABLES.find(
     (t) => t.deletedType === n && t.name !== 'deleted' && (t.strategy === 'sync' || t.strategy === 'modified'),
   );

@@ -4,7 +4,7 @@ import { unwrapEntity, type ExactRow } from '../exact/values.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
- * Exact Online documents and their attachments (exact-api.md 8): create, update, find by a field, upsert,
+ * Exact Online documents and their attachments (docs/exact-online.md 8): create, update, find by a field, upsert,
  * attach a file, find and download attachments. Every call goes through the ExactClient (tokens, pacing).
  * A create is sent once (`once`): when its answer is lost, the document is looked for before trying again,
  * so a network failure never makes two.
@@ -226,7 +226,7 @@ export async function findAttachment(
   return match[0]!;
 }
 
-/** The bytes of an attachment: its Url with Download=1, with the connection's token (exact-api.md 8.2). */
+/** The bytes of an attachment: its Url with Download=1, with the connection's token (docs/exact-online.md 8.2). */
 export async function downloadAttachment(
   client: ExactClient,
   division: number,

@@ -1,7 +1,7 @@
 /**
  * The Exact client's decisions as pure functions of plain data: when to refresh a token, what a token
  * error means, how long to wait after a response's rate-limit headers, whether to retry a failure.
- * The code around them does the I/O (exact-api.md 1-3 give the facts behind each rule).
+ * The code around them does the I/O (docs/exact-online.md 1-3 give the facts behind each rule).
  */
 
 /** Exact refuses refreshes earlier than 570 s into a 600 s token: refresh in the last 30 s, never before. */
@@ -23,7 +23,7 @@ export type TokenErrorKind =
   /** Worth another try later. */
   | 'transient';
 
-/** What an error answer of /api/oauth2/token means (exact-api.md 1.3, 1.2, 12). */
+/** What an error answer of /api/oauth2/token means (docs/exact-online.md 1.3, 1.2, 12). */
 export function classifyTokenError(
   status: number,
   body: { error?: string; error_description?: string } | undefined,

@@ -1,6 +1,6 @@
 import { AppError } from '../lib/errors.ts';
 
-/** Exact answered with an error: its status and the message of its error body (exact-api.md 4.7). */
+/** Exact answered with an error: its status and the message of its error body (docs/exact-online.md 4.7). */
 export class ExactApiError extends AppError {
   readonly httpStatus: number;
   readonly path: string;

@@ -1,6 +1,6 @@
 /**
  * One Exact Online host per country; apps, tokens and divisions do not move between them
- * (exact-api.md 2). OAuth and the REST API live on the same host.
+ * (docs/exact-online.md 2). OAuth and the REST API live on the same host.
  */
 export const EXACT_HOSTS = {
   nl: 'https://start.exactonline.nl',

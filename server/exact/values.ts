@@ -2,7 +2,7 @@ import { AppError } from '../lib/errors.ts';
 
 /**
  * Exact's JSON into plain values: both collection shapes, `/Date(ms)/` holding local wall-clock time,
- * Int64 as strings (exact-api.md 4.2, 4.6).
+ * Int64 as strings (docs/exact-online.md 4.2, 4.6).
  */
 
 export type ExactRow = Record<string, unknown>;

@@ -6,8 +6,8 @@ import { SettingsError } from './errors.ts';
 
 /**
  * Every setting of exact-sync, read from the environment (and `.env`). One schema: a bad value stops
- * start-up with every problem listed at once. Names and defaults are documented in the README and in
- * docs/interface.md; change them together.
+ * start-up with every problem listed at once. Names and defaults are documented in the README (Settings);
+ * change them together.
  */
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -208,7 +208,7 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: 
     );
   }
   // With $top within one page there is never a __next, so the envelope is known before the rows: the
-  // array form {"d":[…]} (exact-api.md 4.2) unless a count was asked for.
+  // array form {"d":[…]} (docs/exact-online.md 4.2) unless a count was asked for.
   const arrayForm = q.top !== undefined && q.top <= PAGE_SIZE[mode] && !q.inlinecount;
   res.status(200).type('application/json;charset=utf-8');
   let chunk = arrayForm ? '{"d":[' : '{"d":{"results":[';
@@ -299,14 +299,14 @@ export function handleWrite(ctx: Ctx, route: Route, req: Request, res: Response)
     const fields = completeRow(sandbox, code, def, convertBody(def, req.body, true));
     if (def.name === 'Documents') fields.HID = sandbox.table(code, 'Documents').end + 1;
     const row = sandbox.insert(code, def.name, fields);
-    // Exact answers a POST with the whole new entity (exact-api.md 4.2); 201 per OData, though Nango recorded 200.
+    // Exact answers a POST with the whole new entity (docs/exact-online.md 4.2); 201 per OData, though Nango recorded 200.
     send(res, 201, { d: wireRow(def, derived(ctx, def, row), def.fields, rowUri(ctx, def.path, def, row)) });
     return;
   }
   if (route.key === undefined) throw new ODataError(405, `${req.method} needs a key: ${def.path}(guid'…').`);
   const found = sandbox.table(code, def.name).find(route.key);
   if (req.method === 'DELETE') {
-    // Deleting what is not there answers 403 "Forbidden" in Exact (exact-api.md 11, ISS-P#434).
+    // Deleting what is not there answers 403 "Forbidden" in Exact (docs/exact-online.md 11, ISS-P#434).
     if (!found) throw new ODataError(403, 'Forbidden');
     sandbox.remove(code, def.name, route.key);
     res.status(204).end();
@@ -319,7 +319,7 @@ export function handleWrite(ctx: Ctx, route: Route, req: Request, res: Response)
 
 /**
  * `read/sync/Sync/SyncTimestamp?modified=datetime'…'&endPoint='TransactionLines'`: the Timestamp from which
- * a sync reads the rows modified on or after a date (exact-api.md 5.1). The answer's shape is not
+ * a sync reads the rows modified on or after a date (docs/exact-online.md 5.1). The answer's shape is not
  * documented where we looked; this one gives the three fields PICQER's model has, in the results form.
  * Generated rows are modified in index order (day by day), so the first one on or after the date is
  * found by bisection; changed rows all carry later Timestamps anyway.
@@ -417,7 +417,7 @@ export function handleMe(
   const params = new URL(req.originalUrl, 'http://x').searchParams;
   const q = parseQuery(params, ME_ENTITY, ME_ENTITY.fields, { selectRequired: false });
   const row = meRow(sandbox, user.userId, user.fullName);
-  // current/Me answers in the results form although it is one entity (exact-api.md 4.2).
+  // current/Me answers in the results form although it is one entity (docs/exact-online.md 4.2).
   send(res, 200, {
     d: { results: [wireRow(ME_ENTITY, row, q.select, `${baseUrl}/api/v1/current/Me(guid'${user.userId}')`)] },
   });

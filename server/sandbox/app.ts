@@ -164,7 +164,7 @@ function restRoutes(app: Express, sandbox: Sandbox, baseUrl: (req: Request) => s
       const code = Number(m[1]);
       const division = sandbox.division(code);
       if (!division) {
-        // Exact answers a division the user cannot reach with 403 and a Reason header (exact-api.md 1.5).
+        // Exact answers a division the user cannot reach with 403 and a Reason header (docs/exact-online.md 1.5).
         res.set('Reason', 'NoDivisionAccess');
         send(res, 403, exactError('Forbidden'));
         return;

@@ -2,7 +2,7 @@ import { compareSqlGuid, GUID_RE } from './ids.ts';
 import type { FieldDef } from './model.ts';
 
 /**
- * OData v2 `$filter` as Exact accepts it (exact-api.md 4.5): comparisons `eq ne gt ge lt le`, `and`, `or`,
+ * OData v2 `$filter` as Exact accepts it (docs/exact-online.md 4.5): comparisons `eq ne gt ge lt le`, `and`, `or`,
  * `not`, parentheses, literals `guid'…'`, `datetime'…'`, `'text'` (with '' for a quote), numbers with an
  * optional `L`/`M`/`D` suffix, `true`, `false`, `null`, and the functions Exact users rely on: `trim`,
  * `tolower`, `toupper`, `substringof`, `startswith`, `endswith`. Field names are checked against the

@@ -93,7 +93,7 @@ export const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 
 /**
  * SQL Server's uniqueidentifier order: bytes 10-15 first, then 8-9, 6-7, 4-5, 0-3 (each group compared
- * as written). Checked against two real 60-row pages of Exact (exact-api.md 4.3).
+ * as written). Checked against two real 60-row pages of Exact (docs/exact-online.md 4.3).
  */
 export function compareSqlGuid(a: string, b: string): number {
   const x = a.toLowerCase().replace(/-/g, '');

@@ -1,6 +1,6 @@
 /**
  * Exact's DateTime values hold the administration's local wall-clock time, serialised as if it were UTC
- * (`/Date(ms)/`; exact-api.md 4.6: a POST at 14:16:40Z came back as 16:16:40 in CEST). The sandbox runs
+ * (`/Date(ms)/`; docs/exact-online.md 4.6: a POST at 14:16:40Z came back as 16:16:40 in CEST). The sandbox runs
  * in Europe/Amsterdam, as start.exactonline.nl does; `ServerUtcOffset` in current/Me says the same.
  */
 const formatter = new Intl.DateTimeFormat('en-US', {

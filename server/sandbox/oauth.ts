@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { SandboxClock } from './clock.ts';
 
 /**
- * Exact's OAuth2 server as clients meet it (exact-api.md 1): authorization codes valid 3 minutes and
+ * Exact's OAuth2 server as clients meet it (docs/exact-online.md 1): authorization codes valid 3 minutes and
  * single-use; access tokens valid 600 s; every refresh rotates the refresh token and the old one answers
  * "Old refresh token used."; no refresh before 570 s; a refresh token unused for 30 days expires; one live
  * token chain per user and app (a new consent kills the old chain); 200 token calls per user per day.
  *
- * Guesses, where Exact's behaviour is not confirmed (exact-api.md 12): the too-early refresh answers 400
+ * Guesses, where Exact's behaviour is not confirmed (docs/exact-online.md 12): the too-early refresh answers 400
  * with `invalid_request` (configurable) and leaves the refresh token usable; a refresh token of a killed
  * chain answers 400 `invalid_grant` "…invalid or empty chainId"; the 201st token call of a day answers 400.
  */
@@ -18,7 +18,7 @@ export interface OAuthConfig {
   users: Readonly<Record<string, { password: string; userId: string; fullName: string }>>;
   /** Status of the too-early refresh answer: Exact's docs say 401, the taps read a JSON body first. */
   tooEarlyStatus: number;
-  /** Status of "Old refresh token used.": 401 in most reports, 400 in one (exact-api.md 1.3). */
+  /** Status of "Old refresh token used.": 401 in most reports, 400 in one (docs/exact-online.md 1.3). */
   oldRefreshTokenStatus: number;
 }
 

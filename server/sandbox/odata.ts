@@ -1,7 +1,7 @@
 import { FilterError, parseFilter, type Expr } from './filter.ts';
 import type { EntityDef, FieldDef, Row } from './model.ts';
 
-/** Exact's error body (exact-api.md 4.7). */
+/** Exact's error body (docs/exact-online.md 4.7). */
 export function exactError(message: string): { error: { code: string; message: { lang: string; value: string } } } {
   return { error: { code: '', message: { lang: '', value: message } } };
 }
@@ -27,7 +27,7 @@ export interface QueryOptions {
 
 /**
  * Reads the OData system query options. `fields` are those the endpoint serves (sync endpoints add
- * Timestamp). Unknown fields in $select/$filter/$orderby are a 400, as in Exact (exact-api.md 4.4).
+ * Timestamp). Unknown fields in $select/$filter/$orderby are a 400, as in Exact (docs/exact-online.md 4.4).
  */
 export function parseQuery(
   params: URLSearchParams,
@@ -109,7 +109,7 @@ export function parseQuery(
   };
 }
 
-/** A stored value as Exact writes it in JSON (exact-api.md 4.6). */
+/** A stored value as Exact writes it in JSON (docs/exact-online.md 4.6). */
 export function wireValue(f: FieldDef, v: unknown): unknown {
   if (v === undefined || v === null) return null;
   switch (f.type) {

@@ -29,9 +29,9 @@ export function fixedTable(def: EntityDef, rows: readonly Row[]): Readable {
 /**
  * One page of a collection read. Three orders, as Exact pages them:
  * - plain and bulk endpoints without $orderby: primary key in SQL Server GUID order, keyset paging with
- *   `$skiptoken=guid'<last ID>'` (exact-api.md 4.3), which is the index order of generated rows;
+ *   `$skiptoken=guid'<last ID>'` (docs/exact-online.md 4.3), which is the index order of generated rows;
  * - sync endpoints: Timestamp order, `$skiptoken=<last Timestamp>L` — the real sync skiptoken format is
- *   not documented anywhere we found (exact-api.md 12); clients follow `__next` verbatim either way;
+ *   not documented anywhere we found (docs/exact-online.md 12); clients follow `__next` verbatim either way;
  * - with $orderby: sorted in memory and paged with `$skip` (small tables only).
  */
 export type Mode = 'plain' | 'bulk' | 'sync';

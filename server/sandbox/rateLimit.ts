@@ -1,6 +1,6 @@
 /**
  * Exact's API rate limits per (app, division): a minutely budget in windows aligned to the clock minute
- * and a daily budget that resets at 00:00 UTC (exact-api.md 3). A pure decision over a small state
+ * and a daily budget that resets at 00:00 UTC (docs/exact-online.md 3). A pure decision over a small state
  * object; the caller stores the state and writes the headers.
  */
 export interface Limits {

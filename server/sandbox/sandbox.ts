@@ -256,7 +256,7 @@ export class Sandbox {
     return true;
   }
 
-  /** Exact regenerates every Timestamp when a division moves; clients must resync (exact-api.md 5.2). */
+  /** Exact regenerates every Timestamp when a division moves; clients must resync (docs/exact-online.md 5.2). */
   regenerateTimestamps(code: number): void {
     const d = this.division(code);
     if (!d) throw new Error(`no division ${code}`);

@@ -5,7 +5,7 @@ import type { EntityDef, FieldDef, Row } from './model.ts';
 /**
  * One entity of one division: the generated rows, with the changes made since (writes through the API
  * or the control API) laid over them. Every change takes the next value of the division's Timestamp
- * counter (Exact's rowversion-like Int64, exact-api.md 5.2), so the sync endpoints can serve
+ * counter (Exact's rowversion-like Int64, docs/exact-online.md 5.2), so the sync endpoints can serve
  * "everything after Timestamp N" in order without sorting anything.
  */
 export class Table {

@@ -8,7 +8,7 @@ import type { Sandbox } from './sandbox.ts';
 /**
  * POST/PUT bodies into stored rows, with Exact's answers to bad input: an unknown property is a 400; a
  * value that does not convert is a 500 "Error in converting value for property …" (as recorded in
- * exact-api.md 4.7); mandatory fields per entity. Entities the sandbox lets clients write:
+ * docs/exact-online.md 4.7); mandatory fields per entity. Entities the sandbox lets clients write:
  */
 export const WRITABLE = new Set(['Documents', 'DocumentAttachments', 'Accounts', 'Contacts', 'Items']);
 
@@ -40,7 +40,7 @@ const COMPUTED = new Set([
   'HasEmptyBody',
 ]);
 
-/** Largest request body Exact accepts: "a single HTTP POST … has a size limit of 10 MB" (exact-api.md 8.2, third-party). */
+/** Largest request body Exact accepts: "a single HTTP POST … has a size limit of 10 MB" (docs/exact-online.md 8.2, third-party). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export function convertBody(def: EntityDef, body: unknown, create: boolean): Row {

@@ -14,7 +14,7 @@ export const TICK_MS = 60_000;
 export const DUE_SLACK_MS = TICK_MS / 2;
 /** The first retry of a failed table waits this long; each further failure doubles it, up to the table's own frequency. */
 export const FIRST_RETRY_MINUTES = 5;
-/** Exact's daily limit per app and division (exact-api.md 3). */
+/** Exact's daily limit per app and division (docs/exact-online.md 3). */
 export const DAILY_BUDGET = 5000;
 
 export interface TableSchedule {

@@ -156,7 +156,7 @@ const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join
 
 /**
  * Where the first sync of a table starts when the connection has a starting year: the Timestamp that
- * read/sync/Sync/SyncTimestamp gives for January 1 of it (rows modified since then; exact-api.md 5.1).
+ * read/sync/Sync/SyncTimestamp gives for January 1 of it (rows modified since then; docs/exact-online.md 5.1).
  */
 async function startingTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<string | undefined> {
   if (ctx.startYear === undefined || table.since?.kind !== 'sync_timestamp') return undefined;
@@ -198,7 +198,7 @@ async function applyDeletedRows(
         target.children.foreignKey.name,
         list.map((d) => d.key),
       );
-      // … and since Exact's sync rows of these are lines, its key may name a line itself (exact-api.md 5.3).
+      // … and since Exact's sync rows of these are lines, its key may name a line itself (docs/exact-online.md 5.3).
       deleted += await applyDeletes(client, schema, target.children.table, division, list);
     }
   }

@@ -10,7 +10,7 @@ import { keyColumns } from './tables.ts';
 /**
  * Loading a page of rows: COPY into a temporary table, then one INSERT … ON CONFLICT DO UPDATE into the
  * warehouse table, inside the caller's transaction (which also moves the cursor). Within a page the
- * newest version of a key wins (sync results can hold a row twice, exact-api.md 5.2); across pages an
+ * newest version of a key wins (sync results can hold a row twice, docs/exact-online.md 5.2); across pages an
  * older Timestamp never overwrites a newer one.
  */
 
@@ -72,7 +72,7 @@ const UNIQUE_VIOLATION = '23505';
  * Rows that are most likely all new (a division's first sync) go straight into the table with one COPY,
  * the cheapest load PostgreSQL has: its primary key is the check. When a key is already there — a row
  * changed while the first sync was reading comes again on a later page, or a page holds a row twice
- * (exact-api.md 5.2) — the COPY fails as a whole, is undone to its savepoint, and the rows are merged
+ * (docs/exact-online.md 5.2) — the COPY fails as a whole, is undone to its savepoint, and the rows are merged
  * (`mergeRows`) instead. Either way the table ends as `mergeRows` alone would leave it. `merged` tells
  * which way it went. Inside the caller's transaction; `_sdc_batched_at` takes its default, now().
  */
@@ -156,7 +156,7 @@ export async function deleteOrphans(
 
 /**
  * Applies sync/Deleted rows to a table: a row goes only when its stored Timestamp is not newer than the
- * delete (exact-api.md 5.3: it may have been re-created since).
+ * delete (docs/exact-online.md 5.3: it may have been re-created since).
  */
 export async function applyDeletes(
   client: pg.PoolClient,

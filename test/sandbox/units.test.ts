@@ -160,7 +160,7 @@ describe('clock and local time', () => {
   it('writes Amsterdam wall-clock time, summer and winter', () => {
     expect(amsterdamOffsetSeconds(Date.UTC(2026, 5, 25, 14, 16, 40))).toBe(7200);
     expect(amsterdamOffsetSeconds(Date.UTC(2026, 0, 15, 12))).toBe(3600);
-    // The recorded example (exact-api.md 4.6): POSTed at 14:16:40Z, Created came back as 16:16:40 "UTC".
+    // The recorded example (docs/exact-online.md 4.6): POSTed at 14:16:40Z, Created came back as 16:16:40 "UTC".
     expect(toExactLocal(Date.UTC(2026, 5, 25, 14, 16, 40))).toBe(Date.UTC(2026, 5, 25, 16, 16, 40));
   });
 });
