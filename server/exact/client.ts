@@ -1,12 +1,6 @@
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
-import {
-  paceDecision,
-  readRateLimitHeaders,
-  RESET_MARGIN_MS,
-  retryDecision,
-  type RateLimitState,
-} from './decisions.ts';
+import { afterAnswer, paceDecision, RESET_MARGIN_MS, retryDecision, type RateLimitState } from './decisions.ts';
 import { DailyLimitError, ExactApiError } from './errors.ts';
 import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } from './values.ts';
 
@@ -20,6 +14,8 @@ import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } fr
 export class Pacer {
   private readonly states = new Map<string, RateLimitState>();
   private readonly probes = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  /** Calls sent and not yet answered, per budget. */
+  private readonly inflight = new Map<string, number>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly marginMs: number | undefined;
@@ -80,6 +76,7 @@ export class Pacer {
           minutelyRemaining: state.minutelyRemaining - 1,
           ...(state.dailyRemaining !== undefined ? { dailyRemaining: state.dailyRemaining - 1 } : {}),
         });
+      this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
       return isProbe;
     }
   }
@@ -90,10 +87,12 @@ export class Pacer {
    * call more than the window has at its end.
    */
   settle(key: string, headers: Headers | undefined, wasProbe: boolean): void {
+    const others = Math.max(0, (this.inflight.get(key) ?? 1) - 1);
+    this.inflight.set(key, others);
     if (headers)
       this.states.set(
         key,
-        readRateLimitHeaders((n) => headers.get(n), this.state(key)),
+        afterAnswer(this.state(key), (n) => headers.get(n), others),
       );
     const probe = this.probes.get(key);
     if (probe && wasProbe) {

@@ -96,6 +96,37 @@ export function readRateLimitHeaders(
   return out;
 }
 
+/**
+ * The known budget after an answer: its headers merged in (decisions.ts readRateLimitHeaders), and then
+ * the calls still in flight taken off what the answer says is left. They were sent before this answer
+ * was made and may not be in its count; a call sent at the end of one window can even be counted in the
+ * next, after that window's first answer. Counting them as spent can only make the pacer wait a little
+ * early; not counting them spends more than the window has (a 429 under load).
+ */
+export function afterAnswer(
+  known: RateLimitState,
+  get: (name: string) => string | null,
+  inflight: number,
+): RateLimitState {
+  const merged = readRateLimitHeaders(get, known);
+  const said = (name: string) => {
+    const v = get(name);
+    return v === null || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
+  };
+  // Only an answer from the window the pacer now counts in says anything about it.
+  const minutely = said('x-ratelimit-minutely-remaining');
+  if (
+    minutely !== undefined &&
+    merged.minutelyRemaining !== undefined &&
+    said('x-ratelimit-minutely-reset') === merged.minutelyReset
+  )
+    merged.minutelyRemaining = Math.max(0, Math.min(merged.minutelyRemaining, minutely - inflight));
+  const daily = said('x-ratelimit-remaining');
+  if (daily !== undefined && merged.dailyRemaining !== undefined && said('x-ratelimit-reset') === merged.dailyReset)
+    merged.dailyRemaining = Math.max(0, Math.min(merged.dailyRemaining, daily - inflight));
+  return merged;
+}
+
 /** A margin after a reset, as clients that hit fewer 429s use (PICQER waits 1 s). */
 export const RESET_MARGIN_MS = 1000;
 

@@ -128,7 +128,7 @@ function withinLimits(sandbox: Sandbox, res: Response, clientId: string, divisio
   const decision = sandbox.spend(clientId, division);
   if (!decision || sandbox.limits === false) return true;
   const limits = sandbox.limits;
-  res.set(rateLimitHeaders(decision, limits, (ms) => Date.now() + sandbox.clock.toRealMs(ms - sandbox.clock.now())));
+  res.set(rateLimitHeaders(decision, limits, (ms) => sandbox.clock.toRealEpoch(ms)));
   if (!decision.allowed) {
     res.status(429).end();
     return false;

@@ -11,6 +11,11 @@ export interface SandboxClock {
   readonly timeScale: number;
   /** Real milliseconds for a span of sandbox milliseconds. */
   toRealMs(sandboxMs: number): number;
+  /**
+   * The real moment (epoch ms) at which sandbox time reaches `sandboxEpochMs`, as things stand: a pure
+   * function of the clock's setting, so the same instant maps to the same real time whenever it is asked.
+   */
+  toRealEpoch(sandboxEpochMs: number): number;
 }
 
 export function createClock(
@@ -32,5 +37,6 @@ export function createClock(
       base = epochMs;
     },
     toRealMs: (sandboxMs) => sandboxMs / timeScale,
+    toRealEpoch: (sandboxEpochMs) => realBase + (sandboxEpochMs - base) / timeScale,
   };
 }

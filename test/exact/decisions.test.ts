@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  afterAnswer,
   classifyTokenError,
   paceDecision,
   readRateLimitHeaders,
@@ -195,5 +196,50 @@ describe('Exact values', () => {
     expect(int64(12)).toBe('12');
     expect(int64(null)).toBeNull();
     expect(() => int64(1.5)).toThrow('Expected an Int64');
+  });
+});
+
+describe('afterAnswer', () => {
+  const headers =
+    (h: Record<string, string>) =>
+    (name: string): string | null =>
+      h[name] ?? null;
+  const window1 = { 'x-ratelimit-minutely-reset': '60000', 'x-ratelimit-reset': '86400000' };
+
+  it.each([
+    // [known, answer's remaining (minutely, daily), calls still in flight, expected]
+    [{ minutelyRemaining: 57, minutelyReset: 60000 }, ['58', '4000'], 0, 57],
+    [{ minutelyRemaining: 57, minutelyReset: 60000 }, ['58', '4000'], 2, 56],
+    [{ minutelyRemaining: 50, minutelyReset: 60000 }, ['59', '4000'], 2, 50],
+    // The first answer of a window: what it says, less the calls that may still land in it.
+    [{}, ['59', '4000'], 2, 57],
+    [{}, ['1', '4000'], 3, 0],
+  ] as const)('known %j, answer %j, %i in flight → %i left this minute', (known, [m, d], inflight, expected) => {
+    const state = afterAnswer(
+      known,
+      headers({ ...window1, 'x-ratelimit-minutely-remaining': m, 'x-ratelimit-remaining': d }),
+      inflight,
+    );
+    expect(state.minutelyRemaining).toBe(expected);
+    expect(state.minutelyReset).toBe(60000);
+  });
+
+  it('takes the calls in flight off the daily budget too', () => {
+    const state = afterAnswer(
+      {},
+      headers({ ...window1, 'x-ratelimit-minutely-remaining': '59', 'x-ratelimit-remaining': '10' }),
+      4,
+    );
+    expect(state.dailyRemaining).toBe(6);
+  });
+
+  it('lets an answer from a window already past change nothing', () => {
+    const known = { minutelyRemaining: 40, minutelyReset: 120000 };
+    const state = afterAnswer(
+      known,
+      headers({ 'x-ratelimit-minutely-remaining': '2', 'x-ratelimit-minutely-reset': '60000' }),
+      3,
+    );
+    expect(state).toMatchObject(known);
   });
 });

@@ -330,9 +330,10 @@ describe('sandbox: rate limits', () => {
       expect(refused.text).toBe('');
       expect(refused.headers.get('x-ratelimit-minutely-remaining')).toBe('0');
       expect(refused.headers.get('x-ratelimit-remaining')).toBeNull();
+      // The window ends at the next sandbox minute; on the wire, the real moment the sandbox reaches it.
+      const windowEnd = Math.ceil(limited.sandbox.clock.now() / 60_000) * 60_000;
       const reset = Number(refused.headers.get('x-ratelimit-minutely-reset'));
-      expect(reset).toBeGreaterThan(Date.now());
-      expect(reset).toBeLessThanOrEqual(Date.now() + 60_000);
+      expect(reset).toBe(Math.round(limited.sandbox.clock.toRealEpoch(windowEnd)));
 
       // Another division has its own budget.
       expect((await api(limited, t.access_token, `/api/v1/${two}/financial/Journals?$select=ID`)).status).toBe(200);
@@ -346,7 +347,7 @@ describe('sandbox: rate limits', () => {
       expect(daily.headers.get('x-ratelimit-minutely-remaining')).toBeNull();
       const dailyReset = Number(daily.headers.get('x-ratelimit-reset'));
       const sandboxMidnight = Math.ceil(limited.sandbox.clock.now() / 86_400_000) * 86_400_000;
-      expect(Math.abs(dailyReset - (Date.now() + (sandboxMidnight - limited.sandbox.clock.now())))).toBeLessThan(2000);
+      expect(dailyReset).toBe(Math.round(limited.sandbox.clock.toRealEpoch(sandboxMidnight)));
     } finally {
       await limited.close();
     }
@@ -362,12 +363,16 @@ describe('sandbox: rate limits', () => {
     try {
       const t = await authorize(fast);
       const code = fast.sandbox.divisions[0]!.code;
+      // The start of a sandbox minute: the calls below fall into one window (it lasts 2 real seconds).
+      fast.sandbox.clock.set(Math.ceil(fast.sandbox.clock.now() / 60_000) * 60_000 + 100);
       let res = await api(fast, t.access_token, `/api/v1/${code}/financial/Journals?$select=ID`);
       if (res.status === 200) res = await api(fast, t.access_token, `/api/v1/${code}/financial/Journals?$select=ID`);
       expect(res.status).toBe(429);
-      const wait = Number(res.headers.get('x-ratelimit-minutely-reset')) - Date.now();
-      expect(wait).toBeGreaterThan(0);
-      expect(wait).toBeLessThanOrEqual(2100);
+      // The window's end in sandbox time, sent as the real moment it comes: a sandbox minute is 2 real seconds.
+      const windowEnd = Math.ceil(fast.sandbox.clock.now() / 60_000) * 60_000;
+      const reset = Number(res.headers.get('x-ratelimit-minutely-reset'));
+      expect(reset).toBe(Math.round(fast.sandbox.clock.toRealEpoch(windowEnd)));
+      expect(fast.sandbox.clock.toRealEpoch(windowEnd) - fast.sandbox.clock.toRealEpoch(windowEnd - 60_000)).toBe(2000);
     } finally {
       await fast.close();
     }

@@ -157,6 +157,20 @@ describe('clock and local time', () => {
     expect(clock.toRealMs(60_000)).toBe(2000);
   });
 
+  it('maps a sandbox instant to the real moment it is reached, the same whenever asked', () => {
+    let real = 1_000_000;
+    const clock = createClock({ start: 5_000, timeScale: 30, realNow: () => real });
+    // 60 sandbox seconds ahead are 2 real seconds ahead.
+    expect(clock.toRealEpoch(65_000)).toBe(1_002_000);
+    real += 1500;
+    expect(clock.toRealEpoch(65_000)).toBe(1_002_000);
+    // Moving sandbox time forward brings the instant nearer in real time.
+    clock.advance(30_000);
+    expect(clock.toRealEpoch(65_000)).toBe(1_001_000);
+    clock.set(0);
+    expect(clock.toRealEpoch(60_000)).toBe(1_003_500);
+  });
+
   it('writes Amsterdam wall-clock time, summer and winter', () => {
     expect(amsterdamOffsetSeconds(Date.UTC(2026, 5, 25, 14, 16, 40))).toBe(7200);
     expect(amsterdamOffsetSeconds(Date.UTC(2026, 0, 15, 12))).toBe(3600);

@@ -39,8 +39,28 @@ describe('readAheadBatches', () => {
   });
 
   it('batches pages that arrived while the caller was busy', async () => {
-    const batches = await collect(pages(6, 1000), 6, 10_000);
-    expect(batches.length).toBeLessThan(6);
+    // No timers: page 0 is there at once, pages 1-5 only once the caller is busy with page 0, and the
+    // caller stays busy until all of them have arrived. They must then come as one batch.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let arrived = 0;
+    async function* source(): AsyncGenerator<{ rows: number[]; count: number; n: number }> {
+      for (let i = 0; i < 6; i++) {
+        if (i === 1) await gate;
+        arrived++;
+        yield { rows: [i], count: 1000, n: i };
+      }
+    }
+    const batches: number[][] = [];
+    for await (const batch of readAheadBatches(source(), 6, 10_000)) {
+      batches.push(batch.map((p) => p.n));
+      if (batches.length === 1) {
+        release();
+        for (let spins = 0; arrived < 6 && spins < 10_000; spins++) await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    expect(batches).toEqual([[0], [1, 2, 3, 4, 5]]);
   });
 
   it('stops the source when the caller stops early, and passes on the source’s error', async () => {
