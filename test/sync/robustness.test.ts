@@ -14,6 +14,28 @@ afterAll(async () => {
   await Promise.all(databases.map((d) => d.drop()));
 });
 
+/**
+ * Runs the sync child and kills it (SIGKILL) once it has reported `killAfter` committed batches; answers
+ * its exit code (null when killed), how many batches it reported, and its stderr.
+ */
+async function runAndKill(
+  env: NodeJS.ProcessEnv,
+  killAfter: number,
+): Promise<{ code: number | null; committed: number; stderr: string }> {
+  const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let committed = 0;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    committed += (d.toString().match(/^committed /gm) ?? []).length;
+    if (committed >= killAfter) child.kill('SIGKILL');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, committed, stderr };
+}
+
 describe('sync under trouble', () => {
   it('ends equal to Exact with 5 % of calls failing: 500, 503, 429, dropped connections, slow answers', async () => {
     const db = await createTestDatabase('sync_faults');
@@ -42,7 +64,7 @@ describe('sync under trouble', () => {
     }
   });
 
-  it('loses and duplicates nothing when the sync process is killed at random moments, ten times', async () => {
+  it('loses and duplicates nothing when the sync process is killed mid-run after 1 to 5 committed batches, ten times', async () => {
     const db = await createTestDatabase('sync_kill');
     databases.push(db);
     const sb = await startSandbox({ autoApprove: true, scale: 30_000, divisions: 1, limits: false, seed: 4 });
@@ -58,20 +80,18 @@ describe('sync under trouble', () => {
         DIVISION: String(division),
       };
       let completed = 0;
+      let killedMidRun = 0;
       const progress: number[] = [];
       for (let round = 0; round < 10; round++) {
-        const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        const killAfter = 150 + ((round * 137) % 600);
-        const timer = setTimeout(() => child.kill('SIGKILL'), killAfter);
-        const code = await exited;
-        clearTimeout(timer);
-        if (code === 0) completed++;
-        else expect(code, stderr).toBeNull(); // killed, not failed
+        const killAfter = 1 + ((round * 3) % 5);
+        const r = await runAndKill(env, killAfter);
+        if (r.code === 0) completed++;
+        else {
+          expect(r.code, r.stderr).toBeNull(); // killed, not failed
+          // The kill came after that many batches were committed, before the run ended.
+          expect(r.committed).toBeGreaterThanOrEqual(killAfter);
+          killedMidRun++;
+        }
         const { rows } = await db.pool.query(
           `SELECT coalesce(sum(rows_total), 0)::int AS n FROM exact_sync.sync_state`,
         );
@@ -82,6 +102,7 @@ describe('sync under trouble', () => {
           Description: `Edited in round ${round}`,
         });
       }
+      expect(killedMidRun).toBeGreaterThanOrEqual(5);
       // Work committed by killed runs is kept: the cursors only ever move forward.
       for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
       // Then one run to the end.
@@ -90,7 +111,7 @@ describe('sync under trouble', () => {
       await assertWarehouseEqualsSandbox(db.pool, sb, division);
       const dupes = await db.pool.query(`SELECT count(*) - count(DISTINCT id) AS d FROM ${SCHEMA}.transactionlines`);
       expect(Number(dupes.rows[0].d)).toBe(0);
-      expect(completed).toBeLessThan(10);
+      expect(completed + killedMidRun).toBe(10);
     } finally {
       await sb.close();
     }
