@@ -108,6 +108,83 @@ const ROWS: ExactRow[] = [
   },
 ];
 
+const at = (iso: string) => new Date(iso);
+const extracted = at(EXTRACTED);
+/**
+ * ROWS as PostgreSQL gives them back (numeric and bigint as text). Dates are Exact's Amsterdam wall clock:
+ * 2024-03-31 01:00 is still winter time (+01:00) an hour before the spring change; 2024-10-27 01:00 is
+ * still summer time (+02:00) before the autumn change; 0001-01-01 (Exact's DateTime.MinValue) is in local
+ * mean time, which the time zone database gives Amsterdam as Brussels' +00:17:30 — so it is stored in
+ * 1 BC. 1e21 is stored exactly; "\\N" is text, not NULL; padded codes are trimmed, empty strings stay.
+ */
+const STORED_DIVISION_1 = [
+  {
+    division: 1,
+    id: id(1),
+    description: 'plain',
+    code: '7001',
+    amount: '12.5',
+    count: 3,
+    timestamp: '1234567890123',
+    date: at('2024-03-31T00:00:00Z'),
+    blocked: false,
+    notes: null,
+    _sdc_extracted_at: extracted,
+  },
+  {
+    division: 1,
+    id: id(2),
+    description: '',
+    code: '',
+    amount: '-0.01',
+    count: 0,
+    timestamp: '1',
+    date: at('2024-10-26T23:00:00Z'),
+    blocked: true,
+    notes: null,
+    _sdc_extracted_at: extracted,
+  },
+  {
+    division: 1,
+    id: id(3),
+    description: 'comma, "quotes" and\nnew line\r\nand CR',
+    code: 'A "B", C',
+    amount: '1000000000000000000000',
+    count: -2147483648,
+    timestamp: '9223372036854775807',
+    date: at('0000-12-31T23:42:30Z'),
+    blocked: null,
+    notes: ' spaces kept ',
+    _sdc_extracted_at: extracted,
+  },
+  {
+    division: 1,
+    id: id(4),
+    description: 'Café € 𝄞 – ünïcode',
+    code: null,
+    amount: null,
+    count: null,
+    timestamp: null,
+    date: null,
+    blocked: null,
+    notes: '\\N',
+    _sdc_extracted_at: extracted,
+  },
+  {
+    division: 1,
+    id: id(5),
+    description: 'x'.repeat(3000),
+    code: 'y',
+    amount: '0',
+    count: 1,
+    timestamp: '42',
+    date: at('2024-03-31T00:00:00Z'),
+    blocked: false,
+    notes: ',',
+    _sdc_extracted_at: extracted,
+  },
+];
+
 const text = (csv: CsvRows) => csv.chunks.map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
 
 describe('rowEncoder', () => {
@@ -124,6 +201,16 @@ describe('rowEncoder', () => {
       expect(csv.count).toBe(ROWS.length);
       expect(text(csv)).toBe(reference);
     }
+  });
+
+  it('writes the hard cases as literal CSV lines worked out by hand', () => {
+    const lines = text(rowEncoder(TABLE, TZ).page(ROWS.slice(2, 4), 7, EXTRACTED)).split('\n');
+    expect(lines[0]).toBe(`7,${id(3)},"comma, ""quotes"" and`);
+    expect(lines.slice(0, 3).join('\n')).toBe(
+      `7,${id(3)},"comma, ""quotes"" and\nnew line\r\nand CR","A ""B"", C",1e+21,-2147483648,9223372036854775807,0001-12-31T23:42:30.000Z BC,, spaces kept ,${EXTRACTED}`,
+    );
+    // NULLs are empty fields; an empty string would be "" and the text \N stays text.
+    expect(lines[3]).toBe(`7,${id(4)},Café € 𝄞 – ünïcode,,,,,,,\\N,${EXTRACTED}`);
   });
 
   it('writes the same whether dates repeat (cached) or not (the cache is dropped after a trial)', () => {
@@ -200,6 +287,8 @@ describe('loading CSV rows into PostgreSQL', () => {
     const result = await inTransaction(db.pool, (c) => insertOrMerge(c, SCHEMA, TABLE, csv, new Date()));
     expect(result).toEqual({ inserted: ROWS.length, updated: 0, merged: false });
     expect(await stored(1)).toEqual(expected(1, ROWS));
+    // The hard cases, as literals worked out by hand (not by the code under test).
+    expect(await stored(1)).toEqual(STORED_DIVISION_1);
     // The batch time is the loading transaction's.
     const { rows } = await db.pool.query(
       `SELECT count(*)::int AS n FROM ${SCHEMA}.encode_test WHERE division = 1 AND _sdc_batched_at > now() - interval '1 minute'`,
