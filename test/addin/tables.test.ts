@@ -41,6 +41,19 @@ describe("the fake workbook keeps Excel's rules", () => {
     await expect(c.sync()).rejects.toBeInstanceOf(OfficeError);
     expect(state.cell('Big', 0, 0)).toBeUndefined();
   });
+
+  it('counts the payload in UTF-8 bytes: text under 5 MB in characters but over it in bytes is refused', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('Euro');
+    await c.sync();
+    // '€' is 1 character and 3 bytes.
+    const rows = Array.from({ length: 20_000 }, () => Array(10).fill('€€€€€€€€€€'));
+    expect(JSON.stringify(rows).length).toBeLessThan(PAYLOAD_LIMIT);
+    expect(Buffer.byteLength(JSON.stringify(rows))).toBeGreaterThan(PAYLOAD_LIMIT);
+    sheet.getRangeByIndexes(0, 0, 20_000, 10).values = rows;
+    await expect(c.sync()).rejects.toMatchObject({ code: 'RequestPayloadSizeLimitExceeded' });
+  });
 });
 
 describe('insertTable', () => {
@@ -71,6 +84,18 @@ describe('insertTable', () => {
       rows: 100_000,
       syncedAt: '2026-03-02T08:00:00Z',
     });
+  });
+
+  it('keeps every batch under 5 MB in bytes when the text is not ASCII', async () => {
+    const state = new FakeWorkbookState();
+    const d = toSheetData({
+      columns: Array.from({ length: 10 }, (_, j) => ({ name: `c${j}`, type: 'text', kind: 'text' as const })),
+      rows: Array.from({ length: 40_000 }, (_, i) => Array.from({ length: 10 }, () => `€${i}€€€€€€€€€`)),
+    });
+    const bound = await insertTable(ctx(state), d, { name: 'euro', newSheet: 'Euro', source, syncedAt: null });
+    expect(bound.rows).toBe(40_000);
+    expect(Math.max(...state.batches)).toBeLessThanOrEqual(PAYLOAD_LIMIT);
+    expect(state.cell('Euro', 40_000, 9)).toMatchObject({ value: '€39999€€€€€€€€€' });
   });
 
   it('inserts at the selected cell, but never over cells in use: then the workbook is unchanged', async () => {

@@ -9,6 +9,14 @@
 
 export const PAYLOAD_LIMIT = 5 * 1024 * 1024;
 
+const utf8 = new TextEncoder();
+/**
+ * What a value weighs in the request Excel receives: its JSON in UTF-8 bytes (the 5 MB limit of Excel on
+ * the web is on the request's size, and a character outside ASCII takes 2 to 4 bytes there).
+ */
+export const payloadBytes = (value: unknown): number =>
+  utf8.encode(typeof value === 'string' ? value : JSON.stringify(value)).length;
+
 export class OfficeError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -168,7 +176,7 @@ export class FakeRange extends Loadable {
     }
   }
   set values(v: unknown[][]) {
-    this.ctx.queue(JSON.stringify(v).length, () => {
+    this.ctx.queue(payloadBytes(v), () => {
       this.matrix('values', v);
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
       v.forEach((row, i) =>
@@ -180,7 +188,7 @@ export class FakeRange extends Loadable {
     });
   }
   set numberFormat(v: unknown[][]) {
-    this.ctx.queue(JSON.stringify(v).length, () => {
+    this.ctx.queue(payloadBytes(v), () => {
       this.matrix('numberFormat', v);
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
       v.forEach((row, i) =>
@@ -267,7 +275,7 @@ export class FakeTable extends Loadable {
     return this.tableName;
   }
   set name(v: string) {
-    this.ctx.queue(v.length, () => {
+    this.ctx.queue(payloadBytes(v), () => {
       if (this.ctx.state.tables.some((t) => t.name.toLowerCase() === v.toLowerCase() && t.name !== this.tableName))
         throw new OfficeError('InvalidArgument', `A table named ${v} exists already.`);
       this.data().name = v;
@@ -392,7 +400,7 @@ class FakeWorksheets extends Loadable {
     return this.snapshot;
   }
   add(name: string): FakeWorksheet {
-    this.ctx.queue(name.length, () => {
+    this.ctx.queue(payloadBytes(name), () => {
       if (this.ctx.state.sheets.has(name))
         throw new OfficeError('ItemAlreadyExists', `A sheet named ${name} exists already.`);
       this.ctx.state.sheets.set(name, new Map());
@@ -446,7 +454,7 @@ export class FakeContext {
       settings: {
         getItemOrNullObject: (key) => new FakeSetting(this, key),
         add: (key, value) =>
-          this.queue(JSON.stringify(value).length, () => {
+          this.queue(payloadBytes(value), () => {
             state.settings.set(key, value);
           }),
       },
