@@ -6,11 +6,12 @@ import {
   MessageBarBody,
   MessageBarTitle,
   Spinner,
+  Text,
   Title2,
 } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import { ApiError } from './api.ts';
-import { STATUS_TEXT, statusColor } from './format.ts';
+import { STATUS_TEXT, statusColor, when } from './format.ts';
 import { navigate } from './router.ts';
 
 /** Small pieces every page uses. */
@@ -64,6 +65,19 @@ export function StatusBadge({ status }: { status: string }) {
     >
       {STATUS_TEXT[status] ?? status}
     </Badge>
+  );
+}
+
+/** A credential's last cell: when it was revoked, or the button that revokes it. */
+export function RevokeCell({ revokedAt, onRevoke }: { revokedAt: string | null; onRevoke: () => void }) {
+  return revokedAt ? (
+    <>
+      <StatusBadge status="disabled" /> <Text size={200}>revoked {when(revokedAt)}</Text>
+    </>
+  ) : (
+    <Button size="small" onClick={onRevoke}>
+      Revoke
+    </Button>
   );
 }
 

@@ -3,6 +3,7 @@ import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { LOCK_NAMESPACES } from '../db/locks.ts';
+import type { SealedTokens, StoredTokens } from '../state/tokens.ts';
 import type { TokenSource } from './client.ts';
 import { classifyTokenError, reauthMessage, tokenAction } from './decisions.ts';
 import { ReauthRequiredError } from './errors.ts';
@@ -16,30 +17,15 @@ export type { OAuthApp, TokenResponse };
  * lock; the row is re-read under the lock and a refresh another process already made is used as it is.
  * The new refresh token is committed before the new access token is handed out. A refused chain puts the
  * connection in `reauth_required` and is never retried. Tokens are read and written through a TokenStore
- * (server/state/tokens.ts in the product), sealed with the SecretBox here.
+ * (server/state/tokens.ts in the product, whose row shapes it uses), sealed with the SecretBox here.
  */
 
 type Db = pg.Pool | pg.ClientBase;
 
-/** The stored tokens of one connection, sealed. */
-export interface StoredTokenRow {
-  id: number;
-  baseUrl: string;
-  accessToken: string | null;
-  refreshToken: string | null;
-  accessExpiresAt: Date | null;
-  state: string;
-  stateMessage: string | null;
-}
-
 /** Where TokenManager keeps tokens and the connection state a refused refresh changes. */
 export interface TokenStore {
-  read(db: Db, connectionId: number, forUpdate?: boolean): Promise<StoredTokenRow>;
-  save(
-    db: Db,
-    connectionId: number,
-    tokens: { accessToken: string; refreshToken: string; accessExpiresAt: Date; refreshedAt: Date },
-  ): Promise<void>;
+  read(db: Db, connectionId: number, forUpdate?: boolean): Promise<StoredTokens>;
+  save(db: Db, connectionId: number, tokens: SealedTokens): Promise<void>;
   expire(db: Db, connectionId: number, at: Date): Promise<void>;
   requireReauth(db: Db, connectionId: number, message: string): Promise<void>;
 }
@@ -114,7 +100,7 @@ export class TokenManager {
     return flight;
   }
 
-  private usable(row: StoredTokenRow): boolean {
+  private usable(row: StoredTokens): boolean {
     return row.accessToken !== null && tokenAction(row.accessExpiresAt?.getTime() ?? null, this.now()) === 'use';
   }
 
@@ -167,7 +153,7 @@ export class TokenManager {
   /** What a refused refresh means: keep the old token, lose the consent, or try again later. */
   private async refused(
     client: pg.PoolClient,
-    row: StoredTokenRow,
+    row: StoredTokens,
     answer: Extract<TokenAnswer, { ok: false }>,
   ): Promise<Refreshed> {
     const connectionId = row.id;
@@ -219,7 +205,7 @@ export class TokenManager {
     return this.box.seal(value, `connection:${connectionId}:${column}`);
   }
 
-  private open(row: StoredTokenRow, column: 'access_token' | 'refresh_token'): string {
+  private open(row: StoredTokens, column: 'access_token' | 'refresh_token'): string {
     const sealed = column === 'access_token' ? row.accessToken : row.refreshToken;
     return this.box.open(sealed!, `connection:${row.id}:${column}`);
   }

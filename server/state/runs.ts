@@ -150,17 +150,11 @@ export async function finishRun(db: Db, runId: number, end: RunEnd): Promise<voi
   );
 }
 
-export interface RunTableEnd {
-  table: string;
-  status: string;
-  rows: number;
-  inserted: number;
-  updated: number;
-  deleted: number;
-  pages: number;
+/** How a table of a run ended, as recorded (errors only when it failed). */
+export type RunTableEnd = Omit<RunTableInfo, 'errorCode' | 'errorMessage'> & {
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
-}
+};
 
 export async function recordRunTable(db: Db, runId: number, t: RunTableEnd): Promise<void> {
   await db.query(

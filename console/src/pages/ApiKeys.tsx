@@ -15,7 +15,7 @@ import {
 import { useState, type FormEvent } from 'react';
 import type { ApiKeyCreated, ApiKeysResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
-import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { ErrorBar, Loading, Notice, PageTitle, RevokeCell, stack } from '../components.tsx';
 import { when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -106,15 +106,7 @@ function ApiKeysTable({ keys, onRevoke }: { keys: ApiKeysResponse['apiKeys']; on
             <TableCell>{when(k.createdAt)}</TableCell>
             <TableCell>{when(k.lastUsedAt)}</TableCell>
             <TableCell>
-              {k.revokedAt ? (
-                <>
-                  <StatusBadge status="disabled" /> <Text size={200}>revoked {when(k.revokedAt)}</Text>
-                </>
-              ) : (
-                <Button size="small" onClick={() => onRevoke(k.id)}>
-                  Revoke
-                </Button>
-              )}
+              <RevokeCell revokedAt={k.revokedAt} onRevoke={() => onRevoke(k.id)} />
             </TableCell>
           </TableRow>
         ))}

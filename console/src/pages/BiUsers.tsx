@@ -14,7 +14,7 @@ import {
 import { useState, type FormEvent } from 'react';
 import type { BiUserCreated, BiUsersResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
-import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { ErrorBar, Loading, Notice, PageTitle, RevokeCell, stack } from '../components.tsx';
 import { when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -79,15 +79,7 @@ export function BiUsersPage() {
                 </TableCell>
                 <TableCell>{when(u.createdAt)}</TableCell>
                 <TableCell>
-                  {u.revokedAt ? (
-                    <>
-                      <StatusBadge status="disabled" /> <Text size={200}>revoked {when(u.revokedAt)}</Text>
-                    </>
-                  ) : (
-                    <Button size="small" onClick={() => revoke(u.id)}>
-                      Revoke
-                    </Button>
-                  )}
+                  <RevokeCell revokedAt={u.revokedAt} onRevoke={() => revoke(u.id)} />
                 </TableCell>
               </TableRow>
             ))}
