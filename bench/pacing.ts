@@ -37,7 +37,7 @@ export async function runPacing(options: { calls: number; workers: number; timeS
       tokens: {
         accessToken: async () => token.access_token,
         refreshedAt: () => undefined,
-        invalidate: async () => undefined,
+        invalidate: async () => 'too_young' as const,
       },
       // The usual 1 s margin after a reset, in sandbox time.
       pacer: new Pacer({ marginMs: 1000 / options.timeScale }),

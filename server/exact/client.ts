@@ -1,6 +1,13 @@
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
-import { afterAnswer, paceDecision, RESET_MARGIN_MS, retryDecision, type RateLimitState } from './decisions.ts';
+import {
+  afterAnswer,
+  paceDecision,
+  RESET_MARGIN_MS,
+  retryDecision,
+  unauthorizedStep,
+  type RateLimitState,
+} from './decisions.ts';
 import { DailyLimitError, ExactApiError } from './errors.ts';
 import { unwrapCollection, unwrapEntity, type CollectionPage, type ExactRow } from './values.ts';
 
@@ -116,8 +123,11 @@ export interface TokenSource {
   accessToken(): Promise<string>;
   /** When the current token was issued or refreshed (epoch ms), to recognise a 401 right after a refresh. */
   refreshedAt(): number | undefined;
-  /** Exact keeps refusing the token: treat it as expired, so the next call refreshes (or learns the chain is gone). */
-  invalidate(): Promise<void>;
+  /**
+   * Exact keeps refusing the token: treat it as expired, so the next call refreshes (or learns the chain is
+   * gone) — unless it is too young to be refreshed, which the answer says.
+   */
+  invalidate(): Promise<'too_young' | 'invalidated'>;
 }
 
 export interface ExactClientOptions {
@@ -202,6 +212,7 @@ export class ExactClient {
     const budget = options.budgetDivision ?? division ?? 0;
     const key = `${this.o.clientId}:${budget}`;
     let unauthorized = 0;
+    const afterRefusals = { refreshed: false, backedOff: false };
     for (let attempt = 1; ; attempt++) {
       const { res, networkError } = await this.send(method, url, key, budget, options.body);
       const status = res?.status ?? 0;
@@ -214,10 +225,7 @@ export class ExactClient {
         return { status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
       }
       const errorText = res ? await res.text().catch(() => '') : '';
-      if (status === 401 && unauthorized < 2) {
-        await this.afterUnauthorized(url, ++unauthorized);
-        continue;
-      }
+      if (status === 401 && (await this.afterUnauthorized(url, ++unauthorized, afterRefusals))) continue;
       const decision = retryDecision(attempt, status, this.o.pacer.state(key), this.o.now(), this.o.random());
       if (status === 429) {
         const pace = paceDecision(this.o.pacer.state(key), this.o.now());
@@ -279,21 +287,40 @@ export class ExactClient {
     return { res, networkError };
   }
 
-  /** What the `count`-th 401 of a call does before the call is tried again. */
-  private async afterUnauthorized(url: string, count: number): Promise<void> {
+  /**
+   * What the `count`-th 401 of a call does (decisions.ts unauthorizedStep): true when the call is tried
+   * again, false when it fails.
+   */
+  private async afterUnauthorized(
+    url: string,
+    count: number,
+    done: { refreshed: boolean; backedOff: boolean },
+  ): Promise<boolean> {
+    const refreshed = this.o.tokens.refreshedAt();
+    const where = {
+      url: redactUrl(url),
+      recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000,
+    };
     if (count === 1) {
-      // A token can be refused for a short while right after a refresh (docs/exact-online.md, OAuth): again, after a pause.
-      const refreshed = this.o.tokens.refreshedAt();
-      this.o.log?.warn(
-        { url: redactUrl(url), recentlyRefreshed: refreshed !== undefined && this.o.now() - refreshed < 120_000 },
-        'Exact answered 401; retrying after a pause',
-      );
+      this.o.log?.warn(where, 'Exact answered 401; retrying after a pause');
       await this.o.pacer.sleepFor(2000);
-    } else {
-      // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
-      this.o.log?.warn({ url: redactUrl(url) }, 'Exact refused the access token twice; refreshing it');
-      await this.o.tokens.invalidate();
+      return true;
     }
+    if (done.refreshed && done.backedOff) return false;
+    const token = (await this.o.tokens.invalidate()) === 'too_young' ? 'too_young' : 'refreshable';
+    const step = unauthorizedStep(count, token, done, this.o.random());
+    if (step.kind === 'give_up') return false;
+    if (step.kind === 'refresh') {
+      // Still refused: a revoked consent looks like this. A refresh either works or tells that the chain is gone.
+      this.o.log?.warn(where, 'Exact refused the access token again; refreshing it');
+      done.refreshed = true;
+      return true;
+    }
+    // A token Exact would not refresh yet is still valid: the same token again, after a while.
+    this.o.log?.warn({ ...where, waitMs: step.ms }, 'Exact refused a fresh access token; trying it again later');
+    done.backedOff = true;
+    await this.o.pacer.sleepFor(step.ms);
+    return true;
   }
 
   async get(division: number | null, pathOrUrl: string, params?: Record<string, string>): Promise<unknown> {

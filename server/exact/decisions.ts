@@ -7,6 +7,9 @@
 /** Exact refuses refreshes earlier than 570 s into a 600 s token: refresh in the last 30 s, never before. */
 export const REFRESH_WINDOW_MS = 30_000;
 
+/** Exact refuses a refresh in the first 570 s of a token's 600 (docs/exact-online.md 1.2). */
+export const EARLIEST_REFRESH_MS = 570_000;
+
 export type TokenAction = 'use' | 'refresh';
 
 export function tokenAction(expiresAt: number | null, now: number): TokenAction {
@@ -182,4 +185,24 @@ export function retryDecision(
   }
   const base = Math.min(30_000, 500 * 2 ** (attempt - 1));
   return { retry: true, waitMs: Math.round(base * (0.8 + 0.4 * random)) };
+}
+
+/**
+ * What a call does after its `count`-th 401 (docs/exact-online.md 1.2): first a short pause (a token can be
+ * refused for a while right after a refresh, or expire on the way); then, for a token old enough to be
+ * refreshed, one refresh; for a token Exact would refuse to refresh ("too early", it is still valid), one
+ * back-off of 30–60 s with the same token, never marking it expired; then the call fails.
+ */
+export type UnauthorizedStep = { kind: 'pause'; ms: number } | { kind: 'refresh' } | { kind: 'give_up' };
+
+export function unauthorizedStep(
+  count: number,
+  token: 'too_young' | 'refreshable',
+  done: { refreshed: boolean; backedOff: boolean },
+  random: number,
+): UnauthorizedStep {
+  if (count === 1) return { kind: 'pause', ms: 2000 };
+  if (token === 'too_young' && !done.backedOff) return { kind: 'pause', ms: 30_000 + Math.floor(random * 30_000) };
+  if (token === 'refreshable' && !done.refreshed) return { kind: 'refresh' };
+  return { kind: 'give_up' };
 }

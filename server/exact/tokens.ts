@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger.ts';
 import { LOCK_NAMESPACES } from '../db/locks.ts';
 import type { SealedTokens, StoredTokens } from '../state/tokens.ts';
 import type { TokenSource } from './client.ts';
-import { classifyTokenError, reauthMessage, tokenAction } from './decisions.ts';
+import { classifyTokenError, EARLIEST_REFRESH_MS, reauthMessage, tokenAction } from './decisions.ts';
 import { ReauthRequiredError } from './errors.ts';
 import { refreshTokens, type OAuthApp, type TokenAnswer, type TokenResponse } from './oauth.ts';
 
@@ -73,9 +73,18 @@ export class TokenManager {
     };
   }
 
-  /** Marks the stored access token as expired: the next accessToken() refreshes it (under the lock, as always). */
-  async invalidate(connectionId: number): Promise<void> {
+  /**
+   * Exact keeps refusing the access token. One younger than Exact's refresh floor (570 s) is left as it
+   * is — Exact would refuse to refresh it as "not expired" — and the answer says so: the caller backs off
+   * and tries it again. An older one is marked expired, so the next accessToken() refreshes it (under the
+   * lock, as always) or learns that the chain is gone.
+   */
+  async invalidate(connectionId: number): Promise<'too_young' | 'invalidated'> {
+    const row = await this.store.read(this.pool, connectionId);
+    const age = row.refreshedAt ? this.now() - row.refreshedAt.getTime() : Infinity;
+    if (age < EARLIEST_REFRESH_MS) return 'too_young';
     await this.store.expire(this.pool, connectionId, new Date(this.now() - 1000));
+    return 'invalidated';
   }
 
   /** Seals and stores the tokens of a fresh consent (or a reconnect) and marks the connection active. */

@@ -14,6 +14,8 @@ export interface StoredTokens {
   accessToken: string | null;
   refreshToken: string | null;
   accessExpiresAt: Date | null;
+  /** When the pair was obtained (null before the first consent). */
+  refreshedAt: Date | null;
   state: string;
   stateMessage: string | null;
 }
@@ -35,10 +37,11 @@ export async function readTokens(db: Db, connectionId: number, forUpdate = false
     access_token: string | null;
     refresh_token: string | null;
     access_expires_at: Date | null;
+    token_refreshed_at: Date | null;
     state: string;
     state_message: string | null;
   }>(
-    `SELECT id, base_url, access_token, refresh_token, access_expires_at, state, state_message
+    `SELECT id, base_url, access_token, refresh_token, access_expires_at, token_refreshed_at, state, state_message
      FROM exact_sync.connections WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
     [connectionId],
   );
@@ -50,6 +53,7 @@ export async function readTokens(db: Db, connectionId: number, forUpdate = false
     accessToken: r.access_token,
     refreshToken: r.refresh_token,
     accessExpiresAt: r.access_expires_at,
+    refreshedAt: r.token_refreshed_at,
     state: r.state,
     stateMessage: r.state_message,
   };

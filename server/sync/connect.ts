@@ -55,7 +55,7 @@ export async function finishConnect(
     tokens: {
       accessToken: async () => tokens.access_token,
       refreshedAt: () => Date.now(),
-      invalidate: async () => undefined,
+      invalidate: async () => 'too_young' as const,
     },
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });

@@ -98,7 +98,7 @@ describe('the Excel task pane in a browser', () => {
     await page.getByRole('button', { name: 'Insert glaccounts' }).click();
     await page.getByText(/Inserted \d+ rows as table glaccounts/).waitFor();
     // Done: the pane is free for the next insert.
-    await page.waitForFunction(() => !document.querySelector('[data-progress]'));
+    await page.waitForFunction("!document.querySelector('[data-progress]')");
     expect(await page.getByRole('button', { name: 'Insert glaccounts' }).isEnabled()).toBe(true);
     await screenshot('inserted');
     const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_online.glaccounts');

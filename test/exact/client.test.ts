@@ -288,4 +288,52 @@ describe('ExactClient against the sandbox', () => {
       );
     });
   });
+
+  it('meets a fresh token refused with 401 by one back-off with the same token, never a refresh Exact would refuse', async () => {
+    await withSandbox({ limits: false }, async (sb) => {
+      const tokens = manager(sb);
+      const id = await connection(sb, tokens);
+      const slept: number[] = [];
+      const pacer = new Pacer({
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+      });
+      const client = new ExactClient({
+        baseUrl: sb.url,
+        clientId: APP.clientId,
+        tokens: tokens.source(id),
+        pacer,
+        random: () => 0.5,
+      });
+      const division = sb.sandbox.divisions[0]!.code;
+      const tokenCallsBefore = tokenCalls(sb);
+      // Right after a consent (or refresh) Exact can refuse the new token for a while (docs/exact-online.md 1.2).
+      sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, status: 401 });
+      sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, status: 401 });
+      const body = await client.get(division, 'financial/Journals', { $select: 'ID' });
+      expect((body as { d: unknown[] }).d).toBeDefined();
+      // A short pause, then one back-off of 30-60 s; no token call, and the stored token is not marked expired.
+      expect(slept).toEqual([2000, 45_000]);
+      expect(tokens.tokenCalls).toBe(0);
+      expect(tokenCalls(sb)).toBe(tokenCallsBefore);
+      const { rows } = await db.pool.query<{ expired: boolean }>(
+        'SELECT access_expires_at < now() AS expired FROM exact_sync.connections WHERE id = $1',
+        [id],
+      );
+      expect(rows[0]!.expired).toBe(false);
+      expect(sb.sandbox.calls.filter((c) => c.path.includes('/financial/Journals')).map((c) => c.status)).toEqual([
+        401, 401, 200,
+      ]);
+
+      // Refused after the back-off too: the call fails, still without a refresh Exact would refuse.
+      for (let i = 0; i < 3; i++) sb.sandbox.faults.add({ path: '/crm/Accounts', nth: 1, status: 401 });
+      slept.length = 0;
+      const failed = await client.get(division, 'crm/Accounts', { $select: 'ID' }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(ExactApiError);
+      expect((failed as ExactApiError).httpStatus).toBe(401);
+      expect(slept).toEqual([2000, 45_000]);
+      expect(tokenCalls(sb)).toBe(tokenCallsBefore);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   afterAnswer,
+  unauthorizedStep,
   classifyTokenError,
   paceDecision,
   readRateLimitHeaders,
@@ -241,5 +242,27 @@ describe('afterAnswer', () => {
       3,
     );
     expect(state).toMatchObject(known);
+  });
+});
+
+describe('unauthorizedStep', () => {
+  const none = { refreshed: false, backedOff: false };
+  it.each([
+    [1, 'too_young', none, { kind: 'pause', ms: 2000 }],
+    [1, 'refreshable', none, { kind: 'pause', ms: 2000 }],
+    // A token Exact would not refresh yet: the same token again after 30-60 s.
+    [2, 'too_young', none, { kind: 'pause', ms: 30_000 }],
+    [2, 'refreshable', none, { kind: 'refresh' }],
+    [3, 'too_young', { refreshed: false, backedOff: true }, { kind: 'give_up' }],
+    // A refreshed token refused again is young: one back-off for it, then give up.
+    [3, 'too_young', { refreshed: true, backedOff: false }, { kind: 'pause', ms: 30_000 }],
+    [3, 'refreshable', { refreshed: true, backedOff: false }, { kind: 'give_up' }],
+    [4, 'too_young', { refreshed: true, backedOff: true }, { kind: 'give_up' }],
+  ] as const)('401 number %i, token %s, done %j → %j', (count, token, done, step) => {
+    expect(unauthorizedStep(count, token, done, 0)).toEqual(step);
+  });
+
+  it('spreads the back-off over 30 to 60 seconds', () => {
+    expect(unauthorizedStep(2, 'too_young', none, 0.999)).toEqual({ kind: 'pause', ms: 59_970 });
   });
 });

@@ -114,7 +114,14 @@ describe('exact-sync sync', () => {
 
   it('exits 1 and tells the admin to reconnect when the token chain is gone', async () => {
     sb.sandbox.oauth.revoke('demo');
+    // Ten minutes on, on both sides (the CLI reads real time, the sandbox its own clock): the stored token
+    // has expired and a refresh is due, and the refresh finds the chain gone.
     sb.sandbox.clock.advance(600_000);
+    await db.pool.query(
+      `UPDATE exact_sync.connections SET token_refreshed_at = token_refreshed_at - interval '10 minutes',
+         access_expires_at = access_expires_at - interval '10 minutes' WHERE id = $1`,
+      [connectionId],
+    );
     const run = runCli(['sync', '--connection', String(connectionId)], { cwd, env });
     expect((await run.exited).code).toBe(1);
     expect(run.stdout() + run.stderr()).toContain('Reconnect it at /connect/exact');
