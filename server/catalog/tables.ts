@@ -78,11 +78,21 @@ const PG_TYPES: Record<string, PgType> = {
   DateTime: 'timestamptz',
 };
 
+/**
+ * Code-like text fields, trimmed on the way in: Exact keeps codes in fixed-width CHAR columns and sends
+ * them space-padded (`Accounts.Code` is CHAR(18); `AccountCode` on transaction lines and documents,
+ * `Country`, `Legislation`, `Unit`, VAT codes: docs/exact-online.md 4.5). One rule for every endpoint, so
+ * `transactionlines.accountcode = accounts.code` joins. Descriptions and names are left as they are.
+ */
+export function isCodeLike(field: string): boolean {
+  return /Code$/.test(field) || ['Country', 'Legislation', 'Unit', 'Currency'].includes(field);
+}
+
 function column(f: FieldDef): Column | undefined {
   const type = PG_TYPES[f.type];
   // Navigation properties and binary content (attachments are downloaded on demand) are not columns.
   if (!type) return undefined;
-  return { field: f.name, name: f.name.toLowerCase(), type, edm: f.type, trim: f.pad !== undefined };
+  return { field: f.name, name: f.name.toLowerCase(), type, edm: f.type, trim: type === 'text' && isCodeLike(f.name) };
 }
 
 function table(entityName: string, strategy: Strategy): CatalogTable {

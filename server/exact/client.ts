@@ -247,11 +247,10 @@ export class ExactClient {
         continue;
       }
       if (networkError) throw new ExactApiError(0, `no answer (${messageOf(networkError)})`, redactUrl(url));
-      throw new ExactApiError(
-        status,
-        exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status)),
-        redactUrl(url),
-      );
+      // A 403 may say why in a Reason header: BlockedUser, NoDivisionAccess, … (docs/exact-online.md 1.5).
+      const reason = status === 403 ? res?.headers.get('reason') : null;
+      const said = exactErrorMessage(errorText) ?? (errorText.slice(0, 200) || httpStatusText(status));
+      throw new ExactApiError(status, reason ? `${said} (Reason: ${reason})` : said, redactUrl(url));
     }
   }
 

@@ -31,19 +31,20 @@ export function unwrapCollection(body: unknown, what: string): CollectionPage {
 /** One entity: `{"d":{…}}`, or the one-row results form that current/Me uses. */
 export function unwrapEntity(body: unknown, what: string): ExactRow {
   const d = (body as { d?: unknown } | null)?.d;
-  if (d && typeof d === 'object' && !Array.isArray(d)) {
-    const results = (d as { results?: unknown }).results;
-    if (Array.isArray(results)) {
-      if (results.length !== 1)
-        throw new AppError(
-          'exact_unexpected_response',
-          `Exact answered ${what} with ${results.length} rows instead of one`,
-          { status: 502 },
-        );
-      return results[0] as ExactRow;
-    }
-    return d as ExactRow;
+  // One entity comes as {d:{…}}, {d:{results:[…]}} (current/Me) or {d:[…]} (docs/exact-online.md 4.2).
+  const rows = Array.isArray(d) ? d : (d as { results?: unknown } | undefined)?.results;
+  if (Array.isArray(rows)) {
+    if (rows.length !== 1)
+      throw new AppError(
+        'exact_unexpected_response',
+        `Exact answered ${what} with ${rows.length} rows instead of one`,
+        {
+          status: 502,
+        },
+      );
+    return rows[0] as ExactRow;
   }
+  if (d && typeof d === 'object') return d as ExactRow;
   throw new AppError('exact_unexpected_response', `Exact answered ${what} without an entity in "d"`, { status: 502 });
 }
 

@@ -280,6 +280,12 @@ describe('ExactClient against the sandbox', () => {
       expect(client.stats.retries).toBe(3);
       expect(slept).toEqual([500, 1000, 2000]);
 
+      // A division the user does not reach: 403, and Exact's Reason header in the error.
+      const forbidden = await client.get(999_999, 'crm/Accounts', { $select: 'ID' }).catch((e: unknown) => e);
+      expect(forbidden).toBeInstanceOf(ExactApiError);
+      expect((forbidden as ExactApiError).httpStatus).toBe(403);
+      expect((forbidden as ExactApiError).message).toContain('(Reason: NoDivisionAccess)');
+
       const refused = await client.get(division, 'crm/Accounts', { $select: 'Nope' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ExactApiError);
       expect((refused as ExactApiError).httpStatus).toBe(400);

@@ -183,6 +183,16 @@ describe('Exact values', () => {
     expect(unwrapEntity({ d: { ID: 'i' } }, 'Account')).toEqual({ ID: 'i' });
   });
 
+  it('reads one entity in each of its three shapes (read/sync/Sync/SyncTimestamp among them), and refuses the rest', () => {
+    const ts = { Modified: '/Date(1704067200000)/', TimeStampAsBigInt: '123456789' };
+    for (const body of [{ d: ts }, { d: { results: [ts] } }, { d: [ts] }])
+      expect(unwrapEntity(body, 'SyncTimestamp').TimeStampAsBigInt).toBe('123456789');
+    expect(() => unwrapEntity({ d: [] }, 'SyncTimestamp')).toThrow('with 0 rows instead of one');
+    expect(() => unwrapEntity({ d: [ts, ts] }, 'SyncTimestamp')).toThrow('with 2 rows instead of one');
+    expect(() => unwrapEntity({ d: null }, 'SyncTimestamp')).toThrow('without an entity');
+    expect(() => unwrapEntity({}, 'SyncTimestamp')).toThrow('without an entity');
+  });
+
   it('reads /Date(ms)/ and converts Amsterdam wall-clock time to UTC across daylight saving', () => {
     expect(exactDateMs('/Date(1782404200637)/')).toBe(1782404200637);
     expect(exactDateMs('2024-01-01')).toBeUndefined();

@@ -50,6 +50,30 @@ describe('sync engine', () => {
     });
   });
 
+  it('trims every code the same way, so transaction lines, receivables and accounts join on their codes', async () => {
+    // Exact pads Accounts.Code (CHAR(18)) and the AccountCode copies of it (docs/exact-online.md 4.5).
+    const padded = sb.sandbox.table(sb.sandbox.divisions[0]!.code, 'TransactionLines');
+    const sample = [...Array(padded.end).keys()].map((i) => padded.get(i)).find((r) => r?.AccountCode)!;
+    expect(String(sample.AccountCode)).toMatch(/^ +\d+$/);
+    const { rows } = await db.pool.query<{
+      lines: number;
+      unmatched: number;
+      receivables: number;
+      unmatchedReceivables: number;
+    }>(
+      `SELECT
+         (SELECT count(*)::int FROM ${SCHEMA}.transactionlines WHERE accountcode IS NOT NULL) AS lines,
+         (SELECT count(*)::int FROM ${SCHEMA}.transactionlines t WHERE t.accountcode IS NOT NULL AND NOT EXISTS
+            (SELECT 1 FROM ${SCHEMA}.accounts a WHERE a.division = t.division AND a.code = t.accountcode)) AS unmatched,
+         (SELECT count(*)::int FROM ${SCHEMA}.receivables) AS receivables,
+         (SELECT count(*)::int FROM ${SCHEMA}.receivables r WHERE NOT EXISTS
+            (SELECT 1 FROM ${SCHEMA}.accounts a WHERE a.division = r.division AND a.code = r.accountcode)) AS "unmatchedReceivables"`,
+    );
+    expect(rows[0]!.lines).toBeGreaterThan(0);
+    expect(rows[0]!.receivables).toBeGreaterThan(0);
+    expect(rows[0]).toMatchObject({ unmatched: 0, unmatchedReceivables: 0 });
+  });
+
   it('after changes and deletes in Exact, an incremental run makes the warehouse equal again', async () => {
     const division = sb.sandbox.divisions[0]!.code;
     const lines = sb.sandbox.table(division, 'TransactionLines');
