@@ -49,6 +49,26 @@ function manager(sb: RunningSandbox, pool: pg.Pool = db.pool): TokenManager {
   return new TokenManager({ store: connectionTokenStore, pool, box, app: APP, now: () => sb.sandbox.clock.now() });
 }
 
+/** A client on a fresh consent whose pacer records its waits instead of waiting (random: 0.5). */
+async function recordingClient(sb: RunningSandbox) {
+  const tokens = manager(sb);
+  const id = await connection(sb, tokens);
+  const slept: number[] = [];
+  const pacer = new Pacer({
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+  });
+  const client = new ExactClient({
+    baseUrl: sb.url,
+    clientId: APP.clientId,
+    tokens: tokens.source(id),
+    pacer,
+    random: () => 0.5,
+  });
+  return { tokens, id, slept, client };
+}
+
 function tokenCalls(sb: RunningSandbox): number {
   return sb.sandbox.calls.filter((c) => c.path.startsWith('/api/oauth2/token')).length;
 }
@@ -256,21 +276,7 @@ describe('ExactClient against the sandbox', () => {
 
   it('retries 5xx, 429 and dropped connections, and reports the error of a plain refusal', async () => {
     await withSandbox({ limits: false }, async (sb) => {
-      const tokens = manager(sb);
-      const id = await connection(sb, tokens);
-      const slept: number[] = [];
-      const pacer = new Pacer({
-        sleep: async (ms) => {
-          slept.push(ms);
-        },
-      });
-      const client = new ExactClient({
-        baseUrl: sb.url,
-        clientId: APP.clientId,
-        tokens: tokens.source(id),
-        pacer,
-        random: () => 0.5,
-      });
+      const { slept, client } = await recordingClient(sb);
       const division = sb.sandbox.divisions[0]!.code;
       sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, status: 503 });
       sb.sandbox.faults.add({ path: '/financial/Journals', nth: 1, drop: true });
@@ -297,21 +303,7 @@ describe('ExactClient against the sandbox', () => {
 
   it('meets a fresh token refused with 401 by one back-off with the same token, never a refresh Exact would refuse', async () => {
     await withSandbox({ limits: false }, async (sb) => {
-      const tokens = manager(sb);
-      const id = await connection(sb, tokens);
-      const slept: number[] = [];
-      const pacer = new Pacer({
-        sleep: async (ms) => {
-          slept.push(ms);
-        },
-      });
-      const client = new ExactClient({
-        baseUrl: sb.url,
-        clientId: APP.clientId,
-        tokens: tokens.source(id),
-        pacer,
-        random: () => 0.5,
-      });
+      const { tokens, id, slept, client } = await recordingClient(sb);
       const division = sb.sandbox.divisions[0]!.code;
       const tokenCallsBefore = tokenCalls(sb);
       // Right after a consent (or refresh) Exact can refuse the new token for a while (docs/exact-online.md 1.2).
