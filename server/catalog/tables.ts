@@ -137,7 +137,7 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
     key,
     columns,
     timestamp,
-    deletedType: strategy === 'child' ? undefined : entity.deletedType,
+    deletedType: entity.deletedType,
     children,
     since: SINCE[entityName],
   };
@@ -201,11 +201,16 @@ export const ALL_TABLES: readonly CatalogTable[] = [
 
 export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.map((t) => [t.name, t]));
 
-/** The catalog table that sync/Deleted's EntityType `n` deletes from. */
+/**
+ * Entity types Exact still reports under an older number (docs/exact-online.md 5.3): 12 is the legacy
+ * SalesOrders, replaced by 32 SalesOrderHeaders.
+ */
+const DELETED_TYPE_ALIASES: Readonly<Record<number, number>> = { 12: 32 };
+
+/** The warehouse table (lines tables included) that sync/Deleted's EntityType `n` deletes from. */
 export function tableForDeletedType(n: number): CatalogTable | undefined {
-  // For tables with lines (sales invoices 13, sales orders 12) Exact does not document whether EntityKey
+  // For tables with lines (sales invoices 13, sales orders 32) Exact does not document whether EntityKey
   // names the header or a line (docs/exact-online.md 5.3): the engine applies it to both (GUIDs are unique).
-  return TABLES.find(
-    (t) => t.deletedType === n && t.name !== 'deleted' && (t.strategy === 'sync' || t.strategy === 'modified'),
-  );
+  const type = DELETED_TYPE_ALIASES[n] ?? n;
+  return ALL_TABLES.find((t) => t.deletedType === type && t.name !== 'deleted');
 }

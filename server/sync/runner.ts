@@ -118,7 +118,9 @@ async function runDivisionLocked(
   if (o.full) await forgetCursors(deps.pool, connection.id, { division, tables });
   const client = clientFor(deps, connection);
   const outcome: DivisionOutcome = { division, runId, status: 'succeeded', tables: [], apiCalls: 0 };
-  for (const table of runOrder(tables)) {
+  // Every run reads Exact's deletes, also one of a few tables (`sync --tables x`, sync now): a row deleted
+  // in Exact leaves the warehouse with the next run that touches the division (docs/warehouse.md).
+  for (const table of runOrder(withDeletes(tables))) {
     if (deps.signal?.aborted) {
       outcome.status = 'interrupted';
       outcome.message = 'Stopped by a shutdown before every table was synced; the next run does the rest.';
@@ -218,6 +220,11 @@ async function endRun(
   // The next UTC midnight when Exact did not say when the budget resets.
   const pausedUntil = outcome.status === 'daily_limit' ? (dailyReset ?? nextUtcMidnight(startedAt)) : null;
   await setPausedUntil(deps.pool, connection.id, outcome.division, pausedUntil);
+}
+
+/** The tables of a run, `deleted` among them. */
+export function withDeletes(tables: readonly string[]): string[] {
+  return tables.includes('deleted') ? [...tables] : [...tables, 'deleted'];
 }
 
 function nextUtcMidnight(t: Date): Date {

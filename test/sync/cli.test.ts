@@ -71,9 +71,16 @@ describe('exact-sync sync', () => {
       );
   });
 
-  it('syncs only what it is asked for', async () => {
+  it("syncs only what it is asked for, and applies Exact's deletes on that run too", async () => {
     const division = sb.sandbox.divisions[1]!.code;
     sb.sandbox.insert(division, 'Accounts', { Name: 'Only this one', Code: '7777' });
+    // A transaction line deleted in Exact: gone from the warehouse after a run of accounts alone.
+    const { rows: stored } = await db.pool.query<{ id: string }>(
+      'SELECT id FROM exact_online.transactionlines WHERE division = $1 ORDER BY id LIMIT 1',
+      [division],
+    );
+    const gone = stored[0]!.id;
+    expect(sb.sandbox.remove(division, 'TransactionLines', gone)).toBe(true);
     const run = runCli(
       ['sync', '--connection', String(connectionId), '--divisions', String(division), '--tables', 'accounts'],
       { cwd, env },
@@ -81,6 +88,11 @@ describe('exact-sync sync', () => {
     expect((await run.exited).code, run.stderr()).toBe(0);
     expect(run.stdout()).toContain(`division ${division} accounts: 1 rows read, 1 new, 0 updated, 0 deleted`);
     expect(run.stdout()).not.toContain('transactionlines');
+    expect(run.stdout()).toMatch(
+      new RegExp(`division ${division} deleted: \\d+ rows read, \\d+ new, 0 updated, 1 deleted`),
+    );
+    const { rows: after } = await db.pool.query('SELECT 1 FROM exact_online.transactionlines WHERE id = $1', [gone]);
+    expect(after).toEqual([]);
   });
 
   it('reads a division whole again after Exact regenerated its Timestamps (DivisionMoveDate)', async () => {
