@@ -225,11 +225,11 @@ function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: 
   };
   let page;
   if (q.expand.length > 0) {
-    page = readPage(table, q, mode, PAGE_SIZE[mode]);
+    page = readPage(table, q, mode, PAGE_SIZE[mode], undefined, ctx.sandbox.syncOrder);
     const expanded = expansions(ctx, def, q.expand, page.rows);
     for (const row of page.rows) emit(row, expanded.get(String(row[def.key])));
   } else {
-    page = readPage(table, q, mode, PAGE_SIZE[mode], (row) => emit(row));
+    page = readPage(table, q, mode, PAGE_SIZE[mode], (row) => emit(row), ctx.sandbox.syncOrder);
   }
 
   let next: string | undefined;

@@ -52,12 +52,21 @@ const ORDERBY_LIMIT = 100_000;
  * With `onRow`, each row is handed over as soon as it is read and not kept: a page of a thousand wide rows
  * is then never in memory at once, and the rows die young.
  */
+/**
+ * How a sync endpoint orders its pages. Exact does not document it (docs/exact-online.md 5.2, 12):
+ * `timestamp` (ascending, `$skiptoken` a Timestamp) is what clients observe; `key` (primary-key order as
+ * on plain endpoints, `$skiptoken` a key) is the other plausible reading, for testing that a client is
+ * safe either way.
+ */
+export type SyncOrder = 'timestamp' | 'key';
+
 export function readPage(
   table: Readable,
   q: QueryOptions,
   mode: Mode,
   pageSize: number,
   onRow?: (row: Row) => void,
+  syncOrder: SyncOrder = 'timestamp',
 ): Page {
   const limit = q.top === undefined ? pageSize : Math.min(q.top, pageSize);
   const count = q.inlinecount ? countMatching(table, q) : undefined;
@@ -82,7 +91,8 @@ export function readPage(
     else rows.push(row);
   };
   let more = false;
-  if (mode === 'sync') {
+  const byTimestamp = mode === 'sync' && syncOrder === 'timestamp';
+  if (byTimestamp) {
     for (const row of table.byTimestamp(syncStart(q))) {
       if (!matches(q.filter, row)) continue;
       if (size === limit) {
@@ -109,12 +119,11 @@ export function readPage(
   const remaining = q.top === undefined ? undefined : q.top - size;
   if (more && last && (remaining === undefined || remaining > 0)) {
     page.next = {
-      $skiptoken:
-        mode === 'sync'
-          ? `${String(last.Timestamp)}L`
-          : table.def.keyType === 'Guid'
-            ? `guid'${String(last[table.def.key])}'`
-            : `${String(last[table.def.key])}L`,
+      $skiptoken: byTimestamp
+        ? `${String(last.Timestamp)}L`
+        : table.def.keyType === 'Guid'
+          ? `guid'${String(last[table.def.key])}'`
+          : `${String(last[table.def.key])}L`,
       $top: remaining === undefined ? undefined : String(remaining),
       $skip: undefined,
     };

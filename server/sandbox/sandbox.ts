@@ -1,4 +1,5 @@
 import { createClock, type SandboxClock } from './clock.ts';
+import type { SyncOrder } from './query.ts';
 import { Faults } from './faults.ts';
 import { mix } from './ids.ts';
 import { createLedger, type Generated } from './ledger.ts';
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   clientSecret?: string;
   /** Exact's "mandatory filtering" on plain and bulk endpoints that have a sync counterpart (off by default, as for most apps). */
   mandatoryFilter?: boolean;
+  /** How sync endpoints order their pages (query.ts SyncOrder); `timestamp` by default. */
+  syncOrder?: SyncOrder;
   /** Status for "Old refresh token used." (401, or 400 as one report has it). */
   oldRefreshTokenStatus?: number;
   /** Status for a refresh before 570 s. */
@@ -91,6 +94,7 @@ export class Sandbox {
   readonly limits: Limits | false;
   readonly autoApprove: boolean;
   readonly mandatoryFilter: boolean;
+  syncOrder: SyncOrder;
   readonly divisions: DivisionState[] = [];
   readonly calls: CallRecord[] = [];
   private readonly budgets = new Map<string, Budget>();
@@ -105,6 +109,7 @@ export class Sandbox {
     this.limits = options.limits === undefined ? { minutely: 60, daily: 5000 } : options.limits;
     this.autoApprove = options.autoApprove ?? false;
     this.mandatoryFilter = options.mandatoryFilter ?? false;
+    this.syncOrder = options.syncOrder ?? 'timestamp';
     this.faults = new Faults(this.seed);
     this.oauth = new OAuthServer(
       {

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
 import { ENTITY_TYPES } from '../catalog/entityTypes.ts';
 import { int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, messageOf } from '../lib/errors.ts';
+import { ExactApiError } from '../exact/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { qualified } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
@@ -205,15 +206,73 @@ async function applyDeletedRows(
   return deleted;
 }
 
+/**
+ * Where a Sync API read stands (sync_state.cursor): a read that reached its end is the highest Timestamp
+ * it saw, as text; a read under way is JSON of where it started, the highest Timestamp so far and Exact's
+ * `__next`. The cursor moves to the maximum only at the end, so a read stopped midway goes on from
+ * `__next` (or again from where it started), never skipping rows whatever order Exact's pages are in
+ * (docs/exact-online.md 5.2).
+ */
+export interface TimestampCursor {
+  from: bigint;
+  max: bigint;
+  next?: string | undefined;
+}
+
+export function parseTimestampCursor(text: string | undefined | null): TimestampCursor | undefined {
+  if (text === undefined || text === null || text === '') return undefined;
+  if (/^\d+$/.test(text)) return { from: BigInt(text), max: BigInt(text) };
+  const c = JSON.parse(text) as { from?: unknown; max?: unknown; next?: unknown };
+  if (typeof c.from !== 'string' || typeof c.max !== 'string' || !/^\d+$/.test(c.from) || !/^\d+$/.test(c.max))
+    throw new AppError('cursor_invalid', `A stored sync cursor cannot be read: ${text.slice(0, 200)}`);
+  return { from: BigInt(c.from), max: BigInt(c.max), ...(typeof c.next === 'string' ? { next: c.next } : {}) };
+}
+
+export function formatTimestampCursor(c: TimestampCursor): string {
+  if (!c.next) return c.max.toString();
+  return JSON.stringify({ from: c.from.toString(), max: c.max.toString(), next: c.next });
+}
+
+/**
+ * The pages of a Sync API read from `from`, or — resuming a read that stopped — from Exact's `__next`. A
+ * `__next` Exact no longer accepts (a 4xx on its first page) starts the read again from `from`: rows
+ * already written are merged again, none is skipped.
+ */
+async function* timestampPages(
+  ctx: SyncContext,
+  table: CatalogTable,
+  division: number,
+  from: bigint,
+  next: string | undefined,
+) {
+  const fresh = () =>
+    ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${from}L` });
+  if (!next) return yield* fresh();
+  let started = false;
+  try {
+    for await (const page of ctx.client.pages(division, next)) {
+      started = true;
+      yield page;
+    }
+  } catch (err) {
+    const refused =
+      err instanceof ExactApiError && err.httpStatus >= 400 && err.httpStatus < 500 && err.httpStatus !== 429;
+    if (started || !refused) throw err;
+    ctx.log?.warn(
+      { table: table.name, division, err: messageOf(err) },
+      'Exact refused the stored next page: reading again from the start of that read',
+    );
+    yield* fresh();
+  }
+}
+
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
 async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
-  const stored = await readCursor(ctx.pool, ctx.connectionId, division, table.name);
-  let cursor = BigInt(stored ?? (await startingTimestamp(ctx, table, division)) ?? '0');
-  const pages = ctx.client.pages(division, table.path, {
-    $select: selectOf(table),
-    $filter: `Timestamp gt ${cursor}L`,
-  });
+  const stored = parseTimestampCursor(await readCursor(ctx.pool, ctx.connectionId, division, table.name));
+  const from = stored?.from ?? BigInt((await startingTimestamp(ctx, table, division)) ?? '0');
+  let max = stored?.max ?? from;
+  const pages = timestampPages(ctx, table, division, from, stored?.next);
   // Each page is turned into CSV as soon as it arrives: the parsed JSON (wide objects) is dropped at once,
   // and only one compact string a page waits in the read-ahead queue.
   const encoder = rowEncoder(table, ctx.timeZone);
@@ -239,6 +298,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         count: page.rows.length,
         maxTimestamp,
         deletes,
+        next: page.next,
       };
     });
   // A division's first sync of a table COPYs its rows straight in (load.ts insertOrMerge) until keys
@@ -247,7 +307,9 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
   let fallbacks = 0;
   for await (const batch of readAheadBatches(converted(), 3, 3_000)) {
     const values = concatCsv(batch.map((p) => p.csv));
-    for (const p of batch) if (p.maxTimestamp > cursor) cursor = p.maxTimestamp;
+    for (const p of batch) if (p.maxTimestamp > max) max = p.maxTimestamp;
+    // Until the read reaches its end, where Exact's next page is; only then the highest Timestamp seen.
+    const cursor = formatTimestampCursor({ from, max, next: batch[batch.length - 1]!.next });
     const deletes = batch.flatMap((p) => p.deletes);
     const merged = await pageTransaction(ctx.pool, async (client) => {
       let m: { inserted: number; updated: number };
@@ -259,7 +321,7 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
         m = await mergeRows(client, ctx.schema, table, values, new Date());
       }
       const deleted = await applyDeletedRows(client, ctx.schema, division, deletes);
-      await writeCursor(client, ctx.connectionId, division, table.name, cursor.toString(), values.count);
+      await writeCursor(client, ctx.connectionId, division, table.name, cursor, values.count);
       return { ...m, deleted };
     });
     buffers.release(values);
