@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/sql.ts';
 import { LOCK_NAMESPACES } from '../db/locks.ts';
+import { readSetting, writeSetting } from '../state/instanceSettings.ts';
 import { inTransaction } from '../db/tx.ts';
 import { tryGrantWarehouseSchema } from '../db/roles.ts';
 import type { CatalogTable } from '../catalog/tables.ts';
@@ -76,6 +77,24 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   // Tables made before rows could be COPY'd straight in (load.ts insertOrMerge) lack the batch time's default.
   if (have.get('_sdc_batched_at') === false)
     await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
+  await trimCodesOnce(db, schema, table);
+}
+
+/**
+ * Codes are trimmed on the way in (catalog/tables.ts isCodeLike); rows stored before that was the rule
+ * for every code field keep their padding until they change. Once per table, they are trimmed in place,
+ * so codes join whatever the age of the row; a setting remembers that it was done.
+ */
+async function trimCodesOnce(db: pg.ClientBase, schema: string, table: CatalogTable): Promise<void> {
+  const key = `warehouse.codes_trimmed.${schema}.${table.name}`;
+  if (await readSetting(db, key)) return;
+  const codes = table.columns.filter((c) => c.trim).map((c) => quoteIdent(c.name));
+  if (codes.length)
+    await db.query(
+      `UPDATE ${qualified(schema, table.name)} SET ${codes.map((c) => `${c} = btrim(${c})`).join(', ')}
+       WHERE ${codes.map((c) => `${c} <> btrim(${c})`).join(' OR ')}`,
+    );
+  await writeSetting(db, key, true);
 }
 
 /**

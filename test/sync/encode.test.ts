@@ -7,6 +7,7 @@ import { rowEncoder, rowValues, toWarehouse, valuesCsv } from '../../server/sync
 import { concatCsv, CsvBuffers, csvRows, type CsvRows } from '../../server/warehouse/csv.ts';
 import { insertOrMerge, loadColumns, mergeRows } from '../../server/warehouse/load.ts';
 import { ensureTable } from '../../server/warehouse/tables.ts';
+import { migrate } from '../../server/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 /**
@@ -253,6 +254,7 @@ describe('loading CSV rows into PostgreSQL', () => {
   const SCHEMA = 'encode_wh';
   beforeAll(async () => {
     db = await createTestDatabase('encode');
+    await migrate(db.pool);
     await ensureTable(db.pool, SCHEMA, TABLE);
   });
   afterAll(async () => {
@@ -328,6 +330,32 @@ describe('loading CSV rows into PostgreSQL', () => {
       [id(11), 'old', '100'],
       [id(12), ROWS[2]!.Description, ROWS[2]!.Timestamp],
     ]);
+  });
+
+  it('trims codes stored with their padding once per table, when the table is next brought up to date', async () => {
+    const insertPadded = (n: number) =>
+      db.pool.query(
+        `INSERT INTO ${SCHEMA}.encode_test (division, id, code, description, _sdc_extracted_at) VALUES (9, $1, $2, $3, now())`,
+        [id(900 + n), '   0042  ', '  not a code  '],
+      );
+    const stored = async (n: number) =>
+      (await db.pool.query(`SELECT code, description FROM ${SCHEMA}.encode_test WHERE id = $1`, [id(900 + n)])).rows[0];
+    // A row written before every code was trimmed, and a table that has not been trimmed yet.
+    await insertPadded(1);
+    await db.pool.query(`DELETE FROM exact_sync.instance_settings WHERE key = $1`, [
+      `warehouse.codes_trimmed.${SCHEMA}.encode_test`,
+    ]);
+    // A new process (a new pool) brings the table up to date: the code is trimmed, a description is not.
+    const later = new pg.Pool({ connectionString: db.url, max: 2 });
+    await ensureTable(later, SCHEMA, TABLE);
+    await later.end();
+    expect(await stored(1)).toEqual({ code: '0042', description: '  not a code  ' });
+    // Once: a process after that does not scan the table again.
+    await insertPadded(2);
+    const again = new pg.Pool({ connectionString: db.url, max: 2 });
+    await ensureTable(again, SCHEMA, TABLE);
+    await again.end();
+    expect((await stored(2)).code).toBe('   0042  ');
   });
 
   it('a bad value fails the whole batch: nothing of it is written, by either path', async () => {
