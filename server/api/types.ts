@@ -16,6 +16,7 @@ import type {
 } from '../state/types.ts';
 
 import type { ResultColumn, WarehouseTable } from '../query/types.ts';
+import type { SheetTarget } from '../sheets/types.ts';
 export type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo };
 
 export interface ApiErrorBody {
@@ -173,25 +174,7 @@ export interface SavedQueryRequest {
   connectionId?: number | null | undefined;
 }
 
-export interface SheetTargetInfo {
-  id: number;
-  name: string;
-  spreadsheetId: string;
-  sheetName: string;
-  sourceKind: 'table' | 'query' | 'sql';
-  source: string;
-  connectionId: number | null;
-  frequencyMinutes: number | null;
-  enabled: boolean;
-  lastPush: {
-    id: number;
-    status: string;
-    startedAt: string;
-    finishedAt: string | null;
-    rows: number | null;
-    error: string | null;
-  } | null;
-}
+export type SheetTargetInfo = Json<SheetTarget>;
 export interface SheetTargetsResponse {
   targets: SheetTargetInfo[];
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { SheetTarget } from './types.ts';
 import type { sheets_v4 } from '@googleapis/sheets';
 import { quoteIdent } from '../db/sql.ts';
 import { AppError, isAppError, messageOf } from '../lib/errors.ts';
@@ -10,25 +11,7 @@ import { pushToSheet } from './writeback.ts';
 
 /** Sheets writeback targets (exact_sync.sheet_targets) and their pushes (exact_sync.sheet_pushes). */
 
-export interface SheetTarget {
-  id: number;
-  name: string;
-  spreadsheetId: string;
-  sheetName: string;
-  sourceKind: 'table' | 'query' | 'sql';
-  source: string;
-  connectionId: number | null;
-  frequencyMinutes: number | null;
-  enabled: boolean;
-  lastPush: {
-    id: number;
-    status: string;
-    startedAt: Date;
-    finishedAt: Date | null;
-    rows: number | null;
-    error: string | null;
-  } | null;
-}
+export type { SheetTarget };
 
 export interface TargetInput {
   name: string;
