@@ -68,6 +68,16 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
+/** Why something failed, in small red text under its status (nothing when there is no message). */
+export function FailureText({ children }: { children: string | null | undefined }) {
+  if (!children) return null;
+  return (
+    <Text size={200} block style={{ color: '#a4262c' }}>
+      {children}
+    </Text>
+  );
+}
+
 /** A credential's last cell: when it was revoked, or the button that revokes it. */
 export function RevokeCell({ revokedAt, onRevoke }: { revokedAt: string | null; onRevoke: () => void }) {
   return revokedAt ? (

@@ -15,7 +15,7 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import type { ConnectionInfo, DivisionsResponse, Json, SyncNowResponse } from '../../../server/api/types.ts';
 import { get, patch, post, put } from '../api.ts';
-import { ErrorBar, Loading, NavButton, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { ErrorBar, Loading, NavButton, Notice, PageTitle, StatusBadge, stack, FailureText } from '../components.tsx';
 import { count, upcoming, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -336,11 +336,7 @@ function DivisionStatus({ d }: { d: Division }) {
       ) : (
         <Text size={200}>not synced</Text>
       )}
-      {d.lastRun?.errorMessage && !d.syncing ? (
-        <Text size={200} block style={{ color: '#a4262c' }}>
-          {d.lastRun.errorMessage}
-        </Text>
-      ) : null}
+      <FailureText>{d.syncing ? null : d.lastRun?.errorMessage}</FailureText>
       {d.pausedUntil ? (
         <Text size={200} block>
           Exact's daily limit is spent; scheduled syncs wait until {new Date(d.pausedUntil).toLocaleString()}.

@@ -10,7 +10,17 @@ import {
 } from '@fluentui/react-components';
 import type { RunResponse, RunsResponse } from '../../../server/api/types.ts';
 import { get } from '../api.ts';
-import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import {
+  ErrorBar,
+  Loading,
+  NavButton,
+  NavLink,
+  Notice,
+  PageTitle,
+  StatusBadge,
+  stack,
+  FailureText,
+} from '../components.tsx';
 import { count, duration, when } from '../format.ts';
 import { useLoad } from '../useLoad.ts';
 
@@ -56,11 +66,7 @@ export function RunsPage({ connection }: { connection: string | null }) {
                 </TableCell>
                 <TableCell>
                   <StatusBadge status={r.status} />
-                  {r.errorMessage ? (
-                    <Text size={200} block style={{ color: '#a4262c' }}>
-                      {r.errorMessage}
-                    </Text>
-                  ) : null}
+                  <FailureText>{r.errorMessage}</FailureText>
                 </TableCell>
                 <TableCell>
                   {when(r.startedAt)}{' '}
@@ -128,11 +134,7 @@ export function RunPage({ id }: { id: number }) {
                   <TableCell>{t.table}</TableCell>
                   <TableCell>
                     <StatusBadge status={t.status} />
-                    {t.errorMessage ? (
-                      <Text size={200} block style={{ color: '#a4262c' }}>
-                        {t.errorMessage}
-                      </Text>
-                    ) : null}
+                    <FailureText>{t.errorMessage}</FailureText>
                   </TableCell>
                   <TableCell>{count(t.rows)}</TableCell>
                   <TableCell>{count(t.inserted)}</TableCell>

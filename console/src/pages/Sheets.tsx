@@ -18,7 +18,7 @@ import {
 import { useState, type FormEvent } from 'react';
 import type { SheetPushOutcome, SheetTargetsResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
-import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack, FailureText } from '../components.tsx';
 import { when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -120,11 +120,7 @@ function TargetsTable({
               ) : (
                 'never'
               )}
-              {t.lastPush?.error ? (
-                <Text size={200} block style={{ color: '#a4262c' }}>
-                  {t.lastPush.error}
-                </Text>
-              ) : null}
+              <FailureText>{t.lastPush?.error}</FailureText>
             </TableCell>
             <TableCell>
               <Button size="small" disabled={busy} onClick={() => onPush(t.id)}>

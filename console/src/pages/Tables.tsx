@@ -17,7 +17,17 @@ import type {
   TablePatch,
 } from '../../../server/api/types.ts';
 import { get, patch } from '../api.ts';
-import { ErrorBar, Loading, NavButton, NavLink, Notice, PageTitle, StatusBadge, stack } from '../components.tsx';
+import {
+  ErrorBar,
+  Loading,
+  NavButton,
+  NavLink,
+  Notice,
+  PageTitle,
+  StatusBadge,
+  stack,
+  FailureText,
+} from '../components.tsx';
 import { count, frequency, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
@@ -168,11 +178,7 @@ function TableSettingsRow({
         ) : (
           '—'
         )}
-        {t.lastRun?.error ? (
-          <Text size={200} block style={{ color: '#a4262c' }}>
-            {t.lastRun.error}
-          </Text>
-        ) : null}
+        <FailureText>{t.lastRun?.error}</FailureText>
       </TableCell>
     </TableRow>
   );
