@@ -215,6 +215,14 @@ function addConnectionCommands(program: Command): void {
     .action(async (id: string, options: { enable?: string; disable?: string; frequency?: string }) =>
       (await import('./commands/connections.ts')).runConnectionTables(settingsFromEnvironment(), id, options),
     );
+  connections
+    .command('fields')
+    .argument('<id>', 'the connection')
+    .description('show the fields Exact said an endpoint no longer has; --retry asks for them again')
+    .option('--retry [endpoint]', 'ask for every dropped field (or those of one endpoint) again from the next run')
+    .action(async (id: string, options: { retry?: boolean | string }) =>
+      (await import('./commands/connections.ts')).runConnectionFields(settingsFromEnvironment(), id, options),
+    );
 }
 
 /** Sync now, and read the warehouse. */

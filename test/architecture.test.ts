@@ -158,6 +158,7 @@ const OWNERS: Record<string, string> = {
   table_syncs: 'server/state/',
   connection_tables: 'server/state/',
   instance_settings: 'server/state/',
+  dropped_fields: 'server/state/',
   api_keys: 'server/auth/apiKeys.ts',
   sessions: 'server/auth/sessions.ts',
   oauth_states: 'server/auth/oauthStates.ts',

@@ -8,6 +8,7 @@ import type {
   ConnectionInfo,
   DivisionInfo,
   DivisionsMode,
+  DroppedField,
   Json,
   RunInfo,
   RunTableInfo,
@@ -17,7 +18,18 @@ import type {
 
 import type { ResultColumn, WarehouseTable } from '../query/types.ts';
 import type { SheetTarget } from '../sheets/types.ts';
-export type { ApiKeyInfo, ConnectionInfo, DivisionInfo, DivisionsMode, Json, RunInfo, RunTableInfo, Scope, TableInfo };
+export type {
+  ApiKeyInfo,
+  ConnectionInfo,
+  DivisionInfo,
+  DivisionsMode,
+  DroppedField,
+  Json,
+  RunInfo,
+  RunTableInfo,
+  Scope,
+  TableInfo,
+};
 
 export interface ApiErrorBody {
   error: { code: string; message: string };

@@ -1,10 +1,11 @@
 import metadata from './metadata.json' with { type: 'json' };
+import { referenceEndpoint } from './reference.ts';
 
 /**
- * Exact Online's endpoints as exact-sync knows them, shared by the sync catalog and the sandbox: paths,
- * keys and fields (names and Edm types from the scraped Exact documentation metadata, see
- * server/sandbox/tools/extractMetadata.ts), plus what the facts document adds: sync and bulk paths,
- * sync/Deleted entity-type numbers, padded CHAR widths, navigation properties.
+ * Exact Online's endpoints as exact-sync knows them: paths, keys, methods (scraped Exact documentation
+ * metadata, server/sandbox/tools/extractMetadata.ts) and the fields each path serves (Exact's reference,
+ * server/catalog/reference.ts), plus what the facts document adds: sync and bulk paths, sync/Deleted
+ * entity-type numbers, padded CHAR widths, navigation properties.
  */
 
 export type Row = Record<string, unknown>;
@@ -16,6 +17,8 @@ export interface FieldDef {
   nav: boolean;
   /** CHAR(n) fields come back space-padded to n (left-padded for codes, right-padded otherwise). */
   pad?: { width: number; left: boolean };
+  /** Exact's description of a DateTime field (calendar date or instant). */
+  doc?: string;
 }
 
 export interface EntityDef {
@@ -31,6 +34,8 @@ export interface EntityDef {
   methods: ReadonlySet<string>;
   fields: readonly FieldDef[];
   fieldByLower: ReadonlyMap<string, FieldDef>;
+  /** Each of the entity's endpoint paths (lower case) → the fields Exact's reference says it serves. */
+  served: ReadonlyMap<string, readonly FieldDef[]>;
   /** sync/Deleted EntityType number (docs/exact-online.md 5.3). */
   deletedType?: number;
   /** Navigation property → child entity and the child's field that points back. */
@@ -53,108 +58,50 @@ const PADDED: Record<string, Record<string, { width: number; left: boolean }>> =
   Me: { DivisionCustomerCode: { width: 18, left: true }, CustomerCode: { width: 18, left: true } },
 };
 
-/**
- * Fields Exact added after the 2021 metadata, seen in the 2026 recordings (test/fixtures/exact) or in
- * PICQER's 2025 models (docs/exact-online.md 7, 9). Types follow the recorded values.
- */
-const NEWER: Record<string, [string, string][]> = {
-  Accounts: [
-    ['AddressSource', 'Int16'],
-    ['AutomaticProcessProposedEntry', 'Int16'],
-    ['ClientGroup', 'Guid'],
-    ['ClientGroupDescription', 'String'],
-    ['CustomField', 'String'],
-    ['EnableSalesPaymentLink', 'Boolean'],
-    ['EORINumber', 'String'],
-    ['IncotermAddressPurchase', 'String'],
-    ['IncotermAddressSales', 'String'],
-    ['IncotermCodePurchase', 'String'],
-    ['IncotermCodeSales', 'String'],
-    ['IncotermVersionPurchase', 'Int16'],
-    ['IncotermVersionSales', 'Int16'],
-    ['PeppolIdentifier', 'String'],
-    ['PeppolIdentifierType', 'Int32'],
-    ['Source', 'Int16'],
-  ],
-  Me: [
-    ['CustomerCode', 'String'],
-    ['IsEmployeeSelfServiceUser', 'Boolean'],
-    ['IsMyFirmLiteUser', 'Boolean'],
-    ['IsOEIMigrationMandatory', 'Boolean'],
-    ['IsStarterUser', 'Boolean'],
-    ['PackageCode', 'String'],
-  ],
-  Journals: [['CustomField', 'String']],
-  Documents: [
-    ['ActionRegenerateEntryProposal', 'Boolean'],
-    ['ContractID', 'Guid'],
-    ['ContractNumber', 'Int32'],
-    ['CostcenterCode', 'String'],
-    ['CostcenterDescription', 'String'],
-    ['CostunitCode', 'String'],
-    ['CostunitDescription', 'String'],
-    ['EntryStatusDescription', 'String'],
-    ['InheritShare', 'Boolean'],
-    ['Item', 'Guid'],
-    ['ItemCode', 'String'],
-    ['ItemDescription', 'String'],
-    ['ProposedEntryStatus', 'Int16'],
-    ['ScanServiceStatus', 'Int16'],
-    ['TeamsMeetingId', 'String'],
-  ],
-  Divisions: [
-    ['ArchiveDate', 'DateTime'],
-    ['DivisionHRLinkUnlinkDate', 'DateTime'],
-    ['IsHRDivision', 'Boolean'],
-    ['IsPracticeDivision', 'Boolean'],
-  ],
-  TransactionLines: [
-    ['CustomField', 'String'],
-    ['ExternalLinkDescription', 'String'],
-    ['ExternalLinkReference', 'String'],
-  ],
-};
-
-const EDM = new Set([
-  'Guid',
-  'String',
-  'Int16',
-  'Int32',
-  'Int64',
-  'Double',
-  'Boolean',
-  'DateTime',
-  'Binary',
-  'Byte',
-  'Decimal',
-]);
+/** The fields of the endpoint at `path` per Exact's reference, with padding where Exact pads. */
+function fieldsOf(entityName: string, path: string): FieldDef[] | undefined {
+  const ref = referenceEndpoint(path);
+  if (!ref) return undefined;
+  return ref.fields.map((f): FieldDef => {
+    const pad = PADDED[entityName]?.[f.name];
+    const nav = f.edm.startsWith('nav:');
+    return {
+      name: f.name,
+      type: nav ? f.edm.slice(4) : f.edm,
+      nav,
+      ...(pad ? { pad } : {}),
+      ...(f.doc !== undefined ? { doc: f.doc } : {}),
+    };
+  });
+}
 
 function define(
   name: string,
-  extra: Omit<Partial<EntityDef>, 'fields' | 'methods'> & {
-    type: string;
-    methods?: string[];
-    extraFields?: [string, string][];
-    metaName?: string;
-  },
+  extra: Omit<Partial<EntityDef>, 'fields' | 'methods' | 'served'> & { type: string; methods?: string[] },
 ): EntityDef {
-  const meta = META[extra.metaName ?? name];
-  const rawFields = [...(meta?.fields ?? []), ...(NEWER[name] ?? []), ...(extra.extraFields ?? [])];
-  const fields = rawFields.map(([fname, type]): FieldDef => {
-    const pad = PADDED[name]?.[fname];
-    return { name: fname, type, nav: !EDM.has(type), ...(pad ? { pad } : {}) };
-  });
-  const key = extra.key ?? meta?.key ?? 'ID';
+  const meta = META[name];
+  const path = extra.path ?? meta!.uri.replace('/api/v1/{division}/', '').replace('/api/v1/', '');
+  const fields = fieldsOf(name, path);
+  if (!fields) throw new Error(`catalog: ${path} is not in Exact's reference (server/catalog/reference.json)`);
+  const served = new Map<string, readonly FieldDef[]>([[path.toLowerCase(), fields]]);
+  for (const other of [extra.syncPath, extra.bulkPath]) {
+    if (!other) continue;
+    const otherFields = fieldsOf(name, other);
+    if (!otherFields) throw new Error(`catalog: ${other} is not in Exact's reference (server/catalog/reference.json)`);
+    served.set(other.toLowerCase(), otherFields);
+  }
+  const key = extra.key ?? (meta && fields.some((f) => f.name === meta.key) ? meta.key : referenceEndpoint(path)!.key);
   const keyField = fields.find((f) => f.name === key);
   return {
     name,
-    path: extra.path ?? meta!.uri.replace('/api/v1/{division}/', ''),
+    path,
     key,
     keyType: (keyField?.type ?? 'Guid') as EntityDef['keyType'],
     type: extra.type,
     methods: new Set(extra.methods ?? meta?.methods ?? ['GET']),
     fields,
     fieldByLower: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
+    served,
     ...(extra.syncPath ? { syncPath: extra.syncPath } : {}),
     ...(extra.bulkPath ? { bulkPath: extra.bulkPath } : {}),
     ...(extra.deletedType !== undefined ? { deletedType: extra.deletedType } : {}),
@@ -163,9 +110,6 @@ function define(
 }
 
 const T = 'Exact.Web.Api.Models.';
-
-/** Sync rows carry a Timestamp (Int64) that the plain endpoints do not have. */
-const TIMESTAMP: [string, string] = ['Timestamp', 'Int64'];
 
 export const ENTITIES: readonly EntityDef[] = [
   define('GLAccounts', {
@@ -180,21 +124,6 @@ export const ENTITIES: readonly EntityDef[] = [
     path: 'financial/FinancialPeriods',
     key: 'ID',
     methods: ['GET'],
-    // Not in the scraped metadata; fields as documented for financial/FinancialPeriods.
-    extraFields: [
-      ['ID', 'Guid'],
-      ['Created', 'DateTime'],
-      ['Creator', 'Guid'],
-      ['CreatorFullName', 'String'],
-      ['Division', 'Int32'],
-      ['EndDate', 'DateTime'],
-      ['FinPeriod', 'Int16'],
-      ['FinYear', 'Int16'],
-      ['Modified', 'DateTime'],
-      ['Modifier', 'Guid'],
-      ['ModifierFullName', 'String'],
-      ['StartDate', 'DateTime'],
-    ],
   }),
   define('Accounts', {
     type: `${T}Account`,
@@ -222,29 +151,6 @@ export const ENTITIES: readonly EntityDef[] = [
     syncPath: 'sync/Financial/GLClassifications',
     bulkPath: 'bulk/Financial/GLClassifications',
     deletedType: 18,
-    // Not in the scraped metadata: the fields of PICQER's GLClassification model (docs 2025); types inferred.
-    extraFields: [
-      ['ID', 'Guid'],
-      ['Abstract', 'Boolean'],
-      ['Balance', 'String'],
-      ['Code', 'String'],
-      ['Created', 'DateTime'],
-      ['Creator', 'Guid'],
-      ['CreatorFullName', 'String'],
-      ['Description', 'String'],
-      ['Division', 'Int32'],
-      ['IsTupleSubElement', 'Boolean'],
-      ['Modified', 'DateTime'],
-      ['Modifier', 'Guid'],
-      ['ModifierFullName', 'String'],
-      ['Name', 'String'],
-      ['Nondeductible', 'Boolean'],
-      ['Parent', 'Guid'],
-      ['PeriodType', 'String'],
-      ['TaxonomyNamespace', 'Guid'],
-      ['TaxonomyNamespaceDescription', 'String'],
-      ['Type', 'Guid'],
-    ],
   }),
   define('Items', {
     type: `${T}Item`,
@@ -304,16 +210,6 @@ export const ENTITIES: readonly EntityDef[] = [
     syncPath: 'sync/Deleted',
     key: 'ID',
     methods: ['GET'],
-    // docs/exact-online.md 5.3 (PICQER SyncDeleted, TAP-TS deleted_schema).
-    extraFields: [
-      ['ID', 'Guid'],
-      ['DeletedBy', 'Guid'],
-      ['DeletedDate', 'DateTime'],
-      ['Division', 'Int32'],
-      ['EntityKey', 'Guid'],
-      ['EntityType', 'Int32'],
-      TIMESTAMP,
-    ],
   }),
 ];
 
@@ -322,11 +218,14 @@ export const ME_ENTITY = define('Me', { type: `${T}System.Me`, path: 'current/Me
 
 export const ENTITY_BY_NAME: ReadonlyMap<string, EntityDef> = new Map(ENTITIES.map((e) => [e.name, e]));
 
-/** Fields of an entity as its sync endpoint serves them: the plain fields plus Timestamp. */
-export function syncFields(def: EntityDef): readonly FieldDef[] {
-  return def.fields.some((f) => f.name === 'Timestamp')
-    ? def.fields
-    : [...def.fields, { name: 'Timestamp', type: 'Int64', nav: false }];
+/**
+ * The fields the endpoint at `path` serves (its plain, sync or bulk path): Exact's types of their own
+ * (docs/exact-online.md 13).
+ */
+export function fieldsAt(def: EntityDef, path: string): readonly FieldDef[] {
+  const fields = def.served.get(path.toLowerCase());
+  if (!fields) throw new Error(`catalog: ${def.name} is not served at ${path}`);
+  return fields;
 }
 
 export function entity(name: string): EntityDef {

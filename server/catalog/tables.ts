@@ -1,4 +1,4 @@
-import { DIVISIONS_ENTITY, ENTITY_BY_NAME, type EntityDef, type FieldDef } from './endpoints.ts';
+import { DIVISIONS_ENTITY, ENTITY_BY_NAME, fieldsAt, type EntityDef, type FieldDef } from './endpoints.ts';
 
 /**
  * The tables exact-sync offers, as data: for each, where it comes from in Exact, how it is read (the
@@ -42,7 +42,15 @@ export interface CatalogTable {
   path: string;
   /** Exact's key field and its column. */
   key: Column;
+  /**
+   * The warehouse columns: the union of the fields of the entity's endpoints (plain, sync, bulk), so a
+   * column stays when the endpoint read lacks it (NULL then) and a table reads the same whichever way.
+   */
   columns: readonly Column[];
+  /** The columns the path read serves (Exact's reference, docs/exact-online.md 13): its `$select`. */
+  select: readonly Column[];
+  /** Columns the path read does not serve: NULL unless another read fills them (README lists them). */
+  lacks: readonly Column[];
   /** The Timestamp column, for sync tables. */
   timestamp: Column | undefined;
   /** sync/Deleted entity type whose deletes apply to this table. */
@@ -95,22 +103,30 @@ function column(f: FieldDef): Column | undefined {
   return { field: f.name, name: f.name.toLowerCase(), type, edm: f.type, trim: type === 'text' && isCodeLike(f.name) };
 }
 
+/** The path a table reads (see CatalogTable.path). */
+function readPath(entity: EntityDef, strategy: Strategy, hasChildren: boolean): string {
+  if (strategy === 'sync') return entity.syncPath!;
+  // Lines come along through $expand, which the plain endpoint serves; without lines the bulk endpoint reads 1000 rows a page.
+  if (strategy === 'modified' && !hasChildren && entity.bulkPath) return entity.bulkPath;
+  return entity.path;
+}
+
+/** The union of the fields of the entity's endpoints, plain first, each name once. */
+function unionOfFields(entity: EntityDef): FieldDef[] {
+  const byName = new Map<string, FieldDef>();
+  for (const fields of entity.served.values()) for (const f of fields) if (!byName.has(f.name)) byName.set(f.name, f);
+  return [...byName.values()];
+}
+
 function table(entityName: string, strategy: Strategy): CatalogTable {
   const entity = entityName === 'Divisions' ? DIVISIONS_ENTITY : ENTITY_BY_NAME.get(entityName);
   if (!entity) throw new Error(`catalog: unknown entity ${entityName}`);
-  const columns = entity.fields.map(column).filter((c): c is Column => c !== undefined);
-  let timestamp: Column | undefined;
-  if (strategy === 'sync') {
-    if (!entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
-    timestamp = columns.find((c) => c.field === 'Timestamp') ?? {
-      field: 'Timestamp',
-      name: 'timestamp',
-      type: 'bigint',
-      edm: 'Int64',
-      trim: false,
-    };
-    if (!columns.includes(timestamp)) columns.push(timestamp);
-  }
+  if (strategy === 'sync' && !entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
+  const columns = unionOfFields(entity)
+    .map(column)
+    .filter((c): c is Column => c !== undefined);
+  const timestamp = strategy === 'sync' ? columns.find((c) => c.field === 'Timestamp') : undefined;
+  if (strategy === 'sync' && !timestamp) throw new Error(`catalog: ${entity.syncPath} has no Timestamp`);
   const key = columns.find((c) => c.field === entity.key);
   if (!key) throw new Error(`catalog: ${entityName} has no key column`);
   let children: CatalogTable['children'];
@@ -121,21 +137,21 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
     if (!foreignKey) throw new Error(`catalog: ${link.entity} has no ${link.foreignKey}`);
     children = { nav, table: child, foreignKey };
   }
-  if (strategy === 'modified' && !columns.some((c) => c.field === 'Modified'))
-    throw new Error(`catalog: ${entityName} has no Modified`);
+  const path = readPath(entity, strategy, children !== undefined);
+  const served = new Set(fieldsAt(entity, path).map((f) => f.name));
+  const select = columns.filter((c) => served.has(c.field));
+  if (!select.includes(key)) throw new Error(`catalog: ${path} does not serve the key ${key.field}`);
+  if (strategy === 'modified' && !select.some((c) => c.field === 'Modified'))
+    throw new Error(`catalog: ${path} has no Modified`);
   return {
     name: entityName.toLowerCase(),
     entity,
     strategy,
-    // Lines come along through $expand, which the plain endpoint serves; without lines the bulk endpoint reads 1000 rows a page.
-    path:
-      strategy === 'sync'
-        ? entity.syncPath!
-        : strategy === 'modified' && !children && entity.bulkPath
-          ? entity.bulkPath
-          : entity.path,
+    path,
     key,
     columns,
+    select,
+    lacks: columns.filter((c) => !served.has(c.field)),
     timestamp,
     deletedType: entity.deletedType,
     children,

@@ -1,7 +1,8 @@
 import { AppError } from '../lib/errors.ts';
 import { inTransaction } from '../db/tx.ts';
 import { dailyCostOf } from '../schedule/schedules.ts';
-import { getConnection, listConnections } from '../state/connections.ts';
+import { getConnection, listConnections, type DroppedField } from '../state/connections.ts';
+import { listDroppedFields, retryDroppedFields } from '../state/droppedFields.ts';
 import { syncedTotals } from '../state/cursors.ts';
 import { listDivisions, selectDivisions } from '../state/divisions.ts';
 import { DEFAULT_FREQUENCY_MINUTES, listTables, updateTable } from '../state/tableSettings.ts';
@@ -28,6 +29,8 @@ export async function runConnections(settings: Settings): Promise<void> {
         listDivisions(database.pool, c.id),
         syncedTotals(database.pool, c.id),
       ]);
+      for (const f of c.droppedFields)
+        process.stdout.write(`  ${droppedLine(f)} (exact-sync connections fields ${c.id} --retry asks again)\n`);
       const ran = divisions.filter((d) => d.lastRun !== null).sort((a, b) => a.division - b.division);
       if (ran.length === 0) process.stdout.write('  not synced yet\n');
       for (const d of ran) {
@@ -39,6 +42,36 @@ export async function runConnections(settings: Settings): Promise<void> {
         );
       }
     }
+  });
+}
+
+/** One dropped field, for people. */
+function droppedLine(f: DroppedField): string {
+  const when = f.droppedAt.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  return `field ${f.field} left out of ${f.endpoint} since ${when}: Exact said "${f.message}"`;
+}
+
+/**
+ * `exact-sync connections fields ID [--retry [endpoint]]`: the fields Exact said an endpoint no longer
+ * has, and asking for them again from the next run (they are also asked again a week after they went).
+ */
+export async function runConnectionFields(
+  settings: Settings,
+  id: string,
+  options: { retry?: boolean | string },
+): Promise<void> {
+  await withDatabase(settings, async (db) => {
+    const cid = connectionId(id);
+    await getConnection(db.pool, cid);
+    if (options.retry) {
+      const endpoint = typeof options.retry === 'string' ? options.retry : undefined;
+      const n = await retryDroppedFields(db.pool, cid, endpoint);
+      process.stdout.write(`${n} dropped field${n === 1 ? '' : 's'} will be asked for again from the next run.\n`);
+      return;
+    }
+    const fields = await listDroppedFields(db.pool, cid);
+    if (fields.length === 0) process.stdout.write(`Exact has refused no field of connection ${cid}.\n`);
+    for (const f of fields) process.stdout.write(`${droppedLine(f)}\n`);
   });
 }
 

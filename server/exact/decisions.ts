@@ -206,3 +206,15 @@ export function unauthorizedStep(
   if (token === 'refreshable' && !done.refreshed) return { kind: 'refresh' };
   return { kind: 'give_up' };
 }
+
+/**
+ * The field a 400 says the endpoint does not have, in either of Exact's phrasings (docs/exact-online.md
+ * 13): `Type 'X' does not have a property named 'F'.` and `Property 'F' does not exist on type 'X'.`;
+ * undefined for any other message.
+ */
+export function missingProperty(message: string): string | undefined {
+  const m =
+    /does not have a property named '([^']+)'/.exec(message) ??
+    /Property '([^']+)' does not exist on type/.exec(message);
+  return m?.[1];
+}

@@ -4,10 +4,13 @@ import { AppError } from '../lib/errors.ts';
 export class ExactApiError extends AppError {
   readonly httpStatus: number;
   readonly path: string;
+  /** What Exact said, as it said it. */
+  readonly exactMessage: string;
   constructor(httpStatus: number, message: string, path: string) {
     super('exact_api_error', `Exact Online answered ${httpStatus} for ${path}: ${message}`, { status: 502 });
     this.httpStatus = httpStatus;
     this.path = path;
+    this.exactMessage = message;
   }
 }
 

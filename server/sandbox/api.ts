@@ -1,21 +1,13 @@
 import type { Request, Response } from 'express';
 import { DOCUMENT_TYPES } from './ledger.ts';
 import { localIso, amsterdamOffsetSeconds } from './localTime.ts';
-import {
-  DIVISIONS_ENTITY,
-  ENTITIES,
-  entity,
-  ME_ENTITY,
-  syncFields,
-  type EntityDef,
-  type FieldDef,
-  type Row,
-} from './model.ts';
+import { DIVISIONS_ENTITY, ENTITIES, entity, ME_ENTITY, type EntityDef, type Row } from './model.ts';
 import { exactError, keyLiteral, ODataError, parseQuery, wireRow, wireRowJson } from './odata.ts';
 import { parseDateLiteral } from './filter.ts';
 import { fixedTable, readPage, type Mode, type Readable } from './query.ts';
 import type { DivisionState, Sandbox } from './sandbox.ts';
 import { completeRow, convertBody, WRITABLE } from './writes.ts';
+import { hasSyncCounterpart, typeNameAt } from './types.ts';
 
 /**
  * The Exact REST endpoints under /api/v1: resolving a path to an entity and a mode (plain, sync, bulk),
@@ -145,6 +137,11 @@ function childrenOf(ctx: Ctx, parent: EntityDef, nav: string, parentIds: Readonl
   return byParent;
 }
 
+/** The path a route's mode reads. */
+function pathOf(def: EntityDef, mode: Mode): string {
+  return mode === 'sync' ? (def.syncPath ?? def.path) : mode === 'bulk' ? def.bulkPath! : def.path;
+}
+
 export function send(res: Response, status: number, body: unknown): void {
   res.status(status).type('application/json;charset=utf-8').send(JSON.stringify(body));
 }
@@ -153,9 +150,9 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
   const { def, mode } = route;
   const params = new URL(req.originalUrl, 'http://x').searchParams;
   if (route.key !== undefined) {
-    const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
+    const path = pathOf(def, mode);
+    const fields = ctx.sandbox.drift.served(def, path);
     const table = readable(ctx, def);
-    const path = mode === 'sync' ? (def.syncPath ?? def.path) : mode === 'bulk' ? def.bulkPath! : def.path;
     const index = table.indexOf(route.key);
     const row = index === undefined ? undefined : table.get(index);
     if (!row) throw new ODataError(404, `${def.name}(${route.key}) was not found.`);
@@ -174,7 +171,7 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
       });
       return;
     }
-    const q = parseQuery(params, def, fields, { selectRequired: false });
+    const q = parseQuery(params, def, fields, { selectRequired: false, typeName: typeNameAt(def, mode) });
     const expanded = expansions(ctx, def, q.expand, [row]);
     send(res, 200, {
       d: wireRow(
@@ -194,14 +191,16 @@ export function handleGet(ctx: Ctx, route: Route, req: Request, res: Response): 
 /** Reads one page and writes it to `res` in slices of rows as they are serialised, so the client receives while the rest is built. */
 function renderCollection(ctx: Ctx, route: Route, params: URLSearchParams, res: Response): void {
   const { def, mode } = route;
-  const fields: readonly FieldDef[] = mode === 'sync' ? syncFields(def) : def.fields;
+  const path = pathOf(def, mode);
+  const fields = ctx.sandbox.drift.served(def, path);
   const table = readable(ctx, def);
-  const path = mode === 'sync' ? (def.syncPath ?? def.path) : mode === 'bulk' ? def.bulkPath! : def.path;
-  const q = parseQuery(params, def, fields, { selectRequired: mode !== 'plain' });
-  if (ctx.sandbox.mandatoryFilter && mode !== 'sync' && def.syncPath && !q.filter) {
+  const q = parseQuery(params, def, fields, { selectRequired: mode !== 'plain', typeName: typeNameAt(def, mode) });
+  // Mandatory filtering (docs/exact-online.md 4.5): plain and bulk endpoints whose entity has a sync
+  // endpoint in Exact's reference refuse a collection GET without $filter.
+  if (ctx.sandbox.mandatoryFilter && mode !== 'sync' && hasSyncCounterpart(def.path) && !q.filter) {
     throw new ODataError(
       400,
-      `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${def.fields
+      `A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:${fields
         .filter((f) => !f.nav)
         .map((f) => f.name)
         .join(',')}.`,

@@ -47,6 +47,12 @@ export function controlRoutes(sandbox: Sandbox): Router {
     sandbox.faults.clear();
     res.status(204).end();
   });
+  dataRoutes(r, sandbox, fail);
+  return r;
+}
+
+/** Changing the sandbox's data and endpoints: rows, Timestamps, read-only divisions, dropped fields, revoked users. */
+function dataRoutes(r: Router, sandbox: Sandbox, fail: (res: Response, status: number, message: string) => void): void {
   const guarded = (res: Response, fn: () => unknown) => {
     try {
       return fn();
@@ -82,9 +88,21 @@ export function controlRoutes(sandbox: Sandbox): Router {
     if (done === false) fail(res, 404, 'no such row');
     else if (done) res.status(204).end();
   });
+  // Exact adds and drops fields without notice (docs/exact-online.md 13): tests drop one from an endpoint.
+  r.post('/endpoints/drop-field', (req, res) => {
+    const { path, field, restore } = req.body as { path?: unknown; field?: unknown; restore?: unknown };
+    if (typeof path !== 'string' || typeof field !== 'string')
+      return fail(res, 400, 'send {"path": "sync/Financial/TransactionLines", "field": "Notes"}');
+    try {
+      if (restore === true) sandbox.drift.restore(path, field);
+      else sandbox.drift.drop(path, field);
+    } catch (err) {
+      return fail(res, 404, (err as Error).message);
+    }
+    res.status(204).end();
+  });
   r.post('/users/:user/revoke', (req, res) => {
     sandbox.oauth.revoke(req.params.user);
     res.status(204).end();
   });
-  return r;
 }

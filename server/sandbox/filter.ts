@@ -162,7 +162,7 @@ export function parseFilter(text: string, fields: ReadonlyMap<string, FieldDef>,
       }
       const field = fields.get(word);
       if (!field || field.nav)
-        throw new FilterError(`No property '${t.v}' exists in type '${typeName}' at position ${t.pos}.`);
+        throw new FilterError(`Property '${t.v}' does not exist on type '${typeName}' (position ${t.pos}).`);
       return { kind: 'field', field };
     }
   };

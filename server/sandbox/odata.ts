@@ -33,8 +33,9 @@ export function parseQuery(
   params: URLSearchParams,
   def: EntityDef,
   fields: readonly FieldDef[],
-  options: { selectRequired: boolean },
+  options: { selectRequired: boolean; typeName?: string },
 ): QueryOptions {
+  const typeName = options.typeName ?? def.type;
   const byLower = new Map(fields.map((f) => [f.name.toLowerCase(), f]));
   const fail = (message: string) => new ODataError(400, message);
 
@@ -48,7 +49,8 @@ export function parseQuery(
   } else {
     select = selectText.split(',').map((name) => {
       const f = byLower.get(name.trim().toLowerCase());
-      if (!f) throw fail(`No property '${name.trim()}' exists in type '${def.type}'.`);
+      // Exact's words for a $select field its type lacks (issue reports quote them, docs/exact-online.md 13).
+      if (!f) throw fail(`Type '${typeName}' does not have a property named '${name.trim()}'.`);
       return f;
     });
   }
@@ -57,7 +59,7 @@ export function parseQuery(
   const filterText = params.get('$filter');
   if (filterText !== null && filterText.trim() !== '') {
     try {
-      filter = parseFilter(filterText, byLower, def.type);
+      filter = parseFilter(filterText, byLower, typeName);
     } catch (err) {
       if (err instanceof FilterError) throw fail(err.message);
       throw err;
@@ -77,7 +79,7 @@ export function parseQuery(
     .map((part) => {
       const [name, dir] = part.trim().split(/\s+/);
       const field = byLower.get(name!.toLowerCase());
-      if (!field) throw fail(`No property '${name}' exists in type '${def.type}'.`);
+      if (!field) throw fail(`Property '${name}' does not exist on type '${typeName}'.`);
       if (dir !== undefined && !/^(asc|desc)$/i.test(dir))
         throw fail(`Error in query syntax: '${part.trim()}' in $orderby.`);
       return { field, desc: dir?.toLowerCase() === 'desc' };

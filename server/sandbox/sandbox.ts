@@ -1,6 +1,7 @@
 import { createClock, type SandboxClock } from './clock.ts';
 import type { SyncOrder } from './query.ts';
 import { Faults } from './faults.ts';
+import { Drift } from './types.ts';
 import { mix } from './ids.ts';
 import { createLedger, type Generated } from './ledger.ts';
 import { USER_ID } from './ledgerData.ts';
@@ -32,7 +33,10 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   clientId?: string;
   clientSecret?: string;
-  /** Exact's "mandatory filtering" on plain and bulk endpoints that have a sync counterpart (off by default, as for most apps). */
+  /**
+   * Exact's "mandatory filtering" on plain and bulk endpoints that have a sync counterpart: on by default,
+   * the strictest reading of docs/exact-online.md 4.5 (Exact enforces it per app; false for apps it spares).
+   */
   mandatoryFilter?: boolean;
   /** How sync endpoints order their pages (query.ts SyncOrder); `timestamp` by default. */
   syncOrder?: SyncOrder;
@@ -93,8 +97,10 @@ export class Sandbox {
   readonly seed: number;
   readonly limits: Limits | false;
   readonly autoApprove: boolean;
-  readonly mandatoryFilter: boolean;
+  mandatoryFilter: boolean;
   syncOrder: SyncOrder;
+  /** Fields dropped from endpoints at run time (types.ts). */
+  readonly drift = new Drift();
   readonly divisions: DivisionState[] = [];
   readonly calls: CallRecord[] = [];
   private readonly budgets = new Map<string, Budget>();
@@ -108,7 +114,7 @@ export class Sandbox {
     });
     this.limits = options.limits === undefined ? { minutely: 60, daily: 5000 } : options.limits;
     this.autoApprove = options.autoApprove ?? false;
-    this.mandatoryFilter = options.mandatoryFilter ?? false;
+    this.mandatoryFilter = options.mandatoryFilter ?? true;
     this.syncOrder = options.syncOrder ?? 'timestamp';
     this.faults = new Faults(this.seed);
     this.oauth = new OAuthServer(

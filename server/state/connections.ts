@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { AppError } from '../lib/errors.ts';
-import type { ConnectionState, DivisionsMode, ConnectionInfo } from './types.ts';
-export type { ConnectionState, DivisionsMode, ConnectionInfo };
+import type { ConnectionState, DivisionsMode, ConnectionInfo, DroppedField } from './types.ts';
+export type { ConnectionState, DivisionsMode, ConnectionInfo, DroppedField };
 
 /** SQL over exact_sync.connections: what the console, the API and the CLI show and change. */
 
@@ -20,6 +20,7 @@ interface Row {
   divisions_enabled: number;
   last_sync_at: Date | null;
   running: number;
+  dropped_fields: { endpoint: string; field: string; message: string; dropped_at: string }[];
 }
 
 const SELECT = `
@@ -27,7 +28,9 @@ const SELECT = `
     (SELECT count(*)::int FROM exact_sync.divisions d WHERE d.connection_id = c.id AND d.active) AS divisions,
     (SELECT count(*)::int FROM exact_sync.divisions d WHERE d.connection_id = c.id AND d.active AND (c.divisions_mode = 'all' OR d.sync_enabled)) AS divisions_enabled,
     (SELECT max(r.finished_at) FROM exact_sync.runs r WHERE r.connection_id = c.id AND r.status = 'succeeded') AS last_sync_at,
-    (SELECT count(*)::int FROM exact_sync.runs r WHERE r.connection_id = c.id AND r.status = 'running') AS running
+    (SELECT count(*)::int FROM exact_sync.runs r WHERE r.connection_id = c.id AND r.status = 'running') AS running,
+    (SELECT coalesce(json_agg(json_build_object('endpoint', f.endpoint, 'field', f.field, 'message', f.message, 'dropped_at', f.dropped_at)
+       ORDER BY f.endpoint, f.field), '[]') FROM exact_sync.dropped_fields f WHERE f.connection_id = c.id) AS dropped_fields
   FROM exact_sync.connections c`;
 
 const toInfo = (r: Row): ConnectionInfo => ({
@@ -47,6 +50,12 @@ const toInfo = (r: Row): ConnectionInfo => ({
   running: r.running,
   queued: 0,
   nextSyncAt: null,
+  droppedFields: r.dropped_fields.map((f) => ({
+    endpoint: f.endpoint,
+    field: f.field,
+    message: f.message,
+    droppedAt: new Date(f.dropped_at),
+  })),
 });
 
 export async function listConnections(db: pg.Pool): Promise<ConnectionInfo[]> {

@@ -37,6 +37,18 @@ export interface ConnectionInfo {
   queued: number;
   /** When the schedule syncs one of its divisions next (null: one is due now, or nothing syncs; set by the API). */
   nextSyncAt: Date | null;
+  /** Fields Exact said an endpoint no longer has: left out of its reads (their columns stay, empty). */
+  droppedFields: DroppedField[];
+}
+
+/** A field Exact answered an endpoint does not have (drift): left out of that endpoint's `$select`. */
+export interface DroppedField {
+  /** The endpoint path, e.g. `sync/Financial/TransactionLines`. */
+  endpoint: string;
+  field: string;
+  /** Exact's answer. */
+  message: string;
+  droppedAt: Date;
 }
 
 /** What the admin chose before going to Exact's consent page, kept with the OAuth state until the callback. */

@@ -66,7 +66,7 @@ async function syncDivisionsTable(o: RunDeps, connection: ConnectionRow, client:
   const table = DIVISIONS_TABLE;
   await ensureTable(o.pool, schema, table);
   const rows: ExactRow[] = [];
-  for await (const page of client.pages(current, table.path, { $select: table.columns.map((c) => c.field).join(',') }))
+  for await (const page of client.pages(current, table.path, { $select: table.select.map((c) => c.field).join(',') }))
     rows.push(...page.rows);
   const extractedAt = new Date().toISOString();
   const before = await divisionMoveDates(o.pool, schema, table);

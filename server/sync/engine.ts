@@ -1,7 +1,16 @@
 import type pg from 'pg';
 import type { ExactClient } from '../exact/client.ts';
 import { ENTITY_TYPES } from '../catalog/entityTypes.ts';
-import { int64, localToUtc, unwrapEntity, utcToLocalLiteral, type ExactRow } from '../exact/values.ts';
+import {
+  int64,
+  localToUtc,
+  unwrapEntity,
+  utcToLocalLiteral,
+  type CollectionPage,
+  type ExactRow,
+} from '../exact/values.ts';
+import { fieldsLeftOut } from '../state/droppedFields.ts';
+import { healingPages } from './fieldDrift.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import { ExactApiError } from '../exact/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -41,6 +50,8 @@ export interface SyncContext {
   onProgress?: (table: string, division: number, rows: number) => void;
   /** Stops the sync after the page being written (shutdown): the cursor of every committed page is saved. */
   signal?: AbortSignal | undefined;
+  /** The run's clock (dropped fields are stamped with it). */
+  now?: (() => Date) | undefined;
 }
 
 export interface TableResult {
@@ -153,7 +164,27 @@ async function divisionIsEmpty(ctx: SyncContext, table: CatalogTable, division: 
   return rows[0]!.empty;
 }
 
-const selectOf = (table: CatalogTable) => table.columns.map((c) => c.field).join(',');
+/**
+ * How a table's endpoint is read in this run: its `$select` (the fields the endpoint serves, less those
+ * Exact said it dropped, fieldDrift.ts) and its pages, healing drift as they come.
+ */
+interface TableReads {
+  select: string;
+  pages(division: number, start: { params: Record<string, string> } | { next: string }): AsyncGenerator<CollectionPage>;
+}
+
+async function tableReads(ctx: SyncContext, table: CatalogTable): Promise<TableReads> {
+  const now = ctx.now ?? (() => new Date());
+  const leftOut = (await fieldsLeftOut(ctx.pool, ctx.connectionId, now())).get(table.path.toLowerCase());
+  const scope = { pool: ctx.pool, client: ctx.client, connectionId: ctx.connectionId, log: ctx.log, now };
+  return {
+    select: table.select
+      .filter((c) => !leftOut?.has(c.field))
+      .map((c) => c.field)
+      .join(','),
+    pages: (division, start) => healingPages(scope, division, table.path, start),
+  };
+}
 
 /**
  * Where the first sync of a table starts when the connection has a starting year: the Timestamp that
@@ -241,16 +272,16 @@ export function formatTimestampCursor(c: TimestampCursor): string {
 async function* timestampPages(
   ctx: SyncContext,
   table: CatalogTable,
+  reads: TableReads,
   division: number,
   from: bigint,
   next: string | undefined,
 ) {
-  const fresh = () =>
-    ctx.client.pages(division, table.path, { $select: selectOf(table), $filter: `Timestamp gt ${from}L` });
+  const fresh = () => reads.pages(division, { params: { $select: reads.select, $filter: `Timestamp gt ${from}L` } });
   if (!next) return yield* fresh();
   let started = false;
   try {
-    for await (const page of ctx.client.pages(division, next)) {
+    for await (const page of reads.pages(division, { next })) {
       started = true;
       yield page;
     }
@@ -267,12 +298,17 @@ async function* timestampPages(
 }
 
 /** The Sync API: rows with a Timestamp above the cursor, page by page, each page committed with its cursor. */
-async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
+async function syncByTimestamp(
+  ctx: SyncContext,
+  table: CatalogTable,
+  reads: TableReads,
+  division: number,
+): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const stored = parseTimestampCursor(await readCursor(ctx.pool, ctx.connectionId, division, table.name));
   const from = stored?.from ?? BigInt((await startingTimestamp(ctx, table, division)) ?? '0');
   let max = stored?.max ?? from;
-  const pages = timestampPages(ctx, table, division, from, stored?.next);
+  const pages = timestampPages(ctx, table, reads, division, from, stored?.next);
   // Each page is turned into CSV as soon as it arrives: the parsed JSON (wide objects) is dropped at once,
   // and only one compact string a page waits in the read-ahead queue.
   const encoder = rowEncoder(table, ctx.timeZone);
@@ -336,19 +372,62 @@ async function syncByTimestamp(ctx: SyncContext, table: CatalogTable, division: 
   return result;
 }
 
+/** A `Modified` every Exact row is on or after (Exact Online started in 2005; SQL Server's datetime begins in 1753). */
+export const EVERYTHING_SINCE = '1900-01-01';
+
 /** How far back a `Modified` filter reaches before the last value seen: changes saved while the last run read. */
 export const MODIFIED_OVERLAP_MS = 10 * 60_000;
 
 /** The query of a Modified read: its fields and lines, from the cursor (less the overlap) or the starting year. */
-function modifiedParams(ctx: SyncContext, table: CatalogTable, cursor: string | undefined): Record<string, string> {
+function modifiedParams(
+  ctx: SyncContext,
+  table: CatalogTable,
+  select: string,
+  cursor: string | undefined,
+): Record<string, string> {
   const children = table.children;
-  const params: Record<string, string> = { $select: [selectOf(table), ...(children ? [children.nav] : [])].join(',') };
+  const params: Record<string, string> = { $select: [select, ...(children ? [children.nav] : [])].join(',') };
   if (children) params.$expand = children.nav;
   if (cursor)
     params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
   else if (ctx.startYear !== undefined && table.since?.kind === 'date')
     params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
+  // Exact's mandatory filtering refuses a GET without $filter on endpoints that have a sync counterpart
+  // (docs/exact-online.md 4.5); a filter every row passes reads them all on any app.
+  else params.$filter = `Modified ge datetime'${EVERYTHING_SINCE}'`;
   return params;
+}
+
+/**
+ * The end of a Modified read: a read from the beginning removes what it did not see (from the starting
+ * year on), and the cursor moves to the highest Modified seen. How many rows went.
+ */
+async function finishModifiedRead(
+  ctx: SyncContext,
+  table: CatalogTable,
+  division: number,
+  seen: string[] | undefined,
+  maxModified: number | undefined,
+  before: { cursor: string | undefined; rows: number },
+): Promise<number> {
+  return pageTransaction(ctx.pool, async (client) => {
+    let deleted = 0;
+    if (seen) {
+      const since =
+        ctx.startYear !== undefined && table.since?.kind === 'date'
+          ? {
+              column: table.since.field.toLowerCase(),
+              from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString(),
+            }
+          : undefined;
+      deleted = await deleteMissing(client, ctx.schema, table, division, seen, since);
+      const children = table.children;
+      if (children) await deleteOrphans(client, ctx.schema, children.table, children.foreignKey.name, table, division);
+    }
+    const cursor = maxModified !== undefined ? new Date(maxModified).toISOString() : (before.cursor ?? null);
+    await writeCursor(client, ctx.connectionId, division, table.name, cursor, before.rows);
+    return deleted;
+  });
 }
 
 /**
@@ -357,11 +436,16 @@ function modifiedParams(ctx: SyncContext, table: CatalogTable, cursor: string | 
  * only at the end: these pages come in key order, not Modified order, so an earlier cursor could skip
  * rows. A crash then costs a second read of the same rows, never a lost one.
  */
-async function syncModified(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
+async function syncModified(
+  ctx: SyncContext,
+  table: CatalogTable,
+  reads: TableReads,
+  division: number,
+): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const cursor = await readCursor(ctx.pool, ctx.connectionId, division, table.name);
   const children = table.children;
-  const params = modifiedParams(ctx, table, cursor);
+  const params = modifiedParams(ctx, table, reads.select, cursor);
   let maxModified = cursor ? Date.parse(cursor) : 0;
   // A read from the beginning sees every row Exact has (from the starting year on): the rows it does not
   // see were deleted in Exact. For entities sync/Deleted says nothing of (purchase entries) it is the only
@@ -373,7 +457,7 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
   const encoder = rowEncoder(table, ctx.timeZone);
   const lineEncoder = children && rowEncoder(children.table, ctx.timeZone);
   const converted = () =>
-    convertPages(ctx.client.pages(division, table.path, params), (page) => {
+    convertPages(reads.pages(division, { params }), (page) => {
       const extractedAt = new Date().toISOString();
       let max = 0;
       const lines: ExactRow[] = [];
@@ -417,36 +501,24 @@ async function syncModified(ctx: SyncContext, table: CatalogTable, division: num
     ctx.onProgress?.(table.name, division, result.rows);
     ctx.signal?.throwIfAborted();
   }
-  await pageTransaction(ctx.pool, async (client) => {
-    if (seen) {
-      const since =
-        ctx.startYear !== undefined && table.since?.kind === 'date'
-          ? {
-              column: table.since.field.toLowerCase(),
-              from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString(),
-            }
-          : undefined;
-      result.deleted = await deleteMissing(client, ctx.schema, table, division, seen, since);
-      if (children) await deleteOrphans(client, ctx.schema, children.table, children.foreignKey.name, table, division);
-    }
-    await writeCursor(
-      client,
-      ctx.connectionId,
-      division,
-      table.name,
-      maxModified > 0 ? new Date(maxModified).toISOString() : (cursor ?? null),
-      result.rows,
-    );
+  result.deleted = await finishModifiedRead(ctx, table, division, seen, maxModified > 0 ? maxModified : undefined, {
+    cursor,
+    rows: result.rows,
   });
   return result;
 }
 
 /** Small tables: read whole, then merged and pruned in one transaction. */
-async function syncFull(ctx: SyncContext, table: CatalogTable, division: number): Promise<TableResult> {
+async function syncFull(
+  ctx: SyncContext,
+  table: CatalogTable,
+  reads: TableReads,
+  division: number,
+): Promise<TableResult> {
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const extractedAt = new Date().toISOString();
   const rows: ExactRow[] = [];
-  for await (const page of ctx.client.pages(division, table.path, { $select: selectOf(table) })) {
+  for await (const page of reads.pages(division, { params: { $select: reads.select } })) {
     rows.push(...page.rows);
     result.pages++;
   }
@@ -482,12 +554,13 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
       ENTITY_TYPES.map(([n, name]) => [n, name, tableForDeletedType(n)?.name ?? null] as const),
     );
   }
+  const reads = await tableReads(ctx, table);
   const result =
     table.strategy === 'sync'
-      ? await syncByTimestamp(ctx, table, division)
+      ? await syncByTimestamp(ctx, table, reads, division)
       : table.strategy === 'modified'
-        ? await syncModified(ctx, table, division)
-        : await syncFull(ctx, table, division);
+        ? await syncModified(ctx, table, reads, division)
+        : await syncFull(ctx, table, reads, division);
   ctx.log?.info({ ...result }, `synced ${table.name} of division ${division}`);
   return result;
 }

@@ -157,6 +157,7 @@ async function runTable(r: TableRun, table: string, outcome: DivisionOutcome): P
         startYear: connection.start_year ?? undefined,
         ...(deps.log ? { log: deps.log } : {}),
         signal: deps.signal,
+        now: deps.now,
         ...(o.onProgress ? { onProgress: (t: string, d: number, n: number) => o.onProgress!(d, t, n) } : {}),
       },
       table,

@@ -195,6 +195,7 @@ describe('ExactClient against the sandbox', () => {
       let pages = 0;
       for await (const page of client.pages(division, 'financialtransaction/TransactionLines', {
         $select: 'ID,AmountDC',
+        $filter: "Modified ge datetime'1900-01-01'",
       })) {
         rows += page.rows.length;
         pages++;
@@ -296,7 +297,7 @@ describe('ExactClient against the sandbox', () => {
       expect(refused).toBeInstanceOf(ExactApiError);
       expect((refused as ExactApiError).httpStatus).toBe(400);
       expect((refused as ExactApiError).message).toContain(
-        "No property 'Nope' exists in type 'Exact.Web.Api.Models.Account'",
+        "Type 'Exact.Web.Api.Models.Account' does not have a property named 'Nope'.",
       );
     });
   });

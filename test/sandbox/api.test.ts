@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { startSandbox } from '../../server/sandbox/index.ts';
 import { api, authorize, readAll, rowsOf, sandboxForFile } from '../helpers/sandbox.ts';
 
-const sb = await sandboxForFile({ scale: 700, divisions: 2, limits: false });
+// Paging and query options, on an app Exact spares from mandatory filtering (docs/exact-online.md 4.5);
+// the sandbox's default, strict filtering has its own tests below.
+const sb = await sandboxForFile({ scale: 700, divisions: 2, limits: false, mandatoryFilter: false });
 const { access_token: token } = await authorize(sb);
 const [big, small] = sb.sandbox.divisions.map((d) => d.code) as [number, number];
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -252,11 +254,11 @@ describe('sandbox: filters', () => {
   });
 
   it.each([
-    ['$filter=Nope eq 1', "No property 'Nope' exists in type 'Exact.Web.Api.Models.Account'"],
+    ['$filter=Nope eq 1', "Property 'Nope' does not exist on type 'Exact.Web.Api.Models.Account'"],
     ['$filter=Name eq', 'the filter ends too early'],
     ["$filter=Name eq 'x", 'unterminated string'],
     ["$filter=ID eq guid'not-a-guid'", "Unrecognized 'Edm.Guid' literal"],
-    ['$select=ID,Bogus', "No property 'Bogus' exists in type 'Exact.Web.Api.Models.Account'."],
+    ['$select=ID,Bogus', "Type 'Exact.Web.Api.Models.Account' does not have a property named 'Bogus'."],
     ['$top=abc', "Invalid value 'abc' for $top"],
     ['$orderby=Name sideways', "Error in query syntax: 'Name sideways' in $orderby."],
   ])('answers %s with a 400 in Exact’s error shape', async (query, message) => {
@@ -288,23 +290,92 @@ describe('sandbox: errors', () => {
     ).toBe(404);
   });
 
-  it('answers the mandatory-filtering refusal when that switch is on', async () => {
-    const strict = await startSandbox({ scale: 50, autoApprove: true, mandatoryFilter: true });
+  it('refuses a bare read of an endpoint with a sync counterpart by default (mandatory filtering), and only those', async () => {
+    const strict = await startSandbox({ scale: 50, autoApprove: true });
     try {
       const t = await authorize(strict);
       const code = strict.sandbox.divisions[0]!.code;
-      const bare = await api(strict, t.access_token, `/api/v1/${code}/crm/Accounts?$select=ID`);
-      expect(bare.status).toBe(400);
-      expect(bare.body.error.message.value).toMatch(
-        /^A GET request for this endpoint must have a \$filter parameter with one of the following fields in the url:ID,/,
-      );
-      expect(
-        (await api(strict, t.access_token, `/api/v1/${code}/crm/Accounts?$select=ID&$filter=Name ne ''`)).status,
-      ).toBe(200);
-      expect((await api(strict, t.access_token, `/api/v1/${code}/sync/CRM/Accounts?$select=ID`)).status).toBe(200);
+      const get = (path: string) => api(strict, t.access_token, `/api/v1/${code}/${path}`);
+      for (const path of [
+        'crm/Accounts?$select=ID',
+        'bulk/CRM/Accounts?$select=ID',
+        // Sync counterparts by Exact's reference: sync/SalesInvoice/SalesInvoices, sync/SalesOrder/SalesOrders.
+        'salesinvoice/SalesInvoices?$select=InvoiceID',
+        'salesorder/SalesOrders?$select=OrderID',
+      ]) {
+        const bare = await get(path);
+        expect(bare.status, path).toBe(400);
+        expect(bare.body.error.message.value, path).toMatch(
+          /^A GET request for this endpoint must have a \$filter parameter with one of the following fields in the url:/,
+        );
+      }
+      expect((await get(`crm/Accounts?$select=ID&$filter=Modified ge datetime'1900-01-01'`)).status).toBe(200);
+      expect((await get('sync/CRM/Accounts?$select=ID')).status).toBe(200);
+      // No sync counterpart: purchase entries, journals.
+      expect((await get('purchaseentry/PurchaseEntries?$select=EntryID')).status).toBe(200);
+      expect((await get('financial/Journals?$select=ID')).status).toBe(200);
+      const one = (await get("crm/Accounts?$select=ID&$filter=Modified ge datetime'1900-01-01'&$top=1")).body.d[0];
+      expect((await get(`crm/Accounts(guid'${one.ID}')?$select=ID`)).status).toBe(200);
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('sandbox: each endpoint serves its own type (Exact reference)', () => {
+  const refused = (body: { error: { message: { value: string } } }) => body.error.message.value;
+
+  it('serves a sync endpoint the fields of its own type and refuses the others with Exact’s message', async () => {
+    // TransactionLineSync lacks ShopOrder; GLAccountSync lacks DeductibilityPercentages (picqer issue 652).
+    const lines = await api(sb, token, `/api/v1/${small}/sync/Financial/TransactionLines?$select=ID,ShopOrder`);
+    expect(lines.status).toBe(400);
+    expect(refused(lines.body)).toBe(
+      "Type 'Exact.Web.Api.Models.Financial.TransactionLineSync' does not have a property named 'ShopOrder'.",
+    );
+    const plain = await api(
+      sb,
+      token,
+      `/api/v1/${small}/financialtransaction/TransactionLines?$select=ID,ShopOrder&$top=1`,
+    );
+    expect(plain.status).toBe(200);
+    const gl = await api(sb, token, `/api/v1/${small}/sync/Financial/GLAccounts?$select=DeductibilityPercentages`);
+    expect(refused(gl.body)).toBe(
+      "Type 'Exact.Web.Api.Models.GLAccountSync' does not have a property named 'DeductibilityPercentages'.",
+    );
+    // Timestamp is the sync type's own: the plain endpoint lacks it.
+    const ts = await api(sb, token, `/api/v1/${small}/financial/GLAccounts?$select=ID,Timestamp`);
+    expect(ts.status).toBe(400);
+    expect(refused(ts.body)).toBe("Type 'Exact.Web.Api.Models.GLAccount' does not have a property named 'Timestamp'.");
+    // The whole set of a sync type is served, including a field the plain endpoint lacks (Documents' ItemMaterial).
+    const docs = await api(sb, token, `/api/v1/${small}/sync/Documents/Documents?$select=ID,ItemMaterial,Timestamp`);
+    expect(docs.status).toBe(200);
+  });
+
+  it('refuses an unknown field in $filter and $orderby with Exact’s other phrasing', async () => {
+    const res = await api(sb, token, `/api/v1/${small}/sync/CRM/Accounts?$select=ID&$filter=BRIN eq null`);
+    expect(res.status).toBe(400);
+    expect(refused(res.body)).toMatch(/^Property 'BRIN' does not exist on type 'Exact\.Web\.Api\.Models\.AccountSync'/);
+  });
+
+  it('drops a field from an endpoint at run time through the control API, and brings it back', async () => {
+    const path = `/api/v1/${small}/sync/CRM/Contacts?$select=ID,Notes,Timestamp&$top=1`;
+    expect((await api(sb, token, path)).status).toBe(200);
+    const drop = (body: object) =>
+      fetch(`${sb.url}/_sandbox/endpoints/drop-field`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await drop({ path: 'sync/CRM/Contacts', field: 'Notes' })).status).toBe(204);
+    const gone = await api(sb, token, path);
+    expect(gone.status).toBe(400);
+    expect(refused(gone.body)).toBe("Type 'Exact.Web.Api.Models.ContactSync' does not have a property named 'Notes'.");
+    // Only that endpoint lost it.
+    expect((await api(sb, token, `/api/v1/${small}/bulk/CRM/Contacts?$select=ID,Notes&$top=1`)).status).toBe(200);
+    expect((await drop({ path: 'sync/CRM/Contacts', field: 'Notes', restore: true })).status).toBe(204);
+    expect((await api(sb, token, path)).status).toBe(200);
+    expect((await drop({ path: 'sync/Nothing', field: 'Notes' })).status).toBe(404);
+    expect((await drop({ path: 'sync/CRM/Contacts' })).status).toBe(400);
   });
 });
 
@@ -600,7 +671,7 @@ describe('sandbox: generated books', () => {
           await api(
             s,
             t.access_token,
-            `/api/v1/${s.sandbox.divisions[0]!.code}/financialtransaction/TransactionLines?$select=ID,AmountDC,Description,Date`,
+            `/api/v1/${s.sandbox.divisions[0]!.code}/sync/Financial/TransactionLines?$select=ID,AmountDC,Description,Date&$filter=Timestamp gt 1L`,
           )
         ).body;
         return rowsOf(body).map(({ __metadata, ...rest }: { __metadata: { uri: string } }) => ({

@@ -92,14 +92,14 @@ describe('$filter parsing and evaluation', () => {
   });
 
   it.each([
-    ['Nope eq 1', "No property 'Nope'"],
+    ['Nope eq 1', "Property 'Nope' does not exist"],
     ["Name eq 'x", 'unterminated string'],
     ['Name eq', 'ends too early'],
     ["Name eq 'x' garbage", 'Error in query syntax'],
     ["ID eq guid'xyz'", "Unrecognized 'Edm.Guid' literal"],
     ["Modified gt datetime'yesterday'", "Unrecognized 'Edm.DateTime' literal"],
     ['trim(Name, Code) eq 1', 'takes 1 argument'],
-    ['BankAccounts eq 1', "No property 'BankAccounts'"],
+    ['BankAccounts eq 1', "Property 'BankAccounts' does not exist"],
   ])('refuses %s', (text, message) => {
     expect(() => parseFilter(text, accounts.fieldByLower, accounts.type)).toThrow(FilterError);
     expect(() => parseFilter(text, accounts.fieldByLower, accounts.type)).toThrow(message);

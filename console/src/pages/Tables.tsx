@@ -1,4 +1,5 @@
 import {
+  Button,
   Select,
   Switch,
   Table,
@@ -12,11 +13,12 @@ import {
 import type {
   ConnectionInfo,
   ConnectionTablesResponse,
+  DroppedField,
   Json,
   TableInfo,
   TablePatch,
 } from '../../../server/api/types.ts';
-import { get, patch } from '../api.ts';
+import { get, patch, post } from '../api.ts';
 import {
   ErrorBar,
   Loading,
@@ -71,16 +73,17 @@ export function TablesPage({ id }: { id: number }) {
       </PageTitle>
       <ErrorBar error={error ?? list.error} onRetry={() => void list.reload()} />
       {list.loading && !list.data ? <Loading /> : null}
-      {cost ? (
-        <Notice
-          intent={cost.verdict === 'ok' ? 'info' : 'warning'}
-          title={`About ${count(cost.total)} of Exact's ${count(cost.budget)} API calls a day per division (${Math.round(cost.share * 100)} %)`}
-        >
-          <span data-daily-cost={cost.total} data-verdict={cost.verdict}>
-            {cost.warning ??
-              'Estimated from the frequencies below and the pages each table read in its recent runs. Every sync of a division also reads its deletes.'}
-          </span>
-        </Notice>
+      {cost ? <DailyCost cost={cost} /> : null}
+      {connection.data && connection.data.droppedFields.length > 0 ? (
+        <DroppedFields
+          fields={connection.data.droppedFields}
+          retry={() =>
+            run(async () => {
+              await post(`/api/v1/connections/${id}/dropped-fields/retry`, {});
+              await connection.reload();
+            })
+          }
+        />
       ) : null}
       {list.data ? (
         <Table aria-label="Tables" size="small">
@@ -109,6 +112,46 @@ export function TablesPage({ id }: { id: number }) {
         </Table>
       ) : null}
     </div>
+  );
+}
+
+/** The day's API calls the tables' frequencies cost, against Exact's daily budget per division. */
+function DailyCost({ cost }: { cost: NonNullable<ConnectionTablesResponse['dailyCost']> }) {
+  return (
+    <Notice
+      intent={cost.verdict === 'ok' ? 'info' : 'warning'}
+      title={`About ${count(cost.total)} of Exact's ${count(cost.budget)} API calls a day per division (${Math.round(cost.share * 100)} %)`}
+    >
+      <span data-daily-cost={cost.total} data-verdict={cost.verdict}>
+        {cost.warning ??
+          'Estimated from the frequencies below and the pages each table read in its recent runs. Every sync of a division also reads its deletes.'}
+      </span>
+    </Notice>
+  );
+}
+
+/** Fields Exact said an endpoint no longer has: left out of the reads, their columns kept (empty from then on). */
+function DroppedFields({ fields, retry }: { fields: Json<DroppedField>[]; retry: () => unknown }) {
+  return (
+    <Notice
+      intent="warning"
+      title={`Exact no longer serves ${fields.length === 1 ? 'a field' : `${fields.length} fields`} exact-sync asked for`}
+    >
+      <span data-dropped-fields={fields.length}>
+        Syncs go on without {fields.length === 1 ? 'it' : 'them'}; the column stays and is empty from then on. They are
+        asked for again a week after they went, or now:{' '}
+        <Button size="small" onClick={() => void retry()}>
+          Ask again on the next sync
+        </Button>
+        <ul style={{ margin: '6px 0 0', paddingLeft: 18 }}>
+          {fields.map((f) => (
+            <li key={`${f.endpoint} ${f.field}`} data-dropped-field={`${f.endpoint}:${f.field}`}>
+              <code>{f.field}</code> on <code>{f.endpoint}</code> since {when(f.droppedAt)}: “{f.message}”
+            </li>
+          ))}
+        </ul>
+      </span>
+    </Notice>
   );
 }
 

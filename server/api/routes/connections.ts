@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
+import { retryDroppedFields } from '../../state/droppedFields.ts';
 import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
 import { divisionSchedules } from '../../schedule/schedules.ts';
@@ -64,6 +65,17 @@ export function connectionRoutes(s: Services): ApiRoute[] {
             ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
           }),
         ),
+    }),
+    route({
+      method: 'post',
+      path: '/connections/:id/dropped-fields/retry',
+      scope: 'admin',
+      summary: 'Ask Exact again, from the next run, for the fields it said an endpoint no longer has',
+      handle: async ({ params }) => {
+        const id = idParam(params, 'id', 'connection');
+        await getConnection(s.pool, id);
+        return { retried: await retryDroppedFields(s.pool, id) };
+      },
     }),
     route({
       method: 'delete',
