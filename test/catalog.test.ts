@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isCodeLike, tableForDeletedType } from '../server/catalog/tables.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fieldsAt } from '../server/catalog/endpoints.ts';
+import { REFERENCE, referenceEndpoint } from '../server/catalog/reference.ts';
+import { ALL_TABLES, isCodeLike, TABLE_BY_NAME, tableForDeletedType } from '../server/catalog/tables.ts';
 import { withDeletes } from '../server/sync/runner.ts';
 
 describe('which table a sync/Deleted entity type deletes from', () => {
@@ -48,5 +52,41 @@ describe('code-like fields, trimmed on the way in', () => {
     ['UnitDescription', false],
   ])('%s: %s', (field, trimmed) => {
     expect(isCodeLike(field)).toBe(trimmed);
+  });
+});
+
+describe('the catalog against Exact’s reference', () => {
+  it('asks every endpoint only for fields its own type serves, and keeps the others as columns', () => {
+    for (const t of ALL_TABLES) {
+      const served = new Set(fieldsAt(t.entity, t.path).map((f) => f.name));
+      for (const c of t.select) expect(served.has(c.field), `${t.path} ${c.field}`).toBe(true);
+      for (const c of t.lacks) expect(served.has(c.field), `${t.path} ${c.field}`).toBe(false);
+      expect(t.select.length + t.lacks.length).toBe(t.columns.length);
+    }
+    // The issue's cases: fields the sync types lack are not asked for.
+    const select = (name: string) => TABLE_BY_NAME.get(name)!.select.map((c) => c.field);
+    expect(select('transactionlines')).not.toContain('ShopOrder');
+    expect(select('accounts')).not.toContain('BRIN');
+    expect(select('glaccounts')).not.toContain('DescriptionTermID');
+    expect(select('transactionlines')).toContain('SerialNumber');
+    expect(select('glclassifications')).toContain('IsTupleSubElement');
+    expect(TABLE_BY_NAME.get('accounts')!.columns.map((c) => c.field)).toContain('BRIN');
+  });
+
+  it('knows every endpoint it reads from the reference, with a source for what evidence adds', () => {
+    for (const t of ALL_TABLES) expect(referenceEndpoint(t.path), t.path).toBeDefined();
+    expect(referenceEndpoint('sync/financial/transactionlines')!.evidence).toMatch(/Singer/);
+    expect(REFERENCE.size).toBe(451);
+    expect([...REFERENCE.keys()].filter((k) => k.startsWith('sync/'))).toHaveLength(60);
+    expect([...REFERENCE.keys()].filter((k) => k.startsWith('bulk/'))).toHaveLength(21);
+  });
+
+  it('is described in the README as it is: each table’s endpoint and the columns it leaves empty', () => {
+    const readme = fs.readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    for (const t of ALL_TABLES) {
+      const lacks = t.lacks.map((c) => `\`${c.field}\``).join(', ') || '—';
+      const from = t.strategy === 'child' ? 'its parent’s `$expand`' : `\`${t.path}\``;
+      expect(readme, t.name).toContain(`| \`${t.name}\` | ${from} | ${lacks} |`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { QueryResult } from '../../server/api/types.ts';
 import { checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
+import { dateSerial } from '../../client-contract/cells.ts';
 
 /**
  * Writing a result into a sheet with SpreadsheetApp: the header (bold, frozen), the rows in chunks,
@@ -30,7 +31,10 @@ export function writeResult(
   const oldRows = sheet.getLastRow();
   const oldColumns = sheet.getLastColumn();
   const rows = plan.rows.map((r) =>
-    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? new Date(v) : v)),
+    // Dates as serial numbers with a date format, as the server's writeback and Excel write them: a serial
+    // is the same day in every spreadsheet time zone, where a Date object (new Date('2024-01-01') is UTC
+    // midnight) would show the previous day west of Greenwich.
+    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
   );
   sheet.getRange(1, 1, 1, width).setValues([plan.header]).setFontWeight('bold');
   sheet.setFrozenRows(1);

@@ -20,7 +20,7 @@ export type Strategy =
   /** Small reference tables read whole every run; rows not seen are removed. */
   | 'full';
 
-export type PgType = 'uuid' | 'text' | 'integer' | 'bigint' | 'numeric' | 'boolean' | 'timestamptz';
+export type PgType = 'uuid' | 'text' | 'integer' | 'bigint' | 'numeric' | 'boolean' | 'timestamptz' | 'date';
 
 export interface Column {
   /** The Exact field. */
@@ -55,6 +55,11 @@ export interface CatalogTable {
   timestamp: Column | undefined;
   /** sync/Deleted entity type whose deletes apply to this table. */
   deletedType: number | undefined;
+  /**
+   * Days between key sweeps, for tables whose deletes Exact reports nowhere (no sync/Deleted type): all of
+   * the table's keys are read and rows Exact no longer has are removed (docs/warehouse.md, "Deletes").
+   */
+  sweepDays: number | undefined;
   /** Lines read through this table's `$expand` (strategy `modified`). */
   children: { nav: string; table: CatalogTable; foreignKey: Column } | undefined;
   /**
@@ -96,8 +101,41 @@ export function isCodeLike(field: string): boolean {
   return /Code$/.test(field) || ['Country', 'Legislation', 'Unit', 'Currency'].includes(field);
 }
 
+/** DateTime fields that are moments although their names end in Date: stamped by Exact when something happened. */
+const INSTANT_NAMES = new Set([
+  'DeletedDate',
+  'DivisionMoveDate',
+  'DivisionHRLinkUnlinkDate',
+  'ControlledDate',
+  'SignalDate',
+  'CreatedDate',
+  'ModifiedDate',
+  'ApprovedDate',
+  'RejectedDate',
+  'SubmittedDate',
+]);
+
+/**
+ * Whether an Edm.DateTime field is a calendar date (PostgreSQL `date`) rather than an instant
+ * (`timestamptz`). Exact writes both as `/Date(ms)/` of its local wall clock; a date-only value is local
+ * midnight (docs/exact-online.md 4.6). The rule (docs/exact-online.md 13):
+ * - an instant when Exact's description speaks of a time (`Date and time …`, `datetime`, `time`), when the
+ *   name ends in `Time`, or is an audit stamp (`Created`, `Modified`, `Approved`, `…Selected`) or one of
+ *   INSTANT_NAMES (moments Exact stamps: when a row was deleted, a division moved, data was checked);
+ * - a calendar date when the name ends in `Date` or `Since`, or is `Date`, `From` or `To` (an accrual range),
+ *   or a user's free date field (`FreeDateField_01`, "Free date field 1");
+ * - an instant otherwise (nothing is cut off a value whose kind is unknown).
+ */
+export function isCalendarDate(f: Pick<FieldDef, 'name' | 'doc'>): boolean {
+  const doc = f.doc ?? '';
+  if (/\b(date and time|datetime|date ?time|time)\b/i.test(doc)) return false;
+  if (/Time$/.test(f.name) || /^(Created|Modified|Approved)$/.test(f.name) || /Selected$/.test(f.name)) return false;
+  if (INSTANT_NAMES.has(f.name)) return false;
+  return /(Date|Since)$/.test(f.name) || /^(Date|From|To|FreeDateField_\d+)$/.test(f.name);
+}
+
 function column(f: FieldDef): Column | undefined {
-  const type = PG_TYPES[f.type];
+  const type = f.type === 'DateTime' && isCalendarDate(f) ? 'date' : PG_TYPES[f.type];
   // Navigation properties and binary content (attachments are downloaded on demand) are not columns.
   if (!type) return undefined;
   return { field: f.name, name: f.name.toLowerCase(), type, edm: f.type, trim: type === 'text' && isCodeLike(f.name) };
@@ -154,6 +192,8 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
     lacks: columns.filter((c) => !served.has(c.field)),
     timestamp,
     deletedType: entity.deletedType,
+    // Weekly: a sweep reads every key (a page per 60 rows on plain endpoints), and deletes are rare.
+    sweepDays: strategy === 'modified' && entity.deletedType === undefined ? 7 : undefined,
     children,
     since: SINCE[entityName],
   };

@@ -15,3 +15,12 @@ export function quoteIdent(name: string): string {
 export function qualified(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
+
+/**
+ * A string literal for the few statements that take no parameters (DDL: `ALTER … USING`). Quotes are
+ * doubled (standard_conforming_strings, PostgreSQL's default since 9.1, leaves backslashes alone); NUL is refused.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new AppError('invalid_literal', 'A SQL literal cannot hold NUL', { status: 400 });
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -135,3 +135,21 @@ export const COUNTRY_TIME_ZONES: Record<string, string> = {
   'co.uk': 'Europe/London',
   com: 'America/New_York',
 };
+
+const utcOffsetText = (seconds: number) => {
+  const m = Math.round(Math.abs(seconds) / 60);
+  return `UTC${seconds < 0 ? '-' : '+'}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};
+
+/**
+ * current/Me's ServerUtcOffset (seconds east of UTC, 7200 in a Dutch summer: docs/exact-online.md 4.6)
+ * against the zone exact-sync reads this administration's times in; a sentence for the admin when they
+ * differ at `atMs`, undefined when they agree (or Exact gave no offset).
+ */
+export function clockMismatch(timeZone: string, serverUtcOffset: unknown, atMs: number): string | undefined {
+  const server = typeof serverUtcOffset === 'number' ? serverUtcOffset : Number(serverUtcOffset);
+  if (serverUtcOffset === null || serverUtcOffset === undefined || !Number.isFinite(server)) return undefined;
+  const ours = zoneOffsetSeconds(timeZone, atMs);
+  if (Math.abs(server - ours) < 60) return undefined;
+  return `Exact's server says its clock is ${utcOffsetText(server)}, but exact-sync reads this administration's times as ${timeZone} (${utcOffsetText(ours)} now): times of day (Created, Modified, …) may be off by the difference. Calendar dates (invoice, due and booking dates) are not affected.`;
+}

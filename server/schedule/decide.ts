@@ -72,6 +72,8 @@ export interface TableCost {
   frequencyMinutes: number;
   /** API calls one incremental run of the table takes (measured: median pages of its recent runs; 1 before any). */
   callsPerRun: number;
+  /** Tables without a delete feed: calls of one key sweep (its full read's pages) and days between sweeps. */
+  sweep?: { calls: number; days: number } | undefined;
 }
 
 export type BudgetVerdict = 'ok' | 'high' | 'exhausts';
@@ -91,13 +93,15 @@ export const HIGH_SHARE = 0.5;
 
 /**
  * Estimated API calls a day in one division for tables synced at their frequencies. Every run of a
- * division also reads `deleted`, so `deleted` runs as often as the most frequent table.
+ * division also reads `deleted`, so `deleted` runs as often as the most frequent table. A table's key
+ * sweeps count as their calls spread over the days between them.
  */
 export function estimateDailyCost(tables: readonly TableCost[], budget = DAILY_BUDGET): DailyCost {
   const fastest = Math.min(...tables.map((t) => t.frequencyMinutes));
   const perDay = (t: TableCost) => {
     const freq = t.name === 'deleted' && Number.isFinite(fastest) ? fastest : t.frequencyMinutes;
-    return Math.ceil((1440 / freq) * Math.max(1, t.callsPerRun));
+    const sweeps = t.sweep ? Math.max(1, t.sweep.calls) / t.sweep.days : 0;
+    return Math.ceil((1440 / freq) * Math.max(1, t.callsPerRun) + sweeps);
   };
   const rows = tables.map((t) => ({ name: t.name, callsPerDay: perDay(t) }));
   const total = rows.reduce((s, r) => s + r.callsPerDay, 0);

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { tableAttempts } from '../state/attempts.ts';
 import { syncingDivisions } from '../state/divisions.ts';
-import { recentTablePages } from '../state/runs.ts';
+import { largestTablePages, recentTablePages } from '../state/runs.ts';
+import { TABLE_BY_NAME } from '../catalog/tables.ts';
 import { tableFrequencies } from '../state/tableSettings.ts';
 import {
   costWarning,
@@ -59,13 +60,21 @@ export async function divisionSchedules(
  * Calls one incremental run of each enabled table takes, per division: the median of the pages its
  * last ten successful runs read, leaving out its first run (the full sync, which says nothing about the
  * runs after it); the highest over the connection's divisions; 1 for a table with no run after its
- * first (one call finds nothing new).
+ * first (one call finds nothing new). Tables swept for deletes add a sweep: as many calls as their full read.
  */
 export async function tableCosts(db: pg.Pool, connectionId: number): Promise<TableCost[]> {
   const rows = await recentTablePages(db, connectionId);
   const perRun = new Map<string, number>();
   for (const r of rows) perRun.set(r.table, Math.max(perRun.get(r.table) ?? 1, Math.ceil(median(r.pages))));
-  return (await tableFrequencies(db, connectionId)).map((t) => ({ ...t, callsPerRun: perRun.get(t.name) ?? 1 }));
+  const largest = await largestTablePages(db, connectionId);
+  return (await tableFrequencies(db, connectionId)).map((t) => {
+    const days = TABLE_BY_NAME.get(t.name)?.sweepDays;
+    return {
+      ...t,
+      callsPerRun: perRun.get(t.name) ?? 1,
+      ...(days !== undefined ? { sweep: { calls: largest.get(t.name) ?? 1, days } } : {}),
+    };
+  });
 }
 
 /** The estimated daily API calls per division of the connection's schedule, with a warning when it is too much. */

@@ -164,6 +164,14 @@ export async function createConnection(db: Db, country: string, baseUrl: string)
 }
 
 /** The ids of the active connections, in order. */
+/** A note on an active connection (Exact's clock differs from the zone assumed), shown with its state; null clears it. */
+export async function setConnectionNote(db: Db, id: number, note: string | null): Promise<void> {
+  await db.query(
+    `UPDATE exact_sync.connections SET state_message = $2, updated_at = now() WHERE id = $1 AND state = 'active'`,
+    [id, note],
+  );
+}
+
 export async function activeConnectionIds(db: Db): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM exact_sync.connections WHERE state = 'active' ORDER BY id`,

@@ -76,3 +76,26 @@ export async function syncedTotals(
   );
   return new Map(rows.map((r) => [r.division, { tables: r.tables, rows: Number(r.rows) }]));
 }
+
+/** When the table's keys in the division were last compared with Exact's (a key sweep or a full read). */
+export async function readSweptAt(db: Db, connectionId: number, division: number, table: string): Promise<Date | null> {
+  const { rows } = await db.query<{ swept_at: Date | null }>(
+    'SELECT swept_at FROM exact_sync.sync_state WHERE connection_id = $1 AND division = $2 AND table_name = $3',
+    [connectionId, division, table],
+  );
+  return rows[0]?.swept_at ?? null;
+}
+
+/** Records a key sweep (after the table's cursor row exists: the read that went before wrote it). */
+export async function writeSweptAt(
+  db: Db,
+  connectionId: number,
+  division: number,
+  table: string,
+  at: Date,
+): Promise<void> {
+  await db.query(
+    'UPDATE exact_sync.sync_state SET swept_at = $4 WHERE connection_id = $1 AND division = $2 AND table_name = $3',
+    [connectionId, division, table, at],
+  );
+}

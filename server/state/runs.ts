@@ -219,3 +219,13 @@ export async function recentTablePages(
   );
   return rows.map((r) => ({ table: r.table_name, division: r.division, pages: r.pages }));
 }
+
+/** The most pages each table read in one successful run of the connection (any division): its full read. */
+export async function largestTablePages(db: Db, connectionId: number): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ table_name: string; pages: number }>(
+    `SELECT t.table_name, max(t.pages)::int AS pages FROM exact_sync.run_tables t JOIN exact_sync.runs r ON r.id = t.run_id
+     WHERE r.connection_id = $1 AND t.status = 'succeeded' GROUP BY t.table_name`,
+    [connectionId],
+  );
+  return new Map(rows.map((r) => [r.table_name, r.pages]));
+}

@@ -3,7 +3,8 @@ import type { ConnectChoice } from '../state/types.ts';
 import { ExactClient, type Pacer } from '../exact/client.ts';
 import type { ExactApp } from '../exact/hosts.ts';
 import { ConnectError, exchangeCode } from '../exact/oauth.ts';
-import { saveConsentedConnection } from '../state/connections.ts';
+import { saveConsentedConnection, setConnectionNote } from '../state/connections.ts';
+import { clockMismatch, COUNTRY_TIME_ZONES } from '../exact/values.ts';
 import type { TokenManager } from '../exact/tokens.ts';
 import { inTransaction } from '../db/tx.ts';
 import { messageOf } from '../lib/errors.ts';
@@ -88,6 +89,12 @@ export async function finishConnect(
         ? me.UserName
         : 'Exact user';
 
+  // Exact's times of day are its local wall clock: the zone exact-sync assumes must be Exact's (docs/exact-online.md 4.6).
+  const clockNote = clockMismatch(
+    COUNTRY_TIME_ZONES[choice.country] ?? 'Europe/Amsterdam',
+    me.ServerUtcOffset,
+    Date.now(),
+  );
   const result = await inTransaction(deps.pool, async (db) => {
     const { id, inserted } = await saveConsentedConnection(db, {
       country: choice.country,
@@ -100,8 +107,10 @@ export async function finishConnect(
     await saveDivisions(db, id, listed);
     if (inserted) await selectDivisions(db, id, { mode: 'selected', divisions: [] });
     if (choice.tables) await chooseTables(db, id, choice.tables);
+    await setConnectionNote(db, id, clockNote ?? null);
     return { connectionId: id, reconnected: !inserted, userName, divisions: listed.filter((d) => d.active).length };
   });
+  if (clockNote) deps.log.warn({ connection: result.connectionId }, clockNote);
   deps.log.info(
     { connection: result.connectionId, reconnected: result.reconnected, divisions: result.divisions },
     result.reconnected ? 'reconnected Exact Online' : 'connected Exact Online',

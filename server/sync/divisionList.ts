@@ -64,14 +64,14 @@ async function syncDivisionsTable(o: RunDeps, connection: ConnectionRow, client:
   const me = await client.me();
   const current = Number(me.CurrentDivision);
   const table = DIVISIONS_TABLE;
-  await ensureTable(o.pool, schema, table);
+  await ensureTable(o.pool, schema, table, timeZone);
   const rows: ExactRow[] = [];
   for await (const page of client.pages(current, table.path, { $select: table.select.map((c) => c.field).join(',') }))
     rows.push(...page.rows);
   const extractedAt = new Date().toISOString();
   const before = await divisionMoveDates(o.pool, schema, table);
   // Every table exists before a moved division's Timestamps are cleared in them.
-  for (const t of ALL_TABLES) await ensureTable(o.pool, schema, t);
+  for (const t of ALL_TABLES) await ensureTable(o.pool, schema, t, timeZone);
   const moveDate = table.columns.find((c) => c.field === 'DivisionMoveDate')!;
   await inTransaction(o.pool, async (db) => {
     for (const r of rows) {

@@ -16,6 +16,8 @@ export function toWarehouse(c: Column, value: unknown, timeZone: string): Value 
   switch (c.type) {
     case 'timestamptz':
       return isoInstant(c, value, timeZone);
+    case 'date':
+      return calendarDay(c, value);
     case 'bigint':
       return int64(value);
     case 'text':
@@ -32,6 +34,25 @@ function isoInstant(c: Column, value: unknown, timeZone: string): string {
   if (ms === undefined)
     throw new AppError('exact_unexpected_value', `${c.field}: expected /Date(ms)/, got ${JSON.stringify(value)}`);
   return pgInstant(localToUtc(ms, timeZone));
+}
+
+const DAY_MS = 86_400_000;
+
+/** Called with a date-only field's value that is not at local midnight (encode.ts calendarDay). */
+export type OffMidnight = (c: Column, value: unknown) => void;
+
+/**
+ * A date-only field's calendar day: Exact's milliseconds are its local wall clock written as if UTC
+ * (docs/exact-online.md 4.6), so the day Exact shows is the UTC day of the milliseconds, in any zone. A
+ * value that is not at midnight (a field taken for a date that holds a time) is reported, and its day kept.
+ */
+export function calendarDay(c: Column, value: unknown, offMidnight?: OffMidnight): string {
+  const ms = exactDateMs(value);
+  if (ms === undefined)
+    throw new AppError('exact_unexpected_value', `${c.field}: expected /Date(ms)/, got ${JSON.stringify(value)}`);
+  if (((ms % DAY_MS) + DAY_MS) % DAY_MS !== 0) offMidnight?.(c, value);
+  const day = pgInstant(Math.floor(ms / DAY_MS) * DAY_MS);
+  return day.endsWith(' BC') ? `${day.slice(0, 10)} BC` : day.slice(0, 10);
 }
 
 /**
@@ -78,8 +99,22 @@ const CACHE_LIMIT = 50_000;
 /** Lookups after which a column's cache is dropped when under a tenth of them were hits. */
 const CACHE_TRIAL = 2_000;
 
-function fieldEncoder(c: Column, timeZone: string): FieldEncoder {
+function fieldEncoder(c: Column, timeZone: string, offMidnight?: OffMidnight): FieldEncoder {
   switch (c.type) {
+    case 'date': {
+      // Few distinct days, many rows: always worth a cache.
+      const cache = new Map<unknown, string>();
+      return (v) => {
+        if (v === null || v === undefined) return '';
+        let day = cache.get(v);
+        if (day === undefined) {
+          day = calendarDay(c, v, offMidnight);
+          if (cache.size >= CACHE_LIMIT) cache.clear();
+          cache.set(v, day);
+        }
+        return day;
+      };
+    }
     case 'timestamptz': {
       let cache: Map<unknown, string> | undefined = new Map();
       let lookups = 0;
@@ -131,11 +166,22 @@ export interface RowEncoder {
   page(rows: readonly ExactRow[], division: number, extractedAt: string, buffers?: CsvBuffers): CsvRows;
 }
 
-/** An encoder for one table in one time zone (its date cache lives as long as it does: one sync of a table). */
-export function rowEncoder(table: CatalogTable, timeZone: string): RowEncoder {
+/**
+ * An encoder for one table in one time zone (its date cache lives as long as it does: one sync of a table).
+ * `offMidnight` hears of date-only values that hold a time, once per column.
+ */
+export function rowEncoder(table: CatalogTable, timeZone: string, offMidnight?: OffMidnight): RowEncoder {
   const columns = table.columns.filter((c) => c.name !== 'division');
   const fields = columns.map((c) => c.field);
-  const encoders = columns.map((c) => fieldEncoder(c, timeZone));
+  const told = new Set<string>();
+  const once: OffMidnight | undefined =
+    offMidnight &&
+    ((c, v) => {
+      if (told.has(c.name)) return;
+      told.add(c.name);
+      offMidnight(c, v);
+    });
+  const encoders = columns.map((c) => fieldEncoder(c, timeZone, once));
   const n = fields.length;
   return {
     page(rows, division, extractedAt, buffers) {

@@ -27,8 +27,8 @@ import {
 } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
 import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from '../catalog/tables.ts';
-import { rowEncoder, toWarehouse, valuesCsv } from './encode.ts';
-import { readCursor, writeCursor } from '../state/cursors.ts';
+import { rowEncoder, toWarehouse, valuesCsv, type OffMidnight } from './encode.ts';
+import { readCursor, readSweptAt, writeCursor, writeSweptAt } from '../state/cursors.ts';
 
 /**
  * Syncing one table of one division into the warehouse. Each page is merged in its own transaction
@@ -311,7 +311,7 @@ async function syncByTimestamp(
   const pages = timestampPages(ctx, table, reads, division, from, stored?.next);
   // Each page is turned into CSV as soon as it arrives: the parsed JSON (wide objects) is dropped at once,
   // and only one compact string a page waits in the read-ahead queue.
-  const encoder = rowEncoder(table, ctx.timeZone);
+  const encoder = rowEncoder(table, ctx.timeZone, offMidnightWarning(ctx, table));
   const buffers = new CsvBuffers();
   const converted = () =>
     convertPages(pages, (page) => {
@@ -372,6 +372,15 @@ async function syncByTimestamp(
   return result;
 }
 
+/** Logs a date-only field that holds a time (catalog/tables.ts isCalendarDate would then be wrong for it). */
+const offMidnightWarning =
+  (ctx: SyncContext, table: CatalogTable): OffMidnight =>
+  (c, value) =>
+    ctx.log?.warn(
+      { table: table.name, column: c.name, value },
+      `${table.name}.${c.name} is stored as a date, but Exact sent a time of day: the calendar day is kept`,
+    );
+
 /** A `Modified` every Exact row is on or after (Exact Online started in 2005; SQL Server's datetime begins in 1753). */
 export const EVERYTHING_SINCE = '1900-01-01';
 
@@ -399,6 +408,36 @@ function modifiedParams(
 }
 
 /**
+ * A table whose deletes Exact reports nowhere has its keys compared with Exact's every `sweepDays`: every
+ * key is read (from the starting year on; `$select` of the key alone, so pages are small) and the keys
+ * are handed to finishModifiedRead, which removes the rows Exact no longer has. Undefined when no sweep is due.
+ */
+async function keySweep(
+  ctx: SyncContext,
+  table: CatalogTable,
+  reads: TableReads,
+  division: number,
+  result: TableResult,
+): Promise<string[] | undefined> {
+  if (table.sweepDays === undefined) return undefined;
+  const now = (ctx.now ?? (() => new Date()))();
+  const sweptAt = await readSweptAt(ctx.pool, ctx.connectionId, division, table.name);
+  if (sweptAt && now.getTime() - sweptAt.getTime() < table.sweepDays * 86_400_000) return undefined;
+  const filter =
+    ctx.startYear !== undefined && table.since?.kind === 'date'
+      ? `${table.since.field} ge datetime'${ctx.startYear}-01-01'`
+      : `Modified ge datetime'${EVERYTHING_SINCE}'`;
+  const keys: string[] = [];
+  for await (const page of reads.pages(division, { params: { $select: table.key.field, $filter: filter } })) {
+    for (const r of page.rows) keys.push(String(r[table.key.field]).toLowerCase());
+    result.pages++;
+    ctx.signal?.throwIfAborted();
+  }
+  ctx.log?.info({ table: table.name, division, keys: keys.length }, `key sweep of ${table.name}`);
+  return keys;
+}
+
+/**
  * The end of a Modified read: a read from the beginning removes what it did not see (from the starting
  * year on), and the cursor moves to the highest Modified seen. How many rows went.
  */
@@ -413,11 +452,19 @@ async function finishModifiedRead(
   return pageTransaction(ctx.pool, async (client) => {
     let deleted = 0;
     if (seen) {
+      const sinceColumn =
+        table.since?.kind === 'date'
+          ? table.columns.find((c) => c.field === (table.since as { field: string }).field)
+          : undefined;
+      // January 1 of the starting year: a calendar day for a date column, its local midnight for an instant.
       const since =
-        ctx.startYear !== undefined && table.since?.kind === 'date'
+        ctx.startYear !== undefined && sinceColumn
           ? {
-              column: table.since.field.toLowerCase(),
-              from: new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString(),
+              column: sinceColumn.name,
+              from:
+                sinceColumn.type === 'date'
+                  ? `${ctx.startYear}-01-01`
+                  : new Date(localToUtc(Date.UTC(ctx.startYear, 0, 1), ctx.timeZone)).toISOString(),
             }
           : undefined;
       deleted = await deleteMissing(client, ctx.schema, table, division, seen, since);
@@ -426,6 +473,9 @@ async function finishModifiedRead(
     }
     const cursor = maxModified !== undefined ? new Date(maxModified).toISOString() : (before.cursor ?? null);
     await writeCursor(client, ctx.connectionId, division, table.name, cursor, before.rows);
+    // A read from the beginning compared every key: it counts as the table's key sweep.
+    if (seen && table.sweepDays !== undefined)
+      await writeSweptAt(client, ctx.connectionId, division, table.name, (ctx.now ?? (() => new Date()))());
     return deleted;
   });
 }
@@ -452,10 +502,10 @@ async function syncModified(
   // way their deletes arrive; `exact-sync sync --full` reads from the beginning.
   const seen: string[] | undefined = cursor ? undefined : [];
   const modifiedColumn = table.columns.find((c) => c.field === 'Modified')!;
-  if (children) await ensureTable(ctx.pool, ctx.schema, children.table);
+  if (children) await ensureTable(ctx.pool, ctx.schema, children.table, ctx.timeZone);
 
-  const encoder = rowEncoder(table, ctx.timeZone);
-  const lineEncoder = children && rowEncoder(children.table, ctx.timeZone);
+  const encoder = rowEncoder(table, ctx.timeZone, offMidnightWarning(ctx, table));
+  const lineEncoder = children && rowEncoder(children.table, ctx.timeZone, offMidnightWarning(ctx, children.table));
   const converted = () =>
     convertPages(reads.pages(division, { params }), (page) => {
       const extractedAt = new Date().toISOString();
@@ -501,10 +551,17 @@ async function syncModified(
     ctx.onProgress?.(table.name, division, result.rows);
     ctx.signal?.throwIfAborted();
   }
-  result.deleted = await finishModifiedRead(ctx, table, division, seen, maxModified > 0 ? maxModified : undefined, {
-    cursor,
-    rows: result.rows,
-  });
+  result.deleted = await finishModifiedRead(
+    ctx,
+    table,
+    division,
+    seen ?? (await keySweep(ctx, table, reads, division, result)),
+    maxModified > 0 ? maxModified : undefined,
+    {
+      cursor,
+      rows: result.rows,
+    },
+  );
   return result;
 }
 
@@ -544,14 +601,17 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
       `exact-sync has no table ${JSON.stringify(tableName)}. Known: ${[...TABLE_BY_NAME.keys()].join(', ')}.`,
       { status: 400 },
     );
-  await ensureTable(ctx.pool, ctx.schema, table);
+  await ensureTable(ctx.pool, ctx.schema, table, ctx.timeZone);
   // sync/Deleted deletes from the other tables: they must exist even when they were not synced yet.
   if (table.name === 'deleted') {
-    for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t);
+    for (const t of ALL_TABLES) await ensureTable(ctx.pool, ctx.schema, t, ctx.timeZone);
     await ensureEntityTypes(
       ctx.pool,
       ctx.schema,
-      ENTITY_TYPES.map(([n, name]) => [n, name, tableForDeletedType(n)?.name ?? null] as const),
+      ENTITY_TYPES.flatMap(([n, name]) => {
+        const target = tableForDeletedType(n);
+        return target ? [[n, name, target.name] as const] : [];
+      }),
     );
   }
   const reads = await tableReads(ctx, table);

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import { qualified, quoteIdent } from '../db/sql.ts';
+import { qualified, quoteIdent, quoteLiteral } from '../db/sql.ts';
+import { AppError, messageOf } from '../lib/errors.ts';
 import { LOCK_NAMESPACES } from '../db/locks.ts';
 import { readSetting, writeSetting } from '../state/instanceSettings.ts';
 import { inTransaction } from '../db/tx.ts';
 import { tryGrantWarehouseSchema } from '../db/roles.ts';
-import type { CatalogTable } from '../catalog/tables.ts';
+import type { CatalogTable, PgType } from '../catalog/tables.ts';
 
 /**
  * The warehouse's tables: one per catalog table in the connection's schema, typed columns named after
@@ -21,9 +22,18 @@ export function keyColumns(table: CatalogTable): string[] {
 /** Tables already brought up to date with the catalog (which does not change while running), per database pool. */
 const ensuredByPool = new WeakMap<pg.Pool, Set<string>>();
 
-/** Creates the table (and its schema) or adds the columns it lacks. */
-export function ensureTable(pool: pg.Pool, schema: string, table: CatalogTable): Promise<void> {
-  return onceUnderDdlLock(pool, schema, table.name, (client) => createOrAlter(client, schema, table));
+/**
+ * Creates the table (and its schema), adds the columns it lacks, and brings columns whose type the catalog
+ * changed to their new type (convertColumns). `timeZone`: the administration's, for instants that become
+ * calendar dates.
+ */
+export function ensureTable(
+  pool: pg.Pool,
+  schema: string,
+  table: CatalogTable,
+  timeZone = 'Europe/Amsterdam',
+): Promise<void> {
+  return onceUnderDdlLock(pool, schema, table.name, (client) => createOrAlter(client, schema, table, timeZone));
 }
 
 /**
@@ -48,7 +58,7 @@ async function onceUnderDdlLock(
   ensured.add(id);
 }
 
-async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTable): Promise<void> {
+async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTable, timeZone: string): Promise<void> {
   const name = qualified(schema, table.name);
   const columns = table.columns.filter((c) => c.name !== 'division');
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -65,19 +75,91 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   );
   // ALTER TABLE waits for every query on the table (a long BI query, say) and holds up the ones after it:
   // only what is missing is altered.
-  const { rows: existing } = await db.query<{ name: string; has_default: boolean }>(
-    `SELECT attname AS name, atthasdef AS has_default FROM pg_attribute
+  const { rows: existing } = await db.query<{ name: string; has_default: boolean; type: string }>(
+    `SELECT attname AS name, atthasdef AS has_default, format_type(atttypid, atttypmod) AS type FROM pg_attribute
      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
     [name],
   );
   const have = new Map(existing.map((c) => [c.name, c.has_default]));
+  await convertColumns(db, schema, table, new Map(existing.map((c) => [c.name, c.type])), timeZone);
   for (const c of columns)
     if (!have.has(c.name))
       await db.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${c.type}`);
+  await ensureIdAlias(db, schema, table, have);
   // Tables made before rows could be COPY'd straight in (load.ts insertOrMerge) lack the batch time's default.
   if (have.get('_sdc_batched_at') === false)
     await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
   await trimCodesOnce(db, schema, table);
+}
+
+/** How PostgreSQL's format_type names each catalog type. */
+const FORMAT_TYPE: Record<PgType, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  integer: 'integer',
+  bigint: 'bigint',
+  numeric: 'numeric',
+  boolean: 'boolean',
+  timestamptz: 'timestamp with time zone',
+  date: 'date',
+};
+
+/**
+ * Columns whose type changed in the catalog since the table was made are converted in place, in one
+ * ALTER TABLE (one rewrite): an instant that is a calendar date becomes the day it was in the
+ * administration's zone (Exact's local midnight, stored as an instant by older versions); anything becomes
+ * text as text; a column with no value takes the new type as is; any other change is cast, and a value
+ * that does not cast stops the sync with a message naming the column (nothing is changed then).
+ */
+async function convertColumns(
+  db: pg.ClientBase,
+  schema: string,
+  table: CatalogTable,
+  types: ReadonlyMap<string, string>,
+  timeZone: string,
+): Promise<void> {
+  const name = qualified(schema, table.name);
+  const changes: string[] = [];
+  for (const c of table.columns) {
+    const now = types.get(c.name);
+    if (now === undefined || now === FORMAT_TYPE[c.type]) continue;
+    const col = quoteIdent(c.name);
+    let using: string;
+    if (now === 'timestamp with time zone' && c.type === 'date')
+      using = `(${col} AT TIME ZONE ${quoteLiteral(timeZone)})::date`;
+    else if (c.type === 'text') using = `${col}::text`;
+    else {
+      const { rows } = await db.query(`SELECT 1 FROM ${name} WHERE ${col} IS NOT NULL LIMIT 1`);
+      using = rows.length === 0 ? `NULL::${c.type}` : `${col}::${c.type}`;
+    }
+    changes.push(`ALTER COLUMN ${col} TYPE ${c.type} USING ${using}`);
+  }
+  if (changes.length === 0) return;
+  try {
+    await db.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
+  } catch (err) {
+    throw new AppError(
+      'warehouse_type_change',
+      `${schema}.${table.name}: a column's type changed in exact-sync's catalog and its values do not convert (${messageOf(err)}). ${changes.join('; ')}`,
+    );
+  }
+}
+
+/**
+ * `id` on tables keyed by another GUID (salesinvoices.invoiceid, salesorders.orderid,
+ * purchaseentries.entryid): a stored copy of the key, generated by PostgreSQL. Scripts that follow Exact's
+ * delete feed name every entity's key `id` (docs/warehouse.md, "Deletes in SQL").
+ */
+async function ensureIdAlias(
+  db: pg.ClientBase,
+  schema: string,
+  table: CatalogTable,
+  have: ReadonlyMap<string, unknown>,
+): Promise<void> {
+  if (table.key.type !== 'uuid' || table.columns.some((c) => c.name === 'id') || have.has('id')) return;
+  await db.query(
+    `ALTER TABLE ${qualified(schema, table.name)} ADD COLUMN id uuid GENERATED ALWAYS AS (${quoteIdent(table.key.name)}) STORED`,
+  );
 }
 
 /**
@@ -98,13 +180,16 @@ async function trimCodesOnce(db: pg.ClientBase, schema: string, table: CatalogTa
 }
 
 /**
- * `entitytype (number, name, table_name)`: what deleted.entitytype means, and which warehouse table its
- * deletes apply to (null where exact-sync has no such table or does not apply them).
+ * `entitytype (number, name, table_name)`: what deleted.entitytype means, for the entity types whose rows
+ * the warehouse holds, and the table their deletes apply to. Each type's name in lower case is a relation
+ * with `id` and `division` (the table itself, or a view over it: `attachments`, `salesorderheaders`), so a
+ * script that deletes `FROM <schema>.<lower(name)> WHERE id = <EntityKey> AND division = <Division>` for
+ * every row of `deleted` joined to `entitytype` runs without error (docs/warehouse.md, "Deletes in SQL").
  */
 export function ensureEntityTypes(
   pool: pg.Pool,
   schema: string,
-  types: readonly (readonly [number, string, string | null])[],
+  types: readonly (readonly [number, string, string])[],
 ): Promise<void> {
   const name = qualified(schema, 'entitytype');
   return onceUnderDdlLock(pool, schema, 'entitytype', async (client) => {
@@ -113,10 +198,20 @@ export function ensureEntityTypes(
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${name} (number integer PRIMARY KEY, name text NOT NULL, table_name text)`,
     );
+    // Types named as a relation exact-sync does not have are not listed (earlier versions listed every type).
+    await client.query(`DELETE FROM ${name} WHERE NOT (number = ANY($1::int[]))`, [types.map(([n]) => n)]);
     await client.query(
       `INSERT INTO ${name} (number, name, table_name) SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
      ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, table_name = EXCLUDED.table_name`,
       [types.map(([n]) => n), types.map(([, n]) => n), types.map(([, , t]) => t)],
     );
+    for (const [, entity, table] of types) {
+      const relation = entity.toLowerCase();
+      if (relation === table) continue;
+      // A simple view: PostgreSQL deletes through it from the table.
+      await client.query(
+        `CREATE OR REPLACE VIEW ${qualified(schema, relation)} AS SELECT * FROM ${qualified(schema, table)}`,
+      );
+    }
   });
 }

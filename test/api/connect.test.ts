@@ -116,6 +116,8 @@ describe('connecting Exact Online', () => {
       base_url: sb.url,
       start_year: 2024,
       state: 'active',
+      // The sandbox's current/Me ServerUtcOffset is Amsterdam's, the zone exact-sync assumes for nl: no note.
+      state_message: null,
       divisions_mode: 'selected',
       warehouse_schema: 'exact_online',
     });

@@ -67,6 +67,11 @@ export async function assertWarehouseEqualsSandbox(
           expect(g, label).toContain(String(got[table.key.name]));
         } else if (v === null || v === undefined) {
           expect(g, label).toBeNull();
+        } else if (c.type === 'date') {
+          // node-postgres reads a date as local midnight of that day; Exact's value is that day's midnight as UTC ms.
+          const day = g as Date;
+          const text = `${String(day.getFullYear()).padStart(4, '0')}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+          expect(text, label).toBe(new Date(v as number).toISOString().slice(0, 10));
         } else if (c.type === 'timestamptz') {
           expect((g as Date).getTime(), label).toBe(localToUtc(v as number, 'Europe/Amsterdam'));
         } else if (c.type === 'numeric') {

@@ -139,6 +139,13 @@ describe('estimateDailyCost', () => {
     }));
     expect(estimateDailyCost(tables).verdict).toBe(verdict);
   });
+  it('spreads a key sweep over the days between sweeps', () => {
+    // Purchase entries every 6 hours, 3 calls a run, and a weekly sweep of 700 pages: 12 + 100 a day.
+    const cost = estimateDailyCost([
+      { name: 'purchaseentries', frequencyMinutes: 360, callsPerRun: 3, sweep: { calls: 700, days: 7 } },
+    ]);
+    expect(cost.tables).toEqual([{ name: 'purchaseentries', callsPerDay: 112 }]);
+  });
   it('never counts less than one call a run (a run with nothing new still asks)', () => {
     expect(estimateDailyCost([{ name: 'a', frequencyMinutes: 60, callsPerRun: 0 }]).total).toBe(24);
   });

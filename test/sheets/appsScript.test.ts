@@ -164,7 +164,11 @@ describe('the Apps Script module, built and run in a vm', () => {
     expect(sheet.frozenRows).toBe(1);
     expect(sheet.notes.get('1,1')).toMatch(/Pulled from exact-sync \(glaccounts\) on .* UTC: \d+ rows/);
     const modified = header.indexOf('modified') + 1;
-    expect(sheet.cells.get(`2,${modified}`)!.value).toBeInstanceOf(Date);
+    // A date serial (days since 1899-12-30), the same moment in every spreadsheet time zone.
+    const serial = sheet.cells.get(`2,${modified}`)!.value as number;
+    expect(typeof serial).toBe('number');
+    expect(serial).toBeGreaterThan(36_526); // 2000-01-01
+    expect(serial).toBeLessThan(73_051); // 2100-01-01
     expect(sheet.cells.get(`2,${modified}`)!.format).toBe('yyyy-mm-dd hh:mm:ss');
     expect(sheet.cells.get(`2,${header.indexOf('code') + 1}`)!.format).toBe('@');
   });

@@ -38,12 +38,11 @@ describe('sync engine', () => {
       { number: 1, name: 'TransactionLines', table_name: 'transactionlines' },
       { number: 2, name: 'Accounts', table_name: 'accounts' },
       { number: 13, name: 'SalesInvoices', table_name: 'salesinvoices' },
-      { number: 55, name: 'BillOfMaterialVersions', table_name: null },
     ]);
     expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
       id: 'uuid',
       amountdc: 'numeric',
-      date: 'timestamp with time zone',
+      date: 'date',
       timestamp: 'bigint',
       description: 'text',
       status: 'integer',
@@ -174,5 +173,33 @@ describe('sync engine', () => {
     expect(result.deleted).toBe(1);
     expect(await count()).toEqual({ entries: 0, lines: 0 });
     await assertEqual(division);
+  });
+
+  it('a weekly key sweep removes purchase entries Exact no longer has, without reading them whole', async () => {
+    const division = sb.sandbox.divisions[1]!.code;
+    const entry = sb.sandbox.table(division, 'PurchaseEntries').get(1)!;
+    sb.sandbox.remove(division, 'PurchaseEntries', String(entry.EntryID));
+    const present = async () =>
+      (await db.pool.query(`SELECT 1 FROM ${SCHEMA}.purchaseentries WHERE entryid = $1`, [entry.EntryID])).rows.length;
+    // The full read of the test before counts as a sweep: none is due yet.
+    let now = new Date();
+    const at = { ...ctx, now: () => now };
+    const calls = sb.sandbox.calls.length;
+    await syncTable(at, 'purchaseentries', division);
+    expect(await present()).toBe(1);
+    expect(sb.sandbox.calls.length - calls).toBe(1);
+    // A week later the run compares every key: one more read, of the key alone, and the entry goes with its lines.
+    now = new Date(now.getTime() + 7 * 86_400_000 + 1);
+    const before = sb.sandbox.calls.length;
+    const result = await syncTable(at, 'purchaseentries', division);
+    expect(result.deleted).toBe(1);
+    expect(await present()).toBe(0);
+    const sweep = sb.sandbox.calls.slice(before).map((c) => decodeURIComponent(c.path));
+    expect(sweep.some((p) => p.includes('$select=EntryID&'))).toBe(true);
+    await assertEqual(division);
+    // And not again before another week.
+    const after = sb.sandbox.calls.length;
+    await syncTable(at, 'purchaseentries', division);
+    expect(sb.sandbox.calls.length - after).toBe(1);
   });
 });

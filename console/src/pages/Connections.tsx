@@ -91,6 +91,11 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
           reconnect.
         </Notice>
       ) : null}
+      {c.state === 'active' && c.stateMessage ? (
+        <Notice intent="info" title="Note">
+          {c.stateMessage}
+        </Notice>
+      ) : null}
       {c.divisions > 0 && c.divisionsEnabled === 0 ? (
         <Notice intent="warning" title="No division selected">
           Nothing syncs until you choose divisions.

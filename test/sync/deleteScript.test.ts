@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTITY_TYPES } from '../../server/catalog/entityTypes.ts';
+import { tableForDeletedType } from '../../server/catalog/tables.ts';
+import { syncDivision } from '../../server/sync/engine.ts';
+import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { setUpSync } from '../helpers/syncSetup.ts';
+
+/**
+ * The delete script users bring from a peer's seed (issue 16, item 9), run as they run it: rows of
+ * `deleted` joined to `entitytype`, newer than a saved `_sdc_batched_at`, then per row
+ * DELETE FROM <schema>.<lower(name)> WHERE id = '<entitykey>' AND division = <division>.
+ */
+async function runSeedScript(db: TestDatabase, schema: string, since: Date): Promise<string[]> {
+  const { rows } = await db.pool.query<{ entitykey: string; division: number; name: string }>(
+    `SELECT d.entitykey, d.division, e.name, d._sdc_batched_at FROM ${schema}.deleted d
+     JOIN ${schema}.entitytype e ON d.entitytype = e.number WHERE d._sdc_batched_at > $1`,
+    [since],
+  );
+  const statements: string[] = [];
+  for (const r of rows) {
+    const sql = `DELETE FROM ${schema}.${r.name.toLowerCase()} WHERE id = '${r.entitykey}' AND division = ${r.division}`;
+    statements.push(sql);
+    await db.pool.query(sql);
+  }
+  return statements;
+}
+
+describe("a peer's delete script against exact-sync's warehouse", () => {
+  let db: TestDatabase;
+  let sb: RunningSandbox;
+  let division: number;
+  beforeAll(async () => {
+    db = await createTestDatabase('delete_script');
+    sb = await startSandbox({ autoApprove: true, scale: 300, divisions: 1, limits: false });
+    const { ctx } = await setUpSync(db, sb);
+    division = sb.sandbox.divisions[0]!.code;
+    await syncDivision(ctx, division);
+  });
+  afterAll(async () => {
+    await sb?.close();
+    await db?.drop();
+  });
+
+  it('lists in entitytype only the types whose rows the warehouse holds, each named as a relation with id and division', async () => {
+    const { rows } = await db.pool.query<{ number: number; name: string; table_name: string }>(
+      'SELECT number, name, table_name FROM exact_online.entitytype ORDER BY number',
+    );
+    const expected = ENTITY_TYPES.filter(([n]) => tableForDeletedType(n)).map(([n, name]) => ({
+      number: n,
+      name,
+      table_name: tableForDeletedType(n)!.name,
+    }));
+    expect(rows).toEqual(expected);
+    expect(rows.map((r) => r.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 18, 32, 33]);
+    for (const r of rows) {
+      const { rows: cols } = await db.pool.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'exact_online' AND table_name = $1 AND column_name IN ('id', 'division') ORDER BY 1`,
+        [r.name.toLowerCase()],
+      );
+      expect(
+        cols.map((c) => c.column_name),
+        r.name,
+      ).toEqual(['division', 'id']);
+    }
+  });
+
+  it('runs every statement it produces, one deleted row per entity type, and deletes what they name', async () => {
+    const saved = new Date(Date.now() - 60_000);
+    const { rows: types } = await db.pool.query<{ number: number; table_name: string }>(
+      'SELECT number, table_name FROM exact_online.entitytype ORDER BY number',
+    );
+    const victims: { table: string; id: string }[] = [];
+    for (const t of types) {
+      // A row of the type's table (a different one per type), or a key nothing has when the table is empty.
+      const { rows } = await db.pool.query<{ id: string }>(
+        `SELECT id FROM exact_online.${t.table_name} WHERE division = $1 ORDER BY id OFFSET $2 LIMIT 1`,
+        [division, victims.filter((v) => v.table === t.table_name).length],
+      );
+      const id = rows[0]?.id ?? randomUUID();
+      if (rows[0]) victims.push({ table: t.table_name, id });
+      await db.pool.query(
+        `INSERT INTO exact_online.deleted (division, id, entitykey, entitytype, timestamp, _sdc_extracted_at) VALUES ($1, $2, $3, $4, 1, now())`,
+        [division, randomUUID(), id, t.number],
+      );
+    }
+    // A type exact-sync has no table for: not in entitytype, so the script never names it.
+    await db.pool.query(
+      `INSERT INTO exact_online.deleted (division, id, entitykey, entitytype, timestamp, _sdc_extracted_at) VALUES ($1, $2, $3, 55, 1, now())`,
+      [division, randomUUID(), randomUUID()],
+    );
+
+    const statements = await runSeedScript(db, 'exact_online', saved);
+    expect(statements).toHaveLength(types.length);
+    expect(statements.some((s) => s.includes('exact_online.attachments '))).toBe(true);
+    expect(statements.some((s) => s.includes('exact_online.salesorderheaders '))).toBe(true);
+    expect(victims.length).toBeGreaterThanOrEqual(10);
+    for (const v of victims) {
+      const { rows } = await db.pool.query(`SELECT 1 FROM exact_online.${v.table} WHERE id = $1`, [v.id]);
+      expect(rows, `${v.table} ${v.id}`).toEqual([]);
+    }
+  });
+});
