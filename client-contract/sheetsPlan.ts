@@ -4,7 +4,7 @@
  * cells (the cell rules themselves are cells.ts, shared with Excel too). Runtime-free, like cells.ts
  * (table tests in test/sheets/plan.test.ts).
  */
-import { chunkRows as chunk, resultCells, type Cell, type ResultData } from './cells.ts';
+import { chunkRows as chunk, dateSerial, resultCells, type Cell, type ResultData } from './cells.ts';
 
 export type SheetValue = Cell;
 
@@ -34,6 +34,16 @@ export const MAX_REQUEST_BYTES = 2_000_000;
 export function planSheet(result: ResultData): SheetPlan {
   const { header, rows, dateColumns } = resultCells(result, 'text');
   return { header, rows, formats: result.columns.map((c) => SHEET_FORMATS[c.kind] ?? ''), dateColumns };
+}
+
+/**
+ * The rows as both writers put them in cells: dates and date-times as serial numbers (formatted as dates
+ * by `formats`), the same day in every spreadsheet time zone, as Excel gets them.
+ */
+export function sheetRows(plan: SheetPlan): SheetValue[][] {
+  const dates = new Set(plan.dateColumns);
+  if (dates.size === 0) return plan.rows;
+  return plan.rows.map((r) => r.map((v, i) => (dates.has(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)));
 }
 
 /** Rows [start, end) per Sheets write: under 2 MB and 200,000 cells a request. */

@@ -1,6 +1,5 @@
 import type { QueryResult } from '../../server/api/types.ts';
-import { checkSize, chunkRows, clearPlan, planSheet } from '../../client-contract/sheetsPlan.ts';
-import { dateSerial } from '../../client-contract/cells.ts';
+import { checkSize, chunkRows, clearPlan, planSheet, sheetRows } from '../../client-contract/sheetsPlan.ts';
 
 /**
  * Writing a result into a sheet with SpreadsheetApp: the header (bold, frozen), the rows in chunks,
@@ -30,12 +29,10 @@ export function writeResult(
   if (tooBig) throw new Error(tooBig);
   const oldRows = sheet.getLastRow();
   const oldColumns = sheet.getLastColumn();
-  const rows = plan.rows.map((r) =>
-    // Dates as serial numbers with a date format, as the server's writeback and Excel write them: a serial
-    // is the same day in every spreadsheet time zone, where a Date object (new Date('2024-01-01') is UTC
-    // midnight) would show the previous day west of Greenwich.
-    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
-  );
+  // Dates as serial numbers with a date format, as the server's writeback and Excel write them: a serial
+  // is the same day in every spreadsheet time zone, where a Date object (new Date('2024-01-01') is UTC
+  // midnight) would show the previous day west of Greenwich.
+  const rows = sheetRows(plan);
   sheet.getRange(1, 1, 1, width).setValues([plan.header]).setFontWeight('bold');
   sheet.setFrozenRows(1);
   if (rows.length) {

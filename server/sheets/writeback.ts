@@ -1,11 +1,12 @@
 import type { sheets_v4 } from '@googleapis/sheets';
-import { dateSerial, utf8Length, type ResultData } from '../../client-contract/cells.ts';
+import { utf8Length, type ResultData } from '../../client-contract/cells.ts';
 import {
   a1,
   checkSize,
   chunkRows,
   clearPlan,
   planSheet,
+  sheetRows,
   type SheetPlan,
   type SheetValue,
 } from '../../client-contract/sheetsPlan.ts';
@@ -82,9 +83,7 @@ export async function pushToSheet(
   // The spreadsheet and the sheet: found first, so an error here has touched nothing.
   const sheetId = await sheetIdOf(api, target, call);
 
-  const rows = plan.rows.map((r) =>
-    r.map((v, i) => (plan.dateColumns.includes(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)),
-  );
+  const rows = sheetRows(plan);
   await writeValues(api, target, plan.header, rows, call);
 
   // Number formats per column, and what the previous push left over.

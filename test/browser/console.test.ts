@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIST_DIR, ROOT_DIR } from '../../server/main.ts';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
 import { sandboxForFile } from '../helpers/sandbox.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { apiCall, keys, startTestServer, syncNow, type TestServer } from '../helpers/server.ts';
 
 /**
  * A person connecting Exact Online in the real console, in headless Chromium (Debian's chromium,
@@ -124,6 +124,49 @@ describe('the web console in a browser', () => {
     await page.locator('tr[data-run]').first().waitFor();
     expect(await page.locator('tr[data-run]').count()).toBe(2);
     await screenshot('runs');
+  });
+
+  it('shows a field Exact stopped serving (the sync went on without it), and asks for it again on request', async () => {
+    const { rows } = await t.db.pool.query<{ id: number }>('SELECT id FROM exact_sync.connections');
+    const id = rows[0]!.id;
+    const { rows: synced } = await t.db.pool.query<{ division: number }>(
+      'SELECT DISTINCT division FROM exact_online.accounts ORDER BY 1 LIMIT 1',
+    );
+    const division = synced[0]!.division;
+    // Exact drops Website from its AccountSync type; an account changes, so the next run asks for it.
+    sb.sandbox.drift.drop('sync/CRM/Accounts', 'Website');
+    const account = sb.sandbox.table(division, 'Accounts').get(0)!;
+    sb.sandbox.update(division, 'Accounts', String(account.ID), { Name: 'Renamed in Exact' });
+    const admin = (await keys(t)).admin;
+    await syncNow(t, admin, id);
+    // The API says so too, with Exact's words.
+    const info = await apiCall(t, admin, 'GET', `/connections/${id}`);
+    expect(info.body.droppedFields).toEqual([
+      {
+        endpoint: 'sync/CRM/Accounts',
+        field: 'Website',
+        message: "Type 'Exact.Web.Api.Models.AccountSync' does not have a property named 'Website'.",
+        droppedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
+    const { rows: renamed } = await t.db.pool.query<{ name: string; website: string | null }>(
+      'SELECT name, website FROM exact_online.accounts WHERE id = $1',
+      [account.ID],
+    );
+    expect(renamed[0]).toEqual({ name: 'Renamed in Exact', website: null });
+    await page.goto(`${t.url}/connections/${id}/tables`);
+    await page.locator('[data-dropped-field="sync/CRM/Accounts:Website"]').waitFor();
+    expect(await page.locator('[data-dropped-field="sync/CRM/Accounts:Website"]').textContent()).toContain(
+      "does not have a property named 'Website'",
+    );
+    await screenshot('dropped-field');
+    await page.getByRole('button', { name: 'Ask again on the next sync' }).click();
+    await page.locator('[data-dropped-fields]').waitFor({ state: 'detached' });
+    const { rows: left } = await t.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM exact_sync.dropped_fields',
+    );
+    expect(left[0]!.n).toBe(0);
+    sb.sandbox.drift.restore('sync/CRM/Accounts', 'Website');
   });
 
   it('creates a BI user whose login, shown once, psql can use; revokes it', async () => {
