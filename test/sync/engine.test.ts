@@ -27,6 +27,14 @@ describe('sync engine', () => {
   it('copies every catalog table of every division into typed warehouse tables, value for value', async () => {
     for (const d of sb.sandbox.divisions) await syncDivision(ctx, d.code);
     for (const d of sb.sandbox.divisions) await assertEqual(d.code);
+    // Exact's mandatory filtering: every read of a plain or bulk endpoint with a sync counterpart filtered,
+    // the first one too (no starting year: Modified ge 1900-01-01). The sandbox refuses any other.
+    const reads = sb.sandbox.calls
+      .map((c) => decodeURIComponent(c.path))
+      .filter((p) => /\/api\/v1\/\d+\/(salesinvoice\/SalesInvoices|salesorder\/SalesOrders)\?/.test(p));
+    expect(reads.length).toBeGreaterThanOrEqual(4);
+    for (const p of reads) expect(p).toMatch(/\$filter=Modified ge datetime'/);
+    expect(sb.sandbox.calls.filter((c) => c.status === 400)).toEqual([]);
     const types = await db.pool.query(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'transactionlines' AND column_name IN ('id','amountdc','date','timestamp','description','status')`,
       [SCHEMA],
