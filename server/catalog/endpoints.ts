@@ -204,6 +204,15 @@ export const ENTITIES: readonly EntityDef[] = [
     deletedType: 4,
   }),
   define('DocumentTypes', { type: `${T}DocumentType` }),
+  // Reporting: which classification (RGS, balance sheet and P&L layout) each GL account belongs to, per scheme.
+  define('GLAccountClassificationMappings', {
+    type: `${T}Financial.GLAccountClassificationMapping`,
+    path: 'financial/GLAccountClassificationMappings',
+  }),
+  define('GLSchemes', { type: `${T}Financial.GLScheme`, path: 'financial/GLSchemes' }),
+  // Dimensions: transaction lines name them by code (CostCenter, CostUnit).
+  define('Costcenters', { type: `${T}HRM.Costcenter`, path: 'hrm/Costcenters' }),
+  define('Costunits', { type: `${T}HRM.Costunit`, path: 'hrm/Costunits' }),
   define('Deleted', {
     type: `${T}Sync.Deleted`,
     path: 'sync/Deleted',

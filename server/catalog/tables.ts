@@ -218,6 +218,10 @@ export const TABLE_TITLES: Readonly<Record<string, string>> = {
   payableslist: 'Outstanding payables',
   documents: 'Documents',
   documentattachments: 'Document attachments (metadata)',
+  glaccountclassificationmappings: 'G/L account classification mappings (reporting schemes)',
+  glschemes: 'G/L reporting schemes',
+  costcenters: 'Cost centres',
+  costunits: 'Cost units',
   deleted: 'Deleted records (carries deletes to the other tables)',
 };
 
@@ -239,6 +243,10 @@ export const TABLES: readonly CatalogTable[] = [
   table('FinancialPeriods', 'full'),
   table('ReceivablesList', 'full'),
   table('PayablesList', 'full'),
+  table('GLAccountClassificationMappings', 'full'),
+  table('GLSchemes', 'full'),
+  table('Costcenters', 'full'),
+  table('Costunits', 'full'),
   table('Deleted', 'sync'),
 ];
 

@@ -1,6 +1,7 @@
 import { CHART, JOURNALS } from './ledgerData.ts';
 import { ledgerCore, type LedgerOptions } from './ledger/core.ts';
 import { invoiceDocuments } from './ledger/documents.ts';
+import { COST_CENTERS, COST_UNITS, dimensions } from './ledger/dimensions.ts';
 import { journalEntries, transactionLines } from './ledger/entries.ts';
 import { outstandingItems, receivables } from './ledger/openItems.ts';
 import { purchaseEntries, purchaseEntryLines } from './ledger/purchases.ts';
@@ -50,6 +51,7 @@ export function createLedger(o: LedgerOptions): Ledger {
   const { receivableRow } = receivables(c, rel, sales);
   const open = outstandingItems(c, rel, sales, purchases);
   const docs = invoiceDocuments(c, sales);
+  const dims = dimensions(c);
   const { invoiceLayout } = amounts;
   const { purchaseLayout } = purchases;
   const { counts, years, lines, documents } = c;
@@ -61,6 +63,10 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['Contacts', { count: counts.accounts, row: people.contactRow }],
     ['Addresses', { count: counts.accounts, row: people.addressRow }],
     ['GLClassifications', { count: CLASSIFICATIONS.length, row: gl.classificationRow }],
+    ['GLSchemes', { count: 1, row: dims.schemeRow }],
+    ['GLAccountClassificationMappings', { count: CHART.length, row: dims.mappingRow }],
+    ['Costcenters', { count: COST_CENTERS.length, row: dims.costCenterRow }],
+    ['Costunits', { count: COST_UNITS.length, row: dims.costUnitRow }],
     ['Items', { count: counts.items, row: it.itemRow }],
     ['TransactionLines', { count: lines, row: lineRow }],
     ['SalesInvoices', { count: invoiceLayout.groups, row: sales.invoiceRow }],

@@ -135,7 +135,9 @@ for (const m of picqer.models)
 const SCALAR: Record<string, string> = { int: 'Int32', float: 'Double', bool: 'Boolean' };
 
 function edmOf(url: string, f: PicqerField): string {
-  if (!SCALAR[f.type] && f.type !== 'string') return `nav:${f.type.replace(/\[\]$/, '')}`;
+  // `?` and `mixed`: the transcription did not know the type; the name and Exact's metadata decide below.
+  const unknown = f.type === '?' || f.type === 'mixed';
+  if (!SCALAR[f.type] && f.type !== 'string' && !unknown) return `nav:${f.type.replace(/\[\]$/, '')}`;
   if (f.name === 'Timestamp') return 'Int64';
   const lower = url.toLowerCase();
   const mirror = lastSegment.get(lower.split('/').pop()!);
@@ -147,6 +149,7 @@ function edmOf(url: string, f: PicqerField): string {
   const counts = byName.get(f.name);
   if (counts) return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
   if (SCALAR[f.type]) return SCALAR[f.type]!;
+  if (unknown && /^(Created|Modified)$/.test(f.name)) return 'DateTime';
   // A string in PHP: a GUID, a date or text. Exact's descriptions say which.
   const override = TYPES[url]?.[f.name];
   if (override) return override;

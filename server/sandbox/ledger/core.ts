@@ -67,6 +67,10 @@ export function ledgerCore(o: LedgerOptions) {
     receivable: prefix('Receivables'),
     document: prefix('Documents'),
     attachment: prefix('DocumentAttachments'),
+    scheme: prefix('GLSchemes'),
+    mapping: prefix('GLAccountClassificationMappings'),
+    costCenter: prefix('Costcenters'),
+    costUnit: prefix('Costunits'),
   };
   const endDay = Math.floor(o.endLocal / DAY) * DAY;
   const endYear = new Date(endDay).getUTCFullYear();

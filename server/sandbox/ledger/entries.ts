@@ -4,6 +4,7 @@ import { JOURNALS, PRODUCTS, USER_ID, USER_NAME } from '../ledgerData.ts';
 import type { Row } from '../model.ts';
 import { COSTS, DAY, REVENUE, pick, round2, type LedgerCore } from './core.ts';
 import type { generalLedger, relations } from './reference.ts';
+import { lineDimensions } from './dimensions.ts';
 
 /** Transaction lines: balanced journal entries of 2-4 lines. */
 
@@ -119,6 +120,7 @@ export function transactionLines(
     const entryNumber = (FinancialYear % 100) * 10_000_000 + Number(journalCode) * 100_000 + ((e + 1) % 100_000);
     const vat = l.vat === true;
     const t = stamp(day, j);
+    const { center, unit } = lineDimensions(seed, j, gl.balance);
     // Written out field by field (no spreads): this runs for every one of millions of lines.
     return {
       ID: guidAt(ids.line, j),
@@ -147,6 +149,10 @@ export function transactionLines(
       GLAccountDescription: gl.description,
       JournalCode: journalCode,
       JournalDescription: journalDescription,
+      CostCenter: center ? center[0] : null,
+      CostCenterDescription: center ? center[1] : null,
+      CostUnit: unit ? unit[0] : null,
+      CostUnitDescription: unit ? unit[1] : null,
       Account: account?.id ?? null,
       AccountCode: account ? account.code.padStart(18, ' ') : null,
       AccountName: account?.name ?? null,

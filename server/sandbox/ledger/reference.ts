@@ -41,12 +41,12 @@ export function generalLedger(c: LedgerCore) {
       ...audit(startDay, i),
     };
   };
-  const glRefs = new Map<string, { id: string; code: string; description: string }>();
+  const glRefs = new Map<string, { id: string; code: string; description: string; balance: 'B' | 'W' }>();
   const glRef = (code: string) => {
     let ref = glRefs.get(code);
     if (!ref) {
       const i = GL[code]!;
-      glRefs.set(code, (ref = { id: guidAt(ids.gl, i), code, description: CHART[i]![1] }));
+      glRefs.set(code, (ref = { id: guidAt(ids.gl, i), code, description: CHART[i]![1], balance: CHART[i]![3] }));
     }
     return ref;
   };

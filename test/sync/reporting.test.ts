@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncDivision } from '../../server/sync/engine.ts';
+import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';
+
+/**
+ * What a finance team builds first: a P&L per reporting classification and cost centre, from the ledger
+ * joined to the GL accounts, their classification mappings, the classifications and the cost centres.
+ */
+describe('a P&L per classification and cost centre from the warehouse', () => {
+  let db: TestDatabase;
+  let sb: RunningSandbox;
+  let division: number;
+  beforeAll(async () => {
+    db = await createTestDatabase('reporting');
+    sb = await startSandbox({ autoApprove: true, scale: 3000, divisions: 1, limits: false });
+    const { ctx } = await setUpSync(db, sb);
+    division = sb.sandbox.divisions[0]!.code;
+    await syncDivision(ctx, division);
+  });
+  afterAll(async () => {
+    await sb?.close();
+    await db?.drop();
+  });
+
+  it('holds the mappings, schemes and dimensions as Exact has them', async () => {
+    await assertWarehouseEqualsSandbox(db.pool, sb, division, [
+      'glaccountclassificationmappings',
+      'glschemes',
+      'costcenters',
+      'costunits',
+    ]);
+  });
+
+  it('joins transactionlines → glaccounts → mappings → glclassifications and → costcenters, to the sandbox’s own totals', async () => {
+    const { rows } = await db.pool.query<{ classification: string; costcenter: string; amount: string }>(
+      `SELECT c.code AS classification, coalesce(cc.code, '(none)') AS costcenter, sum(tl.amountdc)::text AS amount
+       FROM exact_online.transactionlines tl
+       JOIN exact_online.glaccounts ga ON ga.id = tl.glaccount AND ga.division = tl.division
+       JOIN exact_online.glaccountclassificationmappings m ON m.glaccount = ga.id AND m.division = ga.division
+       JOIN exact_online.glschemes s ON s.id = m.glschemeid AND s.division = m.division AND s.main = 1
+       JOIN exact_online.glclassifications c ON c.id = m.classification AND c.division = m.division
+       LEFT JOIN exact_online.costcenters cc ON cc.code = tl.costcenter AND cc.division = tl.division
+       WHERE ga.balancetype = 'W' AND tl.division = $1
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [division],
+    );
+
+    // The same from the sandbox's rows, without SQL.
+    const table = (name: string) => {
+      const t = sb.sandbox.table(division, name);
+      return Array.from({ length: t.end }, (_, i) => t.get(i)).filter((r) => r !== undefined);
+    };
+    const accounts = new Map(table('GLAccounts').map((g) => [g.ID, g]));
+    const classes = new Map(table('GLClassifications').map((c) => [c.ID, c.Code]));
+    const classOf = new Map(
+      table('GLAccountClassificationMappings').map((m) => [m.GLAccount, classes.get(m.Classification)]),
+    );
+    const centers = new Set(table('Costcenters').map((c) => c.Code));
+    const totals = new Map<string, number>();
+    for (const l of table('TransactionLines')) {
+      if (accounts.get(l.GLAccount)?.BalanceType !== 'W') continue;
+      const center = typeof l.CostCenter === 'string' ? l.CostCenter : null;
+      // Every cost centre a line names exists.
+      if (center !== null) expect(centers.has(center), center).toBe(true);
+      const key = `${String(classOf.get(l.GLAccount))}|${center ?? '(none)'}`;
+      totals.set(key, (totals.get(key) ?? 0) + (l.AmountDC as number));
+    }
+    const expected = [...totals]
+      .map(([k, v]) => ({ classification: k.split('|')[0]!, costcenter: k.split('|')[1]!, amount: v.toFixed(2) }))
+      .sort((a, b) =>
+        a.classification === b.classification
+          ? a.costcenter < b.costcenter
+            ? -1
+            : 1
+          : a.classification < b.classification
+            ? -1
+            : 1,
+      );
+    expect(rows.map((r) => ({ ...r, amount: Number(r.amount).toFixed(2) }))).toEqual(expected);
+    // A real P&L: revenue, costs of several kinds, several cost centres.
+    expect(new Set(rows.map((r) => r.classification)).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(rows.map((r) => r.costcenter)).size).toBeGreaterThanOrEqual(4);
+  });
+});
