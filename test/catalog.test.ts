@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fieldsAt } from '../server/catalog/endpoints.ts';
 import { REFERENCE, referenceEndpoint } from '../server/catalog/reference.ts';
-import { ALL_TABLES, isCodeLike, TABLE_BY_NAME, tableForDeletedType } from '../server/catalog/tables.ts';
+import { ALL_TABLES, isCodeLike, TABLE_BY_NAME, TABLES, tableForDeletedType } from '../server/catalog/tables.ts';
 import { withDeletes } from '../server/sync/runner.ts';
 
 describe('which table a sync/Deleted entity type deletes from', () => {
@@ -17,8 +17,12 @@ describe('which table a sync/Deleted entity type deletes from', () => {
     // A sales order line deleted on its own.
     [33, 'salesorderlines'],
     [6, 'documents'],
+    [55, 'billofmaterialversions'],
+    [10, 'paymentterms'],
+    [48, 'bankaccounts'],
+    // Not listed by Exact, and types exact-sync has no table for.
     [52, undefined],
-    [55, undefined],
+    [30, undefined],
   ])('EntityType %i → %s', (n, table) => {
     expect(tableForDeletedType(n)?.name).toBe(table);
   });
@@ -88,5 +92,27 @@ describe('the catalog against Exact’s reference', () => {
       const from = t.strategy === 'child' ? 'its parent’s `$expand`' : `\`${t.path}\``;
       expect(readme, t.name).toContain(`| \`${t.name}\` | ${from} | ${lacks} |`);
     }
+  });
+});
+
+describe('each table read the cheapest way Exact allows', () => {
+  it('uses the Sync API when its entity has one; else Modified when the endpoint serves it; else reads whole', () => {
+    for (const t of TABLES) {
+      if (t.entity.syncPath) expect(t.strategy, t.name).toBe('sync');
+      else if (t.strategy === 'modified')
+        expect(
+          t.select.map((c) => c.field),
+          t.name,
+        ).toContain('Modified');
+      else expect(['full', 'modified'], t.name).toContain(t.strategy);
+    }
+    expect(TABLES.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it('names each table after its entity and gives every entity Exact deletes by type its type', () => {
+    for (const t of TABLES) expect(t.name).toBe(t.entity.name.toLowerCase());
+    expect(TABLE_BY_NAME.get('projects')!.deletedType).toBe(21);
+    expect(TABLE_BY_NAME.get('salesitemprices')!.deletedType).toBe(8);
+    expect(new Set(TABLES.map((t) => t.name)).size).toBe(TABLES.length);
   });
 });

@@ -119,7 +119,24 @@ export interface MeResponse {
 }
 
 export interface CatalogResponse {
-  tables: { name: string; title: string; entity: string; strategy: string; lines: string | null; required: boolean }[];
+  tables: {
+    name: string;
+    title: string;
+    entity: string;
+    strategy: string;
+    lines: string | null;
+    required: boolean;
+    /** Where it belongs: Financial, CRM, Sales, Purchase, Inventory, Projects, HR/Payroll, Manufacturing, Documents. */
+    area: string;
+    /** Synced by a connection that did not turn it off. */
+    byDefault: boolean;
+    /** The Exact endpoint read. */
+    path: string;
+    /** The key column (with `division`). */
+    key: string;
+    /** The sync/Deleted entity type whose deletes apply to it. */
+    deletedType: number | null;
+  }[];
 }
 
 /** POST /api/v1/query. */

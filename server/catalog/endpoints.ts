@@ -1,5 +1,6 @@
 import metadata from './metadata.json' with { type: 'json' };
 import { referenceEndpoint } from './reference.ts';
+import { ENTITY_TYPES } from './entityTypes.ts';
 
 /**
  * Exact Online's endpoints as exact-sync knows them: paths, keys, methods (scraped Exact documentation
@@ -90,7 +91,15 @@ function define(
     if (!otherFields) throw new Error(`catalog: ${other} is not in Exact's reference (server/catalog/reference.json)`);
     served.set(other.toLowerCase(), otherFields);
   }
-  const key = extra.key ?? (meta && fields.some((f) => f.name === meta.key) ? meta.key : referenceEndpoint(path)!.key);
+  const refKey = referenceEndpoint(path)!.key;
+  // A sync endpoint's reference key is Timestamp (the client library's cursor); the row's own key is its ID.
+  const key =
+    extra.key ??
+    (meta && fields.some((f) => f.name === meta.key)
+      ? meta.key
+      : refKey === 'Timestamp' && fields.some((f) => f.name === 'ID')
+        ? 'ID'
+        : refKey);
   const keyField = fields.find((f) => f.name === key);
   return {
     name,
@@ -111,7 +120,8 @@ function define(
 
 const T = 'Exact.Web.Api.Models.';
 
-export const ENTITIES: readonly EntityDef[] = [
+/** Entities described by hand: what the facts document adds (children, padding, bulk paths) matters here. */
+const DESCRIBED: readonly EntityDef[] = [
   define('GLAccounts', {
     type: `${T}GLAccount`,
     syncPath: 'sync/Financial/GLAccounts',
@@ -222,8 +232,118 @@ export const ENTITIES: readonly EntityDef[] = [
   }),
 ];
 
+/**
+ * Entities read exactly as Exact's reference describes them: [name, plain path, sync path]. The name is
+ * Exact's (the warehouse table is it in lower case); the sync/Deleted entity type is the one Exact gives
+ * that name (docs/exact-online.md 5.3). Sync-only entities have their sync path as their path.
+ */
+const FROM_REFERENCE: readonly (readonly [string, string, string?])[] = [
+  // Financial lookups and planning.
+  ['VATCodes', 'vat/VATCodes'],
+  ['PaymentConditions', 'cashflow/PaymentConditions'],
+  ['PaymentTerms', 'sync/Cashflow/PaymentTerms', 'sync/Cashflow/PaymentTerms'],
+  ['Budgets', 'budget/Budgets'],
+  ['ExchangeRates', 'financial/ExchangeRates'],
+  ['Transactions', 'financialtransaction/Transactions'],
+  ['Assets', 'assets/Assets'],
+  // CRM.
+  ['AccountClassifications', 'crm/AccountClassifications'],
+  ['AccountClassificationNames', 'crm/AccountClassificationNames'],
+  ['Opportunities', 'crm/Opportunities'],
+  ['QuotationHeaders', 'sync/CRM/QuotationHeaders', 'sync/CRM/QuotationHeaders'],
+  ['QuotationLines', 'crm/QuotationLines', 'sync/CRM/QuotationLines'],
+  // Sales and purchase.
+  ['SalesItemPrices', 'logistics/SalesItemPrices', 'sync/Logistics/SalesItemPrices'],
+  ['SalesPriceListVolumeDiscounts', 'sales/SalesPriceListVolumeDiscounts', 'sync/Sales/SalesPriceListVolumeDiscounts'],
+  ['GoodsDeliveries', 'salesorder/GoodsDeliveries', 'sync/SalesOrder/GoodsDeliveries'],
+  ['GoodsDeliveryLines', 'salesorder/GoodsDeliveryLines', 'sync/SalesOrder/GoodsDeliveryLines'],
+  ['Subscriptions', 'subscription/Subscriptions', 'sync/Subscription/Subscriptions'],
+  ['SubscriptionLines', 'subscription/SubscriptionLines', 'sync/Subscription/SubscriptionLines'],
+  ['PurchaseOrders', 'purchaseorder/PurchaseOrders', 'sync/PurchaseOrder/PurchaseOrders'],
+  ['PurchaseItemPrices', 'sync/Logistics/PurchaseItemPrices', 'sync/Logistics/PurchaseItemPrices'],
+  ['SupplierItem', 'logistics/SupplierItem', 'sync/Logistics/SupplierItem'],
+  // Inventory.
+  ['ItemGroups', 'logistics/ItemGroups'],
+  ['Warehouses', 'inventory/Warehouses'],
+  ['ItemWarehouses', 'inventory/ItemWarehouses', 'sync/Inventory/ItemWarehouses'],
+  ['StockPositions', 'sync/Inventory/StockPositions', 'sync/Inventory/StockPositions'],
+  ['ItemStorageLocations', 'sync/Inventory/ItemStorageLocations', 'sync/Inventory/ItemStorageLocations'],
+  ['SerialBatchNumbers', 'sync/Inventory/SerialBatchNumbers', 'sync/Inventory/SerialBatchNumbers'],
+  ['StockSerialBatchNumbers', 'sync/Inventory/StockSerialBatchNumbers', 'sync/Inventory/StockSerialBatchNumbers'],
+  [
+    'StorageLocationStockPositions',
+    'sync/Inventory/StorageLocationStockPositions',
+    'sync/Inventory/StorageLocationStockPositions',
+  ],
+  // Projects.
+  ['Projects', 'project/Projects', 'sync/Project/Projects'],
+  ['ProjectPlanning', 'project/ProjectPlanning', 'sync/Project/ProjectPlanning'],
+  ['ProjectWBS', 'sync/Project/ProjectWBS', 'sync/Project/ProjectWBS'],
+  ['TimeCostTransactions', 'sync/Project/TimeCostTransactions', 'sync/Project/TimeCostTransactions'],
+  // HR and payroll.
+  ['Employees', 'payroll/Employees', 'sync/Payroll/Employees'],
+  ['Employments', 'payroll/Employments', 'sync/Payroll/Employments'],
+  ['EmploymentContracts', 'payroll/EmploymentContracts', 'sync/Payroll/EmploymentContracts'],
+  ['EmploymentOrganizations', 'payroll/EmploymentOrganizations', 'sync/Payroll/EmploymentOrganizations'],
+  ['EmploymentCLAs', 'sync/Payroll/EmploymentCLAs', 'sync/Payroll/EmploymentCLAs'],
+  ['EmploymentSalaries', 'payroll/EmploymentSalaries', 'sync/Payroll/EmploymentSalaries'],
+  [
+    'EmploymentTaxAuthoritiesGeneral',
+    'payroll/EmploymentTaxAuthoritiesGeneral',
+    'sync/Payroll/EmploymentTaxAuthoritiesGeneral',
+  ],
+  // Payroll's bank accounts (EntityType 48 BankAccounts); crm/BankAccounts is another entity.
+  ['BankAccounts', 'sync/Payroll/BankAccounts', 'sync/Payroll/BankAccounts'],
+  ['AbsenceRegistrations', 'hrm/AbsenceRegistrations', 'sync/HRM/AbsenceRegistrations'],
+  [
+    'AbsenceRegistrationTransactions',
+    'hrm/AbsenceRegistrationTransactions',
+    'sync/HRM/AbsenceRegistrationTransactions',
+  ],
+  ['LeaveAbsenceHoursByDay', 'hrm/LeaveAbsenceHoursByDay', 'sync/HRM/LeaveAbsenceHoursByDay'],
+  ['LeaveBuildUpRegistrations', 'hrm/LeaveBuildUpRegistrations', 'sync/HRM/LeaveBuildUpRegistrations'],
+  ['LeaveRegistrations', 'hrm/LeaveRegistrations', 'sync/HRM/LeaveRegistrations'],
+  ['Schedules', 'hrm/Schedules', 'sync/HRM/Schedules'],
+  ['ScheduleEntries', 'sync/HRM/ScheduleEntries', 'sync/HRM/ScheduleEntries'],
+  // Manufacturing.
+  ['ShopOrders', 'manufacturing/ShopOrders', 'sync/Manufacturing/ShopOrders'],
+  ['ShopOrderMaterialPlans', 'manufacturing/ShopOrderMaterialPlans', 'sync/Manufacturing/ShopOrderMaterialPlans'],
+  [
+    'ShopOrderRoutingStepPlans',
+    'manufacturing/ShopOrderRoutingStepPlans',
+    'sync/Manufacturing/ShopOrderRoutingStepPlans',
+  ],
+  [
+    'ShopOrderPurchasePlanning',
+    'sync/Manufacturing/ShopOrderPurchasePlanning',
+    'sync/Manufacturing/ShopOrderPurchasePlanning',
+  ],
+  ['ShopOrderSubOrders', 'sync/Manufacturing/ShopOrderSubOrders', 'sync/Manufacturing/ShopOrderSubOrders'],
+  ['MaterialIssues', 'manufacturing/MaterialIssues', 'sync/Manufacturing/MaterialIssues'],
+  ['BillOfMaterialMaterials', 'manufacturing/BillOfMaterialMaterials', 'sync/Manufacturing/BillOfMaterialMaterials'],
+  ['BillOfMaterialVersions', 'manufacturing/BillOfMaterialVersions', 'sync/Manufacturing/BillOfMaterialVersions'],
+];
+
+/** Entity types Exact names otherwise than the endpoint (docs/exact-online.md 5.3: 8 was SalesItemPrices). */
+const TYPE_NAMES: Readonly<Record<string, string>> = { SalesItemPrices: 'ItemPrices' };
+
+export const REFERENCE_ENTITIES: readonly EntityDef[] = FROM_REFERENCE.map(([name, path, syncPath]) => {
+  const model = referenceEndpoint(path)!.model.replace(/^Sync/, '');
+  const typeName = TYPE_NAMES[name] ?? name;
+  const deletedType = ENTITY_TYPES.find(([, n]) => n === typeName)?.[0];
+  return define(name, {
+    type: `${T}${model}`,
+    path,
+    ...(syncPath ? { syncPath } : {}),
+    ...(deletedType !== undefined && syncPath ? { deletedType } : {}),
+  });
+});
+
 export const DIVISIONS_ENTITY = define('Divisions', { type: `${T}System.Division` });
 export const ME_ENTITY = define('Me', { type: `${T}System.Me`, path: 'current/Me' });
+
+/** Every entity exact-sync reads (and the sandbox serves). */
+export const ENTITIES: readonly EntityDef[] = [...DESCRIBED, ...REFERENCE_ENTITIES];
 
 export const ENTITY_BY_NAME: ReadonlyMap<string, EntityDef> = new Map(ENTITIES.map((e) => [e.name, e]));
 

@@ -1,4 +1,11 @@
-import { DIVISIONS_ENTITY, ENTITY_BY_NAME, fieldsAt, type EntityDef, type FieldDef } from './endpoints.ts';
+import {
+  DIVISIONS_ENTITY,
+  ENTITY_BY_NAME,
+  fieldsAt,
+  REFERENCE_ENTITIES,
+  type EntityDef,
+  type FieldDef,
+} from './endpoints.ts';
 
 /**
  * The tables exact-sync offers, as data: for each, where it comes from in Exact, how it is read (the
@@ -33,9 +40,16 @@ export interface Column {
   trim: boolean;
 }
 
+/** Where a table belongs in the console's picker. */
+export type Area =
+  'Financial' | 'CRM' | 'Sales' | 'Purchase' | 'Inventory' | 'Projects' | 'HR/Payroll' | 'Manufacturing' | 'Documents';
+
 export interface CatalogTable {
   /** Warehouse table name, e.g. `transactionlines`. */
   name: string;
+  area: Area;
+  /** Synced unless turned off: the finance core (ledger, relations, classifications, dimensions, invoices, entries, VAT, budgets). */
+  byDefault: boolean;
   entity: EntityDef;
   strategy: Strategy;
   /** The path read: the sync endpoint for `sync`, the plain one for `full`. */
@@ -156,7 +170,42 @@ function unionOfFields(entity: EntityDef): FieldDef[] {
   return [...byName.values()];
 }
 
-function table(entityName: string, strategy: Strategy): CatalogTable {
+/** Exact's service (the path's first segment, or the second under sync/ and bulk/) → the area. */
+const AREAS: Record<string, Area> = {
+  financial: 'Financial',
+  financialtransaction: 'Financial',
+  vat: 'Financial',
+  budget: 'Financial',
+  assets: 'Financial',
+  cashflow: 'Financial',
+  read: 'Financial',
+  crm: 'CRM',
+  salesinvoice: 'Sales',
+  salesorder: 'Sales',
+  sales: 'Sales',
+  subscription: 'Sales',
+  purchaseentry: 'Purchase',
+  purchaseorder: 'Purchase',
+  logistics: 'Inventory',
+  inventory: 'Inventory',
+  project: 'Projects',
+  hrm: 'HR/Payroll',
+  payroll: 'HR/Payroll',
+  manufacturing: 'Manufacturing',
+  documents: 'Documents',
+  system: 'Financial',
+};
+
+/** Entities whose service says little of what a finance team uses them for. */
+const AREA_OF_ENTITY: Readonly<Record<string, Area>> = { Costcenters: 'Financial', Costunits: 'Financial' };
+
+export function areaOf(path: string): Area {
+  const parts = path.toLowerCase().split('/');
+  const service = parts[0] === 'sync' || parts[0] === 'bulk' ? parts[1]! : parts[0]!;
+  return AREAS[service] ?? 'Financial';
+}
+
+function table(entityName: string, strategy: Strategy, byDefault?: boolean): CatalogTable {
   const entity = entityName === 'Divisions' ? DIVISIONS_ENTITY : ENTITY_BY_NAME.get(entityName);
   if (!entity) throw new Error(`catalog: unknown entity ${entityName}`);
   if (strategy === 'sync' && !entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
@@ -181,8 +230,11 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
   if (!select.includes(key)) throw new Error(`catalog: ${path} does not serve the key ${key.field}`);
   if (strategy === 'modified' && !select.some((c) => c.field === 'Modified'))
     throw new Error(`catalog: ${path} has no Modified`);
+  const area = AREA_OF_ENTITY[entityName] ?? areaOf(entity.path);
   return {
     name: entityName.toLowerCase(),
+    area,
+    byDefault: byDefault ?? true,
     entity,
     strategy,
     path,
@@ -199,8 +251,34 @@ function table(entityName: string, strategy: Strategy): CatalogTable {
   };
 }
 
-/** What each table holds, in words for the console. */
-export const TABLE_TITLES: Readonly<Record<string, string>> = {
+/** Reference entities small enough to read whole every run (and rows gone from Exact go with it). */
+const SMALL_LOOKUPS: ReadonlySet<string> = new Set([
+  'VATCodes',
+  'PaymentConditions',
+  'AccountClassifications',
+  'AccountClassificationNames',
+  'ItemGroups',
+  'Warehouses',
+]);
+
+/**
+ * Of the reference entities, those a new connection syncs by default with the tables above: VAT, payment
+ * conditions and terms, budgets, exchange rates, entry headers, account classifications. The rest is a
+ * click (or `exact-sync connections tables ID --enable …`) away.
+ */
+const FINANCE_CORE: ReadonlySet<string> = new Set([
+  'VATCodes',
+  'PaymentConditions',
+  'PaymentTerms',
+  'Budgets',
+  'ExchangeRates',
+  'Transactions',
+  'AccountClassifications',
+  'AccountClassificationNames',
+]);
+
+/** What each table holds, in words for the console (the entity's name in words when not written here). */
+const TABLE_TITLES: Readonly<Record<string, string>> = {
   transactionlines: 'Transaction lines (general ledger)',
   glaccounts: 'G/L accounts',
   glclassifications: 'G/L classifications',
@@ -225,6 +303,22 @@ export const TABLE_TITLES: Readonly<Record<string, string>> = {
   deleted: 'Deleted records (carries deletes to the other tables)',
 };
 
+/** A table's title: written for the hand-described ones, Exact's entity name in words for the others. */
+export function titleOf(name: string): string | undefined {
+  const written = TABLE_TITLES[name];
+  if (written) return written;
+  const entity = ALL_TABLE_ENTITY.get(name);
+  if (!entity) return undefined;
+  // A plural acronym (EmploymentCLAs) stays whole.
+  const words = entity
+    .replace(/([A-Z]{2,})s$/, '$1_')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(' ')
+    .map((w, i) => (/^[A-Z]{2,}_?$/.test(w) ? w.replace('_', 's') : i === 0 ? w : w.toLowerCase()));
+  return words.join(' ');
+}
+
 export const TABLES: readonly CatalogTable[] = [
   table('GLAccounts', 'sync'),
   table('Accounts', 'sync'),
@@ -247,6 +341,11 @@ export const TABLES: readonly CatalogTable[] = [
   table('GLSchemes', 'full'),
   table('Costcenters', 'full'),
   table('Costunits', 'full'),
+  // Every entity read as Exact's reference describes it: the Sync API when Exact has one, else `Modified`
+  // for entities that have it, else read whole (small lookups).
+  ...REFERENCE_ENTITIES.map((e) =>
+    table(e.name, e.syncPath ? 'sync' : SMALL_LOOKUPS.has(e.name) ? 'full' : 'modified', FINANCE_CORE.has(e.name)),
+  ),
   table('Deleted', 'sync'),
 ];
 
@@ -264,6 +363,8 @@ export const ALL_TABLES: readonly CatalogTable[] = [
 ];
 
 export const TABLE_BY_NAME: ReadonlyMap<string, CatalogTable> = new Map(TABLES.map((t) => [t.name, t]));
+
+const ALL_TABLE_ENTITY: ReadonlyMap<string, string> = new Map(ALL_TABLES.map((t) => [t.name, t.entity.name]));
 
 /**
  * Entity types Exact still reports under an older number (docs/exact-online.md 5.3): 12 is the legacy

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { lastSyncedByTable } from '../state/cursors.ts';
 import { AppError } from '../lib/errors.ts';
 import { rowCounts } from '../state/tableSettings.ts';
-import { TABLE_TITLES } from '../catalog/tables.ts';
+import { titleOf } from '../catalog/tables.ts';
 import { columnOf } from './runner.ts';
 import type { ResultColumn, WarehouseTable } from './types.ts';
 import type { TableShape } from './rowsQuery.ts';
@@ -49,7 +49,7 @@ export async function listWarehouseTables(
   ]);
   return [...shapes].map(([name, s]) => ({
     name,
-    title: TABLE_TITLES[name] ?? null,
+    title: titleOf(name) ?? null,
     columns: s.columns,
     primaryKey: s.primaryKey,
     rows: counts.get(name)?.rows ?? 0,

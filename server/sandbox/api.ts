@@ -25,7 +25,8 @@ interface Route {
 
 const ROUTES = new Map<string, { def: EntityDef; mode: Mode }>();
 for (const def of ENTITIES) {
-  ROUTES.set(def.path.toLowerCase(), { def, mode: def.name === 'Deleted' ? 'sync' : 'plain' });
+  // Entities Exact serves only through the Sync API (sync/Deleted, sync/Cashflow/PaymentTerms, …) have no plain path.
+  ROUTES.set(def.path.toLowerCase(), { def, mode: def.path.toLowerCase().startsWith('sync/') ? 'sync' : 'plain' });
   if (def.syncPath) ROUTES.set(def.syncPath.toLowerCase(), { def, mode: 'sync' });
   if (def.bulkPath) ROUTES.set(def.bulkPath.toLowerCase(), { def, mode: 'bulk' });
 }

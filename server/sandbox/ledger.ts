@@ -7,7 +7,8 @@ import { outstandingItems, receivables } from './ledger/openItems.ts';
 import { purchaseEntries, purchaseEntryLines } from './ledger/purchases.ts';
 import { CLASSIFICATIONS, contacts, generalLedger, items, relations } from './ledger/reference.ts';
 import { invoiceAmounts, salesInvoiceLines, salesInvoices, salesOrders } from './ledger/sales.ts';
-import type { Row } from './model.ts';
+import { ENTITY_BY_NAME, type EntityDef, type Row } from './model.ts';
+import { GENERIC_ROWS, genericEntity } from './ledger/generic.ts';
 
 export type { LedgerOptions };
 
@@ -28,7 +29,9 @@ export interface Generated {
 }
 
 export interface Ledger {
+  /** The hand-written entities; every other entity's rows come from `generic`. */
   readonly entities: ReadonlyMap<string, Generated>;
+  generic(def: EntityDef): Generated;
   /** Financial years covered, first to last. */
   readonly years: readonly number[];
 }
@@ -84,7 +87,8 @@ export function createLedger(o: LedgerOptions): Ledger {
       { count: documents, row: (d) => ({ ...docs.attachmentRow(d), _content: docs.attachmentBytes(d) }) },
     ],
   ]);
-  return { entities, years };
+  const count = (name: string) => entities.get(name)?.count ?? (ENTITY_BY_NAME.has(name) ? GENERIC_ROWS : 0);
+  return { entities, years, generic: (def) => genericEntity(c, def, count) };
 }
 
 /** Exact's document types (documents/DocumentTypes); only 10 is confirmed by a recording, the rest follow Exact's UI. */

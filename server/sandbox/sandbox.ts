@@ -169,7 +169,9 @@ export class Sandbox {
     const empty: Generated = { count: 0, row: () => ({}) };
     for (const def of ENTITIES) {
       if (def.name === 'DocumentTypes') continue;
-      const base = ledger.entities.get(def.name) ?? empty;
+      const base =
+        ledger.entities.get(def.name) ??
+        (['Deleted', 'Divisions', 'Me'].includes(def.name) ? empty : ledger.generic(def));
       state.tables.set(def.name, new Table(def, base, state, ts, this.seed, code));
       ts += base.count;
     }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { lastSyncedByTable } from './cursors.ts';
 import { qualified } from '../db/sql.ts';
 import { AppError } from '../lib/errors.ts';
-import { TABLE_BY_NAME, TABLE_TITLES, TABLES } from '../catalog/tables.ts';
+import { TABLE_BY_NAME, titleOf, TABLES } from '../catalog/tables.ts';
 import type { TableInfo } from './types.ts';
 export type { TableInfo };
 
@@ -66,11 +66,12 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
     const run = lastRun.get(t.name);
     return {
       name: t.name,
-      title: TABLE_TITLES[t.name] ?? t.entity.name,
+      title: titleOf(t.name) ?? t.entity.name,
+      area: t.area,
       entity: t.entity.name,
       strategy: t.strategy,
       lines: t.children?.table.name ?? null,
-      enabled: REQUIRED_TABLES.has(t.name) || (s?.enabled ?? true),
+      enabled: REQUIRED_TABLES.has(t.name) || (s?.enabled ?? t.byDefault),
       required: REQUIRED_TABLES.has(t.name),
       frequencyMinutes: s?.frequency_minutes ?? null,
       rows: count?.rows ?? 0,
@@ -159,8 +160,10 @@ export async function tableFrequencies(
     [connectionId],
   );
   const setting = new Map(rows.map((r) => [r.table_name, r]));
-  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? true)).map((t) => ({
-    name: t.name,
-    frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES,
-  }));
+  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? t.byDefault)).map(
+    (t) => ({
+      name: t.name,
+      frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES,
+    }),
+  );
 }

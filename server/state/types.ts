@@ -94,6 +94,8 @@ export interface DivisionInfo extends ListedDivision {
 export interface TableInfo {
   name: string;
   title: string;
+  /** Financial, CRM, Sales, Purchase, Documents, Inventory, Projects, HR/Payroll, Manufacturing. */
+  area: string;
   entity: string;
   strategy: Strategy;
   /** The lines table synced with this one, if any. */

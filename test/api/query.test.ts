@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantWarehouseSchema } from '../../server/db/roles.ts';
 import { reachNote } from '../../server/query/biUsers.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { keys, startTestServer, type TestServer } from '../helpers/server.ts';
+import { apiCall, keys, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let sb: RunningSandbox;
 let t: TestServer;
@@ -414,5 +414,48 @@ describe('CORS on /api/v1', () => {
     const real = await query({ sql: 'SELECT 1 AS one' }, { Origin: 'https://script.google.com' });
     expect(real.headers.get('access-control-allow-origin')).toBe('https://script.google.com');
     expect(real.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+});
+
+describe('GET /api/v1/catalog', () => {
+  it('lists every table exact-sync offers, by area, with its endpoint, key, deletes and default', async () => {
+    const res = await apiCall(t, readKey, 'GET', '/catalog');
+    expect(res.status).toBe(200);
+    const tables = res.body.tables as {
+      name: string;
+      area: string;
+      byDefault: boolean;
+      path: string;
+      strategy: string;
+      deletedType: number | null;
+    }[];
+    expect(tables.length).toBeGreaterThanOrEqual(60);
+    const byName = new Map(tables.map((x) => [x.name, x]));
+    expect(byName.get('glaccountclassificationmappings')).toMatchObject({
+      area: 'Financial',
+      byDefault: true,
+      path: 'financial/GLAccountClassificationMappings',
+      strategy: 'full',
+    });
+    expect(byName.get('employees')).toMatchObject({
+      area: 'HR/Payroll',
+      byDefault: false,
+      path: 'sync/Payroll/Employees',
+      strategy: 'sync',
+      deletedType: 42,
+    });
+    expect(new Set(tables.map((x) => x.area))).toEqual(
+      new Set([
+        'Financial',
+        'CRM',
+        'Sales',
+        'Purchase',
+        'Documents',
+        'Inventory',
+        'Projects',
+        'HR/Payroll',
+        'Manufacturing',
+      ]),
+    );
   });
 });

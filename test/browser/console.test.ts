@@ -120,6 +120,23 @@ describe('the web console in a browser', () => {
     expect(divisions.map((d) => d.division)).toEqual([...chosen].sort((a, b) => a - b));
     await screenshot('tables');
 
+    // The picker: tables grouped by area, the finance core on, the rest a click away, found by searching.
+    expect(await page.locator('tr[data-area]').count()).toBeGreaterThanOrEqual(8);
+    await page.getByLabel('Search tables').fill('employ');
+    await expect.poll(() => page.locator('tr[data-table]').count()).toBeGreaterThanOrEqual(6);
+    for (const row of await page.locator('tr[data-table]').all())
+      expect(await row.getAttribute('data-table')).toMatch(/employ/);
+    const employees = page.getByRole('switch', { name: 'Sync employees' });
+    expect(await employees.isChecked()).toBe(false);
+    await employees.click();
+    await expect.poll(() => employees.isChecked()).toBe(true);
+    await screenshot('table-picker');
+    const { rows: on } = await t.db.pool.query<{ enabled: boolean }>(
+      `SELECT enabled FROM exact_sync.connection_tables WHERE table_name = 'employees'`,
+    );
+    expect(on).toEqual([{ enabled: true }]);
+    await page.getByLabel('Search tables').fill('');
+
     await page.getByRole('link', { name: 'Runs' }).first().click();
     await page.locator('tr[data-run]').first().waitFor();
     expect(await page.locator('tr[data-run]').count()).toBe(2);

@@ -53,7 +53,9 @@ describe("a peer's delete script against exact-sync's warehouse", () => {
       table_name: tableForDeletedType(n)!.name,
     }));
     expect(rows).toEqual(expected);
-    expect(rows.map((r) => r.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 12, 13, 18, 32, 33]);
+    // Every type but the few with no table yet (11 legacy Quotations, 30 ItemAccounts, 31 DiscountTables, 53).
+    expect(rows.length).toBeGreaterThanOrEqual(45);
+    for (const n of [1, 2, 4, 10, 12, 13, 32, 33, 42, 48, 55]) expect(rows.map((r) => r.number)).toContain(n);
     for (const r of rows) {
       const { rows: cols } = await db.pool.query<{ column_name: string }>(
         `SELECT column_name FROM information_schema.columns WHERE table_schema = 'exact_online' AND table_name = $1 AND column_name IN ('id', 'division') ORDER BY 1`,
@@ -87,7 +89,7 @@ describe("a peer's delete script against exact-sync's warehouse", () => {
     }
     // A type exact-sync has no table for: not in entitytype, so the script never names it.
     await db.pool.query(
-      `INSERT INTO exact_online.deleted (division, id, entitykey, entitytype, timestamp, _sdc_extracted_at) VALUES ($1, $2, $3, 55, 1, now())`,
+      `INSERT INTO exact_online.deleted (division, id, entitykey, entitytype, timestamp, _sdc_extracted_at) VALUES ($1, $2, $3, 31, 1, now())`,
       [division, randomUUID(), randomUUID()],
     );
 

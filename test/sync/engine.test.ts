@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExactClient } from '../../server/exact/client.ts';
-import { TABLES } from '../../server/catalog/tables.ts';
+import { ALL_TABLES, TABLES } from '../../server/catalog/tables.ts';
 import { syncDivision, syncTable, type SyncContext } from '../../server/sync/engine.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -21,7 +21,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const assertEqual = (division: number) => assertWarehouseEqualsSandbox(db.pool, sb, division);
+// syncDivision reads every catalog table, not only the default ones: all are compared.
+const assertEqual = (division: number) =>
+  assertWarehouseEqualsSandbox(
+    db.pool,
+    sb,
+    division,
+    ALL_TABLES.map((t) => t.name),
+  );
 
 describe('sync engine', () => {
   it('copies every catalog table of every division into typed warehouse tables, value for value', async () => {
@@ -46,6 +53,7 @@ describe('sync engine', () => {
       { number: 1, name: 'TransactionLines', table_name: 'transactionlines' },
       { number: 2, name: 'Accounts', table_name: 'accounts' },
       { number: 13, name: 'SalesInvoices', table_name: 'salesinvoices' },
+      { number: 55, name: 'BillOfMaterialVersions', table_name: 'billofmaterialversions' },
     ]);
     expect(Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]))).toEqual({
       id: 'uuid',
@@ -79,6 +87,30 @@ describe('sync engine', () => {
     expect(rows[0]!.lines).toBeGreaterThan(0);
     expect(rows[0]!.receivables).toBeGreaterThan(0);
     expect(rows[0]).toMatchObject({ unmatched: 0, unmatchedReceivables: 0 });
+  });
+
+  it('applies a delete of every entity type the catalog has a Sync API table for', async () => {
+    const division = sb.sandbox.divisions[0]!.code;
+    const targets = TABLES.filter((t) => t.strategy === 'sync' && t.deletedType !== undefined);
+    expect(targets.length).toBeGreaterThanOrEqual(40);
+    const gone: { table: string; key: string; column: string }[] = [];
+    for (const t of targets) {
+      const source = sb.sandbox.table(division, t.entity.name);
+      let row;
+      for (let i = source.end - 1; i >= 0 && !row; i--) row = source.get(i);
+      if (!row) continue;
+      const key = String(row[t.entity.key]);
+      expect(sb.sandbox.remove(division, t.entity.name, key)).toBe(true);
+      gone.push({ table: t.name, key, column: t.key.name });
+    }
+    expect(gone.length).toBe(targets.length);
+    const results = await syncDivision(ctx, division);
+    expect(results.find((r) => r.table === 'deleted')!.deleted).toBeGreaterThanOrEqual(gone.length);
+    for (const g of gone) {
+      const { rows } = await db.pool.query(`SELECT 1 FROM ${SCHEMA}.${g.table} WHERE ${g.column} = $1`, [g.key]);
+      expect(rows, `${g.table} ${g.key}`).toEqual([]);
+    }
+    await assertEqual(division);
   });
 
   it('after changes and deletes in Exact, an incremental run makes the warehouse equal again', async () => {

@@ -1,5 +1,6 @@
 import {
   Button,
+  Input,
   Select,
   Switch,
   Table,
@@ -33,6 +34,7 @@ import {
 import { count, frequency, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
+import { useState } from 'react';
 
 const FREQUENCIES = [5, 15, 30, 60, 120, 240, 720, 1440];
 
@@ -51,13 +53,22 @@ export function TablesPage({ id }: { id: number }) {
     { poll: () => running, pollMs: 3000 },
   );
   const { run, error } = useAction();
-  const change = (t: Json<TableInfo>, body: TablePatch) =>
-    run(async () => {
+  const fallback = list.data?.defaultFrequencyMinutes ?? 360;
+  const cost = list.data?.dailyCost;
+  const change = (t: Json<TableInfo>, body: TablePatch) => {
+    // Turning a table on costs at least a call a run: say so before the day's budget would be spent.
+    const added = body.enabled ? Math.ceil(1440 / (t.frequencyMinutes ?? fallback)) : 0;
+    if (cost && added > 0 && cost.total + added > cost.budget) {
+      const ok = window.confirm(
+        `With ${t.name} the schedule needs about ${count(cost.total + added)} API calls a day per division, more than the ${count(cost.budget)} Exact allows: each division would stop at the limit until midnight UTC. Turn it on anyway?`,
+      );
+      if (!ok) return;
+    }
+    void run(async () => {
       await patch(`/api/v1/connections/${id}/tables/${t.name}`, body);
       await list.reload();
     });
-  const fallback = list.data?.defaultFrequencyMinutes ?? 360;
-  const cost = list.data?.dailyCost;
+  };
   const callsPerDay = new Map(cost?.tables.map((t) => [t.name, t.callsPerDay]));
   return (
     <div style={stack}>
@@ -86,32 +97,97 @@ export function TablesPage({ id }: { id: number }) {
         />
       ) : null}
       {list.data ? (
-        <Table aria-label="Tables" size="small">
-          <TableHeader>
-            <TableRow>
-              <TableHeaderCell>Table</TableHeaderCell>
-              <TableHeaderCell style={{ width: 90 }}>Enabled</TableHeaderCell>
-              <TableHeaderCell style={{ width: 220 }}>Frequency</TableHeaderCell>
-              <TableHeaderCell style={{ width: 110 }}>Rows</TableHeaderCell>
-              <TableHeaderCell style={{ width: 110 }}>Calls a day</TableHeaderCell>
-              <TableHeaderCell>Last sync</TableHeaderCell>
-              <TableHeaderCell>Last run</TableHeaderCell>
-            </TableRow>
-          </TableHeader>
-          <TableBody>
-            {list.data.tables.map((t) => (
-              <TableSettingsRow
-                key={t.name}
-                t={t}
-                fallback={fallback}
-                callsPerDay={callsPerDay.get(t.name)}
-                change={change}
-              />
-            ))}
-          </TableBody>
-        </Table>
+        <TablePicker tables={list.data.tables} fallback={fallback} callsPerDay={callsPerDay} change={change} />
       ) : null}
     </div>
+  );
+}
+
+const AREAS = [
+  'Financial',
+  'CRM',
+  'Sales',
+  'Purchase',
+  'Documents',
+  'Inventory',
+  'Projects',
+  'HR/Payroll',
+  'Manufacturing',
+];
+
+const STRATEGY: Record<string, string> = {
+  sync: 'Sync API: what changed',
+  modified: 'what changed since the last run',
+  full: 'read whole each run',
+  child: 'with its parent',
+};
+
+/** Every table, grouped by area, with a search over names and titles. */
+function TablePicker({
+  tables,
+  fallback,
+  callsPerDay,
+  change,
+}: {
+  tables: Json<TableInfo>[];
+  fallback: number;
+  callsPerDay: ReadonlyMap<string, number>;
+  change: (t: Json<TableInfo>, body: TablePatch) => unknown;
+}) {
+  const [search, setSearch] = useState('');
+  const words = search.toLowerCase().trim();
+  const shown = tables.filter((t) => !words || `${t.name} ${t.title} ${t.area}`.toLowerCase().includes(words));
+  return (
+    <>
+      <Input
+        aria-label="Search tables"
+        placeholder="Search tables (name, what it holds, area)"
+        value={search}
+        onChange={(_e, d) => setSearch(d.value)}
+        style={{ maxWidth: 420 }}
+      />
+      <Table aria-label="Tables" size="small">
+        <TableHeader>
+          <TableRow>
+            <TableHeaderCell>Table</TableHeaderCell>
+            <TableHeaderCell style={{ width: 90 }}>Enabled</TableHeaderCell>
+            <TableHeaderCell style={{ width: 220 }}>Frequency</TableHeaderCell>
+            <TableHeaderCell style={{ width: 110 }}>Rows</TableHeaderCell>
+            <TableHeaderCell style={{ width: 110 }}>Calls a day</TableHeaderCell>
+            <TableHeaderCell>Last sync</TableHeaderCell>
+            <TableHeaderCell>Last run</TableHeaderCell>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {AREAS.flatMap((area) => {
+            const rows = shown.filter((t) => t.area === area);
+            if (rows.length === 0) return [];
+            const on = tables.filter((t) => t.area === area && t.enabled).length;
+            const all = tables.filter((t) => t.area === area).length;
+            return [
+              <TableRow key={`area ${area}`} data-area={area}>
+                <TableCell colSpan={7} style={{ background: '#fafafa' }}>
+                  <Text weight="semibold">{area}</Text>{' '}
+                  <Text size={200} style={{ color: '#616161' }}>
+                    {on} of {all} on
+                  </Text>
+                </TableCell>
+              </TableRow>,
+              ...rows.map((t) => (
+                <TableSettingsRow
+                  key={t.name}
+                  t={t}
+                  fallback={fallback}
+                  callsPerDay={callsPerDay.get(t.name)}
+                  change={change}
+                />
+              )),
+            ];
+          })}
+        </TableBody>
+      </Table>
+      {shown.length === 0 ? <Text>No table matches “{search}”.</Text> : null}
+    </>
   );
 }
 
@@ -174,7 +250,7 @@ function TableSettingsRow({
         </Text>
         <Text size={200} style={{ color: '#616161' }}>
           {t.title}
-          {t.lines ? ` (with ${t.lines})` : ''}
+          {t.lines ? ` (with ${t.lines})` : ''} · {STRATEGY[t.strategy] ?? t.strategy}
         </Text>
       </TableCell>
       <TableCell>

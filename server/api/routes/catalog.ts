@@ -1,5 +1,5 @@
 import { REQUIRED_TABLES } from '../../state/tableSettings.ts';
-import { TABLE_TITLES, TABLES } from '../../catalog/tables.ts';
+import { titleOf, TABLES } from '../../catalog/tables.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { CatalogResponse } from '../types.ts';
 
@@ -14,11 +14,16 @@ export function catalogRoutes(): ApiRoute[] {
       handle: async (): Promise<CatalogResponse> => ({
         tables: TABLES.map((t) => ({
           name: t.name,
-          title: TABLE_TITLES[t.name] ?? t.entity.name,
+          title: titleOf(t.name) ?? t.entity.name,
           entity: t.entity.name,
           strategy: t.strategy,
           lines: t.children?.table.name ?? null,
           required: REQUIRED_TABLES.has(t.name),
+          area: t.area,
+          byDefault: t.byDefault,
+          path: t.path,
+          key: t.key.name,
+          deletedType: t.deletedType ?? null,
         })),
       }),
     }),
