@@ -197,6 +197,14 @@ const DESCRIBED: readonly EntityDef[] = [
     children: { PurchaseEntryLines: { entity: 'PurchaseEntryLines', foreignKey: 'EntryID' } },
   }),
   define('PurchaseEntryLines', { type: `${T}PurchaseEntryLine` }),
+  // Sales booked as entries (how most accountancy clients book sales, not through invoicing): like purchase
+  // entries, lines only through their entry, no sync/Deleted type.
+  define('SalesEntries', {
+    type: `${T}SalesEntry`,
+    path: 'salesentry/SalesEntries',
+    children: { SalesEntryLines: { entity: 'SalesEntryLines', foreignKey: 'EntryID' } },
+  }),
+  define('SalesEntryLines', { type: `${T}SalesEntryLine`, path: 'salesentry/SalesEntryLines' }),
   define('Receivables', { type: `${T}Cashflow.Receivable`, bulkPath: 'bulk/Cashflow/Receivables' }),
   // Outstanding items, keyed by an Int64 HID: what Exact's own receivables and payables screens list.
   define('ReceivablesList', { type: `${T}Financial.ReceivablesList` }),
@@ -220,6 +228,8 @@ const DESCRIBED: readonly EntityDef[] = [
     path: 'financial/GLAccountClassificationMappings',
   }),
   define('GLSchemes', { type: `${T}Financial.GLScheme`, path: 'financial/GLSchemes' }),
+  // Balances per GL account, reporting year and period (and cost centre and unit), read a year at a time.
+  define('ReportingBalance', { type: `${T}Financial.ReportingBalance`, path: 'financial/ReportingBalance' }),
   // Dimensions: transaction lines name them by code (CostCenter, CostUnit).
   define('Costcenters', { type: `${T}HRM.Costcenter`, path: 'hrm/Costcenters' }),
   define('Costunits', { type: `${T}HRM.Costunit`, path: 'hrm/Costunits' }),

@@ -80,7 +80,12 @@ export interface CatalogTable {
    * How the connection's starting year limits the first sync: `sync` tables start at the Timestamp Exact's
    * SyncTimestamp gives for January 1 (rows modified since then), `modified` tables filter on this date field.
    */
-  since: { kind: 'sync_timestamp' } | { kind: 'date'; field: string } | undefined;
+  since:
+    | { kind: 'sync_timestamp' }
+    | { kind: 'date'; field: string }
+    /** Read a year at a time (`$filter=<field> eq <year>`), from the starting year (or five years back) to this one. */
+    | { kind: 'years'; field: string }
+    | undefined;
 }
 
 /** Date-bearing tables and how the starting year applies to them. */
@@ -89,6 +94,8 @@ const SINCE: Record<string, CatalogTable['since']> = {
   SalesInvoices: { kind: 'date', field: 'InvoiceDate' },
   SalesOrders: { kind: 'date', field: 'OrderDate' },
   PurchaseEntries: { kind: 'date', field: 'EntryDate' },
+  SalesEntries: { kind: 'date', field: 'EntryDate' },
+  ReportingBalance: { kind: 'years', field: 'ReportingYear' },
   Receivables: { kind: 'date', field: 'EntryDate' },
 };
 
@@ -185,6 +192,7 @@ const AREAS: Record<string, Area> = {
   sales: 'Sales',
   subscription: 'Sales',
   purchaseentry: 'Purchase',
+  salesentry: 'Sales',
   purchaseorder: 'Purchase',
   logistics: 'Inventory',
   inventory: 'Inventory',
@@ -291,6 +299,7 @@ const TABLE_TITLES: Readonly<Record<string, string>> = {
   salesinvoices: 'Sales invoices and lines',
   salesorders: 'Sales orders and lines',
   purchaseentries: 'Purchase entries and lines',
+  salesentries: 'Sales entries and lines (sales booked in the ledger)',
   receivables: 'Receivables',
   receivableslist: 'Outstanding receivables',
   payableslist: 'Outstanding payables',
@@ -300,6 +309,7 @@ const TABLE_TITLES: Readonly<Record<string, string>> = {
   glschemes: 'G/L reporting schemes',
   costcenters: 'Cost centres',
   costunits: 'Cost units',
+  reportingbalance: 'Balances per G/L account, year and period (and cost centre and unit)',
   deleted: 'Deleted records (carries deletes to the other tables)',
 };
 
@@ -332,6 +342,7 @@ export const TABLES: readonly CatalogTable[] = [
   table('SalesInvoices', 'modified'),
   table('SalesOrders', 'modified'),
   table('PurchaseEntries', 'modified'),
+  table('SalesEntries', 'modified'),
   table('Receivables', 'modified'),
   table('Journals', 'full'),
   table('FinancialPeriods', 'full'),
@@ -341,6 +352,7 @@ export const TABLES: readonly CatalogTable[] = [
   table('GLSchemes', 'full'),
   table('Costcenters', 'full'),
   table('Costunits', 'full'),
+  table('ReportingBalance', 'full'),
   // Every entity read as Exact's reference describes it: the Sync API when Exact has one, else `Modified`
   // for entities that have it, else read whole (small lookups).
   ...REFERENCE_ENTITIES.map((e) =>

@@ -2,6 +2,7 @@ import { CHART, JOURNALS } from './ledgerData.ts';
 import { ledgerCore, type LedgerOptions } from './ledger/core.ts';
 import { invoiceDocuments } from './ledger/documents.ts';
 import { COST_CENTERS, COST_UNITS, dimensions } from './ledger/dimensions.ts';
+import { reportingBalances } from './ledger/balances.ts';
 import { journalEntries, transactionLines } from './ledger/entries.ts';
 import { outstandingItems, receivables } from './ledger/openItems.ts';
 import { purchaseEntries, purchaseEntryLines } from './ledger/purchases.ts';
@@ -24,8 +25,10 @@ export type { LedgerOptions };
  */
 
 export interface Generated {
-  count: number;
+  readonly count: number;
   row(index: number): Row;
+  /** `count` costs work (balances sum the ledger): read it only when the entity is used. */
+  lazy?: true;
 }
 
 export interface Ledger {
@@ -70,6 +73,7 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['GLAccountClassificationMappings', { count: CHART.length, row: dims.mappingRow }],
     ['Costcenters', { count: COST_CENTERS.length, row: dims.costCenterRow }],
     ['Costunits', { count: COST_UNITS.length, row: dims.costUnitRow }],
+    ['ReportingBalance', reportingBalances(c, lineRow)],
     ['Items', { count: counts.items, row: it.itemRow }],
     ['TransactionLines', { count: lines, row: lineRow }],
     ['SalesInvoices', { count: invoiceLayout.groups, row: sales.invoiceRow }],

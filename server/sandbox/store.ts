@@ -19,7 +19,7 @@ export class Table {
   private readonly deleted = new Set<number>();
   /** (Timestamp, index) of every change, in Timestamp order; superseded entries are skipped on read. */
   private readonly log: { ts: number; index: number }[] = [];
-  private next: number;
+  private nextIndex: number | undefined;
   private readonly padded: readonly FieldDef[];
 
   constructor(
@@ -35,8 +35,17 @@ export class Table {
     this.division = division;
     this.tsBase = tsBase;
     this.prefix = guidPrefix(seed, divisionCode, def.name);
-    this.next = base.count;
+    this.nextIndex = base.lazy ? undefined : base.count;
     this.padded = def.fields.filter((f) => f.pad);
+  }
+
+  /** The next index to use; a lazy entity's generated rows are counted when first needed. */
+  private get next(): number {
+    return (this.nextIndex ??= this.base.count);
+  }
+
+  private set next(n: number) {
+    this.nextIndex = n;
   }
 
   /** One past the highest index in use: rows live at 0 … end-1 (some may be deleted). */

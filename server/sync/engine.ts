@@ -565,6 +565,21 @@ async function syncModified(
   return result;
 }
 
+/** How many years back a table read a year at a time goes without a starting year. */
+export const YEARS_BACK = 5;
+
+/**
+ * The `$filter` of each read of a table: one per reporting year (from the starting year, or YEARS_BACK
+ * years back, to this year) for tables read a year at a time, else one read without a filter.
+ */
+function yearFilters(ctx: SyncContext, table: CatalogTable): (string | undefined)[] {
+  if (table.since?.kind !== 'years') return [undefined];
+  const now = (ctx.now ?? (() => new Date()))().getUTCFullYear();
+  const first = ctx.startYear ?? now - YEARS_BACK + 1;
+  const field = table.since.field;
+  return Array.from({ length: Math.max(1, now - first + 1) }, (_, k) => `${field} eq ${first + k}`);
+}
+
 /** Small tables: read whole, then merged and pruned in one transaction. */
 async function syncFull(
   ctx: SyncContext,
@@ -575,10 +590,13 @@ async function syncFull(
   const result: TableResult = { table: table.name, division, rows: 0, inserted: 0, updated: 0, deleted: 0, pages: 0 };
   const extractedAt = new Date().toISOString();
   const rows: ExactRow[] = [];
-  for await (const page of reads.pages(division, { params: { $select: reads.select } })) {
-    rows.push(...page.rows);
-    result.pages++;
-  }
+  for (const $filter of yearFilters(ctx, table))
+    for await (const page of reads.pages(division, {
+      params: { $select: reads.select, ...($filter ? { $filter } : {}) },
+    })) {
+      rows.push(...page.rows);
+      result.pages++;
+    }
   const values = valuesCsv(table, division, rows, ctx.timeZone, extractedAt);
   const keys = rows.map((r) => String(r[table.key.field]).toLowerCase());
   await pageTransaction(ctx.pool, async (client) => {

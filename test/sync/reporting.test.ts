@@ -30,7 +30,31 @@ describe('a P&L per classification and cost centre from the warehouse', () => {
       'glschemes',
       'costcenters',
       'costunits',
+      'reportingbalance',
     ]);
+  });
+
+  it('reads the reporting balances a year at a time, and they equal the ledger per account, year, period and cost centre', async () => {
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (
+         (SELECT glaccountcode, reportingyear, reportingperiod, coalesce(costcentercode, ''), amount::numeric(18,2)
+            FROM exact_online.reportingbalance WHERE division = $1
+          EXCEPT
+          SELECT glaccountcode, financialyear, financialperiod, coalesce(costcenter, ''), sum(amountdc)::numeric(18,2)
+            FROM exact_online.transactionlines WHERE division = $1
+            GROUP BY glaccountcode, financialyear, financialperiod, coalesce(costcenter, ''), coalesce(costunit, ''))
+       ) differ`,
+      [division],
+    );
+    expect(rows[0]!.n).toBe(0);
+    const { rows: years } = await db.pool.query<{ y: number }>(
+      'SELECT DISTINCT reportingyear AS y FROM exact_online.reportingbalance ORDER BY 1',
+    );
+    expect(years.length).toBe(3);
+    // One read per year, each filtered on it.
+    const reads = sb.sandbox.calls.filter((c) => decodeURIComponent(c.path).includes('financial/ReportingBalance'));
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    for (const r of reads) expect(decodeURIComponent(r.path.replace(/\+/g, ' '))).toMatch(/\$filter=ReportingYear eq \d{4}/);
   });
 
   it('joins transactionlines → glaccounts → mappings → glclassifications and → costcenters, to the sandbox’s own totals', async () => {

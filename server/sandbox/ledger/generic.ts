@@ -1,6 +1,6 @@
 import { isCalendarDate } from '../../catalog/tables.ts';
 import { guidAt, guidPrefix, mix } from '../ids.ts';
-import type { EntityDef, FieldDef, Row } from '../model.ts';
+import { ENTITIES, type EntityDef, type FieldDef, type Row } from '../model.ts';
 import { DAY, round2, type LedgerCore } from './core.ts';
 
 /**
@@ -45,6 +45,9 @@ export type Counts = (entity: string) => number;
 
 export function genericEntity(c: LedgerCore, def: EntityDef, count: Counts): { count: number; row(i: number): Row } {
   const fields = uniqueFields(def);
+  // A line's link to its parent (SalesEntryLines.EntryID → SalesEntries), from the parent's navigation.
+  const parent = ENTITIES.find((e) => Object.values(e.children ?? {}).some((l) => l.entity === def.name));
+  const parentKey = parent ? Object.values(parent.children!).find((l) => l.entity === def.name)!.foreignKey : undefined;
   const n = count(def.name);
   const singular = def.name.replace(/ies$/, 'y').replace(/s$/, '');
   const keyOf = (entity: string, i: number) => guidAt(guidPrefix(c.o.seed, c.o.division, entity), i);
@@ -52,7 +55,10 @@ export function genericEntity(c: LedgerCore, def: EntityDef, count: Counts): { c
     const h = mix(c.seed ^ 0x27d4eb2d, i * 131 + f.name.length * 7 + f.name.charCodeAt(0));
     if (f.name === def.key) return def.keyType === 'Guid' ? keyOf(def.name, i) : i + 1;
     if (f.name === 'Division') return c.o.division;
-    const target = POINTS_AT[f.name] ?? (f.name.endsWith('ID') ? POINTS_AT[f.name.slice(0, -2)] : undefined);
+    const target =
+      f.name === parentKey
+        ? parent!.name
+        : (POINTS_AT[f.name] ?? (f.name.endsWith('ID') ? POINTS_AT[f.name.slice(0, -2)] : undefined));
     if (f.type === 'Guid') {
       if (target && count(target) > 0) return keyOf(target, h % count(target));
       return /^(Creator|Modifier)$/.test(f.name) ? null : h % 3 === 0 ? keyOf(`${def.name}.${f.name}`, i) : null;
