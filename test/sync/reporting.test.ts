@@ -54,7 +54,8 @@ describe('a P&L per classification and cost centre from the warehouse', () => {
     // One read per year, each filtered on it.
     const reads = sb.sandbox.calls.filter((c) => decodeURIComponent(c.path).includes('financial/ReportingBalance'));
     expect(reads.length).toBeGreaterThanOrEqual(5);
-    for (const r of reads) expect(decodeURIComponent(r.path.replace(/\+/g, ' '))).toMatch(/\$filter=ReportingYear eq \d{4}/);
+    for (const r of reads)
+      expect(decodeURIComponent(r.path.replace(/\+/g, ' '))).toMatch(/\$filter=ReportingYear eq \d{4}/);
   });
 
   it('joins transactionlines → glaccounts → mappings → glclassifications and → costcenters, to the sandbox’s own totals', async () => {
