@@ -98,6 +98,10 @@ describe('exact-sync connections divisions / tables', () => {
     expect(set.code).toBe(0);
     expect(set.stdout).toMatch(/\[ \] items/);
     expect(set.stdout).toMatch(/\[x\] transactionlines\s+every\s+15 min.*~96 calls\/day/);
+    // Grouped by area, the finance core on, HR and payroll a flag away.
+    expect(set.stdout).toMatch(/^Financial \(\d+ of \d+ on\)$/m);
+    expect(set.stdout).toMatch(/^HR\/Payroll \(0 of \d+ on\)$/m);
+    expect(set.stdout).toMatch(/\[ \] employees\s/);
     expect(set.stdout).toMatch(/about [\d,]+ of Exact's 5,000 API calls a day per division/);
     expect(set.stdout).not.toContain('warning:');
     // Every table every 5 minutes: more calls than Exact allows a day. Accepted (the admin decides), with a warning.

@@ -130,12 +130,18 @@ export async function runConnectionTables(
     });
     const cost = await dailyCostOf(db.pool, cid);
     const perDay = new Map(cost.tables.map((t) => [t.name, t.callsPerDay]));
-    for (const t of await listTables(db.pool, cid, c.warehouseSchema)) {
-      const every = t.frequencyMinutes ?? DEFAULT_FREQUENCY_MINUTES;
-      const calls = t.enabled && perDay.has(t.name) ? `  ~${perDay.get(t.name)} calls/day` : '';
-      process.stdout.write(
-        `  [${t.enabled ? 'x' : ' '}] ${t.name.padEnd(20)} every ${String(every).padStart(4)} min${t.frequencyMinutes === null ? ' (default)' : '          '}  ${String(t.rows).padStart(10)} rows${t.rowsEstimated ? ' (estimate)' : ''}${calls}\n`,
-      );
+    const tables = await listTables(db.pool, cid, c.warehouseSchema);
+    // Grouped by area as the console shows them.
+    for (const area of [...new Set(tables.map((t) => t.area))]) {
+      const inArea = tables.filter((t) => t.area === area);
+      process.stdout.write(`${area} (${inArea.filter((t) => t.enabled).length} of ${inArea.length} on)\n`);
+      for (const t of inArea) {
+        const every = t.frequencyMinutes ?? DEFAULT_FREQUENCY_MINUTES;
+        const calls = t.enabled && perDay.has(t.name) ? `  ~${perDay.get(t.name)} calls/day` : '';
+        process.stdout.write(
+          `  [${t.enabled ? 'x' : ' '}] ${t.name.padEnd(32)} every ${String(every).padStart(4)} min${t.frequencyMinutes === null ? ' (default)' : '          '}  ${String(t.rows).padStart(10)} rows${t.rowsEstimated ? ' (estimate)' : ''}${calls}\n`,
+        );
+      }
     }
     process.stdout.write(
       `about ${cost.total.toLocaleString('en-US')} of Exact's ${cost.budget.toLocaleString('en-US')} API calls a day per division (${Math.round(cost.share * 100)} %)\n`,
