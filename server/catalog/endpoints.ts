@@ -230,6 +230,11 @@ const DESCRIBED: readonly EntityDef[] = [
   define('GLSchemes', { type: `${T}Financial.GLScheme`, path: 'financial/GLSchemes' }),
   // Balances per GL account, reporting year and period (and cost centre and unit), read a year at a time.
   define('ReportingBalance', { type: `${T}Financial.ReportingBalance`, path: 'financial/ReportingBalance' }),
+  // Revenue, costs and result of this year and period against last year's: one row.
+  define('ProfitLossOverview', {
+    type: `${T}Financial.ProfitLossOverview`,
+    path: 'read/financial/ProfitLossOverview',
+  }),
   // Dimensions: transaction lines name them by code (CostCenter, CostUnit).
   define('Costcenters', { type: `${T}HRM.Costcenter`, path: 'hrm/Costcenters' }),
   define('Costunits', { type: `${T}HRM.Costunit`, path: 'hrm/Costunits' }),

@@ -310,6 +310,7 @@ const TABLE_TITLES: Readonly<Record<string, string>> = {
   costcenters: 'Cost centres',
   costunits: 'Cost units',
   reportingbalance: 'Balances per G/L account, year and period (and cost centre and unit)',
+  profitlossoverview: 'Profit and loss: this year and period against last year',
   deleted: 'Deleted records (carries deletes to the other tables)',
 };
 
@@ -353,6 +354,7 @@ export const TABLES: readonly CatalogTable[] = [
   table('Costcenters', 'full'),
   table('Costunits', 'full'),
   table('ReportingBalance', 'full'),
+  table('ProfitLossOverview', 'full'),
   // Every entity read as Exact's reference describes it: the Sync API when Exact has one, else `Modified`
   // for entities that have it, else read whole (small lookups).
   ...REFERENCE_ENTITIES.map((e) =>

@@ -2,7 +2,7 @@ import { CHART, JOURNALS } from './ledgerData.ts';
 import { ledgerCore, type LedgerOptions } from './ledger/core.ts';
 import { invoiceDocuments } from './ledger/documents.ts';
 import { COST_CENTERS, COST_UNITS, dimensions } from './ledger/dimensions.ts';
-import { reportingBalances } from './ledger/balances.ts';
+import { profitLossOverview, reportingBalances } from './ledger/balances.ts';
 import { journalEntries, transactionLines } from './ledger/entries.ts';
 import { outstandingItems, receivables } from './ledger/openItems.ts';
 import { purchaseEntries, purchaseEntryLines } from './ledger/purchases.ts';
@@ -58,6 +58,7 @@ export function createLedger(o: LedgerOptions): Ledger {
   const open = outstandingItems(c, rel, sales, purchases);
   const docs = invoiceDocuments(c, sales);
   const dims = dimensions(c);
+  const balances = reportingBalances(c, lineRow);
   const { invoiceLayout } = amounts;
   const { purchaseLayout } = purchases;
   const { counts, years, lines, documents } = c;
@@ -73,7 +74,8 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['GLAccountClassificationMappings', { count: CHART.length, row: dims.mappingRow }],
     ['Costcenters', { count: COST_CENTERS.length, row: dims.costCenterRow }],
     ['Costunits', { count: COST_UNITS.length, row: dims.costUnitRow }],
-    ['ReportingBalance', reportingBalances(c, lineRow)],
+    ['ReportingBalance', balances],
+    ['ProfitLossOverview', profitLossOverview(c, balances)],
     ['Items', { count: counts.items, row: it.itemRow }],
     ['TransactionLines', { count: lines, row: lineRow }],
     ['SalesInvoices', { count: invoiceLayout.groups, row: sales.invoiceRow }],

@@ -31,7 +31,29 @@ describe('a P&L per classification and cost centre from the warehouse', () => {
       'costcenters',
       'costunits',
       'reportingbalance',
+      'profitlossoverview',
     ]);
+  });
+
+  it('has a profit and loss overview whose revenue, costs and result are the ledger’s', async () => {
+    const { rows } = await db.pool.query(
+      `SELECT o.currentyear, o.revenuecurrentyear::numeric(18,2)::text AS revenue, o.costscurrentyear::numeric(18,2)::text AS costs,
+         o.resultcurrentyear::numeric(18,2)::text AS result,
+         (SELECT (-sum(tl.amountdc))::numeric(18,2)::text FROM exact_online.transactionlines tl
+            JOIN exact_online.glaccounts ga ON ga.id = tl.glaccount
+            WHERE ga.type = 110 AND tl.financialyear = o.currentyear) AS ledger_revenue,
+         (SELECT sum(tl.amountdc)::numeric(18,2)::text FROM exact_online.transactionlines tl
+            JOIN exact_online.glaccounts ga ON ga.id = tl.glaccount
+            WHERE ga.balancetype = 'W' AND ga.type <> 110 AND tl.financialyear = o.currentyear) AS ledger_costs
+       FROM exact_online.profitlossoverview o WHERE o.division = $1`,
+      [division],
+    );
+    expect(rows).toHaveLength(1);
+    const o = rows[0]!;
+    expect(o.revenue).toBe(o.ledger_revenue);
+    expect(o.costs).toBe(o.ledger_costs);
+    expect(Number(o.result)).toBeCloseTo(Number(o.revenue) - Number(o.costs), 2);
+    expect(Number(o.revenue)).toBeGreaterThan(0);
   });
 
   it('reads the reporting balances a year at a time, and they equal the ledger per account, year, period and cost centre', async () => {

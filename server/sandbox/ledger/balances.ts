@@ -89,3 +89,62 @@ export function reportingBalances(
     },
   };
 }
+
+/**
+ * read/financial/ProfitLossOverview: one row, the latest year and period of the books against the year
+ * before, from the same sums as the balances. Revenue is what G/L accounts of type 110 booked (credit
+ * positive); costs every other P&L account; the result their difference.
+ */
+export function profitLossOverview(
+  c: LedgerCore,
+  balances: { readonly count: number; row(i: number): Row },
+): { readonly count: number; row(i: number): Row; lazy: true } {
+  const year = c.years[c.years.length - 1]!;
+  const period = new Date(c.o.endLocal).getUTCMonth() + 1;
+  return {
+    lazy: true,
+    count: 1,
+    row: () => {
+      const sum = (kind: 'revenue' | 'costs', y: number, upTo: number, only?: number) => {
+        let total = 0;
+        for (let i = 0; i < balances.count; i++) {
+          const b = balances.row(i);
+          if (b.BalanceType !== 'W' || b.ReportingYear !== y) continue;
+          const p = b.ReportingPeriod as number;
+          if (p > upTo || (only !== undefined && p !== only)) continue;
+          const revenue = CHART[GL[b.GLAccountCode as string]!]![2] === 110;
+          if (revenue === (kind === 'revenue')) total += b.Amount as number;
+        }
+        return kind === 'revenue' ? round2(-total) : round2(total);
+      };
+      const row = (y: number, upTo: number, only?: number) => {
+        const revenue = sum('revenue', y, upTo, only);
+        const costs = sum('costs', y, upTo, only);
+        return { revenue, costs, result: round2(revenue - costs) };
+      };
+      const cy = row(year, 12);
+      const cp = row(year, period, period);
+      const py = row(year - 1, 12);
+      const pp = row(year - 1, period, period);
+      return {
+        CurrentYear: year,
+        CurrentPeriod: period,
+        PreviousYear: year - 1,
+        PreviousYearPeriod: period,
+        CurrencyCode: 'EUR',
+        RevenueCurrentYear: cy.revenue,
+        CostsCurrentYear: cy.costs,
+        ResultCurrentYear: cy.result,
+        RevenueCurrentPeriod: cp.revenue,
+        CostsCurrentPeriod: cp.costs,
+        ResultCurrentPeriod: cp.result,
+        RevenuePreviousYear: py.revenue,
+        CostsPreviousYear: py.costs,
+        ResultPreviousYear: py.result,
+        RevenuePreviousYearPeriod: pp.revenue,
+        CostsPreviousYearPeriod: pp.costs,
+        ResultPreviousYearPeriod: pp.result,
+      };
+    },
+  };
+}
