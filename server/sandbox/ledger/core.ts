@@ -40,7 +40,8 @@ export function pick<T>(list: readonly T[], n: number): T {
   return list[n % list.length]!;
 }
 
-export const round2 = (x: number) => Math.round(x * 100) / 100;
+/** Cents; never -0 (JSON writes it as 0, so a row must hold 0 too). */
+export const round2 = (x: number) => Math.round(x * 100) / 100 + 0;
 
 export type LedgerCore = ReturnType<typeof ledgerCore>;
 
