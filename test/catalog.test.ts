@@ -13,7 +13,7 @@ describe('which table a sync/Deleted entity type deletes from', () => {
     [13, 'salesinvoices'],
     // 12 is the legacy SalesOrders, reported for orders as 32 SalesOrderHeaders is (docs/exact-online.md 5.3).
     [12, 'salesorders'],
-    [32, 'salesorders'],
+    [32, 'salesorderheaders'],
     // A sales order line deleted on its own.
     [33, 'salesorderlines'],
     [6, 'documents'],

@@ -181,14 +181,24 @@ const DESCRIBED: readonly EntityDef[] = [
     children: { SalesInvoiceLines: { entity: 'SalesInvoiceLines', foreignKey: 'InvoiceID' } },
   }),
   define('SalesInvoiceLines', { type: `${T}SalesInvoiceLine`, bulkPath: 'bulk/SalesInvoice/SalesInvoiceLines' }),
+  // The legacy sales orders Exact is phasing out (EntityType 12 "going to be removed"): headers only now,
+  // its lines are salesorderlines' own, through the Sync API. The same orders as SalesOrderHeaders (32).
   define('SalesOrders', {
     type: `${T}SalesOrder`,
     bulkPath: 'bulk/SalesOrder/SalesOrders',
     deletedType: 32,
     children: { SalesOrderLines: { entity: 'SalesOrderLines', foreignKey: 'OrderID' } },
   }),
+  // Their successors through the Sync API (EntityType 32 and 33, docs/exact-online.md 5.1, 5.3).
+  define('SalesOrderHeaders', {
+    type: `${T}SalesOrderHeader`,
+    path: 'sync/SalesOrder/SalesOrderHeaders',
+    syncPath: 'sync/SalesOrder/SalesOrderHeaders',
+    deletedType: 32,
+  }),
   define('SalesOrderLines', {
     type: `${T}SalesOrderLine`,
+    syncPath: 'sync/SalesOrder/SalesOrderLines',
     bulkPath: 'bulk/SalesOrder/SalesOrderLines',
     deletedType: 33,
   }),

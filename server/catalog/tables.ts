@@ -1,3 +1,4 @@
+import { ENTITY_TYPES } from './entityTypes.ts';
 import {
   DIVISIONS_ENTITY,
   ENTITY_BY_NAME,
@@ -213,7 +214,12 @@ export function areaOf(path: string): Area {
   return AREAS[service] ?? 'Financial';
 }
 
-function table(entityName: string, strategy: Strategy, byDefault?: boolean): CatalogTable {
+function table(
+  entityName: string,
+  strategy: Strategy,
+  byDefault?: boolean,
+  o: { withoutLines?: boolean } = {},
+): CatalogTable {
   const entity = entityName === 'Divisions' ? DIVISIONS_ENTITY : ENTITY_BY_NAME.get(entityName);
   if (!entity) throw new Error(`catalog: unknown entity ${entityName}`);
   if (strategy === 'sync' && !entity.syncPath) throw new Error(`catalog: ${entityName} has no sync endpoint`);
@@ -225,7 +231,7 @@ function table(entityName: string, strategy: Strategy, byDefault?: boolean): Cat
   const key = columns.find((c) => c.field === entity.key);
   if (!key) throw new Error(`catalog: ${entityName} has no key column`);
   let children: CatalogTable['children'];
-  if (strategy === 'modified' && entity.children) {
+  if (strategy === 'modified' && entity.children && !o.withoutLines) {
     const [nav, link] = Object.entries(entity.children)[0]!;
     const child = table(link.entity, 'child');
     const foreignKey = child.columns.find((c) => c.field === link.foreignKey);
@@ -297,7 +303,9 @@ const TABLE_TITLES: Readonly<Record<string, string>> = {
   addresses: 'Addresses',
   items: 'Items',
   salesinvoices: 'Sales invoices and lines',
-  salesorders: 'Sales orders and lines',
+  salesorders: 'Sales orders, legacy (headers; Exact is phasing them out: see salesorderheaders)',
+  salesorderheaders: 'Sales orders (headers)',
+  salesorderlines: 'Sales order lines',
   purchaseentries: 'Purchase entries and lines',
   salesentries: 'Sales entries and lines (sales booked in the ledger)',
   receivables: 'Receivables',
@@ -341,7 +349,10 @@ export const TABLES: readonly CatalogTable[] = [
   table('Documents', 'sync'),
   table('DocumentAttachments', 'sync'),
   table('SalesInvoices', 'modified'),
-  table('SalesOrders', 'modified'),
+  // Legacy: still offered, off for new connections; its lines are salesorderlines, read through the Sync API.
+  table('SalesOrders', 'modified', false, { withoutLines: true }),
+  table('SalesOrderHeaders', 'sync'),
+  table('SalesOrderLines', 'sync'),
   table('PurchaseEntries', 'modified'),
   table('SalesEntries', 'modified'),
   table('Receivables', 'modified'),
@@ -382,14 +393,25 @@ const ALL_TABLE_ENTITY: ReadonlyMap<string, string> = new Map(ALL_TABLES.map((t)
 
 /**
  * Entity types Exact still reports under an older number (docs/exact-online.md 5.3): 12 is the legacy
- * SalesOrders, replaced by 32 SalesOrderHeaders.
+ * SalesOrders, replaced by 32 SalesOrderHeaders; either deletes an order's header.
  */
 const DELETED_TYPE_ALIASES: Readonly<Record<number, number>> = { 12: 32 };
 
-/** The warehouse table (lines tables included) that sync/Deleted's EntityType `n` deletes from. */
-export function tableForDeletedType(n: number): CatalogTable | undefined {
-  // For tables with lines (sales invoices 13, sales orders 32) Exact does not document whether EntityKey
-  // names the header or a line (docs/exact-online.md 5.3): the engine applies it to both (GUIDs are unique).
+/**
+ * The warehouse tables (lines tables included) that sync/Deleted's EntityType `n` deletes from: more than
+ * one where Exact serves the same entity twice (the legacy `salesorders` and `salesorderheaders` are the
+ * same orders, type 32; 12 is its older number).
+ */
+export function tablesForDeletedType(n: number): CatalogTable[] {
+  // For tables with lines (sales invoices 13) Exact does not document whether EntityKey names the header
+  // or a line (docs/exact-online.md 5.3): the engine applies it to both (GUIDs are unique).
   const type = DELETED_TYPE_ALIASES[n] ?? n;
-  return ALL_TABLES.find((t) => t.deletedType === type && t.name !== 'deleted');
+  return ALL_TABLES.filter((t) => t.deletedType === type && t.name !== 'deleted');
+}
+
+/** The table `entitytype` names for EntityType `n`: the one called as Exact calls the type, else the first. */
+export function tableForDeletedType(n: number): CatalogTable | undefined {
+  const tables = tablesForDeletedType(n);
+  const name = ENTITY_TYPES.find(([k]) => k === n)?.[1].toLowerCase();
+  return tables.find((t) => t.name === name) ?? tables[0];
 }

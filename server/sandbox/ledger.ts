@@ -82,6 +82,11 @@ export function createLedger(o: LedgerOptions): Ledger {
     ['SalesInvoiceLines', { count: invoiceLayout.lines, row: invoiceLineRow }],
     ['SalesOrders', { count: counts.orders, row: orders.orderRow }],
     ['SalesOrderLines', { count: counts.orders * 2, row: orders.orderLineRow }],
+    // The Sync API's sales order headers are the same orders, keyed by ID (= OrderID).
+    [
+      'SalesOrderHeaders',
+      { count: counts.orders, row: (i) => ({ ...orders.orderRow(i), ID: orders.orderRow(i).OrderID }) },
+    ],
     ['PurchaseEntries', { count: purchaseLayout.groups, row: purchases.purchaseRow }],
     ['PurchaseEntryLines', { count: purchaseLayout.lines, row: purchaseLineRow }],
     ['Receivables', { count: invoiceLayout.groups, row: receivableRow }],

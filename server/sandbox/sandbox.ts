@@ -51,6 +51,11 @@ export const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
 export const SANDBOX_USER = 'demo';
 export const SANDBOX_PASSWORD = 'demo';
 
+/** Entities served from another's rows, with its keys (sync/SalesOrder/SalesOrderHeaders: the sales orders). */
+const KEYS_OF: Readonly<Record<string, string>> = { SalesOrderHeaders: 'SalesOrders' };
+
+const TWINS: Readonly<Record<string, string>> = { SalesOrders: 'SalesOrderHeaders', SalesOrderHeaders: 'SalesOrders' };
+
 /** Timestamps kept for an entity whose rows are counted only when used (ledger.ts Generated.lazy). */
 const LAZY_TIMESTAMPS = 10_000_000;
 
@@ -175,7 +180,7 @@ export class Sandbox {
       const base =
         ledger.entities.get(def.name) ??
         (['Deleted', 'Divisions', 'Me'].includes(def.name) ? empty : ledger.generic(def));
-      state.tables.set(def.name, new Table(def, base, state, ts, this.seed, code));
+      state.tables.set(def.name, new Table(def, base, state, ts, this.seed, code, KEYS_OF[def.name]));
       // A lazy entity is not counted now: it gets a block of Timestamps larger than it can be.
       ts += base.lazy ? LAZY_TIMESTAMPS : base.count;
     }
@@ -255,6 +260,13 @@ export class Sandbox {
         EntityKey: String(row[def.key]),
         EntityType: def.deletedType,
       });
+    }
+    // The same orders served twice (legacy SalesOrders, SalesOrderHeaders): gone from both, one delete logged.
+    const twin = TWINS[entityName];
+    if (twin) {
+      const other = this.table(code, twin);
+      const at = other.indexOf(id);
+      if (at !== undefined) other.remove(at);
     }
     if (entityName === 'Documents') {
       const attachments = this.table(code, 'DocumentAttachments');

@@ -29,12 +29,14 @@ export class Table {
     tsBase: number,
     seed: number,
     divisionCode: number,
+    /** The entity whose keys these rows have (sales order headers are the sales orders' rows). */
+    keysOf: string = def.name,
   ) {
     this.def = def;
     this.base = base;
     this.division = division;
     this.tsBase = tsBase;
-    this.prefix = guidPrefix(seed, divisionCode, def.name);
+    this.prefix = guidPrefix(seed, divisionCode, keysOf);
     this.nextIndex = base.lazy ? undefined : base.count;
     this.padded = def.fields.filter((f) => f.pad);
   }

@@ -26,7 +26,13 @@ import {
   mergeRows,
 } from '../warehouse/load.ts';
 import { ensureEntityTypes, ensureTable } from '../warehouse/tables.ts';
-import { ALL_TABLES, TABLE_BY_NAME, tableForDeletedType, type CatalogTable } from '../catalog/tables.ts';
+import {
+  ALL_TABLES,
+  TABLE_BY_NAME,
+  tableForDeletedType,
+  tablesForDeletedType,
+  type CatalogTable,
+} from '../catalog/tables.ts';
 import { rowEncoder, toWarehouse, valuesCsv, type OffMidnight } from './encode.ts';
 import { readCursor, readSweptAt, writeCursor, writeSweptAt } from '../state/cursors.ts';
 
@@ -212,11 +218,11 @@ async function applyDeletedRows(
   let deleted = 0;
   const byTable = new Map<CatalogTable, { key: string; timestamp: string }[]>();
   for (const d of deletes) {
-    const target = tableForDeletedType(d.type);
-    if (!target) continue;
-    const list = byTable.get(target) ?? [];
-    list.push({ key: d.key, timestamp: d.timestamp });
-    byTable.set(target, list);
+    for (const target of tablesForDeletedType(d.type)) {
+      const list = byTable.get(target) ?? [];
+      list.push({ key: d.key, timestamp: d.timestamp });
+      byTable.set(target, list);
+    }
   }
   for (const [target, list] of byTable) {
     deleted += await applyDeletes(client, schema, target, division, list);
@@ -630,6 +636,7 @@ export async function syncTable(ctx: SyncContext, tableName: string, division: n
         const target = tableForDeletedType(n);
         return target ? [[n, name, target.name] as const] : [];
       }),
+      new Set(ALL_TABLES.map((t) => t.name)),
     );
   }
   const reads = await tableReads(ctx, table);

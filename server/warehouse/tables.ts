@@ -64,6 +64,7 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   // Readable by the query API's and the BI users' role, this table and the ones made later.
   await tryGrantWarehouseSchema(db, schema);
+  await replaceOwnView(db, schema, table.name);
   await db.query(
     `CREATE TABLE IF NOT EXISTS ${name} (
       division integer NOT NULL,
@@ -90,6 +91,19 @@ async function createOrAlter(db: pg.ClientBase, schema: string, table: CatalogTa
   if (have.get('_sdc_batched_at') === false)
     await db.query(`ALTER TABLE ${name} ALTER COLUMN _sdc_batched_at SET DEFAULT now()`);
   await trimCodesOnce(db, schema, table);
+}
+
+/**
+ * A view exact-sync made under an entity type's name (ensureEntityTypes: `salesorderheaders` over
+ * `salesorders`) gives way when the catalog gains a table of that name. A view someone built on it stops
+ * the drop with PostgreSQL's message naming it, rather than being dropped too.
+ */
+async function replaceOwnView(db: pg.ClientBase, schema: string, name: string): Promise<void> {
+  const { rows } = await db.query<{ relkind: string }>(
+    `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
+  );
+  if (rows[0]?.relkind === 'v') await db.query(`DROP VIEW ${qualified(schema, name)}`);
 }
 
 /** How PostgreSQL's format_type names each catalog type. */
@@ -190,6 +204,7 @@ export function ensureEntityTypes(
   pool: pg.Pool,
   schema: string,
   types: readonly (readonly [number, string, string])[],
+  tableNames: ReadonlySet<string>,
 ): Promise<void> {
   const name = qualified(schema, 'entitytype');
   return onceUnderDdlLock(pool, schema, 'entitytype', async (client) => {
@@ -207,7 +222,8 @@ export function ensureEntityTypes(
     );
     for (const [, entity, table] of types) {
       const relation = entity.toLowerCase();
-      if (relation === table) continue;
+      // A table of that name is there already (legacy salesorders for type 12): it has id and division.
+      if (relation === table || tableNames.has(relation)) continue;
       // A simple view: PostgreSQL deletes through it from the table.
       await client.query(
         `CREATE OR REPLACE VIEW ${qualified(schema, relation)} AS SELECT * FROM ${qualified(schema, table)}`,

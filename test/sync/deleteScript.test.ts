@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTITY_TYPES } from '../../server/catalog/entityTypes.ts';
-import { tableForDeletedType } from '../../server/catalog/tables.ts';
+import pg from 'pg';
+import { TABLE_BY_NAME, tableForDeletedType } from '../../server/catalog/tables.ts';
+import { ensureTable } from '../../server/warehouse/tables.ts';
 import { syncDivision } from '../../server/sync/engine.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -70,18 +72,19 @@ describe("a peer's delete script against exact-sync's warehouse", () => {
 
   it('runs every statement it produces, one deleted row per entity type, and deletes what they name', async () => {
     const saved = new Date(Date.now() - 60_000);
-    const { rows: types } = await db.pool.query<{ number: number; table_name: string }>(
-      'SELECT number, table_name FROM exact_online.entitytype ORDER BY number',
+    const { rows: types } = await db.pool.query<{ number: number; name: string }>(
+      'SELECT number, name FROM exact_online.entitytype ORDER BY number',
     );
-    const victims: { table: string; id: string }[] = [];
+    // A row of the relation each statement will name (a different one per type), or a key nothing has.
+    const victims: { relation: string; id: string }[] = [];
     for (const t of types) {
-      // A row of the type's table (a different one per type), or a key nothing has when the table is empty.
+      const relation = t.name.toLowerCase();
       const { rows } = await db.pool.query<{ id: string }>(
-        `SELECT id FROM exact_online.${t.table_name} WHERE division = $1 ORDER BY id OFFSET $2 LIMIT 1`,
-        [division, victims.filter((v) => v.table === t.table_name).length],
+        `SELECT id FROM exact_online.${relation} WHERE division = $1 ORDER BY id OFFSET $2 LIMIT 1`,
+        [division, victims.filter((v) => v.relation === relation).length],
       );
       const id = rows[0]?.id ?? randomUUID();
-      if (rows[0]) victims.push({ table: t.table_name, id });
+      if (rows[0]) victims.push({ relation, id });
       await db.pool.query(
         `INSERT INTO exact_online.deleted (division, id, entitykey, entitytype, timestamp, _sdc_extracted_at) VALUES ($1, $2, $3, $4, 1, now())`,
         [division, randomUUID(), id, t.number],
@@ -99,8 +102,29 @@ describe("a peer's delete script against exact-sync's warehouse", () => {
     expect(statements.some((s) => s.includes('exact_online.salesorderheaders '))).toBe(true);
     expect(victims.length).toBeGreaterThanOrEqual(10);
     for (const v of victims) {
-      const { rows } = await db.pool.query(`SELECT 1 FROM exact_online.${v.table} WHERE id = $1`, [v.id]);
-      expect(rows, `${v.table} ${v.id}`).toEqual([]);
+      const { rows } = await db.pool.query(`SELECT 1 FROM exact_online.${v.relation} WHERE id = $1`, [v.id]);
+      expect(rows, `${v.relation} ${v.id}`).toEqual([]);
     }
+  });
+
+  it('turns the salesorderheaders view an earlier version made into the table the Sync API fills', async () => {
+    // As an earlier version left it: a view under the entity type's name over the legacy sales orders.
+    await db.pool.query(`CREATE SCHEMA older`);
+    await db.pool.query(
+      `CREATE TABLE older.salesorders (division integer NOT NULL, orderid uuid NOT NULL, id uuid, PRIMARY KEY (division, orderid))`,
+    );
+    await db.pool.query(`CREATE VIEW older.salesorderheaders AS SELECT * FROM older.salesorders`);
+    const fresh = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      await ensureTable(fresh, 'older', TABLE_BY_NAME.get('salesorderheaders')!);
+    } finally {
+      await fresh.end();
+    }
+    const { rows } = await db.pool.query<{ relkind: string }>(
+      `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'older' AND c.relname = 'salesorderheaders'`,
+    );
+    expect(rows).toEqual([{ relkind: 'r' }]);
+    // The legacy table is untouched.
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM older.salesorders`)).rows[0]).toEqual({ n: 0 });
   });
 });

@@ -38,7 +38,7 @@ describe('sync engine', () => {
     // the first one too (no starting year: Modified ge 1900-01-01). The sandbox refuses any other.
     const reads = sb.sandbox.calls
       .map((c) => decodeURIComponent(c.path))
-      .filter((p) => /\/api\/v1\/\d+\/(salesinvoice\/SalesInvoices|salesorder\/SalesOrders)\?/.test(p));
+      .filter((p) => /\/api\/v1\/\d+\/(salesinvoice\/SalesInvoices|bulk\/SalesOrder\/SalesOrders)\?/.test(p));
     expect(reads.length).toBeGreaterThanOrEqual(4);
     for (const p of reads) expect(p).toMatch(/\$filter=Modified ge datetime'/);
     expect(sb.sandbox.calls.filter((c) => c.status === 400)).toEqual([]);
@@ -136,6 +136,10 @@ describe('sync engine', () => {
     sb.sandbox.update(division, 'SalesInvoices', String(line.InvoiceID), { Description: 'Credited one line' });
     // An order is deleted, with its lines.
     const order = sb.sandbox.table(division, 'SalesOrders').get(1)!;
+    const orderLines = sb.sandbox.table(division, 'SalesOrderLines');
+    let linesOfOrder = 0;
+    for (let i = 0; i < orderLines.end; i++) if (orderLines.get(i)?.OrderID === order.OrderID) linesOfOrder++;
+    expect(linesOfOrder).toBeGreaterThan(0);
     sb.sandbox.remove(division, 'SalesOrders', String(order.OrderID));
     // An invoice is deleted, with its lines (sync/Deleted names the invoice) …
     const invoice = sb.sandbox.table(division, 'SalesInvoices').get(2)!;
@@ -164,9 +168,10 @@ describe('sync engine', () => {
         ])
       ).rows[0].n,
     ).toBe(0);
-    // The deleted transaction lines, the order and the invoice (their lines go with them, not counted
-    // apart), and the invoice line named by its own key.
-    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 3);
+    // The deleted transaction lines; the order, from the legacy table and the Sync API's headers (the same
+    // orders), and each of its lines (Exact logs them as SalesOrderLines, 33); the invoice (its lines go with
+    // it, not counted apart); and the invoice line named by its own key.
+    expect(byName.deleted!.deleted).toBe(Math.ceil(ids.length / 200) + 2 + linesOfOrder + 2);
     expect(
       (
         await db.pool.query(
