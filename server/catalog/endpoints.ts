@@ -275,6 +275,8 @@ const FROM_REFERENCE: readonly (readonly [string, string, string?])[] = [
   ['AccountClassifications', 'crm/AccountClassifications'],
   ['AccountClassificationNames', 'crm/AccountClassificationNames'],
   ['Opportunities', 'crm/Opportunities'],
+  // The administration's users: who Created/Modifier GUIDs are.
+  ['Users', 'users/Users'],
   ['QuotationHeaders', 'sync/CRM/QuotationHeaders', 'sync/CRM/QuotationHeaders'],
   ['QuotationLines', 'crm/QuotationLines', 'sync/CRM/QuotationLines'],
   // Sales and purchase.

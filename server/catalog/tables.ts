@@ -199,6 +199,7 @@ const AREAS: Record<string, Area> = {
   inventory: 'Inventory',
   project: 'Projects',
   hrm: 'HR/Payroll',
+  users: 'HR/Payroll',
   payroll: 'HR/Payroll',
   manufacturing: 'Manufacturing',
   documents: 'Documents',
