@@ -4,10 +4,10 @@ import { expect } from 'vitest';
 import { migrate } from '../../server/db/migrate.ts';
 import type { ExactClient } from '../../server/exact/client.ts';
 import { localToUtc } from '../../server/exact/values.ts';
-import type { RunningSandbox } from '../../server/sandbox/index.ts';
+import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { ALL_TABLES, TABLES } from '../../server/catalog/tables.ts';
-import type { SyncContext } from '../../server/sync/engine.ts';
-import type { TestDatabase } from './database.ts';
+import { syncDivision, type SyncContext } from '../../server/sync/engine.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
 import { SCHEMA, syncContextFor } from './syncContext.ts';
 import { authorize } from './sandbox.ts';
 
@@ -91,4 +91,29 @@ export async function assertWarehouseEqualsSandbox(
       }
     }
   }
+}
+
+/** A one-division sandbox of `scale` lines, synced whole (every catalog table) into a fresh database, for tests that read the result. */
+export interface SyncedDivision {
+  db: TestDatabase;
+  sb: RunningSandbox;
+  division: number;
+  close(): Promise<void>;
+}
+
+export async function syncedDivision(label: string, scale: number): Promise<SyncedDivision> {
+  const db = await createTestDatabase(label);
+  const sb = await startSandbox({ autoApprove: true, scale, divisions: 1, limits: false });
+  const { ctx } = await setUpSync(db, sb);
+  const division = sb.sandbox.divisions[0]!.code;
+  await syncDivision(ctx, division);
+  return {
+    db,
+    sb,
+    division,
+    async close() {
+      await sb.close();
+      await db.drop();
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { compareSqlGuid, guidAt, guidPrefix, indexOfGuid } from '../../server/sa
 import { layoutOf, linesFor } from '../../server/sandbox/layout.ts';
 import { amsterdamOffsetSeconds, toExactLocal } from '../../server/sandbox/localTime.ts';
 import { entity } from '../../server/sandbox/model.ts';
+import { createLedger } from '../../server/sandbox/ledger.ts';
 import { newBudget, rateLimitHeaders, spend } from '../../server/sandbox/rateLimit.ts';
 
 describe('layoutOf: lines grouped into entries without storing them', () => {
@@ -176,5 +177,46 @@ describe('clock and local time', () => {
     expect(amsterdamOffsetSeconds(Date.UTC(2026, 0, 15, 12))).toBe(3600);
     // The recorded example (docs/exact-online.md 4.6): POSTed at 14:16:40Z, Created came back as 16:16:40 "UTC".
     expect(toExactLocal(Date.UTC(2026, 5, 25, 14, 16, 40))).toBe(Date.UTC(2026, 5, 25, 16, 16, 40));
+  });
+});
+
+describe('generated rows of the entities no hand-written module makes (ledger/generic.ts)', () => {
+  const ledger = createLedger({ seed: 3, division: 123456, lines: 400, endLocal: Date.UTC(2026, 5, 30, 12) });
+  const rows = (name: string) => {
+    const g = ledger.entities.get(name) ?? ledger.generic(entity(name));
+    return Array.from({ length: g.count }, (_, i) => g.row(i));
+  };
+
+  it('gives each row the key the store finds it by, the division, and the same values every time', () => {
+    const projects = rows('Projects');
+    expect(projects.length).toBeGreaterThan(0);
+    const prefix = guidPrefix(3, 123456, 'Projects');
+    projects.forEach((p, i) => expect(p.ID).toBe(guidAt(prefix, i)));
+    expect(projects.every((p) => p.Division === 123456)).toBe(true);
+    expect(rows('Projects')).toEqual(projects);
+  });
+
+  it('points a field named after an entity at a row of that entity', () => {
+    const accounts = new Set(rows('Accounts').map((a) => a.ID));
+    const items = new Set(rows('Items').map((a) => a.ID));
+    const quotationLines = rows('QuotationLines');
+    expect(quotationLines.some((l) => l.Item !== null)).toBe(true);
+    for (const l of quotationLines) if (l.Item !== null) expect(items.has(l.Item)).toBe(true);
+    const projects = rows('Projects');
+    for (const p of projects)
+      if (p.Account !== null && p.Account !== undefined) expect(accounts.has(p.Account)).toBe(true);
+    // A line names its parent through the parent's navigation (SalesEntries → SalesEntryLines.EntryID).
+    const entries = new Set(rows('SalesEntries').map((e) => e.EntryID));
+    for (const l of rows('SalesEntryLines')) expect(entries.has(l.EntryID)).toBe(true);
+  });
+
+  it('writes calendar dates as local midnights and moments within office hours', () => {
+    for (const p of rows('Projects')) {
+      if (typeof p.StartDate === 'number') expect(p.StartDate % 86_400_000).toBe(0);
+      expect(typeof p.Modified).toBe('number');
+      const hour = new Date(p.Modified as number).getUTCHours();
+      expect(hour).toBeGreaterThanOrEqual(8);
+      expect(hour).toBeLessThan(17);
+    }
   });
 });

@@ -4,10 +4,8 @@ import { ENTITY_TYPES } from '../../server/catalog/entityTypes.ts';
 import pg from 'pg';
 import { TABLE_BY_NAME, tableForDeletedType } from '../../server/catalog/tables.ts';
 import { ensureTable } from '../../server/warehouse/tables.ts';
-import { syncDivision } from '../../server/sync/engine.ts';
-import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { setUpSync } from '../helpers/syncSetup.ts';
+import type { TestDatabase } from '../helpers/database.ts';
+import { syncedDivision, type SyncedDivision } from '../helpers/syncSetup.ts';
 
 /**
  * The delete script users bring from a peer's seed (issue 16, item 9), run as they run it: rows of
@@ -30,19 +28,15 @@ async function runSeedScript(db: TestDatabase, schema: string, since: Date): Pro
 }
 
 describe("a peer's delete script against exact-sync's warehouse", () => {
+  let synced: SyncedDivision;
   let db: TestDatabase;
-  let sb: RunningSandbox;
   let division: number;
   beforeAll(async () => {
-    db = await createTestDatabase('delete_script');
-    sb = await startSandbox({ autoApprove: true, scale: 300, divisions: 1, limits: false });
-    const { ctx } = await setUpSync(db, sb);
-    division = sb.sandbox.divisions[0]!.code;
-    await syncDivision(ctx, division);
+    synced = await syncedDivision('delete_script', 300);
+    ({ db, division } = synced);
   });
   afterAll(async () => {
-    await sb?.close();
-    await db?.drop();
+    await synced?.close();
   });
 
   it('lists in entitytype only the types whose rows the warehouse holds, each named as a relation with id and division', async () => {

@@ -1,27 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncDivision } from '../../server/sync/engine.ts';
-import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { assertWarehouseEqualsSandbox, setUpSync } from '../helpers/syncSetup.ts';
+import type { RunningSandbox } from '../../server/sandbox/index.ts';
+import type { TestDatabase } from '../helpers/database.ts';
+import { assertWarehouseEqualsSandbox, syncedDivision, type SyncedDivision } from '../helpers/syncSetup.ts';
 
 /**
  * What a finance team builds first: a P&L per reporting classification and cost centre, from the ledger
  * joined to the GL accounts, their classification mappings, the classifications and the cost centres.
  */
 describe('a P&L per classification and cost centre from the warehouse', () => {
+  let synced: SyncedDivision;
   let db: TestDatabase;
   let sb: RunningSandbox;
   let division: number;
   beforeAll(async () => {
-    db = await createTestDatabase('reporting');
-    sb = await startSandbox({ autoApprove: true, scale: 3000, divisions: 1, limits: false });
-    const { ctx } = await setUpSync(db, sb);
-    division = sb.sandbox.divisions[0]!.code;
-    await syncDivision(ctx, division);
+    synced = await syncedDivision('reporting', 3000);
+    ({ db, sb, division } = synced);
   });
   afterAll(async () => {
-    await sb?.close();
-    await db?.drop();
+    await synced?.close();
   });
 
   it('holds the mappings, schemes and dimensions as Exact has them', async () => {
