@@ -82,15 +82,14 @@ function define(
 ): EntityDef {
   const meta = META[name];
   const path = extra.path ?? meta!.uri.replace('/api/v1/{division}/', '').replace('/api/v1/', '');
-  const fields = fieldsOf(name, path);
-  if (!fields) throw new Error(`catalog: ${path} is not in Exact's reference (server/catalog/reference.json)`);
-  const served = new Map<string, readonly FieldDef[]>([[path.toLowerCase(), fields]]);
-  for (const other of [extra.syncPath, extra.bulkPath]) {
-    if (!other) continue;
-    const otherFields = fieldsOf(name, other);
-    if (!otherFields) throw new Error(`catalog: ${other} is not in Exact's reference (server/catalog/reference.json)`);
-    served.set(other.toLowerCase(), otherFields);
+  const served = new Map<string, readonly FieldDef[]>();
+  for (const p of [path, extra.syncPath, extra.bulkPath]) {
+    if (!p) continue;
+    const pathFields = fieldsOf(name, p);
+    if (!pathFields) throw new Error(`catalog: ${p} is not in Exact's reference (server/catalog/reference.json)`);
+    served.set(p.toLowerCase(), pathFields);
   }
+  const fields = served.get(path.toLowerCase())!;
   const refKey = referenceEndpoint(path)!.key;
   // A sync endpoint's reference key is Timestamp (the client library's cursor); the row's own key is its ID.
   const key =

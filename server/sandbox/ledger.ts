@@ -85,7 +85,13 @@ export function createLedger(o: LedgerOptions): Ledger {
     // The Sync API's sales order headers are the same orders, keyed by ID (= OrderID).
     [
       'SalesOrderHeaders',
-      { count: counts.orders, row: (i) => ({ ...orders.orderRow(i), ID: orders.orderRow(i).OrderID }) },
+      {
+        count: counts.orders,
+        row: (i) => {
+          const order = orders.orderRow(i);
+          return { ...order, ID: order.OrderID };
+        },
+      },
     ],
     ['PurchaseEntries', { count: purchaseLayout.groups, row: purchases.purchaseRow }],
     ['PurchaseEntryLines', { count: purchaseLayout.lines, row: purchaseLineRow }],

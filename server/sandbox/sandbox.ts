@@ -54,7 +54,13 @@ export const SANDBOX_PASSWORD = 'demo';
 /** Entities served from another's rows, with its keys (sync/SalesOrder/SalesOrderHeaders: the sales orders). */
 const KEYS_OF: Readonly<Record<string, string>> = { SalesOrderHeaders: 'SalesOrders' };
 
-const TWINS: Readonly<Record<string, string>> = { SalesOrders: 'SalesOrderHeaders', SalesOrderHeaders: 'SalesOrders' };
+/** Each entity served from another's rows, and that other: a row deleted from one is gone from both. */
+const TWINS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(KEYS_OF).flatMap(([a, b]) => [
+    [a, b],
+    [b, a],
+  ]),
+);
 
 /** Timestamps kept for an entity whose rows are counted only when used (ledger.ts Generated.lazy). */
 const LAZY_TIMESTAMPS = 10_000_000;

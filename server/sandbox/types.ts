@@ -1,9 +1,10 @@
-import reference from '../catalog/reference.json' with { type: 'json' };
+import { REFERENCE, referenceEndpoint } from '../catalog/reference.ts';
 import type { EntityDef, FieldDef } from './model.ts';
 
 /**
  * The types the sandbox's endpoints serve, read from the facts file itself (server/catalog/reference.json,
- * made from Exact's reference by server/catalog/tools/extractReference.ts) — not from the client's catalog.
+ * made from Exact's reference by server/catalog/tools/extractReference.ts, through its plain accessor
+ * catalog/reference.ts) — not from the client's catalog decisions (tables.ts select and lacks).
  *
  * - A sync and a bulk endpoint serve the fields of their own type: the sync types drop fields the plain
  *   endpoint has (`GLAccountSync` lacks `DeductibilityPercentages`: picqer/exact-php-client issue 652;
@@ -14,20 +15,19 @@ import type { EntityDef, FieldDef } from './model.ts';
  * - Fields can be dropped at run time (Exact adds and drops fields without notice), to test drift.
  */
 
-type Raw = Record<string, { fields: [string, string, string?][] }>;
-const RAW = (reference as unknown as { endpoints: Raw }).endpoints;
-const BY_PATH = new Map(Object.entries(RAW).map(([url, e]) => [url.toLowerCase(), e]));
-
 /** The fields the endpoint at `path` serves per the facts file; padding as the entity's stored fields have it. */
 export function referenceFields(def: EntityDef, path: string): FieldDef[] {
-  const e = BY_PATH.get(path.toLowerCase());
+  const e = referenceEndpoint(path);
   if (!e) throw new Error(`sandbox: ${path} is not in the facts file`);
-  return e.fields.map(([name, edm]) => {
+  return e.fields.map(({ name, edm }) => {
     const stored = def.fieldByLower.get(name.toLowerCase());
     const nav = edm.startsWith('nav:');
     return { name, type: nav ? edm.slice(4) : edm, nav, ...(stored?.pad ? { pad: stored.pad } : {}) };
   });
 }
+
+/** The entities (last path segment, lower case) that Exact's reference has a sync endpoint for. */
+const SYNCED = new Set([...REFERENCE.keys()].filter((u) => u.startsWith('sync/')).map((u) => u.split('/').pop()!));
 
 /**
  * Whether Exact's reference has a sync endpoint for the entity a plain or bulk path serves (same last
@@ -35,9 +35,7 @@ export function referenceFields(def: EntityDef, path: string): FieldDef[] {
  * under mandatory filtering (docs/exact-online.md 4.5).
  */
 export function hasSyncCounterpart(path: string): boolean {
-  const last = path.split('/').pop()!.toLowerCase();
-  for (const url of BY_PATH.keys()) if (url.startsWith('sync/') && url.split('/').pop() === last) return true;
-  return false;
+  return SYNCED.has(path.split('/').pop()!.toLowerCase());
 }
 
 /** The `__metadata.type`-style name of the type behind a path, as Exact's messages name it. */
@@ -51,7 +49,7 @@ export class Drift {
   private readonly cache = new Map<string, readonly FieldDef[]>();
 
   drop(path: string, field: string): void {
-    if (!BY_PATH.has(path.toLowerCase())) throw new Error(`sandbox: ${path} is not an endpoint`);
+    if (!referenceEndpoint(path)) throw new Error(`sandbox: ${path} is not an endpoint`);
     const set = this.dropped.get(path.toLowerCase()) ?? new Set<string>();
     set.add(field.toLowerCase());
     this.dropped.set(path.toLowerCase(), set);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { lastSyncedByTable } from './cursors.ts';
 import { qualified } from '../db/sql.ts';
 import { AppError } from '../lib/errors.ts';
-import { TABLE_BY_NAME, titleOf, TABLES } from '../catalog/tables.ts';
+import { TABLE_BY_NAME, titleOf, TABLES, type CatalogTable } from '../catalog/tables.ts';
 import type { TableInfo } from './types.ts';
 export type { TableInfo };
 
@@ -38,6 +38,11 @@ export async function rowCounts(
   return counts;
 }
 
+/** Whether a table syncs: always when required, else as the connection set it, else by the catalog's default. */
+function isEnabled(t: CatalogTable, setting: { enabled: boolean } | undefined): boolean {
+  return REQUIRED_TABLES.has(t.name) || (setting?.enabled ?? t.byDefault);
+}
+
 export async function listTables(db: pg.Pool, connectionId: number, schema: string): Promise<TableInfo[]> {
   const [settings, counts, synced, runs] = await Promise.all([
     db.query<{ table_name: string; enabled: boolean; frequency_minutes: number | null }>(
@@ -71,7 +76,7 @@ export async function listTables(db: pg.Pool, connectionId: number, schema: stri
       entity: t.entity.name,
       strategy: t.strategy,
       lines: t.children?.table.name ?? null,
-      enabled: REQUIRED_TABLES.has(t.name) || (s?.enabled ?? t.byDefault),
+      enabled: isEnabled(t, s),
       required: REQUIRED_TABLES.has(t.name),
       frequencyMinutes: s?.frequency_minutes ?? null,
       rows: count?.rows ?? 0,
@@ -160,10 +165,8 @@ export async function tableFrequencies(
     [connectionId],
   );
   const setting = new Map(rows.map((r) => [r.table_name, r]));
-  return TABLES.filter((t) => REQUIRED_TABLES.has(t.name) || (setting.get(t.name)?.enabled ?? t.byDefault)).map(
-    (t) => ({
-      name: t.name,
-      frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES,
-    }),
-  );
+  return TABLES.filter((t) => isEnabled(t, setting.get(t.name))).map((t) => ({
+    name: t.name,
+    frequencyMinutes: setting.get(t.name)?.frequency_minutes ?? DEFAULT_FREQUENCY_MINUTES,
+  }));
 }

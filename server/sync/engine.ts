@@ -179,10 +179,18 @@ interface TableReads {
   pages(division: number, start: { params: Record<string, string> } | { next: string }): AsyncGenerator<CollectionPage>;
 }
 
+/** The run's clock: the scheduler's when it has one. */
+const nowOf = (ctx: SyncContext): Date => (ctx.now ? ctx.now() : new Date());
+
 async function tableReads(ctx: SyncContext, table: CatalogTable): Promise<TableReads> {
-  const now = ctx.now ?? (() => new Date());
-  const leftOut = (await fieldsLeftOut(ctx.pool, ctx.connectionId, now())).get(table.path.toLowerCase());
-  const scope = { pool: ctx.pool, client: ctx.client, connectionId: ctx.connectionId, log: ctx.log, now };
+  const leftOut = (await fieldsLeftOut(ctx.pool, ctx.connectionId, nowOf(ctx))).get(table.path.toLowerCase());
+  const scope = {
+    pool: ctx.pool,
+    client: ctx.client,
+    connectionId: ctx.connectionId,
+    log: ctx.log,
+    now: () => nowOf(ctx),
+  };
   return {
     select: table.select
       .filter((c) => !leftOut?.has(c.field))
@@ -403,14 +411,21 @@ function modifiedParams(
   const children = table.children;
   const params: Record<string, string> = { $select: [select, ...(children ? [children.nav] : [])].join(',') };
   if (children) params.$expand = children.nav;
-  if (cursor)
-    params.$filter = `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`;
-  else if (ctx.startYear !== undefined && table.since?.kind === 'date')
-    params.$filter = `${table.since.field} ge datetime'${ctx.startYear}-01-01'`;
-  // Exact's mandatory filtering refuses a GET without $filter on endpoints that have a sync counterpart
-  // (docs/exact-online.md 4.5); a filter every row passes reads them all on any app.
-  else params.$filter = `Modified ge datetime'${EVERYTHING_SINCE}'`;
+  params.$filter = cursor
+    ? `Modified ge datetime'${utcToLocalLiteral(Date.parse(cursor) - MODIFIED_OVERLAP_MS, ctx.timeZone)}'`
+    : fromTheBeginning(ctx, table);
   return params;
+}
+
+/**
+ * The `$filter` of a read from the beginning (a first read, a key sweep): the starting year on the table's
+ * date field, else a filter every row passes — Exact's mandatory filtering refuses a GET without $filter on
+ * endpoints that have a sync counterpart (docs/exact-online.md 4.5).
+ */
+function fromTheBeginning(ctx: SyncContext, table: CatalogTable): string {
+  return ctx.startYear !== undefined && table.since?.kind === 'date'
+    ? `${table.since.field} ge datetime'${ctx.startYear}-01-01'`
+    : `Modified ge datetime'${EVERYTHING_SINCE}'`;
 }
 
 /**
@@ -426,15 +441,11 @@ async function keySweep(
   result: TableResult,
 ): Promise<string[] | undefined> {
   if (table.sweepDays === undefined) return undefined;
-  const now = (ctx.now ?? (() => new Date()))();
   const sweptAt = await readSweptAt(ctx.pool, ctx.connectionId, division, table.name);
-  if (sweptAt && now.getTime() - sweptAt.getTime() < table.sweepDays * 86_400_000) return undefined;
-  const filter =
-    ctx.startYear !== undefined && table.since?.kind === 'date'
-      ? `${table.since.field} ge datetime'${ctx.startYear}-01-01'`
-      : `Modified ge datetime'${EVERYTHING_SINCE}'`;
+  if (sweptAt && nowOf(ctx).getTime() - sweptAt.getTime() < table.sweepDays * 86_400_000) return undefined;
   const keys: string[] = [];
-  for await (const page of reads.pages(division, { params: { $select: table.key.field, $filter: filter } })) {
+  const params = { $select: table.key.field, $filter: fromTheBeginning(ctx, table) };
+  for await (const page of reads.pages(division, { params })) {
     for (const r of page.rows) keys.push(String(r[table.key.field]).toLowerCase());
     result.pages++;
     ctx.signal?.throwIfAborted();
@@ -458,10 +469,8 @@ async function finishModifiedRead(
   return pageTransaction(ctx.pool, async (client) => {
     let deleted = 0;
     if (seen) {
-      const sinceColumn =
-        table.since?.kind === 'date'
-          ? table.columns.find((c) => c.field === (table.since as { field: string }).field)
-          : undefined;
+      const range = table.since;
+      const sinceColumn = range?.kind === 'date' ? table.columns.find((c) => c.field === range.field) : undefined;
       // January 1 of the starting year: a calendar day for a date column, its local midnight for an instant.
       const since =
         ctx.startYear !== undefined && sinceColumn
@@ -481,7 +490,7 @@ async function finishModifiedRead(
     await writeCursor(client, ctx.connectionId, division, table.name, cursor, before.rows);
     // A read from the beginning compared every key: it counts as the table's key sweep.
     if (seen && table.sweepDays !== undefined)
-      await writeSweptAt(client, ctx.connectionId, division, table.name, (ctx.now ?? (() => new Date()))());
+      await writeSweptAt(client, ctx.connectionId, division, table.name, nowOf(ctx));
     return deleted;
   });
 }
@@ -580,7 +589,7 @@ export const YEARS_BACK = 5;
  */
 function yearFilters(ctx: SyncContext, table: CatalogTable): (string | undefined)[] {
   if (table.since?.kind !== 'years') return [undefined];
-  const now = (ctx.now ?? (() => new Date()))().getUTCFullYear();
+  const now = nowOf(ctx).getUTCFullYear();
   const first = ctx.startYear ?? now - YEARS_BACK + 1;
   const field = table.since.field;
   return Array.from({ length: Math.max(1, now - first + 1) }, (_, k) => `${field} eq ${first + k}`);

@@ -196,7 +196,7 @@ async function trimCodesOnce(db: pg.ClientBase, schema: string, table: CatalogTa
 /**
  * `entitytype (number, name, table_name)`: what deleted.entitytype means, for the entity types whose rows
  * the warehouse holds, and the table their deletes apply to. Each type's name in lower case is a relation
- * with `id` and `division` (the table itself, or a view over it: `attachments`, `salesorderheaders`), so a
+ * with `id` and `division` (a table, or a view over its table: `attachments`), so a
  * script that deletes `FROM <schema>.<lower(name)> WHERE id = <EntityKey> AND division = <Division>` for
  * every row of `deleted` joined to `entitytype` runs without error (docs/warehouse.md, "Deletes in SQL").
  */
