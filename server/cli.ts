@@ -75,6 +75,26 @@ function onStopSignal(log: ReturnType<typeof createLogger>, close: () => Promise
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  lastResort(log, close);
+}
+
+/**
+ * What no request handler caught. A promise rejected with nobody waiting for it leaves nothing half
+ * done that others rely on: it is logged and the server keeps serving. An exception thrown from an
+ * event handler (a socket's data, a timer) may have left a driver or a stream in a state nothing can
+ * trust, so the process logs it, stops as cleanly as it can within 10 s, and exits non-zero for its
+ * supervisor (systemd, Docker, pm2) to start it again; pg-boss hands its jobs to the next worker.
+ */
+function lastResort(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'a promise failed and nothing handled it; the server goes on');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'unexpected error outside any request: stopping so that a supervisor can restart the server');
+    const exit = setTimeout(() => process.exit(1), 10_000);
+    exit.unref();
+    close().finally(() => process.exit(1));
+  });
 }
 
 async function runWorker(): Promise<void> {

@@ -166,10 +166,12 @@ async function startServices(
   });
   // Users' SQL runs under a read-only role; without one (a database user that may not create roles) the
   // rest of the server works and the query routes say why they cannot.
-  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) => {
-    log.warn({ err }, 'the query API is unavailable');
-    return err instanceof Error ? err : new Error(String(err));
-  });
+  const query = await QueryRunner.open(database.url, database.pool, box, log, settings.readerLimits).catch(
+    (err: unknown) => {
+      log.warn({ err }, 'the query API is unavailable');
+      return err instanceof Error ? err : new Error(String(err));
+    },
+  );
   const pushes = pushDeps(settings, database.pool, query, log);
   const sync = await Scheduler.start(
     database.url,
@@ -192,6 +194,7 @@ async function startServices(
     query,
     pushes,
     queryLimits: settings.queryLimits,
+    readerLimits: settings.readerLimits,
     databaseAddress: database.address,
     databaseEmbedded: database.embedded !== undefined,
     corsOrigins: settings.corsOrigins,
@@ -241,8 +244,8 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
   const { app, tokens, pacer } = exactRuntime({ pool: database.pool, box, settings, log });
   let scheduler: Scheduler;
   // Sheets pushes run their SQL under the query role too.
-  const query = await QueryRunner.open(database.url, database.pool, box, log).catch((err: unknown) =>
-    err instanceof Error ? err : new Error(String(err)),
+  const query = await QueryRunner.open(database.url, database.pool, box, log, settings.readerLimits).catch(
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
   );
   try {
     scheduler = await Scheduler.start(

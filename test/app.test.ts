@@ -15,6 +15,7 @@ import { createSecretBox } from '../server/lib/crypto.ts';
 import { Scheduler } from '../server/schedule/scheduler.ts';
 import { DEFAULT_JOB_OPTIONS } from '../server/schedule/jobs.ts';
 import { createLogger } from '../server/lib/logger.ts';
+import { DEFAULT_READER_LIMITS } from '../server/lib/settings.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 
 let db: TestDatabase;
@@ -53,7 +54,8 @@ function services(pool: pg.Pool): Services {
     sync: scheduler,
     query: new Error('not in these tests'),
     pushes: undefined,
-    queryLimits: { timeoutMs: 1000, maxRows: 10 },
+    queryLimits: { timeoutMs: 1000, maxRows: 10, maxRowBytes: 8 * 1024 * 1024 },
+    readerLimits: DEFAULT_READER_LIMITS,
     databaseAddress: { host: '127.0.0.1', port: 5432, database: 'x' },
     databaseEmbedded: false,
     corsOrigins: [],

@@ -6,6 +6,7 @@ import type { TokenManager } from '../exact/tokens.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Scheduler } from '../schedule/scheduler.ts';
 import type { QueryLimits, QueryRunner } from '../query/runner.ts';
+import type { ReaderLimits } from '../lib/settings.ts';
 import type { PushDeps } from '../sheets/targets.ts';
 
 /** What the HTTP layer works with, wired once in server/main.ts. */
@@ -25,6 +26,7 @@ export interface Services {
   /** Google Sheets pushes (undefined when the query role is unavailable). */
   pushes: PushDeps | undefined;
   queryLimits: QueryLimits;
+  readerLimits: ReaderLimits;
   /** Browser origins allowed to call /api/v1 besides publicUrl's and Apps Script's (CORS_ORIGINS). */
   corsOrigins: readonly string[];
   /** How BI tools reach the database (shown with a new BI user's password). */

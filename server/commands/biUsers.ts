@@ -25,7 +25,7 @@ function biLogin(
 export async function runBiUserCreate(settings: Settings, options: { name: string }): Promise<void> {
   const { createBiUser, loginUrl, reachNote } = await import('../query/biUsers.ts');
   await withDatabase(settings, async (db) => {
-    const user = await createBiUser(db.pool, options.name);
+    const user = await createBiUser(db.pool, options.name, settings.readerLimits.bi);
     const note = reachNote(db.address, db.embedded !== undefined);
     process.stdout.write(
       `BI user ${user.id} (${user.roleName}): reads the warehouse schemas, nothing else; cannot write.\n\n${biLogin(db.address, user, loginUrl(db.address, user))}\n\n` +

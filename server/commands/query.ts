@@ -28,7 +28,7 @@ export async function runQuery(
       db.pool,
       options.connection === undefined ? null : connectionId(options.connection),
     );
-    const runner = await QueryRunner.open(db.url, db.pool, box);
+    const runner = await QueryRunner.open(db.url, db.pool, box, undefined, settings.readerLimits);
     try {
       const run = { sql, schema, limits: settings.queryLimits };
       if (options.format !== 'table') {
@@ -50,7 +50,7 @@ export async function runQuery(
           names = c.map((x) => x.name);
         },
         rows: (batch) => {
-          const shown = batch.map((r) => r.map((v) => (v === null ? 'NULL' : v.replace(/\n/g, '\\n'))));
+          const shown = batch.map((r) => r.map((v) => (v === null ? 'NULL' : visible(v))));
           if (widths.length === 0) {
             widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...shown.map((r) => r[i]!.length))));
             process.stdout.write(line(names) + line(widths.map((w) => '-'.repeat(w))));
@@ -68,4 +68,15 @@ export async function runQuery(
       await runner.close();
     }
   });
+}
+
+/**
+ * A value as it may be printed to a terminal: control characters (ESC sequences could move the cursor,
+ * retitle the window or hide text) shown as escapes, newlines as \n.
+ */
+export function visible(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import type { ReaderLimits, RoleLimits } from '../lib/settings.ts';
 import { quoteIdent } from './sql.ts';
+
+export type { ReaderLimits, RoleLimits };
+export { DEFAULT_READER_LIMITS } from '../lib/settings.ts';
 
 /**
  * The PostgreSQL roles that read the warehouse. One NOLOGIN group role holds the privileges: USAGE on
@@ -86,4 +90,108 @@ export async function tryGrantWarehouseSchema(client: pg.ClientBase, schema: str
     await client.query('ROLLBACK TO SAVEPOINT grant_warehouse');
     return false;
   }
+}
+
+/**
+ * A role's starting settings. `client_connection_check_interval` lets PostgreSQL notice a client that
+ * went away while a query is still computing (not only when it next writes). temp_file_limit needs a
+ * superuser: with a DATABASE_URL whose user is not one it is left out, and the answer says so.
+ */
+export async function limitRole(db: pg.Pool | pg.ClientBase, role: string, l: RoleLimits): Promise<string[]> {
+  const r = quoteIdent(role);
+  await db.query(`ALTER ROLE ${r} CONNECTION LIMIT ${l.connections}`);
+  const settings: [string, string][] = [
+    ['statement_timeout', `${l.statementTimeoutSeconds}s`],
+    ['idle_in_transaction_session_timeout', `${l.idleInTransactionSeconds}s`],
+    ['work_mem', `${l.workMemMb}MB`],
+    ['client_connection_check_interval', '5s'],
+    ['temp_file_limit', `${l.tempFileLimitMb}MB`],
+  ];
+  const skipped: string[] = [];
+  for (const [name, value] of settings) {
+    try {
+      await db.query(`ALTER ROLE ${r} SET ${name} = ${literal(value)}`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501') throw err;
+      skipped.push(name);
+    }
+  }
+  return skipped;
+}
+
+/**
+ * A login role of the readers' group with `password` and the limits, made when missing and brought to
+ * this state when it exists (so a changed limit reaches roles made before).
+ */
+export async function ensureLoginRole(
+  db: pg.Pool | pg.ClientBase,
+  role: string,
+  password: string,
+  limits: RoleLimits,
+): Promise<void> {
+  const { group } = await currentReaderRoles(db);
+  await createRoleIfMissing(db, role, 'LOGIN');
+  await db.query(
+    `ALTER ROLE ${quoteIdent(role)} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`,
+  );
+  await db.query(`GRANT ${quoteIdent(group)} TO ${quoteIdent(role)}`);
+  await limitRole(db, role, limits);
+}
+
+/**
+ * Functions every role may call by default that let a reader write, signal or hold what exact-sync
+ * needs: advisory locks (a reader holding the migration lock stalled every start), NOTIFY, WAL
+ * messages (95 MB of WAL in half a second from a "read-only" query), large objects, and set_config
+ * (which lifts work_mem or the timeout from inside a query). Revoked from PUBLIC, so only superusers
+ * (exact-sync's own role on the embedded server) keep them. Names, not signatures: every overload of
+ * every PostgreSQL version goes.
+ */
+export const REVOKED_FROM_READERS = [
+  'pg_advisory_lock',
+  'pg_advisory_lock_shared',
+  'pg_try_advisory_lock',
+  'pg_try_advisory_lock_shared',
+  'pg_advisory_xact_lock',
+  'pg_advisory_xact_lock_shared',
+  'pg_try_advisory_xact_lock',
+  'pg_try_advisory_xact_lock_shared',
+  'pg_advisory_unlock',
+  'pg_advisory_unlock_shared',
+  'pg_advisory_unlock_all',
+  'pg_notify',
+  'pg_logical_emit_message',
+  'set_config',
+  'lo_creat',
+  'lo_create',
+  'lo_from_bytea',
+  'lo_put',
+  'lo_unlink',
+  'lo_open',
+  'lowrite',
+  'lo_truncate',
+  'lo_truncate64',
+];
+
+/**
+ * Takes from PUBLIC, in this database, what readers must not have: the functions above and TEMPORARY
+ * (temporary tables are disk no temp_file_limit bounds). Only a superuser may (the functions belong to
+ * the bootstrap superuser); otherwise nothing changes and `why` says what that leaves open.
+ */
+export async function hardenDatabase(db: pg.Pool): Promise<{ ok: true } | { ok: false; why: string }> {
+  const { rows } = await db.query<{ superuser: boolean; db: string }>(
+    'SELECT rolsuper AS superuser, current_database() AS db FROM pg_roles WHERE rolname = current_user',
+  );
+  if (!rows[0]?.superuser)
+    return {
+      ok: false,
+      why: "exact-sync's database user is not a superuser, so readers keep PostgreSQL's default functions (advisory locks, pg_notify, set_config) and temporary tables; exact-sync's own locks wait at most a bounded time and name who holds them. A superuser can run: REVOKE EXECUTE ON FUNCTION pg_advisory_lock(bigint) FROM PUBLIC (and the others listed in docs/security.md).",
+    };
+  const { rows: fns } = await db.query<{ fn: string }>(
+    `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p
+      WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname = ANY ($1)`,
+    [REVOKED_FROM_READERS],
+  );
+  for (const { fn } of fns) await db.query(`REVOKE EXECUTE ON FUNCTION ${fn} FROM PUBLIC`);
+  await db.query(`REVOKE TEMPORARY ON DATABASE ${quoteIdent(rows[0].db)} FROM PUBLIC`);
+  return { ok: true };
 }

@@ -104,7 +104,45 @@ const schema = z.object({
   }),
   QUERY_TIMEOUT_SECONDS: wholeNumber('QUERY_TIMEOUT_SECONDS', 300, 1, 86_400),
   QUERY_MAX_ROWS: wholeNumber('QUERY_MAX_ROWS', 5_000_000, 1, 1_000_000_000),
+  QUERY_MAX_ROW_BYTES: wholeNumber('QUERY_MAX_ROW_BYTES', 8 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+  READER_WORK_MEM_MB: wholeNumber('READER_WORK_MEM_MB', 16, 1, 65_536),
+  READER_TEMP_FILE_LIMIT_MB: wholeNumber('READER_TEMP_FILE_LIMIT_MB', 1024, 1, 10_485_760),
+  BI_STATEMENT_TIMEOUT_SECONDS: wholeNumber('BI_STATEMENT_TIMEOUT_SECONDS', 1800, 1, 86_400),
+  TRUST_PROXY: optionalText,
 });
+
+/** What one login role that reads may use: PostgreSQL settings it starts with, and its connections. */
+export interface RoleLimits {
+  connections: number;
+  statementTimeoutSeconds: number;
+  idleInTransactionSeconds: number;
+  workMemMb: number;
+  /** temp_file_limit: a superuser's setting, so the one limit a session cannot lift. */
+  tempFileLimitMb: number;
+}
+
+/** The query API's roles (the shared one and one per caller) and the BI users. */
+export interface ReaderLimits {
+  query: RoleLimits;
+  bi: RoleLimits;
+}
+
+export const DEFAULT_READER_LIMITS: ReaderLimits = {
+  query: {
+    connections: 20,
+    statementTimeoutSeconds: 300,
+    idleInTransactionSeconds: 60,
+    workMemMb: 16,
+    tempFileLimitMb: 1024,
+  },
+  bi: {
+    connections: 20,
+    statementTimeoutSeconds: 1800,
+    idleInTransactionSeconds: 300,
+    workMemMb: 16,
+    tempFileLimitMb: 1024,
+  },
+};
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -136,8 +174,12 @@ export interface Settings {
   corsOrigins: string[];
   /** Where the embedded PostgreSQL listens (BI tools); unset: 127.0.0.1 only. */
   pgListen: string | undefined;
-  /** The longest one query through the API may run, and the most rows it may return. */
-  queryLimits: { timeoutMs: number; maxRows: number };
+  /** The longest one query through the API may run, the most rows it may return, the most one row may hold. */
+  queryLimits: { timeoutMs: number; maxRows: number; maxRowBytes: number };
+  /** What the roles that read (the query API's, the BI users) may use in PostgreSQL. */
+  readerLimits: ReaderLimits;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client (unset: none). */
+  trustProxy: string | undefined;
 }
 
 export interface SettingsInput {
@@ -206,7 +248,13 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     tls: tlsCert && tlsKey ? { certFile: path.resolve(cwd, tlsCert), keyFile: path.resolve(cwd, tlsKey) } : undefined,
     corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     pgListen: e.PG_LISTEN?.replace(/\s+/g, ''),
-    queryLimits: { timeoutMs: e.QUERY_TIMEOUT_SECONDS * 1000, maxRows: e.QUERY_MAX_ROWS },
+    queryLimits: {
+      timeoutMs: e.QUERY_TIMEOUT_SECONDS * 1000,
+      maxRows: e.QUERY_MAX_ROWS,
+      maxRowBytes: e.QUERY_MAX_ROW_BYTES,
+    },
+    readerLimits: readerLimits(e),
+    trustProxy: e.TRUST_PROXY,
   };
 }
 
@@ -224,4 +272,13 @@ export function readEnvironment(cwd: string, env: NodeJS.ProcessEnv = process.en
     throw new SettingsError([`.env: cannot be read (${(err as Error).message})`]);
   }
   return { ...fromFile, ...env };
+}
+
+/** The readers' limits: the query API's roles follow QUERY_TIMEOUT_SECONDS, BI users their own timeout. */
+function readerLimits(e: z.infer<typeof schema>): ReaderLimits {
+  const shared = { workMemMb: e.READER_WORK_MEM_MB, tempFileLimitMb: e.READER_TEMP_FILE_LIMIT_MB };
+  return {
+    query: { ...DEFAULT_READER_LIMITS.query, ...shared, statementTimeoutSeconds: e.QUERY_TIMEOUT_SECONDS },
+    bi: { ...DEFAULT_READER_LIMITS.bi, ...shared, statementTimeoutSeconds: e.BI_STATEMENT_TIMEOUT_SECONDS },
+  };
 }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { warehouseSchemas } from '../state/connections.ts';
-import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal } from '../db/roles.ts';
+import {
+  createRoleIfMissing,
+  currentReaderRoles,
+  DEFAULT_READER_LIMITS,
+  grantWarehouseSchema,
+  limitRole,
+  literal,
+  type RoleLimits,
+} from '../db/roles.ts';
 import { quoteIdent } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';
@@ -31,7 +39,11 @@ export function biRoleName(name: string): string {
   return `bi_${name}`;
 }
 
-export async function createBiUser(db: pg.Pool, name: string): Promise<BiCredentials> {
+export async function createBiUser(
+  db: pg.Pool,
+  name: string,
+  limits: RoleLimits = DEFAULT_READER_LIMITS.bi,
+): Promise<BiCredentials> {
   if (!NAME.test(name)) {
     throw new AppError(
       'invalid_name',
@@ -53,10 +65,11 @@ export async function createBiUser(db: pg.Pool, name: string): Promise<BiCredent
   for (const schema of await warehouseSchemas(db)) await grantWarehouseSchema(db, schema);
   return inTransaction(db, async (tx) => {
     await tx.query(
-      `CREATE ROLE ${quoteIdent(roleName)} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 20 PASSWORD ${literal(password)} IN ROLE ${quoteIdent(group)}`,
+      `CREATE ROLE ${quoteIdent(roleName)} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)} IN ROLE ${quoteIdent(group)}`,
     );
-    // Sessions start read-only; the role has no privilege to write anyway.
+    // Sessions start read-only; the role has no privilege to write anyway. Its limits as for every reader.
     await tx.query(`ALTER ROLE ${quoteIdent(roleName)} SET default_transaction_read_only = on`);
+    await limitRole(tx, roleName, limits);
     const { rows: db_ } = await tx.query<{ db: string }>('SELECT current_database() AS db');
     await tx.query(
       `ALTER ROLE ${quoteIdent(roleName)} IN DATABASE ${quoteIdent(db_[0]!.db)} SET search_path = exact_online, public`,

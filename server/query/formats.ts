@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { csvField } from '../lib/csv.ts';
 import type { Writable } from 'node:stream';
 import type { ColumnKind, ResultColumn, ResultSink } from './runner.ts';
@@ -70,9 +69,7 @@ export function formatSink(
   let names: string[] = [];
   let started = false;
   let first = true;
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
+  const write = (text: string) => writeOrWait(out, text);
   return {
     get started() {
       return started;
@@ -125,4 +122,26 @@ export function formatSink(
       out.end();
     },
   };
+}
+
+/**
+ * Writes `text`, and when the stream asks to wait, waits for it to drain or to close, whichever comes
+ * first: a client that goes away never drains, and waiting for that alone held the query's connection
+ * (and its transaction) forever.
+ */
+export async function writeOrWait(out: Writable, text: string): Promise<void> {
+  if (out.destroyed) throw new Error('the client went away');
+  if (out.write(text)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (gone: boolean) => {
+      out.off('drain', drained);
+      out.off('close', closed);
+      if (gone) reject(new Error('the client went away'));
+      else resolve();
+    };
+    const drained = () => done(false);
+    const closed = () => done(true);
+    out.on('drain', drained);
+    out.on('close', closed);
+  });
 }

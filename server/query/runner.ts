@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -6,7 +6,17 @@ import type { ColumnKind, ResultColumn } from './types.ts';
 import { warehouseSchemas } from '../state/connections.ts';
 import { settingOrDefault } from '../state/instanceSettings.ts';
 import { to as copyTo } from 'pg-copy-streams';
-import { createRoleIfMissing, currentReaderRoles, grantWarehouseSchema, literal } from '../db/roles.ts';
+import {
+  createRoleIfMissing,
+  currentReaderRoles,
+  DEFAULT_READER_LIMITS,
+  ensureLoginRole,
+  grantWarehouseSchema,
+  hardenDatabase,
+  type ReaderLimits,
+  type ReaderRoles,
+} from '../db/roles.ts';
+import { guardedCursor, guardedRows, positionalNames, tooLarge } from './guard.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
@@ -31,6 +41,8 @@ import type { Logger } from '../lib/logger.ts';
 export interface QueryLimits {
   timeoutMs: number;
   maxRows: number;
+  /** The most one row of a result may hold (PostgreSQL's size of it); QUERY_MAX_ROW_BYTES. */
+  maxRowBytes: number;
 }
 
 export type { ColumnKind, ResultColumn };
@@ -48,6 +60,12 @@ export interface QueryOptions {
   schema: string;
   limits: QueryLimits;
   signal?: AbortSignal;
+  /**
+   * Who asks ({@link callerOf}): each caller's queries run as a login role of its own, so that one
+   * caller can neither see another's running SQL in pg_stat_activity nor cancel it. Unset: the shared
+   * query role (exact-sync's own work: Sheets pushes, the CLI).
+   */
+  caller?: string;
 }
 
 export interface QueryOutcome {
@@ -85,38 +103,73 @@ export function columnOf(field: { name: string; dataTypeID: number }): ResultCol
   return { name: field.name, type, kind };
 }
 
+/** The caller name of an API key or of the console's session (letters and digits: part of a role name). */
+export function callerOf(who: { keyId?: number; via: 'api_key' | 'session' }): string {
+  return who.via === 'api_key' && who.keyId !== undefined ? `k${who.keyId}` : 'console';
+}
+
 /** Every value as PostgreSQL's text, untouched (the formats decide what to do with it). */
 const RAW = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 const BATCH_ROWS = 500;
 const CURSOR = 'exact_sync_result';
 const PASSWORD_KEY = 'query.role_password';
+/** After a deadline's cancel, how long the query may take to stop before its connection is cut. */
+const CANCEL_GRACE_MS = 2000;
+/** Connections one caller's queries may hold at once (a pool per caller; its role's CONNECTION LIMIT). */
+export const CALLER_CONNECTIONS = 4;
+
+/** The socket under a pg client: cut to end a session at once, whatever the protocol is in the middle of. */
+function socketOf(client: pg.PoolClient): { destroy(): void } {
+  return (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream;
+}
 
 export class QueryRunner {
-  private readonly pool: pg.Pool;
+  private readonly pools = new Map<string, pg.Pool>();
   private readonly admin: pg.Pool;
+  private readonly url: string;
+  private readonly roles: ReaderRoles;
+  private readonly password: string;
+  private readonly roleLimits: ReaderLimits;
+  private readonly log: Logger | undefined;
 
-  private constructor(pool: pg.Pool, admin: pg.Pool) {
-    this.pool = pool;
-    this.admin = admin;
+  private constructor(o: {
+    admin: pg.Pool;
+    url: string;
+    roles: ReaderRoles;
+    password: string;
+    roleLimits: ReaderLimits;
+    log?: Logger;
+  }) {
+    this.admin = o.admin;
+    this.url = o.url;
+    this.roles = o.roles;
+    this.password = o.password;
+    this.roleLimits = o.roleLimits;
+    this.log = o.log;
   }
 
   /**
-   * Makes sure the roles exist and can read every warehouse schema, then opens a small pool logged in
-   * as the query role (its password sealed in instance_settings, shared by every API process).
+   * Makes sure the roles exist, can read every warehouse schema and carry the readers' limits, then
+   * opens pools logged in as the query roles when first needed (the shared role's password sealed in
+   * instance_settings, shared by every API process; each caller's derived from it).
    * `databaseUrl` is exact-sync's own; only its user and password are replaced.
    */
-  static async open(databaseUrl: string, admin: pg.Pool, box: SecretBox, log?: Logger): Promise<QueryRunner> {
+  static async open(
+    databaseUrl: string,
+    admin: pg.Pool,
+    box: SecretBox,
+    log?: Logger,
+    roleLimits: ReaderLimits = DEFAULT_READER_LIMITS,
+  ): Promise<QueryRunner> {
     const roles = await currentReaderRoles(admin);
     let password: string;
     try {
       await createRoleIfMissing(admin, roles.group, 'NOLOGIN');
-      await createRoleIfMissing(admin, roles.query, 'LOGIN');
       password = await storedPassword(admin, box);
-      await admin.query(
-        `ALTER ROLE ${quoteIdent(roles.query)} WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`,
-      );
-      await admin.query(`GRANT ${quoteIdent(roles.group)} TO ${quoteIdent(roles.query)}`);
+      await ensureLoginRole(admin, roles.query, password, roleLimits.query);
       for (const schema of await warehouseSchemas(admin)) await grantWarehouseSchema(admin, schema);
+      const hardened = await hardenDatabase(admin);
+      if (!hardened.ok) log?.warn(hardened.why);
     } catch (err) {
       if ((err as { code?: string }).code === '42501') {
         throw new AppError(
@@ -127,35 +180,84 @@ export class QueryRunner {
       }
       throw err;
     }
-    const url = new URL(databaseUrl);
-    url.username = roles.query;
+    return new QueryRunner({ admin, url: databaseUrl, roles, password, roleLimits, ...(log ? { log } : {}) });
+  }
+
+  /** The pool logged in as `caller`'s role (made, with its role, the first time). */
+  private async poolOf(caller: string | undefined): Promise<pg.Pool> {
+    const key = caller ?? '';
+    const known = this.pools.get(key);
+    if (known) return known;
+    let role = this.roles.query;
+    let password = this.password;
+    if (caller !== undefined) {
+      if (!/^[a-z0-9]{1,12}$/.test(caller)) throw new Error(`not a caller name: ${caller}`);
+      role = `${this.roles.query}_${caller}`;
+      password = createHmac('sha256', this.password).update(role).digest('base64url');
+      await ensureLoginRole(this.admin, role, password, this.roleLimits.query);
+    }
+    if (this.pools.has(key)) return this.pools.get(key)!;
+    const url = new URL(this.url);
+    url.username = role;
     url.password = password;
     const pool = new pg.Pool({
       connectionString: url.toString(),
-      max: 8,
+      max: caller === undefined ? 8 : CALLER_CONNECTIONS,
+      idleTimeoutMillis: 30_000,
       application_name: 'exact-sync query',
       connectionTimeoutMillis: 10_000,
     });
-    pool.on('error', (err) => log?.warn({ err }, 'query connection failed'));
-    return new QueryRunner(pool, admin);
+    pool.on('error', (err) => this.log?.warn({ err }, 'query connection failed'));
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  private async connect(caller: string | undefined): Promise<pg.PoolClient> {
+    const pool = await this.poolOf(caller);
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (/timeout exceeded when trying to connect/.test(messageOf(err)))
+        throw new AppError(
+          'too_many_queries',
+          `This caller already runs ${pool.options.max} queries at once and none finished within 10 s; wait for one to finish.`,
+          { status: 503 },
+        );
+      throw err;
+    }
+  }
+
+  /** The columns `o.sql` would answer with, without running it further than PostgreSQL's planning. */
+  async describe(o: QueryOptions): Promise<ResultColumn[]> {
+    return this.session(o, async (_client, columns) => [...columns]);
   }
 
   /** Runs `o.sql` into `sink`. Errors are AppErrors that say what PostgreSQL refused, or which limit was hit. */
   async run(o: QueryOptions, sink: ResultSink): Promise<QueryOutcome> {
-    return this.session(o, async (client) => {
+    return this.session(o, async (client, columns) => {
+      const batch = { rows: BATCH_ROWS, bytes: 4 * o.limits.maxRowBytes };
+      await client.query({
+        text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${guardedCursor(o.sql, columns.length, { maxRowBytes: o.limits.maxRowBytes, batch })}`,
+        values: [...(o.params ?? [])],
+        queryMode: 'extended',
+      } as pg.QueryConfig);
       let total = 0;
       let described = false;
       for (;;) {
         if (o.signal?.aborted) break;
-        const batch = await client.query({ text: `FETCH ${BATCH_ROWS} FROM ${CURSOR}`, rowMode: 'array', types: RAW });
+        const fetched = await client.query({
+          text: `FETCH ${BATCH_ROWS} FROM ${CURSOR}`,
+          rowMode: 'array',
+          types: RAW,
+        });
         if (!described) {
-          await sink.columns(batch.fields.map(columnOf));
+          await sink.columns(columns);
           described = true;
         }
-        if (batch.rows.length === 0) break;
-        if (total + batch.rows.length > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
-        total += batch.rows.length;
-        await sink.rows(batch.rows as (string | null)[][]);
+        if (fetched.rows.length === 0) break;
+        if (total + fetched.rows.length > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
+        total += fetched.rows.length;
+        await sink.rows(fetched.rows as (string | null)[][]);
       }
       return { rows: total };
     });
@@ -175,8 +277,26 @@ export class QueryRunner {
   ): Promise<QueryOutcome> {
     return this.copyOut(
       o,
-      (inner) => `SELECT * FROM (${inner}) AS q`,
+      () => guardedRows(o.sql, 'q.*', o.limits.maxRowBytes),
       'WITH (FORMAT csv, HEADER)',
+      start,
+      () => [out],
+    );
+  }
+
+  /**
+   * NDJSON written by PostgreSQL: `row_to_json` of each row, one per line (JSON text never holds a raw
+   * newline, nor the 0x01 and 0x02 the COPY takes as delimiter and quote, so PostgreSQL never quotes).
+   */
+  async copyNdjson(
+    o: QueryOptions,
+    start: (columns: readonly ResultColumn[]) => void,
+    out: Writable,
+  ): Promise<QueryOutcome> {
+    return this.copyOut(
+      o,
+      () => guardedRows(o.sql, 'row_to_json(q)::text', o.limits.maxRowBytes),
+      JSON_LINES,
       start,
       () => [out],
     );
@@ -185,9 +305,8 @@ export class QueryRunner {
   /**
    * The rows of the JSON format written by PostgreSQL (json_build_array per row, in a COPY), as
    * `[…]` elements each preceded by a comma and followed by a newline (JSON whitespace), after the
-   * prefix `start` answers (written with the first row, so an early error is still a plain error). The COPY is CSV with a delimiter and quote JSON text never holds raw (0x01,
-   * 0x02), so PostgreSQL never quotes a line. At most 100 columns (json_build_array's limit; the caller
-   * uses the cursor path beyond).
+   * prefix `start` answers (written with the first row, so an early error is still a plain error). At
+   * most 100 columns (json_build_array's limit; the caller uses the cursor path beyond).
    */
   async copyJsonRows(
     o: QueryOptions,
@@ -197,13 +316,18 @@ export class QueryRunner {
     let prefix = '';
     return this.copyOut(
       o,
-      (inner, count) => {
-        if (count > 100)
+      (columns) => {
+        if (columns.length > 100)
           throw new AppError('too_many_columns', 'json_build_array takes at most 100 columns', { status: 500 });
-        const names = Array.from({ length: count }, (_, i) => `c${i + 1}`);
-        return `SELECT ',' || json_build_array(${names.map((n) => `q.${n}`).join(', ')})::text FROM (${inner}) AS q(${names.join(', ')})`;
+        const names = positionalNames(columns.length).map((n) => `q.${n}`);
+        return guardedRows(
+          o.sql,
+          `',' || json_build_array(${names.join(', ')})::text`,
+          o.limits.maxRowBytes,
+          columns.length,
+        );
       },
-      "WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
+      JSON_LINES,
       (columns) => {
         prefix = start(columns);
       },
@@ -213,21 +337,14 @@ export class QueryRunner {
 
   private async copyOut(
     o: QueryOptions,
-    select: (inner: string, columns: number) => string,
+    select: (columns: readonly ResultColumn[]) => string,
     format: string,
     start: (columns: readonly ResultColumn[]) => void,
     out: () => [Writable] | [Transform, Writable],
   ): Promise<QueryOutcome> {
     if (o.params?.length) throw new Error('COPY takes no parameters');
-    return this.session(o, async (client) => {
-      const described = await client.query({ text: `FETCH 0 FROM ${CURSOR}`, rowMode: 'array' });
-      const columns = described.fields.map(columnOf);
-      await client.query(`CLOSE ${CURSOR}`);
-      // The query text goes inside parentheses on lines of its own: PostgreSQL accepted it above as one
-      // whole query, so it cannot close them early (and a trailing -- comment ends at its newline).
-      const copy = client.query(
-        copyTo(`COPY (${select(`\n${o.sql}\n`, columns.length)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`),
-      );
+    return this.session(o, async (client, columns) => {
+      const copy = client.query(copyTo(`COPY (${select(columns)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`));
       start(columns);
       const to = out();
       await (to.length === 1 ? pipeline(copy, to[0], { end: false }) : pipeline(copy, to[0], to[1], { end: false }));
@@ -238,28 +355,45 @@ export class QueryRunner {
   }
 
   /**
-   * A read-only transaction on a query-role connection with the limits set and the query declared as a
-   * cursor (which is where PostgreSQL refuses what is not one readable query); `body` takes it from there.
+   * A read-only transaction on a query-role connection with the limits set, in which PostgreSQL
+   * accepted `o.sql` as a cursor (which is where it refuses what is not one readable query) and said
+   * its columns; `body` takes it from there.
+   *
+   * The deadline cancels the query, and cuts its connection if it has not stopped soon after (a
+   * client that reads slowly holds a COPY that a cancel cannot reach). A client that goes away, or an
+   * error while rows are being sent, cuts the connection at once: PostgreSQL then ends the transaction
+   * itself, where a ROLLBACK on a connection still busy sending would wait forever.
    */
-  private async session<T>(o: QueryOptions, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    const { rows: pidRows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const pid = pidRows[0]!.pid;
+  private async session<T>(
+    o: QueryOptions,
+    body: (client: pg.PoolClient, columns: readonly ResultColumn[]) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.connect(o.caller);
+    const pid = (client as unknown as { processID: number }).processID;
     let cancelledBy: 'timeout' | 'client' | undefined;
+    let cut = false;
+    const cutConnection = () => {
+      if (cut) return;
+      cut = true;
+      socketOf(client).destroy();
+    };
     const cancel = (why: 'timeout' | 'client') => {
       cancelledBy ??= why;
       void this.admin.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
     };
-    const deadline = setTimeout(() => cancel('timeout'), o.limits.timeoutMs);
-    const onAbort = () => cancel('client');
+    let grace: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      cancel('timeout');
+      grace = setTimeout(cutConnection, CANCEL_GRACE_MS);
+    }, o.limits.timeoutMs);
+    const onAbort = () => {
+      cancel('client');
+      cutConnection();
+    };
     o.signal?.addEventListener('abort', onAbort);
-    let broken = false;
+    let streaming = false;
     try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(o.limits.timeoutMs))}`);
-      await client.query(`SET LOCAL search_path = ${quoteIdent(o.schema)}, public`);
-      await client.query("SET LOCAL TimeZone = 'UTC'");
-      await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
+      await client.query(sessionSettings(o));
       const prefix = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
       try {
         // queryMode 'extended' (pg ≥ 8.11, not in @types/pg): the extended protocol even without parameters,
@@ -272,35 +406,77 @@ export class QueryRunner {
       } catch (err) {
         throw refusal(err, prefix.length + (o.sql.length - o.sql.trimStart().length));
       }
-      const result = await body(client);
+      const described = await client.query({ text: `FETCH 0 FROM ${CURSOR}`, rowMode: 'array' });
+      await client.query(`CLOSE ${CURSOR}`);
+      if (o.signal?.aborted) onAbort();
+      streaming = true;
+      const result = await body(client, described.fields.map(columnOf));
+      streaming = false;
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      if ((err as { code?: string }).code === '57014') {
-        throw cancelledBy === 'client'
-          ? new AppError('query_cancelled', 'The query was cancelled: the client went away.', { status: 499 })
-          : new AppError(
-              'query_timeout',
-              `The query ran longer than ${Math.round(o.limits.timeoutMs / 1000)} s, the time one query may take (QUERY_TIMEOUT_SECONDS), and was cancelled.`,
-              { status: 408 },
-            );
-      }
-      if (!(err instanceof AppError) && (err as { code?: string }).code === undefined) broken = true;
-      throw err instanceof AppError ? err : refusal(err, -1);
+      if (streaming) cutConnection();
+      throw failure(err, cancelledBy, o.limits);
     } finally {
       clearTimeout(deadline);
+      clearTimeout(grace);
       o.signal?.removeEventListener('abort', onAbort);
-      if (!broken)
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-      client.release(broken ? true : undefined);
+      await this.release(client, cut);
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  /**
+   * Back to the pool clean: the transaction ended and the session reset (DISCARD ALL also lets go of
+   * any advisory lock a query took), or the connection closed when it was cut or cannot be reset.
+   */
+  private async release(client: pg.PoolClient, cut: boolean): Promise<void> {
+    let broken = cut;
+    if (!broken) {
+      try {
+        await client.query('ROLLBACK');
+        await client.query('DISCARD ALL');
+      } catch {
+        broken = true;
+      }
+    }
+    client.release(broken ? true : undefined);
   }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.end()));
+  }
+}
+
+/** COPY options for lines of JSON text, which never holds a raw 0x01, 0x02 or newline (so never quoted). */
+const JSON_LINES = "WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')";
+
+/** The transaction and its limits, in one round trip (a simple query of several statements). */
+function sessionSettings(o: QueryOptions): string {
+  return [
+    'BEGIN READ ONLY',
+    `SET LOCAL statement_timeout = ${Math.max(1, Math.round(o.limits.timeoutMs))}`,
+    `SET LOCAL search_path = ${quoteIdent(o.schema)}, public`,
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+  ].join('; ');
+}
+
+/** What a failed session answers: the limit it hit, or what PostgreSQL refused. */
+function failure(err: unknown, cancelledBy: 'timeout' | 'client' | undefined, limits: QueryLimits): AppError {
+  if (err instanceof AppError) return err;
+  const big = tooLarge(err, limits);
+  if (big) return big;
+  if (cancelledBy === 'client')
+    return new AppError('query_cancelled', 'The query was cancelled: the client went away.', { status: 499 });
+  if (cancelledBy === 'timeout' || (err as { code?: string }).code === '57014')
+    return new AppError(
+      'query_timeout',
+      `The query ran longer than ${Math.round(limits.timeoutMs / 1000)} s, the time one query may take (QUERY_TIMEOUT_SECONDS), and was cancelled.`,
+      { status: 408 },
+    );
+  return refusal(err, -1);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { AppError, isAppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CONTENT_TYPES, formatSink, type Format } from './formats.ts';
-import type { QueryLimits, QueryRunner, ResultColumn } from './runner.ts';
+import type { QueryLimits, QueryOptions, QueryRunner, ResultColumn } from './runner.ts';
 
 /**
  * A read-only query streamed into an HTTP response as JSON, CSV or NDJSON while PostgreSQL produces it:
@@ -40,33 +40,73 @@ export function chooseFormat(given: string | undefined, queryFormat: unknown, ac
   return 'json';
 }
 
-/** Runs SQL into the response in `format`; errors before the first row are ordinary error responses. */
+/**
+ * The X-Columns header: the columns as JSON with every non-ASCII character escaped (\uXXXX, so any
+ * Unicode name travels in a header, which carries Latin-1 at most), or undefined past 4 KB (a proxy's
+ * header buffer is often 4 or 8 KB in all). The JSON format always has them in its body, and
+ * POST /api/v1/query/columns answers them for any query.
+ */
+export function columnsHeader(columns: readonly ResultColumn[]): string | undefined {
+  const text = JSON.stringify(columns).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return text.length <= COLUMNS_HEADER_MAX ? text : undefined;
+}
+
+const COLUMNS_HEADER_MAX = 4096;
+/** After QUERY_TIMEOUT_SECONDS, how long a response may take to end before it is cut off. */
+const RESPONSE_GRACE_MS = 5000;
+
+/** Status and headers of a result, set before its first byte. */
+function startResponse(res: ServerResponse, format: Format, columns: readonly ResultColumn[]): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', CONTENT_TYPES[format]);
+  res.setHeader('Cache-Control', 'no-store');
+  const header = columnsHeader(columns);
+  if (header !== undefined) res.setHeader('X-Columns', header);
+}
+
+/**
+ * Runs SQL into the response in `format`; errors before the first row are ordinary error responses.
+ * The whole response has a deadline (QUERY_TIMEOUT_SECONDS and a grace): a client that reads too
+ * slowly to finish in time is cut off, and its query's connection with it.
+ */
 export async function streamQuery(
   s: StreamDeps,
   res: ServerResponse,
-  o: { sql: string; params: readonly (string | number | boolean | null)[]; schema: string; format: Format },
+  o: {
+    sql: string;
+    params: readonly (string | number | boolean | null)[];
+    schema: string;
+    format: Format;
+    caller?: string;
+  },
 ): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  const sink = formatSink(o.format, res, (columns) => {
-    res.statusCode = 200;
-    res.setHeader('Content-Type', CONTENT_TYPES[o.format]);
-    res.setHeader('Cache-Control', 'no-store');
-    if (o.format !== 'json') res.setHeader('X-Columns', JSON.stringify(columns));
-  });
+  const cutOff = setTimeout(() => {
+    if (!res.writableFinished) res.destroy();
+  }, s.queryLimits.timeoutMs + RESPONSE_GRACE_MS);
+  const sink = formatSink(o.format, res, (columns) => startResponse(res, o.format, columns));
+  const run = {
+    sql: o.sql,
+    params: o.params,
+    schema: o.schema,
+    limits: s.queryLimits,
+    signal: abort.signal,
+    ...(o.caller ? { caller: o.caller } : {}),
+  };
   try {
-    // Without parameters PostgreSQL writes CSV and the JSON rows itself (COPY), as fast as psql \copy;
+    // Without parameters PostgreSQL writes every format's rows itself (COPY), as fast as psql \copy;
     // with parameters (COPY takes none), the cursor path below.
-    if (o.params.length === 0 && (o.format === 'csv' || o.format === 'json')) {
-      const copied = await copyPath(s, res, abort.signal, { sql: o.sql, schema: o.schema, format: o.format });
+    if (o.params.length === 0) {
+      const copied = await copyPath(s, res, run, o.format);
       if (copied) return;
     }
-    const outcome = await runner(s).run(
-      { sql: o.sql, params: o.params, schema: o.schema, limits: s.queryLimits, signal: abort.signal },
-      sink,
-    );
+    const outcome = await runner(s).run(run, sink);
     await sink.finish(outcome);
   } catch (err) {
     if (!sink.started) throw err;
@@ -74,35 +114,30 @@ export async function streamQuery(
     await sink
       .finish({ error: { code: isAppError(err) ? err.code : 'query_failed', message: messageOf(err) } })
       .catch(() => undefined);
+  } finally {
+    clearTimeout(cutOff);
   }
 }
 
 /**
  * The COPY path; false when the result cannot take it (over 100 columns for JSON) and nothing was sent.
- * After the first byte an error cuts the response off (JSON: ends it with an error member when the rows
- * were complete, i.e. past the row cap).
+ * After the first byte an error cuts the response off (JSON and NDJSON: end it with an error when the
+ * rows sent were whole, i.e. past the row cap).
  */
-async function copyPath(
-  s: StreamDeps,
-  res: ServerResponse,
-  signal: AbortSignal,
-  o: { sql: string; schema: string; format: 'csv' | 'json' },
-): Promise<boolean> {
+async function copyPath(s: StreamDeps, res: ServerResponse, run: QueryOptions, format: Format): Promise<boolean> {
   // Headers are set here and go out with the first byte PostgreSQL sends.
   const start = (columns: readonly ResultColumn[]) => {
-    res.statusCode = 200;
-    res.setHeader('Content-Type', CONTENT_TYPES[o.format]);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Columns', JSON.stringify(columns));
+    startResponse(res, format, columns);
     return `{"columns":${JSON.stringify(columns)},"rows":[`;
   };
-  const options = { sql: o.sql, schema: o.schema, limits: s.queryLimits, signal };
   try {
     const outcome =
-      o.format === 'csv'
-        ? await runner(s).copyCsv(options, start, res)
-        : await runner(s).copyJsonRows(options, start, res);
-    res.end(o.format === 'json' ? `],"rowCount":${outcome.rows}}` : undefined);
+      format === 'csv'
+        ? await runner(s).copyCsv(run, start, res)
+        : format === 'ndjson'
+          ? await runner(s).copyNdjson(run, start, res)
+          : await runner(s).copyJsonRows(run, start, res);
+    res.end(format === 'json' ? `],"rowCount":${outcome.rows}}` : undefined);
   } catch (err) {
     if (!res.headersSent) {
       res.removeHeader('X-Columns');
@@ -110,9 +145,10 @@ async function copyPath(
       throw err;
     }
     s.log.warn({ err }, 'query failed while its result was being sent');
-    // Past the row cap every row was sent whole: the JSON can still say so. Anything else cuts it off.
-    if (o.format === 'json' && isAppError(err) && err.code === 'row_limit')
-      res.end(`],"error":${JSON.stringify({ code: err.code, message: err.message })}}`);
+    // Past the row cap every row was sent whole: JSON and NDJSON can still say so. Anything else cuts it off.
+    const error = isAppError(err) && err.code === 'row_limit' ? { code: err.code, message: err.message } : undefined;
+    if (error && format === 'json') res.end(`],"error":${JSON.stringify(error)}}`);
+    else if (error && format === 'ndjson') res.end(`${JSON.stringify({ error })}\n`);
     else res.destroy();
   }
   return true;

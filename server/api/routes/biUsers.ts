@@ -25,7 +25,7 @@ export function biUserRoutes(s: Services): ApiRoute[] {
       status: 201,
       body: createBody,
       handle: async ({ body }) => {
-        const u = await createBiUser(s.pool, body.name);
+        const u = await createBiUser(s.pool, body.name, s.readerLimits.bi);
         const a = s.databaseAddress;
         const answer: Omit<BiUserCreated, 'createdAt' | 'revokedAt'> & { createdAt: Date; revokedAt: Date | null } = {
           ...u,

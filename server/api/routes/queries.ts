@@ -10,6 +10,7 @@ import { warehouseOf } from '../../state/connections.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { SavedQueryRequest } from '../types.ts';
+import { callerOf } from '../../query/runner.ts';
 import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
 /** /api/v1/queries: saved queries shared by every client; GET …/:id/run streams one's result. */
@@ -85,6 +86,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
           params: [],
           schema: (await warehouseOf(s.pool, q.connectionId ?? undefined)).schema,
           format,
+          caller: callerOf(req.caller!),
         });
         return undefined;
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callerOf } from '../../query/runner.ts';
 import { chooseFormat, FORMATS, streamQuery } from '../../query/stream.ts';
 import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
@@ -35,8 +36,28 @@ export function queryRoutes(s: Services): ApiRoute[] {
           params: body.params ?? [],
           schema: (await warehouseOf(s.pool, body.connection)).schema,
           format,
+          caller: callerOf(req.caller!),
         });
         return undefined;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/query/columns',
+      scope: 'read',
+      summary:
+        "A query's columns (name, type, kind) without its rows: what X-Columns says, for any names and any number",
+      body,
+      handle: async ({ body, req }) => {
+        if (s.query instanceof Error) throw s.query;
+        const columns = await s.query.describe({
+          sql: body.sql,
+          params: body.params ?? [],
+          schema: (await warehouseOf(s.pool, body.connection)).schema,
+          limits: s.queryLimits,
+          caller: callerOf(req.caller!),
+        });
+        return { columns };
       },
     }),
   ];

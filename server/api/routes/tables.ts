@@ -5,6 +5,7 @@ import { listWarehouseTables, tableShape } from '../../query/warehouseTables.ts'
 import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
+import { callerOf } from '../../query/runner.ts';
 import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
 /**
@@ -81,6 +82,7 @@ export function tableRoutes(s: Services): ApiRoute[] {
           params: built.params,
           schema,
           format: chooseFormat(undefined, query.format, req.headers.accept),
+          caller: callerOf(req.caller!),
         });
         return undefined;
       },
