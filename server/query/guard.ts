@@ -41,7 +41,9 @@ export function positionalNames(count: number): string[] {
  */
 export function guardedRows(inner: string, select: string, maxRowBytes: number, renamed?: number): string {
   const alias = renamed ? `q(${positionalNames(renamed).join(', ')})` : 'q';
-  return `SELECT ${select} FROM (\n${inner}\n) AS ${alias} WHERE ${refuseAbove('pg_column_size(q)', maxRowBytes, MARKER)}`;
+  // OFFSET 0 keeps PostgreSQL from pulling the user's query up into this one, which would compute its
+  // expressions once for the check and again for the output (a 600 MB value three times over).
+  return `SELECT ${select} FROM (SELECT * FROM (\n${inner}\n) AS u OFFSET 0) AS ${alias} WHERE ${refuseAbove('pg_column_size(q)', maxRowBytes, MARKER)}`;
 }
 
 /**

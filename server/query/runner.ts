@@ -377,6 +377,9 @@ export class QueryRunner {
       cut = true;
       socketOf(client).destroy();
     };
+    // A cut connection says so as an 'error' event too (when no query is waiting to hear it): expected here.
+    const expected = () => undefined;
+    client.on('error', expected);
     const cancel = (why: 'timeout' | 'client') => {
       cancelledBy ??= why;
       void this.admin.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
@@ -404,6 +407,8 @@ export class QueryRunner {
           queryMode: 'extended',
         } as pg.QueryConfig);
       } catch (err) {
+        // Planning can take the whole time too (constants are computed then): that is the deadline, not a refusal.
+        if ((err as { code?: string }).code === '57014') throw err;
         throw refusal(err, prefix.length + (o.sql.length - o.sql.trimStart().length));
       }
       const described = await client.query({ text: `FETCH 0 FROM ${CURSOR}`, rowMode: 'array' });
@@ -422,6 +427,7 @@ export class QueryRunner {
       clearTimeout(grace);
       o.signal?.removeEventListener('abort', onAbort);
       await this.release(client, cut);
+      client.off('error', expected);
     }
   }
 
