@@ -220,4 +220,13 @@ describe('advisory locks', () => {
     }
     expect(stray).toEqual([]);
   });
+
+  it('exact-sync never waits for a lock without bound: only the try forms, in locks.ts', () => {
+    const blocking: string[] = [];
+    for (const file of sourceFiles('server')) {
+      const text = withoutComments(fs.readFileSync(path.join(ROOT, file), 'utf8'));
+      for (const m of text.matchAll(/pg_advisory_(?:xact_)?lock(?:_shared)?\(/g)) blocking.push(`${file}: ${m[0]}`);
+    }
+    expect(blocking).toEqual([]);
+  });
 });

@@ -75,7 +75,6 @@ export async function runQuery(
  * retitle the window or hide text) shown as escapes, newlines as \n.
  */
 export function visible(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
     c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );

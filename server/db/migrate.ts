@@ -4,7 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { AppError, messageOf } from '../lib/errors.ts';
-import { MIGRATIONS_LOCK_KEY } from './locks.ts';
+import { MIGRATIONS_LOCK_KEY, oneKeyLock, takeLock } from './locks.ts';
+
+const MIGRATIONS_LOCK = oneKeyLock(MIGRATIONS_LOCK_KEY, "exact-sync's migrations");
 
 /**
  * Numbered SQL migrations (`0001_name.sql`, ...) applied in order, each in its own transaction, with a
@@ -48,13 +50,16 @@ export interface MigrateResult {
 
 export async function migrate(
   pool: pg.Pool,
-  options: { dir?: string; log?: { info(msg: string): void } } = {},
+  options: { dir?: string; log?: { info(msg: string): void }; lockWaitMs?: number } = {},
 ): Promise<MigrateResult> {
   const migrations = await readMigrations(options.dir);
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK_KEY]);
+    await takeLock(client, MIGRATIONS_LOCK, {
+      scope: 'session',
+      ...(options.lockWaitMs ? { waitMs: options.lockWaitMs } : {}),
+    });
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.schema_migrations (

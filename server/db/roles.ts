@@ -184,7 +184,7 @@ export async function hardenDatabase(db: pg.Pool): Promise<{ ok: true } | { ok: 
   if (!rows[0]?.superuser)
     return {
       ok: false,
-      why: "exact-sync's database user is not a superuser, so readers keep PostgreSQL's default functions (advisory locks, pg_notify, set_config) and temporary tables; exact-sync's own locks wait at most a bounded time and name who holds them. A superuser can run: REVOKE EXECUTE ON FUNCTION pg_advisory_lock(bigint) FROM PUBLIC (and the others listed in docs/security.md).",
+      why: "exact-sync's database user is not a superuser, so readers keep PostgreSQL's default functions (advisory locks, pg_notify, set_config) and temporary tables; exact-sync's own locks wait at most a bounded time and name who holds them. A superuser can revoke them from PUBLIC (docs/security.md lists them).",
     };
   const { rows: fns } = await db.query<{ fn: string }>(
     `SELECT p.oid::regprocedure::text AS fn FROM pg_proc p

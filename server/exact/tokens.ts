@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { LOCK_NAMESPACES } from '../db/locks.ts';
+import { LOCK_NAMESPACES, takeLock, twoKeyLock } from '../db/locks.ts';
 import type { SealedTokens, StoredTokens } from '../state/tokens.ts';
 import type { TokenSource } from './client.ts';
 import { classifyTokenError, EARLIEST_REFRESH_MS, reauthMessage, tokenAction } from './decisions.ts';
@@ -122,7 +122,11 @@ export class TokenManager {
       open = true;
       let outcome: Refreshed;
       try {
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACES.tokenRefresh, connectionId]);
+        await takeLock(
+          client,
+          twoKeyLock(LOCK_NAMESPACES.tokenRefresh, connectionId, `connection ${connectionId}'s tokens`),
+          { scope: 'transaction' },
+        );
         outcome = await this.refreshLocked(client, connectionId);
       } catch (err) {
         outcome = { kind: 'fail', error: err, commit: false };

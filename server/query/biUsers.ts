@@ -6,6 +6,7 @@ import {
   currentReaderRoles,
   DEFAULT_READER_LIMITS,
   grantWarehouseSchema,
+  hardenDatabase,
   limitRole,
   literal,
   type RoleLimits,
@@ -63,6 +64,7 @@ export async function createBiUser(
   const { group } = await currentReaderRoles(db);
   await createRoleIfMissing(db, group, 'NOLOGIN');
   for (const schema of await warehouseSchemas(db)) await grantWarehouseSchema(db, schema);
+  await hardenDatabase(db);
   return inTransaction(db, async (tx) => {
     await tx.query(
       `CREATE ROLE ${quoteIdent(roleName)} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)} IN ROLE ${quoteIdent(group)}`,

@@ -553,6 +553,13 @@ function refusal(err: unknown, start: number): AppError {
       return new AppError('not_a_query', `Only a query that reads can run here; PostgreSQL refused it: ${said}.`, {
         status: 400,
       });
+    case '53400':
+    case '53200':
+      return new AppError(
+        'resource_limit',
+        `The query needed more than a reader may use (temporary files: READER_TEMP_FILE_LIMIT_MB; memory per sort or hash: READER_WORK_MEM_MB) and was stopped: ${said}. Narrow it with WHERE, or aggregate before sorting.`,
+        { status: 400 },
+      );
     case '25006':
       return new AppError('read_only', `Queries only read; PostgreSQL refused it: ${said}.`, { status: 403 });
     case '42501':

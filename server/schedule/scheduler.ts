@@ -1,4 +1,5 @@
 import type { PgBoss } from 'pg-boss';
+import type pg from 'pg';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { getConnection, loadConnection } from '../state/connections.ts';
@@ -7,6 +8,7 @@ import { checkTableName, enabledTables, REQUIRED_TABLES } from '../state/tableSe
 import { runDivision, type DivisionOutcome, type RunDeps } from '../sync/runner.ts';
 import { refreshDivisions } from '../sync/divisionList.ts';
 import { newestRunsSince, runningRunId } from '../state/runs.ts';
+import { divisionRunLockKey, lockHolders, oneKeyLock } from '../db/locks.ts';
 import { dueTables } from './decide.ts';
 import {
   DIVISION_QUEUE,
@@ -189,6 +191,7 @@ export class Scheduler {
     const requestedAt = clock[0]!.now;
     const started: number[] = [];
     const alreadyRunning: SyncStart['alreadyRunning'] = [];
+    await refuseForeignRunLocks(this.deps.pool, connection.id, wanted);
     for (const division of wanted) {
       const id = await sendDivisionJob(this.boss, this.options, {
         connectionId: connection.id,
@@ -299,5 +302,23 @@ export class Scheduler {
   private runDeps(signal?: AbortSignal): RunDeps {
     const { pool, tokens, pacer, clientId, log } = this.deps;
     return { pool, tokens, pacer, clientId, log, now: this.now, ...(signal ? { signal } : {}) };
+  }
+}
+
+/**
+ * A division whose run lock is held by a session not logged in as exact-sync's own user is held by
+ * something other than a sync (with a DATABASE_URL anything that may call pg_advisory_lock can take it): a job would find the
+ * lock taken and do nothing, so "sync now" says so instead of answering that it started.
+ */
+async function refuseForeignRunLocks(pool: pg.Pool, connectionId: number, divisions: readonly number[]): Promise<void> {
+  for (const division of divisions) {
+    const lock = oneKeyLock(divisionRunLockKey(connectionId, division), `division ${division}'s sync run`);
+    const holders = (await lockHolders(pool, lock)).filter((h) => !h.ours);
+    if (holders.length === 0) continue;
+    throw new AppError(
+      'division_locked',
+      `Division ${division} cannot sync now: its run lock is held by ${holders.map((h) => h.description).join(', ')}, which is not an exact-sync run. End that session (SELECT pg_terminate_backend(<pid>)), then sync.`,
+      { status: 409 },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { ALL_TABLES, DIVISIONS_TABLE } from '../catalog/tables.ts';
-import { LOCK_NAMESPACES, withSessionLock } from '../db/locks.ts';
+import { LOCK_NAMESPACES, twoKeyLock, withSessionLock } from '../db/locks.ts';
 import { inTransaction } from '../db/tx.ts';
 import type { ExactClient } from '../exact/client.ts';
 import type { ExactRow } from '../exact/values.ts';
@@ -27,18 +27,22 @@ export async function refreshDivisions(deps: RunDeps, connection: ConnectionRow,
   const now = deps.now?.() ?? new Date();
   const fresh = (at: Date | null) => at !== null && maxAgeMs > 0 && now.getTime() - at.getTime() < maxAgeMs;
   if (fresh(connection.divisions_listed_at)) return;
-  await withSessionLock(deps.pool, LOCK_NAMESPACES.divisionsList, connection.id, async (lock) => {
-    const listedAt = await divisionsListedAt(lock, connection.id);
-    const readByAnother =
-      maxAgeMs === 0 &&
-      listedAt !== null &&
-      connection.divisions_listed_at !== null &&
-      listedAt > connection.divisions_listed_at;
-    if (fresh(listedAt) || readByAnother) return;
-    await syncDivisionsTable(deps, connection, clientFor(deps, connection));
-    await setDivisionsListedAt(deps.pool, connection.id, now);
-    connection.divisions_listed_at = now;
-  });
+  await withSessionLock(
+    deps.pool,
+    twoKeyLock(LOCK_NAMESPACES.divisionsList, connection.id, `connection ${connection.id}'s division list`),
+    async (lock) => {
+      const listedAt = await divisionsListedAt(lock, connection.id);
+      const readByAnother =
+        maxAgeMs === 0 &&
+        listedAt !== null &&
+        connection.divisions_listed_at !== null &&
+        listedAt > connection.divisions_listed_at;
+      if (fresh(listedAt) || readByAnother) return;
+      await syncDivisionsTable(deps, connection, clientFor(deps, connection));
+      await setDivisionsListedAt(deps.pool, connection.id, now);
+      connection.divisions_listed_at = now;
+    },
+  );
 }
 
 /** A row of system/Divisions as exact_sync.divisions keeps it (Status 1 = active, Current = the user's current one). */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { qualified, quoteIdent, quoteLiteral } from '../db/sql.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
-import { LOCK_NAMESPACES } from '../db/locks.ts';
+import { LOCK_NAMESPACES, takeLock, twoKeyLock } from '../db/locks.ts';
 import { readSetting, writeSetting } from '../state/instanceSettings.ts';
 import { inTransaction } from '../db/tx.ts';
 import { tryGrantWarehouseSchema } from '../db/roles.ts';
@@ -52,7 +52,13 @@ async function onceUnderDdlLock(
   if (!ensured) ensuredByPool.set(pool, (ensured = new Set()));
   if (ensured.has(id)) return;
   await inTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACES.warehouseDdl, schema]);
+    await takeLock(
+      client,
+      twoKeyLock(LOCK_NAMESPACES.warehouseDdl, { hashtext: schema }, `schema ${schema}'s tables`),
+      {
+        scope: 'transaction',
+      },
+    );
     await ddl(client);
   });
   ensured.add(id);

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantWarehouseSchema } from '../../server/db/roles.ts';
 import { currentReaderRoles } from '../../server/db/roles.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { keys, startTestServer, type TestServer } from '../helpers/server.ts';
+import pg from 'pg';
+import { divisionRunLockKey } from '../../server/db/locks.ts';
+import { quoteIdent } from '../../server/db/sql.ts';
+import { apiCall, connectAndSync, keys, startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
  * Issue 22: a client holding only a read key must not be able to crash the server, leak its
@@ -13,6 +16,7 @@ import { keys, startTestServer, type TestServer } from '../helpers/server.ts';
 let sb: RunningSandbox;
 let t: TestServer;
 let readKey: string;
+let adminKey: string;
 let queryRole: string;
 
 const post = (path: string, body: object, key = readKey) =>
@@ -44,7 +48,7 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
 beforeAll(async () => {
   sb = await startSandbox({ autoApprove: true, seed: 22, divisions: 1, scale: 100, limits: false });
   t = await startTestServer('hostile', sb, { QUERY_TIMEOUT_SECONDS: '30', QUERY_MAX_ROW_BYTES: String(1024 * 1024) });
-  readKey = (await keys(t)).read;
+  ({ read: readKey, admin: adminKey } = await keys(t));
   queryRole = (await currentReaderRoles(t.db.pool)).query;
   await t.db.pool.query('CREATE SCHEMA exact_online');
   await t.db.pool.query(
@@ -191,4 +195,36 @@ describe('column metadata', () => {
       copy.split('\n').map((l) => (l ? JSON.parse(l) : l)),
     );
   });
+});
+
+describe('sync now and locks held by others', () => {
+  it('answers 409 naming the session when something other than a sync holds the division lock', async () => {
+    const id = await connectAndSync(t, adminKey);
+    const { rows: runs } = await t.db.pool.query<{ division: number }>(
+      'SELECT division FROM exact_sync.runs WHERE connection_id = $1 LIMIT 1',
+      [id],
+    );
+    const division = runs[0]!.division;
+    // With a DATABASE_URL the lock functions may not be revoked: a role that kept them takes the run lock.
+    const role = `holder_${Date.now()}`;
+    await t.db.pool.query(`CREATE ROLE ${quoteIdent(role)} LOGIN PASSWORD 'pw'`);
+    await t.db.pool.query(`GRANT EXECUTE ON FUNCTION pg_advisory_lock(bigint) TO ${quoteIdent(role)}`);
+    const url = new URL(t.db.url);
+    url.username = role;
+    url.password = 'pw';
+    const holder = new pg.Client({ connectionString: url.toString(), application_name: 'psql' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [divisionRunLockKey(id, division)]);
+      const refused = await apiCall(t, adminKey, 'POST', `/connections/${id}/sync`, {});
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('division_locked');
+      expect(refused.body.error.message).toContain(`user ${role}, psql`);
+    } finally {
+      await holder.end();
+      await t.db.pool.query(`DROP OWNED BY ${quoteIdent(role)}; DROP ROLE ${quoteIdent(role)}`);
+    }
+    const started = await apiCall(t, adminKey, 'POST', `/connections/${id}/sync`, {});
+    expect(started.status).toBe(202);
+  }, 120_000);
 });
