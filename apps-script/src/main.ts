@@ -115,7 +115,7 @@ export function showInsertQuery(): void {
   guarded('Insert saved query', () => {
     const { queries } = call<{ queries: SavedQuery[] }>(settings(), 'get', '/api/v1/queries');
     if (queries.length === 0)
-      throw new Error('There are no saved queries yet: save one in the Excel add-in or with POST /api/v1/queries.');
+      throw new Error('There are no saved queries yet: save one with POST /api/v1/queries (an admin key).');
     sidebar(
       'Insert a saved query',
       queries.map((q) => ({ id: String(q.id), label: q.name, detail: q.description })),

@@ -190,7 +190,12 @@ describe('JSON with parameters (written by exact-sync, not COPY)', () => {
 });
 
 describe('/api/v1/queries', () => {
-  const call = async (method: string, p: string, body?: unknown, key = readKey) => {
+  let adminKey: string;
+  beforeAll(async () => {
+    adminKey = (await keys(t)).admin;
+  });
+  /** Saving, changing and deleting take an admin key; reading and running a read key. */
+  const call = async (method: string, p: string, body?: unknown, key = method === 'GET' ? readKey : adminKey) => {
     const res = await fetch(`${t.url}/api/v1${p}`, {
       method,
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
@@ -222,6 +227,10 @@ describe('/api/v1/queries', () => {
     const changed = await call('PATCH', `/queries/${made.body.id}`, { sql: 'SELECT count(*) AS n FROM sample' });
     expect(changed.body.sql).toBe('SELECT count(*) AS n FROM sample');
     expect(Date.parse(changed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(made.body.updatedAt));
+    // A read key can run a shared query but not change what it shows, nor delete it.
+    expect((await call('PATCH', `/queries/${made.body.id}`, { sql: 'SELECT 1' }, readKey)).status).toBe(403);
+    expect((await call('DELETE', `/queries/${made.body.id}`, undefined, readKey)).status).toBe(403);
+    expect((await call('POST', '/queries', { name: 'Mine', sql: 'SELECT 1' }, readKey)).status).toBe(403);
     expect((await call('DELETE', `/queries/${made.body.id}`)).status).toBe(204);
     expect((await call('GET', `/queries/${made.body.id}`)).status).toBe(404);
   });

@@ -40,9 +40,12 @@ describe('/api/v1/documents', () => {
       fields: { Subject: 'Invoice 24700001', Type: 10, Body: 'Paid' },
     });
     expect(upserted.body).toMatchObject({ action: 'updated', document: { ID: id, Body: 'Paid' } });
+    // Finding calls Exact live (its rate budget): an admin key's, not a read key's.
+    const asReader = `/documents?connection=${connection}&division=${division}&value=x`;
+    expect((await apiCall(t, read, 'GET', asReader)).status).toBe(403);
     const found = await apiCall(
       t,
-      read,
+      admin,
       'GET',
       `/documents?connection=${connection}&division=${division}&value=${encodeURIComponent('Invoice 24700001')}`,
     );
@@ -56,7 +59,7 @@ describe('/api/v1/documents', () => {
     expect(attached.status).toBe(201);
     const file = await fetch(
       `${t.url}/api/v1/documents/${id}/attachments/invoice.txt?connection=${connection}&division=${division}`,
-      { headers: { Authorization: `Bearer ${read}` } },
+      { headers: { Authorization: `Bearer ${admin}` } },
     );
     expect(file.headers.get('content-disposition')).toContain('invoice.txt');
     expect(Buffer.from(await file.arrayBuffer()).length).toBeGreaterThan(0);

@@ -174,7 +174,7 @@ describe('the Apps Script module, built and run in a vm', () => {
   });
 
   it('Insert saved query… and Refresh all: changes in Exact reach every pulled sheet; a smaller result clears the old rows', async () => {
-    const saved = await apiCall(t, readKey, 'POST', '/queries', {
+    const saved = await apiCall(t, adminKey, 'POST', '/queries', {
       name: 'Top accounts',
       description: 'by code',
       sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 5',
@@ -190,7 +190,7 @@ describe('the Apps Script module, built and run in a vm', () => {
     const first = sb.sandbox.table(division, 'GLAccounts').get(0)!;
     sb.sandbox.update(division, 'GLAccounts', String(first.ID), { Description: 'Renamed in Exact' });
     await syncNow(t, adminKey, connectionId);
-    await apiCall(t, readKey, 'PATCH', `/queries/${saved.body.id}`, {
+    await apiCall(t, adminKey, 'PATCH', `/queries/${saved.body.id}`, {
       sql: 'SELECT code, description FROM glaccounts ORDER BY code LIMIT 2',
     });
     await w.run('refreshAll');

@@ -14,8 +14,10 @@ import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
 /**
- * /api/v1/documents: write documents and attachments to Exact (admin scope: these change Exact), find them,
- * download attachments. Every write is recorded in exact_sync.document_writes; the documents reach the
+ * /api/v1/documents: write documents and attachments to Exact, find them, download attachments. All of
+ * it takes an admin key: writes change Exact, and every read here calls Exact live, spending the
+ * division's 60 calls a minute and 5,000 a day that the syncs need (the synced documents are in the
+ * warehouse for read keys). Every write is recorded in exact_sync.document_writes; the documents reach the
  * warehouse with the next sync.
  */
 
@@ -87,7 +89,7 @@ function documentWriteRoutes(s: Services, deps: Deps): ApiRoute[] {
     route({
       method: 'get',
       path: '/documents',
-      scope: 'read',
+      scope: 'admin',
       summary: 'The one document whose subject (or ?field=) equals ?value=',
       query: z.object({
         connection: z.coerce.number().int().positive(),
@@ -135,7 +137,7 @@ function attachmentRoutes(s: Services, deps: Deps): ApiRoute[] {
     route({
       method: 'get',
       path: '/documents/:id/attachments/:attachment',
-      scope: 'read',
+      scope: 'admin',
       summary: 'Download an attachment, by its ID or its file name',
       query: z.object({ connection: z.coerce.number().int().positive(), division: z.coerce.number().int().positive() }),
       handle: async ({ params, query, res }) => {

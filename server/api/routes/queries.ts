@@ -13,7 +13,11 @@ import type { SavedQueryRequest } from '../types.ts';
 import { callerOf } from '../../query/runner.ts';
 import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
-/** /api/v1/queries: saved queries shared by every client; GET …/:id/run streams one's result. */
+/**
+ * /api/v1/queries: saved queries shared by every client; GET …/:id/run streams one's result. Reading and
+ * running them takes a read key; saving, changing and deleting them an admin key: they are shared (the
+ * server's Sheets pushes run them), so a read key must not be able to change what a report shows.
+ */
 
 const fields = {
   name: z.string().trim().min(1).max(200),
@@ -41,7 +45,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
     route({
       method: 'post',
       path: '/queries',
-      scope: 'read',
+      scope: 'admin',
       summary: 'Save a query (name, description, SQL)',
       status: 201,
       body: createBody,
@@ -57,7 +61,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
     route({
       method: 'patch',
       path: '/queries/:id',
-      scope: 'read',
+      scope: 'admin',
       summary: 'Change a saved query',
       body: patchBody,
       handle: async ({ params, body }) => updateSavedQuery(s.pool, idParam(params, 'id', 'saved query'), body),
@@ -65,7 +69,7 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
     route({
       method: 'delete',
       path: '/queries/:id',
-      scope: 'read',
+      scope: 'admin',
       summary: 'Delete a saved query',
       handle: async ({ params }) => {
         await deleteSavedQuery(s.pool, idParam(params, 'id', 'saved query'));
