@@ -195,6 +195,7 @@ async function startServices(
     pushes,
     queryLimits: settings.queryLimits,
     readerLimits: settings.readerLimits,
+    trustProxy: settings.trustProxy,
     databaseAddress: database.address,
     databaseEmbedded: database.embedded !== undefined,
     corsOrigins: settings.corsOrigins,

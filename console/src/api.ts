@@ -22,6 +22,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The session's CSRF token, for a form the console posts itself (connecting Exact). */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Called when the server says the session is gone (expired, signed out elsewhere). */
 export function onSignedOut(listener: () => void): () => void {
   signedOutListeners.add(listener);

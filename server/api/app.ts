@@ -33,10 +33,43 @@ const CONSOLE_PAGES = /^\/(?:$|login$|setup$|connections(?:\/.*)?$|runs(?:\/.*)?
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const smallJson = express.json({ limit: '1mb' });
+/** Where a body may be large: a document's attachment upload. */
+export const LARGE_BODY_ROUTE = /^\/api\/v1\/documents\/[^/]+\/attachments\/?$/;
+
+/**
+ * Headers every answer carries: no MIME sniffing, no Referer beyond this server, and no framing by
+ * other sites (clickjacking the console's buttons), except the add-in's pages, which Excel on the web
+ * shows in a frame of its own (its host names are Microsoft's to change, so they are not listed).
+ * By hand rather than helmet: helmet's defaults (a CSP, cross-origin isolation) would each need
+ * switching off for the add-in and for Office.js from Microsoft's CDN, leaving these four lines.
+ */
+const securityHeaders: express.RequestHandler = (req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'same-origin');
+  if (!req.path.startsWith('/addin/')) {
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  }
+  next();
+};
+
+/** TRUST_PROXY as Express takes it: unset, none; "true"; a hop count; or addresses and subnets. */
+export function trustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.use(securityHeaders);
+  // X-Forwarded-For names the client only when it comes from a proxy the admin named (TRUST_PROXY):
+  // trusting loopback by default gave every request sent through a local port-forward a fresh address,
+  // and so a fresh sign-in allowance.
+  app.set('trust proxy', trustProxy(deps.services.trustProxy));
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -52,7 +85,9 @@ export function createApp(deps: AppDeps): Express {
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
-  app.use(express.json({ limit: '15mb' }));
+  // Bodies are parsed small everywhere; the one route that takes files (attachments, base64) parses its
+  // large body itself, after the caller was authenticated (server/api/routes/documents.ts).
+  app.use((req, res, next) => (LARGE_BODY_ROUTE.test(req.path) ? next() : smallJson(req, res, next)));
 
   app.use(healthzRoute(deps));
   app.use(sessionRoutes(deps.services, deps.version));

@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Scope } from '../auth/apiKeys.ts';
 import { AppError } from '../lib/errors.ts';
@@ -30,6 +30,11 @@ export interface ApiRoute {
   body: z.ZodType | undefined;
   /** Status of a successful answer. */
   status: number;
+  /**
+   * The most body this route takes when more than the 1 MB every route does (e.g. '15mb'): parsed here,
+   * after the caller was authenticated and its scope checked, never before.
+   */
+  largeBody?: string | undefined;
   handle(input: RouteInput<unknown, unknown>): Promise<unknown>;
 }
 
@@ -41,6 +46,7 @@ export function route<Q extends z.ZodType = z.ZodUndefined, B extends z.ZodType 
   query?: Q;
   body?: B;
   status?: number;
+  largeBody?: string;
   handle(input: RouteInput<z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }): ApiRoute {
   return {
@@ -71,8 +77,10 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: 'query' | '
 
 export function mount(router: Router, routes: readonly ApiRoute[]): void {
   for (const r of routes) {
+    const large = r.largeBody ? express.json({ limit: r.largeBody }) : undefined;
     router[r.method](r.path, async (req, res) => {
       checkScope(req, r.scope);
+      if (large) await new Promise<void>((ok, fail) => large(req, res, (err?: unknown) => (err ? fail(err) : ok())));
       const query = parse(r.query, req.query, 'query');
       const body = parse(r.body, req.body, 'body');
       const result = await r.handle({ params: req.params as Record<string, string>, query, body, req, res });

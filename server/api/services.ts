@@ -27,6 +27,8 @@ export interface Services {
   pushes: PushDeps | undefined;
   queryLimits: QueryLimits;
   readerLimits: ReaderLimits;
+  /** TRUST_PROXY: which proxies' X-Forwarded-For to believe. */
+  trustProxy?: string | undefined;
   /** Browser origins allowed to call /api/v1 besides publicUrl's and Apps Script's (CORS_ORIGINS). */
   corsOrigins: readonly string[];
   /** How BI tools reach the database (shown with a new BI user's password). */

@@ -23,10 +23,25 @@ interface Stored {
   p: number;
 }
 
-function derive(password: string, salt: Buffer, params: ScryptOptions & { N: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, 32, params, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which file reads share: 60 sign-ins at once made every
+ * page of the console wait 10 s. At most two derivations run at a time; the rest wait their turn here.
+ */
+const DERIVING_AT_ONCE = 2;
+let deriving = 0;
+const waiting: (() => void)[] = [];
+
+async function derive(password: string, salt: Buffer, params: ScryptOptions & { N: number }): Promise<Buffer> {
+  if (deriving >= DERIVING_AT_ONCE) await new Promise<void>((r) => waiting.push(r));
+  deriving++;
+  try {
+    return await new Promise((resolve, reject) =>
+      scrypt(password.normalize('NFKC'), salt, 32, params, (err, key) => (err ? reject(err) : resolve(key))),
+    );
+  } finally {
+    deriving--;
+    waiting.shift()?.();
+  }
 }
 
 export function checkPasswordRules(password: string): void {

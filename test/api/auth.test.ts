@@ -141,7 +141,16 @@ describe('console sign-in', () => {
     const s = await signIn(t);
     const res = await fetch(`${t.url}/auth/session`, { headers: { Cookie: s.cookie } });
     expect(((await res.json()) as any).signedIn).toBe(true);
-    const out = await fetch(`${t.url}/auth/logout`, { method: 'POST', headers: { Cookie: s.cookie } });
+    // Signing out without the CSRF token (a page elsewhere posting to it) changes nothing.
+    const forged = await fetch(`${t.url}/auth/logout`, { method: 'POST', headers: { Cookie: s.cookie } });
+    expect(forged.status).toBe(403);
+    expect(
+      ((await (await fetch(`${t.url}/auth/session`, { headers: { Cookie: s.cookie } })).json()) as any).signedIn,
+    ).toBe(true);
+    const out = await fetch(`${t.url}/auth/logout`, {
+      method: 'POST',
+      headers: { Cookie: s.cookie, 'X-CSRF-Token': s.csrf },
+    });
     expect(out.status).toBe(204);
     expect(
       ((await (await fetch(`${t.url}/auth/session`, { headers: { Cookie: s.cookie } })).json()) as any).signedIn,

@@ -23,8 +23,20 @@ const page = async (res: Response) => ({
   location: res.headers.get('location'),
 });
 
+/** The console's Connect button: a form POST with the session's CSRF token. */
+function postConnect(s: Session | undefined, query: string, csrf: string | undefined = s?.csrf): Promise<Response> {
+  const form = new URLSearchParams(query);
+  if (csrf !== undefined) form.set('csrf', csrf);
+  return fetch(`${t.url}/connect/exact`, {
+    method: 'POST',
+    headers: { ...(s ? { Cookie: s.cookie } : {}), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+    redirect: 'manual',
+  });
+}
+
 async function startConnect(s: Session, query = 'country=nl&start_year=2024'): Promise<URL> {
-  const res = await fetch(`${t.url}/connect/exact?${query}`, { headers: { Cookie: s.cookie }, redirect: 'manual' });
+  const res = await postConnect(s, query);
   expect(res.status).toBe(302);
   return new URL(res.headers.get('location')!);
 }
@@ -80,9 +92,27 @@ describe('first start', () => {
 
 describe('connecting Exact Online', () => {
   it('sends a signed-out browser to the sign-in page first, keeping where it was going', async () => {
-    const res = await page(await fetch(`${t.url}/connect/exact?country=be`, { redirect: 'manual' }));
+    const res = await page(await postConnect(undefined, 'country=be', 'x'));
     expect(res.status).toBe(303);
-    expect(res.location).toBe(`/login?next=${encodeURIComponent('/connect/exact?country=be')}`);
+    expect(res.location).toBe(`/login?next=${encodeURIComponent('/connections/new?country=be')}`);
+  });
+
+  it('changes nothing without the console: a GET or a form without the session CSRF token starts no connection', async () => {
+    const link = await page(
+      await fetch(`${t.url}/connect/exact?country=be&start_year=2020&tables=glaccounts`, {
+        headers: { Cookie: session.cookie },
+        redirect: 'manual',
+      }),
+    );
+    expect(link.status).toBe(303);
+    expect(link.location).toBe('/connections/new?country=be&start_year=2020&tables=glaccounts');
+    for (const csrf of [undefined, 'forged']) {
+      const res = await page(await postConnect(session, 'country=be&start_year=2020', csrf ?? ''));
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('Start from the console');
+    }
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.oauth_states');
+    expect(rows[0].n).toBe(0);
   });
 
   it('refuses an unknown country or starting year on a page that offers to try again', async () => {
@@ -91,9 +121,7 @@ describe('connecting Exact Online', () => {
       ['country=nl&start_year=1999', 'Invalid starting year'],
       ['country=nl&tables=nope', 'Unknown tables'],
     ]) {
-      const res = await page(
-        await fetch(`${t.url}/connect/exact?${q}`, { headers: { Cookie: session.cookie }, redirect: 'manual' }),
-      );
+      const res = await page(await postConnect(session, q!));
       expect(res.status).toBe(400);
       expect(res.text).toContain(words);
       expect(res.text).toContain('Try again');

@@ -156,7 +156,12 @@ export async function waitForSyncs(
  */
 export async function connectAndSync(t: TestServer, key: string): Promise<number> {
   const s = await signIn(t);
-  const start = await fetch(`${t.url}/connect/exact?country=nl`, { headers: { Cookie: s.cookie }, redirect: 'manual' });
+  const start = await fetch(`${t.url}/connect/exact`, {
+    method: 'POST',
+    headers: { Cookie: s.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ country: 'nl', csrf: s.csrf }).toString(),
+    redirect: 'manual',
+  });
   if (start.status !== 302) throw new Error(`/connect/exact answered ${start.status}`);
   const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' });
   if (consent.status !== 302) throw new Error(`the sandbox's consent answered ${consent.status} (is it autoApprove?)`);

@@ -12,7 +12,7 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { CatalogResponse, ConnectionsResponse } from '../../../server/api/types.ts';
-import { get } from '../api.ts';
+import { currentCsrfToken, get } from '../api.ts';
 import { ErrorBar, Notice, PageTitle, stack } from '../components.tsx';
 import { COUNTRIES } from '../format.ts';
 import { useLoad } from '../useLoad.ts';
@@ -28,14 +28,29 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
   // undefined: all tables (the default); a set once the admin unticks one.
   const [picked, setPicked] = useState<Set<string> | undefined>(undefined);
   const tables = picked ?? new Set(TABLES.map((t) => t.name));
-  const chosenCountry = country ?? again?.country ?? 'nl';
-  const chosenYear = startYear ?? (again ? String(again.startYear ?? '') : String(thisYear - 2));
+  // A link to /connect/exact?country=…&start_year=… lands here with its choice filled in, to be confirmed.
+  const linked = new URLSearchParams(location.search);
+  const chosenCountry = country ?? linked.get('country') ?? again?.country ?? 'nl';
+  const chosenYear =
+    startYear ?? linked.get('start_year') ?? (again ? String(again.startYear ?? '') : String(thisYear - 2));
 
-  const href = () => {
-    const q = new URLSearchParams({ country: chosenCountry });
-    if (chosenYear) q.set('start_year', chosenYear);
-    if (picked && tables.size < TABLES.length) q.set('tables', [...tables].join(','));
-    return `/connect/exact?${q}`;
+  // A form POST with the session's CSRF token: the server starts a connection only from the console.
+  const connect = () => {
+    const fields: Record<string, string> = { country: chosenCountry, csrf: currentCsrfToken() ?? '' };
+    if (chosenYear) fields.start_year = chosenYear;
+    if (picked && tables.size < TABLES.length) fields.tables = [...tables].join(',');
+    const form = document.createElement('form');
+    form.method = 'post';
+    form.action = '/connect/exact';
+    for (const [name, value] of Object.entries(fields)) {
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      input.value = value;
+      form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
   };
   const toggle = (name: string, on: boolean) => {
     const next = new Set(tables);
@@ -76,12 +91,7 @@ export function NewConnectionPage({ reconnect }: { reconnect: string | null }) {
             and choose which divisions to sync.
           </Text>
           <div>
-            <Button
-              appearance="primary"
-              size="large"
-              disabled={tables.size === 0}
-              onClick={() => location.assign(href())}
-            >
+            <Button appearance="primary" size="large" disabled={tables.size === 0} onClick={connect}>
               Connect Exact Online
             </Button>
           </div>

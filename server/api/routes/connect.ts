@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { consumeOAuthState, createOAuthState, type ConnectChoice, type StateCheck } from '../../auth/oauthStates.ts';
 import { cookieValue, readSession, SESSION_COOKIE } from '../../auth/sessions.ts';
 import { COUNTRIES, isCountry, type Country } from '../../exact/hosts.ts';
@@ -10,8 +10,11 @@ import { resultPage } from '../pages.ts';
 import { redirectUri, type Services } from '../services.ts';
 
 /**
- * `GET /connect/exact?country=nl&start_year=2023&tables=a,b` sends a signed-in admin to Exact's consent
- * page; `GET /connect/exact/callback` is where Exact sends them back. Every way the round trip can fail
+ * `POST /connect/exact` (a form from the console: country, start_year, tables and the session's CSRF
+ * token) sends a signed-in admin to Exact's consent page; `GET /connect/exact/callback` is where Exact
+ * sends them back. A GET of /connect/exact (an old bookmark, a link from elsewhere) changes nothing: it
+ * opens the console's connect page, where the admin confirms with the button; a link from another site
+ * used to set the connection's tables and starting year behind Exact's normal consent. Every way the round trip can fail
  * ends on a page that says what happened and offers to start again; nothing is stored unless it worked.
  */
 
@@ -48,7 +51,11 @@ function page(res: Response, status: number, title: string, message: string, det
 
 export function connectRoutes(s: Services): Router {
   const router = Router();
-  router.get('/connect/exact', startConnect(s));
+  router.get('/connect/exact', (req, res) => {
+    const q = new URLSearchParams(req.query as Record<string, string>).toString();
+    res.redirect(303, `/connections/new${q ? `?${q}` : ''}`);
+  });
+  router.post('/connect/exact', express.urlencoded({ extended: false, limit: '16kb' }), startConnect(s));
   router.get('/connect/exact/callback', connectCallback(s));
   return router;
 }
@@ -98,22 +105,36 @@ export function parseConnectChoice(
   return { ok: true, choice: { country, startYear, tables } };
 }
 
-/** GET /connect/exact: checks the choice, keeps it with a fresh OAuth state, and sends the admin to Exact. */
+/** POST /connect/exact: checks the token and the choice, keeps it with a fresh OAuth state, and sends the admin to Exact. */
 function startConnect(s: Services) {
   const origin = new URL(s.publicUrl).origin;
   return async (req: Request, res: Response) => {
     // The session cookie belongs to one address: start where Exact will send the browser back.
     const here = `${req.protocol}://${req.get('host') ?? ''}`;
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const choice = new URLSearchParams(
+      Object.entries(form).filter((e): e is [string, string] => e[0] !== 'csrf' && typeof e[1] === 'string'),
+    ).toString();
     if (here !== origin) {
-      res.redirect(302, `${s.publicUrl}${req.originalUrl}`);
+      res.redirect(303, `${s.publicUrl}/connections/new${choice ? `?${choice}` : ''}`);
       return;
     }
     const session = await readSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
     if (!session) {
-      res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      res.redirect(303, `/login?next=${encodeURIComponent(`/connections/new${choice ? `?${choice}` : ''}`)}`);
       return;
     }
-    const parsed = parseConnectChoice(req.query as Record<string, unknown>, new Date().getUTCFullYear());
+    if (form.csrf !== session.csrfToken) {
+      page(
+        res,
+        403,
+        'Start from the console',
+        'This request to connect Exact Online did not come from the console (its check value is missing or old), so nothing was started.',
+        "Open the console's Connect page and choose Connect Exact Online there.",
+      );
+      return;
+    }
+    const parsed = parseConnectChoice(form, new Date().getUTCFullYear());
     if (!parsed.ok) {
       page(res, 400, parsed.title, parsed.message);
       return;

@@ -115,8 +115,9 @@ function attachmentRoutes(s: Services, deps: Deps): ApiRoute[] {
       method: 'post',
       path: '/documents/:id/attachments',
       scope: 'admin',
-      summary: 'Attach a file (base64) to a document; names are unique within a document',
+      summary: 'Attach a file (base64, up to 15 MB of request) to a document; names are unique within a document',
       status: 201,
+      largeBody: '15mb',
       body: z.strictObject({ ...where, fileName: z.string().min(1).max(255), base64: z.string().min(1) }),
       handle: async ({ params, body, req }) => {
         const bytes = decodeBase64(body.base64);

@@ -31,21 +31,37 @@ const setupBody: z.ZodType<SetupRequest> = z.object({
   password: z.string(),
 });
 
-/** At most 10 failed sign-ins per address in 10 minutes. */
-class Throttle {
-  private readonly failures = new Map<string, number[]>();
-  check(key: string): void {
-    const recent = (this.failures.get(key) ?? []).filter((t) => Date.now() - t < 600_000);
-    this.failures.set(key, recent);
-    if (recent.length >= 10)
+/**
+ * At most 10 failed sign-ins per address in 10 minutes. An attempt counts from before its check (it is
+ * taken back when it succeeds): 40 wrong passwords sent at once all used to be checked, since none had
+ * failed yet when the others arrived.
+ */
+export class Throttle {
+  private readonly attempts = new Map<string, number[]>();
+  private readonly now: () => number;
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+  /** Counts an attempt, or refuses it when the address has used up its ten. Answers its ticket. */
+  take(key: string): number {
+    const recent = (this.attempts.get(key) ?? []).filter((t) => this.now() - t < 600_000);
+    if (recent.length >= 10) {
+      this.attempts.set(key, recent);
       throw new AppError(
         'too_many_attempts',
         'Too many failed sign-ins from this address; wait ten minutes and try again.',
         { status: 429 },
       );
+    }
+    const ticket = this.now();
+    this.attempts.set(key, [...recent, ticket]);
+    return ticket;
   }
-  fail(key: string): void {
-    this.failures.set(key, [...(this.failures.get(key) ?? []), Date.now()]);
+  /** The attempt succeeded: it does not count. */
+  succeeded(key: string, ticket: number): void {
+    const list = this.attempts.get(key) ?? [];
+    const i = list.indexOf(ticket);
+    if (i >= 0) list.splice(i, 1);
   }
 }
 
@@ -98,27 +114,37 @@ export function sessionRoutes(s: Services, version: string): Router {
   });
 
   router.post('/auth/login', async (req, res) => {
-    throttle.check(client(req));
+    const ticket = throttle.take(client(req));
     const { secret } = parseInput(loginBody, req.body, 'body');
     const via = await credentialOf(s, secret);
     if (typeof via === 'string') {
+      throttle.succeeded(client(req), ticket);
       res.json(await signIn(res, via));
       return;
     }
-    throttle.fail(client(req));
     throw via;
   });
 
+  // Signing out is a change like any other: it carries the session's CSRF token (a page elsewhere must not
+  // be able to sign the admin out).
   router.post('/auth/logout', async (req, res) => {
-    await endSession(s.pool, cookieValue(req.headers.cookie, SESSION_COOKIE));
+    const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    const session = await readSession(s.pool, cookie);
+    if (session && req.get('x-csrf-token') !== session.csrfToken)
+      throw new AppError('csrf_failed', "Signing out did not carry the console's CSRF token; reload the console.", {
+        status: 403,
+      });
+    await endSession(s.pool, cookie);
     clearSessionCookie(res, cookieOptions);
     res.status(204).end();
   });
 
   router.post('/auth/setup', async (req, res) => {
-    throttle.check(client(req));
+    const ticket = throttle.take(client(req));
     const { code, password } = parseInput(setupBody, req.body, 'body');
+    const giveBack = () => throttle.succeeded(client(req), ticket);
     if (!s.setup || !(await setupRequired())) {
+      giveBack();
       throw new AppError(
         'setup_done',
         'The admin password is already set: sign in with it (or change it with: npx exact-sync admin).',
@@ -126,15 +152,20 @@ export function sessionRoutes(s: Services, version: string): Router {
       );
     }
     // A weak password is refused before the code is spent: the admin tries again with a better one.
-    checkPasswordRules(password);
+    try {
+      checkPasswordRules(password);
+    } catch (err) {
+      giveBack();
+      throw err;
+    }
     if (!s.setup.redeem(code)) {
-      throttle.fail(client(req));
       throw new AppError(
         'wrong_setup_code',
         "That is not the setup code. It is printed in the server's output (the terminal running npm start).",
         { status: 401 },
       );
     }
+    giveBack();
     await setAdminPassword(s.pool, password);
     res.json(await signIn(res, 'password'));
   });
