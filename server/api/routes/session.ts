@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { checkPasswordRules, needsSetup, setAdminPassword, verifyAdminPassword } from '../../auth/adminPassword.ts';
 import { verifyApiKey } from '../../auth/apiKeys.ts';
@@ -139,7 +139,23 @@ export function sessionRoutes(s: Services, version: string): Router {
     res.status(204).end();
   });
 
-  router.post('/auth/setup', async (req, res) => {
+  router.post(
+    '/auth/setup',
+    setupHandler(s, throttle, client, (res) => signIn(res, 'password')),
+  );
+
+  return router;
+}
+
+/** POST /auth/setup: the first start's setup code and the new password. Only a wrong code counts as an attempt. */
+function setupHandler(
+  s: Services,
+  throttle: Throttle,
+  client: (req: Request) => string,
+  signIn: (res: Response) => Promise<SessionResponse>,
+) {
+  const setupRequired = () => needsSetup(s.pool);
+  return async (req: Request, res: Response) => {
     const ticket = throttle.take(client(req));
     const { code, password } = parseInput(setupBody, req.body, 'body');
     const giveBack = () => throttle.succeeded(client(req), ticket);
@@ -167,8 +183,6 @@ export function sessionRoutes(s: Services, version: string): Router {
     }
     giveBack();
     await setAdminPassword(s.pool, password);
-    res.json(await signIn(res, 'password'));
-  });
-
-  return router;
+    res.json(await signIn(res));
+  };
 }
