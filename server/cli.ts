@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 import { Command } from 'commander';
-import { AppError, isAppError } from './lib/errors.ts';
+import { AppError, isAppError, messageOf } from './lib/errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
 import { serve, startWorker, VERSION } from './main.ts';
@@ -29,7 +29,18 @@ async function runServe(): Promise<void> {
   const settings = settingsFromEnvironment();
   const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
   const started = Date.now();
-  const server = await serve(settings, log);
+  const server = await serve(settings, log, {
+    onDatabaseLost: (err) => {
+      log.fatal(
+        { err },
+        'the database does not answer (15 s): stopping, so that a supervisor can start exact-sync again',
+      );
+      process.stderr.write(`exact-sync: lost its database (${messageOf(err)}); stopping.\n`);
+      const exit = setTimeout(() => process.exit(1), 10_000);
+      exit.unref();
+      void server.close().finally(() => process.exit(1));
+    },
+  });
 
   const lines = [
     `exact-sync ${VERSION} is running at ${server.url}`,

@@ -10,7 +10,7 @@ import { needsSetup } from './auth/adminPassword.ts';
 import { SetupCode } from './auth/setupCode.ts';
 import type { Services } from './api/services.ts';
 import { connectDemo } from './demo.ts';
-import { exactRuntime, openDatabase, openSecretBox, type Database } from './runtime.ts';
+import { exactRuntime, openDatabase, openSecretBox, watchDatabase, type Database } from './runtime.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { QueryRunner } from './query/runner.ts';
 import { sheetsClient } from './sheets/client.ts';
@@ -97,11 +97,16 @@ export interface RunningServer {
 }
 
 /** API, console and add-in files over HTTP, on a migrated database. */
-export async function serve(settings: Settings, log: Logger): Promise<RunningServer> {
+export async function serve(
+  settings: Settings,
+  log: Logger,
+  options: { onDatabaseLost?: (err: unknown) => void } = {},
+): Promise<RunningServer> {
   const box = await openSecretBox(settings, log);
   const database = await openDatabase(settings, log);
+  const watch = options.onDatabaseLost ? watchDatabase(database.pool, options.onDatabaseLost) : undefined;
   // What is started is stopped again, last first, when a later step fails.
-  const undo: (() => Promise<unknown>)[] = [() => database.close().catch(() => undefined)];
+  const undo: (() => Promise<unknown>)[] = [() => database.close().catch(() => undefined), async () => watch?.stop()];
   try {
     // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
     // (the same wire protocol; the client reaches it only through its base URL). 5,000 lines in the largest
@@ -131,6 +136,7 @@ export async function serve(settings: Settings, log: Logger): Promise<RunningSer
       services,
       close() {
         closing ??= (async () => {
+          watch?.stop();
           await closeHttp(server, 10_000);
           // Syncs in progress stop after the page they are writing (each page commits with its cursor, so
           // nothing half-written stays); their jobs go back to the queue for the next worker, or the next start.

@@ -7,6 +7,7 @@ import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
 import { TokenManager } from './exact/tokens.ts';
 import { createSecretBox, type SecretBox } from './lib/crypto.ts';
 import { loadOrCreateSecretKey } from './lib/secretKey.ts';
+import { lockDataDir } from './lib/dataDirLock.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Settings } from './lib/settings.ts';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
@@ -84,15 +85,23 @@ export async function openDatabase(
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = settings.databaseUrl;
+  // The process that owns the embedded server (the one that stops it) is the only one on its data directory.
+  const lock = url === undefined && options.owner ? await lockDataDir(settings.dataDir) : undefined;
   if (url === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDir: settings.dataDir,
       ...(settings.pgListen ? { listen: settings.pgListen } : {}),
       log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
+    }).catch(async (err: unknown) => {
+      await lock?.release();
+      throw err;
     });
     url = embedded.url;
   }
-  const stopEmbedded = () => (embedded && (options.owner || !embedded.adopted) ? embedded.stop() : Promise.resolve());
+  const stopEmbedded = async () => {
+    if (embedded && (options.owner || !embedded.adopted)) await embedded.stop();
+    await lock?.release();
+  };
   try {
     const pool = await openPool(url);
     await migrate(pool, { log: { info: (m) => log.info(m) } });
@@ -128,6 +137,32 @@ export async function openDatabase(
     await stopEmbedded().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Asks the database every 5 s whether it is there; after 3 answers missing in a row (15 s: a restart of
+ * PostgreSQL fits, the pool reconnects by itself), calls `onLost` once. A server whose embedded
+ * PostgreSQL was stopped under it (another process on the same DATA_DIR, an admin) used to keep
+ * answering 500 forever; with this it stops loudly for its supervisor to start it again.
+ */
+export function watchDatabase(pool: pg.Pool, onLost: (err: unknown) => void, everyMs = 5000): { stop(): void } {
+  let misses = 0;
+  let told = false;
+  const timer = setInterval(() => {
+    pool.query({ text: 'SELECT 1', query_timeout: 3000 } as pg.QueryConfig).then(
+      () => {
+        misses = 0;
+      },
+      (err: unknown) => {
+        if (++misses >= 3 && !told) {
+          told = true;
+          onLost(err);
+        }
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 export async function openSecretBox(settings: Settings, log: Logger): Promise<SecretBox> {

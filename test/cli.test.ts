@@ -179,6 +179,12 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     expect(run.stdout() + run.stderr()).not.toContain('Applied migration');
     expect(await readFile(path.join(cwd, 'data', 'secret.key'), 'utf8')).toBe(key);
 
+    // A second start on the same data directory (another port) refuses, naming the first; the first goes on.
+    const second = runCli(['serve'], { cwd, env: { PORT: String(await freePort()) } });
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toMatch(/exact-sync is already running on .* as pid \d+\./);
+    expect(await healthz()).toBe(200);
+
     // kill -9 of exact-sync: PostgreSQL outlives it; the next start adopts the running server.
     run.proc.kill('SIGKILL');
     await run.exited;
