@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
-import { messageOf } from '../lib/errors.ts';
+import { AppError, messageOf } from '../lib/errors.ts';
 import {
   afterAnswer,
   paceDecision,
@@ -177,9 +177,27 @@ export class ExactClient {
     };
   }
 
-  /** `/api/v1/{division}/{path}` with query parameters, or an absolute `__next` URL as given. */
+  /**
+   * `/api/v1/{division}/{path}` with query parameters, or an absolute `__next` URL as given, but only on
+   * the connection's own Exact host: the bearer token goes with every call, and a link in an answer must
+   * not be able to send it anywhere else (Exact's `__next` is always on the host asked, docs/exact-online.md).
+   */
   url(division: number | null, pathOrUrl: string, params?: Record<string, string>): string {
-    if (/^https?:\/\//.test(pathOrUrl)) return pathOrUrl;
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      const own = new URL(this.o.baseUrl).origin;
+      let origin: string;
+      try {
+        origin = new URL(pathOrUrl).origin;
+      } catch {
+        origin = 'an unreadable address';
+      }
+      if (origin !== own)
+        throw new AppError(
+          'exact_foreign_link',
+          `Exact's answer links to ${origin}, not to this connection's Exact host ${own}; exact-sync sends its token only there and stopped.`,
+        );
+      return pathOrUrl;
+    }
     const base =
       division === null ? `${this.o.baseUrl}/api/v1/${pathOrUrl}` : `${this.o.baseUrl}/api/v1/${division}/${pathOrUrl}`;
     if (!params || Object.keys(params).length === 0) return base;

@@ -197,6 +197,22 @@ describe('column metadata', () => {
   });
 });
 
+describe('GET /api/v1/tables', () => {
+  it('counts small tables exactly and estimates large ones (no full count of a large table per request)', async () => {
+    await t.db.pool.query('ANALYZE exact_online.big');
+    await t.db.pool.query('CREATE TABLE exact_online.small AS SELECT n FROM generate_series(1, 7) n');
+    await grantWarehouseSchema(t.db.pool, 'exact_online');
+    const { body } = await apiCall(t, readKey, 'GET', '/tables');
+    const byName = new Map(
+      (body.tables as { name: string; rows: number; rowsEstimated: boolean }[]).map((x) => [x.name, x]),
+    );
+    expect(byName.get('small')).toMatchObject({ rows: 7, rowsEstimated: false });
+    const big = byName.get('big')!;
+    expect(big.rowsEstimated).toBe(true);
+    expect(Math.abs(big.rows - 300_000)).toBeLessThan(30_000);
+  });
+});
+
 describe('sync now and locks held by others', () => {
   it('answers 409 naming the session when something other than a sync holds the division lock', async () => {
     const id = await connectAndSync(t, adminKey);

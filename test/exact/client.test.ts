@@ -178,6 +178,34 @@ describe('TokenManager', () => {
   });
 });
 
+describe('ExactClient links', () => {
+  it("follows an absolute link only on the connection's own Exact host (the token goes with it)", async () => {
+    let asked = 0;
+    const client = new ExactClient({
+      baseUrl: 'https://start.exactonline.nl',
+      clientId: APP.clientId,
+      tokens: {
+        token: async () => {
+          asked++;
+          return 'secret-token';
+        },
+      } as never,
+      pacer: new Pacer(),
+    });
+    const own = 'https://start.exactonline.nl/api/v1/1/crm/Accounts?$skiptoken=guid%27x%27';
+    expect(client.url(1, own)).toBe(own);
+    for (const foreign of [
+      'https://attacker.example/api/v1/1/crm/Accounts',
+      'http://start.exactonline.nl/api/v1/1/crm/Accounts',
+      'https://start.exactonline.nl.attacker.example/x',
+    ]) {
+      expect(() => client.url(1, foreign)).toThrow(/links to .*, not to this connection's Exact host/);
+      await expect(client.get(1, foreign)).rejects.toMatchObject({ code: 'exact_foreign_link' });
+    }
+    expect(asked).toBe(0);
+  });
+});
+
 describe('ExactClient against the sandbox', () => {
   it('pages through a collection following __next to the exact count', async () => {
     await withSandbox({ limits: false }, async (sb) => {
