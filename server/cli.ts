@@ -49,6 +49,12 @@ async function runServe(): Promise<void> {
       ? `  Exact Online: DEMO MODE (EXACT_CLIENT_ID unset): the built-in Exact sandbox runs at ${server.sandbox.url} (user demo / demo)`
       : `  Exact Online: app ${settings.exact?.clientId}`,
     `  console:      ${server.url}/`,
+    ...(server.database.embedded?.tls
+      ? [
+          `  BI over TLS:  PostgreSQL listens on ${settings.pgListen}, TLS only for other machines; certificate ${server.database.embedded.tls.certFile}`,
+          `                (${server.database.embedded.tls.generated ? 'self-signed, made by exact-sync' : 'TLS_CERT_FILE'}), SHA-256 fingerprint ${server.database.embedded.tls.fingerprint256}`,
+        ]
+      : []),
     ...(server.services.setup
       ? [
           `  first start:  no admin password yet. Open ${server.url}/ and enter the setup code ${server.services.setup.code} to choose one`,

@@ -91,6 +91,7 @@ export async function openDatabase(
     embedded = await startEmbeddedPostgres({
       dataDir: settings.dataDir,
       ...(settings.pgListen ? { listen: settings.pgListen } : {}),
+      tls: settings.tls,
       log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
     }).catch(async (err: unknown) => {
       await lock?.release();

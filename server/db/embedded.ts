@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { AppError } from '../lib/errors.ts';
+import { ensureTls, type EmbeddedTls } from './embeddedTls.ts';
 import { readerRoleNames } from './roles.ts';
 
 const run = promisify(execFile);
@@ -37,8 +38,10 @@ export interface EmbeddedPostgresOptions {
    * mktemp folder): `<relocateRoot>/<id of dataDir>/postgres`. Default /var/lib/exact-sync.
    */
   relocateRoot?: string;
-  /** listen_addresses; loopback unless BI tools elsewhere must reach it. */
+  /** listen_addresses; loopback unless BI tools elsewhere must reach it (then over TLS only). */
   listen?: string;
+  /** The certificate for that TLS (TLS_CERT_FILE, TLS_KEY_FILE); unset: a self-signed one is made. */
+  tls?: { certFile: string; keyFile: string } | undefined;
   log?: { info(msg: string): void; warn(msg: string): void };
 }
 
@@ -52,6 +55,8 @@ export interface EmbeddedPostgres {
   clusterDir: string;
   /** Set when the cluster lives outside the data directory: the folder the postgres user cannot enter. */
   relocatedBecause?: string;
+  /** TLS for BI users on other machines (PG_LISTEN beyond loopback); unset for loopback only. */
+  tls?: EmbeddedTls;
   stop(): Promise<void>;
 }
 
@@ -383,11 +388,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   if (owner) await chown(clusterDir, owner.uid, owner.gid);
   await chmod(clusterDir, 0o700);
+  const remote = !listen.split(',').every((a) => LOOPBACK.has(a.trim()));
+  const tls = remote ? await ensureTls({ clusterDir, listen, configured: options.tls, owner }) : undefined;
   await allowRemoteReaders(clusterDir, listen, log);
   try {
     await pgCtl(
       bins,
-      ['start', '-D', clusterDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses='${listen}'`],
+      [
+        'start',
+        '-D',
+        clusterDir,
+        '-l',
+        logFile,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} -c listen_addresses='${listen}' -c ssl=${tls ? 'on' : 'off'}`,
+      ],
       owner,
     );
   } catch (cause) {
@@ -397,7 +415,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       { cause },
     );
   }
-  return { url: urlFor(port), port, adopted: false, stop, ...found };
+  return { url: urlFor(port), port, adopted: false, stop, ...found, ...(tls ? { tls } : {}) };
 }
 
 /** The cluster's state (password, port), the cluster made first when there is none yet. */
@@ -458,9 +476,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
  * PG_LISTEN beyond loopback: BI tools on other machines log in as BI users. initdb's pg_hba.conf only
- * admits loopback addresses, so lines are added that admit, from anywhere and with a password, the
- * members of the warehouse readers' group of the embedded database (`postgres`) and no one else: the
- * superuser stays reachable from this machine only.
+ * admits loopback addresses, so lines are added that admit, from anywhere, over TLS and with a password,
+ * the members of the warehouse readers' group of the embedded database (`postgres`) and no one else:
+ * the superuser stays reachable from this machine only. Lines an earlier version wrote without TLS
+ * (`host`) are replaced.
  */
 async function allowRemoteReaders(
   clusterDir: string,
@@ -469,15 +488,21 @@ async function allowRemoteReaders(
 ): Promise<void> {
   if (listen.split(',').every((a) => LOOPBACK.has(a.trim()))) return;
   const hba = path.join(clusterDir, 'pg_hba.conf');
-  const text = await readFile(hba, 'utf8');
   const { group } = readerRoleNames('postgres');
-  const lines = [`host all +${group} 0.0.0.0/0 scram-sha-256`, `host all +${group} ::/0 scram-sha-256`].filter(
-    (l) => !text.includes(l),
-  );
+  const plain = [`host all +${group} 0.0.0.0/0 scram-sha-256`, `host all +${group} ::/0 scram-sha-256`];
+  let text = await readFile(hba, 'utf8');
+  if (plain.some((l) => text.split('\n').includes(l))) {
+    text = text
+      .split('\n')
+      .filter((l) => !plain.includes(l))
+      .join('\n');
+    await writeFile(hba, text);
+  }
+  const lines = plain.map((l) => `${l.replace(/^host /, 'hostssl ')}`).filter((l) => !text.split('\n').includes(l));
   if (lines.length === 0) return;
   await appendFile(
     hba,
-    `\n# exact-sync: BI users (members of ${group}) from other machines, with their password\n${lines.join('\n')}\n`,
+    `\n# exact-sync: BI users (members of ${group}) from other machines, over TLS, with their password\n${lines.join('\n')}\n`,
   );
   log?.info(`The embedded PostgreSQL server listens on ${listen}: BI users may log in from other machines`);
 }

@@ -18,16 +18,22 @@ let dir: string;
 let server: EmbeddedPostgres;
 let pool: pg.Pool;
 
-const login = (user: string, password: string, host: string) => {
+const login = (
+  user: string,
+  password: string,
+  host: string,
+  query = '',
+  sql = 'SELECT count(*) FROM exact_online.accounts',
+) => {
   const r = spawnSync(
     'psql',
     [
-      `postgres://${user}:${encodeURIComponent(password)}@${host}:${server.port}/postgres`,
+      `postgres://${user}:${encodeURIComponent(password)}@${host}:${server.port}/postgres${query}`,
       '-X',
       '-A',
       '-t',
       '-c',
-      'SELECT count(*) FROM exact_online.accounts',
+      sql,
     ],
     { encoding: 'utf8', timeout: 20_000 },
   );
@@ -65,13 +71,36 @@ describe('PG_LISTEN', () => {
       netmask: string | null;
       auth_method: string;
       error: string | null;
-    }>(`SELECT type, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules WHERE type = 'host'`);
+    }>(
+      `SELECT type, user_name, address, netmask, auth_method, error FROM pg_hba_file_rules WHERE type IN ('host', 'hostssl')`,
+    );
     expect(rows.every((r) => r.error === null)).toBe(true);
     const { group } = await import('../../server/db/roles.ts').then((m) => m.currentReaderRoles(pool));
     const remote = rows.filter((r) => r.address !== '127.0.0.1' && r.address !== '::1');
-    expect(remote.map((r) => [r.user_name, r.address, r.auth_method])).toEqual([
-      [[`+${group}`], '0.0.0.0', 'scram-sha-256'],
-      [[`+${group}`], '::', 'scram-sha-256'],
+    // Only over TLS: the ledger a BI tool reads must not cross the network in clear.
+    expect(remote.map((r) => [r.type, r.user_name, r.address, r.auth_method])).toEqual([
+      ['hostssl', [`+${group}`], '0.0.0.0', 'scram-sha-256'],
+      ['hostssl', [`+${group}`], '::', 'scram-sha-256'],
     ]);
+  });
+
+  it('serves TLS with a certificate for the listen addresses, which a client can verify against its fingerprint', async () => {
+    const tls = server.tls!;
+    expect(tls.generated).toBe(true);
+    const { X509Certificate } = await import('node:crypto');
+    const { readFile } = await import('node:fs/promises');
+    const cert = new X509Certificate(await readFile(tls.certFile));
+    expect(cert.fingerprint256).toBe(tls.fingerprint256);
+    expect(cert.subjectAltName).toContain('IP Address:127.0.0.2');
+    const bi = await createBiUser(pool, 'verified');
+    // verify-full: the server's certificate is the one made, for the address asked.
+    const verified = login(
+      bi.roleName,
+      bi.password,
+      '127.0.0.2',
+      `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.certFile)}`,
+      'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+    );
+    expect(verified).toMatchObject({ ok: true, out: 't' });
   });
 });
