@@ -41,7 +41,7 @@ export interface QueryStreamResult {
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
 const SQL = 'SELECT * FROM exact_online.bench';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
@@ -66,7 +66,7 @@ export async function runQueryStream(options: {
     await fillTable(db.pool, options.rows);
 
     const port = await freePort();
-    server = await startServer(db.url, port, dataDir, options.rows);
+    server = await startServer(db.url, port, dataDir, { QUERY_MAX_ROWS: String(options.rows + 1) });
     const { key } = await createApiKey(db.pool, { name: 'bench', admin: false });
     const pid = server.pid!;
 
@@ -112,8 +112,8 @@ async function fillTable(pool: Pool, rows: number): Promise<void> {
   await pool.query('VACUUM ANALYZE exact_online.bench');
 }
 
-/** exact-sync serve on `port` over the benchmark database; resolves once it listens. */
-async function startServer(databaseUrl: string, port: number, dataDir: string, rows: number) {
+/** exact-sync serve on `port` over the benchmark database, with `env` besides; resolves once it listens. */
+export async function startServer(databaseUrl: string, port: number, dataDir: string, env: Record<string, string>) {
   const server = spawn(process.execPath, ['--max-semi-space-size=8', CLI, 'serve'], {
     env: {
       ...process.env,
@@ -126,7 +126,7 @@ async function startServer(databaseUrl: string, port: number, dataDir: string, r
       EXACT_CLIENT_SECRET: 'bench',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
-      QUERY_MAX_ROWS: String(rows + 1),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -3,7 +3,7 @@ import { machine } from './machine.ts';
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-type Options = { rows: string; scale: string; timeScale: string };
+type Options = { rows: string; scale: string; timeScale: string; minutes: string };
 
 const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
@@ -11,7 +11,37 @@ const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   pacing,
   'parallel-divisions': parallelDivisions,
   'query-stream': queryStream,
+  abuse,
 };
+
+async function abuse(options: Options): Promise<void> {
+  const minutes = Number(options.minutes);
+  const scale = Number(options.scale);
+  if (!(minutes > 0 && minutes <= 120))
+    throw new AppError('invalid_option', `--minutes must be from 0 to 120 (got ${JSON.stringify(options.minutes)})`);
+  if (!Number.isInteger(scale) || scale < 100)
+    throw new AppError(
+      'invalid_option',
+      `--scale must be a whole number >= 100 (got ${JSON.stringify(options.scale)})`,
+    );
+  const { runAbuse } = await import('./abuse.ts');
+  const r = await runAbuse({ minutes, scale, log: (l) => process.stdout.write(`  ${l}\n`) });
+  const traffic = Object.entries(r.traffic)
+    .map(
+      ([kind, t]) => `    ${kind.padEnd(18)} ${String(t.requests).padStart(6)} requests: ${JSON.stringify(t.statuses)}`,
+    )
+    .join('\n');
+  process.stdout.write(
+    `abuse: ${r.minutes} minutes of read-key traffic while full syncs of 2 divisions (${scale} lines in the larger) run\n` +
+      `${traffic}\n` +
+      `  normal requests failed:   ${r.normalFailures} (slowest ${r.normalSlowestMs} ms)\n` +
+      `  syncs:                    ${r.syncs.finished} finished, ${r.syncs.failed} failed; warehouse equals sandbox: ${r.warehouseEqualsSandbox}\n` +
+      `  server RSS:               first minute ${r.rssMb.first} MB, last minute ${r.rssMb.last} MB, max ${r.rssMb.max} MB\n` +
+      `  PostgreSQL connections:   max ${r.connections.maxTotal}, max idle in transaction ${r.connections.maxIdleInTransaction}, 15 s after the end ${r.connections.last}\n` +
+      `${r.detail.map((d) => `    ${d}`).join('\n')}\n` +
+      `  machine:                  ${machine()}\n`,
+  );
+}
 
 export async function runBench(name: string, options: Options): Promise<void> {
   const run = BENCHMARKS[name];

@@ -431,11 +431,12 @@ function addBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
-    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions | query-stream')
+    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions | query-stream | abuse')
     .option('--rows <n>', 'rows to serve, sync or stream (sandbox-sync, sync-full, query-stream)', '1000000')
-    .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions)', '100000')
+    .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions, abuse)', '100000')
+    .option('--minutes <n>', 'how long the traffic runs (abuse)', '10')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
-    .action(async (name: string, options: { rows: string; scale: string; timeScale: string }) =>
+    .action(async (name: string, options: { rows: string; scale: string; timeScale: string; minutes: string }) =>
       (await import('../bench/run.ts')).runBench(name, options),
     );
 }
