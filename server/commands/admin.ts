@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { MIN_PASSWORD_LENGTH, setAdminPassword } from '../auth/adminPassword.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys.ts';
+import { dropCallerRole } from '../db/roles.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Settings } from '../lib/settings.ts';
 import { withDatabase } from './shared.ts';
@@ -72,7 +73,11 @@ export async function runApiKeyRevoke(settings: Settings, id: string): Promise<v
       'invalid_option',
       `The key to revoke is given by its id, as listed by: exact-sync api-key list (got ${JSON.stringify(id)})`,
     );
-  const key = await withDatabase(settings, (db) => revokeApiKey(db.pool, Number(id)));
+  const key = await withDatabase(settings, async (db) => {
+    const revoked = await revokeApiKey(db.pool, Number(id));
+    await dropCallerRole(db.pool, `k${revoked.id}`).catch(() => undefined);
+    return revoked;
+  });
   process.stdout.write(`API key ${key.id} "${key.name}" is revoked: it stops working at once.\n`);
 }
 

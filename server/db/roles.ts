@@ -54,6 +54,21 @@ export async function createRoleIfMissing(
   );
 }
 
+/** The login role a caller's queries run as (server/query/runner.ts): the query role's name and the caller's. */
+export function callerRoleName(queryRole: string, caller: string): string {
+  return `${queryRole}_${caller}`;
+}
+
+/**
+ * Drops a revoked API key's query role (`k<id>`), ending its sessions first. Nothing happens when the
+ * key never ran a query.
+ */
+export async function dropCallerRole(db: pg.Pool, caller: string): Promise<void> {
+  const role = callerRoleName((await currentReaderRoles(db)).query, caller);
+  await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+  await db.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+}
+
 /** A string as an SQL literal (for DDL, which takes no parameters). */
 export function literal(text: string): string {
   if (text.includes('\0')) throw new Error('a NUL character cannot be in an SQL literal');

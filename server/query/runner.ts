@@ -7,8 +7,10 @@ import { warehouseSchemas } from '../state/connections.ts';
 import { settingOrDefault } from '../state/instanceSettings.ts';
 import { to as copyTo } from 'pg-copy-streams';
 import {
+  callerRoleName,
   createRoleIfMissing,
   currentReaderRoles,
+  dropCallerRole,
   DEFAULT_READER_LIMITS,
   ensureLoginRole,
   grantWarehouseSchema,
@@ -192,7 +194,7 @@ export class QueryRunner {
     let password = this.password;
     if (caller !== undefined) {
       if (!/^[a-z0-9]{1,12}$/.test(caller)) throw new Error(`not a caller name: ${caller}`);
-      role = `${this.roles.query}_${caller}`;
+      role = callerRoleName(this.roles.query, caller);
       password = createHmac('sha256', this.password).update(role).digest('base64url');
       await ensureLoginRole(this.admin, role, password, this.roleLimits.query);
     }
@@ -446,6 +448,14 @@ export class QueryRunner {
       }
     }
     client.release(broken ? true : undefined);
+  }
+
+  /** A revoked key: its pool closed, its role (and any session of it) gone. */
+  async forgetCaller(caller: string): Promise<void> {
+    const pool = this.pools.get(caller);
+    this.pools.delete(caller);
+    await pool?.end();
+    await dropCallerRole(this.admin, caller);
   }
 
   async close(): Promise<void> {

@@ -172,6 +172,20 @@ describe('callers are apart', () => {
   });
 });
 
+describe('a revoked key', () => {
+  it('loses its role and every session of it', async () => {
+    const { query } = await currentReaderRoles(db.pool);
+    await run('SELECT 1', 'k9');
+    const roles = async () =>
+      (await db.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`${query}_k9`])).rows.length;
+    expect(await roles()).toBe(1);
+    await runner.forgetCaller('k9');
+    expect(await roles()).toBe(0);
+    // Should the key be used again (it cannot: the API refuses it), the role would be made afresh.
+    expect(await run('SELECT 2', 'k9')).toEqual([['2']]);
+  });
+});
+
 describe("exact-sync's own locks never wait without bound", () => {
   it('a lock held by another role is reported with its pid and user after the wait', async () => {
     // With a DATABASE_URL the functions may not be revoked: a role that kept them holds the migration lock.

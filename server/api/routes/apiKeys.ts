@@ -45,7 +45,12 @@ export function apiKeyRoutes(s: Services): ApiRoute[] {
       path: '/api-keys/:id',
       scope: 'admin',
       summary: 'Revoke an API key (it stops working at once)',
-      handle: async ({ params }) => revokeApiKey(s.pool, idParam(params, 'id', 'api key')),
+      handle: async ({ params }) => {
+        const key = await revokeApiKey(s.pool, idParam(params, 'id', 'api key'));
+        // Its query role goes too: no session of it outlives the key.
+        if (!(s.query instanceof Error)) await s.query.forgetCaller(`k${key.id}`);
+        return key;
+      },
     }),
   ];
 }
