@@ -174,3 +174,12 @@ describe('exact-sync query', () => {
     expect(rows[0].n).toBe(3);
   });
 });
+
+describe('exact-sync query, printed for people', () => {
+  it('shows control characters from the data as escapes, so data cannot drive the terminal', async () => {
+    const { visible } = await import('../server/commands/query.ts');
+    expect(visible('plain € text')).toBe('plain € text');
+    expect(visible('\u001b]0;owned\u0007red\u001b[31m')).toBe('\\x1b]0;owned\\x07red\\x1b[31m');
+    expect(visible('two\nlines\ttab\u009b')).toBe('two\\nlines\\x09tab\\x9b');
+  });
+});
