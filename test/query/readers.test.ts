@@ -172,6 +172,22 @@ describe('callers are apart', () => {
   });
 });
 
+describe('where readers keep the lock functions (a DATABASE_URL without a superuser)', () => {
+  it('a lock a query took is gone when the query ends: the session is reset before it goes back to the pool', async () => {
+    const { group } = await currentReaderRoles(db.pool);
+    await db.pool.query(`GRANT EXECUTE ON FUNCTION pg_advisory_lock(bigint) TO ${quoteIdent(group)}`);
+    try {
+      expect(await run('SELECT pg_advisory_lock(4242) IS NOT NULL', 'k3')).toEqual([['t']]);
+      const { rows } = await db.pool.query(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted`,
+      );
+      expect(rows).toEqual([]);
+    } finally {
+      await db.pool.query(`REVOKE EXECUTE ON FUNCTION pg_advisory_lock(bigint) FROM ${quoteIdent(group)}`);
+    }
+  });
+});
+
 describe('a revoked key', () => {
   it('loses its role and every session of it', async () => {
     const { query } = await currentReaderRoles(db.pool);
