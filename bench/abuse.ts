@@ -24,7 +24,7 @@ export interface AbuseResult {
   traffic: Record<string, { requests: number; statuses: Record<string, number> }>;
   normalFailures: number;
   normalSlowestMs: number;
-  rssMb: { first: number; last: number; max: number };
+  rssMb: { first: number; last: number; max: number; perMinute: number[] };
   connections: { maxTotal: number; maxIdleInTransaction: number; last: number };
   warehouseEqualsSandbox: boolean;
   detail: string[];
@@ -296,6 +296,9 @@ async function trafficPhase(
       first: Math.round(median(samples.slice(0, minute).map((s) => s.rss))),
       last: Math.round(median(samples.slice(-minute).map((s) => s.rss))),
       max: Math.round(Math.max(...samples.map((s) => s.rss))),
+      perMinute: Array.from({ length: Math.ceil(samples.length / minute) }, (_, i) =>
+        Math.round(median(samples.slice(i * minute, (i + 1) * minute).map((s) => s.rss))),
+      ),
     },
     connections: {
       maxTotal: Math.max(...samples.map((s) => s.total)),

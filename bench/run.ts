@@ -37,6 +37,7 @@ async function abuse(options: Options): Promise<void> {
       `  normal requests failed:   ${r.normalFailures} (slowest ${r.normalSlowestMs} ms)\n` +
       `  syncs:                    ${r.syncs.finished} finished, ${r.syncs.failed} failed; warehouse equals sandbox: ${r.warehouseEqualsSandbox}\n` +
       `  server RSS:               first minute ${r.rssMb.first} MB, last minute ${r.rssMb.last} MB, max ${r.rssMb.max} MB\n` +
+      `  RSS median per minute:    ${r.rssMb.perMinute.join(', ')} MB\n` +
       `  PostgreSQL connections:   max ${r.connections.maxTotal}, max idle in transaction ${r.connections.maxIdleInTransaction}, 15 s after the end ${r.connections.last}\n` +
       `${r.detail.map((d) => `    ${d}`).join('\n')}\n` +
       `  machine:                  ${machine()}\n`,
