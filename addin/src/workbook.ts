@@ -2,7 +2,9 @@ import { listTables, runQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
 import {
   boundTables,
+  CancelledError,
   insertTable,
+  keyOf,
   refreshTable,
   type BoundTable,
   type TableSource,
@@ -56,23 +58,40 @@ export interface RefreshOutcome {
   message?: string;
 }
 
-/** Refreshes the named exact-sync tables (all of them by default), one after the other; one failing does not stop the others. */
+/**
+ * Refreshes the given exact-sync tables (by key, see keyOf; all of them by default), one after the
+ * other. One failing does not stop the others; a cancel stops them all: the table being refreshed and
+ * those after it stay as they were, and the outcomes say which.
+ */
 export async function refresh(
   c: Connection,
-  names?: readonly string[],
+  keys?: readonly string[],
   control: WriteControl = {},
 ): Promise<RefreshOutcome[]> {
   const { tables } = await Excel.run((context) => boundTables(context));
-  const targets = names ? tables.filter((t) => names.includes(t.name)) : tables;
+  const targets = keys ? tables.filter((t) => keys.includes(keyOf(t))) : tables;
   const outcomes: RefreshOutcome[] = [];
   for (const t of targets) {
+    if (control.cancelled?.()) {
+      outcomes.push({ name: t.name, ok: false, message: 'not refreshed: cancelled (unchanged)' });
+      continue;
+    }
     try {
       const { result, syncedAt } = await fetchSource(c, t.source);
+      if (result.rows.length > EXCEL_MAX_ROWS)
+        throw new Error(
+          `The result has ${result.rows.length.toLocaleString()} rows, more than a worksheet holds. Add filters.`,
+        );
       const data = toSheetData(result);
-      const bound = await Excel.run((context) => refreshTable(context, t.name, data, syncedAt, control));
-      outcomes.push({ name: t.name, ok: true, rows: bound.rows });
+      const bound = await Excel.run((context) => refreshTable(context, keyOf(t), data, syncedAt, control));
+      outcomes.push({ name: bound.name, ok: true, rows: bound.rows });
     } catch (err) {
-      outcomes.push({ name: t.name, ok: false, message: err instanceof Error ? err.message : String(err) });
+      const cancelled = err instanceof CancelledError;
+      outcomes.push({
+        name: t.name,
+        ok: false,
+        message: cancelled ? 'not refreshed: cancelled (unchanged)' : err instanceof Error ? err.message : String(err),
+      });
     }
   }
   return outcomes;

@@ -2,7 +2,14 @@
 import { OfficeMockObject } from 'office-addin-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toSheetData, type SheetData } from '../../addin/src/excel/layout.ts';
-import { boundTables, insertTable, readBindings, refreshTable, SETTINGS_KEY } from '../../addin/src/excel/tables.ts';
+import {
+  boundTables,
+  CancelledError,
+  insertTable,
+  readBindings,
+  refreshTable,
+  SETTINGS_KEY,
+} from '../../addin/src/excel/tables.ts';
 import { FakeContext, FakeWorkbookState, OfficeError, PAYLOAD_LIMIT } from '../helpers/fakeExcel.ts';
 
 /** The add-in's Excel module against an in-memory workbook with Excel's rules (test/helpers/fakeExcel.ts), and office-addin-mock. */
@@ -28,6 +35,50 @@ function data(rows: number, columns: number, seed = 0): SheetData {
 }
 
 describe("the fake workbook keeps Excel's rules", () => {
+  it('the grid ends at 1,048,576 rows and 16,384 columns; "=" is a formula except in a text-formatted cell', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('G');
+    await c.sync();
+    expect(() => sheet.getRangeByIndexes(1_048_575, 0, 2, 1)).toThrow(OfficeError);
+    expect(() => sheet.getRangeByIndexes(0, 16_383, 1, 2)).toThrow(OfficeError);
+    sheet.getRangeByIndexes(0, 0, 1, 1).numberFormat = [['@']];
+    sheet.getRangeByIndexes(0, 0, 1, 2).values = [['=1+1', '=1+1']];
+    const read = sheet.getRangeByIndexes(0, 0, 1, 2);
+    read.load('formulas');
+    await c.sync();
+    expect(state.cell('G', 0, 0)).toMatchObject({ value: '=1+1' });
+    expect(state.cell('G', 0, 0)!.formula).toBeUndefined();
+    expect(state.cell('G', 0, 1)).toMatchObject({ formula: '=1+1' });
+    expect(read.formulas).toEqual([['=1+1', '=1+1']]);
+  });
+
+  it('a table keeps its id when renamed and is found by either; resize may not overlap another table', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('T');
+    await c.sync();
+    sheet.getRangeByIndexes(0, 0, 2, 2).values = [
+      ['a', 'b'],
+      [1, 2],
+    ];
+    sheet.getRangeByIndexes(0, 4, 2, 1).values = [['x'], [1]];
+    const first = sheet.tables.add(sheet.getRangeByIndexes(0, 0, 2, 2), true);
+    sheet.tables.add(sheet.getRangeByIndexes(0, 4, 2, 1), true);
+    first.load('id');
+    await c.sync();
+    const id = first.id;
+    first.name = 'Renamed';
+    await c.sync();
+    const byId = c.workbook.tables.getItemOrNullObject(id);
+    byId.load('name,id');
+    await c.sync();
+    expect([byId.name, byId.id]).toEqual(['Renamed', id]);
+    byId.resize(sheet.getRangeByIndexes(0, 0, 2, 5));
+    await expect(c.sync()).rejects.toMatchObject({ code: 'InvalidArgument' });
+    expect(state.tables.find((t) => t.id === id)).toMatchObject({ columns: 2 });
+  });
+
   it('refuses a batch over 5 MB, and values that do not fit their range', async () => {
     const state = new FakeWorkbookState();
     const c = new FakeContext(state);
@@ -80,7 +131,9 @@ describe('insertTable', () => {
     ]);
     expect(state.cell('Transactions', 100_000, 19)).toMatchObject({ value: 'text 99999/19 lorem ipsum', format: '@' });
     expect(state.cell('Transactions', 100_000, 18)).toMatchObject({ value: 100_017, format: '0' });
-    expect(JSON.parse(state.settings.get(SETTINGS_KEY) as string).transactionlines).toMatchObject({
+    const stored = Object.values(JSON.parse(state.settings.get(SETTINGS_KEY) as string) as Record<string, object>);
+    expect(stored).toEqual([expect.objectContaining({ id: table.id, name: 'transactionlines', columns: d.header })]);
+    expect(stored[0]).toMatchObject({
       rows: 100_000,
       syncedAt: '2026-03-02T08:00:00Z',
     });
@@ -185,7 +238,7 @@ describe('refreshTable', () => {
     const state = await inserted(3);
     state.sheets.get('Sheet1')!.set('1,5', { value: 'notes', format: 'General' });
     await expect(refreshTable(ctx(state), 'lines', data(3, 6), null)).rejects.toThrow(
-      /cells to the right of lines are in use \(Sheet1!F2:F2\)/,
+      /the cells to the right of lines, and Sheet1!F2:F2 is in use/,
     );
     expect(state.tables[0]).toMatchObject({ columns: 4 });
   });
@@ -200,7 +253,103 @@ describe('refreshTable', () => {
   it('lists the bound tables that still exist, and the one the selection is in', async () => {
     const state = await inserted(2);
     state.selection = { sheet: 'Sheet1', row: 2, column: 2 };
-    expect(await boundTables(ctx(state))).toMatchObject({ tables: [{ name: 'lines' }], selected: 'lines' });
+    expect(await boundTables(ctx(state))).toMatchObject({ tables: [{ name: 'lines' }], selected: state.tables[0]!.id });
+  });
+});
+
+describe('a refresh never damages the workbook (issue 18)', () => {
+  async function withFormulaColumn(rows: number) {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 1, column: 1 };
+    const bound = await insertTable(ctx(state), data(rows, 4), { name: 'lines', source, syncedAt: null });
+    // The user adds a column to the table: a header and one formula all the way down (a calculated column).
+    const t = state.tables[0]!;
+    const cells = state.sheets.get('Sheet1')!;
+    cells.set(`${t.row},${t.column + 4}`, { value: 'Margin', format: 'General' });
+    for (let r = 1; r <= rows; r++)
+      cells.set(`${t.row + r},${t.column + 4}`, { value: '', formula: '=[@c0]*2', format: '0.00' });
+    t.columns = 5;
+    return { state, key: bound.id! };
+  }
+  const margin = (state: FakeWorkbookState) => {
+    const t = state.tables[0]!;
+    return Array.from({ length: t.rows }, (_, r) => {
+      const cell = state.cell('Sheet1', t.row + r, t.column + t.columns - 1);
+      return cell?.formula ?? cell?.value;
+    });
+  };
+
+  it("keeps a column the user added, formula and format, through refreshes that grow, shrink and change exact-sync's columns", async () => {
+    const { state, key } = await withFormulaColumn(3);
+    await refreshTable(ctx(state), key, data(6, 4, 10), null);
+    expect(state.tables[0]).toMatchObject({ rows: 7, columns: 5 });
+    expect(margin(state)).toEqual(['Margin', ...Array(6).fill('=[@c0]*2')]);
+    expect(state.cell('Sheet1', 7, 5)).toMatchObject({ formula: '=[@c0]*2', format: '0.00' });
+    // The result gains two columns: the user's column moves right with them.
+    await refreshTable(ctx(state), key, data(4, 6, 20), null);
+    expect(state.tables[0]).toMatchObject({ rows: 5, columns: 7 });
+    expect(state.tableValues('lines')[0]).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'Margin']);
+    expect(margin(state)).toEqual(['Margin', ...Array(4).fill('=[@c0]*2')]);
+    // …and loses three: it moves left, and nothing is left where it was.
+    await refreshTable(ctx(state), key, data(2, 3, 30), null);
+    expect(state.tables[0]).toMatchObject({ rows: 3, columns: 4 });
+    expect(margin(state)).toEqual(['Margin', '=[@c0]*2', '=[@c0]*2']);
+    expect(
+      state
+        .block('Sheet1', 1, 5, 8, 3)
+        .flat()
+        .every((v) => v === ''),
+    ).toBe(true);
+    expect([...state.sheets.get('Sheet1')!.values()].filter((c) => c.formula).length).toBe(2);
+  });
+
+  it('never writes over cells below the table: it refuses, and the workbook is exactly as before', async () => {
+    const { state, key } = await withFormulaColumn(3);
+    state.sheets.get('Sheet1')!.set('8,2', { value: 'Total', format: 'General' });
+    const before = state.dump();
+    await expect(refreshTable(ctx(state), key, data(10, 4), null)).rejects.toThrow(
+      /needs the cells below lines, and Sheet1!C9:C9 is in use.*Nothing was changed/,
+    );
+    expect(state.dump()).toBe(before);
+  });
+
+  it('a cancel before the first write changes nothing; a result past the grid is refused first', async () => {
+    const { state, key } = await withFormulaColumn(3);
+    const before = state.dump();
+    await expect(refreshTable(ctx(state), key, data(5, 4), null, { cancelled: () => true })).rejects.toBeInstanceOf(
+      CancelledError,
+    );
+    expect(state.dump()).toBe(before);
+    state.tables[0]!.row = 1_048_570;
+    await expect(refreshTable(ctx(state), key, data(10, 4), null)).rejects.toThrow(/the worksheet holds 5/);
+  });
+
+  it("refuses a result column named like one of the user's (rather than two columns of one name)", async () => {
+    const { state, key } = await withFormulaColumn(2);
+    const before = state.dump();
+    const clashing = toSheetData({
+      columns: [{ name: 'Margin', type: 'numeric', kind: 'number' }],
+      rows: [[1], [2]],
+    });
+    await expect(refreshTable(ctx(state), key, clashing, null)).rejects.toThrow(
+      /a column Margin, the name of a column you added/,
+    );
+    expect(state.dump()).toBe(before);
+  });
+
+  it('follows a table the user renamed (by its id), and a table bound before ids were kept', async () => {
+    const { state, key } = await withFormulaColumn(2);
+    state.tables[0]!.name = 'Renamed';
+    const bound = await refreshTable(ctx(state), key, data(3, 4), null);
+    expect(bound).toMatchObject({ id: key, name: 'Renamed', rows: 3 });
+    expect((await boundTables(ctx(state))).tables.map((t) => t.name)).toEqual(['Renamed']);
+    // A binding of an earlier version: under the table's name, without id or columns (all columns were exact-sync's).
+    const old = { name: 'Renamed', source, rows: 3, refreshedAt: 'x', syncedAt: null };
+    state.settings.set(SETTINGS_KEY, JSON.stringify({ Renamed: old }));
+    state.tables[0]!.columns = 4;
+    const again = await refreshTable(ctx(state), 'Renamed', data(2, 4), null);
+    expect(again).toMatchObject({ id: key, columns: ['c0', 'c1', 'c2', 'c3'] });
+    expect(Object.keys(JSON.parse(state.settings.get(SETTINGS_KEY) as string) as object)).toEqual([key]);
   });
 });
 

@@ -5,7 +5,22 @@
  * do not match their range are refused (InvalidArgument); loaded properties can be read only after a
  * sync (PropertyNotLoaded otherwise); null objects report isNullObject. No vitest import: the browser
  * test loads it into the page too (issue 8).
+ *
+ * Rules added for issue 18, each from Microsoft's Excel JavaScript API reference (learn.microsoft.com,
+ * "Excel.Range", "Excel.Table", "Excel.TableCollection", "Excel specifications and limits"):
+ * - a worksheet is 1,048,576 rows × 16,384 columns; a range beyond it is refused (InvalidArgument);
+ * - `Range.values`: a string starting with "=" is taken as a formula, unless the cell's number format is
+ *   text ("@", where Excel keeps what is entered as entered); `Range.formulas` reads a cell's formula, or
+ *   its value when it has none;
+ * - `Table.id` identifies a table in its workbook and stays the same when the table is renamed;
+ *   `TableCollection.getItemOrNullObject` takes a name or an id;
+ * - `Table.resize`: the headers stay in the same row (here, stricter: the same top-left cell), the table
+ *   keeps at least one data row, and the new range may not overlap another table.
  */
+
+/** Excel's grid ("Excel specifications and limits"). */
+export const MAX_ROWS = 1_048_576;
+export const MAX_COLUMNS = 16_384;
 
 export const PAYLOAD_LIMIT = 5 * 1024 * 1024;
 
@@ -29,8 +44,12 @@ export class OfficeError extends Error {
 interface CellData {
   value: unknown;
   format: string;
+  /** What was written as a formula (its result is not computed here). */
+  formula?: string;
 }
 interface TableData {
+  /** Table.id: stable across renames. */
+  id: string;
   name: string;
   sheet: string;
   row: number;
@@ -176,16 +195,46 @@ export class FakeRange extends Loadable {
     }
   }
   set values(v: unknown[][]) {
+    this.write('values', v);
+  }
+  /** Formulas ("=…") or plain values, as Range.formulas takes them. */
+  set formulas(v: unknown[][]) {
+    this.write('formulas', v);
+  }
+  private write(kind: 'values' | 'formulas', v: unknown[][]): void {
     this.ctx.queue(payloadBytes(v), () => {
-      this.matrix('values', v);
+      this.matrix(kind, v);
       const cells = this.ctx.state.sheets.get(this.sheetName)!;
       v.forEach((row, i) =>
         row.forEach((value, j) => {
           const key = `${this.r + i},${this.c + j}`;
-          cells.set(key, { format: cells.get(key)?.format ?? 'General', value });
+          const format = cells.get(key)?.format ?? 'General';
+          // A text-formatted cell keeps a value as entered; elsewhere "=…" is a formula.
+          const formula = typeof value === 'string' && value.startsWith('=') && (kind === 'formulas' || format !== '@');
+          cells.set(key, formula ? { format, value: '', formula: value as string } : { format, value });
         }),
       );
     });
+  }
+  /** Each cell's formula, or its value when it has none (load 'formulas' first). */
+  get formulas(): unknown[][] {
+    this.need('formulas');
+    return Array.from({ length: this.h }, (_, i) =>
+      Array.from({ length: this.w }, (_, j) => {
+        const cell = this.ctx.state.cell(this.sheetName, this.r + i, this.c + j);
+        return cell?.formula ?? cell?.value ?? '';
+      }),
+    );
+  }
+  /** Each cell's number format (load 'numberFormat' first). */
+  get numberFormat(): unknown[][] {
+    this.need('numberFormat');
+    return Array.from({ length: this.h }, (_, i) =>
+      Array.from(
+        { length: this.w },
+        (_, j) => this.ctx.state.cell(this.sheetName, this.r + i, this.c + j)?.format ?? 'General',
+      ),
+    );
   }
   set numberFormat(v: unknown[][]) {
     this.ctx.queue(payloadBytes(v), () => {
@@ -206,7 +255,7 @@ export class FakeRange extends Loadable {
         for (let j = 0; j < this.w; j++) {
           const key = `${this.r + i},${this.c + j}`;
           const old = cells.get(key);
-          if (old) cells.set(key, { ...old, value: '' });
+          if (old) cells.set(key, { format: old.format, value: '' });
         }
     });
   }
@@ -240,7 +289,8 @@ class FakeUsedRange extends Loadable {
       maxC = -1;
     const cells = this.ctx.state.sheets.get(this.of.sheetName)!;
     for (const [key, cell] of cells) {
-      if (cell.value === '' || cell.value === null || cell.value === undefined) continue;
+      if ((cell.value === '' || cell.value === null || cell.value === undefined) && cell.formula === undefined)
+        continue;
       const [r, c] = key.split(',').map(Number) as [number, number];
       if (r < this.of.r || r >= this.of.r + this.of.h || c < this.of.c || c >= this.of.c + this.of.w) continue;
       minR = Math.min(minR, r);
@@ -260,15 +310,28 @@ class FakeUsedRange extends Loadable {
 }
 
 export class FakeTable extends Loadable {
-  readonly tableName: string;
-  constructor(ctx: FakeContext, name: string) {
+  /** The name or id the table was asked for by (TableCollection.getItem takes either). */
+  readonly key: string;
+  private seen: TableData | undefined;
+  constructor(ctx: FakeContext, key: string) {
     super(ctx);
-    this.tableName = name;
+    this.key = key;
+  }
+  protected find(): TableData | undefined {
+    const tables = this.ctx.state.tables;
+    return tables.find((t) => t.id === this.key) ?? tables.find((t) => t.name.toLowerCase() === this.key.toLowerCase());
   }
   private data(): TableData {
-    const t = this.ctx.state.tables.find((x) => x.name === this.tableName);
-    if (!t) throw new OfficeError('ItemNotFound', `The requested resource doesn't exist. (table ${this.tableName})`);
+    const t = this.find();
+    if (!t) throw new OfficeError('ItemNotFound', `The requested resource doesn't exist. (table ${this.key})`);
     return t;
+  }
+  protected override refresh(): void {
+    this.seen = this.find();
+  }
+  /** The name as loaded (the key until then, for tables listed by a collection). */
+  get tableName(): string {
+    return this.seen?.name ?? this.find()?.name ?? this.key;
   }
   get name(): string {
     this.need('name');
@@ -276,14 +339,18 @@ export class FakeTable extends Loadable {
   }
   set name(v: string) {
     this.ctx.queue(payloadBytes(v), () => {
-      if (this.ctx.state.tables.some((t) => t.name.toLowerCase() === v.toLowerCase() && t.name !== this.tableName))
+      const t = this.data();
+      if (this.ctx.state.tables.some((x) => x.name.toLowerCase() === v.toLowerCase() && x !== t))
         throw new OfficeError('InvalidArgument', `A table named ${v} exists already.`);
-      this.data().name = v;
+      t.name = v;
     });
   }
+  get id(): string {
+    this.need('id');
+    return this.seen?.id ?? this.data().id;
+  }
   get worksheet(): FakeWorksheet {
-    const t = this.ctx.state.tables.find((x) => x.name === this.tableName);
-    return new FakeWorksheet(this.ctx, t?.sheet ?? '');
+    return new FakeWorksheet(this.ctx, this.find()?.sheet ?? '');
   }
   getRange(): FakeRange {
     const t = this.data();
@@ -295,16 +362,32 @@ export class FakeTable extends Loadable {
       if (range.r !== t.row || range.c !== t.column)
         throw new OfficeError('InvalidArgument', 'The table must keep its top-left cell.');
       if (range.h < 2) throw new OfficeError('InvalidArgument', 'A table needs a header and at least one row.');
+      if (overlapsTable(this.ctx.state, range, t))
+        throw new OfficeError('InvalidArgument', "A table can't overlap another table.");
       t.rows = range.h;
       t.columns = range.w;
     });
   }
 }
 
+/** Whether `range` overlaps a table of its sheet other than `except`. */
+function overlapsTable(state: FakeWorkbookState, range: FakeRange, except?: TableData): boolean {
+  return state.tables.some(
+    (t) =>
+      t !== except &&
+      t.sheet === range.sheetName &&
+      range.r < t.row + t.rows &&
+      t.row < range.r + range.h &&
+      range.c < t.column + t.columns &&
+      t.column < range.c + range.w,
+  );
+}
+
 class FakeNullTable extends FakeTable {
   private exists = false;
   protected override refresh(): void {
-    this.exists = this.ctx.state.tables.some((t) => t.name === this.tableName);
+    super.refresh();
+    this.exists = this.find() !== undefined;
   }
   get isNullObject(): boolean {
     return !this.exists;
@@ -322,8 +405,9 @@ export class FakeTables extends Loadable {
   }
   protected override refresh(): void {
     this.snapshot = this.ctx.state.tables.filter(this.filter).map((t) => {
-      const table = new FakeTable(this.ctx, t.name);
+      const table = new FakeTable(this.ctx, t.id);
       (table as unknown as { loaded: Set<string> }).loaded.add('name');
+      (table as unknown as { loaded: Set<string> }).loaded.add('id');
       return table;
     });
   }
@@ -331,23 +415,18 @@ export class FakeTables extends Loadable {
     this.need('name');
     return this.snapshot;
   }
-  getItemOrNullObject(name: string): FakeNullTable {
-    return new FakeNullTable(this.ctx, name);
+  getItemOrNullObject(nameOrId: string): FakeNullTable {
+    return new FakeNullTable(this.ctx, nameOrId);
   }
   add(range: FakeRange, hasHeaders: boolean): FakeTable {
-    const name = `Table${this.ctx.state.tables.length + 1}_${Math.random().toString(36).slice(2, 6)}`;
+    const state = this.ctx.state;
+    const id = `{${(state.tables.length + 1).toString(16).padStart(8, '0')}-${Math.random().toString(16).slice(2, 6)}}`;
+    const name = `Table${state.tables.length + 1}_${Math.random().toString(36).slice(2, 6)}`;
     this.ctx.queue(64, () => {
       if (!hasHeaders) throw new Error('the fake only makes tables with headers');
-      const overlaps = this.ctx.state.tables.some(
-        (t) =>
-          t.sheet === range.sheetName &&
-          range.r < t.row + t.rows &&
-          t.row < range.r + range.h &&
-          range.c < t.column + t.columns &&
-          t.column < range.c + range.w,
-      );
-      if (overlaps) throw new OfficeError('InvalidArgument', "A table can't overlap another table.");
-      this.ctx.state.tables.push({
+      if (overlapsTable(state, range)) throw new OfficeError('InvalidArgument', "A table can't overlap another table.");
+      state.tables.push({
+        id,
         name,
         sheet: this.sheet ?? range.sheetName,
         row: range.r,
@@ -356,7 +435,7 @@ export class FakeTables extends Loadable {
         columns: range.w,
       });
     });
-    return new FakeTable(this.ctx, name);
+    return new FakeTable(this.ctx, id);
   }
 }
 
@@ -376,6 +455,11 @@ export class FakeWorksheet extends Loadable {
   getRangeByIndexes(row: number, column: number, rows: number, columns: number): FakeRange {
     if (rows < 1 || columns < 1)
       throw new OfficeError('InvalidArgument', `A range needs at least one row and column (${rows}×${columns}).`);
+    if (row < 0 || column < 0 || row + rows > MAX_ROWS || column + columns > MAX_COLUMNS)
+      throw new OfficeError(
+        'InvalidArgument',
+        `The range is outside the worksheet's grid (${MAX_ROWS} × ${MAX_COLUMNS}).`,
+      );
     return new FakeRange(this.ctx, this.sheetName, row, column, rows, columns);
   }
   delete(): void {

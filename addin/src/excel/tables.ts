@@ -23,7 +23,11 @@ export interface TableSource {
 }
 
 export interface BoundTable {
+  /** Excel's Table.id: stays when the table is renamed (absent in bindings made before it was kept). */
+  id?: string;
   name: string;
+  /** The columns exact-sync wrote, the table's first ones; the user's own columns come after them. */
+  columns?: string[];
   source: TableSource;
   rows: number;
   /** When the add-in last wrote it. */
@@ -56,10 +60,11 @@ export async function readBindings(context: Excel.RequestContext): Promise<Recor
   return value && typeof value === 'object' ? (value as Record<string, BoundTable>) : {};
 }
 
+/** Stores `bound` under its table's id (replacing the entry under `remove`, e.g. its name from before ids). */
 async function writeBinding(context: Excel.RequestContext, bound: BoundTable, remove?: string): Promise<void> {
   const all = await readBindings(context);
   if (remove) delete all[remove];
-  all[bound.name] = bound;
+  all[bound.id ?? bound.name] = bound;
   context.workbook.settings.add(SETTINGS_KEY, JSON.stringify(all));
   await context.sync();
 }
@@ -141,6 +146,7 @@ export async function insertTable(
         `The cells where the table would go are not empty (${used.address}). Select an empty cell, or insert into a new worksheet.`,
       );
   }
+  let id: string | undefined;
   try {
     const header = sheet.getRangeByIndexes(at.row, at.column, 1, data.header.length);
     header.numberFormat = [data.header.map(() => '@')];
@@ -148,7 +154,9 @@ export async function insertTable(
     await writeChunks(context, sheet, { row: at.row + 1, column: at.column }, data, 0, 0, control);
     const table = sheet.tables.add(whole, true);
     table.name = name;
+    table.load('id');
     await context.sync();
+    id = table.id;
   } catch (err) {
     // Nothing half-written stays: the new sheet goes, or the cells written are cleared.
     if (createdSheet) sheet.delete();
@@ -157,7 +165,9 @@ export async function insertTable(
     throw err;
   }
   const bound: BoundTable = {
+    ...(id ? { id } : {}),
     name,
+    columns: [...data.header],
     source: o.source,
     rows: data.rows.length,
     refreshedAt: new Date().toISOString(),
@@ -167,74 +177,222 @@ export async function insertTable(
   return bound;
 }
 
-/** Refills an exact-sync table with `data`, keeping the table, its name and the user's formatting. */
+/** Excel's grid (Microsoft, "Excel specifications and limits"). */
+export const SHEET_ROWS = 1_048_576;
+export const SHEET_COLUMNS = 16_384;
+
+/** A bound table as found in the workbook: where it is, how large, and which of its columns are exact-sync's. */
+interface Found {
+  key: string;
+  binding: BoundTable;
+  table: Excel.Table;
+  sheet: Excel.Worksheet;
+  id: string;
+  name: string;
+  row: number;
+  column: number;
+  /** Data rows (the header not counted). */
+  rows: number;
+  width: number;
+  /** exact-sync's columns: the first `owned` of the table; the rest are the user's. */
+  owned: number;
+  header: string[];
+}
+
+/** The bound table `key` (its id, or its name for a binding made before ids were kept), or why not. */
+async function locate(context: Excel.RequestContext, key: string): Promise<Found> {
+  const bindings = await readBindings(context);
+  const binding = bindings[key] ?? Object.values(bindings).find((b) => b.name === key || b.id === key);
+  if (!binding) throw new Error(`${key} is not an exact-sync table.`);
+  const table = context.workbook.tables.getItemOrNullObject(binding.id ?? binding.name);
+  table.load('name,id');
+  await context.sync();
+  if (table.isNullObject) throw new Error(`The table ${binding.name} is no longer in this workbook.`);
+  const all = table.getRange();
+  all.load('rowIndex,columnIndex,rowCount,columnCount');
+  await context.sync();
+  const headerRange = table.worksheet.getRangeByIndexes(all.rowIndex, all.columnIndex, 1, all.columnCount);
+  headerRange.load('formulas');
+  await context.sync();
+  const owned = Math.min(all.columnCount, binding.columns?.length ?? all.columnCount);
+  return {
+    key: binding.id ?? binding.name,
+    binding,
+    table,
+    sheet: table.worksheet,
+    id: table.id,
+    name: table.name,
+    row: all.rowIndex,
+    column: all.columnIndex,
+    rows: all.rowCount - 1,
+    width: all.columnCount,
+    owned,
+    header: (headerRange.formulas[0] ?? []).map(String),
+  };
+}
+
+/** Throws, before anything is written, when the new extent leaves the grid or would cover cells in use. */
+async function checkExtent(
+  context: Excel.RequestContext,
+  t: Found,
+  next: { rows: number; width: number; resultHeader: readonly string[] },
+): Promise<void> {
+  if (t.row + 1 + next.rows > SHEET_ROWS)
+    throw new Error(
+      `The result has ${next.rows.toLocaleString()} rows; from row ${t.row + 2} the worksheet holds ${(SHEET_ROWS - t.row - 1).toLocaleString()}. Add filters, or move the table up.`,
+    );
+  if (t.column + next.width > SHEET_COLUMNS)
+    throw new Error(
+      `The result has ${next.width} columns with yours; the worksheet ends before that. Move the table left.`,
+    );
+  const yours = t.header.slice(t.owned);
+  const clash = next.resultHeader.filter((h) => yours.some((y) => y.toLowerCase() === h.toLowerCase()));
+  if (clash.length)
+    throw new Error(
+      `The result now has a column ${clash.join(', ')}, the name of a column you added to ${t.name}; rename yours, then refresh.`,
+    );
+  const blocks: [number, number, number, number, string][] = [];
+  if (next.rows > t.rows)
+    blocks.push([t.row + 1 + t.rows, t.column, next.rows - t.rows, Math.max(t.width, next.width), 'below']);
+  if (next.width > t.width)
+    blocks.push([t.row, t.column + t.width, Math.max(t.rows, next.rows) + 1, next.width - t.width, 'to the right of']);
+  const used = blocks.map(([r, c, h, w]) => {
+    const u = t.sheet.getRangeByIndexes(r, c, h, w).getUsedRangeOrNullObject(true);
+    u.load('address');
+    return u;
+  });
+  if (used.length) await context.sync();
+  used.forEach((u, i) => {
+    if (!u.isNullObject)
+      throw new Error(
+        `The result needs the cells ${blocks[i]![4]} ${t.name}, and ${u.address} is in use: move it (or the table), then refresh. Nothing was changed.`,
+      );
+  });
+}
+
+/**
+ * Refills an exact-sync table with `data`. Only exact-sync's columns (the first ones, recorded with the
+ * source) are rewritten; columns the user added beside them stay, with their formulas and formats,
+ * moved along when the result gains or loses columns, and a column with one formula all the way down
+ * (Excel's calculated column) is filled into new rows. Everything is checked before the first write:
+ * the grid, cells in use below or to the right (a refresh never writes over them: it refuses), a
+ * result column named like one of the user's; a cancel before then changes nothing.
+ */
 export async function refreshTable(
   context: Excel.RequestContext,
-  name: string,
+  key: string,
   data: SheetData,
   syncedAt: string | null,
   control: WriteControl = {},
 ): Promise<BoundTable> {
-  const bindings = await readBindings(context);
-  const binding = bindings[name];
-  if (!binding) throw new Error(`${name} is not an exact-sync table.`);
-  const table = context.workbook.tables.getItemOrNullObject(name);
-  table.load('name');
-  await context.sync();
-  if (table.isNullObject) throw new Error(`The table ${name} is no longer in this workbook.`);
-  const all = table.getRange();
-  all.load('rowIndex,columnIndex,rowCount,columnCount');
-  const sheet = table.worksheet;
-  await context.sync();
-  const at = { row: all.rowIndex, column: all.columnIndex };
-  const oldRows = all.rowCount - 1;
-  const width = data.header.length;
-  if (width > all.columnCount) {
-    const right = sheet
-      .getRangeByIndexes(at.row, at.column + all.columnCount, all.rowCount, width - all.columnCount)
-      .getUsedRangeOrNullObject(true);
-    right.load('address');
-    await context.sync();
-    if (!right.isNullObject)
-      throw new Error(
-        `The result now has ${width} columns and the cells to the right of ${name} are in use (${right.address}); move them, then refresh.`,
-      );
+  const t = await locate(context, key);
+  const ownedWidth = data.header.length;
+  const userWidth = t.width - t.owned;
+  const next = { rows: Math.max(1, data.rows.length), width: ownedWidth + userWidth, resultHeader: data.header };
+  await checkExtent(context, t, next);
+  const user = userWidth > 0 ? await readUserColumns(context, t) : undefined;
+  if (control.cancelled?.()) throw new CancelledError();
+
+  const { sheet, row, column } = t;
+  if (user && ownedWidth !== t.owned) {
+    // The user's columns move with the width of exact-sync's block: formulas, formats and header.
+    const moved = sheet.getRangeByIndexes(row, column + ownedWidth, t.rows + 1, userWidth);
+    moved.numberFormat = user.formats;
+    moved.formulas = user.formulas;
   }
-  const newRows = Math.max(1, data.rows.length);
-  sheet.getRangeByIndexes(at.row, at.column, 1, width).values = [data.header];
-  table.resize(sheet.getRangeByIndexes(at.row, at.column, newRows + 1, width));
+  const header = sheet.getRangeByIndexes(row, column, 1, ownedWidth);
+  header.numberFormat = [data.header.map(() => '@')];
+  header.values = [data.header];
+  t.table.resize(sheet.getRangeByIndexes(row, column, next.rows + 1, next.width));
   await context.sync();
-  await writeChunks(context, sheet, { row: at.row + 1, column: at.column }, data, 0, oldRows, control);
+  await writeChunks(context, sheet, { row: row + 1, column }, data, 0, t.rows, control);
   if (data.rows.length === 0)
-    sheet.getRangeByIndexes(at.row + 1, at.column, 1, width).clear(Excel.ClearApplyTo.contents);
-  // What the old, larger table held below or beside the new one.
-  if (oldRows > newRows)
+    sheet.getRangeByIndexes(row + 1, column, 1, ownedWidth).clear(Excel.ClearApplyTo.contents);
+  if (user && next.rows > t.rows)
+    fillCalculated(sheet, { row: row + 1 + t.rows, column: column + ownedWidth }, next.rows - t.rows, user);
+  // What the old table held below or beside the new one.
+  if (t.rows > next.rows)
     sheet
-      .getRangeByIndexes(at.row + 1 + newRows, at.column, oldRows - newRows, all.columnCount)
+      .getRangeByIndexes(row + 1 + next.rows, column, t.rows - next.rows, Math.max(t.width, next.width))
       .clear(Excel.ClearApplyTo.contents);
-  if (all.columnCount > width)
+  if (t.width > next.width)
     sheet
-      .getRangeByIndexes(at.row, at.column + width, all.rowCount, all.columnCount - width)
+      .getRangeByIndexes(row, column + next.width, Math.max(t.rows, next.rows) + 1, t.width - next.width)
       .clear(Excel.ClearApplyTo.contents);
   await context.sync();
-  const bound: BoundTable = { ...binding, rows: data.rows.length, refreshedAt: new Date().toISOString(), syncedAt };
-  await writeBinding(context, bound);
+  const bound: BoundTable = {
+    ...t.binding,
+    id: t.id,
+    name: t.name,
+    columns: [...data.header],
+    rows: data.rows.length,
+    refreshedAt: new Date().toISOString(),
+    syncedAt,
+  };
+  await writeBinding(context, bound, t.key);
   return bound;
 }
 
-/** The exact-sync tables of the workbook that still exist, and the name of the one the selection is in, if any. */
+interface UserColumns {
+  formulas: unknown[][];
+  formats: unknown[][];
+  /** Per user column: the one formula of every data row (a calculated column), or undefined. */
+  calculated: (string | undefined)[];
+}
+
+async function readUserColumns(context: Excel.RequestContext, t: Found): Promise<UserColumns> {
+  const range = t.sheet.getRangeByIndexes(t.row, t.column + t.owned, t.rows + 1, t.width - t.owned);
+  range.load('formulas,numberFormat');
+  await context.sync();
+  const formulas = range.formulas as unknown[][];
+  const body = formulas.slice(1);
+  const calculated = formulas[0]!.map((_, j) => {
+    const first = body[0]?.[j];
+    return typeof first === 'string' && first.startsWith('=') && body.every((r) => r[j] === first) ? first : undefined;
+  });
+  return { formulas, formats: range.numberFormat as unknown[][], calculated };
+}
+
+/** A calculated column's formula (and its format) in the rows a refresh added, as Excel fills a table's new rows. */
+function fillCalculated(
+  sheet: Excel.Worksheet,
+  at: { row: number; column: number },
+  rows: number,
+  user: UserColumns,
+): void {
+  user.calculated.forEach((formula, j) => {
+    if (formula === undefined) return;
+    const cells = sheet.getRangeByIndexes(at.row, at.column + j, rows, 1);
+    cells.numberFormat = Array.from({ length: rows }, () => [user.formats[1]?.[j] ?? 'General']);
+    cells.formulas = Array.from({ length: rows }, () => [formula]);
+  });
+}
+
+/**
+ * The exact-sync tables of the workbook that still exist, under their current names (found by id, so a
+ * renamed table is still itself), and the key of the one the selection is in, if any.
+ */
 export async function boundTables(
   context: Excel.RequestContext,
 ): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
   const bindings = await readBindings(context);
   const tables = context.workbook.tables;
-  tables.load('items/name');
+  tables.load('items/name,items/id');
   const selection = context.workbook.getSelectedRange().getTables(false);
-  selection.load('items/name');
+  selection.load('items/name,items/id');
   await context.sync();
-  const present = new Set(tables.items.map((t) => t.name));
+  const byId = new Map(tables.items.map((t) => [t.id, t.name]));
+  const names = new Set(tables.items.map((t) => t.name));
+  const present = Object.values(bindings).flatMap((b) => {
+    const name = b.id !== undefined ? byId.get(b.id) : names.has(b.name) ? b.name : undefined;
+    return name === undefined ? [] : [{ ...b, name }];
+  });
+  const chosen = selection.items.find((t) => present.some((b) => b.id === t.id || (!b.id && b.name === t.name)));
   return {
-    tables: Object.values(bindings).filter((b) => present.has(b.name)),
-    selected: selection.items.map((t) => t.name).find((n) => bindings[n]),
+    tables: present,
+    selected: chosen ? (present.find((b) => b.id === chosen.id)?.id ?? chosen.name) : undefined,
   };
 }
+
+/** The key a binding is stored and refreshed under: its table's id, or its name for an old binding. */
+export const keyOf = (b: BoundTable): string => b.id ?? b.name;

@@ -11,7 +11,7 @@ import {
   Text,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
-import type { BoundTable } from '../excel/tables.ts';
+import { keyOf, type BoundTable } from '../excel/tables.ts';
 import { workbookTables } from '../workbook.ts';
 import { messageOf, when } from './shared.ts';
 
@@ -19,6 +19,7 @@ import { messageOf, when } from './shared.ts';
 export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (names?: string[]) => Promise<void> }) {
   const [state, setState] = useState<{ tables: BoundTable[]; selected: string | undefined } | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [hint, setHint] = useState<string | undefined>();
   const load = useCallback(() => {
     workbookTables().then(setState, (e: unknown) => setError(messageOf(e)));
   }, []);
@@ -45,10 +46,10 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
           </TableHeader>
           <TableBody>
             {state.tables.map((t) => (
-              <TableRow key={t.name} data-bound={t.name}>
+              <TableRow key={keyOf(t)} data-bound={t.name}>
                 <TableCell>
                   {t.name}
-                  {t.name === state.selected ? ' (selected)' : ''}
+                  {keyOf(t) === state.selected ? ' (selected)' : ''}
                 </TableCell>
                 <TableCell>{when(t.refreshedAt)}</TableCell>
                 <TableCell>{t.source.kind === 'query' ? 'query' : when(t.syncedAt)}</TableCell>
@@ -58,13 +59,28 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
         </Table>
       )}
       <div style={{ display: 'flex', gap: 8 }}>
-        <Button disabled={busy || !state.selected} onClick={() => void onRefresh([state.selected!])}>
+        <Button
+          disabled={busy || state.tables.length === 0}
+          onClick={() =>
+            // The selection as it is now, not as it was when this list was read.
+            void workbookTables().then(
+              (now) => {
+                setHint(undefined);
+                return now.selected
+                  ? onRefresh([now.selected])
+                  : setHint('Select a cell in an exact-sync table first, then Refresh selected.');
+              },
+              (e: unknown) => setError(messageOf(e)),
+            )
+          }
+        >
           Refresh selected
         </Button>
         <Button appearance="primary" disabled={busy || state.tables.length === 0} onClick={() => void onRefresh()}>
           Refresh all
         </Button>
       </div>
+      {hint ? <Text>{hint}</Text> : null}
     </div>
   );
 }
