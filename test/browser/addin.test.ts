@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   const officeJs = `${fake.outputFiles[0]!.text}
     window.__workbook = FakeExcel.FakeWorkbookState.restore(sessionStorage.getItem('workbook'));
-    window.Office = { onReady: (cb) => Promise.resolve({ host: 'Excel', platform: 'OfficeOnline' }).then((info) => { cb && cb(info); return info; }) };
+    window.Office = FakeExcel.fakeOffice(sessionStorage.getItem('excelApi') || '1.20');
     // The workbook outlives the pane (kept in sessionStorage across reloads), as a file outlives its add-in.
     window.Excel = {
       run: (fn) => Promise.resolve(fn(new FakeExcel.FakeContext(window.__workbook))).finally(() => sessionStorage.setItem('workbook', window.__workbook.dump())),
@@ -146,5 +146,43 @@ describe('the Excel task pane in a browser', () => {
     await page.locator('[data-preview="20"]').waitFor();
     await screenshot('sql-preview');
     expect(await workbook<string>('(w) => JSON.stringify([[...w.sheets.keys()], w.tables])')).toBe(before);
+  });
+
+  it('keeps a formula column the user added to a table through Refresh all; an Excel too old gets a message', async () => {
+    const column = `(w) => {
+      const t = w.tables.find((x) => x.name === 'glaccounts');
+      return Array.from({ length: t.rows }, (_, r) => {
+        const c = w.cell(t.sheet, t.row + r, t.column + t.columns - 1);
+        return c ? (c.formula ?? c.value) : '';
+      });
+    }`;
+    await workbook(`(w) => {
+      const t = w.tables.find((x) => x.name === 'glaccounts');
+      const cells = w.sheets.get(t.sheet);
+      cells.set(t.row + ',' + (t.column + t.columns), { value: 'Check', format: 'General' });
+      for (let r = 1; r < t.rows; r++)
+        cells.set((t.row + r) + ',' + (t.column + t.columns), { value: '', formula: '=LEN([@description])', format: '0' });
+      t.columns += 1;
+      sessionStorage.setItem('workbook', w.dump());
+    }`);
+    await page.reload();
+    await page.getByText(/Connected to/).waitFor();
+    await page.getByRole('tab', { name: 'In this workbook' }).click();
+    await page.getByRole('button', { name: 'Refresh all' }).click();
+    await page.getByText(/Refreshed glaccounts/).waitFor();
+    await screenshot('refreshed-with-user-column');
+    const after = await workbook<string[]>(column);
+    expect(after[0]).toBe('Check');
+    expect(after.length).toBeGreaterThan(2);
+    expect(after.slice(1).every((f) => f === '=LEN([@description])')).toBe(true);
+
+    await page.evaluate(() => sessionStorage.setItem('excelApi', '1.8'));
+    await page.reload();
+    await page
+      .getByRole('alert')
+      .getByText(/too old for exact-sync: it needs the Excel JavaScript API 1.13/)
+      .waitFor();
+    await screenshot('excel-too-old');
+    await page.evaluate(() => sessionStorage.removeItem('excelApi'));
   });
 });

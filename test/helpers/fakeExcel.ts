@@ -573,3 +573,29 @@ export class FakeContext {
     for (const fn of after) fn();
   }
 }
+
+/**
+ * The `Office` global as the pane meets it: `onReady`, and `context.requirements.isSetSupported(name,
+ * minVersion)`, true when the host implements that requirement set at `minVersion` or later (Microsoft,
+ * "Office.RequirementSetSupport", "Excel JavaScript API requirement sets"). `excelApi`: the newest ExcelApi
+ * version this host has (Excel 2019: 1.8; Microsoft 365 in 2026: 1.20).
+ */
+export function fakeOffice(excelApi: string) {
+  const atLeast = (have: string, want: string) => {
+    const [a1 = 0, a2 = 0] = have.split('.').map(Number);
+    const [b1 = 0, b2 = 0] = want.split('.').map(Number);
+    return a1 > b1 || (a1 === b1 && a2 >= b2);
+  };
+  return {
+    onReady: (cb?: (info: { host: string; platform: string }) => void) =>
+      Promise.resolve({ host: 'Excel', platform: 'OfficeOnline' }).then((info) => {
+        cb?.(info);
+        return info;
+      }),
+    context: {
+      requirements: {
+        isSetSupported: (name: string, minVersion = '1.1') => name === 'ExcelApi' && atLeast(excelApi, minVersion),
+      },
+    },
+  };
+}
