@@ -13,7 +13,7 @@ import { sessionRoutes } from './routes/session.ts';
 import type { Services } from './services.ts';
 import { apiV1 } from './v1.ts';
 import { cors } from './cors.ts';
-import { productionManifest } from './manifest.ts';
+import { manifestProblem, productionManifest } from './manifest.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -101,9 +101,20 @@ export function createApp(deps: AppDeps): Express {
   // The add-in manifest for this server: the repository's manifest.xml (which points at the development
   // server, https://localhost:3000) with every URL rewritten to PUBLIC_URL. Sideload this one.
   app.get('/addin/manifest.xml', (_req, res) => {
+    const problem = manifestProblem(deps.services.publicUrl);
+    if (problem) {
+      res.status(409).type('text').send(problem);
+      return;
+    }
     res
       .type('application/xml')
-      .send(productionManifest(readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'), deps.services.publicUrl));
+      .send(
+        productionManifest(
+          readFileSync(path.join(ROOT, 'manifest.xml'), 'utf8'),
+          deps.services.publicUrl,
+          deps.version,
+        ),
+      );
   });
   app.use(
     '/addin',
@@ -115,7 +126,9 @@ export function createApp(deps: AppDeps): Express {
           errorBody('addin_not_built', 'The add-in files are not built: run `npm run build` (npm install does it too)'),
         );
     },
-    express.static(deps.addinDir, { index: false, fallthrough: true }),
+    // No Cache-Control on the add-in's files: Office shows its default icons when an image host sends one
+    // (Microsoft, "Office Add-ins manifest: icons"); ETag and Last-Modified still let browsers revalidate.
+    express.static(deps.addinDir, { index: false, fallthrough: true, cacheControl: false }),
   );
 
   const consoleBuilt = () => existsSync(path.join(deps.consoleDir, 'index.html'));

@@ -116,11 +116,9 @@ beforeAll(async () => {
 });
 
 describe('GET /addin/manifest.xml', () => {
-  it("is the manifest with this server's address in every URL", async () => {
+  it('is refused, with what to do, when the server is not on https (Office would install it and never open it)', async () => {
     const res = await fetch(`${t.url}/addin/manifest.xml`);
-    expect(res.headers.get('content-type')).toContain('xml');
-    const xml = await res.text();
-    expect(xml).not.toContain('https://localhost:3000');
-    expect(xml).toContain(`<SourceLocation DefaultValue="${t.url}/addin/taskpane.html"/>`);
+    expect(res.status).toBe(409);
+    expect(await res.text()).toMatch(/only over HTTPS.*Set PUBLIC_URL to its https:\/\/ address/);
   });
 });

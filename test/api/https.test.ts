@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,9 @@ let sb: RunningSandbox;
 let t: TestServer;
 let port: number;
 
-function get(url: string): Promise<{ status: number; body: string; cert: string }> {
+function get(
+  url: string,
+): Promise<{ status: number; body: string; cert: string; headers: import('node:http').IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     https
       .get(url, { rejectUnauthorized: false }, (res) => {
@@ -25,7 +27,7 @@ function get(url: string): Promise<{ status: number; body: string; cert: string 
         res.on('data', (d: Buffer) => {
           body += d.toString();
         });
-        res.on('end', () => resolve({ status: res.statusCode!, body, cert }));
+        res.on('end', () => resolve({ status: res.statusCode!, body, cert, headers: res.headers }));
       })
       .on('error', reject);
   });
@@ -73,6 +75,17 @@ describe('HTTPS', () => {
     expect(health).toMatchObject({ status: 200, cert: 'localhost' });
     const manifest = await get(`https://127.0.0.1:${port}/addin/manifest.xml`);
     expect(manifest.body).toContain(`https://127.0.0.1:${port}/addin/taskpane.html`);
+    // The server's version, as the four numbers a manifest takes.
+    const { version } = JSON.parse(
+      await readFile(path.join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    expect(manifest.body).toContain(`<Version>${version}.0</Version>`);
+    // Icons without Cache-Control: Office shows its default icons when an image host sends one.
+    const icon = await get(`https://127.0.0.1:${port}/addin/assets/icon-32.png`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers['cache-control']).toBeUndefined();
   });
 
   it('refuses half a TLS setting, a missing file, and a file that is not a certificate', async () => {
