@@ -25,7 +25,8 @@ async function fetchSource(c: Connection, source: TableSource) {
       tableRows(c, source.table!, {
         ...(source.columns ? { columns: source.columns } : {}),
         ...(source.filters ? { filters: source.filters } : {}),
-        limit: EXCEL_MAX_ROWS,
+        // One more than a worksheet holds: a table that does not fit is refused, not cut silently.
+        limit: EXCEL_MAX_ROWS + 1,
       }),
       listTables(c),
     ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dateSerial as excelSerial } from '../../client-contract/cells.ts';
-import { chunkRows, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
+import { chunkRows, sheetName, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
 
 describe('excelSerial', () => {
   it.each([
@@ -87,5 +87,25 @@ describe('tableName', () => {
     ['', [], 'Table'],
   ])('%s with %j taken → %s', (wanted, taken, want) => {
     expect(tableName(wanted, new Set(taken))).toBe(want);
+  });
+});
+
+describe('sheetName', () => {
+  const long = 'Transaction lines of every division 2026';
+  it.each([
+    ['glaccounts', [], 'glaccounts'],
+    ['glaccounts', ['GLAccounts'], 'glaccounts (2)'],
+    ['a/b:c*d?e[f]g\\h', [], 'a_b_c_d_e_f_g_h'],
+    ["'quoted'", [], 'quoted'],
+    ['History', [], 'History_'],
+    ['', [], 'Sheet'],
+    [long, [], long.slice(0, 31)],
+    // Made unique within 31 characters, not cut after (which would collide with the first).
+    [long, [long.slice(0, 31)], `${long.slice(0, 27)} (2)`],
+    [long, [long.slice(0, 31), `${long.slice(0, 27)} (2)`], `${long.slice(0, 27)} (3)`],
+  ])('%s with %j taken → %s', (wanted, taken, want) => {
+    const name = sheetName(wanted, new Set(taken));
+    expect(name).toBe(want);
+    expect(name.length).toBeLessThanOrEqual(31);
   });
 });

@@ -122,7 +122,10 @@ describe('insertTable', () => {
     expect(Math.max(...state.batches)).toBeLessThanOrEqual(PAYLOAD_LIMIT);
     expect(progress.at(-1)).toBe(100_000);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(state.suspended).toBe(progress.length);
+    expect(state.suspended).toBe(progress.length + 1);
+    // Suspended before the writes of each batch, not after them.
+    expect(state.writesBeforeSuspend).toBe(0);
+    expect(state.autofitted).toEqual(['Transactions!A1:T100001']);
     const table = state.tables.find((t) => t.name === 'transactionlines')!;
     expect(table).toMatchObject({ sheet: 'Transactions', row: 0, column: 0, rows: 100_001, columns: 20 });
     expect(state.block('Transactions', 0, 0, 2, 3)).toEqual([
@@ -186,7 +189,8 @@ describe('insertTable', () => {
     await insertTable(ctx(state), data(2, 2), { name: 'Big amounts', newSheet: 'A', source, syncedAt: null });
     await insertTable(ctx(state), data(2, 2), { name: 'Big amounts', newSheet: 'A', source, syncedAt: null });
     expect(state.tables.map((t) => t.name)).toEqual(['Big_amounts', 'Big_amounts_2']);
-    expect([...state.sheets.keys()]).toEqual(['Sheet1', 'A', 'A_2']);
+    // Sheets are named as Excel names copies: "A (2)".
+    expect([...state.sheets.keys()]).toEqual(['Sheet1', 'A', 'A (2)']);
   });
 });
 

@@ -65,6 +65,14 @@ export class FakeWorkbookState {
   selection = { sheet: 'Sheet1', row: 0, column: 0 };
   syncs = 0;
   suspended = 0;
+  /**
+   * Value writes queued, in a batch that suspends calculation, before the suspension: each of them
+   * recalculated (Application.suspendApiCalculationUntilNextSync suspends "until the next sync"; the
+   * strictest reading is that it spares only what comes after it in the batch).
+   */
+  writesBeforeSuspend = 0;
+  /** Ranges whose columns were autofitted (Range.format.autofitColumns). */
+  autofitted: string[] = [];
   /** Sizes of the batches sent. */
   batches: number[] = [];
 
@@ -195,7 +203,16 @@ export class FakeRange extends Loadable {
     }
   }
   set values(v: unknown[][]) {
+    this.ctx.countWrite();
     this.write('values', v);
+  }
+  get format(): { autofitColumns(): void } {
+    return {
+      autofitColumns: () =>
+        this.ctx.queue(16, () => {
+          this.ctx.state.autofitted.push(address(this.sheetName, this.r, this.c, this.h, this.w));
+        }),
+    };
   }
   /** Formulas ("=…") or plain values, as Range.formulas takes them. */
   set formulas(v: unknown[][]) {
@@ -524,11 +541,18 @@ export class FakeContext {
     settings: { getItemOrNullObject(key: string): FakeSetting; add(key: string, value: unknown): void };
     getSelectedRange(): FakeRange;
   };
+  /** Value writes queued in this batch so far, and how many before calculation was suspended in it. */
+  private writes = 0;
+  private beforeSuspend: number | undefined;
   readonly application = {
     suspendApiCalculationUntilNextSync: () => {
       this.state.suspended++;
+      this.beforeSuspend ??= this.writes;
     },
   };
+  countWrite(): void {
+    this.writes++;
+  }
 
   constructor(state: FakeWorkbookState) {
     this.state = state;
@@ -560,6 +584,9 @@ export class FakeContext {
     const after = this.after;
     this.ops = [];
     this.after = [];
+    this.state.writesBeforeSuspend += this.beforeSuspend ?? 0;
+    this.writes = 0;
+    this.beforeSuspend = undefined;
     this.state.syncs++;
     const bytes = ops.reduce((s, o) => s + o.bytes, 0);
     this.state.batches.push(bytes);

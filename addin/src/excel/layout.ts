@@ -65,3 +65,26 @@ export function tableName(wanted: string, taken: ReadonlySet<string>): string {
   if (!lower.has(base.toLowerCase())) return base;
   for (let n = 2; ; n++) if (!lower.has(`${base}_${n}`.toLowerCase())) return `${base}_${n}`;
 }
+
+/**
+ * A worksheet name Excel accepts (Microsoft, "Rename a worksheet"): 1 to 31 characters, none of
+ * / \ ? * : [ ], not starting or ending with an apostrophe, not "History"; unique in `taken` without
+ * regard to case. Made unique within the 31 characters ("Name (2)"), not cut after: cutting a unique
+ * name can make it equal to one taken.
+ */
+export function sheetName(wanted: string, taken: ReadonlySet<string>): string {
+  let base =
+    wanted
+      .replace(/[/\\?*:[\]]/g, '_')
+      .replace(/^'+|'+$/g, '')
+      .trim() || 'Sheet';
+  if (base.toLowerCase() === 'history') base = 'History_';
+  const lower = new Set([...taken].map((t) => t.toLowerCase()));
+  const first = base.slice(0, 31);
+  if (!lower.has(first.toLowerCase())) return first;
+  for (let n = 2; ; n++) {
+    const suffix = ` (${n})`;
+    const name = `${base.slice(0, 31 - suffix.length).replace(/'+$/, '')}${suffix}`;
+    if (!lower.has(name.toLowerCase())) return name;
+  }
+}

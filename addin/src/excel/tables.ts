@@ -1,4 +1,4 @@
-import { chunkRows, tableName, type Cell, type SheetData } from './layout.ts';
+import { chunkRows, sheetName, tableName, type Cell, type SheetData } from './layout.ts';
 
 /**
  * Every Excel call of the add-in (React components never touch Excel). An exact-sync table is an Excel
@@ -86,6 +86,8 @@ async function writeChunks(
     const b = b0 + from;
     if (control.cancelled?.()) throw new CancelledError();
     const range = sheet.getRangeByIndexes(at.row + a, at.column, b - a, width);
+    // Calculation is suspended first in the batch, so the writes after it do not each recalculate.
+    context.application.suspendApiCalculationUntilNextSync();
     // Formats first, so text such as "=1+1" or "0012" is written as text.
     const lo = Math.max(a, formatsFrom);
     if (lo < b)
@@ -94,7 +96,6 @@ async function writeChunks(
         () => [...data.formats],
       );
     range.values = data.rows.slice(a, b) as Cell[][];
-    context.application.suspendApiCalculationUntilNextSync();
     await context.sync();
     control.onProgress?.(b, data.rows.length);
   }
@@ -126,7 +127,7 @@ export async function insertTable(
   let at = { row: 0, column: 0 };
   let createdSheet = false;
   if (o.newSheet !== undefined) {
-    sheet = sheets.add(tableName(o.newSheet, new Set(sheets.items.map((s) => s.name))).slice(0, 31));
+    sheet = sheets.add(sheetName(o.newSheet, new Set(sheets.items.map((s) => s.name))));
     createdSheet = true;
   } else {
     const selected = context.workbook.getSelectedRange();
@@ -148,12 +149,15 @@ export async function insertTable(
   }
   let id: string | undefined;
   try {
+    context.application.suspendApiCalculationUntilNextSync();
     const header = sheet.getRangeByIndexes(at.row, at.column, 1, data.header.length);
     header.numberFormat = [data.header.map(() => '@')];
     header.values = [data.header];
     await writeChunks(context, sheet, { row: at.row + 1, column: at.column }, data, 0, 0, control);
     const table = sheet.tables.add(whole, true);
     table.name = name;
+    // Wide enough to read (no ########): once, after insert; a refresh keeps the widths the user set.
+    whole.format.autofitColumns();
     table.load('id');
     await context.sync();
     id = table.id;
@@ -294,6 +298,7 @@ export async function refreshTable(
   if (control.cancelled?.()) throw new CancelledError();
 
   const { sheet, row, column } = t;
+  context.application.suspendApiCalculationUntilNextSync();
   if (user && ownedWidth !== t.owned) {
     // The user's columns move with the width of exact-sync's block: formulas, formats and header.
     const moved = sheet.getRangeByIndexes(row, column + ownedWidth, t.rows + 1, userWidth);
