@@ -51,6 +51,11 @@ describe("the fake workbook keeps Excel's rules", () => {
     expect(state.cell('G', 0, 0)!.formula).toBeUndefined();
     expect(state.cell('G', 0, 1)).toMatchObject({ formula: '=1+1' });
     expect(read.formulas).toEqual([['=1+1', '=1+1']]);
+    // Text that reads as a number becomes that number, except in a text-formatted cell.
+    sheet.getRangeByIndexes(1, 0, 1, 1).numberFormat = [['@']];
+    sheet.getRangeByIndexes(1, 0, 1, 2).values = [['0012', '0012']];
+    await c.sync();
+    expect([state.cell('G', 1, 0)!.value, state.cell('G', 1, 1)!.value]).toEqual(['0012', 12]);
   });
 
   it('a table keeps its id when renamed and is found by either; resize may not overlap another table', async () => {
@@ -339,6 +344,31 @@ describe('a refresh never damages the workbook (issue 18)', () => {
       /a column Margin, the name of a column you added/,
     );
     expect(state.dump()).toBe(before);
+  });
+
+  it('a column new at its place gets its format on the old rows before its values: dates as dates, "0012" as text', async () => {
+    const state = new FakeWorkbookState();
+    const shaped = (kinds: ('integer' | 'text' | 'date')[], rows: number) =>
+      toSheetData({
+        columns: kinds.map((kind, j) => ({ name: `k${j}_${kind}`, type: kind, kind })),
+        rows: Array.from({ length: rows }, (_, i) =>
+          kinds.map((kind) => (kind === 'text' ? `00${i}` : kind === 'date' ? '2026-03-02' : i)),
+        ),
+      });
+    const bound = await insertTable(ctx(state), shaped(['integer', 'integer'], 3), {
+      name: 'shape',
+      newSheet: 'S',
+      source,
+      syncedAt: null,
+    });
+    // The user formats the first column's old rows; that column stays the same and keeps it.
+    for (let r = 1; r <= 3; r++) state.sheets.get('S')!.get(`${r},0`)!.format = '#,##0';
+    await refreshTable(ctx(state), bound.id!, shaped(['integer', 'text', 'date'], 4), null);
+    expect([1, 2, 3].map((r) => state.cell('S', r, 0)!.format)).toEqual(['#,##0', '#,##0', '#,##0']);
+    expect([1, 2, 3, 4].map((r) => state.cell('S', r, 1))).toEqual(
+      [0, 1, 2, 3].map((i) => ({ value: `00${i}`, format: '@' })),
+    );
+    expect([1, 2, 3, 4].map((r) => state.cell('S', r, 2)!.format)).toEqual(Array(4).fill('yyyy-mm-dd'));
   });
 
   it('follows a table the user renamed (by its id), and a table bound before ids were kept', async () => {

@@ -9,9 +9,10 @@
  * Rules added for issue 18, each from Microsoft's Excel JavaScript API reference (learn.microsoft.com,
  * "Excel.Range", "Excel.Table", "Excel.TableCollection", "Excel specifications and limits"):
  * - a worksheet is 1,048,576 rows × 16,384 columns; a range beyond it is refused (InvalidArgument);
- * - `Range.values`: a string starting with "=" is taken as a formula, unless the cell's number format is
- *   text ("@", where Excel keeps what is entered as entered); `Range.formulas` reads a cell's formula, or
- *   its value when it has none;
+ * - `Range.values`: a string is taken as Excel takes what a user types, unless the cell's number format is
+ *   text ("@", where Excel keeps what is entered as entered): one starting with "=" is a formula, one that
+ *   reads as a number is that number ("0012" becomes 12); `Range.formulas` reads a cell's formula, or its
+ *   value when it has none;
  * - `Table.id` identifies a table in its workbook and stays the same when the table is renamed;
  *   `TableCollection.getItemOrNullObject` takes a name or an id;
  * - `Table.resize`: the headers stay in the same row (here, stricter: the same top-left cell), the table
@@ -227,8 +228,11 @@ export class FakeRange extends Loadable {
           const key = `${this.r + i},${this.c + j}`;
           const format = cells.get(key)?.format ?? 'General';
           // A text-formatted cell keeps a value as entered; elsewhere "=…" is a formula.
-          const formula = typeof value === 'string' && value.startsWith('=') && (kind === 'formulas' || format !== '@');
-          cells.set(key, formula ? { format, value: '', formula: value as string } : { format, value });
+          const typed = typeof value === 'string' && (kind === 'formulas' || format !== '@');
+          if (typed && value.startsWith('=')) cells.set(key, { format, value: '', formula: value });
+          else if (typed && format !== '@' && /^[+-]?\d+(\.\d+)?$/.test(value.trim()))
+            cells.set(key, { format, value: Number(value) });
+          else cells.set(key, { format, value });
         }),
       );
     });

@@ -28,6 +28,8 @@ export interface BoundTable {
   name: string;
   /** The columns exact-sync wrote, the table's first ones; the user's own columns come after them. */
   columns?: string[];
+  /** The number format exact-sync gave each of those columns. */
+  formats?: string[];
   source: TableSource;
   rows: number;
   /** When the add-in last wrote it. */
@@ -172,6 +174,7 @@ export async function insertTable(
     ...(id ? { id } : {}),
     name,
     columns: [...data.header],
+    formats: [...data.formats],
     source: o.source,
     rows: data.rows.length,
     refreshedAt: new Date().toISOString(),
@@ -310,6 +313,7 @@ export async function refreshTable(
   header.values = [data.header];
   t.table.resize(sheet.getRangeByIndexes(row, column, next.rows + 1, next.width));
   await context.sync();
+  await formatChangedColumns(context, t, data, Math.min(t.rows, next.rows));
   await writeChunks(context, sheet, { row: row + 1, column }, data, 0, t.rows, control);
   if (data.rows.length === 0)
     sheet.getRangeByIndexes(row + 1, column, 1, ownedWidth).clear(Excel.ClearApplyTo.contents);
@@ -330,12 +334,41 @@ export async function refreshTable(
     id: t.id,
     name: t.name,
     columns: [...data.header],
+    formats: [...data.formats],
     rows: data.rows.length,
     refreshedAt: new Date().toISOString(),
     syncedAt,
   };
   await writeBinding(context, bound, t.key);
   return bound;
+}
+
+/**
+ * Rows the table had keep the formats the user gave them, except in columns that are new at their
+ * place (another column, or another kind of value, than last time): those get exact-sync's format on
+ * every row before the values are written, so dates there are dates and "0012" stays text.
+ */
+async function formatChangedColumns(
+  context: Excel.RequestContext,
+  t: Found,
+  data: SheetData,
+  oldRows: number,
+): Promise<void> {
+  const before = t.binding.columns;
+  if (!before || oldRows === 0) return;
+  const changed = data.header.flatMap((h, j) =>
+    before[j] === h && t.binding.formats?.[j] === data.formats[j] ? [] : [j],
+  );
+  const STEP = 200_000;
+  for (const j of changed) {
+    for (let a = 0; a < oldRows; a += STEP) {
+      const n = Math.min(STEP, oldRows - a);
+      t.sheet.getRangeByIndexes(t.row + 1 + a, t.column + j, n, 1).numberFormat = Array.from({ length: n }, () => [
+        data.formats[j],
+      ]);
+      await context.sync();
+    }
+  }
 }
 
 interface UserColumns {
