@@ -58,6 +58,37 @@ describe("the fake workbook keeps Excel's rules", () => {
     expect([state.cell('G', 1, 0)!.value, state.cell('G', 1, 1)!.value]).toEqual(['0012', 12]);
   });
 
+  it('sort and filter are applied again only when asked (reapply), cells moving with their row', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('S');
+    await c.sync();
+    sheet.getRangeByIndexes(0, 0, 4, 2).values = [
+      ['n', 'note'],
+      [2, 'b'],
+      [3, 'c'],
+      [1, 'a'],
+    ];
+    const table = sheet.tables.add(sheet.getRangeByIndexes(0, 0, 4, 2), true);
+    await c.sync();
+    state.tables[0]!.sort = { column: 0, ascending: true };
+    state.tables[0]!.filter = { column: 1, values: ['a', 'c'] };
+    expect(state.tableValues(state.tables[0]!.name).slice(1)).toEqual([
+      [2, 'b'],
+      [3, 'c'],
+      [1, 'a'],
+    ]);
+    table.sort.reapply();
+    table.autoFilter.reapply();
+    await c.sync();
+    expect(state.tableValues(state.tables[0]!.name).slice(1)).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    expect([...state.hidden]).toEqual(['S:2']);
+  });
+
   it('a table keeps its id when renamed and is found by either; resize may not overlap another table', async () => {
     const state = new FakeWorkbookState();
     const c = new FakeContext(state);
@@ -369,6 +400,25 @@ describe('a refresh never damages the workbook (issue 18)', () => {
       [0, 1, 2, 3].map((i) => ({ value: `00${i}`, format: '@' })),
     );
     expect([1, 2, 3, 4].map((r) => state.cell('S', r, 2)!.format)).toEqual(Array(4).fill('yyyy-mm-dd'));
+  });
+
+  it("applies the user's sort and filter again to the new rows, the user's column moving with its row", async () => {
+    const { state, key } = await withFormulaColumn(3);
+    const t = state.tables[0]!;
+    // Sorted by c0 descending, filtered to two values of c0; the user's Margin column holds per-row notes.
+    t.sort = { column: 0, ascending: false };
+    t.filter = { column: 0, values: [11, 13] };
+    const cells = state.sheets.get('Sheet1')!;
+    cells.set(`${t.row + 1},${t.column + 4}`, { value: 'first row note', format: 'General' });
+    await refreshTable(ctx(state), key, data(5, 4, 10), null);
+    const c0 = state
+      .tableValues('lines')
+      .slice(1)
+      .map((r) => r[0]);
+    expect(c0).toEqual([14, 13, 12, 11, 10]);
+    // The note was on the row of 10: it went with it.
+    expect(margin(state).at(-1)).toBe('first row note');
+    expect([...state.hidden].sort()).toEqual(['Sheet1:2', 'Sheet1:4', 'Sheet1:6']);
   });
 
   it('follows a table the user renamed (by its id), and a table bound before ids were kept', async () => {

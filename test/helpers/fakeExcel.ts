@@ -16,7 +16,10 @@
  * - `Table.id` identifies a table in its workbook and stays the same when the table is renamed;
  *   `TableCollection.getItemOrNullObject` takes a name or an id;
  * - `Table.resize`: the headers stay in the same row (here, stricter: the same top-left cell), the table
- *   keeps at least one data row, and the new range may not overlap another table.
+ *   keeps at least one data row, and the new range may not overlap another table;
+ * - `Table.sort.reapply()` sorts the data rows again by the table's sort field, cells moving with their
+ *   row; `Table.autoFilter.reapply()` hides again the data rows its criteria leave out. Neither happens
+ *   by itself when values change (Microsoft: "TableSort.reapply", "AutoFilter.reapply").
  */
 
 /** Excel's grid ("Excel specifications and limits"). */
@@ -57,6 +60,10 @@ interface TableData {
   column: number;
   rows: number;
   columns: number;
+  /** The user's sort: a column of the table (0-based) and its direction. */
+  sort?: { column: number; ascending: boolean };
+  /** The user's filter: a column of the table and the values it shows. */
+  filter?: { column: number; values: unknown[] };
 }
 
 export class FakeWorkbookState {
@@ -74,6 +81,8 @@ export class FakeWorkbookState {
   writesBeforeSuspend = 0;
   /** Ranges whose columns were autofitted (Range.format.autofitColumns). */
   autofitted: string[] = [];
+  /** Rows hidden by a table's filter, as "sheet:row". */
+  hidden = new Set<string>();
   /** Sizes of the batches sent. */
   batches: number[] = [];
 
@@ -377,6 +386,12 @@ export class FakeTable extends Loadable {
     const t = this.data();
     return new FakeRange(this.ctx, t.sheet, t.row, t.column, t.rows, t.columns);
   }
+  get sort(): { reapply(): void } {
+    return { reapply: () => this.ctx.queue(16, () => sortTable(this.ctx.state, this.data())) };
+  }
+  get autoFilter(): { reapply(): void } {
+    return { reapply: () => this.ctx.queue(16, () => filterTable(this.ctx.state, this.data())) };
+  }
   resize(range: FakeRange): void {
     this.ctx.queue(64, () => {
       const t = this.data();
@@ -388,6 +403,33 @@ export class FakeTable extends Loadable {
       t.rows = range.h;
       t.columns = range.w;
     });
+  }
+}
+
+function sortTable(state: FakeWorkbookState, t: TableData): void {
+  if (!t.sort) return;
+  const cells = state.sheets.get(t.sheet)!;
+  const rows = Array.from({ length: t.rows - 1 }, (_, i) =>
+    Array.from({ length: t.columns }, (_, j) => cells.get(`${t.row + 1 + i},${t.column + j}`)),
+  );
+  const { column, ascending } = t.sort;
+  const key = (r: (CellData | undefined)[]) => r[column]?.value as string | number;
+  rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (ascending ? 1 : -1));
+  rows.forEach((r, i) =>
+    r.forEach((cell, j) => {
+      const at = `${t.row + 1 + i},${t.column + j}`;
+      if (cell) cells.set(at, cell);
+      else cells.delete(at);
+    }),
+  );
+}
+
+function filterTable(state: FakeWorkbookState, t: TableData): void {
+  for (const h of [...state.hidden]) if (h.startsWith(`${t.sheet}:`)) state.hidden.delete(h);
+  if (!t.filter) return;
+  for (let i = 1; i < t.rows; i++) {
+    const value = state.cell(t.sheet, t.row + i, t.column + t.filter.column)?.value;
+    if (!t.filter.values.includes(value)) state.hidden.add(`${t.sheet}:${t.row + i}`);
   }
 }
 

@@ -328,6 +328,9 @@ export async function refreshTable(
     sheet
       .getRangeByIndexes(row, column + next.width, Math.max(t.rows, next.rows) + 1, t.width - next.width)
       .clear(Excel.ClearApplyTo.contents);
+  // The user's sort and filter, applied again to the new rows (Excel does not by itself when values change).
+  t.table.sort.reapply();
+  t.table.autoFilter.reapply();
   await context.sync();
   const bound: BoundTable = {
     ...t.binding,
