@@ -58,6 +58,29 @@ describe("the fake workbook keeps Excel's rules", () => {
     expect([state.cell('G', 1, 0)!.value, state.cell('G', 1, 1)!.value]).toEqual(['0012', 12]);
   });
 
+  it('a totals row is the last row of the table; hidden, it keeps what it held; shown, it needs the row below empty', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('T');
+    await c.sync();
+    sheet.getRangeByIndexes(0, 0, 3, 1).values = [['n'], [1], ['Total']];
+    const table = sheet.tables.add(sheet.getRangeByIndexes(0, 0, 3, 1), true);
+    await c.sync();
+    state.tables[0]!.showTotals = true;
+    table.showTotals = false;
+    await c.sync();
+    expect(state.tables[0]).toMatchObject({ rows: 2, showTotals: false });
+    expect(state.cell('T', 2, 0)).toBeUndefined();
+    sheet.getRangeByIndexes(2, 0, 1, 1).values = [['in the way']];
+    table.showTotals = true;
+    await expect(c.sync()).rejects.toMatchObject({ code: 'InvalidOperation' });
+    sheet.getRangeByIndexes(2, 0, 1, 1).clear();
+    table.showTotals = true;
+    await c.sync();
+    expect(state.tables[0]).toMatchObject({ rows: 3, showTotals: true });
+    expect(state.cell('T', 2, 0)!.value).toBe('Total');
+  });
+
   it('sort and filter are applied again only when asked (reapply), cells moving with their row', async () => {
     const state = new FakeWorkbookState();
     const c = new FakeContext(state);
@@ -419,6 +442,38 @@ describe('a refresh never damages the workbook (issue 18)', () => {
     // The note was on the row of 10: it went with it.
     expect(margin(state).at(-1)).toBe('first row note');
     expect([...state.hidden].sort()).toEqual(['Sheet1:2', 'Sheet1:4', 'Sheet1:6']);
+  });
+
+  it("keeps the user's totals row below the data, not counted as data, through growing and shrinking", async () => {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 0, column: 0 };
+    const bound = await insertTable(ctx(state), data(3, 2), { name: 'tot', source, syncedAt: null });
+    // The user shows a totals row: a label and a sum under c0.
+    const t = state.tables[0]!;
+    const cells = state.sheets.get('Sheet1')!;
+    cells.set('4,0', { value: 'Total', format: 'General' });
+    cells.set('4,1', { value: '', formula: '=SUBTOTAL(109,[c1])', format: 'General' });
+    Object.assign(t, { rows: 5, showTotals: true });
+    const totalsAt = () => {
+      const last = t.row + t.rows - 1;
+      return [state.cell('Sheet1', last, 0)?.value, state.cell('Sheet1', last, 1)?.formula];
+    };
+    const grown = await refreshTable(ctx(state), bound.id!, data(6, 2, 50), null);
+    expect(grown.rows).toBe(6);
+    expect(t).toMatchObject({ rows: 8, showTotals: true });
+    expect(totalsAt()).toEqual(['Total', '=SUBTOTAL(109,[c1])']);
+    expect(state.tableValues('tot')[6]![0]).toBe(55);
+    await refreshTable(ctx(state), bound.id!, data(2, 2, 70), null);
+    expect(t).toMatchObject({ rows: 4, showTotals: true });
+    expect(totalsAt()).toEqual(['Total', '=SUBTOTAL(109,[c1])']);
+    // Nothing of the old rows or the old totals row is left below.
+    expect(
+      state
+        .block('Sheet1', 4, 0, 6, 2)
+        .flat()
+        .every((v) => v === ''),
+    ).toBe(true);
+    expect([...cells.values()].filter((c) => c.formula).length).toBe(1);
   });
 
   it('follows a table the user renamed (by its id), and a table bound before ids were kept', async () => {

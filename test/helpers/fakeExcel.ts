@@ -19,7 +19,11 @@
  *   keeps at least one data row, and the new range may not overlap another table;
  * - `Table.sort.reapply()` sorts the data rows again by the table's sort field, cells moving with their
  *   row; `Table.autoFilter.reapply()` hides again the data rows its criteria leave out. Neither happens
- *   by itself when values change (Microsoft: "TableSort.reapply", "AutoFilter.reapply").
+ *   by itself when values change (Microsoft: "TableSort.reapply", "AutoFilter.reapply");
+ * - `Table.showTotals`: a shown totals row is the table's last row (Table.getRange includes it); hiding it
+ *   takes the row out of the table and keeps what it held, showing it again puts that back in the row
+ *   below the data, which must be empty (the strictest reading: the reference says nothing of cells in
+ *   the way).
  */
 
 /** Excel's grid ("Excel specifications and limits"). */
@@ -64,6 +68,10 @@ interface TableData {
   sort?: { column: number; ascending: boolean };
   /** The user's filter: a column of the table and the values it shows. */
   filter?: { column: number; values: unknown[] };
+  /** A totals row is shown (it is the table's last row). */
+  showTotals?: boolean;
+  /** What a hidden totals row held, for when it is shown again. */
+  totalsRow?: (CellData | undefined)[];
 }
 
 export class FakeWorkbookState {
@@ -386,6 +394,13 @@ export class FakeTable extends Loadable {
     const t = this.data();
     return new FakeRange(this.ctx, t.sheet, t.row, t.column, t.rows, t.columns);
   }
+  get showTotals(): boolean {
+    this.need('showTotals');
+    return (this.seen ?? this.data()).showTotals === true;
+  }
+  set showTotals(on: boolean) {
+    this.ctx.queue(16, () => toggleTotals(this.ctx.state, this.data(), on));
+  }
   get sort(): { reapply(): void } {
     return { reapply: () => this.ctx.queue(16, () => sortTable(this.ctx.state, this.data())) };
   }
@@ -406,10 +421,34 @@ export class FakeTable extends Loadable {
   }
 }
 
+function toggleTotals(state: FakeWorkbookState, t: TableData, on: boolean): void {
+  if (on === (t.showTotals === true)) return;
+  const cells = state.sheets.get(t.sheet)!;
+  if (!on) {
+    const last = t.row + t.rows - 1;
+    t.totalsRow = Array.from({ length: t.columns }, (_, j) => cells.get(`${last},${t.column + j}`));
+    for (let j = 0; j < t.columns; j++) cells.delete(`${last},${t.column + j}`);
+    t.rows -= 1;
+    t.showTotals = false;
+    return;
+  }
+  const below = t.row + t.rows;
+  for (let j = 0; j < t.columns; j++) {
+    const cell = cells.get(`${below},${t.column + j}`);
+    if (cell && (cell.value !== '' || cell.formula !== undefined))
+      throw new OfficeError('InvalidOperation', 'The totals row would cover cells in use below the table.');
+  }
+  (t.totalsRow ?? []).forEach((cell, j) => {
+    if (cell && j < t.columns) cells.set(`${below},${t.column + j}`, cell);
+  });
+  t.rows += 1;
+  t.showTotals = true;
+}
+
 function sortTable(state: FakeWorkbookState, t: TableData): void {
   if (!t.sort) return;
   const cells = state.sheets.get(t.sheet)!;
-  const rows = Array.from({ length: t.rows - 1 }, (_, i) =>
+  const rows = Array.from({ length: t.rows - 1 - (t.showTotals ? 1 : 0) }, (_, i) =>
     Array.from({ length: t.columns }, (_, j) => cells.get(`${t.row + 1 + i},${t.column + j}`)),
   );
   const { column, ascending } = t.sort;
@@ -427,7 +466,7 @@ function sortTable(state: FakeWorkbookState, t: TableData): void {
 function filterTable(state: FakeWorkbookState, t: TableData): void {
   for (const h of [...state.hidden]) if (h.startsWith(`${t.sheet}:`)) state.hidden.delete(h);
   if (!t.filter) return;
-  for (let i = 1; i < t.rows; i++) {
+  for (let i = 1; i < t.rows - (t.showTotals ? 1 : 0); i++) {
     const value = state.cell(t.sheet, t.row + i, t.column + t.filter.column)?.value;
     if (!t.filter.values.includes(value)) state.hidden.add(`${t.sheet}:${t.row + i}`);
   }

@@ -198,8 +198,10 @@ interface Found {
   name: string;
   row: number;
   column: number;
-  /** Data rows (the header not counted). */
+  /** Data rows (the header and a totals row not counted). */
   rows: number;
+  /** The user shows a totals row (the table's last row). */
+  totals: boolean;
   width: number;
   /** exact-sync's columns: the first `owned` of the table; the rest are the user's. */
   owned: number;
@@ -212,7 +214,7 @@ async function locate(context: Excel.RequestContext, key: string): Promise<Found
   const binding = bindings[key] ?? Object.values(bindings).find((b) => b.name === key || b.id === key);
   if (!binding) throw new Error(`${key} is not an exact-sync table.`);
   const table = context.workbook.tables.getItemOrNullObject(binding.id ?? binding.name);
-  table.load('name,id');
+  table.load('name,id,showTotals');
   await context.sync();
   if (table.isNullObject) throw new Error(`The table ${binding.name} is no longer in this workbook.`);
   const all = table.getRange();
@@ -231,7 +233,8 @@ async function locate(context: Excel.RequestContext, key: string): Promise<Found
     name: table.name,
     row: all.rowIndex,
     column: all.columnIndex,
-    rows: all.rowCount - 1,
+    rows: all.rowCount - 1 - (table.showTotals ? 1 : 0),
+    totals: table.showTotals,
     width: all.columnCount,
     owned,
     header: (headerRange.formulas[0] ?? []).map(String),
@@ -244,7 +247,8 @@ async function checkExtent(
   t: Found,
   next: { rows: number; width: number; resultHeader: readonly string[] },
 ): Promise<void> {
-  if (t.row + 1 + next.rows > SHEET_ROWS)
+  const totals = t.totals ? 1 : 0;
+  if (t.row + 1 + next.rows + totals > SHEET_ROWS)
     throw new Error(
       `The result has ${next.rows.toLocaleString()} rows; from row ${t.row + 2} the worksheet holds ${(SHEET_ROWS - t.row - 1).toLocaleString()}. Add filters, or move the table up.`,
     );
@@ -259,10 +263,17 @@ async function checkExtent(
       `The result now has a column ${clash.join(', ')}, the name of a column you added to ${t.name}; rename yours, then refresh.`,
     );
   const blocks: [number, number, number, number, string][] = [];
+  // Below what the table covers now (its totals row included), down to what it will cover.
   if (next.rows > t.rows)
-    blocks.push([t.row + 1 + t.rows, t.column, next.rows - t.rows, Math.max(t.width, next.width), 'below']);
+    blocks.push([t.row + 1 + t.rows + totals, t.column, next.rows - t.rows, Math.max(t.width, next.width), 'below']);
   if (next.width > t.width)
-    blocks.push([t.row, t.column + t.width, Math.max(t.rows, next.rows) + 1, next.width - t.width, 'to the right of']);
+    blocks.push([
+      t.row,
+      t.column + t.width,
+      Math.max(t.rows, next.rows) + 1 + totals,
+      next.width - t.width,
+      'to the right of',
+    ]);
   const used = blocks.map(([r, c, h, w]) => {
     const u = t.sheet.getRangeByIndexes(r, c, h, w).getUsedRangeOrNullObject(true);
     u.load('address');
@@ -302,6 +313,8 @@ export async function refreshTable(
 
   const { sheet, row, column } = t;
   context.application.suspendApiCalculationUntilNextSync();
+  // A totals row steps aside while the rows change, and comes back below the new last row (with what it held).
+  if (t.totals) t.table.showTotals = false;
   if (user && ownedWidth !== t.owned) {
     // The user's columns move with the width of exact-sync's block: formulas, formats and header.
     const moved = sheet.getRangeByIndexes(row, column + ownedWidth, t.rows + 1, userWidth);
@@ -328,6 +341,7 @@ export async function refreshTable(
     sheet
       .getRangeByIndexes(row, column + next.width, Math.max(t.rows, next.rows) + 1, t.width - next.width)
       .clear(Excel.ClearApplyTo.contents);
+  if (t.totals) t.table.showTotals = true;
   // The user's sort and filter, applied again to the new rows (Excel does not by itself when values change).
   t.table.sort.reapply();
   t.table.autoFilter.reapply();
