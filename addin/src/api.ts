@@ -59,6 +59,11 @@ export async function tableRows(
   );
 }
 
+/** A saved query as it is on the server now (edits there reach every workbook that inserted it). */
+export async function runSavedQuery(c: Connection, id: number, fetchImpl: typeof fetch = fetch): Promise<QueryResult> {
+  return result(await call<QueryResult>(c, 'GET', `/api/v1/queries/${id}/run?format=json`, undefined, fetchImpl));
+}
+
 export async function runQuery(c: Connection, sql: string, fetchImpl: typeof fetch = fetch): Promise<QueryResult> {
   return result(await call<QueryResult>(c, 'POST', '/api/v1/query', { sql, format: 'json' }, fetchImpl));
 }

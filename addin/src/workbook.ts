@@ -1,4 +1,4 @@
-import { listTables, runQuery, tableRows, type Connection } from './api.ts';
+import { listTables, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
 import {
   boundTables,
@@ -32,6 +32,7 @@ async function fetchSource(c: Connection, source: TableSource) {
     ]);
     return { result, syncedAt: tables.find((t) => t.name === source.table)?.lastSyncAt ?? null };
   }
+  if (source.kind === 'saved') return { result: await runSavedQuery(c, source.queryId!), syncedAt: null };
   return { result: await runQuery(c, source.sql!), syncedAt: null };
 }
 

@@ -115,6 +115,35 @@ beforeAll(async () => {
   downPort = await freePort();
 });
 
+describe('saved queries in a workbook', () => {
+  it('are inserted by reference: a change to the saved query on the server reaches the table at its next refresh', async () => {
+    const admin = (await keys(t)).admin;
+    const saved = await fetch(`${t.url}/api/v1/queries`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Top accounts', sql: 'SELECT id, name FROM accounts ORDER BY id LIMIT 3' }),
+    });
+    const { id } = (await saved.json()) as { id: number };
+    const bound = await insert(c, { kind: 'saved', queryId: id }, { name: 'Top', newSheet: 'Top' });
+    expect(bound.rows).toBe(3);
+    // The workbook keeps the reference, not the SQL.
+    expect(JSON.stringify([...state.settings.values()])).not.toContain('LIMIT 3');
+    await fetch(`${t.url}/api/v1/queries/${id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT id, name FROM accounts ORDER BY id LIMIT 5' }),
+    });
+    const [outcome] = await refresh(c);
+    expect(outcome).toMatchObject({ name: 'Top', ok: true, rows: 5 });
+    // Deleted on the server: the refresh says so, and the table stays as it was.
+    await fetch(`${t.url}/api/v1/queries/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${admin}` } });
+    const before = state.dump();
+    const [gone] = await refresh(c);
+    expect(gone).toMatchObject({ ok: false, message: expect.stringMatching(/saved query/i) });
+    expect(state.dump()).toBe(before);
+  });
+});
+
 describe('GET /addin/manifest.xml', () => {
   it('is refused, with what to do, when the server is not on https (Office would install it and never open it)', async () => {
     const res = await fetch(`${t.url}/addin/manifest.xml`);

@@ -12,13 +12,16 @@ import { chunkRows, sheetName, tableName, type Cell, type SheetData } from './la
  */
 
 export interface TableSource {
-  kind: 'table' | 'query';
+  /** A warehouse table, SQL kept in the workbook, or a saved query kept on the server (by id). */
+  kind: 'table' | 'query' | 'saved';
   /** Warehouse table (kind 'table'). */
   table?: string;
   columns?: string[];
   filters?: string[];
   /** SQL (kind 'query'). */
   sql?: string;
+  /** The saved query (kind 'saved'): each refresh runs it as it is on the server then, as Sheets does. */
+  queryId?: number;
   connection?: number;
 }
 

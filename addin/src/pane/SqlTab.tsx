@@ -19,6 +19,8 @@ export function SqlTab({
 }) {
   const [saved, setSaved] = useState<SavedQueryInfo[]>([]);
   const [sql, setSql] = useState('');
+  // The saved query picked, while its SQL is unchanged: inserted by reference, so edits on the server reach the workbook.
+  const [picked, setPicked] = useState<SavedQueryInfo | undefined>();
   const [name, setName] = useState('Query');
   const [preview, setPreview] = useState<QueryResult | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -40,6 +42,7 @@ export function SqlTab({
       <SavedQueryPicker
         saved={saved}
         onPick={(q) => {
+          setPicked(q);
           setSql(q.sql);
           setName(q.name);
           setPreview(undefined);
@@ -72,7 +75,13 @@ export function SqlTab({
       <Button
         appearance="primary"
         disabled={busy || !sql.trim()}
-        onClick={() => onInsert({ kind: 'query', sql }, name, where === 'new' ? { newSheet: name } : {})}
+        onClick={() =>
+          onInsert(
+            picked && picked.sql === sql ? { kind: 'saved', queryId: picked.id } : { kind: 'query', sql },
+            name,
+            where === 'new' ? { newSheet: name } : {},
+          )
+        }
       >
         Insert result
       </Button>

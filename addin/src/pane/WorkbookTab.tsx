@@ -52,7 +52,9 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
                   {keyOf(t) === state.selected ? ' (selected)' : ''}
                 </TableCell>
                 <TableCell>{when(t.refreshedAt)}</TableCell>
-                <TableCell>{t.source.kind === 'query' ? 'query' : when(t.syncedAt)}</TableCell>
+                <TableCell>
+                  {t.source.kind === 'query' ? 'query' : t.source.kind === 'saved' ? 'saved query' : when(t.syncedAt)}
+                </TableCell>
               </TableRow>
             ))}
           </TableBody>
