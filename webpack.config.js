@@ -24,10 +24,11 @@ export default (_env, argv) => [
   {
     ...common(argv),
     name: 'addin',
-    entry: { taskpane: './addin/src/index.tsx' },
+    entry: { taskpane: './addin/src/index.tsx', commands: './addin/src/commands.ts' },
     output: { path: path.join(root, 'dist', 'addin'), filename: '[name].[contenthash:8].js', clean: true },
     plugins: [
       new HtmlWebpackPlugin({ template: './addin/taskpane.html', filename: 'taskpane.html', chunks: ['taskpane'] }),
+      new HtmlWebpackPlugin({ template: './addin/commands.html', filename: 'commands.html', chunks: ['commands'] }),
       new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets', to: 'assets' }] }),
     ],
   },

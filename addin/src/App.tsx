@@ -1,20 +1,18 @@
 import { FluentProvider, MessageBar, MessageBarBody, Title3, webLightTheme, Button } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { testConnection, type Connection } from './api.ts';
+import { KEY_KEY, LAST_COMMAND_KEY, URL_KEY } from './connection.ts';
 import { CancelledError } from './excel/tables.ts';
 import { ConnectForm } from './pane/ConnectForm.tsx';
 import { PaneTabs } from './pane/PaneTabs.tsx';
 import { ProgressPanel, type Progress } from './pane/ProgressPanel.tsx';
-import { messageOf, type Message } from './pane/shared.ts';
+import { messageOf, when, type Message } from './pane/shared.ts';
 
 /**
  * The task pane: connect (server URL and API key, kept in the add-in's storage, never in the workbook),
  * then insert a warehouse table or a query's result, and refresh what the workbook holds. The parts are
  * in ./pane; all Excel work is in ./excel and ./workbook.ts.
  */
-
-const URL_KEY = 'exact-sync.serverUrl';
-const KEY_KEY = 'exact-sync.apiKey';
 
 export function App() {
   const [connection, setConnection] = useState<Connection>(() => ({
@@ -55,7 +53,7 @@ export function App() {
     } catch (err) {
       setMessage(
         err instanceof CancelledError
-          ? { intent: 'warning', text: 'Cancelled: nothing was inserted.' }
+          ? { intent: 'warning', text: 'Cancelled: nothing was changed.' }
           : { intent: 'error', text: messageOf(err) },
       );
     } finally {
@@ -80,6 +78,7 @@ export function App() {
           }}
         />
       ) : null}
+      <LastCommand />
       {message ? (
         <MessageBar intent={message.intent} data-message={message.intent}>
           <MessageBarBody>{message.text}</MessageBarBody>
@@ -95,5 +94,22 @@ export function App() {
         </>
       ) : null}
     </FluentProvider>
+  );
+}
+
+/** What the ribbon's Refresh all did while the pane was closed (a function command has no UI): shown once. */
+function LastCommand() {
+  const [text] = useState<string | undefined>(() => {
+    const stored = localStorage.getItem(LAST_COMMAND_KEY);
+    localStorage.removeItem(LAST_COMMAND_KEY);
+    if (!stored) return undefined;
+    const { at, text } = JSON.parse(stored) as { at: string; text: string };
+    return `${text} (${when(at)}, from the ribbon)`;
+  });
+  if (!text) return null;
+  return (
+    <MessageBar intent="info" data-message="last-command">
+      <MessageBarBody>{text}</MessageBarBody>
+    </MessageBar>
   );
 }

@@ -185,4 +185,23 @@ describe('the Excel task pane in a browser', () => {
     await screenshot('excel-too-old');
     await page.evaluate(() => sessionStorage.removeItem('excelApi'));
   });
+
+  it("the ribbon's Refresh all runs the same refresh, and the pane shows what it did when opened", async () => {
+    const division = sb.sandbox.divisions[0]!.code;
+    sb.sandbox.insert(division, 'GLAccounts', { Code: '9998', Description: 'Added for the ribbon', Type: 90 });
+    await syncNow(t, adminKey, connectionId);
+    // The function file, as Office loads it for an ExecuteFunction command (same origin as the pane).
+    await page.goto(`${t.url}/addin/commands.html`);
+    await page.waitForFunction('typeof window.refreshAll === "function"');
+    await page.evaluate('new Promise((resolve) => window.refreshAll({ completed: resolve }))');
+    expect((await workbook<unknown[][]>('(w) => w.tableValues("glaccounts")')).flat()).toContain(
+      'Added for the ribbon',
+    );
+    await page.goto(`${t.url}/addin/taskpane.html`);
+    await page
+      .locator('[data-message=last-command]')
+      .getByText(/Refresh all: glaccounts \(\d+ rows\).*from the ribbon/)
+      .waitFor();
+    await screenshot('after-ribbon-refresh');
+  });
 });
