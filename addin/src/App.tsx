@@ -1,6 +1,7 @@
 import { FluentProvider, MessageBar, MessageBarBody, Title3, webLightTheme, Button } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { testConnection, type Connection } from './api.ts';
+import { refresh, refreshesOnOpen, refreshSummary } from './workbook.ts';
 import { KEY_KEY, LAST_COMMAND_KEY, URL_KEY } from './connection.ts';
 import { CancelledError } from './excel/tables.ts';
 import { ConnectForm } from './pane/ConnectForm.tsx';
@@ -20,50 +21,37 @@ export function App() {
     apiKey: localStorage.getItem(KEY_KEY) ?? '',
   }));
   const [connected, setConnected] = useState(false);
-  const [message, setMessage] = useState<Message | undefined>();
-  const [progress, setProgress] = useState<Progress | undefined>();
-  const cancel = useRef(false);
+  const { message, setMessage, progress, write, control, cancel } = useWrites();
 
-  const connect = useCallback(async (c: Connection) => {
-    setMessage(undefined);
-    try {
-      await testConnection(c);
-      localStorage.setItem(URL_KEY, c.serverUrl);
-      localStorage.setItem(KEY_KEY, c.apiKey);
-      setConnected(true);
-      setMessage({ intent: 'success', text: `Connected to ${new URL(c.serverUrl).host}.` });
-    } catch (err) {
-      setConnected(false);
-      setMessage({ intent: 'error', text: messageOf(err) });
-    }
-  }, []);
-  // Only on opening: a saved connection is tried once.
+  const connect = useCallback(
+    async (c: Connection) => {
+      setMessage(undefined);
+      try {
+        await testConnection(c);
+        localStorage.setItem(URL_KEY, c.serverUrl);
+        localStorage.setItem(KEY_KEY, c.apiKey);
+        setConnected(true);
+        setMessage({ intent: 'success', text: `Connected to ${new URL(c.serverUrl).host}.` });
+        return true;
+      } catch (err) {
+        setConnected(false);
+        setMessage({ intent: 'error', text: messageOf(err) });
+        return false;
+      }
+    },
+    [setMessage],
+  );
+  // Only on opening: a saved connection is tried once; a workbook set to refresh on open then refreshes.
   const opened = useRef(connection);
   useEffect(() => {
-    if (opened.current.apiKey) void connect(opened.current);
+    if (!opened.current.apiKey) return;
+    void connect(opened.current).then(async (ok) => {
+      if (ok && (await refreshesOnOpen().catch(() => false)))
+        await write(async () => `On open: ${refreshSummary(await refresh(opened.current, undefined, control))}`);
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [connect]);
 
-  /** Runs a write with the progress bar and the cancel button; its outcome goes to the message bar. */
-  const write = async (what: () => Promise<string>) => {
-    cancel.current = false;
-    setMessage(undefined);
-    setProgress({ done: 0, total: 1 });
-    try {
-      setMessage({ intent: 'success', text: await what() });
-    } catch (err) {
-      setMessage(
-        err instanceof CancelledError
-          ? { intent: 'warning', text: 'Cancelled: nothing was changed.' }
-          : { intent: 'error', text: messageOf(err) },
-      );
-    } finally {
-      setProgress(undefined);
-    }
-  };
-  const control = {
-    onProgress: (done: number, total: number) => setProgress({ done, total }),
-    cancelled: () => cancel.current,
-  };
   const paneStyle = { padding: 12, display: 'flex', flexDirection: 'column', gap: 10, minHeight: '100vh' } as const;
 
   return (
@@ -112,4 +100,32 @@ function LastCommand() {
       <MessageBarBody>{text}</MessageBarBody>
     </MessageBar>
   );
+}
+
+/** The message bar, and writes run with the progress bar and the cancel button; a write's outcome goes to the message bar. */
+function useWrites() {
+  const [message, setMessage] = useState<Message | undefined>();
+  const [progress, setProgress] = useState<Progress | undefined>();
+  const cancel = useRef(false);
+  const write = async (what: () => Promise<string>) => {
+    cancel.current = false;
+    setMessage(undefined);
+    setProgress({ done: 0, total: 1 });
+    try {
+      setMessage({ intent: 'success', text: await what() });
+    } catch (err) {
+      setMessage(
+        err instanceof CancelledError
+          ? { intent: 'warning', text: 'Cancelled: nothing was changed.' }
+          : { intent: 'error', text: messageOf(err) },
+      );
+    } finally {
+      setProgress(undefined);
+    }
+  };
+  const control = {
+    onProgress: (done: number, total: number) => setProgress({ done, total }),
+    cancelled: () => cancel.current,
+  };
+  return { message, setMessage, progress, write, control, cancel };
 }

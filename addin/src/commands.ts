@@ -1,5 +1,5 @@
 import { LAST_COMMAND_KEY, storedConnection } from './connection.ts';
-import { refresh } from './workbook.ts';
+import { refresh, refreshSummary } from './workbook.ts';
 
 /**
  * The ribbon's "Refresh all" (an ExecuteFunction command, manifest.xml): the same refresh as the pane's
@@ -13,11 +13,7 @@ export async function refreshAllCommand(event: { completed(): void }): Promise<v
     const connection = storedConnection(localStorage, window.location.origin);
     if (!connection.apiKey) text = 'Refresh all: connect first (open exact-sync and enter the server and an API key).';
     else {
-      const outcomes = await refresh(connection);
-      text =
-        outcomes.length === 0
-          ? 'Refresh all: there are no exact-sync tables in this workbook.'
-          : `Refresh all: ${outcomes.map((o) => (o.ok ? `${o.name} (${o.rows?.toLocaleString()} rows)` : `${o.name}: ${o.message}`)).join('; ')}.`;
+      text = `Refresh all: ${refreshSummary(await refresh(connection))}`;
     }
   } catch (err) {
     text = `Refresh all failed: ${err instanceof Error ? err.message : String(err)}`;

@@ -5,6 +5,8 @@ import {
   CancelledError,
   insertTable,
   keyOf,
+  readRefreshOnOpen,
+  writeRefreshOnOpen,
   refreshTable,
   type BoundTable,
   type TableSource,
@@ -102,3 +104,33 @@ export async function refresh(
 export async function workbookTables(): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
   return Excel.run((context) => boundTables(context));
 }
+
+/** What a refresh did, in one sentence for a message bar; throws (with the same words) when a table failed. */
+export function refreshSummary(outcomes: readonly RefreshOutcome[]): string {
+  if (outcomes.length === 0) return 'There are no exact-sync tables in this workbook yet.';
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length) throw new Error(failed.map((f) => `${f.name}: ${f.message}`).join(' '));
+  return `Refreshed ${outcomes.map((o) => `${o.name} (${o.rows?.toLocaleString()} rows)`).join(', ')}.`;
+}
+
+/** Whether this workbook refreshes its exact-sync tables when it is opened. */
+export async function refreshesOnOpen(): Promise<boolean> {
+  return Excel.run((context) => readRefreshOnOpen(context));
+}
+
+/**
+ * Refresh on open, on or off: kept in the workbook (Excel's settings), with Office's own setting that
+ * opens the pane with the document (Office.AutoShowTaskpaneWithDocument; the manifest's pane action
+ * carries that id). The pane, opened so, refreshes once it is connected.
+ */
+export async function setRefreshOnOpen(on: boolean): Promise<void> {
+  await Excel.run((context) => writeRefreshOnOpen(context, on));
+  const settings = Office.context.document.settings;
+  if (on) settings.set(AUTO_SHOW, true);
+  else settings.remove(AUTO_SHOW);
+  await new Promise<void>((resolve, reject) =>
+    settings.saveAsync((r) => (r.status === Office.AsyncResultStatus.Succeeded ? resolve() : reject(r.error))),
+  );
+}
+
+const AUTO_SHOW = 'Office.AutoShowTaskpaneWithDocument';

@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   const officeJs = `${fake.outputFiles[0]!.text}
     window.__workbook = FakeExcel.FakeWorkbookState.restore(sessionStorage.getItem('workbook'));
-    window.Office = FakeExcel.fakeOffice(sessionStorage.getItem('excelApi') || '1.20');
+    window.Office = FakeExcel.fakeOffice(sessionStorage.getItem('excelApi') || '1.20', window.__workbook);
     // The workbook outlives the pane (kept in sessionStorage across reloads), as a file outlives its add-in.
     window.Excel = {
       run: (fn) => Promise.resolve(fn(new FakeExcel.FakeContext(window.__workbook))).finally(() => sessionStorage.setItem('workbook', window.__workbook.dump())),
@@ -200,8 +200,40 @@ describe('the Excel task pane in a browser', () => {
     await page.goto(`${t.url}/addin/taskpane.html`);
     await page
       .locator('[data-message=last-command]')
-      .getByText(/Refresh all: glaccounts \(\d+ rows\).*from the ribbon/)
+      .getByText(/Refresh all: Refreshed glaccounts \(\d+ rows\).*from the ribbon/)
       .waitFor();
     await screenshot('after-ribbon-refresh');
-  });
+  }, 180_000);
+
+  it("refresh on open: the switch keeps it in the workbook with Office's auto-open, and an opened pane refreshes", async () => {
+    await page.goto(`${t.url}/addin/taskpane.html`);
+    await page.getByText(/Connected to/).waitFor();
+    await page.getByRole('tab', { name: 'In this workbook' }).click();
+    await page.getByRole('switch', { name: /Refresh when this workbook opens/ }).click();
+    await page.waitForFunction(
+      "JSON.parse(sessionStorage.getItem('workbook')).settings.some(([k, v]) => k === 'exact-sync.refreshOnOpen' && v === true)",
+    );
+    const settings = await workbook<[string, unknown][]>('(w) => [...w.settings]');
+    expect(settings).toEqual(
+      expect.arrayContaining([
+        ['exact-sync.refreshOnOpen', true],
+        ['Office.AutoShowTaskpaneWithDocument', true],
+      ]),
+    );
+    const division = sb.sandbox.divisions[0]!.code;
+    sb.sandbox.insert(division, 'GLAccounts', { Code: '9997', Description: 'Added before opening', Type: 90 });
+    await syncNow(t, adminKey, connectionId);
+    // The workbook is opened again: Office opens the pane with it, and the pane refreshes by itself.
+    await page.reload();
+    await page.getByText(/On open: Refreshed glaccounts/).waitFor();
+    await screenshot('refreshed-on-open');
+    expect((await workbook<unknown[][]>('(w) => w.tableValues("glaccounts")')).flat()).toContain(
+      'Added before opening',
+    );
+    await page.getByRole('tab', { name: 'In this workbook' }).click();
+    await page.getByRole('switch', { name: /Refresh when this workbook opens/ }).click();
+    await page.waitForFunction(
+      "JSON.parse(sessionStorage.getItem('workbook')).settings.every(([k]) => k !== 'Office.AutoShowTaskpaneWithDocument')",
+    );
+  }, 180_000);
 });

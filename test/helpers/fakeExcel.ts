@@ -692,7 +692,7 @@ export class FakeContext {
  * "Office.RequirementSetSupport", "Excel JavaScript API requirement sets"). `excelApi`: the newest ExcelApi
  * version this host has (Excel 2019: 1.8; Microsoft 365 in 2026: 1.20).
  */
-export function fakeOffice(excelApi: string) {
+export function fakeOffice(excelApi: string, state?: FakeWorkbookState) {
   const atLeast = (have: string, want: string) => {
     const [a1 = 0, a2 = 0] = have.split('.').map(Number);
     const [b1 = 0, b2 = 0] = want.split('.').map(Number);
@@ -708,6 +708,35 @@ export function fakeOffice(excelApi: string) {
       requirements: {
         isSetSupported: (name: string, minVersion = '1.1') => name === 'ExcelApi' && atLeast(excelApi, minVersion),
       },
+      /**
+       * Office.context.document.settings (the Common API's Office.Settings): the document's own settings,
+       * the same store as Excel's workbook.settings here; changes are kept once saveAsync succeeds.
+       */
+      document: { settings: documentSettings(state ?? new FakeWorkbookState()) },
+    },
+    AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
+  };
+}
+
+function documentSettings(state: FakeWorkbookState) {
+  const pending = new Map<string, unknown>();
+  const removed = new Set<string>();
+  return {
+    get: (key: string) => (removed.has(key) ? null : (pending.get(key) ?? state.settings.get(key) ?? null)),
+    set: (key: string, value: unknown) => {
+      removed.delete(key);
+      pending.set(key, value);
+    },
+    remove: (key: string) => {
+      pending.delete(key);
+      removed.add(key);
+    },
+    saveAsync: (cb?: (r: { status: string; error?: Error }) => void) => {
+      for (const [k, v] of pending) state.settings.set(k, v);
+      for (const k of removed) state.settings.delete(k);
+      pending.clear();
+      removed.clear();
+      cb?.({ status: 'succeeded' });
     },
   };
 }

@@ -454,3 +454,17 @@ export async function boundTables(
 
 /** The key a binding is stored and refreshed under: its table's id, or its name for an old binding. */
 export const keyOf = (b: BoundTable): string => b.id ?? b.name;
+
+export const REFRESH_ON_OPEN_KEY = 'exact-sync.refreshOnOpen';
+
+export async function readRefreshOnOpen(context: Excel.RequestContext): Promise<boolean> {
+  const item = context.workbook.settings.getItemOrNullObject(REFRESH_ON_OPEN_KEY);
+  item.load('value');
+  await context.sync();
+  return !item.isNullObject && item.value === true;
+}
+
+export async function writeRefreshOnOpen(context: Excel.RequestContext, on: boolean): Promise<void> {
+  context.workbook.settings.add(REFRESH_ON_OPEN_KEY, on);
+  await context.sync();
+}

@@ -2,7 +2,7 @@ import { Tab, TabList } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { Connection } from '../api.ts';
 import type { TableSource } from '../excel/tables.ts';
-import { insert, refresh } from '../workbook.ts';
+import { insert, refresh, refreshSummary } from '../workbook.ts';
 import type { Target } from './shared.ts';
 import { SqlTab } from './SqlTab.tsx';
 import { TablesTab } from './TablesTab.tsx';
@@ -29,11 +29,7 @@ export function PaneTabs(p: {
     });
   const refreshTables = (names?: string[]) =>
     write(async () => {
-      const outcomes = await refresh(connection, names, control);
-      const failed = outcomes.filter((o) => !o.ok);
-      if (outcomes.length === 0) return 'There are no exact-sync tables in this workbook yet.';
-      if (failed.length) throw new Error(failed.map((f) => `${f.name}: ${f.message}`).join(' '));
-      return `Refreshed ${outcomes.map((o) => `${o.name} (${o.rows?.toLocaleString()} rows)`).join(', ')}.`;
+      return refreshSummary(await refresh(connection, names, control));
     });
   return (
     <>

@@ -9,10 +9,11 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
+  Switch,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
 import { keyOf, type BoundTable } from '../excel/tables.ts';
-import { workbookTables } from '../workbook.ts';
+import { refreshesOnOpen, setRefreshOnOpen, workbookTables } from '../workbook.ts';
 import { messageOf, when } from './shared.ts';
 
 /** The exact-sync tables of this workbook: refresh one or all. */
@@ -20,6 +21,7 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
   const [state, setState] = useState<{ tables: BoundTable[]; selected: string | undefined } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [hint, setHint] = useState<string | undefined>();
+
   const load = useCallback(() => {
     workbookTables().then(setState, (e: unknown) => setError(messageOf(e)));
   }, []);
@@ -83,6 +85,28 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
         </Button>
       </div>
       {hint ? <Text>{hint}</Text> : null}
+      <RefreshOnOpenSwitch busy={busy} onError={setHint} />
     </div>
+  );
+}
+
+/** Refresh on open for this workbook (kept in it), with Office opening the pane with the workbook. */
+function RefreshOnOpenSwitch({ busy, onError }: { busy: boolean; onError: (text: string) => void }) {
+  const [onOpen, setOnOpen] = useState(false);
+  useEffect(() => {
+    refreshesOnOpen().then(setOnOpen, () => setOnOpen(false));
+  }, []);
+  return (
+    <Switch
+      label="Refresh when this workbook opens (the pane opens with it)"
+      checked={onOpen}
+      disabled={busy}
+      onChange={(_e, d) =>
+        void setRefreshOnOpen(d.checked).then(
+          () => setOnOpen(d.checked),
+          (e: unknown) => onError(messageOf(e)),
+        )
+      }
+    />
   );
 }
