@@ -157,9 +157,14 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     const client = await superuser(cwd);
     await client.query(`INSERT INTO exact_sync.instance_settings (key, value) VALUES ('test.marker', '"kept"')`);
     // Demo mode connects to the sandbox and syncs its three administrations in the background.
-    for (let i = 0; i < 600 && (run.stdout().match(/demo sync of division \d+: succeeded/g) ?? []).length < 3; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(run.stdout().match(/demo sync of division \d+: succeeded/g)).toHaveLength(3);
+    // Its outcome is awaited, whatever it is, for up to 3 minutes: on a busy CI machine the parallel test
+    // files share two cores with this sync. The log is shown when an outcome is not "succeeded".
+    const outcomes = () => run.stdout().match(/demo sync of division \d+: \w+/g) ?? [];
+    for (let i = 0; i < 1800 && outcomes().length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(
+      outcomes().filter((o) => o.endsWith(': succeeded')),
+      run.stdout() + run.stderr(),
+    ).toHaveLength(3);
     const synced = await client.query(
       `SELECT count(DISTINCT division)::int AS divisions, count(*)::int AS lines FROM exact_online.transactionlines`,
     );
@@ -212,7 +217,7 @@ describe('exact-sync serve with the embedded PostgreSQL', () => {
     run.proc.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
     expect(await postgresPids(clusterDir)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('a port in use: one clear message, exit 1, and the embedded server stopped again', async () => {
     const cwd = await workDir('busy');
