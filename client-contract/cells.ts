@@ -30,6 +30,31 @@ export function dateSerial(iso: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms / DAY_MS + EPOCH_OFFSET_DAYS;
 }
 
+/**
+ * The day (`YYYY-MM-DD`), or the day and time (`YYYY-MM-DDTHH:MM:SS`, when the serial has a fraction
+ * of a day), a date serial stands for: dateSerial's inverse, as the API takes dates.
+ */
+export function isoOfSerial(serial: number): string {
+  const iso = new Date(Math.round((serial - EPOCH_OFFSET_DAYS) * DAY_MS)).toISOString();
+  return Number.isInteger(serial) ? iso.slice(0, 10) : iso.slice(0, 19);
+}
+
+/**
+ * Whether a numeric column holds money, read from its name: Exact's amount fields (AmountDC,
+ * VATAmountFC, UnitPrice, CostPriceStandard, RevenueCurrentYear, ClosingBalanceFC, …; the warehouse
+ * keeps them lower-cased) and the usual aliases of a query (revenue, total_amount). Quantities, rates,
+ * percentages, counts, hours and factors are not, even when a money word is in the name
+ * (QuantityInvoiced, ExchangeRate, AmountPrecision, OverdueReceivableInvoiceCount); "discount" alone is a
+ * fraction in Exact. Spreadsheets show money with two decimals and thousands separators.
+ */
+export function isMoneyColumn(name: string): boolean {
+  const n = name.toLowerCase().replace(/discount/g, '');
+  return (
+    /amount|price|cost|revenue|balance|budget|wage|capital|debit|credit|total/.test(n) &&
+    !/percent|quantit|count|rate|hour|precision|factor|weight|size|day|stock|number/.test(n)
+  );
+}
+
 const isDateKind = (kind: string) => kind === 'date' || kind === 'datetime';
 
 /**

@@ -59,23 +59,56 @@ export async function tableRows(
   );
 }
 
-/** A saved query as it is on the server now (edits there reach every workbook that inserted it). */
-export async function runSavedQuery(c: Connection, id: number, fetchImpl: typeof fetch = fetch): Promise<QueryResult> {
-  return result(await call<QueryResult>(c, 'GET', `/api/v1/queries/${id}/run?format=json`, undefined, fetchImpl));
+/**
+ * A saved query as it is on the server now (edits there reach every workbook that inserted it). With
+ * `maxRows`, a longer result stops there on the server (error row_limit): never downloaded whole.
+ */
+export async function runSavedQuery(
+  c: Connection,
+  id: number,
+  o: { maxRows?: number; params?: QueryParam[] } = {},
+  fetchImpl: typeof fetch = fetch,
+): Promise<QueryResult> {
+  const q = new URLSearchParams({ format: 'json' });
+  if (o.maxRows) q.set('maxRows', String(o.maxRows));
+  if (o.params?.length) q.set('params', JSON.stringify(o.params));
+  return result(await call<QueryResult>(c, 'GET', `/api/v1/queries/${id}/run?${q}`, undefined, fetchImpl));
 }
 
-export async function runQuery(c: Connection, sql: string, fetchImpl: typeof fetch = fetch): Promise<QueryResult> {
-  return result(await call<QueryResult>(c, 'POST', '/api/v1/query', { sql, format: 'json' }, fetchImpl));
+/** A query parameter's value ($1, $2, …), as the query API takes it. */
+export type QueryParam = string | number | boolean | null;
+
+export async function runQuery(
+  c: Connection,
+  sql: string,
+  o: { maxRows?: number; params?: QueryParam[] } = {},
+  fetchImpl: typeof fetch = fetch,
+): Promise<QueryResult> {
+  return result(
+    await call<QueryResult>(
+      c,
+      'POST',
+      '/api/v1/query',
+      {
+        sql,
+        format: 'json',
+        ...(o.params?.length ? { params: o.params } : {}),
+        ...(o.maxRows ? { maxRows: o.maxRows } : {}),
+      },
+      fetchImpl,
+    ),
+  );
 }
 
 /** The first rows of a query, for the preview (the server checks the SQL as it does any query). */
 export async function previewQuery(
   c: Connection,
   sql: string,
-  rows = 20,
+  o: { rows?: number; params?: QueryParam[] } = {},
   fetchImpl: typeof fetch = fetch,
 ): Promise<QueryResult> {
-  return runQuery(c, `SELECT * FROM (\n${sql.trim().replace(/;\s*$/, '')}\n) AS preview LIMIT ${rows}`, fetchImpl);
+  const preview = `SELECT * FROM (\n${sql.trim().replace(/;\s*$/, '')}\n) AS preview LIMIT ${o.rows ?? 20}`;
+  return runQuery(c, preview, o.params ? { params: o.params } : {}, fetchImpl);
 }
 
 /** A result that failed after its first rows carries an error member: that is an error, not data. */

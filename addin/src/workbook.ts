@@ -1,10 +1,11 @@
-import { listTables, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
+import { ApiError, listTables, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
 import {
   boundTables,
   CancelledError,
   insertTable,
   keyOf,
+  readParams,
   readRefreshOnOpen,
   writeRefreshOnOpen,
   refreshTable,
@@ -21,6 +22,17 @@ import {
 /** Excel's last row is 1,048,576: one for the header. */
 const EXCEL_MAX_ROWS = 1_048_575;
 
+/** More rows than a worksheet holds: said the same way for a table, a query and a saved query. */
+const tooManyRows = () =>
+  new Error(
+    `The result has more than ${EXCEL_MAX_ROWS.toLocaleString()} rows, more than a worksheet holds below its header. Add filters.`,
+  );
+
+/**
+ * Fetches a source's rows: a warehouse table (its columns and filters), SQL or a saved query (its
+ * parameters read from their cells first). Never more than a worksheet holds plus one: the server
+ * stops there, so an oversized result is refused without being downloaded whole.
+ */
 async function fetchSource(c: Connection, source: TableSource) {
   if (source.kind === 'table') {
     const [result, tables] = await Promise.all([
@@ -32,10 +44,19 @@ async function fetchSource(c: Connection, source: TableSource) {
       }),
       listTables(c),
     ]);
+    if (result.rows.length > EXCEL_MAX_ROWS) throw tooManyRows();
     return { result, syncedAt: tables.find((t) => t.name === source.table)?.lastSyncAt ?? null };
   }
-  if (source.kind === 'saved') return { result: await runSavedQuery(c, source.queryId!), syncedAt: null };
-  return { result: await runQuery(c, source.sql!), syncedAt: null };
+  const params = source.params?.length ? await Excel.run((context) => readParams(context, source.params!)) : [];
+  const o = { maxRows: EXCEL_MAX_ROWS, params };
+  try {
+    const result =
+      source.kind === 'saved' ? await runSavedQuery(c, source.queryId!, o) : await runQuery(c, source.sql!, o);
+    return { result, syncedAt: null };
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'row_limit') throw tooManyRows();
+    throw err;
+  }
 }
 
 export async function insert(
@@ -47,10 +68,6 @@ export async function insert(
   const { result, syncedAt } = await fetchSource(c, source);
   if (result.rows.length === 0)
     throw new Error('The result is empty: there is nothing to insert, and the workbook is unchanged.');
-  if (result.rows.length > EXCEL_MAX_ROWS)
-    throw new Error(
-      `The result has ${result.rows.length.toLocaleString()} rows, more than a worksheet holds. Add filters.`,
-    );
   const data = toSheetData(result);
   return Excel.run((context) => insertTable(context, data, { ...o, source, syncedAt }, control));
 }
@@ -82,10 +99,6 @@ export async function refresh(
     }
     try {
       const { result, syncedAt } = await fetchSource(c, t.source);
-      if (result.rows.length > EXCEL_MAX_ROWS)
-        throw new Error(
-          `The result has ${result.rows.length.toLocaleString()} rows, more than a worksheet holds. Add filters.`,
-        );
       const data = toSheetData(result);
       const bound = await Excel.run((context) => refreshTable(context, keyOf(t), data, syncedAt, control));
       outcomes.push({ name: bound.name, ok: true, rows: bound.rows });

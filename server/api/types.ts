@@ -146,6 +146,8 @@ export interface QueryRequest {
   /** Whose warehouse schema unqualified names resolve in (default: the first connection's). */
   connection?: number | undefined;
   format?: 'json' | 'csv' | 'ndjson' | undefined;
+  /** Fewer rows than the server's QUERY_MAX_ROWS: past them the result ends with the error row_limit. */
+  maxRows?: number | undefined;
 }
 export type ResultColumnInfo = ResultColumn;
 /** GET /api/v1/tables */

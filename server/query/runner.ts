@@ -43,6 +43,8 @@ import type { Logger } from '../lib/logger.ts';
 export interface QueryLimits {
   timeoutMs: number;
   maxRows: number;
+  /** Set when the caller asked for fewer rows than QUERY_MAX_ROWS (the request's maxRows). */
+  maxRowsAsked?: boolean;
   /** The most one row of a result may hold (PostgreSQL's size of it); QUERY_MAX_ROW_BYTES. */
   maxRowBytes: number;
 }
@@ -257,7 +259,7 @@ export class QueryRunner {
           described = true;
         }
         if (fetched.rows.length === 0) break;
-        if (total + fetched.rows.length > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
+        if (total + fetched.rows.length > o.limits.maxRows) throw rowLimit(o.limits);
         total += fetched.rows.length;
         await sink.rows(fetched.rows as (string | null)[][]);
       }
@@ -351,7 +353,7 @@ export class QueryRunner {
       const to = out();
       await (to.length === 1 ? pipeline(copy, to[0], { end: false }) : pipeline(copy, to[0], to[1], { end: false }));
       const rows = copy.rowCount;
-      if (rows > o.limits.maxRows) throw rowLimit(o.limits.maxRows);
+      if (rows > o.limits.maxRows) throw rowLimit(o.limits);
       return { rows };
     });
   }
@@ -517,10 +519,13 @@ function jsonRows(prefix: string): Transform {
   });
 }
 
-function rowLimit(maxRows: number): AppError {
+function rowLimit(limits: QueryLimits): AppError {
+  const most = limits.maxRowsAsked
+    ? 'the most this request asked for (maxRows)'
+    : 'the most one query may return (QUERY_MAX_ROWS)';
   return new AppError(
     'row_limit',
-    `The result has more than ${maxRows.toLocaleString('en-US')} rows, the most one query may return (QUERY_MAX_ROWS). Narrow it with WHERE or LIMIT, or page through it.`,
+    `The result has more than ${limits.maxRows.toLocaleString('en-US')} rows, ${most}. Narrow it with WHERE or LIMIT, or page through it.`,
     { status: 413 },
   );
 }

@@ -81,6 +81,8 @@ export async function streamQuery(
     schema: string;
     format: Format;
     caller?: string;
+    /** Fewer rows than QUERY_MAX_ROWS: past them the result ends with row_limit (e.g. what a worksheet holds). */
+    maxRows?: number | undefined;
   },
 ): Promise<void> {
   const abort = new AbortController();
@@ -95,7 +97,10 @@ export async function streamQuery(
     sql: o.sql,
     params: o.params,
     schema: o.schema,
-    limits: s.queryLimits,
+    limits:
+      o.maxRows !== undefined && o.maxRows < s.queryLimits.maxRows
+        ? { ...s.queryLimits, maxRows: o.maxRows, maxRowsAsked: true }
+        : s.queryLimits,
     signal: abort.signal,
     ...(o.caller ? { caller: o.caller } : {}),
   };

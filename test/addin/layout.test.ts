@@ -39,7 +39,7 @@ describe('toSheetData', () => {
       [1, 12.5, 46083, 46083.5, '=1+1', true, '{"a":1}'],
       ['', 'NaN', '', '', '0012', false, ''],
     ]);
-    expect(data.formats).toEqual(['0', 'General', 'yyyy-mm-dd', 'yyyy-mm-dd hh:mm:ss', '@', 'General', '@']);
+    expect(data.formats).toEqual(['0', '#,##0.00', 'yyyy-mm-dd', 'yyyy-mm-dd hh:mm:ss', '@', 'General', '@']);
   });
 });
 

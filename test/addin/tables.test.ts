@@ -166,6 +166,44 @@ describe("the fake workbook keeps Excel's rules", () => {
   });
 });
 
+describe('the fake workbook: failures, getTables and Table.delete', () => {
+  it('a failing batch carries out the operations before the failure and none after', async () => {
+    const state = new FakeWorkbookState();
+    const c = new FakeContext(state);
+    const sheet = c.workbook.worksheets.add('S');
+    await c.sync();
+    state.failAtSync = state.syncs + 1;
+    for (let i = 0; i < 4; i++) sheet.getRangeByIndexes(i, 0, 1, 1).values = [[i + 1]];
+    await expect(c.sync()).rejects.toMatchObject({ code: 'GeneralException' });
+    expect(state.block('S', 0, 0, 4, 1)).toEqual([[1], [2], [''], ['']]);
+    // One failure only: the next batch goes through.
+    sheet.getRangeByIndexes(3, 0, 1, 1).values = [[4]];
+    await c.sync();
+    expect(state.cell('S', 3, 0)?.value).toBe(4);
+  });
+
+  it('getTables finds the tables that overlap a range (or lie in it); Table.delete leaves the cells', async () => {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 2, column: 2 };
+    await insertTable(ctx(state), data(2, 2), { name: 't', source, syncedAt: null });
+    const c = new FakeContext(state);
+    const sheet = c.workbook.getSelectedRange().worksheet;
+    const found = [
+      sheet.getRangeByIndexes(0, 0, 4, 4).getTables(false),
+      sheet.getRangeByIndexes(0, 0, 4, 4).getTables(true),
+      sheet.getRangeByIndexes(0, 0, 10, 10).getTables(true),
+      sheet.getRangeByIndexes(0, 5, 10, 1).getTables(false),
+    ];
+    for (const x of found) x.load('items/name');
+    await c.sync();
+    expect(found.map((x) => x.items.length)).toEqual([1, 0, 1, 0]);
+    found[0]!.items[0]!.delete();
+    await c.sync();
+    expect(state.tables).toEqual([]);
+    expect(state.cell('Sheet1', 2, 2)?.value).toBe('c0');
+  });
+});
+
 describe('insertTable', () => {
   it('inserts 100,000 rows × 20 columns into a new sheet in chunks under the limit, calculation suspended, with progress', async () => {
     const state = new FakeWorkbookState();
@@ -489,6 +527,106 @@ describe('a refresh never damages the workbook (issue 18)', () => {
     const again = await refreshTable(ctx(state), 'Renamed', data(2, 4), null);
     expect(again).toMatchObject({ id: key, columns: ['c0', 'c1', 'c2', 'c3'] });
     expect(Object.keys(JSON.parse(state.settings.get(SETTINGS_KEY) as string) as object)).toEqual([key]);
+  });
+});
+
+describe('all or nothing (issue 18): a failure or a cancel at any step leaves the whole workbook as it was', () => {
+  /** A table as users keep one: their formula column, a totals row, sort, filter, and a note under it. */
+  async function kept() {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 1, column: 1 };
+    const bound = await insertTable(ctx(state), data(4, 3), { name: 'kept', source, syncedAt: null });
+    const t = state.tables[0]!;
+    const cells = state.sheets.get('Sheet1')!;
+    cells.set(`${t.row},${t.column + 3}`, { value: 'Double', format: 'General' });
+    for (let r = 1; r <= 4; r++)
+      cells.set(`${t.row + r},${t.column + 3}`, { value: '', formula: '=[@c0]*2', format: '0.00' });
+    cells.set(`${t.row + 5},${t.column}`, { value: 'Total', format: 'General' });
+    cells.set(`${t.row + 5},${t.column + 3}`, { value: '', formula: '=SUBTOTAL(109,[Double])', format: '0.00' });
+    Object.assign(t, { columns: 4, rows: 6, showTotals: true, sort: { column: 0, ascending: false } });
+    t.filter = { column: 0, values: [0, 1, 2, 3, 100, 101] };
+    cells.set(`${t.row + 40_000},${t.column}`, { value: 'a note far below', format: 'General' });
+    return { state, key: bound.id! };
+  }
+
+  /** Runs `step` once to count its syncs, then fails each of them in turn on a fresh copy of the workbook. */
+  async function failEverySync(
+    setup: () => Promise<{ state: FakeWorkbookState; key: string }>,
+    step: (c: Excel.RequestContext, key: string) => Promise<unknown>,
+  ) {
+    const probe = await setup();
+    const from = probe.state.syncs;
+    await step(ctx(probe.state), probe.key);
+    const syncs = probe.state.syncs - from;
+    expect(syncs).toBeGreaterThan(3);
+    for (let k = 1; k <= syncs; k++) {
+      const { state, key } = await setup();
+      const before = state.canonical();
+      state.failAtSync = state.syncs + k;
+      await expect(step(ctx(state), key), `failure at sync ${k} of ${syncs}`).rejects.toThrow(/Injected failure/);
+      expect(state.canonical(), `failure at sync ${k} of ${syncs}`).toBe(before);
+    }
+    return syncs;
+  }
+
+  it('refreshes that grow (rows and columns), shrink, and change the kind of a column', async () => {
+    const results = [
+      data(9, 5, 100),
+      data(1, 2, 100),
+      toSheetData({
+        columns: [
+          { name: 'c0', type: 'date', kind: 'date' },
+          { name: 'c1', type: 'text', kind: 'text' },
+          { name: 'c2', type: 'integer', kind: 'integer' },
+        ],
+        rows: [['2026-01-02', 'x', 1]],
+      }),
+    ];
+    for (const result of results) await failEverySync(kept, (c, key) => refreshTable(c, key, result, null));
+  });
+
+  it('a cancel between chunks of a long refresh puts the rows written back', async () => {
+    const { state, key } = await kept();
+    const before = state.canonical();
+    let chunks = 0;
+    await expect(
+      refreshTable(ctx(state), key, data(30_000, 20, 5), null, {
+        onProgress: () => chunks++,
+        cancelled: () => chunks >= 2,
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    expect(chunks).toBe(2);
+    expect(state.canonical()).toBe(before);
+  });
+
+  it('inserts at the selected cell and into a new sheet', async () => {
+    const formatted = async () => {
+      const state = new FakeWorkbookState();
+      state.selection = { sheet: 'Sheet1', row: 2, column: 2 };
+      // Cells the user formatted but left empty: an insert that fails gives them their formats back.
+      const cells = state.sheets.get('Sheet1')!;
+      for (let r = 2; r < 6; r++) cells.set(`${r},2`, { value: '', format: '0.0%' });
+      return { state, key: '' };
+    };
+    await failEverySync(formatted, (c) => insertTable(c, data(3, 3), { name: 'here', source, syncedAt: null }));
+    await failEverySync(formatted, (c) =>
+      insertTable(c, data(3, 3), { name: 'new', newSheet: 'New', source, syncedAt: null }),
+    );
+  });
+
+  it('an insert never lands on another table, even one whose rows are empty', async () => {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 0, column: 0 };
+    await insertTable(ctx(state), data(1, 2), { name: 'first', source, syncedAt: null });
+    // The user empties its row: no value is left where a second table would start, but the table is there.
+    state.sheets.get('Sheet1')!.set('1,0', { value: '', format: '0' });
+    state.sheets.get('Sheet1')!.set('1,1', { value: '', format: '@' });
+    state.selection = { sheet: 'Sheet1', row: 1, column: 0 };
+    const before = state.canonical();
+    await expect(insertTable(ctx(state), data(2, 2), { name: 'second', source, syncedAt: null })).rejects.toThrow(
+      /not empty \(the table first\)/,
+    );
+    expect(state.canonical()).toBe(before);
   });
 });
 

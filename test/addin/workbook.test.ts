@@ -105,7 +105,7 @@ describe('the task pane against a real server', () => {
   });
 
   it('previews the first rows of a query', async () => {
-    const p = await previewQuery(c, 'SELECT id FROM accounts ORDER BY id;', 3);
+    const p = await previewQuery(c, 'SELECT id FROM accounts ORDER BY id;', { rows: 3 });
     expect(p.rows).toEqual([[0], [1], [2]]);
   });
 });

@@ -156,6 +156,29 @@ describe('POST /api/v1/query', () => {
     await expect(csv.text()).rejects.toThrow();
   });
 
+  it('maxRows caps one request below QUERY_MAX_ROWS, on both paths, and the error names maxRows', async () => {
+    const cases = [
+      { all: 'SELECT n FROM many', fifty: 'SELECT n FROM many WHERE n <= 50', params: [] },
+      { all: 'SELECT n FROM many WHERE n > $1', fifty: 'SELECT n FROM many WHERE n > $1 AND n <= 50', params: [0] },
+    ];
+    for (const c of cases) {
+      const capped = (await (await query({ sql: c.all, params: c.params, maxRows: 50 })).json()) as {
+        rows: unknown[];
+        error?: { code: string; message: string };
+      };
+      expect(capped.error).toMatchObject({ code: 'row_limit', message: expect.stringContaining('(maxRows)') });
+      // Rows past the cap are not sent: at most the one that showed it was passed.
+      expect(capped.rows.length).toBeLessThanOrEqual(51);
+      const fits = (await (await query({ sql: c.fifty, params: c.params, maxRows: 50 })).json()) as {
+        rows: unknown[];
+        error?: unknown;
+      };
+      expect(fits.error).toBeUndefined();
+      expect(fits.rows).toHaveLength(50);
+    }
+    expect((await query({ sql: 'SELECT 1', maxRows: 0 })).status).toBe(400);
+  });
+
   it('validates the request: empty SQL, a bad format, an unknown connection', async () => {
     expect((await query({ sql: '  ' })).status).toBe(400);
     expect((await query({ sql: 'SELECT 1', format: 'xml' })).status).toBe(400);
@@ -233,6 +256,23 @@ describe('/api/v1/queries', () => {
     expect((await call('POST', '/queries', { name: 'Mine', sql: 'SELECT 1' }, readKey)).status).toBe(403);
     expect((await call('DELETE', `/queries/${made.body.id}`)).status).toBe(204);
     expect((await call('GET', `/queries/${made.body.id}`)).status).toBe(404);
+  });
+
+  it('runs with ?params (JSON) for its $1, $2 and ?maxRows; bad params are refused with the reason', async () => {
+    const made = await call('POST', '/queries', {
+      name: 'Over',
+      sql: 'SELECT id FROM sample WHERE amount > $1 ORDER BY id',
+    });
+    const run = (q: string) =>
+      fetch(`${t.url}/api/v1/queries/${made.body.id}/run?${q}`, { headers: { Authorization: `Bearer ${readKey}` } });
+    const all = (await (await run(`params=${encodeURIComponent('[-100]')}`)).json()) as any;
+    expect(all.rows).toEqual([[1], [2], [4]]);
+    expect(((await (await run(`params=${encodeURIComponent('["10"]')}`)).json()) as any).rows).toEqual([[1]]);
+    const capped = (await (await run(`params=${encodeURIComponent('[-100]')}&maxRows=2`)).json()) as any;
+    expect(capped.error.code).toBe('row_limit');
+    const bad = await run(`params=${encodeURIComponent('{"a":1}')}`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.message).toContain('params must be a JSON array');
   });
 
   it('a saved query that writes is refused when it runs, like any other', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkRows, dateSerial, resultCells, toCell, utf8Length } from '../../client-contract/cells.ts';
+import { chunkRows, dateSerial, isMoneyColumn, resultCells, toCell, utf8Length } from '../../client-contract/cells.ts';
 
 describe('toCell', () => {
   it.each([
@@ -17,6 +17,31 @@ describe('toCell', () => {
     ['date', 'not a date', 'serial', 'not a date'],
   ] as const)('%s %j as %s → %j', (kind, value, dates, cell) => {
     expect(toCell(kind, value, dates)).toBe(cell);
+  });
+});
+
+describe('isMoneyColumn', () => {
+  // Names from Exact's field lists (server/catalog/reference.json), as the warehouse keeps them, and query aliases.
+  it.each([
+    ['amountdc', true],
+    ['AmountVATFC', true],
+    ['amountdiscount', true],
+    ['unitprice', true],
+    ['costpricestandard', true],
+    ['revenuecurrentyear', true],
+    ['closingbalancefc', true],
+    ['total_amount', true],
+    ['quantityinvoiced', false],
+    ['exchangerate', false],
+    ['vatpercentage', false],
+    ['amountprecision', false],
+    ['overduereceivableinvoicecount', false],
+    ['budgetedhours', false],
+    ['discount', false],
+    ['netweight', false],
+    ['entrynumber', false],
+  ] as const)('%s → %s', (name, money) => {
+    expect(isMoneyColumn(name)).toBe(money);
   });
 });
 

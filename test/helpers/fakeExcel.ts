@@ -78,6 +78,8 @@ export class FakeWorkbookState {
   sheets = new Map<string, Map<string, CellData>>([['Sheet1', new Map()]]);
   tables: TableData[] = [];
   settings = new Map<string, unknown>();
+  /** Workbook names that refer to one cell (Name Manager), by name as written. */
+  names = new Map<string, { sheet: string; row: number; column: number }>();
   selection = { sheet: 'Sheet1', row: 0, column: 0 };
   syncs = 0;
   suspended = 0;
@@ -93,6 +95,38 @@ export class FakeWorkbookState {
   hidden = new Set<string>();
   /** Sizes of the batches sent. */
   batches: number[] = [];
+  /**
+   * A failure to inject: the sync with this number (counting every sync, see `syncs`) carries out the
+   * first half of its operations and then fails, as a batch does when an operation in it fails or the
+   * host goes away (Microsoft, "Error handling with the application-specific JavaScript APIs": the
+   * operations before the failing one stay done, none after it runs). One failure, then it is cleared.
+   */
+  failAtSync: number | undefined;
+
+  /**
+   * The whole workbook in a canonical form, to compare two states: cells sorted, a cell with no value,
+   * no formula and the General format left out (Excel does not tell it from a cell never touched),
+   * tables with their size, totals, sort and filter, the settings, and the rows a filter hides.
+   */
+  canonical(): string {
+    const blank = (c: CellData) => c.value === '' && c.formula === undefined && c.format === 'General';
+    const cell = (c: CellData) => [c.value, c.formula ?? null, c.format];
+    return JSON.stringify({
+      sheets: [...this.sheets]
+        .map(([n, cells]) => [
+          n,
+          [...cells]
+            .filter(([, c]) => !blank(c))
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, c]) => [k, cell(c)]),
+        ])
+        .sort(),
+      // What a shown totals row held when last hidden is in its cells now, not remembered apart.
+      tables: this.tables.map(({ totalsRow, ...t }) => (t.showTotals ? t : { ...t, totalsRow })),
+      settings: [...this.settings].sort(),
+      hidden: [...this.hidden].sort(),
+    });
+  }
 
   cell(sheet: string, row: number, column: number): CellData | undefined {
     return this.sheets.get(sheet)?.get(`${row},${column}`);
@@ -111,6 +145,7 @@ export class FakeWorkbookState {
       sheets: [...this.sheets].map(([n, cells]) => [n, [...cells]]),
       tables: this.tables,
       settings: [...this.settings],
+      names: [...this.names],
       selection: this.selection,
     });
   }
@@ -122,11 +157,13 @@ export class FakeWorkbookState {
       sheets: [string, [string, CellData][]][];
       tables: TableData[];
       settings: [string, unknown][];
+      names?: [string, { sheet: string; row: number; column: number }][];
       selection: FakeWorkbookState['selection'];
     };
     state.sheets = new Map(d.sheets.map(([n, cells]) => [n, new Map(cells)]));
     state.tables = d.tables;
     state.settings = new Map(d.settings);
+    state.names = new Map(d.names ?? []);
     state.selection = d.selection;
     return state;
   }
@@ -212,6 +249,10 @@ export class FakeRange extends Loadable {
   get worksheet(): FakeWorksheet {
     return new FakeWorksheet(this.ctx, this.sheetName);
   }
+  /** A range got by getRange is never a null object; see FakeNamedItem.getRangeOrNullObject. */
+  get isNullObject(): boolean {
+    return false;
+  }
   private matrix(kind: string, v: unknown[][]): void {
     if (!Array.isArray(v) || v.length !== this.h || v.some((row) => !Array.isArray(row) || row.length !== this.w)) {
       throw new OfficeError(
@@ -253,6 +294,16 @@ export class FakeRange extends Loadable {
         }),
       );
     });
+  }
+  /** Each cell's value (load 'values' first); here a formula's value is '', as the fake computes nothing. */
+  get values(): unknown[][] {
+    this.need('values');
+    return Array.from({ length: this.h }, (_, i) =>
+      Array.from(
+        { length: this.w },
+        (_, j) => this.ctx.state.cell(this.sheetName, this.r + i, this.c + j)?.value ?? '',
+      ),
+    );
   }
   /** Each cell's formula, or its value when it has none (load 'formulas' first). */
   get formulas(): unknown[][] {
@@ -300,15 +351,18 @@ export class FakeRange extends Loadable {
   getUsedRangeOrNullObject(_valuesOnly?: boolean): FakeUsedRange {
     return new FakeUsedRange(this.ctx, this);
   }
-  getTables(_fullyContained?: boolean): FakeTables {
-    return new FakeTables(
-      this.ctx,
-      (t) =>
-        t.sheet === this.sheetName &&
-        this.r >= t.row &&
-        this.r < t.row + t.rows &&
-        this.c >= t.column &&
-        this.c < t.column + t.columns,
+  /**
+   * Range.getTables(fullyContained): "the tables that overlap with the range"; with fullyContained true,
+   * only those wholly inside it (Microsoft, "Excel.Range.getTables").
+   */
+  getTables(fullyContained?: boolean): FakeTables {
+    const [r, c, h, w] = [this.r, this.c, this.h, this.w];
+    return new FakeTables(this.ctx, (t) =>
+      t.sheet !== this.sheetName
+        ? false
+        : fullyContained
+          ? t.row >= r && t.row + t.rows <= r + h && t.column >= c && t.column + t.columns <= c + w
+          : r < t.row + t.rows && t.row < r + h && c < t.column + t.columns && t.column < c + w,
     );
   }
 }
@@ -406,6 +460,16 @@ export class FakeTable extends Loadable {
   }
   get autoFilter(): { reapply(): void } {
     return { reapply: () => this.ctx.queue(16, () => filterTable(this.ctx.state, this.data())) };
+  }
+  /**
+   * Table.delete ("Deletes the table"): the reference says nothing of the cells; the strictest reading
+   * for a caller that deletes a table it made is that they stay, so here they do.
+   */
+  delete(): void {
+    this.ctx.queue(16, () => {
+      const t = this.data();
+      this.ctx.state.tables = this.ctx.state.tables.filter((x) => x !== t);
+    });
   }
   resize(range: FakeRange): void {
     this.ctx.queue(64, () => {
@@ -554,6 +618,17 @@ export class FakeWorksheet extends Loadable {
   get tables(): FakeTables {
     return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName, this.sheetName);
   }
+  /** A worksheet got by getItemOrNullObject is null when no sheet has that name (case-insensitive, as Excel's). */
+  get isNullObject(): boolean {
+    return ![...this.ctx.state.sheets.keys()].some((n) => n.toLowerCase() === this.sheetName.toLowerCase());
+  }
+  /** Worksheet.getRange(address): one cell in A1 notation here ("B2", "$B$2"); anything else is refused. */
+  getRange(a1: string): FakeRange {
+    const m = /^\$?([A-Za-z]{1,3})\$?(\d+)$/.exec(a1);
+    if (!m) throw new OfficeError('InvalidArgument', `The fake reads one cell in A1 notation, not "${a1}".`);
+    const column = [...m[1]!.toUpperCase()].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+    return this.getRangeByIndexes(Number(m[2]) - 1, column, 1, 1);
+  }
   getRangeByIndexes(row: number, column: number, rows: number, columns: number): FakeRange {
     if (rows < 1 || columns < 1)
       throw new OfficeError('InvalidArgument', `A range needs at least one row and column (${rows}×${columns}).`);
@@ -585,6 +660,10 @@ class FakeWorksheets extends Loadable {
     this.need('name');
     return this.snapshot;
   }
+  getItemOrNullObject(name: string): FakeWorksheet {
+    const found = [...this.ctx.state.sheets.keys()].find((n) => n.toLowerCase() === name.toLowerCase());
+    return new FakeWorksheet(this.ctx, found ?? name);
+  }
   add(name: string): FakeWorksheet {
     this.ctx.queue(payloadBytes(name), () => {
       if (this.ctx.state.sheets.has(name))
@@ -592,6 +671,33 @@ class FakeWorksheets extends Loadable {
       this.ctx.state.sheets.set(name, new Map());
     });
     return new FakeWorksheet(this.ctx, name);
+  }
+}
+
+/**
+ * A workbook name (Excel.NamedItem): names are not case-sensitive (Microsoft, "Names in formulas");
+ * getRangeOrNullObject is the cell it refers to, null for a name that is not a range.
+ */
+class FakeNamedItem extends Loadable {
+  private readonly key: string;
+  private present = false;
+  constructor(ctx: FakeContext, key: string) {
+    super(ctx);
+    this.key = key;
+  }
+  private target() {
+    return [...this.ctx.state.names].find(([n]) => n.toLowerCase() === this.key.toLowerCase())?.[1];
+  }
+  protected override refresh(): void {
+    this.present = this.target() !== undefined;
+  }
+  get isNullObject(): boolean {
+    return !this.present;
+  }
+  getRangeOrNullObject(): FakeRange {
+    const t = this.target();
+    if (!t) throw new OfficeError('InvalidObjectPath', `The name ${this.key} does not exist (a null object was used).`);
+    return new FakeRange(this.ctx, t.sheet, t.row, t.column, 1, 1);
   }
 }
 
@@ -624,6 +730,7 @@ export class FakeContext {
     tables: FakeTables;
     worksheets: FakeWorksheets;
     settings: { getItemOrNullObject(key: string): FakeSetting; add(key: string, value: unknown): void };
+    names: { getItemOrNullObject(name: string): FakeNamedItem };
     getSelectedRange(): FakeRange;
   };
   /** Value writes queued in this batch so far, and how many before calculation was suspended in it. */
@@ -651,6 +758,7 @@ export class FakeContext {
             state.settings.set(key, value);
           }),
       },
+      names: { getItemOrNullObject: (name) => new FakeNamedItem(this, name) },
       getSelectedRange: () =>
         new FakeRange(this, state.selection.sheet, state.selection.row, state.selection.column, 1, 1),
     };
@@ -680,6 +788,11 @@ export class FakeContext {
         'RequestPayloadSizeLimitExceeded',
         `The request payload size has exceeded the limit (${bytes} bytes).`,
       );
+    if (this.state.syncs === this.state.failAtSync) {
+      this.state.failAtSync = undefined;
+      for (const op of ops.slice(0, Math.floor(ops.length / 2))) op.run();
+      throw new OfficeError('GeneralException', `Injected failure of sync ${this.state.syncs}.`);
+    }
     // Excel carries out a batch in order and stops at the first failure.
     for (const op of ops) op.run();
     for (const fn of after) fn();

@@ -1,5 +1,11 @@
 import type { QueryResult, ResultColumnInfo } from '../../../server/api/types.ts';
-import { chunkRows as chunkCellRows, resultCells, type Cell } from '../../../client-contract/cells.ts';
+import {
+  chunkRows as chunkCellRows,
+  isMoneyColumn,
+  isoOfSerial,
+  resultCells,
+  type Cell,
+} from '../../../client-contract/cells.ts';
 
 /**
  * What goes into the cells, decided without Excel: a query result as a header, values Excel types
@@ -28,9 +34,16 @@ export const FORMATS: Record<ResultColumnInfo['kind'], string> = {
   json: '@',
 };
 
+/** Money: two decimals and thousands separators (Excel shows them in the user's locale; the value keeps every digit). */
+export const MONEY_FORMAT = '#,##0.00';
+
 export function toSheetData(result: Pick<QueryResult, 'columns' | 'rows'>): SheetData {
   const { header, rows } = resultCells(result, 'serial');
-  return { header, rows, formats: result.columns.map((c) => FORMATS[c.kind]) };
+  return {
+    header,
+    rows,
+    formats: result.columns.map((c) => (c.kind === 'number' && isMoneyColumn(c.name) ? MONEY_FORMAT : FORMATS[c.kind])),
+  };
 }
 
 /**
@@ -87,4 +100,55 @@ export function sheetName(wanted: string, taken: ReadonlySet<string>): string {
     const name = `${base.slice(0, 31 - suffix.length).replace(/'+$/, '')}${suffix}`;
     if (!lower.has(name.toLowerCase())) return name;
   }
+}
+
+/** A query parameter's value ($1, $2, …) as the query API takes it. */
+export type ParamValue = string | number | boolean | null;
+
+/** Whether an Excel number format shows a date (d, y, or m beside them), and a time (h, s). */
+export function dateFormatOf(format: string): 'date' | 'datetime' | undefined {
+  // Quoted text, [colour]/[$€-413] sections and escaped characters say nothing of dates.
+  const f = format.replace(/"[^"]*"|\[[^\]]*\]|\\./g, '').toLowerCase();
+  if (f === 'general' || !/[dy]/.test(f)) return undefined;
+  return /[hs]/.test(f) ? 'datetime' : 'date';
+}
+
+/**
+ * A parameter cell's value as a query parameter: empty is NULL, a date (a serial under a date format)
+ * its ISO day or date-time, numbers, booleans and text as they are.
+ */
+export function paramValue(value: unknown, format: string): ParamValue {
+  if (value === '' || value === null || value === undefined) return null;
+  if (typeof value === 'number') {
+    const kind = dateFormatOf(format);
+    return kind ? isoOfSerial(kind === 'date' ? Math.floor(value) : value) : value;
+  }
+  if (typeof value === 'boolean') return value;
+  return String(value);
+}
+
+/**
+ * How many parameters ($1 … $n) a query takes: the highest $n outside strings, quoted names and
+ * comments (a $1 inside '…' is text, not a parameter).
+ */
+export function paramCount(sql: string): number {
+  const code = sql.replace(
+    /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g,
+    ' ',
+  );
+  let n = 0;
+  for (const m of code.matchAll(/\$(\d+)/g)) n = Math.max(n, Number(m[1]));
+  return n;
+}
+
+/**
+ * A parameter cell's reference, read: a workbook name (`Period`), or a sheet and a cell (`Sheet1!B2`,
+ * `'My sheet'!B2`, as Excel writes addresses). Undefined for anything else.
+ */
+export function parseCellRef(ref: string): { name: string } | { sheet: string; cell: string } | undefined {
+  const r = ref.trim();
+  const at = /^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d{1,7})$/.exec(r);
+  if (at)
+    return { sheet: at[1] !== undefined ? at[1].replace(/''/g, "'") : at[2]!, cell: `${at[3]!.toUpperCase()}${at[4]}` };
+  return /^[A-Za-z_\\][A-Za-z0-9_.\\]*$/.test(r) ? { name: r } : undefined;
 }

@@ -1,4 +1,14 @@
-import { chunkRows, sheetName, tableName, type Cell, type SheetData } from './layout.ts';
+import {
+  chunkRows,
+  paramValue,
+  parseCellRef,
+  sheetName,
+  tableName,
+  type Cell,
+  type ParamValue,
+  type SheetData,
+} from './layout.ts';
+import { readBlock, rowsOf, writeBlock, type Block } from './snapshot.ts';
 
 /**
  * Every Excel call of the add-in (React components never touch Excel). An exact-sync table is an Excel
@@ -22,6 +32,11 @@ export interface TableSource {
   sql?: string;
   /** The saved query (kind 'saved'): each refresh runs it as it is on the server then, as Sheets does. */
   queryId?: number;
+  /**
+   * The query's parameters ($1, $2, …; kinds 'query' and 'saved'), each taken from a cell of the
+   * workbook at every refresh: a name (`Period`) or an address (`Sheet1!B2`).
+   */
+  params?: string[];
   connection?: number;
 }
 
@@ -115,7 +130,11 @@ export interface InsertOptions {
   syncedAt: string | null;
 }
 
-/** Inserts `data` as a new Excel table. Refuses to write over cells in use; a cancelled insert leaves the workbook as it was. */
+/**
+ * Inserts `data` as a new Excel table. Refuses to write over cells in use or another table; a failed
+ * or cancelled insert leaves the workbook as it was (the new sheet removed, or the cells and their
+ * formats put back).
+ */
 export async function insertTable(
   context: Excel.RequestContext,
   data: SheetData,
@@ -128,31 +147,8 @@ export async function insertTable(
   sheets.load('items/name');
   await context.sync();
   const name = tableName(o.name, new Set(tables.items.map((t) => t.name)));
-  let sheet: Excel.Worksheet;
-  let at = { row: 0, column: 0 };
-  let createdSheet = false;
-  if (o.newSheet !== undefined) {
-    sheet = sheets.add(sheetName(o.newSheet, new Set(sheets.items.map((s) => s.name))));
-    createdSheet = true;
-  } else {
-    const selected = context.workbook.getSelectedRange();
-    selected.load('rowIndex,columnIndex');
-    sheet = selected.worksheet;
-    await context.sync();
-    at = { row: selected.rowIndex, column: selected.columnIndex };
-  }
-  const rows = Math.max(1, data.rows.length);
-  const whole = sheet.getRangeByIndexes(at.row, at.column, rows + 1, data.header.length);
-  if (!createdSheet) {
-    const used = whole.getUsedRangeOrNullObject(true);
-    used.load('address');
-    await context.sync();
-    if (!used.isNullObject)
-      throw new Error(
-        `The cells where the table would go are not empty (${used.address}). Select an empty cell, or insert into a new worksheet.`,
-      );
-  }
-  let id: string | undefined;
+  const place = await placeFor(context, o, sheets, data);
+  const { sheet, at, whole } = place;
   try {
     context.application.suspendApiCalculationUntilNextSync();
     const header = sheet.getRangeByIndexes(at.row, at.column, 1, data.header.length);
@@ -165,26 +161,69 @@ export async function insertTable(
     whole.format.autofitColumns();
     table.load('id');
     await context.sync();
-    id = table.id;
+    const bound: BoundTable = {
+      id: table.id,
+      name,
+      columns: [...data.header],
+      formats: [...data.formats],
+      source: o.source,
+      rows: data.rows.length,
+      refreshedAt: new Date().toISOString(),
+      syncedAt: o.syncedAt,
+    };
+    await writeBinding(context, bound);
+    return bound;
   } catch (err) {
-    // Nothing half-written stays: the new sheet goes, or the cells written are cleared.
-    if (createdSheet) sheet.delete();
-    else whole.clear(Excel.ClearApplyTo.contents);
+    // Nothing half-written stays: the new sheet goes, or the table made goes and the cells are put back.
+    if (place.before === undefined) sheet.delete();
+    else {
+      const made = whole.getTables(false);
+      made.load('items/name');
+      await context.sync().catch(() => undefined);
+      for (const t of made.items ?? []) t.delete();
+      await writeBlock(context, place.before).catch(() => undefined);
+    }
     await context.sync().catch(() => undefined);
     throw err;
   }
-  const bound: BoundTable = {
-    ...(id ? { id } : {}),
-    name,
-    columns: [...data.header],
-    formats: [...data.formats],
-    source: o.source,
-    rows: data.rows.length,
-    refreshedAt: new Date().toISOString(),
-    syncedAt: o.syncedAt,
-  };
-  await writeBinding(context, bound);
-  return bound;
+}
+
+/**
+ * Where an insert goes: a new sheet, or the selected cell when the cells the table needs are empty and
+ * no table is there (their cells read, to put back should the insert fail).
+ */
+async function placeFor(
+  context: Excel.RequestContext,
+  o: InsertOptions,
+  sheets: Excel.WorksheetCollection,
+  data: SheetData,
+): Promise<{ sheet: Excel.Worksheet; at: { row: number; column: number }; whole: Excel.Range; before?: Block }> {
+  const rows = Math.max(1, data.rows.length) + 1;
+  const width = data.header.length;
+  if (o.newSheet !== undefined) {
+    const sheet = sheets.add(sheetName(o.newSheet, new Set(sheets.items.map((s) => s.name))));
+    return { sheet, at: { row: 0, column: 0 }, whole: sheet.getRangeByIndexes(0, 0, rows, width) };
+  }
+  const selected = context.workbook.getSelectedRange();
+  selected.load('rowIndex,columnIndex');
+  await context.sync();
+  const sheet = selected.worksheet;
+  const at = { row: selected.rowIndex, column: selected.columnIndex };
+  if (at.row + rows > SHEET_ROWS || at.column + width > SHEET_COLUMNS)
+    throw new Error(
+      `The table needs ${rows.toLocaleString()} rows × ${width} columns from the selected cell, past the worksheet's end. Select a cell higher up or further left, or insert into a new worksheet.`,
+    );
+  const whole = sheet.getRangeByIndexes(at.row, at.column, rows, width);
+  const used = whole.getUsedRangeOrNullObject(true);
+  used.load('address');
+  const there = whole.getTables(false);
+  there.load('items/name');
+  await context.sync();
+  if (!used.isNullObject || there.items.length > 0)
+    throw new Error(
+      `The cells where the table would go are not empty (${used.isNullObject ? `the table ${there.items[0]!.name}` : used.address}). Select an empty cell, or insert into a new worksheet.`,
+    );
+  return { sheet, at, whole, before: await readBlock(context, sheet, at, rows, width) };
 }
 
 /** Excel's grid (Microsoft, "Excel specifications and limits"). */
@@ -297,7 +336,8 @@ async function checkExtent(
  * moved along when the result gains or loses columns, and a column with one formula all the way down
  * (Excel's calculated column) is filled into new rows. Everything is checked before the first write:
  * the grid, cells in use below or to the right (a refresh never writes over them: it refuses), a
- * result column named like one of the user's; a cancel before then changes nothing.
+ * result column named like one of the user's. All or nothing: the cells the refresh will touch are read
+ * first, and a failure or a cancel at any later step puts them back, with the table's size and totals row.
  */
 export async function refreshTable(
   context: Excel.RequestContext,
@@ -311,10 +351,48 @@ export async function refreshTable(
   const userWidth = t.width - t.owned;
   const next = { rows: Math.max(1, data.rows.length), width: ownedWidth + userWidth, resultHeader: data.header };
   await checkExtent(context, t, next);
-  const user = userWidth > 0 ? await readUserColumns(context, t) : undefined;
+  const totals = t.totals ? 1 : 0;
+  const before = await readBlock(
+    context,
+    t.sheet,
+    { row: t.row, column: t.column },
+    Math.max(t.rows, next.rows) + 1 + totals,
+    Math.max(t.width, next.width),
+  );
   if (control.cancelled?.()) throw new CancelledError();
+  try {
+    await rewrite(context, t, data, next, userWidth > 0 ? userColumns(before, t) : undefined, control);
+    const bound: BoundTable = {
+      ...t.binding,
+      id: t.id,
+      name: t.name,
+      columns: [...data.header],
+      formats: [...data.formats],
+      rows: data.rows.length,
+      refreshedAt: new Date().toISOString(),
+      syncedAt,
+    };
+    await writeBinding(context, bound, t.key);
+    return bound;
+  } catch (err) {
+    await putBack(context, t, before, err);
+    if (err instanceof CancelledError) throw err;
+    throw new Error(`${messageOf(err)} ${t.name} is as it was.`, { cause: err });
+  }
+}
 
+/** The writes of a refresh, once everything was checked and the cells it touches were read. */
+async function rewrite(
+  context: Excel.RequestContext,
+  t: Found,
+  data: SheetData,
+  next: { rows: number; width: number },
+  user: UserColumns | undefined,
+  control: WriteControl,
+): Promise<void> {
   const { sheet, row, column } = t;
+  const ownedWidth = data.header.length;
+  const userWidth = t.width - t.owned;
   context.application.suspendApiCalculationUntilNextSync();
   // A totals row steps aside while the rows change, and comes back below the new last row (with what it held).
   if (t.totals) t.table.showTotals = false;
@@ -349,19 +427,39 @@ export async function refreshTable(
   t.table.sort.reapply();
   t.table.autoFilter.reapply();
   await context.sync();
-  const bound: BoundTable = {
-    ...t.binding,
-    id: t.id,
-    name: t.name,
-    columns: [...data.header],
-    formats: [...data.formats],
-    rows: data.rows.length,
-    refreshedAt: new Date().toISOString(),
-    syncedAt,
-  };
-  await writeBinding(context, bound, t.key);
-  return bound;
 }
+
+/**
+ * After a refresh failed or was cancelled part-way: the table at its old size, the cells as they were
+ * (the totals row written once it is shown again, as a totals row's cells), its filter applied again.
+ * When that fails too, the error says the table holds part of the new data.
+ */
+async function putBack(context: Excel.RequestContext, t: Found, before: Block, cause: unknown): Promise<void> {
+  try {
+    t.table.load('showTotals');
+    await context.sync();
+    if (t.table.showTotals) t.table.showTotals = false;
+    t.table.resize(t.sheet.getRangeByIndexes(t.row, t.column, t.rows + 1, t.width));
+    await context.sync();
+    const totalsRow = t.rows + 1;
+    await writeBlock(context, before, t.totals ? totalsRow : undefined);
+    if (t.totals) {
+      // Shown again, then given what it held: Excel's memory of it may have moved with the columns.
+      t.table.showTotals = true;
+      await context.sync();
+      await writeBlock(context, rowsOf(before, totalsRow, totalsRow + 1));
+    }
+    t.table.autoFilter.reapply();
+    await context.sync();
+  } catch (err) {
+    throw new Error(
+      `${messageOf(cause)} Putting ${t.name} back as it was failed too (${messageOf(err)}): it holds part of the new data. Refresh it again.`,
+      { cause },
+    );
+  }
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * Rows the table had keep the formats the user gave them, except in columns that are new at their
@@ -398,17 +496,16 @@ interface UserColumns {
   calculated: (string | undefined)[];
 }
 
-async function readUserColumns(context: Excel.RequestContext, t: Found): Promise<UserColumns> {
-  const range = t.sheet.getRangeByIndexes(t.row, t.column + t.owned, t.rows + 1, t.width - t.owned);
-  range.load('formulas,numberFormat');
-  await context.sync();
-  const formulas = range.formulas as unknown[][];
+/** The user's columns (right of exact-sync's) as the snapshot has them: header and data rows. */
+function userColumns(before: Block, t: Found): UserColumns {
+  const pick = (m: unknown[][]) => m.slice(0, t.rows + 1).map((r) => r.slice(t.owned, t.width));
+  const formulas = pick(before.formulas);
   const body = formulas.slice(1);
   const calculated = formulas[0]!.map((_, j) => {
     const first = body[0]?.[j];
     return typeof first === 'string' && first.startsWith('=') && body.every((r) => r[j] === first) ? first : undefined;
   });
-  return { formulas, formats: range.numberFormat as unknown[][], calculated };
+  return { formulas, formats: pick(before.formats), calculated };
 }
 
 /** A calculated column's formula (and its format) in the rows a refresh added, as Excel fills a table's new rows. */
@@ -467,4 +564,41 @@ export async function readRefreshOnOpen(context: Excel.RequestContext): Promise<
 export async function writeRefreshOnOpen(context: Excel.RequestContext, on: boolean): Promise<void> {
   context.workbook.settings.add(REFRESH_ON_OPEN_KEY, on);
   await context.sync();
+}
+
+/**
+ * The values of parameter cells, in order: a workbook name or a sheet and cell each (see parseCellRef);
+ * a date under a date format as its ISO day. Throws, naming the reference, when one is not there.
+ */
+export async function readParams(context: Excel.RequestContext, refs: readonly string[]): Promise<ParamValue[]> {
+  const places = refs.map((ref, i) => {
+    const parsed = parseCellRef(ref);
+    if (!parsed)
+      throw new Error(
+        `"${ref}" (for $${i + 1}) is not a cell: give a name such as Period, or an address such as Sheet1!B2.`,
+      );
+    return 'name' in parsed
+      ? { kind: 'name' as const, named: context.workbook.names.getItemOrNullObject(parsed.name) }
+      : {
+          kind: 'cell' as const,
+          sheet: context.workbook.worksheets.getItemOrNullObject(parsed.sheet),
+          cell: parsed.cell,
+        };
+  });
+  await context.sync();
+  const ranges = places.map((p, i) => {
+    const gone = p.kind === 'name' ? p.named.isNullObject : p.sheet.isNullObject;
+    if (gone)
+      throw new Error(
+        `The cell ${refs[i]} (for $${i + 1}) is not in this workbook: its ${p.kind === 'name' ? 'name' : 'sheet'} is gone. Change the parameter, or add it back.`,
+      );
+    const range = p.kind === 'name' ? p.named.getRangeOrNullObject() : p.sheet.getRange(p.cell);
+    range.load('values,numberFormat');
+    return range;
+  });
+  await context.sync();
+  return ranges.map((r, i) => {
+    if (r.isNullObject) throw new Error(`The name ${refs[i]} (for $${i + 1}) is not a cell of the workbook.`);
+    return paramValue(r.values[0]?.[0], String(r.numberFormat[0]?.[0] ?? 'General'));
+  });
 }

@@ -33,6 +33,25 @@ const patchBody: z.ZodType<Partial<SavedQueryRequest>> = z.strictObject({
   connectionId: fields.connectionId,
 });
 
+/** ?params=[2026,"x",null]: the values of $1, $2, … as a JSON array (strings, numbers, booleans, null). */
+const paramsInQuery = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    try {
+      const parsed = z
+        .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+        .max(1000)
+        .safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'params must be a JSON array of strings, numbers, booleans or null' });
+    return z.NEVER;
+  });
+
 export function savedQueryRoutes(s: Services): ApiRoute[] {
   return [
     route({
@@ -80,17 +99,23 @@ export function savedQueryRoutes(s: Services): ApiRoute[] {
       method: 'get',
       path: '/queries/:id/run',
       scope: 'read',
-      summary: 'Run a saved query (by id or name): ?format=json|csv|ndjson or Accept',
-      query: z.object({ format: z.string().optional() }),
+      summary:
+        'Run a saved query (by id or name): ?format=json|csv|ndjson or Accept; ?maxRows=N caps the rows; ?params=[…] (JSON) for $1, $2, …',
+      query: z.object({
+        format: z.string().optional(),
+        maxRows: z.coerce.number().int().positive().optional(),
+        params: paramsInQuery,
+      }),
       handle: async ({ params, query, req, res }) => {
         const q = await getSavedQuery(s.pool, params.id ?? '');
         const format = chooseFormat(undefined, query.format, req.headers.accept);
         await streamQuery(s, res, {
           sql: q.sql,
-          params: [],
+          params: query.params ?? [],
           schema: (await warehouseOf(s.pool, q.connectionId ?? undefined)).schema,
           format,
           caller: callerOf(req.caller!),
+          maxRows: query.maxRows,
         });
         return undefined;
       },

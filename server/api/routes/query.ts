@@ -19,6 +19,7 @@ const body: z.ZodType<QueryRequest> = z.strictObject({
     .optional(),
   connection: z.number().int().positive().optional(),
   format: z.enum(FORMATS).optional(),
+  maxRows: z.number().int().positive().optional(),
 });
 
 export function queryRoutes(s: Services): ApiRoute[] {
@@ -37,6 +38,7 @@ export function queryRoutes(s: Services): ApiRoute[] {
           schema: (await warehouseOf(s.pool, body.connection)).schema,
           format,
           caller: callerOf(req.caller!),
+          maxRows: body.maxRows,
         });
         return undefined;
       },
