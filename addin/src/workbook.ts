@@ -1,4 +1,4 @@
-import { ApiError, listTables, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
+import { ApiError, listTables, previewQuery, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
 import {
   boundTables,
@@ -7,6 +7,7 @@ import {
   keyOf,
   readParams,
   readRefreshOnOpen,
+  selectedCell,
   writeRefreshOnOpen,
   refreshTable,
   type BoundTable,
@@ -147,3 +148,14 @@ export async function setRefreshOnOpen(on: boolean): Promise<void> {
 }
 
 const AUTO_SHOW = 'Office.AutoShowTaskpaneWithDocument';
+
+/** The first rows of SQL, its parameters read from their cells as a refresh reads them. */
+export async function preview(c: Connection, sql: string, params: readonly string[]) {
+  const values = params.length ? await Excel.run((context) => readParams(context, params)) : [];
+  return previewQuery(c, sql, { params: values });
+}
+
+/** The selected cell's address (the top-left one of a larger selection), e.g. Sheet1!B2, for a parameter. */
+export async function selectedCellAddress(): Promise<string> {
+  return Excel.run((context) => selectedCell(context));
+}

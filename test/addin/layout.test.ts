@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { dateSerial as excelSerial } from '../../client-contract/cells.ts';
-import { chunkRows, sheetName, tableName, toSheetData } from '../../addin/src/excel/layout.ts';
+import {
+  chunkRows,
+  dateFormatOf,
+  paramCount,
+  paramValue,
+  parseCellRef,
+  sheetName,
+  tableName,
+  toSheetData,
+} from '../../addin/src/excel/layout.ts';
 
 describe('excelSerial', () => {
   it.each([
@@ -107,5 +116,56 @@ describe('sheetName', () => {
     const name = sheetName(wanted, new Set(taken));
     expect(name).toBe(want);
     expect(name.length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe('parameters from cells', () => {
+  it.each([
+    ['SELECT 1', 0],
+    ['SELECT * FROM t WHERE a = $1 AND b < $2', 2],
+    ['SELECT $2, $1, $2', 2],
+    // Inside strings, quoted names, comments and dollar quotes a $1 is text.
+    ['SELECT \'$3\', "$4" FROM t WHERE a = $1 -- $5\n', 1],
+    ['SELECT /* $9 */ $$ $7 $$, $tag$ $8 $tag$, $1', 1],
+  ])('paramCount(%j) = %i', (sql, n) => {
+    expect(paramCount(sql)).toBe(n);
+  });
+
+  it.each([
+    ['General', undefined],
+    ['0.00', undefined],
+    ['#,##0.00', undefined],
+    ['[$€-413] #,##0.00', undefined],
+    ['dd-mm-yyyy', 'date'],
+    ['m/d/yy', 'date'],
+    ['yyyy-mm-dd hh:mm:ss', 'datetime'],
+    ['"day "0', undefined],
+  ])('dateFormatOf(%j) = %j', (format, kind) => {
+    expect(dateFormatOf(format)).toBe(kind);
+  });
+
+  it.each([
+    ['', 'General', null],
+    [2026, 'General', 2026],
+    [46083, 'dd-mm-yyyy', '2026-03-02'],
+    [46083.5, 'dd-mm-yyyy', '2026-03-02'],
+    [46083.5, 'yyyy-mm-dd hh:mm', '2026-03-02T12:00:00'],
+    [true, 'General', true],
+    ['Utrecht', '@', 'Utrecht'],
+  ])('paramValue(%j, %j) = %j', (value, format, param) => {
+    expect(paramValue(value, format)).toBe(param);
+  });
+
+  it.each([
+    ['Period', { name: 'Period' }],
+    ['Sheet1!B2', { sheet: 'Sheet1', cell: 'B2' }],
+    ['Sheet1!$b$2', { sheet: 'Sheet1', cell: 'B2' }],
+    ["'My sheet'!C10", { sheet: 'My sheet', cell: 'C10' }],
+    ["'Bob''s'!A1", { sheet: "Bob's", cell: 'A1' }],
+    ['Sheet1!B2:C3', undefined],
+    ['1abc', undefined],
+    ['', undefined],
+  ])('parseCellRef(%j)', (ref, parsed) => {
+    expect(parseCellRef(ref)).toEqual(parsed);
   });
 });

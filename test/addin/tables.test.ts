@@ -182,6 +182,32 @@ describe('the fake workbook: failures, getTables and Table.delete', () => {
     expect(state.cell('S', 3, 0)?.value).toBe(4);
   });
 
+  it('names are found without regard to case; a missing name or sheet is a null object after a sync, without a load', async () => {
+    const state = new FakeWorkbookState();
+    state.sheets.set("Bob's sheet", new Map([['1,1', { value: 42, format: 'General' }]]));
+    state.names.set('Period', { sheet: "Bob's sheet", row: 1, column: 1 });
+    const c = new FakeContext(state);
+    const named = c.workbook.names.getItemOrNullObject('PERIOD');
+    const missing = c.workbook.names.getItemOrNullObject('Nope');
+    const sheet = c.workbook.worksheets.getItemOrNullObject("bob's SHEET");
+    const noSheet = c.workbook.worksheets.getItemOrNullObject('Gone');
+    await c.sync();
+    expect([named.isNullObject, missing.isNullObject, sheet.isNullObject, noSheet.isNullObject]).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
+    const a = named.getRangeOrNullObject();
+    const b = sheet.getRange('$B$2');
+    const wide = sheet.getRangeByIndexes(0, 0, 2, 3);
+    for (const r of [a, b, wide]) r.load('values,address');
+    await c.sync();
+    expect([a.values, b.values]).toEqual([[[42]], [[42]]]);
+    // Excel's addresses: a sheet name that is not a plain word quoted (quotes doubled); one cell without ":".
+    expect([a.address, wide.address]).toEqual(["'Bob''s sheet'!B2", "'Bob''s sheet'!A1:C2"]);
+  });
+
   it('getTables finds the tables that overlap a range (or lie in it); Table.delete leaves the cells', async () => {
     const state = new FakeWorkbookState();
     state.selection = { sheet: 'Sheet1', row: 2, column: 2 };
@@ -256,7 +282,7 @@ describe('insertTable', () => {
     state.selection = { sheet: 'Sheet1', row: 4, column: 2 };
     state.sheets.get('Sheet1')!.set('6,3', { value: 'keep me', format: 'General' });
     await expect(insertTable(ctx(state), data(5, 3), { name: 't', source, syncedAt: null })).rejects.toThrow(
-      /not empty \(Sheet1!D7:D7\)/,
+      /not empty \(Sheet1!D7\)/,
     );
     expect([...state.sheets.get('Sheet1')!.keys()]).toEqual(['6,3']);
     expect(state.tables).toEqual([]);
@@ -339,7 +365,7 @@ describe('refreshTable', () => {
     const state = await inserted(3);
     state.sheets.get('Sheet1')!.set('1,5', { value: 'notes', format: 'General' });
     await expect(refreshTable(ctx(state), 'lines', data(3, 6), null)).rejects.toThrow(
-      /the cells to the right of lines, and Sheet1!F2:F2 is in use/,
+      /the cells to the right of lines, and Sheet1!F2 is in use/,
     );
     expect(state.tables[0]).toMatchObject({ columns: 4 });
   });
@@ -409,7 +435,7 @@ describe('a refresh never damages the workbook (issue 18)', () => {
     state.sheets.get('Sheet1')!.set('8,2', { value: 'Total', format: 'General' });
     const before = state.dump();
     await expect(refreshTable(ctx(state), key, data(10, 4), null)).rejects.toThrow(
-      /needs the cells below lines, and Sheet1!C9:C9 is in use.*Nothing was changed/,
+      /needs the cells below lines, and Sheet1!C9 is in use.*Nothing was changed/,
     );
     expect(state.dump()).toBe(before);
   });

@@ -144,6 +144,57 @@ describe('saved queries in a workbook', () => {
   });
 });
 
+describe('parameters bound to cells', () => {
+  it('a name and an address feed $1 and $2: changing the cells and refreshing changes the data', async () => {
+    const cells = state.sheets.get('Sheet1')!;
+    // The user's inputs: a minimum balance in a named cell, a date in a sheet named with a space.
+    state.sheets.set('My inputs', new Map([['1,1', { value: 46083, format: 'dd-mm-yyyy' }]]));
+    cells.set('0,0', { value: 100, format: 'General' });
+    state.names.set('MinBalance', { sheet: 'Sheet1', row: 0, column: 0 });
+    state.selection = { sheet: 'Sheet1', row: 3, column: 0 };
+    const sql = 'SELECT id, balance FROM accounts WHERE balance >= $1 AND modified >= $2::date ORDER BY id';
+    const source = { kind: 'query' as const, sql, params: ['minbalance', "'My inputs'!B2"] };
+    const bound = await insert(c, source, { name: 'Rich' });
+    // 10.5 × n >= 100: n from 10 to 50.
+    expect(bound.rows).toBe(41);
+    cells.set('0,0', { value: 500, format: 'General' });
+    const [grown] = await refresh(c);
+    expect(grown).toMatchObject({ ok: true, rows: 3 });
+    expect(
+      state
+        .tableValues('Rich')
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual([48, 49, 50]);
+    // A date after every row's: none left; the table keeps its header and one empty row.
+    state.sheets.get('My inputs')!.set('1,1', { value: 46084, format: 'dd-mm-yyyy' });
+    expect((await refresh(c))[0]).toMatchObject({ ok: true, rows: 0 });
+    // The name removed: the refresh says which parameter, and the table stays as it was.
+    state.names.delete('MinBalance');
+    const before = state.canonical();
+    const [gone] = await refresh(c);
+    expect(gone).toMatchObject({ ok: false, message: expect.stringContaining('minbalance (for $1)') });
+    expect(state.canonical()).toBe(before);
+  });
+
+  it('a saved query takes its parameters from cells too', async () => {
+    const admin = (await keys(t)).admin;
+    const saved = await fetch(`${t.url}/api/v1/queries`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'One account', sql: 'SELECT id, name FROM accounts WHERE id = $1' }),
+    });
+    const { id } = (await saved.json()) as { id: number };
+    state.sheets.get('Sheet1')!.set('0,3', { value: 7, format: 'General' });
+    const bound = await insert(
+      c,
+      { kind: 'saved', queryId: id, params: ['Sheet1!D1'] },
+      { name: 'One', newSheet: 'One' },
+    );
+    expect(state.tableValues(bound.name)[1]).toEqual([7, 'Account 7']);
+  });
+});
+
 describe('GET /addin/manifest.xml', () => {
   it('is refused, with what to do, when the server is not on https (Office would install it and never open it)', async () => {
     const res = await fetch(`${t.url}/addin/manifest.xml`);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chunkRows, dateSerial, isMoneyColumn, resultCells, toCell, utf8Length } from '../../client-contract/cells.ts';
+import {
+  chunkRows,
+  dateSerial,
+  isMoneyColumn,
+  isoOfSerial,
+  resultCells,
+  toCell,
+  utf8Length,
+} from '../../client-contract/cells.ts';
 
 describe('toCell', () => {
   it.each([
@@ -17,6 +25,13 @@ describe('toCell', () => {
     ['date', 'not a date', 'serial', 'not a date'],
   ] as const)('%s %j as %s → %j', (kind, value, dates, cell) => {
     expect(toCell(kind, value, dates)).toBe(cell);
+  });
+});
+
+describe('isoOfSerial', () => {
+  it('is dateSerial backwards, for days and date-times', () => {
+    for (const iso of ['1900-03-01', '2024-02-29', '2026-12-31']) expect(isoOfSerial(dateSerial(iso)!)).toBe(iso);
+    expect(isoOfSerial(dateSerial('2026-03-02T18:30:00Z')!)).toBe('2026-03-02T18:30:00');
   });
 });
 

@@ -209,7 +209,12 @@ function address(sheet: string, row: number, column: number, rows: number, colum
     for (let n = c + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
     return s;
   };
-  return `${sheet}!${col(column)}${row + 1}:${col(column + columns - 1)}${row + rows}`;
+  // Excel quotes a sheet name that is not a plain word ('My sheet'!B2, quotes doubled), and writes one cell without ":".
+  const name = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(sheet) ? sheet : `'${sheet.replace(/'/g, "''")}'`;
+  const first = `${col(column)}${row + 1}`;
+  return rows === 1 && columns === 1
+    ? `${name}!${first}`
+    : `${name}!${first}:${col(column + columns - 1)}${row + rows}`;
 }
 
 export class FakeRange extends Loadable {
@@ -248,6 +253,10 @@ export class FakeRange extends Loadable {
   }
   get worksheet(): FakeWorksheet {
     return new FakeWorksheet(this.ctx, this.sheetName);
+  }
+  /** Range.getCell(row, column): one cell, relative to the range's top-left. */
+  getCell(row: number, column: number): FakeRange {
+    return new FakeRange(this.ctx, this.sheetName, this.r + row, this.c + column, 1, 1);
   }
   /** A range got by getRange is never a null object; see FakeNamedItem.getRangeOrNullObject. */
   get isNullObject(): boolean {
@@ -684,6 +693,8 @@ class FakeNamedItem extends Loadable {
   constructor(ctx: FakeContext, key: string) {
     super(ctx);
     this.key = key;
+    // isNullObject is known after the next sync, without a load (Microsoft, "*OrNullObject methods and properties").
+    ctx.onSync(() => this.refresh());
   }
   private target() {
     return [...this.ctx.state.names].find(([n]) => n.toLowerCase() === this.key.toLowerCase())?.[1];

@@ -602,3 +602,11 @@ export async function readParams(context: Excel.RequestContext, refs: readonly s
     return paramValue(r.values[0]?.[0], String(r.numberFormat[0]?.[0] ?? 'General'));
   });
 }
+
+/** The selected cell's address, sheet included (the top-left cell of a larger selection). */
+export async function selectedCell(context: Excel.RequestContext): Promise<string> {
+  const cell = context.workbook.getSelectedRange().getCell(0, 0);
+  cell.load('address');
+  await context.sync();
+  return cell.address;
+}
