@@ -1,5 +1,6 @@
 import { ApiError, listTables, previewQuery, runQuery, runSavedQuery, tableRows, type Connection } from './api.ts';
 import { toSheetData } from './excel/layout.ts';
+import { insertPivot } from './excel/pivot.ts';
 import {
   boundTables,
   CancelledError,
@@ -112,7 +113,19 @@ export async function refresh(
       });
     }
   }
+  // PivotTables read their source only when refreshed (as Excel's Data > Refresh All does, so do we).
+  if (outcomes.some((o) => o.ok))
+    await Excel.run(async (context) => {
+      context.workbook.pivotTables.refreshAll();
+      await context.sync();
+    }).catch(() => undefined);
   return outcomes;
+}
+
+/** A PivotTable of an exact-sync table on a new sheet; what to tell the user about it. */
+export async function pivotOf(key: string): Promise<string> {
+  const made = await Excel.run((context) => insertPivot(context, key));
+  return `PivotTable ${made.pivot} is on the sheet ${made.sheet}${made.value ? `, with the sum of ${made.value}` : ''}. Choose its rows and columns in Excel's PivotTable Fields; Refresh all brings it up to date with the table.`;
 }
 
 export async function workbookTables(): Promise<{ tables: BoundTable[]; selected: string | undefined }> {

@@ -208,6 +208,40 @@ describe('the fake workbook: failures, getTables and Table.delete', () => {
     expect([a.address, wide.address]).toEqual(["'Bob''s sheet'!B2", "'Bob''s sheet'!A1:C2"]);
   });
 
+  it('a PivotTable reads its source when made and when refreshed only; names are unique; not on a table; fields are the headers', async () => {
+    const state = new FakeWorkbookState();
+    state.selection = { sheet: 'Sheet1', row: 0, column: 0 };
+    const bound = await insertTable(ctx(state), data(2, 2), { name: 'src', source, syncedAt: null });
+    const c = new FakeContext(state);
+    const table = c.workbook.tables.getItemOrNullObject(bound.id!);
+    const sheet = c.workbook.worksheets.add('P');
+    const pivot = sheet.pivotTables.add('Pv', table, sheet.getRange('A3'));
+    pivot.dataHierarchies.add(pivot.hierarchies.getItem('c0'));
+    await c.sync();
+    expect(state.pivots[0]).toMatchObject({
+      sheet: 'P',
+      row: 2,
+      column: 0,
+      data: ['c0'],
+      cache: state.tableValues('src'),
+    });
+    state.sheets.get('Sheet1')!.set('1,0', { value: 99, format: '0' });
+    expect(state.pivots[0]!.cache[1]![0]).toBe(0);
+    c.workbook.pivotTables.refreshAll();
+    await c.sync();
+    expect(state.pivots[0]!.cache[1]![0]).toBe(99);
+    const s1 = c.workbook.getSelectedRange().worksheet;
+    for (const bad of [
+      () => sheet.pivotTables.add('PV', table, sheet.getRange('H1')),
+      () => s1.pivotTables.add('Other', table, s1.getRange('B2')),
+      () => sheet.pivotTables.add('Third', table, sheet.getRange('Z1')).dataHierarchies.add({ field: 'nope' }),
+    ]) {
+      bad();
+      await expect(c.sync()).rejects.toBeInstanceOf(OfficeError);
+    }
+    expect(state.pivots.map((p) => p.name)).toEqual(['Pv', 'Third']);
+  });
+
   it('getTables finds the tables that overlap a range (or lie in it); Table.delete leaves the cells', async () => {
     const state = new FakeWorkbookState();
     state.selection = { sheet: 'Sheet1', row: 2, column: 2 };

@@ -1,7 +1,7 @@
 /// <reference types="office-js" />
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { previewQuery, testConnection, type Connection } from '../../addin/src/api.ts';
-import { insert, refresh, workbookTables } from '../../addin/src/workbook.ts';
+import { insert, pivotOf, refresh, workbookTables } from '../../addin/src/workbook.ts';
 import { grantWarehouseSchema } from '../../server/db/roles.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { FakeContext, FakeWorkbookState } from '../helpers/fakeExcel.ts';
@@ -192,6 +192,57 @@ describe('parameters bound to cells', () => {
       { name: 'One', newSheet: 'One' },
     );
     expect(state.tableValues(bound.name)[1]).toEqual([7, 'Account 7']);
+  });
+});
+
+describe('a PivotTable of an exact-sync table', () => {
+  it('goes on a new sheet with the sum of the money column, and Refresh all brings it up to date', async () => {
+    state.sheets.get('Sheet1')!.set('0,0', { value: 3, format: 'General' });
+    const bound = await insert(
+      c,
+      {
+        kind: 'query',
+        sql: 'SELECT id, name, balance FROM accounts WHERE id BETWEEN 1 AND $1 ORDER BY id',
+        params: ['Sheet1!A1'],
+      },
+      { name: 'Balances', newSheet: 'Balances' },
+    );
+    expect(bound.formats).toEqual(['0', '@', '#,##0.00']);
+    const said = await pivotOf(bound.id!);
+    expect(said).toContain('with the sum of balance');
+    expect(state.pivots).toMatchObject([
+      { name: 'Balances_pivot', sheet: 'Balances pivot', row: 2, column: 0, data: ['balance'] },
+    ]);
+    expect(state.active).toBe('Balances pivot');
+    // A second one gets names of its own.
+    await pivotOf(bound.id!);
+    expect(state.pivots.map((p) => [p.name, p.sheet])).toEqual([
+      ['Balances_pivot', 'Balances pivot'],
+      ['Balances_pivot_2', 'Balances pivot (2)'],
+    ]);
+    // The table refreshed with more rows: the PivotTables read them too.
+    state.sheets.get('Sheet1')!.set('0,0', { value: 5, format: 'General' });
+    await refresh(c);
+    const now = state.tableValues('Balances');
+    expect(now).toHaveLength(6);
+    for (const p of state.pivots) expect(p.cache).toEqual(now);
+  });
+
+  it('a PivotTable that cannot be made leaves no sheet behind', async () => {
+    const bound = await insert(
+      c,
+      { kind: 'query', sql: 'SELECT id, balance FROM accounts WHERE id <= 2' },
+      { name: 'P', newSheet: 'P' },
+    );
+    // Someone made a PivotTable of that name by hand.
+    state.pivots.push({ name: 'P_pivot', sheet: 'P', row: 10, column: 10, source: bound.id!, data: [], cache: [] });
+    await pivotOf(bound.id!);
+    expect(state.pivots.map((p) => p.name)).toEqual(['P_pivot', 'P_pivot_2']);
+    state.failAtSync = state.syncs + 3;
+    const sheets = [...state.sheets.keys()];
+    await expect(pivotOf(bound.id!)).rejects.toThrow(/Injected failure/);
+    expect([...state.sheets.keys()]).toEqual(sheets);
+    expect(state.pivots.map((p) => p.name)).toEqual(['P_pivot', 'P_pivot_2']);
   });
 });
 

@@ -78,6 +78,18 @@ export class FakeWorkbookState {
   sheets = new Map<string, Map<string, CellData>>([['Sheet1', new Map()]]);
   tables: TableData[] = [];
   settings = new Map<string, unknown>();
+  /** PivotTables: where each is, its source table (by id), its value fields, and the data it last read. */
+  pivots: {
+    name: string;
+    sheet: string;
+    row: number;
+    column: number;
+    source: string;
+    data: string[];
+    cache: unknown[][];
+  }[] = [];
+  /** The active worksheet (Worksheet.activate). */
+  active = 'Sheet1';
   /** Workbook names that refer to one cell (Name Manager), by name as written. */
   names = new Map<string, { sheet: string; row: number; column: number }>();
   selection = { sheet: 'Sheet1', row: 0, column: 0 };
@@ -125,6 +137,7 @@ export class FakeWorkbookState {
       tables: this.tables.map(({ totalsRow, ...t }) => (t.showTotals ? t : { ...t, totalsRow })),
       settings: [...this.settings].sort(),
       hidden: [...this.hidden].sort(),
+      pivots: this.pivots,
     });
   }
 
@@ -146,6 +159,7 @@ export class FakeWorkbookState {
       tables: this.tables,
       settings: [...this.settings],
       names: [...this.names],
+      pivots: this.pivots,
       selection: this.selection,
     });
   }
@@ -158,12 +172,14 @@ export class FakeWorkbookState {
       tables: TableData[];
       settings: [string, unknown][];
       names?: [string, { sheet: string; row: number; column: number }][];
+      pivots?: FakeWorkbookState['pivots'];
       selection: FakeWorkbookState['selection'];
     };
     state.sheets = new Map(d.sheets.map(([n, cells]) => [n, new Map(cells)]));
     state.tables = d.tables;
     state.settings = new Map(d.settings);
     state.names = new Map(d.names ?? []);
+    state.pivots = d.pivots ?? [];
     state.selection = d.selection;
     return state;
   }
@@ -627,6 +643,14 @@ export class FakeWorksheet extends Loadable {
   get tables(): FakeTables {
     return new FakeTables(this.ctx, (t) => t.sheet === this.sheetName, this.sheetName);
   }
+  get pivotTables(): FakePivotTables {
+    return new FakePivotTables(this.ctx, this.sheetName);
+  }
+  activate(): void {
+    this.ctx.queue(16, () => {
+      this.ctx.state.active = this.sheetName;
+    });
+  }
   /** A worksheet got by getItemOrNullObject is null when no sheet has that name (case-insensitive, as Excel's). */
   get isNullObject(): boolean {
     return ![...this.ctx.state.sheets.keys()].some((n) => n.toLowerCase() === this.sheetName.toLowerCase());
@@ -652,6 +676,7 @@ export class FakeWorksheet extends Loadable {
     this.ctx.queue(16, () => {
       this.ctx.state.sheets.delete(this.sheetName);
       this.ctx.state.tables = this.ctx.state.tables.filter((t) => t.sheet !== this.sheetName);
+      this.ctx.state.pivots = this.ctx.state.pivots.filter((p) => p.sheet !== this.sheetName);
     });
   }
 }
@@ -680,6 +705,91 @@ class FakeWorksheets extends Loadable {
       this.ctx.state.sheets.set(name, new Map());
     });
     return new FakeWorksheet(this.ctx, name);
+  }
+}
+
+/**
+ * PivotTables (Microsoft, "Excel.PivotTableCollection", "Excel.PivotTable", ExcelApi 1.8):
+ * - `add(name, source, destination)` puts a PivotTable of the source (here: a table) at the destination's
+ *   top-left cell; its name must be new (the strictest reading: in the whole workbook, case-insensitive,
+ *   as Excel's UI refuses a second report of one name), and it may not land on a table;
+ * - a PivotTable reads its source when made and when refreshed, never by itself when the source changes
+ *   ("PivotTable.refresh", "PivotTableCollection.refreshAll"): `cache` is what it last read;
+ * - `hierarchies.getItem(name)` is a field of the source, by its header; adding one that the source has
+ *   not fails when the batch runs.
+ */
+class FakePivotTables extends Loadable {
+  private readonly sheet: string | undefined;
+  private names: { name: string }[] = [];
+  constructor(ctx: FakeContext, sheet?: string) {
+    super(ctx);
+    this.sheet = sheet;
+  }
+  protected override refresh(): void {
+    this.names = this.ctx.state.pivots
+      .filter((p) => !this.sheet || p.sheet === this.sheet)
+      .map((p) => ({ name: p.name }));
+  }
+  get items(): { name: string }[] {
+    this.need('name');
+    return this.names;
+  }
+  refreshAll(): void {
+    this.ctx.queue(16, () => {
+      for (const p of this.ctx.state.pivots)
+        if (!this.sheet || p.sheet === this.sheet) p.cache = pivotSource(this.ctx.state, p.source);
+    });
+  }
+  add(name: string, source: FakeTable, destination: FakeRange): FakePivotTable {
+    const state = this.ctx.state;
+    this.ctx.queue(payloadBytes(name) + 64, () => {
+      if (state.pivots.some((p) => p.name.toLowerCase() === name.toLowerCase()))
+        throw new OfficeError('InvalidArgument', `A PivotTable named ${name} exists already.`);
+      const t = state.tables.find((x) => x.id === source.key || x.name.toLowerCase() === source.key.toLowerCase());
+      if (!t) throw new OfficeError('InvalidArgument', 'The PivotTable source is not in the workbook.');
+      if (overlapsTable(state, destination.getCell(0, 0)))
+        throw new OfficeError('InvalidArgument', "A PivotTable can't be put on a table.");
+      state.pivots.push({
+        name,
+        sheet: this.sheet ?? destination.sheetName,
+        row: destination.r,
+        column: destination.c,
+        source: t.id,
+        data: [],
+        cache: pivotSource(state, t.id),
+      });
+    });
+    return new FakePivotTable(this.ctx, name);
+  }
+}
+
+/** What a PivotTable reads of its source table: header and data rows. */
+function pivotSource(state: FakeWorkbookState, tableId: string): unknown[][] {
+  const t = state.tables.find((x) => x.id === tableId);
+  if (!t) throw new OfficeError('InvalidOperation', 'The PivotTable source is gone.');
+  return state.block(t.sheet, t.row, t.column, t.rows - (t.showTotals ? 1 : 0), t.columns);
+}
+
+class FakePivotTable {
+  private readonly ctx: FakeContext;
+  private readonly name: string;
+  constructor(ctx: FakeContext, name: string) {
+    this.ctx = ctx;
+    this.name = name;
+  }
+  get hierarchies(): { getItem(field: string): { field: string } } {
+    return { getItem: (field) => ({ field }) };
+  }
+  get dataHierarchies(): { add(h: { field: string }): void } {
+    return {
+      add: (h) =>
+        this.ctx.queue(payloadBytes(h.field), () => {
+          const p = this.ctx.state.pivots.find((x) => x.name === this.name)!;
+          if (!(p.cache[0] ?? []).includes(h.field))
+            throw new OfficeError('ItemNotFound', `The PivotTable's source has no field ${h.field}.`);
+          p.data.push(h.field);
+        }),
+    };
   }
 }
 
@@ -742,6 +852,7 @@ export class FakeContext {
     worksheets: FakeWorksheets;
     settings: { getItemOrNullObject(key: string): FakeSetting; add(key: string, value: unknown): void };
     names: { getItemOrNullObject(name: string): FakeNamedItem };
+    pivotTables: FakePivotTables;
     getSelectedRange(): FakeRange;
   };
   /** Value writes queued in this batch so far, and how many before calculation was suspended in it. */
@@ -770,6 +881,7 @@ export class FakeContext {
           }),
       },
       names: { getItemOrNullObject: (name) => new FakeNamedItem(this, name) },
+      pivotTables: new FakePivotTables(this),
       getSelectedRange: () =>
         new FakeRange(this, state.selection.sheet, state.selection.row, state.selection.column, 1, 1),
     };

@@ -13,7 +13,7 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
 import { keyOf, type BoundTable } from '../excel/tables.ts';
-import { refreshesOnOpen, setRefreshOnOpen, workbookTables } from '../workbook.ts';
+import { pivotOf, refreshesOnOpen, setRefreshOnOpen, workbookTables } from '../workbook.ts';
 import { messageOf, when } from './shared.ts';
 
 /** The exact-sync tables of this workbook: refresh one or all. */
@@ -62,28 +62,7 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
           </TableBody>
         </Table>
       )}
-      <div style={{ display: 'flex', gap: 8 }}>
-        <Button
-          disabled={busy || state.tables.length === 0}
-          onClick={() =>
-            // The selection as it is now, not as it was when this list was read.
-            void workbookTables().then(
-              (now) => {
-                setHint(undefined);
-                return now.selected
-                  ? onRefresh([now.selected])
-                  : setHint('Select a cell in an exact-sync table first, then Refresh selected.');
-              },
-              (e: unknown) => setError(messageOf(e)),
-            )
-          }
-        >
-          Refresh selected
-        </Button>
-        <Button appearance="primary" disabled={busy || state.tables.length === 0} onClick={() => void onRefresh()}>
-          Refresh all
-        </Button>
-      </div>
+      <TableActions busy={busy} none={state.tables.length === 0} onRefresh={onRefresh} onHint={setHint} />
       {hint ? <Text>{hint}</Text> : null}
       <RefreshOnOpenSwitch busy={busy} onError={setHint} />
     </div>
@@ -108,5 +87,52 @@ function RefreshOnOpenSwitch({ busy, onError }: { busy: boolean; onError: (text:
         )
       }
     />
+  );
+}
+
+/** Refresh the selected table or all; a PivotTable of the selected one. The selection is read at the click. */
+function TableActions(p: {
+  busy: boolean;
+  none: boolean;
+  onRefresh: (keys?: string[]) => Promise<void>;
+  onHint: (text: string | undefined) => void;
+}) {
+  return (
+    <>
+      <div style={{ display: 'flex', gap: 8 }}>
+        <Button
+          disabled={p.busy || p.none}
+          onClick={() =>
+            // The selection as it is now, not as it was when this list was read.
+            void workbookTables().then(
+              (now) => {
+                p.onHint(undefined);
+                return now.selected
+                  ? p.onRefresh([now.selected])
+                  : p.onHint('Select a cell in an exact-sync table first, then Refresh selected.');
+              },
+              (e: unknown) => p.onHint(messageOf(e)),
+            )
+          }
+        >
+          Refresh selected
+        </Button>
+        <Button appearance="primary" disabled={p.busy || p.none} onClick={() => void p.onRefresh()}>
+          Refresh all
+        </Button>
+      </div>
+      <Button
+        disabled={p.busy || p.none}
+        onClick={() =>
+          void workbookTables()
+            .then((now) =>
+              now.selected ? pivotOf(now.selected) : 'Select a cell in an exact-sync table first, then PivotTable.',
+            )
+            .then(p.onHint, (e: unknown) => p.onHint(messageOf(e)))
+        }
+      >
+        PivotTable from the selected table
+      </Button>
+    </>
   );
 }
