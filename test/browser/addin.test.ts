@@ -236,4 +236,44 @@ describe('the Excel task pane in a browser', () => {
       "JSON.parse(sessionStorage.getItem('workbook')).settings.every(([k]) => k !== 'Office.AutoShowTaskpaneWithDocument')",
     );
   }, 180_000);
+
+  it('a query parameter from a cell (picked with Selected cell): change the cell, Refresh all, new rows; then a PivotTable of it', async () => {
+    await workbook(`(w) => {
+      w.sheets.get('Sheet1').set('0,0', { value: 3, format: 'General' });
+      w.selection = { sheet: 'Sheet1', row: 0, column: 0 };
+      sessionStorage.setItem('workbook', w.dump());
+    }`);
+    await page.reload();
+    await page.getByText(/Connected to/).waitFor();
+    await page.getByRole('tab', { name: 'SQL' }).click();
+    await page.locator('textarea[name=sql]').fill('SELECT code, description FROM glaccounts ORDER BY code LIMIT $1');
+    await page.getByRole('button', { name: 'Selected cell' }).click();
+    await page.waitForFunction("document.querySelector('input[name=param-1]')?.value === 'Sheet1!A1'");
+    await page.locator('input[name=table-name]').fill('Top');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('[data-preview="3"]').waitFor();
+    await screenshot('sql-parameter-from-cell');
+    await page.getByRole('button', { name: 'Insert result' }).click();
+    await page.getByText(/Inserted 3 rows as table Top/).waitFor();
+    await page.waitForFunction("!document.querySelector('[data-progress]')");
+
+    await workbook(
+      `(w) => { w.sheets.get('Sheet1').set('0,0', { value: 5, format: 'General' }); sessionStorage.setItem('workbook', w.dump()); }`,
+    );
+    await page.getByRole('tab', { name: 'In this workbook' }).click();
+    await page.getByRole('button', { name: 'Refresh all' }).click();
+    await page.getByText(/Top \(5 rows\)/).waitFor();
+    expect(await workbook<unknown[][]>('(w) => w.tableValues("Top")')).toHaveLength(6);
+    await screenshot('refreshed-from-parameter-cell');
+
+    await workbook(
+      `(w) => { w.selection = { sheet: 'Top', row: 2, column: 1 }; sessionStorage.setItem('workbook', w.dump()); }`,
+    );
+    await page.getByRole('button', { name: 'PivotTable from the selected table' }).click();
+    await page.getByText(/PivotTable Top_pivot is on the sheet Top pivot/).waitFor();
+    await screenshot('pivot-made');
+    expect(await workbook<unknown>('(w) => w.pivots.map((p) => [p.name, p.sheet, p.cache.length])')).toEqual([
+      ['Top_pivot', 'Top pivot', 6],
+    ]);
+  }, 180_000);
 });

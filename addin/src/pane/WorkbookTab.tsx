@@ -56,6 +56,7 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
                 <TableCell>{when(t.refreshedAt)}</TableCell>
                 <TableCell>
                   {t.source.kind === 'query' ? 'query' : t.source.kind === 'saved' ? 'saved query' : when(t.syncedAt)}
+                  {t.source.params?.map((ref, i) => ` · $${i + 1} from ${ref}`).join('')}
                 </TableCell>
               </TableRow>
             ))}
