@@ -4,6 +4,7 @@ import { insertPivot } from './excel/pivot.ts';
 import {
   boundTables,
   CancelledError,
+  forgetBindings,
   insertTable,
   keyOf,
   readParams,
@@ -79,6 +80,8 @@ export interface RefreshOutcome {
   ok: boolean;
   rows?: number;
   message?: string;
+  /** The table was deleted from the workbook: its source is forgotten. */
+  forgotten?: boolean;
 }
 
 /**
@@ -91,9 +94,11 @@ export async function refresh(
   keys?: readonly string[],
   control: WriteControl = {},
 ): Promise<RefreshOutcome[]> {
-  const { tables } = await Excel.run((context) => boundTables(context));
+  const { tables, gone } = await Excel.run((context) => boundTables(context));
   const targets = keys ? tables.filter((t) => keys.includes(keyOf(t))) : tables;
-  const outcomes: RefreshOutcome[] = [];
+  // Tables deleted from the workbook: forgotten, and said so once.
+  const outcomes: RefreshOutcome[] = gone.map((g) => ({ name: g.name, ok: true, forgotten: true }));
+  if (gone.length) await Excel.run((context) => forgetBindings(context, gone.map(keyOf)));
   for (const t of targets) {
     if (control.cancelled?.()) {
       outcomes.push({ name: t.name, ok: false, message: 'not refreshed: cancelled (unchanged)' });
@@ -114,7 +119,7 @@ export async function refresh(
     }
   }
   // PivotTables read their source only when refreshed (as Excel's Data > Refresh All does, so do we).
-  if (outcomes.some((o) => o.ok))
+  if (outcomes.some((o) => o.ok && !o.forgotten))
     await Excel.run(async (context) => {
       context.workbook.pivotTables.refreshAll();
       await context.sync();
@@ -128,7 +133,11 @@ export async function pivotOf(key: string): Promise<string> {
   return `PivotTable ${made.pivot} is on the sheet ${made.sheet}${made.value ? `, with the sum of ${made.value}` : ''}. Choose its rows and columns in Excel's PivotTable Fields; Refresh all brings it up to date with the table.`;
 }
 
-export async function workbookTables(): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
+export async function workbookTables(): Promise<{
+  tables: BoundTable[];
+  selected: string | undefined;
+  gone: BoundTable[];
+}> {
   return Excel.run((context) => boundTables(context));
 }
 
@@ -136,8 +145,17 @@ export async function workbookTables(): Promise<{ tables: BoundTable[]; selected
 export function refreshSummary(outcomes: readonly RefreshOutcome[]): string {
   if (outcomes.length === 0) return 'There are no exact-sync tables in this workbook yet.';
   const failed = outcomes.filter((o) => !o.ok);
-  if (failed.length) throw new Error(failed.map((f) => `${f.name}: ${f.message}`).join(' '));
-  return `Refreshed ${outcomes.map((o) => `${o.name} (${o.rows?.toLocaleString()} rows)`).join(', ')}.`;
+  const forgotten = outcomes.filter((o) => o.forgotten).map((o) => o.name);
+  const note = forgotten.length
+    ? ` ${forgotten.join(', ')} ${forgotten.length === 1 ? 'was' : 'were'} deleted from the workbook and ${forgotten.length === 1 ? 'is' : 'are'} no longer refreshed.`
+    : '';
+  if (failed.length) throw new Error(failed.map((f) => `${f.name}: ${f.message}`).join(' ') + note);
+  const done = outcomes.filter((o) => o.ok && !o.forgotten);
+  return (
+    (done.length
+      ? `Refreshed ${done.map((o) => `${o.name} (${o.rows?.toLocaleString()} ${o.rows === 1 ? 'row' : 'rows'})`).join(', ')}.`
+      : '') + note
+  ).trim();
 }
 
 /** Whether this workbook refreshes its exact-sync tables when it is opened. */

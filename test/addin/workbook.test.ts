@@ -1,7 +1,7 @@
 /// <reference types="office-js" />
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { previewQuery, testConnection, type Connection } from '../../addin/src/api.ts';
-import { insert, pivotOf, refresh, workbookTables } from '../../addin/src/workbook.ts';
+import { insert, pivotOf, refresh, refreshSummary, workbookTables } from '../../addin/src/workbook.ts';
 import { grantWarehouseSchema } from '../../server/db/roles.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { FakeContext, FakeWorkbookState } from '../helpers/fakeExcel.ts';
@@ -192,6 +192,20 @@ describe('parameters bound to cells', () => {
       { name: 'One', newSheet: 'One' },
     );
     expect(state.tableValues(bound.name)[1]).toEqual([7, 'Account 7']);
+  });
+});
+
+describe('a table the user deleted', () => {
+  it('is listed as deleted, said once at the next refresh, then forgotten', async () => {
+    await insert(c, { kind: 'query', sql: 'SELECT 1 AS one' }, { name: 'Kept', newSheet: 'Kept' });
+    await insert(c, { kind: 'query', sql: 'SELECT 2 AS two' }, { name: 'Dropped', newSheet: 'Dropped' });
+    state.tables = state.tables.filter((x) => x.name !== 'Dropped');
+    expect((await workbookTables()).gone.map((g) => g.name)).toEqual(['Dropped']);
+    expect(refreshSummary(await refresh(c))).toBe(
+      'Refreshed Kept (1 row). Dropped was deleted from the workbook and is no longer refreshed.',
+    );
+    expect((await workbookTables()).gone).toEqual([]);
+    expect(refreshSummary(await refresh(c))).toBe('Refreshed Kept (1 row).');
   });
 });
 

@@ -529,7 +529,7 @@ function fillCalculated(
  */
 export async function boundTables(
   context: Excel.RequestContext,
-): Promise<{ tables: BoundTable[]; selected: string | undefined }> {
+): Promise<{ tables: BoundTable[]; selected: string | undefined; gone: BoundTable[] }> {
   const bindings = await readBindings(context);
   const tables = context.workbook.tables;
   tables.load('items/name,items/id');
@@ -538,15 +538,27 @@ export async function boundTables(
   await context.sync();
   const byId = new Map(tables.items.map((t) => [t.id, t.name]));
   const names = new Set(tables.items.map((t) => t.name));
+  const nameOf = (b: BoundTable) => (b.id !== undefined ? byId.get(b.id) : names.has(b.name) ? b.name : undefined);
   const present = Object.values(bindings).flatMap((b) => {
-    const name = b.id !== undefined ? byId.get(b.id) : names.has(b.name) ? b.name : undefined;
+    const name = nameOf(b);
     return name === undefined ? [] : [{ ...b, name }];
   });
+  const gone = Object.values(bindings).filter((b) => nameOf(b) === undefined);
   const chosen = selection.items.find((t) => present.some((b) => b.id === t.id || (!b.id && b.name === t.name)));
   return {
     tables: present,
     selected: chosen ? (present.find((b) => b.id === chosen.id)?.id ?? chosen.name) : undefined,
+    gone,
   };
+}
+
+/** Forgets the sources of tables deleted from the workbook (by key), so they are no longer listed or refreshed. */
+export async function forgetBindings(context: Excel.RequestContext, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const all = await readBindings(context);
+  for (const k of keys) delete all[k];
+  context.workbook.settings.add(SETTINGS_KEY, JSON.stringify(all));
+  await context.sync();
 }
 
 /** The key a binding is stored and refreshed under: its table's id, or its name for an old binding. */

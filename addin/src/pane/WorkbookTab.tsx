@@ -18,7 +18,9 @@ import { messageOf, when } from './shared.ts';
 
 /** The exact-sync tables of this workbook: refresh one or all. */
 export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (names?: string[]) => Promise<void> }) {
-  const [state, setState] = useState<{ tables: BoundTable[]; selected: string | undefined } | undefined>();
+  const [state, setState] = useState<
+    { tables: BoundTable[]; selected: string | undefined; gone: BoundTable[] } | undefined
+  >();
   const [error, setError] = useState<string | undefined>();
   const [hint, setHint] = useState<string | undefined>();
 
@@ -64,6 +66,12 @@ export function WorkbookTab({ busy, onRefresh }: { busy: boolean; onRefresh: (na
         </Table>
       )}
       <TableActions busy={busy} none={state.tables.length === 0} onRefresh={onRefresh} onHint={setHint} />
+      {state.gone.length ? (
+        <Text data-part="gone">
+          Deleted from the workbook: {state.gone.map((g) => g.name).join(', ')}. The next refresh forgets{' '}
+          {state.gone.length === 1 ? 'it' : 'them'}.
+        </Text>
+      ) : null}
       {hint ? <Text>{hint}</Text> : null}
       <RefreshOnOpenSwitch busy={busy} onError={setHint} />
     </div>
