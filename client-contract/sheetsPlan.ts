@@ -87,3 +87,27 @@ export function checkSize(rows: number, columns: number, otherCells = 0): string
     return `The result has ${cells.toLocaleString('en-US')} cells; a Google spreadsheet holds at most 10,000,000. Add filters or fewer columns.`;
   return undefined;
 }
+
+/**
+ * The grid a write needs, or why it cannot have it. A sheet being added gets exactly the rows and
+ * columns written (at least 2 rows: a frozen header needs a row below it); an existing sheet only grows
+ * (shrinking could cut off what the user keeps beside or below the data). Google counts the 10 million
+ * cells of a spreadsheet as grid cells of all its sheets (`others`: the other sheets' rows × columns).
+ */
+export function gridCheck(
+  need: { rows: number; columns: number },
+  grid: { rows: number; columns: number } | undefined,
+  others: number,
+): { grid: { rows: number; columns: number } } | { error: string } {
+  const want = grid
+    ? { rows: Math.max(grid.rows, need.rows, 2), columns: Math.max(grid.columns, need.columns) }
+    : { rows: Math.max(need.rows, 2), columns: need.columns };
+  const total = others + want.rows * want.columns;
+  if (total <= MAX_CELLS) return { grid: want };
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    error:
+      `The result needs ${n(need.rows)} rows × ${n(need.columns)} columns; with the sheet's grid (${n(want.rows)} × ${n(want.columns)}) and the other sheets' ${n(others)} cells the spreadsheet would have ${n(total)} cells, ` +
+      `over Google's limit of 10,000,000 (it counts every cell of every sheet's grid, empty or not). Nothing was written. Add filters or fewer columns, or delete unused rows and columns in the spreadsheet.`,
+  };
+}

@@ -231,7 +231,7 @@ function pushDeps(settings: Settings, pool: pg.Pool, query: QueryRunner | Error,
   if (query instanceof Error) return undefined;
   const sheets = sheetsClient({ credentialsFile: settings.googleCredentialsFile, rootUrl: settings.googleSheetsUrl });
   if (sheets instanceof Error) log.info('Google Sheets writeback is off: GOOGLE_APPLICATION_CREDENTIALS is not set');
-  return { pool, query, limits: settings.queryLimits, sheets };
+  return { pool, query, limits: settings.queryLimits, sheets, writesPerMinute: settings.sheetsWritesPerMinute };
 }
 
 export interface RunningWorker {

@@ -166,6 +166,7 @@ const OWNERS: Record<string, string> = {
   bi_users: 'server/query/biUsers.ts',
   sheet_targets: 'server/sheets/targets.ts',
   sheet_pushes: 'server/sheets/targets.ts',
+  sheets_write_budget: 'server/state/sheetsBudget.ts',
   document_writes: 'server/documents/service.ts',
 };
 

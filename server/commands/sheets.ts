@@ -92,6 +92,7 @@ export async function runSheetsPush(settings: Settings, id: string): Promise<voi
           query,
           limits: settings.queryLimits,
           sheets: sheetsClient({ credentialsFile: settings.googleCredentialsFile, rootUrl: settings.googleSheetsUrl }),
+          writesPerMinute: settings.sheetsWritesPerMinute,
         },
         targetId(id),
         'manual',

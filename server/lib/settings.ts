@@ -109,6 +109,7 @@ const schema = z.object({
   READER_TEMP_FILE_LIMIT_MB: wholeNumber('READER_TEMP_FILE_LIMIT_MB', 1024, 1, 10_485_760),
   BI_STATEMENT_TIMEOUT_SECONDS: wholeNumber('BI_STATEMENT_TIMEOUT_SECONDS', 1800, 1, 86_400),
   TRUST_PROXY: optionalText,
+  SHEETS_WRITES_PER_MINUTE: wholeNumber('SHEETS_WRITES_PER_MINUTE', 50, 1, 100_000),
 });
 
 /** What one login role that reads may use: PostgreSQL settings it starts with, and its connections. */
@@ -159,6 +160,8 @@ export interface Settings {
   googleCredentialsFile: string | undefined;
   /** Where the Sheets API is (unset: Google's); a stand-in in tests. */
   googleSheetsUrl: string | undefined;
+  /** Write requests a minute the service account's pushes take, all processes together (Google allows 60). */
+  sheetsWritesPerMinute: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   dataDir: string;
@@ -239,6 +242,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     secretKey: e.SECRET_KEY === undefined ? undefined : parseSecretKey(e.SECRET_KEY),
     googleCredentialsFile: google === undefined ? undefined : path.resolve(cwd, google),
     googleSheetsUrl: e.GOOGLE_SHEETS_URL,
+    sheetsWritesPerMinute: e.SHEETS_WRITES_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
     logFormat: (e.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (isTTY ? 'pretty' : 'json'),
     dataDir,

@@ -7,6 +7,7 @@ import { jsonEncoder } from '../query/formats.ts';
 import type { QueryLimits, QueryRunner, ResultColumn } from '../query/runner.ts';
 import { getSavedQuery } from '../query/savedQueries.ts';
 import { warehouseOf } from '../state/connections.ts';
+import { pruneSheetsBudget, sheetsWriteBudget } from '../state/sheetsBudget.ts';
 import { pushToSheet } from './writeback.ts';
 
 /** Sheets writeback targets (exact_sync.sheet_targets) and their pushes (exact_sync.sheet_pushes). */
@@ -113,6 +114,8 @@ export interface PushDeps {
   limits: QueryLimits;
   /** The Sheets API client (a service account's); an Error says why there is none. */
   sheets: sheets_v4.Sheets | Error;
+  /** SHEETS_WRITES_PER_MINUTE: the write budget all processes share (default 50, under Google's 60). */
+  writesPerMinute?: number;
 }
 
 /** Runs the target's source under the read-only role, pushes it, and records the push (succeeded or why not). */
@@ -165,7 +168,9 @@ export async function pushTarget(
       { spreadsheetId: target.spreadsheetId, sheet: target.sheetName },
       { columns: [...columns], rows: data },
       previous?.last_rows ? { rows: previous.last_rows, columns: previous.last_columns ?? 0 } : undefined,
+      { budget: sheetsWriteBudget(deps.pool, deps.writesPerMinute ?? 50) },
     );
+    await pruneSheetsBudget(deps.pool);
     await deps.pool.query('UPDATE exact_sync.sheet_targets SET last_rows = $2, last_columns = $3 WHERE id = $1', [
       id,
       out.rows + 1,

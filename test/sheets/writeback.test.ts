@@ -1,13 +1,17 @@
 import { auth, sheets } from '@googleapis/sheets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushToSheet } from '../../server/sheets/writeback.ts';
-import { REQUEST_LIMIT, startSheetsStandIn, type SheetsStandIn } from '../helpers/sheetsStandIn.ts';
+import { gridOf, REQUEST_LIMIT, startSheetsStandIn, type SheetsStandIn } from '../helpers/sheetsStandIn.ts';
 
 /** The writeback with the real googleapis client, pointed (rootUrl) at a local stand-in of the Sheets v4 endpoints. */
 
 let g: SheetsStandIn;
 let api: ReturnType<typeof sheets>;
-const noSleep = async () => undefined;
+/** Virtual time: Google's quota minute passes when the client's backoff sleeps (60 writes a virtual minute). */
+let virtualNow = 0;
+const noSleep = async (ms: number) => {
+  virtualNow += ms;
+};
 
 const result = (rows: number, columns = 3, seed = 0) => ({
   columns: Array.from({ length: columns }, (_, j) =>
@@ -25,7 +29,7 @@ const result = (rows: number, columns = 3, seed = 0) => ({
 });
 
 beforeAll(async () => {
-  g = await startSheetsStandIn();
+  g = await startSheetsStandIn({ now: () => virtualNow });
   const client = new auth.OAuth2();
   client.setCredentials({ access_token: 'test-token' });
   api = sheets({ version: 'v4', rootUrl: `${g.url}/`, auth: client });
@@ -112,6 +116,122 @@ describe('pushToSheet', () => {
     const values = g.values('book1', 'Big');
     expect(values).toHaveLength(50_001);
     expect(values[50_000]![19]).toBe('row 49999 col 19 lorem ipsum dolor');
+  });
+});
+
+describe("pushToSheet at Google's limits (issue 19)", () => {
+  const sheet = (_book: string, title: string, grid?: { rows: number; columns: number }) => ({
+    sheetId: Math.floor(Math.random() * 1e6),
+    title,
+    cells: new Map<string, unknown>(),
+    formats: new Map<number, string>(),
+    frozen: 0,
+    ...(grid ? { rowCount: grid.rows, columnCount: grid.columns } : {}),
+  });
+
+  it('50,000 × 20 into a small existing sheet (1000 × 26): the grid grows first, only as far as needed', async () => {
+    g.books.set('small', { sheets: [sheet('small', 'Sheet1')] });
+    const out = await pushToSheet(api, { spreadsheetId: 'small', sheet: 'Sheet1' }, result(50_000, 20), undefined, {
+      sleep: noSleep,
+    });
+    expect(out.rows).toBe(50_000);
+    expect(gridOf(g.sheet('small', 'Sheet1'))).toEqual({ rows: 50_001, columns: 26 });
+    expect(g.values('small', 'Sheet1')[50_000]![19]).toBe('row 49999 col 19 lorem ipsum dolor');
+  });
+
+  it('a sheet it adds gets exactly the grid it needs, not 26 columns (they count against the 10M cells)', async () => {
+    g.books.set('fresh', { sheets: [sheet('fresh', 'Sheet1')] });
+    await pushToSheet(api, { spreadsheetId: 'fresh', sheet: 'Data' }, result(5, 3), undefined, { sleep: noSleep });
+    expect(g.sheet('fresh', 'Data')).toMatchObject({ rowCount: 6, columnCount: 3, frozen: 1 });
+  });
+
+  it('refuses before writing anything when the grid cells of all sheets would pass 10 million', async () => {
+    // 384,000 × 26 = 9,984,000 cells in another sheet, all empty: Google counts them all the same.
+    g.books.set('full', { sheets: [sheet('full', 'Sheet1', { rows: 384_000, columns: 26 })] });
+    const before = g.requests.length;
+    await expect(
+      pushToSheet(api, { spreadsheetId: 'full', sheet: 'More' }, result(1000, 20), undefined, { sleep: noSleep }),
+    ).rejects.toMatchObject({ code: 'too_many_cells', message: expect.stringContaining('10,000,000') });
+    expect(g.requests.slice(before).filter((r) => r.write)).toEqual([]);
+    expect(g.books.get('full')!.sheets).toHaveLength(1);
+  });
+
+  it("keeps the user's formula column beside the data, filled down when the data grows; refuses to write over cells in use", async () => {
+    g.books.set('own', { sheets: [sheet('own', 'Data')] });
+    const target = { spreadsheetId: 'own', sheet: 'Data' };
+    const first = await pushToSheet(api, target, result(5, 2), undefined, { sleep: noSleep });
+    // The user adds a column: a header and a formula on every data row.
+    const cells = g.sheet('own', 'Data').cells;
+    cells.set('1,3', 'Double');
+    for (let r = 2; r <= 6; r++) cells.set(`${r},3`, `=A${r}*2`);
+    let previous = { rows: first.rows + 1, columns: first.columns };
+    const grown = await pushToSheet(api, target, result(8, 2, 10), previous, { sleep: noSleep });
+    const values = g.values('own', 'Data');
+    expect(values.map((r) => r[2])).toEqual(['Double', ...Array.from({ length: 8 }, (_, i) => `=A${i + 2}*2`)]);
+    expect(values[8]![0]).toBe(17);
+    previous = { rows: grown.rows + 1, columns: grown.columns };
+    await pushToSheet(api, target, result(3, 2, 20), previous, { sleep: noSleep });
+    const shrunk = g.values('own', 'Data');
+    // Its old rows are cleared, the user's column is not.
+    expect(shrunk.slice(4).every((r) => r[0] === '' && r[1] === '')).toBe(true);
+    expect(shrunk[1]![2]).toBe('=A2*2');
+    expect(shrunk[8]![2]).toBe('=A9*2');
+    // A result one column wider would write over it: refused, nothing written.
+    const before = g.requests.length;
+    await expect(
+      pushToSheet(api, target, result(3, 3, 30), { rows: 4, columns: 2 }, { sleep: noSleep }),
+    ).rejects.toMatchObject({ code: 'cells_in_use', message: expect.stringContaining("'Data'!C1:C4") });
+    expect(g.requests.slice(before).filter((r) => r.write)).toEqual([]);
+    // A first push into a sheet someone already uses is refused the same way.
+    g.books.set('used', { sheets: [sheet('used', 'Sheet1')] });
+    g.sheet('used', 'Sheet1').cells.set('3,2', 'a note');
+    await expect(
+      pushToSheet(api, { spreadsheetId: 'used', sheet: 'Sheet1' }, result(5, 2), undefined, { sleep: noSleep }),
+    ).rejects.toMatchObject({ code: 'cells_in_use' });
+  });
+
+  it('absorbs the per-minute write quota (429s) and a dropped connection: the push completes', async () => {
+    const tight = await startSheetsStandIn({ writesPerMinute: 3, windowMs: 1500 });
+    try {
+      const client = new auth.OAuth2();
+      client.setCredentials({ access_token: 't' });
+      const api2 = sheets({ version: 'v4', rootUrl: `${tight.url}/`, auth: client });
+      tight.books.set('q', { sheets: [sheet('q', 'Sheet1')] });
+      tight.failNext.push({ path: /values:batchUpdate$/, status: 0 });
+      // Time runs 40 times faster for the backoff; the stand-in's window is real (1.5 s for 3 writes).
+      const fast = (ms: number) => new Promise<void>((r) => setTimeout(r, ms / 40));
+      const out = await pushToSheet(api2, { spreadsheetId: 'q', sheet: 'Data' }, result(3000, 20), undefined, {
+        sleep: fast,
+      });
+      expect(out.rows).toBe(3000);
+      expect(tight.requests.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+      expect(out.retries).toBeGreaterThanOrEqual(tight.requests.filter((r) => r.status === 429).length);
+      expect(tight.values('q', 'Data')).toHaveLength(3001);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it("gives up, with Google's message, when the quota does not refill within the time allowed", async () => {
+    const shut = await startSheetsStandIn({ writesPerMinute: 0, windowMs: 3_600_000 });
+    try {
+      const client = new auth.OAuth2();
+      client.setCredentials({ access_token: 't' });
+      const api3 = sheets({ version: 'v4', rootUrl: `${shut.url}/`, auth: client });
+      shut.books.set('q', { sheets: [sheet('q', 'Sheet1')] });
+      const waits: number[] = [];
+      await expect(
+        pushToSheet(api3, { spreadsheetId: 'q', sheet: 'Sheet1' }, result(3), undefined, {
+          sleep: async (ms) => void waits.push(ms),
+        }),
+      ).rejects.toThrow(/Quota exceeded/);
+      // Exponential, each wait at most 64 s, all of them within the 150 s allowed.
+      expect(waits.length).toBeGreaterThan(3);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(64_000 * 1.2);
+      expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(150_000);
+    } finally {
+      await shut.close();
+    }
   });
 });
 
