@@ -4,7 +4,7 @@
  * cells (the cell rules themselves are cells.ts, shared with Excel too). Runtime-free, like cells.ts
  * (table tests in test/sheets/plan.test.ts).
  */
-import { chunkRows as chunk, dateSerial, resultCells, type Cell, type ResultData } from './cells.ts';
+import { chunkRows as chunk, dateSerial, isMoneyColumn, resultCells, type Cell, type ResultData } from './cells.ts';
 
 export type SheetValue = Cell;
 
@@ -19,7 +19,9 @@ export interface SheetPlan {
 
 export const SHEET_FORMATS: Record<string, string> = {
   integer: '0',
-  number: '#,##0.##########',
+  // Other numbers keep Sheets' automatic format: a pattern such as #,##0.########## shows "1,234." for
+  // a whole number (the decimal point stays when no decimals follow).
+  number: '',
   date: 'yyyy-mm-dd',
   datetime: 'yyyy-mm-dd hh:mm:ss',
   text: '@',
@@ -27,13 +29,23 @@ export const SHEET_FORMATS: Record<string, string> = {
   boolean: '',
 };
 
+/** Money: two decimals and thousands separators, as in Excel (the spreadsheet's locale shows the separators). */
+export const MONEY_PATTERN = '#,##0.00';
+
 /** Google's limits: 10 million cells a spreadsheet; requests best under 2 MB (docs/google-sheets.md). */
 export const MAX_CELLS = 10_000_000;
 export const MAX_REQUEST_BYTES = 2_000_000;
 
 export function planSheet(result: ResultData): SheetPlan {
   const { header, rows, dateColumns } = resultCells(result, 'text');
-  return { header, rows, formats: result.columns.map((c) => SHEET_FORMATS[c.kind] ?? ''), dateColumns };
+  return {
+    header,
+    rows,
+    formats: result.columns.map((c) =>
+      c.kind === 'number' && isMoneyColumn(c.name) ? MONEY_PATTERN : (SHEET_FORMATS[c.kind] ?? ''),
+    ),
+    dateColumns,
+  };
 }
 
 /**

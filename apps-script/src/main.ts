@@ -77,21 +77,30 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * A sidebar of choices. Ids travel in data- attributes (escaped), never inside script; every button is
+ * disabled while one runs, so a double click inserts once.
+ */
 function sidebar(title: string, items: { id: string; label: string; detail: string }[], action: string): void {
   const list = items
     .map(
       (i) =>
-        `<li><button onclick="pick('${escapeHtml(i.id)}', this)">${escapeHtml(i.label)}</button> <small>${escapeHtml(i.detail)}</small></li>`,
+        `<li><button data-id="${escapeHtml(i.id)}">${escapeHtml(i.label)}</button> <small>${escapeHtml(i.detail)}</small></li>`,
     )
     .join('');
   const html = `<!doctype html><html><body style="font-family:Arial,sans-serif;font-size:13px">
 <p>Pick one; it goes into a new sheet.</p><ul style="list-style:none;padding:0">${list}</ul><p id="status"></p>
 <script>
-function pick(id, button) {
-  document.getElementById('status').textContent = 'Inserting…';
-  google.script.run.withSuccessHandler(function (m) { document.getElementById('status').textContent = m; })
-    .withFailureHandler(function (e) { document.getElementById('status').textContent = e.message; })['${action}'](id);
-}
+var buttons = Array.prototype.slice.call(document.querySelectorAll('button[data-id]'));
+function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
+function say(text) { document.getElementById('status').textContent = text; busy(false); }
+buttons.forEach(function (button) {
+  button.addEventListener('click', function () {
+    busy(true);
+    document.getElementById('status').textContent = 'Inserting…';
+    google.script.run.withSuccessHandler(say).withFailureHandler(function (e) { say(e.message); })[${JSON.stringify(action)}](button.getAttribute('data-id'));
+  });
+});
 </script></body></html>`;
   SpreadsheetApp.getUi().showSidebar(HtmlService.createHtmlOutput(html).setTitle(title));
 }

@@ -21,6 +21,10 @@ export function saveSettings(props: GoogleAppsScript.Properties.Properties, inpu
   const serverUrl = input.serverUrl.trim().replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+/.test(serverUrl))
     return 'The server URL must start with https:// (e.g. https://exact-sync.example.com).';
+  // The API key travels with every request: over http:// anyone on the way reads it. Only a server on
+  // this machine may be plain http (a local test; Google's servers reach no localhost anyway).
+  if (/^http:/.test(serverUrl) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/.test(serverUrl))
+    return 'The server URL must be https://: over http:// the API key would travel in clear. Put exact-sync behind HTTPS (TLS_CERT_FILE, or a reverse proxy).';
   const apiKey = input.apiKey.trim();
   if (apiKey.length < 20) return 'That API key is too short: copy the whole key shown when it was created.';
   props.setProperties({ [SERVER_URL]: serverUrl, [API_KEY]: apiKey });

@@ -144,13 +144,63 @@ describe('the Apps Script module, built and run in a vm', () => {
     await notUrl.run('showSettings');
     expect(notUrl.state.alerts.at(-1)).toMatch(/must start with https:\/\//);
     expect(notUrl.state.userProps.size).toBe(0);
+    // Plain http to another machine: the key would travel in clear.
+    const clear = await load();
+    clear.prompts.push(['OK', 'http://exact-sync.example.com'], ['OK', readKey]);
+    await clear.run('showSettings');
+    expect(clear.state.alerts.at(-1)).toMatch(/would travel in clear/);
+    expect(clear.state.userProps.size).toBe(0);
+  });
+
+  it('the sidebar: ids in data- attributes (a quote in a name breaks nothing), every button disabled while one runs', async () => {
+    const w = await connected();
+    await w.run('showInsertTable');
+    const html = w.state.sidebars[0]!.html;
+    expect(html).toContain('data-id="glaccounts"');
+    expect(html).not.toMatch(/onclick/);
+    // The sidebar's script, run against a minimal page: two buttons, google.script.run recording the call.
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+    const make = (id: string) => {
+      const listeners: (() => void)[] = [];
+      return {
+        id,
+        disabled: false,
+        getAttribute: () => id,
+        addEventListener: (_: string, f: () => void) => listeners.push(f),
+        click: () => listeners.forEach((f) => f()),
+      };
+    };
+    const buttons = [make("it's"), make('glaccounts')];
+    const status = { textContent: '' };
+    const calls: [string, unknown][] = [];
+    let succeed: (m: string) => void = () => undefined;
+    const run = {
+      withSuccessHandler(f: (m: string) => void) {
+        succeed = f;
+        return run;
+      },
+      withFailureHandler() {
+        return run;
+      },
+      insertTable: (id: string) => calls.push(['insertTable', id]),
+    };
+    const { runInNewContext } = await import('node:vm');
+    runInNewContext(script, {
+      document: { querySelectorAll: () => buttons, getElementById: () => status },
+      google: { script: { run } },
+    });
+    buttons[0]!.click();
+    expect(calls).toEqual([['insertTable', "it's"]]);
+    expect(buttons.map((b) => b.disabled)).toEqual([true, true]);
+    succeed('Inserted 3 rows.');
+    expect(buttons.map((b) => b.disabled)).toEqual([false, false]);
+    expect(status.textContent).toBe('Inserted 3 rows.');
   });
 
   it('Insert table…: a sidebar lists the tables; picking one fills a new sheet with header, typed values, formats and a note', async () => {
     const w = await connected();
     await w.run('showInsertTable');
     expect(w.state.sidebars[0]!.title).toBe('Insert an Exact Online table');
-    expect(w.state.sidebars[0]!.html).toContain("pick('glaccounts'");
     const answer = await w.run('insertTable', 'glaccounts');
     expect(answer).toMatch(/Inserted \d+ rows into "glaccounts"/);
     const sheet = w.sheet('glaccounts')!;

@@ -27,6 +27,16 @@ describe('planSheet', () => {
       dateColumns: [2],
     });
   });
+  it('amounts get two decimals and thousands separators; other numbers Sheets\' automatic format (no "1,234.")', () => {
+    const p = planSheet({
+      columns: [
+        { name: 'amountdc', type: 'numeric', kind: 'number' },
+        { name: 'quantity', type: 'numeric', kind: 'number' },
+      ],
+      rows: [[1234, 2]],
+    });
+    expect(p.formats).toEqual(['#,##0.00', '']);
+  });
   it('date serials as Sheets counts them', () => {
     expect(dateSerial('2026-03-02')).toBe(46083);
     expect(dateSerial('2026-03-02T12:00:00+00:00')).toBe(46083.5);
