@@ -1,6 +1,6 @@
 import { call, runQuery, tableRows, type SavedQuery, type TableInfo } from './api.ts';
 import { readSettings, saveSettings, type ClientSettings } from './settings.ts';
-import { freeSheetName, sourceOf, writeResult, type SheetSource } from './sheet.ts';
+import { checkRoomForNewSheet, freeSheetName, sourceOf, writeResult, type SheetSource } from './sheet.ts';
 
 /*
  * Global functions only: Apps Script calls these by name, from the menu and from the sidebar
@@ -150,8 +150,16 @@ function insertInto(source: SheetSource): string {
   // Fetch first: a failing query adds no empty sheet.
   const result = source.kind === 'table' ? tableRows(s, source.table!) : runQuery(s, source.sql!);
   if (result.rows.length === 0) throw new Error(`${source.label} has no rows: nothing was inserted.`);
+  checkRoomForNewSheet(result);
   const sheet = spreadsheet.insertSheet(freeSheetName(spreadsheet, source.label));
-  const rows = writeResult(sheet, result, source);
+  let rows: number;
+  try {
+    rows = writeResult(sheet, result, source, { fresh: true });
+  } catch (err) {
+    // Nothing half-made stays: the sheet made for it goes.
+    spreadsheet.deleteSheet(sheet);
+    throw err;
+  }
   spreadsheet.toast(`${rows.toLocaleString()} rows of ${source.label} in sheet "${sheet.getName()}".`, TITLE);
   return `Inserted ${rows} rows into "${sheet.getName()}".`;
 }

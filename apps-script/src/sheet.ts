@@ -1,5 +1,5 @@
 import type { QueryResult } from '../../server/api/types.ts';
-import { checkSize, chunkRows, clearPlan, planSheet, sheetRows } from '../../client-contract/sheetsPlan.ts';
+import { chunkRows, clearPlan, gridCheck, planSheet, sheetRows } from '../../client-contract/sheetsPlan.ts';
 
 /**
  * Writing a result into a sheet with SpreadsheetApp: the header (bold, frozen), the rows in chunks,
@@ -18,38 +18,126 @@ export interface SheetSource {
 
 const SOURCE_PREFIX = 'exact-sync.sheet.';
 
+/** What a write covered (header included): the rows and columns exact-sync owns in the sheet. */
+export interface Extent {
+  rows: number;
+  columns: number;
+}
+
+/**
+ * Writes `result` at the top left of `sheet`, owning only what the previous write covered (`extent`):
+ * the grid is sized first (a sheet made for it gets exactly the rows and columns written; an existing
+ * one only grows), Google's 10 million grid cells are checked, cells in use where the data would grow
+ * are refused — all before anything is written. A column the user added beside the data with a formula
+ * on every row is filled down to new rows; what the old extent held beyond the new one is cleared.
+ */
 export function writeResult(
   sheet: GoogleAppsScript.Spreadsheet.Sheet,
   result: QueryResult,
   source: SheetSource,
+  o: { fresh?: boolean } = {},
 ): number {
   const plan = planSheet(result);
   const width = plan.header.length;
-  const tooBig = checkSize(plan.rows.length, width);
-  if (tooBig) throw new Error(tooBig);
-  const oldRows = sheet.getLastRow();
-  const oldColumns = sheet.getLastColumn();
-  // Dates as serial numbers with a date format, as the server's writeback and Excel write them: a serial
-  // is the same day in every spreadsheet time zone, where a Date object (new Date('2024-01-01') is UTC
-  // midnight) would show the previous day west of Greenwich.
   const rows = sheetRows(plan);
+  const need = { rows: rows.length + 1, columns: width };
+  const extent = o.fresh ? { rows: 0, columns: 0 } : extentOf(sheet);
+  sizeGrid(sheet, need, !!o.fresh);
+  refuseCellsInUse(sheet, need, extent);
+  const fill = o.fresh ? [] : calculatedColumns(sheet, extent);
+
   sheet.getRange(1, 1, 1, width).setValues([plan.header]).setFontWeight('bold');
   sheet.setFrozenRows(1);
   if (rows.length) {
     plan.formats.forEach((f, i) => {
       if (f) sheet.getRange(2, i + 1, rows.length, 1).setNumberFormat(f);
     });
+    // Dates as serial numbers with a date format, as the server's writeback and Excel write them: the same
+    // calendar day in every spreadsheet time zone (a Date object would be an instant, a day off west of UTC).
     for (const [a, b] of chunkRows(plan.rows)) sheet.getRange(2 + a, 1, b - a, width).setValues(rows.slice(a, b));
   }
-  for (const c of clearPlan(rows.length + 1, width, oldRows, oldColumns))
+  if (need.rows > extent.rows)
+    for (const c of fill)
+      sheet.getRange(extent.rows, c).copyTo(sheet.getRange(extent.rows + 1, c, need.rows - extent.rows, 1));
+  for (const c of clearPlan(need.rows, width, extent.rows, extent.columns))
     sheet.getRange(c.row, c.column, c.rows, c.columns).clearContent();
   sheet
     .getRange(1, 1)
     .setNote(
       `Pulled from exact-sync (${source.label}) on ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC: ${rows.length} rows. Exact Online → Refresh this sheet pulls it again.`,
     );
-  PropertiesService.getDocumentProperties().setProperty(SOURCE_PREFIX + sheet.getSheetId(), JSON.stringify(source));
+  const props = PropertiesService.getDocumentProperties();
+  props.setProperty(SOURCE_PREFIX + sheet.getSheetId(), JSON.stringify(source));
+  props.setProperty(EXTENT_PREFIX + sheet.getSheetId(), JSON.stringify(need));
   return rows.length;
+}
+
+const EXTENT_PREFIX = 'exact-sync.extent.';
+
+/**
+ * Whether a new sheet for `result` fits in the spreadsheet: insertSheet makes 1000 × 26 cells first,
+ * and the data needs its own grid; Google counts every sheet's grid against 10 million cells. Throws,
+ * before any sheet is added, when it does not.
+ */
+export function checkRoomForNewSheet(result: QueryResult): void {
+  const need = { rows: result.rows.length + 1, columns: result.columns.length };
+  const others = SpreadsheetApp.getActiveSpreadsheet()
+    .getSheets()
+    .reduce((n, x) => n + x.getMaxRows() * x.getMaxColumns(), 0);
+  const check = gridCheck(need.rows * need.columns < 26_000 ? { rows: 1000, columns: 26 } : need, undefined, others);
+  if ('error' in check) throw new Error(check.error);
+}
+
+/** The previous write's extent; for a sheet pulled before extents were kept, what it holds. */
+function extentOf(sheet: GoogleAppsScript.Spreadsheet.Sheet): Extent {
+  const text = PropertiesService.getDocumentProperties().getProperty(EXTENT_PREFIX + sheet.getSheetId());
+  if (text) return JSON.parse(text) as Extent;
+  return sourceOf(sheet) ? { rows: sheet.getLastRow(), columns: sheet.getLastColumn() } : { rows: 0, columns: 0 };
+}
+
+/**
+ * The grid the write needs, made before the write: exact for a sheet made for it (shrinking the 26
+ * columns a new sheet has first, so the 10M check counts only what is used), grown only for another.
+ */
+function sizeGrid(sheet: GoogleAppsScript.Spreadsheet.Sheet, need: Extent, fresh: boolean): void {
+  const grid = { rows: sheet.getMaxRows(), columns: sheet.getMaxColumns() };
+  const others = SpreadsheetApp.getActiveSpreadsheet()
+    .getSheets()
+    .filter((x) => x.getSheetId() !== sheet.getSheetId())
+    .reduce((n, x) => n + x.getMaxRows() * x.getMaxColumns(), 0);
+  const check = gridCheck(need, fresh ? undefined : grid, others);
+  if ('error' in check) throw new Error(check.error);
+  const want = check.grid;
+  if (want.columns < grid.columns) sheet.deleteColumns(want.columns + 1, grid.columns - want.columns);
+  if (want.rows < grid.rows) sheet.deleteRows(want.rows + 1, grid.rows - want.rows);
+  if (want.columns > grid.columns) sheet.insertColumnsAfter(grid.columns, want.columns - grid.columns);
+  if (want.rows > grid.rows) sheet.insertRowsAfter(grid.rows, want.rows - grid.rows);
+}
+
+/** Refuses, before writing, a write that would reach cells in use beyond the previous extent. */
+function refuseCellsInUse(sheet: GoogleAppsScript.Spreadsheet.Sheet, need: Extent, extent: Extent): void {
+  const blocks: [number, number, number, number][] = [];
+  if (need.columns > extent.columns) blocks.push([1, extent.columns + 1, need.rows, need.columns - extent.columns]);
+  if (need.rows > extent.rows && extent.columns > 0)
+    blocks.push([extent.rows + 1, 1, need.rows - extent.rows, Math.min(extent.columns, need.columns)]);
+  for (const [r, c, h, w] of blocks) {
+    const range = sheet.getRange(r, c, h, w);
+    const used =
+      range.getValues().some((row) => row.some((v) => v !== '')) ||
+      range.getFormulas().some((row) => row.some((f) => f !== ''));
+    if (used)
+      throw new Error(
+        `The result needs the cells ${range.getA1Notation()} of "${sheet.getName()}", and some are in use: move them (or empty them), then refresh. Nothing was changed.`,
+      );
+  }
+}
+
+/** The user's columns right of the extent with a formula on every data row: filled down to new rows. */
+function calculatedColumns(sheet: GoogleAppsScript.Spreadsheet.Sheet, extent: Extent): number[] {
+  const last = sheet.getLastColumn();
+  if (extent.rows < 2 || last <= extent.columns) return [];
+  const formulas = sheet.getRange(2, extent.columns + 1, extent.rows - 1, last - extent.columns).getFormulas();
+  return formulas[0]!.flatMap((_, j) => (formulas.every((r) => r[j] !== '') ? [extent.columns + 1 + j] : []));
 }
 
 export function sourceOf(sheet: GoogleAppsScript.Spreadsheet.Sheet): SheetSource | undefined {

@@ -11,7 +11,10 @@ let world: AppsScriptWorld | undefined;
 let context: vm.Context | undefined;
 
 export type WorkerRequest =
-  { kind: 'load'; code: string } | { kind: 'run'; fn: string; args: unknown[]; prompts: ['OK' | 'CANCEL', string][] };
+  | { kind: 'load'; code: string }
+  | { kind: 'run'; fn: string; args: unknown[]; prompts: ['OK' | 'CANCEL', string][] }
+  /** The test changes the world as a user would (a formula typed, a sheet resized): `(world) => …` as text. */
+  | { kind: 'edit'; fn: string };
 
 function snapshot() {
   const w = world!;
@@ -21,6 +24,8 @@ function snapshot() {
       cells: s.cells,
       notes: s.notes,
       frozenRows: s.frozenRows,
+      maxRows: s.maxRows,
+      maxColumns: s.maxColumns,
     })),
     userProps: w.userProps.data,
     documentProps: w.documentProps.data,
@@ -37,6 +42,11 @@ parentPort!.on('message', (req: WorkerRequest) => {
     world = appsScriptWorld();
     context = vm.createContext({ ...world.globals });
     vm.runInContext(req.code, context, { filename: 'Code.js' });
+    parentPort!.postMessage({ ok: true, state: snapshot() });
+    return;
+  }
+  if (req.kind === 'edit') {
+    vm.runInNewContext(`(${req.fn})(world)`, { world });
     parentPort!.postMessage({ ok: true, state: snapshot() });
     return;
   }

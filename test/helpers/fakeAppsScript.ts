@@ -1,6 +1,17 @@
 import { spawnSync } from 'node:child_process';
 
 /**
+ * Rules added for issue 19, each from Google's Apps Script reference ("Class Sheet", "Class Range",
+ * "Class Spreadsheet") and its quotas page:
+ * - a sheet has a grid: insertSheet makes 1000 rows × 26 columns; getRange past it throws "The
+ *   coordinates of the range are outside the dimensions of the sheet."; insertRowsAfter /
+ *   insertColumnsAfter / deleteRows / deleteColumns change it, moving the cells after;
+ * - 10 million cells a spreadsheet, counted as grid cells (rows × columns of every sheet), refused when
+ *   a sheet, rows or columns would pass it;
+ * - setValues takes a string as typed input: "=…" becomes a formula unless the cell is formatted as
+ *   plain text ("@"); getFormulas gives each cell's formula ('' when none); copyTo copies formulas with
+ *   their relative row references moved, as a paste does.
+ *
  * Stand-ins for the Apps Script services the module uses, following Google's documented behaviour:
  * SpreadsheetApp (sheets of cells, ranges whose setValues must match their size, 10 million cells a
  * spreadsheet, notes, number formats, menus, prompts, alerts, toasts, sidebars), UrlFetchApp (synchronous,
@@ -27,8 +38,19 @@ class Props {
   }
 }
 
+type Cell = { value: unknown; format?: string; formula?: string };
+
+/** A formula copied from `fromRow` to `toRow`: relative row references move by the distance ($-anchored stay). */
+export function moveFormula(formula: string, by: number): string {
+  return formula.replace(/(\$?[A-Z]{1,3})(\$?)(\d+)/g, (m, col: string, anchor: string, row: string) =>
+    anchor ? m : `${col}${Number(row) + by}`,
+  );
+}
+
 export class FakeSheet {
-  readonly cells = new Map<string, { value: unknown; format?: string }>();
+  readonly cells = new Map<string, Cell>();
+  maxRows = 1000;
+  maxColumns = 26;
   notes = new Map<string, string>();
   frozenRows = 0;
   boldRows = new Set<number>();
@@ -48,19 +70,71 @@ export class FakeSheet {
   }
   getLastRow(): number {
     let m = 0;
-    for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[0]));
+    for (const [k, c] of this.cells) if (c.value !== '' || c.formula) m = Math.max(m, Number(k.split(',')[0]));
     return m;
   }
   getLastColumn(): number {
     let m = 0;
-    for (const [k, c] of this.cells) if (c.value !== '') m = Math.max(m, Number(k.split(',')[1]));
+    for (const [k, c] of this.cells) if (c.value !== '' || c.formula) m = Math.max(m, Number(k.split(',')[1]));
     return m;
+  }
+  getMaxRows(): number {
+    return this.maxRows;
+  }
+  getMaxColumns(): number {
+    return this.maxColumns;
+  }
+  insertRowsAfter(after: number, howMany: number): this {
+    this.book.grow(howMany * this.maxColumns);
+    this.shift(0, after, howMany);
+    this.maxRows += howMany;
+    return this;
+  }
+  insertColumnsAfter(after: number, howMany: number): this {
+    this.book.grow(howMany * this.maxRows);
+    this.shift(1, after, howMany);
+    this.maxColumns += howMany;
+    return this;
+  }
+  deleteRows(position: number, howMany: number): void {
+    if (howMany >= this.maxRows) throw new Error("Exception: You can't delete all the rows on the sheet.");
+    this.cut(0, position, howMany);
+    this.maxRows -= howMany;
+  }
+  deleteColumns(position: number, howMany: number): void {
+    if (howMany >= this.maxColumns) throw new Error("Exception: You can't delete all the columns on the sheet.");
+    this.cut(1, position, howMany);
+    this.maxColumns -= howMany;
+  }
+  /** Cells at index > after on the axis (0 rows, 1 columns) move by `by`. */
+  private shift(axis: 0 | 1, after: number, by: number): void {
+    const moved = [...this.cells].map(([k, c]) => {
+      const p = k.split(',').map(Number) as [number, number];
+      if (p[axis] > after) p[axis] += by;
+      return [`${p[0]},${p[1]}`, c] as const;
+    });
+    this.cells.clear();
+    for (const [k, c] of moved) this.cells.set(k, c);
+  }
+  private cut(axis: 0 | 1, position: number, howMany: number): void {
+    for (const k of [...this.cells.keys()]) {
+      const p = k.split(',').map(Number) as [number, number];
+      if (p[axis] >= position && p[axis] < position + howMany) this.cells.delete(k);
+    }
+    this.shift(axis, position + howMany - 1, -howMany);
   }
   setFrozenRows(n: number): void {
     this.frozenRows = n;
   }
   getRange(row: number, column: number, rows = 1, columns = 1): FakeRange {
-    if (row < 1 || column < 1 || rows < 1 || columns < 1)
+    if (
+      row < 1 ||
+      column < 1 ||
+      rows < 1 ||
+      columns < 1 ||
+      row + rows - 1 > this.maxRows ||
+      column + columns - 1 > this.maxColumns
+    )
       throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet.`);
     return new FakeRange(this, row, column, rows, columns);
   }
@@ -73,17 +147,17 @@ export class FakeSheet {
       Array.from({ length: this.getLastColumn() }, (_, c) => this.value(r + 1, c + 1)),
     );
   }
+  /** Grid cells: what Google's 10-million-cell limit counts. */
   cellCount(): number {
-    return this.cells.size;
+    return this.maxRows * this.maxColumns;
   }
+  /** A value as typed: "=…" is a formula unless the cell is plain text. */
   set(row: number, column: number, value: unknown): void {
     const key = `${row},${column}`;
     const cell = this.cells.get(key);
-    if (!cell && this.book.cellCount() >= CELL_LIMIT)
-      throw new Error(
-        'Exception: This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
-      );
-    this.cells.set(key, { ...cell, value });
+    if (typeof value === 'string' && value.startsWith('=') && cell?.format !== '@')
+      this.cells.set(key, { ...cell, value: '', formula: value });
+    else this.cells.set(key, { format: cell?.format, value } as Cell);
   }
 }
 
@@ -111,11 +185,56 @@ class FakeRange {
     );
     return this;
   }
+  getA1Notation(): string {
+    const col = (c: number) => {
+      let out = '';
+      for (let n = c; n > 0; n = Math.floor((n - 1) / 26)) out = String.fromCharCode(65 + ((n - 1) % 26)) + out;
+      return out;
+    };
+    const first = `${col(this.column)}${this.row}`;
+    return this.rows === 1 && this.columns === 1
+      ? first
+      : `${first}:${col(this.column + this.columns - 1)}${this.row + this.rows - 1}`;
+  }
+  getValues(): unknown[][] {
+    return Array.from({ length: this.rows }, (_, i) =>
+      Array.from(
+        { length: this.columns },
+        (_, j) => this.sheet.cells.get(`${this.row + i},${this.column + j}`)?.value ?? '',
+      ),
+    );
+  }
+  getFormulas(): string[][] {
+    return Array.from({ length: this.rows }, (_, i) =>
+      Array.from(
+        { length: this.columns },
+        (_, j) => this.sheet.cells.get(`${this.row + i},${this.column + j}`)?.formula ?? '',
+      ),
+    );
+  }
+  /** Copies this range over `to` (repeated to fill it), formulas moved as a paste moves them. */
+  copyTo(to: FakeRange): void {
+    for (let i = 0; i < to.rows; i++)
+      for (let j = 0; j < to.columns; j++) {
+        const from = this.sheet.cells.get(`${this.row + (i % this.rows)},${this.column + (j % this.columns)}`);
+        const key = `${to.row + i},${to.column + j}`;
+        if (!from) to.sheet.cells.delete(key);
+        else
+          to.sheet.cells.set(key, {
+            ...from,
+            ...(from.formula ? { formula: moveFormula(from.formula, to.row + i - (this.row + (i % this.rows))) } : {}),
+          });
+      }
+  }
   setNumberFormat(format: string): this {
     for (let i = 0; i < this.rows; i++)
       for (let j = 0; j < this.columns; j++) {
         const key = `${this.row + i},${this.column + j}`;
-        this.sheet.cells.set(key, { value: this.sheet.cells.get(key)?.value ?? '', format });
+        this.sheet.cells.set(key, {
+          ...this.sheet.cells.get(key),
+          value: this.sheet.cells.get(key)?.value ?? '',
+          format,
+        });
       }
     return this;
   }
@@ -128,7 +247,7 @@ class FakeRange {
       for (let j = 0; j < this.columns; j++) {
         const key = `${this.row + i},${this.column + j}`;
         const c = this.sheet.cells.get(key);
-        if (c) this.sheet.cells.set(key, { ...c, value: '' });
+        if (c) this.sheet.cells.set(key, { format: c.format, value: '' } as Cell);
       }
     return this;
   }
@@ -149,6 +268,13 @@ export class FakeSpreadsheet {
   cellCount(): number {
     return this.sheets.reduce((s, x) => s + x.cellCount(), 0);
   }
+  /** Refuses to add `cells` grid cells past the 10-million-cell limit. */
+  grow(cells: number): void {
+    if (this.cellCount() + cells > CELL_LIMIT)
+      throw new Error(
+        'Exception: This action would increase the number of cells in the workbook above the limit of 10000000 cells.',
+      );
+  }
   getSheets(): FakeSheet[] {
     return [...this.sheets];
   }
@@ -158,10 +284,16 @@ export class FakeSpreadsheet {
   insertSheet(name: string): FakeSheet {
     if (this.getSheetByName(name))
       throw new Error(`Exception: A sheet with the name "${name}" already exists. Please enter another name.`);
+    if (this.sheets.length) this.grow(1000 * 26);
     const sheet = new FakeSheet(this, name, this.nextId++);
     this.sheets.push(sheet);
     this.active = sheet;
     return sheet;
+  }
+  deleteSheet(sheet: FakeSheet): void {
+    if (this.sheets.length === 1) throw new Error("Exception: You can't remove all the sheets in a document.");
+    this.sheets = this.sheets.filter((x) => x !== sheet);
+    if (this.active === sheet) this.active = this.sheets[0]!;
   }
   toast(message: string, title?: string): void {
     this.toasts.push(`${title ?? ''}: ${message}`);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAppsScript } from '../../apps-script/build.ts';
 import type { RunningSandbox } from '../../server/sandbox/index.ts';
 import { sandboxForFile } from '../helpers/sandbox.ts';
+import { grantWarehouseSchema } from '../../server/db/roles.ts';
 import { apiCall, connectAndSync, keys, startTestServer, syncNow, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -33,9 +34,11 @@ afterAll(async () => {
 
 interface SheetState {
   name: string;
-  cells: Map<string, { value: unknown; format?: string }>;
+  cells: Map<string, { value: unknown; format?: string; formula?: string }>;
   notes: Map<string, string>;
   frozenRows: number;
+  maxRows: number;
+  maxColumns: number;
 }
 interface State {
   sheets: SheetState[];
@@ -72,6 +75,10 @@ class Spreadsheet {
     const m = await this.ask<{ ok: boolean; result?: unknown; error?: string }>({ kind: 'run', fn, args, prompts });
     if (!m.ok) throw new Error(m.error);
     return m.result;
+  }
+  /** Changes the spreadsheet as its user would; `fn` is `(world) => …` as source text (it runs in the worker). */
+  async edit(fn: string): Promise<void> {
+    await this.ask({ kind: 'edit', fn });
   }
   sheet(name: string): SheetState | undefined {
     return this.state.sheets.find((x) => x.name === name);
@@ -259,5 +266,94 @@ describe('the Apps Script module, built and run in a vm', () => {
     const fresh = await load();
     await fresh.run('showInsertTable');
     expect(fresh.state.alerts.at(-1)).toMatch(/not set up yet/);
+  });
+});
+
+describe("the Apps Script module at Google's limits (issue 19)", () => {
+  const columns = Array.from({ length: 19 }, (_, j) => `c${j + 1} text`).join(', ');
+  const fill = (table: string, n: number) =>
+    t.db.pool.query(
+      `INSERT INTO exact_online.${table} SELECT i, ${Array.from({ length: 19 }, (_, j) => `'row ' || i || ' col ${j + 1}'`).join(', ')} FROM generate_series(1, ${n}) i`,
+    );
+  beforeAll(async () => {
+    await t.db.pool.query(`CREATE TABLE exact_online.big (id integer PRIMARY KEY, ${columns})`);
+    await t.db.pool.query(`CREATE TABLE exact_online.growing (id integer PRIMARY KEY, ${columns})`);
+    await t.db.pool.query(`CREATE TABLE exact_online.few (id integer PRIMARY KEY, amount numeric)`);
+    await fill('big', 50_000);
+    await fill('growing', 10);
+    await t.db.pool.query(`INSERT INTO exact_online.few SELECT i, i * 1.5 FROM generate_series(1, 5) i`);
+    await grantWarehouseSchema(t.db.pool, 'exact_online');
+  });
+
+  it('50,000 × 20 into a new sheet sized exactly; a 10-row sheet refreshed to 50,000 rows grows its grid first', async () => {
+    const w = await connected();
+    expect(await w.run('insertTable', 'big')).toMatch(/Inserted 50000 rows/);
+    expect(w.sheet('big')).toMatchObject({ maxRows: 50_001, maxColumns: 20 });
+    expect(values(w.sheet('big')!)[50_000]![19]).toBe('row 50000 col 19');
+    await w.run('insertTable', 'growing');
+    expect(w.sheet('growing')).toMatchObject({ maxRows: 11, maxColumns: 20 });
+    await fill('growing', 0);
+    await t.db.pool.query(
+      `INSERT INTO exact_online.growing SELECT i, ${Array.from({ length: 19 }, () => `'x'`).join(', ')} FROM generate_series(11, 50000) i`,
+    );
+    await w.edit(`(world) => { world.spreadsheet.active = world.spreadsheet.getSheetByName('growing'); }`);
+    await w.run('refreshThisSheet');
+    expect(w.state.alerts).toEqual([]);
+    expect(w.sheet('growing')).toMatchObject({ maxRows: 50_001, maxColumns: 20 });
+    expect(values(w.sheet('growing')!)).toHaveLength(50_001);
+  }, 120_000);
+
+  it("keeps the user's formula column beside the data, filled down as it grows, through a shrink; refuses to write over it", async () => {
+    const w = await connected();
+    await w.run('insertTable', 'few');
+    // The user adds a column and a formula on every row.
+    await w.edit(`(world) => {
+      const s = world.spreadsheet.getSheetByName('few');
+      world.spreadsheet.active = s;
+      s.insertColumnsAfter(2, 1);
+      s.getRange(1, 3).setValues([['Double']]);
+      for (let r = 2; r <= 6; r++) s.getRange(r, 3).setValues([['=B' + r + '*2']]);
+    }`);
+    const formulas = () =>
+      [...w.sheet('few')!.cells]
+        .filter(([k, c]) => k.endsWith(',3') && c.formula)
+        .map(([k, c]) => [Number(k.split(',')[0]), c.formula])
+        .sort((a, b) => (a[0] as number) - (b[0] as number));
+    await t.db.pool.query(`INSERT INTO exact_online.few SELECT i, i * 1.5 FROM generate_series(6, 8) i`);
+    await w.run('refreshThisSheet');
+    expect(w.state.alerts).toEqual([]);
+    expect(formulas()).toEqual(Array.from({ length: 8 }, (_, i) => [i + 2, `=B${i + 2}*2`]));
+    await t.db.pool.query(`DELETE FROM exact_online.few WHERE id > 2`);
+    await w.run('refreshThisSheet');
+    expect(
+      values(w.sheet('few')!)
+        .slice(0, 3)
+        .map((r) => r.slice(0, 2)),
+    ).toEqual([
+      ['id', 'amount'],
+      [1, 1.5],
+      [2, 3],
+    ]);
+    // Old rows of exact-sync's columns cleared; the user's column untouched.
+    expect(w.sheet('few')!.cells.get('5,1')?.value ?? '').toBe('');
+    expect(formulas()).toHaveLength(8);
+    expect(w.sheet('few')!.cells.get('2,2')!.format).toBe('#,##0.00');
+    // A result one column wider would write over the user's column: refused, nothing changed.
+    await t.db.pool.query(`ALTER TABLE exact_online.few ADD COLUMN note text`);
+    const before = JSON.stringify([...w.sheet('few')!.cells]);
+    await w.run('refreshThisSheet');
+    expect(w.state.alerts.at(-1)).toMatch(/needs the cells C1:C3 of "few", and some are in use/);
+    expect(JSON.stringify([...w.sheet('few')!.cells])).toBe(before);
+    await t.db.pool.query(`ALTER TABLE exact_online.few DROP COLUMN note`);
+  });
+
+  it('refuses before adding a sheet when the grids would pass 10 million cells', async () => {
+    const w = await connected();
+    await w.edit(`(world) => { const s = world.spreadsheet.getSheetByName('Sheet1'); s.maxRows = 384000; }`);
+    await w.run('insertTable', 'big').then(
+      () => expect.unreachable(),
+      (err: Error) => expect(err.message).toMatch(/10,000,000/),
+    );
+    expect(w.state.sheets.map((s) => s.name)).toEqual(['Sheet1']);
   });
 });

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { FakeSpreadsheet, moveFormula } from '../helpers/fakeAppsScript.ts';
+
+/** The fake SpreadsheetApp's own rules (cited in test/helpers/fakeAppsScript.ts). */
+
+describe('the fake SpreadsheetApp', () => {
+  it('a new sheet is 1000 × 26; a range past the grid is refused; rows and columns inserted or deleted move the cells after', () => {
+    const book = new FakeSpreadsheet();
+    const s = book.insertSheet('A');
+    expect([s.getMaxRows(), s.getMaxColumns()]).toEqual([1000, 26]);
+    expect(() => s.getRange(1000, 1, 2, 1)).toThrow('outside the dimensions of the sheet');
+    s.getRange(2, 2).setValues([['x']]);
+    s.insertRowsAfter(1, 3);
+    expect(s.value(5, 2)).toBe('x');
+    s.insertColumnsAfter(1, 1);
+    expect(s.value(5, 3)).toBe('x');
+    expect([s.getMaxRows(), s.getMaxColumns()]).toEqual([1003, 27]);
+    s.deleteColumns(1, 2);
+    expect(s.value(5, 1)).toBe('x');
+    s.deleteRows(1, 4);
+    expect(s.value(1, 1)).toBe('x');
+    expect(() => s.deleteColumns(1, 25)).toThrow("can't delete all the columns");
+  });
+
+  it('counts 10 million cells as grid cells of every sheet', () => {
+    const book = new FakeSpreadsheet();
+    const s = book.getSheets()[0]!;
+    s.insertRowsAfter(1000, 383_000); // 384,000 × 26 = 9,984,000
+    expect(() => book.insertSheet('B')).toThrow('above the limit of 10000000 cells');
+    expect(() => s.insertColumnsAfter(26, 1)).toThrow('above the limit');
+    s.deleteColumns(20, 7);
+    expect(book.insertSheet('B').getMaxRows()).toBe(1000);
+  });
+
+  it('"=…" typed into a cell is a formula unless the cell is plain text; copyTo moves relative row references', () => {
+    const s = new FakeSpreadsheet().insertSheet('F');
+    s.getRange(1, 1, 1, 2).setValues([['=B1*2', '=1+1']]);
+    s.getRange(2, 1)
+      .setNumberFormat('@')
+      .setValues([['=not a formula']]);
+    expect(s.getRange(1, 1, 2, 2).getFormulas()).toEqual([
+      ['=B1*2', '=1+1'],
+      ['', ''],
+    ]);
+    expect(s.value(2, 1)).toBe('=not a formula');
+    s.getRange(1, 1).copyTo(s.getRange(3, 1, 2, 1));
+    expect(s.getRange(3, 1, 2, 1).getFormulas()).toEqual([['=B3*2'], ['=B4*2']]);
+    expect(moveFormula('=$A$1+A1+B$2', 3)).toBe('=$A$1+A4+B$2');
+  });
+});
