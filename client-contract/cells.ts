@@ -22,12 +22,59 @@ const EPOCH_OFFSET_DAYS = 25_569;
 
 /**
  * The date serial Excel and Google Sheets share: days since 1899-12-30, time as the fraction of a day.
- * A date (`YYYY-MM-DD`) is that day at midnight; a date-time is read as the API sends it (UTC).
- * Undefined for what is not a date.
+ * A date (`YYYY-MM-DD`) is that day at midnight, in every time zone; a date-time is an instant, shown
+ * as the wall-clock time of `timeZone` (the spreadsheet's, or the computer's for Excel; UTC without
+ * one). Undefined for what is not a date.
  */
-export function dateSerial(iso: string): number | undefined {
-  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  return Number.isNaN(ms) ? undefined : ms / DAY_MS + EPOCH_OFFSET_DAYS;
+export function dateSerial(iso: string, timeZone?: string): number | undefined {
+  // A date, or a date-time without an offset (PostgreSQL's timestamp): a wall-clock value, the same everywhere.
+  const wall = iso.length === 10 || !/([zZ]|[+-]\d\d(:?\d\d)?)$/.test(iso);
+  const ms = Date.parse(iso.length === 10 ? `${iso}T00:00:00Z` : wall ? `${iso}Z` : iso);
+  if (Number.isNaN(ms)) return undefined;
+  // An instant (timestamptz) shown in a time zone: its wall-clock time there.
+  const shifted = wall || !timeZone ? ms : ms + safeOffset(ms, timeZone);
+  return shifted / DAY_MS + EPOCH_OFFSET_DAYS;
+}
+
+/** The zone's offset, or none for a zone this runtime does not know (the instant is then shown in UTC). */
+function safeOffset(ms: number, timeZone: string): number {
+  try {
+    return zoneOffsetMs(ms, timeZone);
+  } catch {
+    return 0;
+  }
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** How far `timeZone`'s wall clock is ahead of UTC at the instant `ms` (summer time included), from Intl. */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hour12: false,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(timeZone, f);
+  }
+  const part = (parts: Intl.DateTimeFormatPart[], type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const parts = f.formatToParts(new Date(ms));
+  const wall = Date.UTC(
+    part(parts, 'year'),
+    part(parts, 'month') - 1,
+    part(parts, 'day'),
+    // hour12: false gives "24" for midnight in some engines.
+    part(parts, 'hour') % 24,
+    part(parts, 'minute'),
+    part(parts, 'second'),
+  );
+  return wall - (ms - (((ms % 1000) + 1000) % 1000));
 }
 
 /**
@@ -62,13 +109,13 @@ const isDateKind = (kind: string) => kind === 'date' || kind === 'datetime';
  * what a double holds stays exact as text), booleans as booleans, JSON as its text. Dates become serials
  * with `dates: 'serial'`; with `'text'` they stay the API's ISO text for a writer that makes dates itself.
  */
-export function toCell(kind: string, v: unknown, dates: 'serial' | 'text'): Cell {
+export function toCell(kind: string, v: unknown, dates: 'serial' | 'text', timeZone?: string): Cell {
   if (v === null || v === undefined) return '';
   if (kind === 'integer' || kind === 'number')
     return typeof v === 'number' ? v : Number.isFinite(Number(v)) ? Number(v) : String(v);
   if (kind === 'boolean') return Boolean(v);
   if (kind === 'json') return JSON.stringify(v);
-  if (isDateKind(kind) && dates === 'serial') return dateSerial(String(v)) ?? String(v);
+  if (isDateKind(kind) && dates === 'serial') return dateSerial(String(v), timeZone) ?? String(v);
   return String(v);
 }
 
@@ -76,11 +123,12 @@ export function toCell(kind: string, v: unknown, dates: 'serial' | 'text'): Cell
 export function resultCells(
   result: ResultData,
   dates: 'serial' | 'text',
+  timeZone?: string,
 ): { header: string[]; rows: Cell[][]; dateColumns: number[] } {
   const kinds = result.columns.map((c) => c.kind);
   return {
     header: result.columns.map((c) => c.name),
-    rows: result.rows.map((r) => kinds.map((k, i) => toCell(k, r[i], dates))),
+    rows: result.rows.map((r) => kinds.map((k, i) => toCell(k, r[i], dates, timeZone))),
     dateColumns: kinds.flatMap((k, i) => (isDateKind(k) ? [i] : [])),
   };
 }

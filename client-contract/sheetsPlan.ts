@@ -50,12 +50,15 @@ export function planSheet(result: ResultData): SheetPlan {
 
 /**
  * The rows as both writers put them in cells: dates and date-times as serial numbers (formatted as dates
- * by `formats`), the same day in every spreadsheet time zone, as Excel gets them.
+ * by `formats`): a date is the same day in every spreadsheet time zone, as Excel gets it; an instant
+ * (timestamptz) is shown as the wall-clock time of the spreadsheet's `timeZone`.
  */
-export function sheetRows(plan: SheetPlan): SheetValue[][] {
+export function sheetRows(plan: SheetPlan, timeZone?: string): SheetValue[][] {
   const dates = new Set(plan.dateColumns);
   if (dates.size === 0) return plan.rows;
-  return plan.rows.map((r) => r.map((v, i) => (dates.has(i) && typeof v === 'string' && v ? (dateSerial(v) ?? v) : v)));
+  return plan.rows.map((r) =>
+    r.map((v, i) => (dates.has(i) && typeof v === 'string' && v ? (dateSerial(v, timeZone) ?? v) : v)),
+  );
 }
 
 /** Rows [start, end) per Sheets write: under 2 MB and 200,000 cells a request. */

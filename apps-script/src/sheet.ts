@@ -39,7 +39,8 @@ export function writeResult(
 ): number {
   const plan = planSheet(result);
   const width = plan.header.length;
-  const rows = sheetRows(plan);
+  // Instants shown on the spreadsheet's clock; dates stay their calendar day in every zone.
+  const rows = sheetRows(plan, SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone());
   const need = { rows: rows.length + 1, columns: width };
   const extent = o.fresh ? { rows: 0, columns: 0 } : extentOf(sheet);
   sizeGrid(sheet, need, !!o.fresh);

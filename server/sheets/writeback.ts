@@ -142,11 +142,11 @@ export async function pushToSheet(
     );
   };
   const plan = planSheet(result);
-  const rows = sheetRows(plan);
-  const need = { rows: rows.length + 1, columns: plan.header.length };
-
   // Everything is read and checked first: an error here has written nothing.
-  const meta = await spreadsheetOf(api, target, call);
+  const { sheets: meta, timeZone } = await spreadsheetOf(api, target, call);
+  // Instants shown on the spreadsheet's clock; dates stay their calendar day in every zone.
+  const rows = sheetRows(plan, timeZone);
+  const need = { rows: rows.length + 1, columns: plan.header.length };
   const found = meta.find((s) => s.properties?.title === target.sheet)?.properties;
   const grid = found
     ? { rows: found.gridProperties?.rowCount ?? 0, columns: found.gridProperties?.columnCount ?? 0 }
@@ -189,16 +189,16 @@ export async function pushToSheet(
   return { rows: rows.length, columns: need.columns, requests: counters.requests, retries: counters.retries };
 }
 
-/** The spreadsheet's sheets (title, id, grid); clear errors for a missing spreadsheet or a refused permission. */
+/** The spreadsheet's time zone and sheets (title, id, grid); clear errors for a missing spreadsheet or a refused permission. */
 async function spreadsheetOf(api: sheets_v4.Sheets, target: PushTarget, call: Call) {
   try {
     const meta = await call(() =>
       api.spreadsheets.get({
         spreadsheetId: target.spreadsheetId,
-        fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
+        fields: 'properties.timeZone,sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))',
       }),
     );
-    return meta.data.sheets ?? [];
+    return { sheets: meta.data.sheets ?? [], timeZone: meta.data.properties?.timeZone ?? undefined };
   } catch (err) {
     const { status, message } = googleErrorMessage(err);
     if (status === 404)

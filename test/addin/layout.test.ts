@@ -28,27 +28,45 @@ describe('excelSerial', () => {
 
 describe('toSheetData', () => {
   it('types every cell for Excel and gives each column a format', () => {
-    const data = toSheetData({
-      columns: [
-        { name: 'id', type: 'integer', kind: 'integer' },
-        { name: 'amount', type: 'numeric', kind: 'number' },
-        { name: 'day', type: 'date', kind: 'date' },
-        { name: 'at', type: 'timestamptz', kind: 'datetime' },
-        { name: 'code', type: 'text', kind: 'text' },
-        { name: 'ok', type: 'boolean', kind: 'boolean' },
-        { name: 'extra', type: 'jsonb', kind: 'json' },
-      ],
-      rows: [
-        [1, 12.5, '2026-03-02', '2026-03-02T12:00:00+00:00', '=1+1', true, { a: 1 }],
-        [null, 'NaN', null, null, '0012', false, null],
-      ],
-    });
+    const data = toSheetData(
+      {
+        columns: [
+          { name: 'id', type: 'integer', kind: 'integer' },
+          { name: 'amount', type: 'numeric', kind: 'number' },
+          { name: 'day', type: 'date', kind: 'date' },
+          { name: 'at', type: 'timestamptz', kind: 'datetime' },
+          { name: 'code', type: 'text', kind: 'text' },
+          { name: 'ok', type: 'boolean', kind: 'boolean' },
+          { name: 'extra', type: 'jsonb', kind: 'json' },
+        ],
+        rows: [
+          [1, 12.5, '2026-03-02', '2026-03-02T12:00:00+00:00', '=1+1', true, { a: 1 }],
+          [null, 'NaN', null, null, '0012', false, null],
+        ],
+        // The computer's zone by default; UTC here, and Amsterdam below.
+      },
+      'UTC',
+    );
     expect(data.header).toEqual(['id', 'amount', 'day', 'at', 'code', 'ok', 'extra']);
     expect(data.rows).toEqual([
       [1, 12.5, 46083, 46083.5, '=1+1', true, '{"a":1}'],
       ['', 'NaN', '', '', '0012', false, ''],
     ]);
     expect(data.formats).toEqual(['0', '#,##0.00', 'yyyy-mm-dd', 'yyyy-mm-dd hh:mm:ss', '@', 'General', '@']);
+  });
+
+  it("shows an instant on the clock of the zone given (the computer's), a date as its day", () => {
+    const result = {
+      columns: [
+        { name: 'day', type: 'date', kind: 'date' as const },
+        { name: 'at', type: 'timestamptz', kind: 'datetime' as const },
+      ],
+      rows: [['2026-03-02', '2026-03-02T12:00:00Z']],
+    };
+    const [[day, at]] = toSheetData(result, 'Europe/Amsterdam').rows as [[number, number]];
+    expect(day).toBe(46083);
+    expect(at).toBeCloseTo(46083 + 13 / 24, 9);
+    expect(toSheetData(result, 'America/New_York').rows[0]![1]).toBeCloseTo(46083 + 7 / 24, 9);
   });
 });
 

@@ -28,6 +28,26 @@ describe('toCell', () => {
   });
 });
 
+describe('dateSerial in a time zone', () => {
+  // A date is its calendar day everywhere; an instant is the wall clock of the zone (summer time included).
+  it.each([
+    ['2026-03-02', 'America/New_York', '2026-03-02T00:00:00'],
+    ['2026-03-02', 'Asia/Tokyo', '2026-03-02T00:00:00'],
+    ['2026-03-02T08:00:00Z', 'America/New_York', '2026-03-02T03:00:00'],
+    ['2026-03-02T08:00:00Z', 'Europe/Amsterdam', '2026-03-02T09:00:00'],
+    ['2026-07-02T08:00:00Z', 'Europe/Amsterdam', '2026-07-02T10:00:00'],
+    ['2026-03-02T23:30:00+00:00', 'Asia/Tokyo', '2026-03-03T08:30:00'],
+    ['2026-03-02T00:00:00Z', 'UTC', '2026-03-02T00:00:00'],
+    // Without an offset (timestamp without time zone) the value is a wall clock already: not moved.
+    ['2026-03-02T08:00:00', 'Asia/Tokyo', '2026-03-02T08:00:00'],
+    // A zone the runtime does not know: shown in UTC rather than failing.
+    ['2026-03-02T08:00:00Z', 'Mars/Olympus', '2026-03-02T08:00:00'],
+  ])('%s in %s reads %s', (iso, zone, wall) => {
+    const serial = dateSerial(iso, zone)!;
+    expect(new Date(Math.round((serial - 25_569) * 86_400_000)).toISOString().slice(0, 19)).toBe(wall);
+  });
+});
+
 describe('isoOfSerial', () => {
   it('is dateSerial backwards, for days and date-times', () => {
     for (const iso of ['1900-03-01', '2024-02-29', '2026-12-31']) expect(isoOfSerial(dateSerial(iso)!)).toBe(iso);

@@ -8,6 +8,10 @@ import { spawnSync } from 'node:child_process';
  *   insertColumnsAfter / deleteRows / deleteColumns change it, moving the cells after;
  * - 10 million cells a spreadsheet, counted as grid cells (rows × columns of every sheet), refused when
  *   a sheet, rows or columns would pass it;
+ * - a spreadsheet has a time zone (getSpreadsheetTimeZone; a new one gets its creator's, here New York);
+ *   a Date written to a cell is an instant and shows as the wall clock of that zone, a number under a
+ *   date format is a date serial and shows as that day and time in every zone ("Class Spreadsheet",
+ *   "Date-time and number formats");
  * - setValues takes a string as typed input: "=…" becomes a formula unless the cell is formatted as
  *   plain text ("@"); getFormulas gives each cell's formula ('' when none); copyTo copies formulas with
  *   their relative row references moved, as a paste does.
@@ -147,6 +151,31 @@ export class FakeSheet {
       Array.from({ length: this.getLastColumn() }, (_, c) => this.value(r + 1, c + 1)),
     );
   }
+  /**
+   * What the cell shows: a date serial under a date format as yyyy-mm-dd (hh:mm:ss when the format has
+   * a time), a Date as the spreadsheet zone's wall clock, anything else as it is.
+   */
+  displayed(row: number, column: number): unknown {
+    const cell = this.cells.get(`${row},${column}`);
+    const withTime = /h/.test(cell?.format ?? '');
+    if (cell?.value instanceof Date) {
+      const text = new Intl.DateTimeFormat('sv-SE', {
+        timeZone: this.book.timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      }).format(cell.value);
+      return withTime ? text : text.slice(0, 10);
+    }
+    if (typeof cell?.value === 'number' && /y/.test(cell.format ?? '')) {
+      const text = new Date(Math.round((cell.value - 25_569) * 86_400_000)).toISOString().replace('T', ' ');
+      return withTime ? text.slice(0, 19) : text.slice(0, 10);
+    }
+    return cell?.value ?? '';
+  }
   /** Grid cells: what Google's 10-million-cell limit counts. */
   cellCount(): number {
     return this.maxRows * this.maxColumns;
@@ -259,6 +288,8 @@ class FakeRange {
 
 export class FakeSpreadsheet {
   sheets: FakeSheet[] = [];
+  /** The spreadsheet's time zone (File → Settings); a new spreadsheet gets its creator's. */
+  timeZone = 'America/New_York';
   active: FakeSheet;
   toasts: string[] = [];
   private nextId = 1;
@@ -289,6 +320,9 @@ export class FakeSpreadsheet {
     this.sheets.push(sheet);
     this.active = sheet;
     return sheet;
+  }
+  getSpreadsheetTimeZone(): string {
+    return this.timeZone;
   }
   deleteSheet(sheet: FakeSheet): void {
     if (this.sheets.length === 1) throw new Error("Exception: You can't remove all the sheets in a document.");

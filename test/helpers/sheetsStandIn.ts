@@ -40,6 +40,8 @@ export interface StandInSheet {
 }
 interface Book {
   sheets: StandInSheet[];
+  /** The spreadsheet's time zone (properties.timeZone; a new spreadsheet gets its creator's). */
+  timeZone?: string;
 }
 
 const googleError = (res: express.Response, code: number, status: string, message: string) =>
@@ -125,6 +127,7 @@ export async function startSheetsStandIn(
   app.use(gatekeeper(state, quota.now ?? Date.now));
   app.get(/^\/v4\/spreadsheets\/[^/:]+$/, (req, res) => {
     res.json({
+      properties: { timeZone: book(books, req).timeZone ?? 'America/Los_Angeles' },
       sheets: book(books, req).sheets.map((s) => ({
         properties: {
           sheetId: s.sheetId,

@@ -279,6 +279,8 @@ describe("the Apps Script module at Google's limits (issue 19)", () => {
     await t.db.pool.query(`CREATE TABLE exact_online.big (id integer PRIMARY KEY, ${columns})`);
     await t.db.pool.query(`CREATE TABLE exact_online.growing (id integer PRIMARY KEY, ${columns})`);
     await t.db.pool.query(`CREATE TABLE exact_online.few (id integer PRIMARY KEY, amount numeric)`);
+    await t.db.pool.query(`CREATE TABLE exact_online.dated (id integer PRIMARY KEY, day date, at timestamptz)`);
+    await t.db.pool.query(`INSERT INTO exact_online.dated VALUES (1, '2026-03-02', '2026-03-02T08:00:00Z')`);
     await fill('big', 50_000);
     await fill('growing', 10);
     await t.db.pool.query(`INSERT INTO exact_online.few SELECT i, i * 1.5 FROM generate_series(1, 5) i`);
@@ -345,6 +347,28 @@ describe("the Apps Script module at Google's limits (issue 19)", () => {
     expect(w.state.alerts.at(-1)).toMatch(/needs the cells C1:C3 of "few", and some are in use/);
     expect(JSON.stringify([...w.sheet('few')!.cells])).toBe(before);
     await t.db.pool.query(`ALTER TABLE exact_online.few DROP COLUMN note`);
+  });
+
+  it("a date reads the same calendar day in New York, Amsterdam and Tokyo; an instant reads on each zone's clock", async () => {
+    const shown: unknown[] = [];
+    for (const zone of ['America/New_York', 'Europe/Amsterdam', 'Asia/Tokyo']) {
+      const w = await connected();
+      await w.edit(`(world) => { world.spreadsheet.timeZone = '${zone}'; }`);
+      await w.run('insertTable', 'dated');
+      const cells = w.sheet('dated')!.cells;
+      const asText = (serial: number) =>
+        new Date(Math.round((serial - 25_569) * 86_400_000)).toISOString().slice(0, 16).replace('T', ' ');
+      shown.push([
+        zone,
+        asText(cells.get('2,2')!.value as number).slice(0, 10),
+        asText(cells.get('2,3')!.value as number),
+      ]);
+    }
+    expect(shown).toEqual([
+      ['America/New_York', '2026-03-02', '2026-03-02 03:00'],
+      ['Europe/Amsterdam', '2026-03-02', '2026-03-02 09:00'],
+      ['Asia/Tokyo', '2026-03-02', '2026-03-02 17:00'],
+    ]);
   });
 
   it('refuses before adding a sheet when the grids would pass 10 million cells', async () => {

@@ -47,4 +47,20 @@ describe('the fake SpreadsheetApp', () => {
     expect(s.getRange(3, 1, 2, 1).getFormulas()).toEqual([['=B3*2'], ['=B4*2']]);
     expect(moveFormula('=$A$1+A1+B$2', 3)).toBe('=$A$1+A4+B$2');
   });
+
+  it("shows a Date on the spreadsheet zone's clock, a date serial as its day in every zone", () => {
+    for (const [zone, day, time] of [
+      ['America/New_York', '2026-03-01', '2026-03-01 19:00:00'],
+      ['Asia/Tokyo', '2026-03-02', '2026-03-02 09:00:00'],
+    ] as const) {
+      const book = new FakeSpreadsheet();
+      book.timeZone = zone;
+      const s = book.getSheets()[0]!;
+      s.getRange(1, 1, 1, 3).setValues([[new Date('2026-03-02T00:00:00Z'), new Date('2026-03-02T00:00:00Z'), 46083]]);
+      s.getRange(1, 1).setNumberFormat('yyyy-mm-dd');
+      s.getRange(1, 2).setNumberFormat('yyyy-mm-dd hh:mm:ss');
+      s.getRange(1, 3).setNumberFormat('yyyy-mm-dd');
+      expect([s.displayed(1, 1), s.displayed(1, 2), s.displayed(1, 3)]).toEqual([day, time, '2026-03-02']);
+    }
+  });
 });

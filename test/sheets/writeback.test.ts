@@ -190,6 +190,29 @@ describe("pushToSheet at Google's limits (issue 19)", () => {
     ).rejects.toMatchObject({ code: 'cells_in_use' });
   });
 
+  it("a date is the same day in every spreadsheet's zone; an instant reads on the spreadsheet's clock", async () => {
+    const dated = {
+      columns: [
+        { name: 'day', type: 'date', kind: 'date' },
+        { name: 'at', type: 'timestamptz', kind: 'datetime' },
+      ],
+      rows: [['2026-03-02', '2026-03-02T08:00:00Z']],
+    };
+    const shown: unknown[] = [];
+    for (const zone of ['America/New_York', 'Europe/Amsterdam', 'Asia/Tokyo']) {
+      const id = `zone-${zone.replace('/', '-')}`;
+      g.books.set(id, { sheets: [sheet(id, 'Sheet1')], timeZone: zone });
+      await pushToSheet(api, { spreadsheetId: id, sheet: 'Data' }, dated, undefined, { sleep: noSleep });
+      const [day, at] = g.values(id, 'Data')[1] as [number, number];
+      shown.push([day, new Date(Math.round((at - 25_569) * 86_400_000)).toISOString().slice(11, 16)]);
+    }
+    expect(shown).toEqual([
+      [46083, '03:00'],
+      [46083, '09:00'],
+      [46083, '17:00'],
+    ]);
+  });
+
   it('absorbs the per-minute write quota (429s) and a dropped connection: the push completes', async () => {
     const tight = await startSheetsStandIn({ writesPerMinute: 3, windowMs: 1500 });
     try {

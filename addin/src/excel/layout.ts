@@ -37,8 +37,16 @@ export const FORMATS: Record<ResultColumnInfo['kind'], string> = {
 /** Money: two decimals and thousands separators (Excel shows them in the user's locale; the value keeps every digit). */
 export const MONEY_FORMAT = '#,##0.00';
 
-export function toSheetData(result: Pick<QueryResult, 'columns' | 'rows'>): SheetData {
-  const { header, rows } = resultCells(result, 'serial');
+/**
+ * The result as cells. Instants (timestamptz) are shown in `timeZone`: by default the computer's, as
+ * Excel has no time zone of its own and people read times on their own clock; dates are the same day
+ * everywhere.
+ */
+export function toSheetData(
+  result: Pick<QueryResult, 'columns' | 'rows'>,
+  timeZone: string = Intl.DateTimeFormat().resolvedOptions().timeZone,
+): SheetData {
+  const { header, rows } = resultCells(result, 'serial', timeZone);
   return {
     header,
     rows,
