@@ -14,7 +14,25 @@ export type WorkerRequest =
   | { kind: 'load'; code: string }
   | { kind: 'run'; fn: string; args: unknown[]; prompts: ['OK' | 'CANCEL', string][] }
   /** The test changes the world as a user would (a formula typed, a sheet resized): `(world) => …` as text. */
-  | { kind: 'edit'; fn: string };
+  | { kind: 'edit'; fn: string }
+  /** Time passes until each one-shot trigger is due, and it runs in an execution of its own; at most `max`. */
+  | { kind: 'triggers'; max: number };
+
+let executions = 0;
+
+/** One execution of a global function: the 6-minute clock starts, the lock is let go at the end. */
+function execute(fn: string, args: unknown[], kind: 'user' | 'trigger') {
+  const w = world!;
+  w.clock.begin(kind);
+  w.lock.execution = `execution-${++executions}`;
+  try {
+    return { ok: true, result: (context![fn] as (...a: unknown[]) => unknown)(...args), killed: false };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err), killed: w.clock.killed };
+  } finally {
+    if (w.lock.holder === w.lock.execution) w.lock.holder = undefined;
+  }
+}
 
 function snapshot() {
   const w = world!;
@@ -34,6 +52,8 @@ function snapshot() {
     sidebars: w.sidebars,
     toasts: w.spreadsheet.toasts,
     fetches: w.fetches,
+    triggers: w.triggers,
+    clock: { now: w.clock.now, started: w.clock.started, killed: w.clock.killed },
   };
 }
 
@@ -50,11 +70,27 @@ parentPort!.on('message', (req: WorkerRequest) => {
     parentPort!.postMessage({ ok: true, state: snapshot() });
     return;
   }
-  world!.prompts.push(...req.prompts);
-  try {
-    const result = (context![req.fn] as (...a: unknown[]) => unknown)(...req.args);
-    parentPort!.postMessage({ ok: true, result, state: snapshot() });
-  } catch (err) {
-    parentPort!.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err), state: snapshot() });
+  if (req.kind === 'triggers') {
+    const ran: { fn: string; ok: boolean; killed: boolean; error?: string; elapsedMs: number }[] = [];
+    const w = world!;
+    for (let i = 0; i < req.max; i++) {
+      const due = w.triggers.filter((t) => t.at !== undefined).sort((a, b) => a.at! - b.at!)[0];
+      if (!due) break;
+      w.triggers.splice(w.triggers.indexOf(due), 1);
+      w.clock.now = Math.max(w.clock.now, due.at!);
+      const out = execute(due.fn, [], 'trigger');
+      ran.push({
+        fn: due.fn,
+        ok: out.ok,
+        killed: out.killed,
+        ...(out.error ? { error: out.error } : {}),
+        elapsedMs: w.clock.now - w.clock.started,
+      });
+    }
+    parentPort!.postMessage({ ok: true, ran, state: snapshot() });
+    return;
   }
+  world!.prompts.push(...req.prompts);
+  const out = execute(req.fn, req.args, 'user');
+  parentPort!.postMessage({ ...out, state: snapshot() });
 });

@@ -1,4 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import {
+  clockDate,
+  ExecutionClock,
+  fakeLockService,
+  fakeScriptApp,
+  PROPERTY_STORE_LIMIT,
+  PROPERTY_VALUE_LIMIT,
+  type Trigger,
+} from './fakeAppsScriptRuntime.ts';
 
 /**
  * Rules added for issue 19, each from Google's Apps Script reference ("Class Sheet", "Class Range",
@@ -27,18 +36,43 @@ import { spawnSync } from 'node:child_process';
 export const CELL_LIMIT = 10_000_000;
 export const FETCH_RESPONSE_LIMIT = 50 * 1024 * 1024;
 
+/** A property store: values are strings of at most 9 kB, 500 kB a store (fakeAppsScriptRuntime.ts). */
 class Props {
   readonly data = new Map<string, string>();
+  private readonly clock: ExecutionClock;
+  constructor(clock: ExecutionClock) {
+    this.clock = clock;
+  }
   getProperty(k: string): string | null {
+    this.clock.charge(this.clock.costs.call);
     return this.data.get(k) ?? null;
   }
   setProperty(k: string, v: string): this {
-    this.data.set(k, String(v));
-    return this;
+    return this.setProperties({ [k]: v });
   }
   setProperties(o: Record<string, string>): this {
+    this.clock.charge(this.clock.costs.call);
+    for (const v of Object.values(o))
+      if (new TextEncoder().encode(String(v)).length > PROPERTY_VALUE_LIMIT)
+        throw new Error('Exception: Argument too large: value');
+    const next = new Map(this.data);
+    for (const [k, v] of Object.entries(o)) next.set(k, String(v));
+    const size = [...next].reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (size > PROPERTY_STORE_LIMIT)
+      throw new Error(
+        'Exception: You have exceeded the property storage quota. Please remove some properties and try again.',
+      );
     for (const [k, v] of Object.entries(o)) this.data.set(k, String(v));
     return this;
+  }
+  deleteProperty(k: string): this {
+    this.clock.charge(this.clock.costs.call);
+    this.data.delete(k);
+    return this;
+  }
+  getKeys(): string[] {
+    this.clock.charge(this.clock.costs.call);
+    return [...this.data.keys()];
   }
 }
 
@@ -58,7 +92,7 @@ export class FakeSheet {
   notes = new Map<string, string>();
   frozenRows = 0;
   boldRows = new Set<number>();
-  private readonly book: FakeSpreadsheet;
+  readonly book: FakeSpreadsheet;
   readonly id: number;
   name: string;
   constructor(book: FakeSpreadsheet, name: string, id: number) {
@@ -89,23 +123,27 @@ export class FakeSheet {
     return this.maxColumns;
   }
   insertRowsAfter(after: number, howMany: number): this {
+    this.book.clock.charge(this.book.clock.costs.call * 10);
     this.book.grow(howMany * this.maxColumns);
     this.shift(0, after, howMany);
     this.maxRows += howMany;
     return this;
   }
   insertColumnsAfter(after: number, howMany: number): this {
+    this.book.clock.charge(this.book.clock.costs.call * 10);
     this.book.grow(howMany * this.maxRows);
     this.shift(1, after, howMany);
     this.maxColumns += howMany;
     return this;
   }
   deleteRows(position: number, howMany: number): void {
+    this.book.clock.charge(this.book.clock.costs.call * 10);
     if (howMany >= this.maxRows) throw new Error("Exception: You can't delete all the rows on the sheet.");
     this.cut(0, position, howMany);
     this.maxRows -= howMany;
   }
   deleteColumns(position: number, howMany: number): void {
+    this.book.clock.charge(this.book.clock.costs.call * 10);
     if (howMany >= this.maxColumns) throw new Error("Exception: You can't delete all the columns on the sheet.");
     this.cut(1, position, howMany);
     this.maxColumns -= howMany;
@@ -204,6 +242,7 @@ class FakeRange {
     this.columns = columns;
   }
   setValues(values: unknown[][]): this {
+    this.sheet.book.clock.writes(this.rows * this.columns);
     if (values.length !== this.rows || values.some((r) => r.length !== this.columns)) {
       throw new Error(
         `Exception: The number of rows in the data does not match the number of rows in the range. The data has ${values.length} but the range has ${this.rows}.`,
@@ -226,6 +265,7 @@ class FakeRange {
       : `${first}:${col(this.column + this.columns - 1)}${this.row + this.rows - 1}`;
   }
   getValues(): unknown[][] {
+    this.sheet.book.clock.reads(this.rows * this.columns);
     return Array.from({ length: this.rows }, (_, i) =>
       Array.from(
         { length: this.columns },
@@ -234,6 +274,7 @@ class FakeRange {
     );
   }
   getFormulas(): string[][] {
+    this.sheet.book.clock.reads(this.rows * this.columns);
     return Array.from({ length: this.rows }, (_, i) =>
       Array.from(
         { length: this.columns },
@@ -243,6 +284,7 @@ class FakeRange {
   }
   /** Copies this range over `to` (repeated to fill it), formulas moved as a paste moves them. */
   copyTo(to: FakeRange): void {
+    this.sheet.book.clock.writes(to.rows * to.columns);
     for (let i = 0; i < to.rows; i++)
       for (let j = 0; j < to.columns; j++) {
         const from = this.sheet.cells.get(`${this.row + (i % this.rows)},${this.column + (j % this.columns)}`);
@@ -256,6 +298,7 @@ class FakeRange {
       }
   }
   setNumberFormat(format: string): this {
+    this.sheet.book.clock.writes(this.rows * this.columns);
     for (let i = 0; i < this.rows; i++)
       for (let j = 0; j < this.columns; j++) {
         const key = `${this.row + i},${this.column + j}`;
@@ -272,6 +315,7 @@ class FakeRange {
     return this;
   }
   clearContent(): this {
+    this.sheet.book.clock.writes(this.rows * this.columns);
     for (let i = 0; i < this.rows; i++)
       for (let j = 0; j < this.columns; j++) {
         const key = `${this.row + i},${this.column + j}`;
@@ -281,6 +325,7 @@ class FakeRange {
     return this;
   }
   setNote(note: string): this {
+    this.sheet.book.clock.charge(this.sheet.book.clock.costs.call);
     this.sheet.notes.set(`${this.row},${this.column}`, note);
     return this;
   }
@@ -293,7 +338,10 @@ export class FakeSpreadsheet {
   active: FakeSheet;
   toasts: string[] = [];
   private nextId = 1;
-  constructor() {
+  /** The execution's clock: every call costs time (fakeAppsScriptRuntime.ts). */
+  readonly clock: ExecutionClock;
+  constructor(clock: ExecutionClock = new ExecutionClock()) {
+    this.clock = clock;
     this.active = this.insertSheet('Sheet1');
   }
   cellCount(): number {
@@ -313,6 +361,7 @@ export class FakeSpreadsheet {
     return this.sheets.find((s) => s.name === name) ?? null;
   }
   insertSheet(name: string): FakeSheet {
+    this.clock.charge(this.clock.costs.call * 10);
     if (this.getSheetByName(name))
       throw new Error(`Exception: A sheet with the name "${name}" already exists. Please enter another name.`);
     if (this.sheets.length) this.grow(1000 * 26);
@@ -325,11 +374,13 @@ export class FakeSpreadsheet {
     return this.timeZone;
   }
   deleteSheet(sheet: FakeSheet): void {
+    this.clock.charge(this.clock.costs.call * 10);
     if (this.sheets.length === 1) throw new Error("Exception: You can't remove all the sheets in a document.");
     this.sheets = this.sheets.filter((x) => x !== sheet);
     if (this.active === sheet) this.active = this.sheets[0]!;
   }
   toast(message: string, title?: string): void {
+    this.clock.charge(this.clock.costs.call);
     this.toasts.push(`${title ?? ''}: ${message}`);
   }
 }
@@ -345,12 +396,17 @@ export interface AppsScriptWorld {
   /** Answers the next prompts will get, in order: [button, text]. */
   prompts: ['OK' | 'CANCEL', string][];
   fetches: string[];
+  clock: ExecutionClock;
+  triggers: Trigger[];
+  /** The document lock's holder (an execution's id), and the running execution's id. */
+  lock: { holder: string | undefined; execution: string };
 }
 
 export function appsScriptWorld(): AppsScriptWorld {
-  const spreadsheet = new FakeSpreadsheet();
-  const userProps = new Props();
-  const documentProps = new Props();
+  const clock = new ExecutionClock();
+  const spreadsheet = new FakeSpreadsheet(clock);
+  const userProps = new Props(clock);
+  const documentProps = new Props(clock);
   const world: World = {
     spreadsheet,
     userProps,
@@ -360,11 +416,18 @@ export function appsScriptWorld(): AppsScriptWorld {
     sidebars: [],
     prompts: [],
     fetches: [],
+    clock,
+    triggers: [],
+    lock: { holder: undefined, execution: 'none' },
   };
   const ui = fakeUi(world);
   const globals: Record<string, unknown> = {
     SpreadsheetApp: {
-      getUi: () => ui,
+      getUi: () => {
+        if (clock.kind === 'trigger')
+          throw new Error('Exception: Cannot call SpreadsheetApp.getUi() from this context.');
+        return ui;
+      },
       getActiveSpreadsheet: () => spreadsheet,
       getActiveSheet: () => spreadsheet.active,
     },
@@ -383,6 +446,9 @@ export function appsScriptWorld(): AppsScriptWorld {
       },
     },
     UrlFetchApp: fakeUrlFetchApp(world),
+    ScriptApp: fakeScriptApp(clock, world.triggers),
+    LockService: fakeLockService(clock, world.lock),
+    Date: clockDate(clock),
     console,
   };
   return { ...world, globals };
@@ -462,6 +528,7 @@ function fakeUrlFetchApp(world: World) {
         body?: string;
         error?: string;
       };
+      world.clock.charge(world.clock.costs.fetch + ((answer.body?.length ?? 0) / 1024) * world.clock.costs.fetchPerKb);
       if (answer.error) throw new Error(`Exception: Address unavailable: ${url} (${answer.error})`);
       if (answer.body!.length > FETCH_RESPONSE_LIMIT)
         throw new Error('Exception: The response is too large (over 50 MB).');

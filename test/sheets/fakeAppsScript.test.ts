@@ -64,3 +64,48 @@ describe('the fake SpreadsheetApp', () => {
     }
   });
 });
+
+describe('the fake Apps Script runtime', () => {
+  it('stops an execution after 6 minutes of work, and every later call fails too; the script reads the virtual clock', async () => {
+    const { ExecutionClock, clockDate } = await import('../helpers/fakeAppsScriptRuntime.ts');
+    const clock = new ExecutionClock();
+    const book = new FakeSpreadsheet(clock);
+    const ScriptDate = clockDate(clock);
+    clock.begin('user');
+    const start = ScriptDate.now();
+    const s = book.getSheets()[0]!;
+    // 1000 × 26 cells at 0.05 ms each: 1.3 s a write.
+    s.getRange(1, 1, 1000, 26).setValues(Array.from({ length: 1000 }, () => Array(26).fill('x')));
+    expect(new ScriptDate().getTime() - start).toBeGreaterThanOrEqual(1300);
+    clock.costs.cellWrite = 20;
+    expect(() => s.getRange(1, 1, 1000, 26).setValues(Array.from({ length: 1000 }, () => Array(26).fill('y')))).toThrow(
+      'Exceeded maximum execution time',
+    );
+    expect(() => s.getRange(1, 1).setNote('after')).toThrow('Exceeded maximum execution time');
+    clock.begin('trigger');
+    expect(() => s.getRange(1, 1).setNote('a new execution')).not.toThrow();
+  });
+
+  it('triggers: at most 20; locks: one execution at a time; a property value at most 9 kB', async () => {
+    const { ExecutionClock, fakeScriptApp, fakeLockService } = await import('../helpers/fakeAppsScriptRuntime.ts');
+    const clock = new ExecutionClock();
+    const triggers: { id: string; fn: string }[] = [];
+    const app = fakeScriptApp(clock, triggers);
+    for (let i = 0; i < 20; i++) app.newTrigger('f').timeBased().after(1000).create();
+    expect(() => app.newTrigger('f').timeBased().after(1000).create()).toThrow('too many triggers');
+    app.deleteTrigger(app.getProjectTriggers()[0]!);
+    expect(app.getProjectTriggers()).toHaveLength(19);
+    const lock = { holder: undefined as string | undefined, execution: 'one' };
+    const service = fakeLockService(clock, lock);
+    expect(service.getDocumentLock().tryLock(1000)).toBe(true);
+    lock.execution = 'two';
+    expect(service.getDocumentLock().tryLock(1000)).toBe(false);
+    expect(() => service.getDocumentLock().waitLock(1000)).toThrow('Lock timeout');
+    const { appsScriptWorld } = await import('../helpers/fakeAppsScript.ts');
+    const world = appsScriptWorld();
+    expect(() => world.documentProps.setProperty('big', 'x'.repeat(9 * 1024 + 1))).toThrow('Argument too large');
+    world.documentProps.setProperty('fits', 'x'.repeat(9 * 1024));
+    world.clock.begin('trigger');
+    expect(() => (world.globals.SpreadsheetApp as { getUi(): unknown }).getUi()).toThrow('from this context');
+  });
+});
