@@ -39,10 +39,14 @@ export function call<T>(s: ClientSettings, method: 'get' | 'post', path: string,
   return parsed as T;
 }
 
-export function tableRows(s: ClientSettings, table: string): QueryResult {
-  return call<QueryResult>(s, 'get', `/api/v1/tables/${encodeURIComponent(table)}/rows?format=json&limit=1000000`);
+/** One page of a table's rows in primary-key order, after the given key (keyset paging). */
+export function tablePage(s: ClientSettings, table: string, o: { after?: unknown[]; limit: number }): QueryResult {
+  const q = [`format=json`, `limit=${o.limit}`];
+  if (o.after) q.push(`after=${encodeURIComponent(JSON.stringify(o.after))}`);
+  return call<QueryResult>(s, 'get', `/api/v1/tables/${encodeURIComponent(table)}/rows?${q.join('&')}`);
 }
 
-export function runQuery(s: ClientSettings, sql: string): QueryResult {
-  return call<QueryResult>(s, 'post', '/api/v1/query', { sql, format: 'json' });
+/** A saved query as it is on the server now, at most `maxRows` rows (past them the server says row_limit). */
+export function savedQueryRows(s: ClientSettings, id: number, maxRows: number): QueryResult {
+  return call<QueryResult>(s, 'get', `/api/v1/queries/${id}/run?format=json&maxRows=${maxRows}`);
 }

@@ -1,6 +1,7 @@
-import { call, runQuery, tableRows, type SavedQuery, type TableInfo } from './api.ts';
+import { call, type SavedQuery, type TableInfo } from './api.ts';
+import { enqueue, runJob, type JobItem, type JobOutcome } from './job.ts';
 import { readSettings, saveSettings, type ClientSettings } from './settings.ts';
-import { checkRoomForNewSheet, freeSheetName, sourceOf, writeResult, type SheetSource } from './sheet.ts';
+import { sourceOf, type SheetSource } from './sheet.ts';
 
 /*
  * Global functions only: Apps Script calls these by name, from the menu and from the sidebar
@@ -19,6 +20,7 @@ export function onOpen(): void {
     .addSeparator()
     .addItem('Refresh this sheet', 'refreshThisSheet')
     .addItem('Refresh all', 'refreshAll')
+    .addItem('Refresh on a schedule…', 'showSchedule')
     .addToUi();
 }
 
@@ -133,82 +135,149 @@ export function showInsertQuery(): void {
   });
 }
 
-/** A saved query is read again at every refresh: a change to it reaches every sheet pulled from it. */
-function pull(source: SheetSource, sheet: GoogleAppsScript.Spreadsheet.Sheet): number {
-  const s = settings();
-  const sql =
-    source.queryId === undefined
-      ? source.sql
-      : call<{ sql: string }>(s, 'get', `/api/v1/queries/${source.queryId}`).sql;
-  const result = source.kind === 'table' ? tableRows(s, source.table!) : runQuery(s, sql!);
-  return writeResult(sheet, result, { ...source, ...(sql === undefined ? {} : { sql }) });
+const BUSY =
+  'Another refresh or insert is running in this spreadsheet (or was stopped a moment ago and goes on by itself): try again when it is done.';
+
+/** Runs the job now; throws when another execution holds it. */
+function run(startedAt: number): JobOutcome {
+  const out = runJob(settings(), startedAt);
+  if (out.busy) throw new Error(BUSY);
+  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+  return out;
 }
 
-function insertInto(source: SheetSource): string {
-  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
-  const s = settings();
-  // Fetch first: a failing query adds no empty sheet.
-  const result = source.kind === 'table' ? tableRows(s, source.table!) : runQuery(s, source.sql!);
-  if (result.rows.length === 0) throw new Error(`${source.label} has no rows: nothing was inserted.`);
-  checkRoomForNewSheet(result);
-  const sheet = spreadsheet.insertSheet(freeSheetName(spreadsheet, source.label));
-  let rows: number;
-  try {
-    rows = writeResult(sheet, result, source, { fresh: true });
-  } catch (err) {
-    // Nothing half-made stays: the sheet made for it goes.
-    spreadsheet.deleteSheet(sheet);
-    throw err;
+/** A refresh that failed says so on its sheet (A1's note), where a scheduled refresh's reader will look. */
+function noteFailure(item: JobItem): void {
+  const sheet = SpreadsheetApp.getActiveSpreadsheet()
+    .getSheets()
+    .find((x) => x.getSheetId() === item.sheetId);
+  sheet
+    ?.getRange(1, 1)
+    .setNote(
+      `exact-sync: the refresh of ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC failed: ${item.error}. The data below is from the refresh before.`,
+    );
+}
+
+/** In words: what finished, what failed, what goes on in the background. */
+function summary(out: JobOutcome): { text: string; failed: string[] } {
+  const done = out.finished.filter((i) => i.status === 'done').map((i) => `${i.sheetName} (${i.rows} rows)`);
+  const failed = out.finished.filter((i) => i.status === 'failed').map((i) => `${i.source.label}: ${i.error}`);
+  const pending = out.pending.map((i) => `${i.source.label} (${i.staged.toLocaleString()} rows so far)`);
+  const parts = [
+    done.length ? `Done: ${done.join(', ')}.` : '',
+    pending.length ? `Going on in the background (a minute or so per step): ${pending.join(', ')}.` : '',
+  ];
+  return { text: parts.filter(Boolean).join(' ') || 'Nothing to do.', failed };
+}
+
+/** Inserts a table or saved query into a new sheet; the sheet appears only once it is complete. */
+function insertNew(source: SheetSource): string {
+  const startedAt = Date.now();
+  const [item] = enqueue([{ newSheet: source.label, source }]);
+  const out = run(startedAt);
+  const mine = [...out.finished, ...out.pending].find((i) => i.id === item!.id);
+  if (mine?.status === 'failed') throw new Error(mine.error);
+  if (mine?.status === 'done') {
+    SpreadsheetApp.getActiveSpreadsheet().toast(
+      `${mine.rows!.toLocaleString()} rows of ${source.label} in sheet "${mine.sheetName}".`,
+      TITLE,
+    );
+    return `Inserted ${mine.rows} rows into "${mine.sheetName}".`;
   }
-  spreadsheet.toast(`${rows.toLocaleString()} rows of ${source.label} in sheet "${sheet.getName()}".`, TITLE);
-  return `Inserted ${rows} rows into "${sheet.getName()}".`;
+  return `${source.label}: ${summary(out).text}`;
 }
 
 /** Called by the sidebar. */
 export function insertTable(name: string): string {
-  return insertInto({ kind: 'table', table: name, label: name });
+  const { tables } = call<{ tables: TableInfo[] }>(settings(), 'get', '/api/v1/tables');
+  const table = tables.find((t) => t.name === name);
+  if (!table) throw new Error(`There is no table ${name} on the server.`);
+  return insertNew({ kind: 'table', table: name, key: table.primaryKey, label: name });
 }
 
-/** Called by the sidebar. */
+/** Called by the sidebar. Only the query's id is kept: each refresh runs it as it is on the server then. */
 export function insertSavedQuery(id: string): string {
-  const q = call<{ id: number; name: string; sql: string }>(
-    settings(),
-    'get',
-    `/api/v1/queries/${encodeURIComponent(id)}`,
-  );
-  return insertInto({ kind: 'query', queryId: q.id, sql: q.sql, label: q.name });
+  const q = call<{ id: number; name: string }>(settings(), 'get', `/api/v1/queries/${encodeURIComponent(id)}`);
+  return insertNew({ kind: 'query', queryId: q.id, label: q.name });
+}
+
+/** Refreshes the given pulled sheets (as a job that goes on past 6 minutes); says what happened. */
+function refreshSheets(sheets: GoogleAppsScript.Spreadsheet.Sheet[], what: string): void {
+  const startedAt = Date.now();
+  const pulled = sheets.flatMap((sheet) => {
+    const source = sourceOf(sheet);
+    return source ? [{ sheetId: sheet.getSheetId(), source }] : [];
+  });
+  if (pulled.length === 0) {
+    SpreadsheetApp.getActiveSpreadsheet().toast('No sheet here was pulled from exact-sync yet.', TITLE);
+    return;
+  }
+  enqueue(pulled);
+  const { text, failed } = summary(run(startedAt));
+  if (failed.length) throw new Error(`${text} These failed: ${failed.join('; ')}`);
+  SpreadsheetApp.getActiveSpreadsheet().toast(`${what}: ${text}`, TITLE);
 }
 
 export function refreshThisSheet(): void {
   guarded('Refresh', () => {
     const sheet = SpreadsheetApp.getActiveSheet();
-    const source = sourceOf(sheet);
-    if (!source) throw new Error(`Sheet "${sheet.getName()}" was not pulled from exact-sync: nothing to refresh.`);
-    const rows = pull(source, sheet);
-    SpreadsheetApp.getActiveSpreadsheet().toast(
-      `Refreshed "${sheet.getName()}": ${rows.toLocaleString()} rows.`,
-      TITLE,
-    );
+    if (!sourceOf(sheet))
+      throw new Error(`Sheet "${sheet.getName()}" was not pulled from exact-sync: nothing to refresh.`);
+    refreshSheets([sheet], `Refreshed "${sheet.getName()}"`);
   });
 }
 
 export function refreshAll(): void {
-  guarded('Refresh all', () => {
-    const done: string[] = [];
-    const failed: string[] = [];
-    for (const sheet of SpreadsheetApp.getActiveSpreadsheet().getSheets()) {
-      const source = sourceOf(sheet);
-      if (!source) continue;
-      try {
-        pull(source, sheet);
-        done.push(sheet.getName());
-      } catch (err) {
-        failed.push(`${sheet.getName()}: ${message(err)}`);
-      }
-    }
-    if (failed.length) throw new Error(`Refreshed ${done.length} sheet(s); these failed: ${failed.join('; ')}`);
+  guarded('Refresh all', () => refreshSheets(SpreadsheetApp.getActiveSpreadsheet().getSheets(), 'Refresh all'));
+}
+
+/** A time-based trigger's entry: the job goes on where the last execution stopped (no UI here). */
+export function continueRefresh(): void {
+  const out = runJob(settings(), Date.now());
+  if (out.busy) return;
+  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+  const { text, failed } = summary(out);
+  SpreadsheetApp.getActiveSpreadsheet().toast(failed.length ? `${text} Failed: ${failed.join('; ')}` : text, TITLE);
+}
+
+const SCHEDULED = 'scheduledRefresh';
+
+/** The schedule's trigger: every pulled sheet, as Refresh all does, failures noted on their sheets. */
+export function scheduledRefresh(): void {
+  const startedAt = Date.now();
+  const sheets = SpreadsheetApp.getActiveSpreadsheet().getSheets();
+  const pulled = sheets.flatMap((sheet) => {
+    const source = sourceOf(sheet);
+    return source ? [{ sheetId: sheet.getSheetId(), source }] : [];
+  });
+  if (pulled.length === 0) return;
+  enqueue(pulled);
+  continueAfter(startedAt);
+}
+
+function continueAfter(startedAt: number): void {
+  const out = runJob(settings(), startedAt);
+  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+}
+
+/** Refresh on a schedule: every hour, every day (early morning), or off. One trigger at most. */
+export function showSchedule(): void {
+  guarded('Schedule', () => {
+    const ui = SpreadsheetApp.getUi();
+    const answer = ui.prompt(
+      'Refresh on a schedule',
+      'Refresh every pulled sheet: type "hour", "day" or "off". (A failed refresh leaves a note on its sheet.)',
+      ui.ButtonSet.OK_CANCEL,
+    );
+    if (answer.getSelectedButton() !== ui.Button.OK) return;
+    const every = answer.getResponseText().trim().toLowerCase();
+    if (!['hour', 'day', 'off'].includes(every)) throw new Error(`"${every}" is not hour, day or off.`);
+    for (const t of ScriptApp.getProjectTriggers())
+      if (t.getHandlerFunction() === SCHEDULED) ScriptApp.deleteTrigger(t);
+    if (every === 'hour') ScriptApp.newTrigger(SCHEDULED).timeBased().everyHours(1).create();
+    if (every === 'day') ScriptApp.newTrigger(SCHEDULED).timeBased().everyDays(1).atHour(6).create();
     SpreadsheetApp.getActiveSpreadsheet().toast(
-      done.length ? `Refreshed ${done.join(', ')}.` : 'No sheet here was pulled from exact-sync yet.',
+      every === 'off' ? 'No scheduled refresh.' : `Every pulled sheet refreshes every ${every}.`,
       TITLE,
     );
   });

@@ -1,5 +1,4 @@
-import type { QueryResult } from '../../server/api/types.ts';
-import { chunkRows, clearPlan, gridCheck, planSheet, sheetRows } from '../../client-contract/sheetsPlan.ts';
+import { clearPlan, gridCheck } from '../../client-contract/sheetsPlan.ts';
 
 /**
  * Writing a result into a sheet with SpreadsheetApp: the header (bold, frozen), the rows in chunks,
@@ -8,10 +7,14 @@ import { chunkRows, clearPlan, gridCheck, planSheet, sheetRows } from '../../cli
  * the document's properties, so "Refresh all" knows.
  */
 
+/** What a sheet was pulled from: a table (with its primary key, for paging) or a saved query (by id only). */
 export interface SheetSource {
   kind: 'table' | 'query';
   table?: string;
+  /** The table's primary-key columns. */
+  key?: string[];
   queryId?: number;
+  /** Kept by versions before issue 19; a saved query is run by id. */
   sql?: string;
   label: string;
 }
@@ -25,63 +28,65 @@ export interface Extent {
 }
 
 /**
- * Writes `result` at the top left of `sheet`, owning only what the previous write covered (`extent`):
- * the grid is sized first (a sheet made for it gets exactly the rows and columns written; an existing
- * one only grows), Google's 10 million grid cells are checked, cells in use where the data would grow
- * are refused — all before anything is written. A column the user added beside the data with a formula
- * on every row is filled down to new rows; what the old extent held beyond the new one is cleared.
+ * Replaces the target's data with what `staging` holds (header in row 1), owning only what the previous
+ * write covered: the grid is sized first (a sheet made for it gets exactly the rows and columns; an
+ * existing one only grows), Google's 10 million grid cells are checked, cells in use where the data
+ * would grow are refused — all before anything is written. The data goes over in one copy (values and
+ * formats). A column the user added beside the data with a formula on every row is filled down to new
+ * rows; what the old extent held beyond the new one is cleared; the staging sheet is removed last.
  */
-export function writeResult(
-  sheet: GoogleAppsScript.Spreadsheet.Sheet,
-  result: QueryResult,
-  source: SheetSource,
-  o: { fresh?: boolean } = {},
-): number {
-  const plan = planSheet(result);
-  const width = plan.header.length;
-  // Instants shown on the spreadsheet's clock; dates stay their calendar day in every zone.
-  const rows = sheetRows(plan, SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone());
-  const need = { rows: rows.length + 1, columns: width };
-  const extent = o.fresh ? { rows: 0, columns: 0 } : extentOf(sheet);
-  sizeGrid(sheet, need, !!o.fresh);
-  refuseCellsInUse(sheet, need, extent);
-  const fill = o.fresh ? [] : calculatedColumns(sheet, extent);
-
-  sheet.getRange(1, 1, 1, width).setValues([plan.header]).setFontWeight('bold');
-  sheet.setFrozenRows(1);
-  if (rows.length) {
-    plan.formats.forEach((f, i) => {
-      if (f) sheet.getRange(2, i + 1, rows.length, 1).setNumberFormat(f);
-    });
-    // Dates as serial numbers with a date format, as the server's writeback and Excel write them: the same
-    // calendar day in every spreadsheet time zone (a Date object would be an instant, a day off west of UTC).
-    for (const [a, b] of chunkRows(plan.rows)) sheet.getRange(2 + a, 1, b - a, width).setValues(rows.slice(a, b));
+export function swapIn(
+  staging: GoogleAppsScript.Spreadsheet.Sheet,
+  item: { sheetId?: number; newSheet?: string; source: SheetSource; staged: number },
+): { rows: number; sheetName: string } {
+  const ss = SpreadsheetApp.getActiveSpreadsheet();
+  const width = staging.getLastColumn();
+  const need = { rows: item.staged + 1, columns: width };
+  const fresh = item.newSheet !== undefined;
+  if (fresh) checkRoomForNewSheet(need);
+  const sheet = fresh
+    ? ss.insertSheet(freeSheetName(ss, item.newSheet!))
+    : ss.getSheets().find((x) => x.getSheetId() === item.sheetId);
+  if (!sheet) throw new Error(`The sheet of ${item.source.label} is gone: nothing to refresh.`);
+  try {
+    const extent = fresh ? { rows: 0, columns: 0 } : extentOf(sheet);
+    sizeGrid(sheet, need, fresh);
+    refuseCellsInUse(sheet, need, extent);
+    const fill = fresh ? [] : calculatedColumns(sheet, extent);
+    staging.getRange(1, 1, need.rows, width).copyTo(sheet.getRange(1, 1, need.rows, width));
+    sheet.getRange(1, 1, 1, width).setFontWeight('bold');
+    sheet.setFrozenRows(1);
+    if (need.rows > extent.rows && extent.rows > 1)
+      for (const c of fill)
+        sheet.getRange(extent.rows, c).copyTo(sheet.getRange(extent.rows + 1, c, need.rows - extent.rows, 1));
+    for (const c of clearPlan(need.rows, width, extent.rows, extent.columns))
+      sheet.getRange(c.row, c.column, c.rows, c.columns).clearContent();
+    sheet
+      .getRange(1, 1)
+      .setNote(
+        `Pulled from exact-sync (${item.source.label}) on ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC: ${item.staged} rows. Exact Online → Refresh this sheet pulls it again.`,
+      );
+  } catch (err) {
+    // An insert that cannot be completed leaves no half-made sheet.
+    if (fresh) ss.deleteSheet(sheet);
+    throw err;
   }
-  if (need.rows > extent.rows)
-    for (const c of fill)
-      sheet.getRange(extent.rows, c).copyTo(sheet.getRange(extent.rows + 1, c, need.rows - extent.rows, 1));
-  for (const c of clearPlan(need.rows, width, extent.rows, extent.columns))
-    sheet.getRange(c.row, c.column, c.rows, c.columns).clearContent();
-  sheet
-    .getRange(1, 1)
-    .setNote(
-      `Pulled from exact-sync (${source.label}) on ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC: ${rows.length} rows. Exact Online → Refresh this sheet pulls it again.`,
-    );
   const props = PropertiesService.getDocumentProperties();
+  const { sql: _sql, ...source } = item.source;
   props.setProperty(SOURCE_PREFIX + sheet.getSheetId(), JSON.stringify(source));
   props.setProperty(EXTENT_PREFIX + sheet.getSheetId(), JSON.stringify(need));
-  return rows.length;
+  ss.deleteSheet(staging);
+  return { rows: item.staged, sheetName: sheet.getName() };
 }
 
 const EXTENT_PREFIX = 'exact-sync.extent.';
 
 /**
- * Whether a new sheet for `result` fits in the spreadsheet: insertSheet makes 1000 × 26 cells first,
- * and the data needs its own grid; Google counts every sheet's grid against 10 million cells. Throws,
+ * Whether a new sheet of `need` fits in the spreadsheet: insertSheet makes 1000 × 26 cells first, then
+ * it gets its own grid; Google counts every sheet's grid against 10 million cells. Throws, in words,
  * before any sheet is added, when it does not.
  */
-export function checkRoomForNewSheet(result: QueryResult): void {
-  const need = { rows: result.rows.length + 1, columns: result.columns.length };
+export function checkRoomForNewSheet(need: Extent): void {
   const others = SpreadsheetApp.getActiveSpreadsheet()
     .getSheets()
     .reduce((n, x) => n + x.getMaxRows() * x.getMaxColumns(), 0);

@@ -42,6 +42,7 @@ function snapshot() {
       cells: s.cells,
       notes: s.notes,
       frozenRows: s.frozenRows,
+      hidden: s.hidden,
       maxRows: s.maxRows,
       maxColumns: s.maxColumns,
     })),

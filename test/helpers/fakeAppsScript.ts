@@ -116,6 +116,12 @@ export class FakeSheet {
     for (const [k, c] of this.cells) if (c.value !== '' || c.formula) m = Math.max(m, Number(k.split(',')[1]));
     return m;
   }
+  hidden = false;
+  hideSheet(): this {
+    this.book.clock.charge(this.book.clock.costs.call);
+    this.hidden = true;
+    return this;
+  }
   getMaxRows(): number {
     return this.maxRows;
   }
@@ -367,6 +373,15 @@ export class FakeSpreadsheet {
     if (this.sheets.length) this.grow(1000 * 26);
     const sheet = new FakeSheet(this, name, this.nextId++);
     this.sheets.push(sheet);
+    this.active = sheet;
+    return sheet;
+  }
+  /** insertSheet makes the new sheet the active one ("Class Spreadsheet": insertSheet). */
+  getActiveSheet(): FakeSheet {
+    return this.active;
+  }
+  setActiveSheet(sheet: FakeSheet): FakeSheet {
+    this.clock.charge(this.clock.costs.call);
     this.active = sheet;
     return sheet;
   }

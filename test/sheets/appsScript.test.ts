@@ -37,6 +37,7 @@ interface SheetState {
   cells: Map<string, { value: unknown; format?: string; formula?: string }>;
   notes: Map<string, string>;
   frozenRows: number;
+  hidden: boolean;
   maxRows: number;
   maxColumns: number;
 }
@@ -49,6 +50,15 @@ interface State {
   sidebars: { title: string; html: string }[];
   toasts: string[];
   fetches: string[];
+  triggers: { id: string; fn: string; at?: number; everyMs?: number }[];
+  clock: { now: number; started: number; killed: boolean };
+}
+interface Ran {
+  fn: string;
+  ok: boolean;
+  killed: boolean;
+  error?: string;
+  elapsedMs: number;
 }
 
 /** A spreadsheet with the module loaded (in a worker thread: see appsScriptWorker.ts); `run` calls a global function of Code.js. */
@@ -75,6 +85,10 @@ class Spreadsheet {
     const m = await this.ask<{ ok: boolean; result?: unknown; error?: string }>({ kind: 'run', fn, args, prompts });
     if (!m.ok) throw new Error(m.error);
     return m.result;
+  }
+  /** Lets time pass until the next one-shot trigger, which runs in an execution of its own; at most `max`. */
+  async triggers(max = 1): Promise<Ran[]> {
+    return (await this.ask<{ ran: Ran[] }>({ kind: 'triggers', max })).ran;
   }
   /** Changes the spreadsheet as its user would; `fn` is `(world) => …` as source text (it runs in the worker). */
   async edit(fn: string): Promise<void> {
@@ -132,6 +146,7 @@ describe('the Apps Script module, built and run in a vm', () => {
       'Insert saved query…',
       'Refresh this sheet',
       'Refresh all',
+      'Refresh on a schedule…',
     ]);
     for (const [, fn] of w.state.menus[0]!.items)
       expect(new RegExp(`^function ${fn}\\(`, 'm').test(code), fn).toBe(true);
@@ -283,6 +298,8 @@ describe("the Apps Script module at Google's limits (issue 19)", () => {
     await t.db.pool.query(`INSERT INTO exact_online.dated VALUES (1, '2026-03-02', '2026-03-02T08:00:00Z')`);
     await fill('big', 50_000);
     await fill('growing', 10);
+    await t.db.pool.query(`CREATE TABLE exact_online.mid (id integer PRIMARY KEY, ${columns})`);
+    await fill('mid', 5000);
     await t.db.pool.query(`INSERT INTO exact_online.few SELECT i, i * 1.5 FROM generate_series(1, 5) i`);
     await grantWarehouseSchema(t.db.pool, 'exact_online');
   });
@@ -379,5 +396,92 @@ describe("the Apps Script module at Google's limits (issue 19)", () => {
       (err: Error) => expect(err.message).toMatch(/10,000,000/),
     );
     expect(w.state.sheets.map((s) => s.name)).toEqual(['Sheet1']);
+  });
+
+  /** The data rows of a sheet's first column, as text (what a user sees in it). */
+  const firstColumn = (w: Spreadsheet, name: string) =>
+    [...w.sheet(name)!.cells].filter(([k]) => k.endsWith(',2') && k !== '1,2').map(([, c]) => String(c.value));
+
+  it('Refresh all of 5 large sheets on a slow day: through continuations, never past 6 minutes, never a half-written sheet', async () => {
+    const w = await connected();
+    for (let i = 0; i < 5; i++) await w.run('insertTable', 'mid');
+    const names = w.state.sheets.filter((x) => /^mid/.test(x.name)).map((x) => x.name);
+    expect(names).toEqual(['mid', 'mid (2)', 'mid (3)', 'mid (4)', 'mid (5)']);
+    await t.db.pool.query(`UPDATE exact_online.mid SET c1 = 'new ' || id`);
+    // Google on a slow day: 1.5 ms a cell written, so one 5,000 × 20 sheet takes minutes to stage and copy.
+    await w.edit(`(world) => { world.clock.costs.cellWrite = 1.5; }`);
+    await w.run('refreshAll');
+    expect(w.state.toasts.at(-1)).toMatch(/Going on in the background/);
+    const oldOrNew = () =>
+      names.map((n) => {
+        const col = firstColumn(w, n);
+        return col.every((v) => v.startsWith('new '))
+          ? 'new'
+          : col.every((v) => v.startsWith('row '))
+            ? 'old'
+            : 'mixed';
+      });
+    expect(oldOrNew()).not.toContain('mixed');
+    const executions: Ran[] = [];
+    for (let i = 0; i < 40 && w.state.triggers.some((x) => x.fn === 'continueRefresh'); i++) {
+      executions.push(...(await w.triggers(1)));
+      // Between executions every sheet holds its old data or its new data, never a mix.
+      expect(oldOrNew()).not.toContain('mixed');
+    }
+    expect(executions.length).toBeGreaterThan(3);
+    expect(executions.every((e) => e.ok && !e.killed && e.elapsedMs <= 360_000)).toBe(true);
+    expect(oldOrNew()).toEqual(['new', 'new', 'new', 'new', 'new']);
+    expect(w.state.triggers).toEqual([]);
+    // The staging sheets are gone, and so is the job.
+    expect(w.state.sheets.map((x) => x.name).filter((n) => n.includes('staging'))).toEqual([]);
+    expect([...w.state.documentProps.keys()].filter((k) => k.startsWith('exact-sync.job'))).toEqual([]);
+    expect(w.state.toasts.at(-1)).toMatch(/Done: .*mid \(5\) \(5000 rows\)/);
+  }, 300_000);
+
+  it('an insert that needs more than one execution shows no sheet until it is complete', async () => {
+    const w = await connected();
+    await w.edit(`(world) => { world.clock.costs.cellWrite = 1.5; }`);
+    expect(await w.run('insertTable', 'mid')).toMatch(/Going on in the background/);
+    // Only the hidden staging sheet exists meanwhile.
+    expect(w.state.sheets.map((x) => [x.name, x.hidden])).toEqual([
+      ['Sheet1', false],
+      ['exact-sync staging 1', true],
+    ]);
+    for (let i = 0; i < 10 && w.state.triggers.length; i++) await w.triggers(1);
+    expect(w.state.sheets.map((x) => x.name)).toEqual(['Sheet1', 'mid']);
+    expect(values(w.sheet('mid')!)).toHaveLength(5001);
+  }, 120_000);
+
+  it('two refreshes never run at once; a saved query is kept by id only; a schedule is one trigger', async () => {
+    const w = await connected();
+    await w.run('insertTable', 'few');
+    await w.edit(`(world) => { world.lock.holder = 'another execution'; }`);
+    const before = JSON.stringify([...w.sheet('few')!.cells]);
+    await w.run('refreshAll');
+    expect(w.state.alerts.at(-1)).toMatch(/Another refresh or insert is running/);
+    expect(JSON.stringify([...w.sheet('few')!.cells])).toBe(before);
+    await w.edit(`(world) => { world.lock.holder = undefined; }`);
+
+    const made = await apiCall(t, adminKey, 'POST', '/queries', {
+      name: 'Few by id',
+      sql: `SELECT id, amount FROM few WHERE amount > 0 ${'/* a long comment */ '.repeat(200)}`,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await w.run('insertSavedQuery', String((made.body as { id: number }).id));
+    const stored = [...w.state.documentProps.values()].find((v) => v.includes('Few by id'))!;
+    expect(JSON.parse(stored)).toEqual({
+      kind: 'query',
+      queryId: (made.body as { id: number }).id,
+      label: 'Few by id',
+    });
+
+    w.prompts.push(['OK', 'hour']);
+    await w.run('showSchedule');
+    w.prompts.push(['OK', 'day']);
+    await w.run('showSchedule');
+    expect(w.state.triggers.map((x) => [x.fn, x.everyMs])).toEqual([['scheduledRefresh', 86_400_000]]);
+    w.prompts.push(['OK', 'off']);
+    await w.run('showSchedule');
+    expect(w.state.triggers).toEqual([]);
   });
 });
