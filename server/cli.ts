@@ -370,6 +370,20 @@ function addSheetsCommands(program: Command): void {
     .description('push now, in the foreground')
     .action(async (id: string) => (await import('./commands/sheets.ts')).runSheetsPush(settingsFromEnvironment(), id));
   sheetsCmd
+    .command('set')
+    .argument('<id>', 'the target (see sheets list)')
+    .description('change a target: switch it on or off, its schedule, name, spreadsheet or sheet')
+    .option('--on', 'pushed by its schedule again')
+    .option('--off', 'kept, but not pushed by its schedule (push still pushes it)')
+    .option('--every <minutes>', 'push on a schedule (at least 5)')
+    .option('--on-request', 'no schedule: only push pushes it')
+    .option('--name <name>', 'a new name')
+    .option('--spreadsheet <id>', 'another spreadsheet (its URL after /d/)')
+    .option('--sheet <name>', 'another sheet')
+    .action(async (id: string, options: Record<string, string | boolean | undefined>) =>
+      (await import('./commands/sheets.ts')).runSheetsSet(settingsFromEnvironment(), id, options),
+    );
+  sheetsCmd
     .command('remove')
     .argument('<id>', 'the target')
     .description('remove a target (the spreadsheet is not touched)')

@@ -30,7 +30,7 @@ export async function runSheetsList(settings: Settings): Promise<void> {
       ? `last push ${t.lastPush.status} ${when(t.lastPush.startedAt)}${t.lastPush.rows !== null ? `, ${t.lastPush.rows} rows` : ''}${t.lastPush.error ? ` — ${t.lastPush.error}` : ''}`
       : 'never pushed';
     process.stdout.write(
-      `${String(t.id).padStart(4)}  ${t.name}: ${t.sourceKind} ${t.sourceKind === 'sql' ? JSON.stringify(t.source.slice(0, 40)) : t.source} → ${t.spreadsheetId} / ${t.sheetName}, ${t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'on request'}; ${last}\n`,
+      `${String(t.id).padStart(4)}  ${t.name}${t.enabled ? '' : ' (off)'}: ${t.sourceKind} ${t.sourceKind === 'sql' ? JSON.stringify(t.source.slice(0, 40)) : t.source} → ${t.spreadsheetId} / ${t.sheetName}, ${t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'on request'}; ${last}\n`,
     );
   }
 }
@@ -110,4 +110,38 @@ export async function runSheetsRemove(settings: Settings, id: string): Promise<v
   const { deleteTarget } = await import('../sheets/targets.ts');
   await withDatabase(settings, (db) => deleteTarget(db.pool, targetId(id)));
   process.stdout.write(`Sheets target ${id} removed (the spreadsheet is not touched).\n`);
+}
+
+/** `exact-sync sheets set <id> …`: switch a target on or off, change its schedule, name or place. */
+export async function runSheetsSet(
+  settings: Settings,
+  id: string,
+  o: Record<string, string | boolean | undefined>,
+): Promise<void> {
+  if (o.on && o.off) throw new AppError('invalid_option', 'Give --on or --off, not both.');
+  if (o.every !== undefined && o.onRequest)
+    throw new AppError('invalid_option', 'Give --every or --on-request, not both.');
+  const every = o.every === undefined ? undefined : Number(o.every);
+  if (every !== undefined && !(Number.isInteger(every) && every >= 5 && every <= 7 * 24 * 60))
+    throw new AppError(
+      'invalid_option',
+      `--every is a whole number of minutes, 5 to 10080 (got ${JSON.stringify(o.every)})`,
+    );
+  const patch = {
+    ...(o.on ? { enabled: true } : o.off ? { enabled: false } : {}),
+    ...(every !== undefined ? { frequencyMinutes: every } : o.onRequest ? { frequencyMinutes: null } : {}),
+    ...(typeof o.name === 'string' ? { name: o.name } : {}),
+    ...(typeof o.spreadsheet === 'string' ? { spreadsheetId: o.spreadsheet } : {}),
+    ...(typeof o.sheet === 'string' ? { sheetName: o.sheet } : {}),
+  };
+  if (Object.keys(patch).length === 0)
+    throw new AppError(
+      'invalid_option',
+      'Nothing to change: give --on, --off, --every N, --on-request, --name, --spreadsheet or --sheet.',
+    );
+  const { updateTarget } = await import('../sheets/targets.ts');
+  const t = await withDatabase(settings, (db) => updateTarget(db.pool, targetId(id), patch));
+  process.stdout.write(
+    `Sheets target ${t.id} "${t.name}": ${t.enabled ? 'on' : 'off'}, ${t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'on request'}, → ${t.spreadsheetId} / ${t.sheetName}\n`,
+  );
 }

@@ -92,6 +92,47 @@ export async function createTarget(db: pg.Pool, t: TargetInput): Promise<SheetTa
   }
 }
 
+/** What a target may change: anything but its id; a new spreadsheet or sheet starts with no extent. */
+export interface TargetPatch {
+  name?: string;
+  spreadsheetId?: string;
+  sheetName?: string;
+  frequencyMinutes?: number | null;
+  enabled?: boolean;
+}
+
+export async function updateTarget(db: pg.Pool, id: number, p: TargetPatch): Promise<SheetTarget> {
+  try {
+    const { rowCount } = await db.query(
+      `UPDATE exact_sync.sheet_targets SET
+         name = coalesce($2, name),
+         spreadsheet_id = coalesce($3, spreadsheet_id),
+         sheet_name = coalesce($4, sheet_name),
+         frequency_minutes = CASE WHEN $5 THEN $6::int ELSE frequency_minutes END,
+         enabled = coalesce($7, enabled),
+         -- What the last push covered belongs to the sheet it was written to.
+         last_rows = CASE WHEN $3 IS DISTINCT FROM NULL AND $3 <> spreadsheet_id OR $4 IS DISTINCT FROM NULL AND $4 <> sheet_name THEN NULL ELSE last_rows END,
+         last_columns = CASE WHEN $3 IS DISTINCT FROM NULL AND $3 <> spreadsheet_id OR $4 IS DISTINCT FROM NULL AND $4 <> sheet_name THEN NULL ELSE last_columns END
+       WHERE id = $1`,
+      [
+        id,
+        p.name ?? null,
+        p.spreadsheetId ?? null,
+        p.sheetName ?? null,
+        p.frequencyMinutes !== undefined,
+        p.frequencyMinutes ?? null,
+        p.enabled ?? null,
+      ],
+    );
+    if (!rowCount) throw new AppError('target_not_found', `There is no Sheets target ${id}.`, { status: 404 });
+    return getTarget(db, id);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505')
+      throw new AppError('name_taken', `A Sheets target is already named ${JSON.stringify(p.name)}.`, { status: 409 });
+    throw err;
+  }
+}
+
 export async function deleteTarget(db: pg.Pool, id: number): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM exact_sync.sheet_targets WHERE id = $1', [id]);
   if (!rowCount) throw new AppError('target_not_found', `There is no Sheets target ${id}.`, { status: 404 });

@@ -108,7 +108,9 @@ export async function withRetry<T>(
       return await fn();
     } catch (err) {
       const { status, retryAfterMs } = googleErrorMessage(err);
-      const retryable = status === 429 || status >= 500 || (status === 0 && isNetworkError(err));
+      // exact-sync's own errors (a refused key, say) are final; Google's 429, 5xx and the network's are not.
+      const retryable =
+        !(err instanceof AppError) && (status === 429 || status >= 500 || (status === 0 && isNetworkError(err)));
       const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempt - 1)) * (0.8 + 0.4 * Math.random());
       const wait = Math.max(retryAfterMs ?? 0, backoff);
       if (!retryable || waited + wait > maxWaitMs) throw err;

@@ -1,3 +1,4 @@
+import { createVerify, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -5,7 +6,11 @@ import express from 'express';
 /**
  * A local stand-in of the Google Sheets API v4 endpoints the writeback uses (spreadsheets.get,
  * spreadsheets.batchUpdate, values.batchGet, values.batchUpdate, values.batchClear), with Google's rules:
- * - errors in Google's shape ({error: {code, message, status}}); a bearer token required;
+ * - errors in Google's shape ({error: {code, message, status}});
+ * - OAuth 2.0 for a service account (Google, "Using OAuth 2.0 for Server to Server Applications"): POST
+ *   /token takes a JWT assertion (grant_type jwt-bearer) signed RS256 by a key it knows (by kid), with
+ *   iss, scope, aud = this token URL and at most an hour's life, and answers an access token; every API
+ *   call needs `Bearer` with a token it issued (or one a test registered): anything else is 401;
  * - every sheet has a grid (rows × columns; a new sheet 1000 × 26, AddSheetRequest's defaults as the
  *   Sheets UI and API make them); writing, clearing or formatting past it is refused with Google's
  *   "Range (…) exceeds grid limits. Max rows: 1000, max columns: 26" (reported in pygsheets #124 and
@@ -85,6 +90,9 @@ export interface SheetsStandIn {
   requests: { path: string; bytes: number; write: boolean; status?: number }[];
   /** The Authorization header of the last request (a self-signed JWT from a service account). */
   lastAuthorization?: string | undefined;
+  /** Service-account public keys by key id (what Google knows of each key), and the tokens issued. */
+  serviceAccounts: Map<string, { email: string; publicKey: string }>;
+  tokens: Set<string>;
   /** Google's per-minute write quota: the writes a window takes, and the window's length. */
   quota: { writesPerMinute: number; windowMs: number };
   values(id: string, title: string): unknown[][];
@@ -101,6 +109,8 @@ export async function startSheetsStandIn(
     forbidden: new Set(),
     failNext: [],
     requests: [],
+    serviceAccounts: new Map(),
+    tokens: new Set(),
     quota: { writesPerMinute: quota.writesPerMinute ?? 60, windowMs: quota.windowMs ?? 60_000 },
     sheet(id, title) {
       const s = books.get(id)?.sheets.find((x) => x.title === title);
@@ -123,6 +133,10 @@ export async function startSheetsStandIn(
     },
   };
   const app = express();
+  let url = '';
+  app.post('/token', express.urlencoded({ extended: false }), (req, res) =>
+    tokenExchange(state, `${url}/token`, req, res),
+  );
   app.use(express.raw({ type: '*/*', limit: REQUEST_LIMIT * 2 }));
   app.use(gatekeeper(state, quota.now ?? Date.now));
   app.get(/^\/v4\/spreadsheets\/[^/:]+$/, (req, res) => {
@@ -153,8 +167,9 @@ export async function startSheetsStandIn(
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -190,8 +205,14 @@ function gatekeeper(state: Omit<SheetsStandIn, 'url' | 'close'>, now: () => numb
     state.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     state.lastAuthorization = req.headers.authorization;
-    if (!/^Bearer .+/.test(req.headers.authorization ?? ''))
-      return googleError(res, 401, 'UNAUTHENTICATED', 'Request is missing required authentication credential.');
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token || !state.tokens.has(token))
+      return googleError(
+        res,
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      );
     if (bytes > REQUEST_LIMIT)
       return googleError(res, 400, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 10485760 bytes.');
     const index = state.failNext.findIndex((f) => f.path.test(req.path));
@@ -209,6 +230,50 @@ function gatekeeper(state: Omit<SheetsStandIn, 'url' | 'close'>, now: () => numb
     (req as unknown as { json: unknown }).json = bytes ? JSON.parse((req.body as Buffer).toString('utf8')) : undefined;
     next();
   };
+}
+
+/** The jwt-bearer grant: the assertion checked as Google checks it, an access token in return. */
+function tokenExchange(
+  state: Omit<SheetsStandIn, 'url' | 'close'>,
+  audience: string,
+  req: express.Request,
+  res: express.Response,
+) {
+  const refuse = (description: string) =>
+    res.status(400).json({ error: 'invalid_grant', error_description: description });
+  const body = req.body as Record<string, string>;
+  if (body.grant_type !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+    return res.status(400).json({ error: 'unsupported_grant_type', error_description: 'Invalid grant_type' });
+  const [head, claims, signature] = String(body.assertion ?? '').split('.');
+  let h: { alg?: string; kid?: string };
+  let c: { iss?: string; scope?: string; aud?: string; iat?: number; exp?: number };
+  try {
+    h = JSON.parse(Buffer.from(head!, 'base64url').toString());
+    c = JSON.parse(Buffer.from(claims!, 'base64url').toString());
+  } catch {
+    return refuse('Invalid JWT.');
+  }
+  const account = state.serviceAccounts.get(h.kid ?? '');
+  if (h.alg !== 'RS256' || !account) return refuse('Invalid JWT Signature.');
+  const verified = createVerify('RSA-SHA256')
+    .update(`${head}.${claims}`)
+    .verify(account.publicKey, Buffer.from(signature ?? '', 'base64url'));
+  if (!verified) return refuse('Invalid JWT Signature.');
+  const now = Math.floor(Date.now() / 1000);
+  if (c.iss !== account.email) return refuse('Invalid email or User ID');
+  if (c.aud !== audience)
+    return refuse(
+      'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+    );
+  if (!c.iat || !c.exp || c.exp - c.iat > 3600 || c.exp < now || c.iat > now + 300)
+    return refuse('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+  if (!c.scope?.split(' ').includes('https://www.googleapis.com/auth/spreadsheets'))
+    return res
+      .status(400)
+      .json({ error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' });
+  const token = `ya29.${randomBytes(24).toString('base64url')}`;
+  state.tokens.add(token);
+  res.json({ access_token: token, expires_in: 3599, token_type: 'Bearer' });
 }
 
 function injected(res: express.Response, status: number) {

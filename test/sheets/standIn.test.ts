@@ -1,3 +1,4 @@
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gridOf, startSheetsStandIn, type SheetsStandIn } from '../helpers/sheetsStandIn.ts';
 
@@ -7,6 +8,7 @@ let g: SheetsStandIn;
 let clock = 0;
 beforeAll(async () => {
   g = await startSheetsStandIn({ writesPerMinute: 5, now: () => clock });
+  g.tokens.add('t');
 });
 afterAll(async () => {
   await g.close();
@@ -115,5 +117,56 @@ describe('the Sheets stand-in', () => {
     });
     const got = await get(`d/values:batchGet?ranges=${encodeURIComponent("'Sheet1'!A1:C9")}&valueRenderOption=FORMULA`);
     expect(got.body.valueRanges[0].values).toEqual([[], [5, '=A2*2+$A$1'], ['', '=A3*2+$A$1'], ['', '=A4*2+$A$1']]);
+  });
+
+  it('issues an access token only for a well-formed assertion signed by a key it knows; API calls need one it issued', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    g.serviceAccounts.set('k', { email: 'sa@x.iam.gserviceaccount.com', publicKey });
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = (claims: object, key = privateKey, kid = 'k') => {
+      const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const unsigned = `${b64({ alg: 'RS256', typ: 'JWT', kid })}.${b64(claims)}`;
+      return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url')}`;
+    };
+    const good = {
+      iss: 'sa@x.iam.gserviceaccount.com',
+      scope: 'https://www.googleapis.com/auth/spreadsheets',
+      aud: `${g.url}/token`,
+      iat: now,
+      exp: now + 3600,
+    };
+    const exchange = async (a: string) => {
+      const res = await fetch(`${g.url}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: a }),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const other = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    for (const bad of [
+      assertion(good, other.privateKey),
+      assertion(good, privateKey, 'unknown'),
+      assertion({ ...good, aud: 'https://elsewhere/token' }),
+      assertion({ ...good, exp: now + 7200 }),
+      assertion({ ...good, iat: now - 7200, exp: now - 3600 }),
+      assertion({ ...good, scope: 'https://www.googleapis.com/auth/drive' }),
+    ])
+      expect((await exchange(bad)).status).toBe(400);
+    const ok = await exchange(assertion(good));
+    expect(ok).toMatchObject({ status: 200, body: { token_type: 'Bearer', expires_in: 3599 } });
+    const call = (token: string) =>
+      fetch(`${g.url}/v4/spreadsheets/a`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.status);
+    fresh('a');
+    expect(await call(ok.body.access_token)).toBe(200);
+    expect(await call('ya29.made-up')).toBe(401);
   });
 });

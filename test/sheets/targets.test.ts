@@ -23,7 +23,7 @@ beforeAll(async () => {
   g = await startSheetsStandIn();
   g.books.set('book1', { sheets: [{ sheetId: 0, title: 'Sheet1', cells: new Map(), formats: new Map(), frozen: 0 }] });
   dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-sa-'));
-  const { privateKey } = generateKeyPairSync('rsa', {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -41,6 +41,8 @@ beforeAll(async () => {
       token_uri: `${g.url}/token`,
     }),
   );
+  // Google knows the key by its id.
+  g.serviceAccounts.set('k1', { email: 'writer@test.iam.gserviceaccount.com', publicKey });
   sb = await sandboxForFile({ divisions: 1, scale: 200, autoApprove: true });
   t = await startTestServer('sheets_targets', sb, {
     GOOGLE_APPLICATION_CREDENTIALS: keyFile,
@@ -68,12 +70,8 @@ describe('Google Sheets targets', () => {
     const pushed = await apiCall(t, admin, 'POST', `/sheets/targets/${made.body.id}/push`);
     const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM exact_online.glaccounts');
     expect(pushed.body).toMatchObject({ status: 'succeeded', rows: rows[0]!.n });
-    // A JWT the service account signed itself, with the spreadsheets scope.
-    const jwt = g.lastAuthorization!.replace(/^Bearer /, '').split('.');
-    expect(JSON.parse(Buffer.from(jwt[1]!, 'base64url').toString())).toMatchObject({
-      iss: 'writer@test.iam.gserviceaccount.com',
-      scope: 'https://www.googleapis.com/auth/spreadsheets',
-    });
+    // An access token from the token exchange (a JWT the service account signed, checked against its key).
+    expect(g.tokens.has(g.lastAuthorization!.replace(/^Bearer /, ''))).toBe(true);
     const values = g.values('book1', 'GL');
     expect(values).toHaveLength(rows[0]!.n + 1);
     expect(values[0]).toContain('code');
@@ -148,6 +146,67 @@ describe('Google Sheets targets', () => {
     expect(after.rows[0].n).toBe(again.rows[0].n);
   });
 
+  it('a target can be switched off (the schedule skips it), rescheduled and moved; a new sheet starts with no extent', async () => {
+    const made = await apiCall(t, admin, 'POST', '/sheets/targets', {
+      name: 'Switchable',
+      spreadsheetId: 'book1',
+      sheetName: 'Sw',
+      sourceKind: 'sql',
+      source: 'SELECT 1 AS one',
+      frequencyMinutes: 5,
+    });
+    const id = made.body.id as number;
+    await apiCall(t, admin, 'POST', `/sheets/targets/${id}/push`);
+    const { dueTargets } = await import('../../server/sheets/targets.ts');
+    const later = new Date(Date.now() + 10 * 60_000);
+    expect(await dueTargets(t.db.pool, later)).toContain(id);
+    const off = await apiCall(t, admin, 'PATCH', `/sheets/targets/${id}`, { enabled: false });
+    expect(off.body).toMatchObject({ enabled: false, frequencyMinutes: 5 });
+    expect(await dueTargets(t.db.pool, later)).not.toContain(id);
+    const moved = await apiCall(t, admin, 'PATCH', `/sheets/targets/${id}`, {
+      enabled: true,
+      frequencyMinutes: null,
+      sheetName: 'Elsewhere',
+    });
+    expect(moved.body).toMatchObject({ enabled: true, frequencyMinutes: null, sheetName: 'Elsewhere' });
+    const extent = await t.db.pool.query('SELECT last_rows, last_columns FROM exact_sync.sheet_targets WHERE id = $1', [
+      id,
+    ]);
+    expect(extent.rows[0]).toEqual({ last_rows: null, last_columns: null });
+    expect((await apiCall(t, admin, 'PATCH', `/sheets/targets/${id}`, { frequencyMinutes: 2 })).status).toBe(400);
+    expect((await apiCall(t, admin, 'PATCH', '/sheets/targets/999999', { enabled: false })).status).toBe(404);
+    expect((await apiCall(t, (await keys(t)).read, 'PATCH', `/sheets/targets/${id}`, { enabled: false })).status).toBe(
+      403,
+    );
+  });
+
+  it('a key Google does not know: the push fails saying so, nothing written', async () => {
+    const { sheetsClient } = await import('../../server/sheets/client.ts');
+    const { pushToSheet } = await import('../../server/sheets/writeback.ts');
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const file = path.join(dir, 'deleted-key.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        type: 'service_account',
+        private_key_id: 'deleted',
+        private_key: privateKey,
+        client_email: 'writer@test.iam.gserviceaccount.com',
+        token_uri: `${g.url}/token`,
+      }),
+    );
+    const api = sheetsClient({ credentialsFile: file, rootUrl: g.url });
+    const before = g.requests.length;
+    await expect(
+      pushToSheet(api as never, { spreadsheetId: 'book1', sheet: 'X' }, { columns: [], rows: [] }, undefined),
+    ).rejects.toThrow(/Google refused the service account's key \(invalid_grant: Invalid JWT Signature/);
+    expect(g.requests.length).toBe(before);
+  });
+
   it('refuses a bad target', async () => {
     expect(
       (
@@ -210,6 +269,13 @@ describe('exact-sync sheets', () => {
     expect((await cli(['sheets', 'list'])).stdout).toMatch(
       /From CLI: sql "SELECT 2 AS two" → book1 \/ CLI, on request; last push succeeded/,
     );
+    const off = await cli(['sheets', 'set', id, '--off', '--every', '60']);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/"From CLI": off, every 60 min/);
+    expect((await cli(['sheets', 'list'])).stdout).toMatch(/From CLI \(off\): sql/);
+    const nothing = await cli(['sheets', 'set', id]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('Nothing to change');
     expect((await cli(['sheets', 'remove', id])).code).toBe(0);
     const bad = await cli(['sheets', 'push', 'x']);
     expect(bad.code).toBe(1);

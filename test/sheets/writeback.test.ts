@@ -30,6 +30,7 @@ const result = (rows: number, columns = 3, seed = 0) => ({
 
 beforeAll(async () => {
   g = await startSheetsStandIn({ now: () => virtualNow });
+  g.tokens.add('test-token');
   const client = new auth.OAuth2();
   client.setCredentials({ access_token: 'test-token' });
   api = sheets({ version: 'v4', rootUrl: `${g.url}/`, auth: client });
@@ -215,6 +216,7 @@ describe("pushToSheet at Google's limits (issue 19)", () => {
 
   it('absorbs the per-minute write quota (429s) and a dropped connection: the push completes', async () => {
     const tight = await startSheetsStandIn({ writesPerMinute: 3, windowMs: 1500 });
+    tight.tokens.add('t');
     try {
       const client = new auth.OAuth2();
       client.setCredentials({ access_token: 't' });
@@ -237,6 +239,7 @@ describe("pushToSheet at Google's limits (issue 19)", () => {
 
   it("gives up, with Google's message, when the quota does not refill within the time allowed", async () => {
     const shut = await startSheetsStandIn({ writesPerMinute: 0, windowMs: 3_600_000 });
+    shut.tokens.add('t');
     try {
       const client = new auth.OAuth2();
       client.setCredentials({ access_token: 't' });

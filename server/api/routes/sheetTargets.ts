@@ -7,7 +7,9 @@ import {
   listPushes,
   listTargets,
   pushTarget,
+  updateTarget,
   type TargetInput,
+  type TargetPatch,
 } from '../../sheets/targets.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
@@ -31,6 +33,24 @@ const body: z.ZodType<TargetInput> = z.strictObject({
     .max(7 * 24 * 60)
     .nullable()
     .optional(),
+});
+
+const patch: z.ZodType<TargetPatch> = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  spreadsheetId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'the spreadsheet id is the part of its URL after /d/')
+    .optional(),
+  sheetName: z.string().trim().min(1).max(100).optional(),
+  frequencyMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .nullable()
+    .optional(),
+  enabled: z.boolean().optional(),
 });
 
 export function sheetTargetRoutes(s: Services): ApiRoute[] {
@@ -66,6 +86,15 @@ export function sheetTargetRoutes(s: Services): ApiRoute[] {
       scope: 'admin',
       summary: 'One target',
       handle: async ({ params }) => getTarget(s.pool, idParam(params, 'id', 'target')),
+    }),
+    route({
+      method: 'patch',
+      path: '/sheets/targets/:id',
+      scope: 'admin',
+      summary:
+        'Change a target: name, spreadsheet, sheet, frequencyMinutes (null: on request), enabled (off: the schedule skips it)',
+      body: patch,
+      handle: async ({ params, body }) => updateTarget(s.pool, idParam(params, 'id', 'target'), body),
     }),
     route({
       method: 'delete',
