@@ -223,6 +223,25 @@ describe('the web console in a browser', () => {
     await page.getByText(/The push failed: .*GOOGLE_APPLICATION_CREDENTIALS/).waitFor();
     await page.locator('tr[data-target="GL to Sheets"] [data-last-push=failed]').waitFor();
     await screenshot('sheets-push-failed');
+    // A scheduled target can be switched off and on again.
+    await page.locator('input[name=target-name]').fill('Hourly');
+    await page.locator('input[name=spreadsheet]').fill('1AbCdEf_gh-IJ');
+    await page.locator('input[name=sheet]').fill('Hourly');
+    await page.locator('input[name=source]').fill('glaccounts');
+    await page.getByLabel('Schedule').selectOption({ label: 'every hour' });
+    await page.getByRole('button', { name: 'Add target' }).click();
+    const hourly = page.locator('tr[data-target="Hourly"]');
+    await hourly.getByRole('switch', { name: 'Scheduled pushes of Hourly' }).click();
+    await hourly.getByText('off').waitFor();
+    const enabled = async () =>
+      (await t.db.pool.query(`SELECT enabled FROM exact_sync.sheet_targets WHERE name = 'Hourly'`)).rows[0].enabled;
+    expect(await enabled()).toBe(false);
+    // (The switch's thumb slides: the picture waits for it.)
+    await page.waitForTimeout(400);
+    await screenshot('sheets-target-off');
+    await hourly.getByRole('switch', { name: 'Scheduled pushes of Hourly' }).click();
+    await hourly.getByText('on', { exact: true }).waitFor();
+    expect(await enabled()).toBe(true);
   });
 
   it('shows a refused consent on a page that offers to try again, and nothing is connected', async () => {

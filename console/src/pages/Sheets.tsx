@@ -6,6 +6,7 @@ import {
   Radio,
   RadioGroup,
   Select,
+  Switch,
   Table,
   TableBody,
   TableCell,
@@ -17,7 +18,7 @@ import {
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import type { SheetPushOutcome, SheetTargetsResponse } from '../../../server/api/types.ts';
-import { del, get, post } from '../api.ts';
+import { del, get, patch, post } from '../api.ts';
 import { ErrorBar, Loading, Notice, PageTitle, StatusBadge, stack, FailureText } from '../components.tsx';
 import { when } from '../format.ts';
 import { useAction } from '../useAction.ts';
@@ -48,6 +49,13 @@ export function SheetsPage() {
       await list.reload();
     });
   };
+  const setEnabled = (id: number, enabled: boolean) => {
+    setMessage(undefined);
+    void run(async () => {
+      await patch(`/api/v1/sheets/targets/${id}`, { enabled });
+      await list.reload();
+    });
+  };
   const remove = (id: number) => {
     if (!confirm('Remove this target? The spreadsheet is not touched.')) return;
     void run(async () => {
@@ -70,7 +78,7 @@ export function SheetsPage() {
       <ErrorBar error={error ?? list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.targets.length ? (
-        <TargetsTable targets={list.data.targets} busy={busy} onPush={push} onRemove={remove} />
+        <TargetsTable targets={list.data.targets} busy={busy} onPush={push} onRemove={remove} onEnabled={setEnabled} />
       ) : null}
       {list.data && list.data.targets.length === 0 ? <Text>No targets yet.</Text> : null}
     </div>
@@ -82,11 +90,13 @@ function TargetsTable({
   busy,
   onPush,
   onRemove,
+  onEnabled,
 }: {
   targets: SheetTargetsResponse['targets'];
   busy: boolean;
   onPush: (id: number) => void;
   onRemove: (id: number) => void;
+  onEnabled: (id: number, enabled: boolean) => void;
 }) {
   return (
     <Table aria-label="Sheets targets" size="small">
@@ -110,7 +120,18 @@ function TargetsTable({
                 {t.sheetName}
               </Text>
             </TableCell>
-            <TableCell>{t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'by hand'}</TableCell>
+            <TableCell>
+              {t.frequencyMinutes ? `every ${t.frequencyMinutes} min` : 'by hand'}
+              {t.frequencyMinutes ? (
+                <Switch
+                  label={t.enabled ? 'on' : 'off'}
+                  checked={t.enabled}
+                  disabled={busy}
+                  aria-label={`Scheduled pushes of ${t.name}`}
+                  onChange={(_e, d) => onEnabled(t.id, d.checked)}
+                />
+              ) : null}
+            </TableCell>
             <TableCell data-last-push={t.lastPush?.status ?? 'none'}>
               {t.lastPush ? (
                 <>
