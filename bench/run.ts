@@ -1,13 +1,16 @@
 import { AppError } from '../server/lib/errors.ts';
+import { availableParallelism } from 'node:os';
 import { machine } from './machine.ts';
+
+const cpus = availableParallelism();
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-type Options = { rows: string; scale: string; timeScale: string; minutes: string };
+type Options = { rows: string; scale: string; timeScale: string; minutes: string; replay?: boolean };
 
 const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
-  'sync-full': (o) => rowBenchmark('sync-full', o, syncFull),
+  'sync-full': (o) => rowBenchmark('sync-full', o, (rows, p) => syncFull(rows, p, o.replay === true)),
   pacing,
   'parallel-divisions': parallelDivisions,
   'query-stream': queryStream,
@@ -158,20 +161,26 @@ async function sandboxSync(rows: number, onProgress: (n: number) => void): Promi
   );
 }
 
-async function syncFull(rows: number, onProgress: (n: number) => void): Promise<string> {
+async function syncFull(rows: number, onProgress: (n: number) => void, replay: boolean): Promise<string> {
   const { runSyncFull } = await import('./syncFull.ts');
   const result = await runSyncFull({
     rows,
     onProgress,
+    replay,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
   });
+  const perMillion = (s: number | undefined) => (s === undefined ? '?' : ((s * 1e6) / result.rows).toFixed(1));
   return (
-    `sync-full: ${result.rows} transaction lines from the sandbox into the warehouse\n` +
+    `sync-full${replay ? ' --replay' : ''}: ${result.rows} transaction lines ${replay ? 'replayed (recorded from the sandbox first)' : 'from the sandbox'} into the warehouse\n` +
     `  sync:               ${result.syncSeconds.toFixed(1)} s (${result.rowsPerSecond} rows/s)\n` +
     `  COPY floor:         ${result.copySeconds.toFixed(1)} s (the same rows as CSV into an empty table)\n` +
     `  ratio:              ${result.ratio.toFixed(2)}x the floor\n` +
     `  peak RSS (sync):    ${result.peakRssMb} MB\n` +
-    `  CPU during sync:    sync ${result.cpu.sync.toFixed(1)} s, sandbox ${result.cpu.sandbox?.toFixed(1) ?? '?'} s, PostgreSQL ${result.cpu.postgres?.toFixed(1) ?? '?'} s (2 cores: ${(2 * result.syncSeconds).toFixed(1)} s available)\n` +
+    `  CPU during sync:    sync ${result.cpu.sync.toFixed(1)} s, sandbox ${result.cpu.sandbox?.toFixed(1) ?? '?'} s, PostgreSQL ${result.cpu.postgres?.toFixed(1) ?? '?'} s${result.cpu.replay !== undefined ? `, replay proxy ${result.cpu.replay.toFixed(1)} s` : ''} (${cpus} cores: ${(cpus * result.syncSeconds).toFixed(1)} s available)\n` +
+    `  CPU per 1M rows:    engine ${perMillion(result.cpu.sync)} s, PostgreSQL ${perMillion(result.cpu.postgres)} s\n` +
+    (result.replay
+      ? `  replay:             ${result.replay.replayed} pages replayed (${result.replay.megabytes} MB), ${result.replay.forwarded} requests sent on to the sandbox\n`
+      : '') +
     `  machine:            ${machine()}\n`
   );
 }

@@ -14,6 +14,7 @@ import { createSecretBox } from '../server/lib/crypto.ts';
 import { syncTable } from '../server/sync/engine.ts';
 import { benchPostgres } from './database.ts';
 import { processCpuSeconds } from './machine.ts';
+import { startReplayProcess, type ReplayProcess } from './replayServer.ts';
 import { consent, startSandboxProcess } from './sandboxProcess.ts';
 
 /**
@@ -30,7 +31,9 @@ export interface SyncFullResult {
   ratio: number;
   peakRssMb: number;
   /** CPU seconds each process used during the sync (undefined where /proc cannot tell: not Linux, remote PostgreSQL). */
-  cpu: { sync: number; sandbox: number | undefined; postgres: number | undefined };
+  cpu: { sync: number; sandbox: number | undefined; postgres: number | undefined; replay?: number | undefined };
+  /** With replay: the pages answered from the recording, and the requests that went to the sandbox. */
+  replay?: { replayed: number; forwarded: number; megabytes: number };
 }
 
 /** CPU seconds so far of the PostgreSQL backends serving this database (processes of this machine). */
@@ -46,31 +49,83 @@ async function backendsCpu(pool: pg.Pool): Promise<Map<number, number>> {
   return out;
 }
 
+/**
+ * With `replay`, the engine is measured alone (issue 24): a first, untimed sync goes through a
+ * recording proxy (bench/replayServer.ts) into one database; the timed sync, into a fresh database,
+ * gets the same pages byte for byte from the proxy's files, so the sandbox renders nothing meanwhile.
+ */
 export async function runSyncFull(options: {
   rows: number;
   databaseUrl?: string;
   onProgress?: (rows: number) => void;
+  replay?: boolean;
 }): Promise<SyncFullResult> {
   const postgres = await benchPostgres(options.databaseUrl);
-  const db = await postgres.database({ max: 4 });
-  const { pool } = db;
   const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-csv-'));
-  let stopSandbox = () => {};
-  let peak = 0;
+  const stops: (() => unknown)[] = [];
+  try {
+    const sandbox = await startSandboxProcess(options.rows);
+    stops.push(sandbox.stop);
+    let url = sandbox.url;
+    let proxy: ReplayProcess | undefined;
+    if (options.replay) {
+      proxy = await startReplayProcess(sandbox.url);
+      stops.push(() => proxy!.stop());
+      url = proxy.url;
+      const first = await postgres.database({ max: 4 });
+      stops.push(() => first.drop());
+      await timedSync(first.pool, url, { sandboxPid: sandbox.child.pid! });
+      await proxy.replay();
+    }
+    const db = await postgres.database({ max: 4 });
+    stops.push(() => db.drop());
+    const timed = await timedSync(db.pool, url, {
+      sandboxPid: sandbox.child.pid!,
+      ...(proxy ? { replayPid: proxy.child.pid! } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const copySeconds = await copyFloorSeconds(db.pool, dir);
+    const stats = proxy ? await proxy.stats() : undefined;
+    return {
+      ...timed,
+      rowsPerSecond: Math.round(timed.rows / timed.syncSeconds),
+      copySeconds,
+      ratio: timed.syncSeconds / copySeconds,
+      ...(stats
+        ? {
+            replay: {
+              replayed: stats.replayed,
+              forwarded: stats.forwarded,
+              megabytes: Math.round(stats.bytes / 2 ** 20),
+            },
+          }
+        : {}),
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    await postgres.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One full sync of transactionlines from `url` into `pool`'s warehouse: wall time, CPU per process, peak RSS. */
+async function timedSync(
+  pool: pg.Pool,
+  url: string,
+  o: { sandboxPid: number; replayPid?: number; onProgress?: (rows: number) => void },
+) {
+  const { client, connectionId } = await sandboxClient(pool, url);
+  const division = (await client.me()).CurrentDivision as number;
+  let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 100);
+  const pgBefore = await backendsCpu(pool);
+  const sandboxBefore = processCpuSeconds(o.sandboxPid);
+  const replayBefore = o.replayPid ? processCpuSeconds(o.replayPid) : undefined;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
   try {
-    const sandbox = await startSandboxProcess(options.rows);
-    stopSandbox = sandbox.stop;
-    const sandboxUrl = sandbox.url;
-    const { client, connectionId } = await sandboxClient(pool, sandboxUrl);
-    const division = (await client.me()).CurrentDivision as number;
-
-    const pgBefore = await backendsCpu(pool);
-    const sandboxBefore = processCpuSeconds(sandbox.child.pid!);
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
     const result = await syncTable(
       {
         pool,
@@ -78,39 +133,32 @@ export async function runSyncFull(options: {
         connectionId,
         schema: 'exact_online',
         timeZone: 'Europe/Amsterdam',
-        ...(options.onProgress ? { onProgress: (_t: string, _d: number, n: number) => options.onProgress!(n) } : {}),
+        ...(o.onProgress ? { onProgress: (_t: string, _d: number, n: number) => o.onProgress!(n) } : {}),
       },
       'transactionlines',
       division,
     );
     const syncSeconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
     const cpuUsed = process.cpuUsage(cpuBefore);
-    const sandboxAfter = processCpuSeconds(sandbox.child.pid!);
     const pgAfter = await backendsCpu(pool);
-    const cpu = {
-      sync: (cpuUsed.user + cpuUsed.system) / 1e6,
-      sandbox: sandboxBefore !== undefined && sandboxAfter !== undefined ? sandboxAfter - sandboxBefore : undefined,
-      postgres:
-        pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
+    const delta = (pid: number | undefined, before: number | undefined) => {
+      const after = pid ? processCpuSeconds(pid) : undefined;
+      return before !== undefined && after !== undefined ? after - before : undefined;
     };
-
-    const copySeconds = await copyFloorSeconds(pool, dir);
     return {
       rows: result.rows,
       syncSeconds,
-      rowsPerSecond: Math.round(result.rows / syncSeconds),
-      copySeconds,
-      ratio: syncSeconds / copySeconds,
       peakRssMb: Math.round(peak / 2 ** 20),
-      cpu,
+      cpu: {
+        sync: (cpuUsed.user + cpuUsed.system) / 1e6,
+        sandbox: delta(o.sandboxPid, sandboxBefore),
+        replay: delta(o.replayPid, replayBefore),
+        postgres:
+          pgAfter.size > 0 ? [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0) : undefined,
+      },
     };
   } finally {
     clearInterval(sampler);
-    stopSandbox();
-    await db.drop();
-    await postgres.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

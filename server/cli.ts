@@ -450,8 +450,12 @@ function addBenchCommand(program: Command): void {
     .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions, abuse)', '100000')
     .option('--minutes <n>', 'how long the traffic runs (abuse)', '10')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
-    .action(async (name: string, options: { rows: string; scale: string; timeScale: string; minutes: string }) =>
-      (await import('../bench/run.ts')).runBench(name, options),
+    .option('--replay', 'time the engine alone: pages recorded first, then replayed byte for byte (sync-full)')
+    .action(
+      async (
+        name: string,
+        options: { rows: string; scale: string; timeScale: string; minutes: string; replay?: boolean },
+      ) => (await import('../bench/run.ts')).runBench(name, options),
     );
 }
 
