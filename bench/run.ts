@@ -1,5 +1,5 @@
 import { AppError } from '../server/lib/errors.ts';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { machine } from './machine.ts';
 
 const cpus = availableParallelism();
@@ -163,6 +163,7 @@ async function sandboxSync(rows: number, onProgress: (n: number) => void): Promi
 
 async function syncFull(rows: number, onProgress: (n: number) => void, replay: boolean): Promise<string> {
   const { runSyncFull } = await import('./syncFull.ts');
+  const loadBefore = loadavg()[0]!.toFixed(2);
   const result = await runSyncFull({
     rows,
     onProgress,
@@ -181,6 +182,7 @@ async function syncFull(rows: number, onProgress: (n: number) => void, replay: b
     (result.replay
       ? `  replay:             ${result.replay.replayed} pages replayed (${result.replay.megabytes} MB), ${result.replay.forwarded} requests sent on to the sandbox\n`
       : '') +
+    `  load before:        ${loadBefore} (1-minute average)\n` +
     `  machine:            ${machine()}\n`
   );
 }
