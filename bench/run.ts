@@ -11,6 +11,7 @@ type Options = { rows: string; scale: string; timeScale: string; minutes: string
 const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
   'sync-full': (o) => rowBenchmark('sync-full', o, (rows, p) => syncFull(rows, p, o.replay === true)),
+  'sync-incremental': syncIncremental,
   pacing,
   'parallel-divisions': parallelDivisions,
   'query-stream': queryStream,
@@ -184,5 +185,25 @@ async function syncFull(rows: number, onProgress: (n: number) => void, replay: b
       : '') +
     `  load before:        ${loadBefore} (1-minute average)\n` +
     `  machine:            ${machine()}\n`
+  );
+}
+
+async function syncIncremental(options: Options): Promise<void> {
+  const rows = Number(options.rows);
+  if (!Number.isInteger(rows) || rows < 1000)
+    throw new AppError('invalid_option', `--rows must be a whole number >= 1000 (got ${JSON.stringify(options.rows)})`);
+  const loadBefore = loadavg()[0]!.toFixed(2);
+  const { runSyncIncremental } = await import('./syncIncremental.ts');
+  const r = await runSyncIncremental({
+    rows,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  });
+  process.stdout.write(
+    `sync-incremental: ${r.rows} transaction lines synced (${r.fullSeconds.toFixed(1)} s), then ${r.changed} changed and ${r.deleted} deleted in Exact\n` +
+      `  next run:           ${r.run.seconds.toFixed(1)} s, ${r.run.cpuSeconds.toFixed(1)} s CPU, ${r.run.calls} calls (fewest possible: ${r.run.minimumCalls})\n` +
+      `  nothing changed:    ${r.idle.seconds.toFixed(2)} s, ${r.idle.calls} calls (fewest possible: ${r.idle.minimumCalls})\n` +
+      `  warehouse right:    ${r.warehouseRight ? 'yes' : 'NO'} (changed rows carry the change, deleted rows gone)\n` +
+      `  load before:        ${loadBefore} (1-minute average)\n` +
+      `  machine:            ${machine()}\n`,
   );
 }

@@ -163,7 +163,7 @@ async function timedSync(
 }
 
 /** A connection to the sandbox with fresh tokens, and an Exact client for it. */
-async function sandboxClient(pool: pg.Pool, sandboxUrl: string) {
+export async function sandboxClient(pool: pg.Pool, sandboxUrl: string) {
   const token = await consent(sandboxUrl);
   const tokens = new TokenManager({
     store: connectionTokenStore,

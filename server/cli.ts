@@ -445,8 +445,15 @@ function addBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('the benchmarks (see BENCHMARKS.md)')
-    .argument('<name>', 'sandbox-sync | sync-full | pacing | parallel-divisions | query-stream | abuse')
-    .option('--rows <n>', 'rows to serve, sync or stream (sandbox-sync, sync-full, query-stream)', '1000000')
+    .argument(
+      '<name>',
+      'sandbox-sync | sync-full | sync-incremental | pacing | parallel-divisions | query-stream | abuse',
+    )
+    .option(
+      '--rows <n>',
+      'rows to serve, sync or stream (sandbox-sync, sync-full, sync-incremental, query-stream)',
+      '1000000',
+    )
     .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions, abuse)', '100000')
     .option('--minutes <n>', 'how long the traffic runs (abuse)', '10')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
