@@ -31,12 +31,19 @@ export interface StreamMeasurement {
 
 export interface QueryStreamResult {
   rows: number;
+  rounds: number;
+  /** Every floor measured (psql \\copy), in the order taken. */
+  floors: number[];
   floorSeconds: number;
   csv: StreamMeasurement;
   json: StreamMeasurement;
-  /** NDJSON goes the cursor path (exact-sync writes every value), as JSON and CSV with parameters do. */
   ndjson: StreamMeasurement;
+  /** Each format's measurements, all rounds. */
+  runs: Record<Format, StreamMeasurement[]>;
 }
+
+type Format = 'csv' | 'json' | 'ndjson';
+const FORMATS: Format[] = ['csv', 'json', 'ndjson'];
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.ts');
 const SQL = 'SELECT * FROM exact_online.bench';
@@ -52,44 +59,89 @@ export async function freePort(): Promise<number> {
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * `rounds` rounds; in each, the floor and the three formats in a shuffled order (so none always follows
+ * the same one), each format on a server started fresh for it (its memory growth is that format's
+ * alone). A format's ratio is the median of its times over the median floor.
+ */
 export async function runQueryStream(options: {
   rows: number;
+  rounds?: number;
   databaseUrl?: string;
   log?: (line: string) => void;
 }): Promise<QueryStreamResult> {
+  const rounds = options.rounds ?? 3;
   const postgres = await benchPostgres(options.databaseUrl);
   const db = await postgres.database({ max: 2 });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-query-'));
-  let server: ReturnType<typeof spawn> | undefined;
   try {
     options.log?.(`filling a table with ${options.rows.toLocaleString('en-US')} rows × 15 columns`);
     await fillTable(db.pool, options.rows);
-
-    const port = await freePort();
-    server = await startServer(db.url, port, dataDir, { QUERY_MAX_ROWS: String(options.rows + 1) });
     const { key } = await createApiKey(db.pool, { name: 'bench', admin: false });
-    const pid = server.pid!;
-
-    const floor = () => psqlFloor(db.url);
-    const through = (format: 'csv' | 'json' | 'ndjson', floorSeconds: number) =>
-      streamThrough({ port, key, pid, rows: options.rows }, format, floorSeconds);
-    // Warm the table into the cache once; then the floor, CSV and JSON, each once.
-    await floor();
-    const floorSeconds = await floor();
-    options.log?.(`floor (psql \\copy csv): ${floorSeconds.toFixed(2)} s`);
-    const csv = await through('csv', floorSeconds);
-    options.log?.(`csv: ${csv.seconds.toFixed(2)} s`);
-    const json = await through('json', floorSeconds);
-    options.log?.(`json: ${json.seconds.toFixed(2)} s`);
-    const ndjson = await through('ndjson', floorSeconds);
-    options.log?.(`ndjson: ${ndjson.seconds.toFixed(2)} s`);
-    return { rows: options.rows, floorSeconds, csv, json, ndjson };
+    // One SECRET_KEY for every server of the run: the query role's password is sealed with it.
+    const secret = randomBytes(32).toString('hex');
+    // Warm the table into the cache once.
+    await psqlFloor(db.url);
+    const floors: number[] = [];
+    const runs: Record<Format, StreamMeasurement[]> = { csv: [], json: [], ndjson: [] };
+    for (let round = 0; round < rounds; round++) {
+      const order: ('floor' | Format)[] = shuffle(['floor', ...FORMATS]);
+      for (const step of order) {
+        if (step === 'floor') floors.push(await psqlFloor(db.url));
+        else runs[step].push(await onFreshServer({ url: db.url, dataDir, secret }, key, options.rows, step));
+        options.log?.(`round ${round + 1}: ${step} done`);
+      }
+    }
+    const floorSeconds = median(floors);
+    const pick = (f: Format) => {
+      const m = runs[f].find((x) => x.seconds === median(runs[f].map((r) => r.seconds)))!;
+      return { ...m, ratio: m.seconds / floorSeconds };
+    };
+    return {
+      rows: options.rows,
+      rounds,
+      floors,
+      floorSeconds,
+      csv: pick('csv'),
+      json: pick('json'),
+      ndjson: pick('ndjson'),
+      runs,
+    };
   } finally {
-    server?.kill('SIGTERM');
-    if (server) await new Promise((r) => server!.once('exit', r));
     await db.drop();
     await postgres.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** One format on a server started for it, stopped after. */
+async function onFreshServer(
+  at: { url: string; dataDir: string; secret: string },
+  key: string,
+  rows: number,
+  format: Format,
+): Promise<StreamMeasurement> {
+  const port = await freePort();
+  const server = await startServer(at.url, port, at.dataDir, {
+    QUERY_MAX_ROWS: String(rows + 1),
+    SECRET_KEY: at.secret,
+  });
+  try {
+    return await streamThrough({ port, key, pid: server.pid!, rows }, format, 1);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
   }
 }
 
