@@ -23,24 +23,7 @@ beforeAll(async () => {
   g = await startSheetsStandIn();
   g.books.set('book1', { sheets: [{ sheetId: 0, title: 'Sheet1', cells: new Map(), formats: new Map(), frozen: 0 }] });
   dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-sa-'));
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  const keyFile = path.join(dir, 'service-account.json');
-  await writeFile(
-    keyFile,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: 'test',
-      private_key_id: 'k1',
-      private_key: privateKey,
-      client_email: 'writer@test.iam.gserviceaccount.com',
-      client_id: '1',
-      token_uri: `${g.url}/token`,
-    }),
-  );
+  const { keyFile, publicKey } = await serviceAccountKey('service-account.json', 'k1');
   // Google knows the key by its id.
   g.serviceAccounts.set('k1', { email: 'writer@test.iam.gserviceaccount.com', publicKey });
   sb = await sandboxForFile({ divisions: 1, scale: 200, autoApprove: true });
@@ -51,6 +34,29 @@ beforeAll(async () => {
   admin = (await keys(t)).admin;
   await connectAndSync(t, admin);
 });
+/** A service account's JSON key file (its token_uri the stand-in's), and its public key (what Google knows). */
+async function serviceAccountKey(name: string, keyId: string): Promise<{ keyFile: string; publicKey: string }> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const keyFile = path.join(dir, name);
+  await writeFile(
+    keyFile,
+    JSON.stringify({
+      type: 'service_account',
+      project_id: 'test',
+      private_key_id: keyId,
+      private_key: privateKey,
+      client_email: 'writer@test.iam.gserviceaccount.com',
+      client_id: '1',
+      token_uri: `${g.url}/token`,
+    }),
+  );
+  return { keyFile, publicKey };
+}
+
 afterAll(async () => {
   await t?.close();
   await g?.close();
@@ -183,22 +189,8 @@ describe('Google Sheets targets', () => {
   it('a key Google does not know: the push fails saying so, nothing written', async () => {
     const { sheetsClient } = await import('../../server/sheets/client.ts');
     const { pushToSheet } = await import('../../server/sheets/writeback.ts');
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
-    const file = path.join(dir, 'deleted-key.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        type: 'service_account',
-        private_key_id: 'deleted',
-        private_key: privateKey,
-        client_email: 'writer@test.iam.gserviceaccount.com',
-        token_uri: `${g.url}/token`,
-      }),
-    );
+    // A key of the same account that Google does not know (deleted in the Cloud console, say).
+    const { keyFile: file } = await serviceAccountKey('deleted-key.json', 'deleted');
     const api = sheetsClient({ credentialsFile: file, rootUrl: g.url });
     const before = g.requests.length;
     await expect(

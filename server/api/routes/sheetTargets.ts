@@ -16,40 +16,32 @@ import type { Services } from '../services.ts';
 
 /** /api/v1/sheets/targets: Google Sheets writeback targets (admin), their pushes, and push now. */
 
-const body: z.ZodType<TargetInput> = z.strictObject({
+/** The fields a target is added with; a change (PATCH) takes the ones it may change, each optional. */
+const fields = {
   name: z.string().trim().min(1).max(200),
   spreadsheetId: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,200}$/, 'the spreadsheet id is the part of its URL after /d/'),
   sheetName: z.string().trim().min(1).max(100),
+  frequencyMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .nullable(),
+};
+
+const body: z.ZodType<TargetInput> = z.strictObject({
+  ...fields,
   sourceKind: z.enum(['table', 'query', 'sql']),
   source: z.string().trim().min(1).max(100_000),
   connectionId: z.number().int().positive().nullable().optional(),
-  frequencyMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(7 * 24 * 60)
-    .nullable()
-    .optional(),
+  frequencyMinutes: fields.frequencyMinutes.optional(),
 });
 
 const patch: z.ZodType<TargetPatch> = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  spreadsheetId: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'the spreadsheet id is the part of its URL after /d/')
-    .optional(),
-  sheetName: z.string().trim().min(1).max(100).optional(),
-  frequencyMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(7 * 24 * 60)
-    .nullable()
-    .optional(),
+  ...z.object(fields).partial().shape,
   enabled: z.boolean().optional(),
 });
 
