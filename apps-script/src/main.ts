@@ -142,20 +142,30 @@ const BUSY =
 function run(startedAt: number): JobOutcome {
   const out = runJob(settings(), startedAt);
   if (out.busy) throw new Error(BUSY);
-  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+  noteFailures(out);
   return out;
 }
 
-/** A refresh that failed says so on its sheet (A1's note), where a scheduled refresh's reader will look. */
-function noteFailure(item: JobItem): void {
-  const sheet = SpreadsheetApp.getActiveSpreadsheet()
-    .getSheets()
-    .find((x) => x.getSheetId() === item.sheetId);
-  sheet
-    ?.getRange(1, 1)
-    .setNote(
-      `exact-sync: the refresh of ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC failed: ${item.error}. The data below is from the refresh before.`,
-    );
+/** Each refresh that failed says so on its sheet (A1's note), where a scheduled refresh's reader will look. */
+function noteFailures(out: JobOutcome): void {
+  const sheets = SpreadsheetApp.getActiveSpreadsheet().getSheets();
+  for (const item of out.finished) {
+    if (item.status !== 'failed' || item.sheetId === undefined) continue;
+    sheets
+      .find((x) => x.getSheetId() === item.sheetId)
+      ?.getRange(1, 1)
+      .setNote(
+        `exact-sync: the refresh of ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC failed: ${item.error}. The data below is from the refresh before.`,
+      );
+  }
+}
+
+/** The sheets among `sheets` that were pulled from exact-sync, as job items that refresh them. */
+function pulledOf(sheets: GoogleAppsScript.Spreadsheet.Sheet[]): Omit<JobItem, 'id' | 'staged' | 'status'>[] {
+  return sheets.flatMap((sheet) => {
+    const source = sourceOf(sheet);
+    return source ? [{ sheetId: sheet.getSheetId(), source }] : [];
+  });
 }
 
 /** In words: what finished, what failed, what goes on in the background. */
@@ -204,10 +214,7 @@ export function insertSavedQuery(id: string): string {
 /** Refreshes the given pulled sheets (as a job that goes on past 6 minutes); says what happened. */
 function refreshSheets(sheets: GoogleAppsScript.Spreadsheet.Sheet[], what: string): void {
   const startedAt = Date.now();
-  const pulled = sheets.flatMap((sheet) => {
-    const source = sourceOf(sheet);
-    return source ? [{ sheetId: sheet.getSheetId(), source }] : [];
-  });
+  const pulled = pulledOf(sheets);
   if (pulled.length === 0) {
     SpreadsheetApp.getActiveSpreadsheet().toast('No sheet here was pulled from exact-sync yet.', TITLE);
     return;
@@ -235,7 +242,7 @@ export function refreshAll(): void {
 export function continueRefresh(): void {
   const out = runJob(settings(), Date.now());
   if (out.busy) return;
-  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+  noteFailures(out);
   const { text, failed } = summary(out);
   SpreadsheetApp.getActiveSpreadsheet().toast(failed.length ? `${text} Failed: ${failed.join('; ')}` : text, TITLE);
 }
@@ -245,19 +252,12 @@ const SCHEDULED = 'scheduledRefresh';
 /** The schedule's trigger: every pulled sheet, as Refresh all does, failures noted on their sheets. */
 export function scheduledRefresh(): void {
   const startedAt = Date.now();
-  const sheets = SpreadsheetApp.getActiveSpreadsheet().getSheets();
-  const pulled = sheets.flatMap((sheet) => {
-    const source = sourceOf(sheet);
-    return source ? [{ sheetId: sheet.getSheetId(), source }] : [];
-  });
+  const pulled = pulledOf(SpreadsheetApp.getActiveSpreadsheet().getSheets());
   if (pulled.length === 0) return;
   enqueue(pulled);
-  continueAfter(startedAt);
-}
-
-function continueAfter(startedAt: number): void {
+  // No UI in a trigger: a busy lock means the running job carries on; failures go onto their sheets.
   const out = runJob(settings(), startedAt);
-  for (const item of out.finished) if (item.status === 'failed' && item.sheetId !== undefined) noteFailure(item);
+  if (!out.busy) noteFailures(out);
 }
 
 /** Refresh on a schedule: every hour, every day (early morning), or off. One trigger at most. */
