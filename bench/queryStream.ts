@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createApiKey } from '../server/auth/apiKeys.ts';
 import { grantWarehouseSchema } from '../server/db/roles.ts';
 import { benchPostgres } from './database.ts';
+import { cpuTracker, postgresPids } from './machine.ts';
 
 /**
  * `rows` rows × 15 columns (integers, bigints, numerics, text, timestamps, dates, booleans, uuids)
@@ -27,13 +28,21 @@ export interface StreamMeasurement {
   ratio: number;
   serverRssBeforeMb: number;
   serverRssPeakMb: number;
+  /** CPU seconds used meanwhile by exact-sync's server, by PostgreSQL (all its processes) and by the client (curl). */
+  cpu: { server: number; postgres: number; client: number };
+}
+
+/** A floor run: psql's time, and the CPU seconds PostgreSQL and psql used. */
+export interface FloorMeasurement {
+  seconds: number;
+  cpu: { postgres: number; client: number };
 }
 
 export interface QueryStreamResult {
   rows: number;
   rounds: number;
   /** Every floor measured (psql \\copy), in the order taken. */
-  floors: number[];
+  floors: FloorMeasurement[];
   floorSeconds: number;
   csv: StreamMeasurement;
   json: StreamMeasurement;
@@ -84,7 +93,7 @@ export async function runQueryStream(options: {
     const secret = randomBytes(32).toString('hex');
     // Warm the table into the cache once.
     await psqlFloor(db.url);
-    const floors: number[] = [];
+    const floors: FloorMeasurement[] = [];
     const runs: Record<Format, StreamMeasurement[]> = { csv: [], json: [], ndjson: [] };
     for (let round = 0; round < rounds; round++) {
       const order: ('floor' | Format)[] = shuffle(['floor', ...FORMATS]);
@@ -94,7 +103,7 @@ export async function runQueryStream(options: {
         options.log?.(`round ${round + 1}: ${step} done`);
       }
     }
-    const floorSeconds = median(floors);
+    const floorSeconds = median(floors.map((f) => f.seconds));
     const pick = (f: Format) => {
       const m = runs[f].find((x) => x.seconds === median(runs[f].map((r) => r.seconds)))!;
       return { ...m, ratio: m.seconds / floorSeconds };
@@ -193,17 +202,25 @@ export async function startServer(databaseUrl: string, port: number, dataDir: st
   return server;
 }
 
-/** The floor: psql's \\copy of the same query as CSV, in seconds. */
-async function psqlFloor(databaseUrl: string): Promise<number> {
+/** The floor: psql's \\copy of the same query as CSV to nowhere. */
+async function psqlFloor(databaseUrl: string): Promise<FloorMeasurement> {
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn('psql', [databaseUrl, '-X', '-q', '-c', `\\copy (${SQL}) to stdout csv header`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited ${code}`))));
+  const postgres = cpuTracker(postgresPids);
+  const p = spawn('psql', [databaseUrl, '-X', '-q', '-c', `\\copy (${SQL}) to stdout csv header`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return (performance.now() - started) / 1000;
+  const client = cpuTracker(() => [p.pid!]);
+  await exited(p, 'psql');
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpu: { postgres: postgres.stop(), client: client.stop() } };
+}
+
+/** Resolves when `p` exits with 0; else rejects naming it. */
+function exited(p: ChildProcess, name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited ${code}`))));
+  });
 }
 
 /** One format through POST /api/v1/query: time, throughput, bytes, and the server's RSS before and at peak. */
@@ -212,26 +229,42 @@ async function streamThrough(
   format: 'csv' | 'json' | 'ndjson',
   floorSeconds: number,
 ): Promise<StreamMeasurement> {
-  // Settle first, so the baseline is the idle server.
+  // One small request first: what a server does once (the caller's role and pool, loading the query
+  // modules) is not part of streaming a result. Then settle, so the baseline is the idle server.
+  const warm = await fetch(`http://127.0.0.1:${s.port}/api/v1/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ sql: `${SQL} LIMIT 10`, format }),
+  });
+  if (!warm.ok) throw new Error(`HTTP ${warm.status}: ${await warm.text()}`);
+  await warm.arrayBuffer();
   await new Promise((r) => setTimeout(r, 500));
   const before = rssMb(s.pid);
   let peak = before;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(s.pid));
   }, 20);
+  // The client is curl writing to nowhere, the HTTP counterpart of the floor's psql: a client in this
+  // process would compete for the two cores with what is measured.
   const started = performance.now();
-  let bytes = 0;
+  const cpu = { server: cpuTracker(() => [s.pid]), postgres: cpuTracker(postgresPids) };
+  const curl = spawn(
+    'curl',
+    ['-sS', '-f', '-o', '/dev/null', '-w', '%{size_download}', '-X', 'POST', `http://127.0.0.1:${s.port}/api/v1/query`]
+      .concat(['-H', `Authorization: Bearer ${s.key}`, '-H', 'Content-Type: application/json'])
+      .concat(['--data-binary', JSON.stringify({ sql: SQL, format })]),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const client = cpuTracker(() => [curl.pid!]);
+  let written = '';
+  curl.stdout!.on('data', (d: Buffer) => (written += d.toString()));
   try {
-    const res = await fetch(`http://127.0.0.1:${s.port}/api/v1/query`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: SQL, format }),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-    for await (const chunk of res.body!) bytes += (chunk as Uint8Array).byteLength;
+    await exited(curl, 'curl');
   } finally {
     clearInterval(sampler);
   }
+  const bytes = Number(written);
+  const used = { server: cpu.server.stop(), postgres: cpu.postgres.stop(), client: client.stop() };
   const seconds = (performance.now() - started) / 1000;
   return {
     seconds,
@@ -240,5 +273,6 @@ async function streamThrough(
     ratio: seconds / floorSeconds,
     serverRssBeforeMb: Math.round(before),
     serverRssPeakMb: Math.round(peak),
+    cpu: used,
   };
 }

@@ -69,11 +69,14 @@ async function queryStream(options: Options): Promise<void> {
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     log: (l) => process.stdout.write(`  ${l}\n`),
   });
+  const cpu = (c: { server?: number; postgres: number; client: number }) =>
+    `CPU s: ${c.server !== undefined ? `server ${c.server.toFixed(1)}, ` : ''}PostgreSQL ${c.postgres.toFixed(1)}, client ${c.client.toFixed(1)}`;
   const show = (label: 'csv' | 'json' | 'ndjson', m: typeof r.csv) =>
-    `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s (runs ${r.runs[label].map((x) => x.seconds.toFixed(2)).join(', ')}), ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS growth ${r.runs[label].map((x) => `+${x.serverRssPeakMb - x.serverRssBeforeMb}`).join(', ')} MB\n`;
+    `  ${label.padEnd(6)} ${m.seconds.toFixed(2)} s (runs ${r.runs[label].map((x) => x.seconds.toFixed(2)).join(', ')}), ${m.rowsPerSecond.toLocaleString('en-US')} rows/s, ${m.megabytes} MB, ${m.ratio.toFixed(2)}x the floor, server RSS growth ${r.runs[label].map((x) => `+${x.serverRssPeakMb - x.serverRssBeforeMb}`).join(', ')} MB; ${cpu(m.cpu)}\n`;
+  const floor = r.floors.find((f) => f.seconds === r.floorSeconds)!;
   process.stdout.write(
     `query-stream: ${rows.toLocaleString('en-US')} rows x 15 columns through POST /api/v1/query, ${r.rounds} rounds in shuffled order, a fresh server per format\n` +
-      `  floor  ${r.floorSeconds.toFixed(2)} s median (runs ${r.floors.map((f) => f.toFixed(2)).join(', ')}; psql \\copy (query) to stdout csv)\n` +
+      `  floor  ${r.floorSeconds.toFixed(2)} s median (runs ${r.floors.map((f) => f.seconds.toFixed(2)).join(', ')}; psql \\copy (query) to stdout csv); ${cpu(floor.cpu)}\n` +
       show('csv', r.csv) +
       show('json', r.json) +
       show('ndjson', r.ndjson) +

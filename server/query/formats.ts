@@ -38,15 +38,53 @@ export function jsonEncoder(kind: ColumnKind, type: string): Encode {
       return (v) => (v === 't' ? 'true' : 'false');
     case 'datetime':
       // "2026-01-04 10:00:00.123+00" (UTC, DateStyle ISO) → "2026-01-04T10:00:00.123+00:00", as PostgreSQL's
-      // own JSON writes it (the COPY path); without a zone, none.
+      // own JSON writes it; without a zone, none. Anything else ("infinity", a BC date) as it is.
       return type === 'timestamptz'
-        ? (v) => (v.endsWith('+00') ? `"${v.slice(0, 10)}T${v.slice(11, -3)}+00:00"` : JSON.stringify(v))
-        : (v) => `"${v.slice(0, 10)}T${v.slice(11)}"`;
+        ? (v) =>
+            v.endsWith('+00') && v[10] === ' ' ? `"${v.slice(0, 10)}T${v.slice(11, -3)}+00:00"` : JSON.stringify(v)
+        : (v) =>
+            v[10] === ' ' && v.charCodeAt(v.length - 1) <= 57
+              ? `"${v.slice(0, 10)}T${v.slice(11)}"`
+              : JSON.stringify(v);
     case 'json':
       return (v) => v;
     default:
       return (v) => JSON.stringify(v);
   }
+}
+
+/**
+ * One row of values (PostgreSQL's text of each, null for NULL) as JSON text: `[…]` for `json` (with a
+ * comma before it unless it is the first), `{name: value, …}` and a newline for `ndjson`. The cursor
+ * path and the COPY path (copyText.ts) both write rows with it, so they write the same bytes.
+ */
+export type RowEncoder = (row: readonly (string | null | undefined)[], first: boolean) => string;
+
+export function rowEncoder(
+  format: 'json' | 'ndjson',
+  columns: readonly ResultColumn[],
+  /** How the column names' JSON is held: as is, or (copyText.ts) as its UTF-8 bytes, one character each. */
+  nameText: (json: string) => string = (json) => json,
+): RowEncoder {
+  const encoders = columns.map((c) => jsonEncoder(c.kind, c.type));
+  if (format === 'json')
+    return (row, first) => {
+      let line = first ? '[' : ',[';
+      for (let i = 0; i < row.length; i++) {
+        const v = row[i];
+        line += (i ? ',' : '') + (v === null || v === undefined ? 'null' : encoders[i]!(v));
+      }
+      return `${line}]`;
+    };
+  const names = columns.map((c, i) => `${i ? ',' : '{'}${nameText(JSON.stringify(c.name))}:`);
+  return (row) => {
+    let line = '';
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      line += names[i]! + (v === null || v === undefined ? 'null' : encoders[i]!(v));
+    }
+    return `${line || '{'}}\n`;
+  };
 }
 
 export interface FormatSink extends ResultSink {
@@ -65,8 +103,7 @@ export function formatSink(
   out: Writable,
   start: (columns: readonly ResultColumn[]) => void,
 ): FormatSink {
-  let encoders: Encode[] = [];
-  let names: string[] = [];
+  let encodeRow: RowEncoder | undefined;
   let started = false;
   let first = true;
   const write = (text: string) => writeOrWait(out, text);
@@ -77,8 +114,7 @@ export function formatSink(
     async columns(columns) {
       start(columns);
       started = true;
-      encoders = columns.map((c) => jsonEncoder(c.kind, c.type));
-      names = columns.map((c) => JSON.stringify(c.name));
+      if (format !== 'csv') encodeRow = rowEncoder(format, columns);
       if (format === 'json') await write(`{"columns":${JSON.stringify(columns)},"rows":[`);
       else if (format === 'csv') await write(`${columns.map((c) => csvField(c.name)).join(',')}\n`);
     },
@@ -86,24 +122,10 @@ export function formatSink(
       let text = '';
       if (format === 'csv') {
         for (const row of batch) text += `${row.map(csvField).join(',')}\n`;
-      } else if (format === 'json') {
-        for (const row of batch) {
-          let line = first ? '[' : ',[';
-          first = false;
-          for (let i = 0; i < row.length; i++) {
-            const v = row[i];
-            line += (i ? ',' : '') + (v === null || v === undefined ? 'null' : encoders[i]!(v));
-          }
-          text += `${line}]`;
-        }
       } else {
         for (const row of batch) {
-          let line = '{';
-          for (let i = 0; i < row.length; i++) {
-            const v = row[i];
-            line += `${i ? ',' : ''}${names[i]}:${v === null || v === undefined ? 'null' : encoders[i]!(v)}`;
-          }
-          text += `${line}}\n`;
+          text += encodeRow!(row, first);
+          first = false;
         }
       }
       await write(text);
@@ -129,9 +151,14 @@ export function formatSink(
  * first: a client that goes away never drains, and waiting for that alone held the query's connection
  * (and its transaction) forever.
  */
-export async function writeOrWait(out: Writable, text: string): Promise<void> {
+export async function writeOrWait(
+  out: Writable,
+  chunk: string | Uint8Array,
+  /** Called once `out` has written the chunk (so a buffer can be used again). */
+  written?: () => void,
+): Promise<void> {
   if (out.destroyed) throw new Error('the client went away');
-  if (out.write(text)) return;
+  if (written ? out.write(chunk, written) : out.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
     const done = (gone: boolean) => {
       out.off('drain', drained);

@@ -12,6 +12,11 @@ import { AppError } from '../lib/errors.ts';
  * naming the marker and the size, which {@link tooLarge} turns into a `value_too_large` error. (A
  * plpgsql function would cost a call per row; this costs a comparison.)
  *
+ * This is for the cursor path (queries with parameters), where the driver holds whole rows. The COPY
+ * path streams bytes and never holds a row whole, so there exact-sync counts each row's bytes as they
+ * pass (copyText.ts, copyCsv.ts): the check here cost PostgreSQL about a fifth of its time on a
+ * million rows (0.6 s of 2.7 s, BENCHMARKS.md), the count there costs the other core a byte loop.
+ *
  * The user's SQL goes inside parentheses on lines of its own: PostgreSQL accepted it before as one
  * whole query, so it cannot close them early (and a trailing -- comment ends at its newline).
  */
@@ -39,7 +44,7 @@ export function positionalNames(count: number): string[] {
  * `SELECT <select> FROM (<inner>) AS q[(c1…cN)] WHERE <row fits>`. `renamed`: the inner columns are
  * named c1…cN (count), for selects that name them by position.
  */
-export function guardedRows(inner: string, select: string, maxRowBytes: number, renamed?: number): string {
+function guardedRows(inner: string, select: string, maxRowBytes: number, renamed?: number): string {
   const alias = renamed ? `q(${positionalNames(renamed).join(', ')})` : 'q';
   // OFFSET 0 keeps PostgreSQL from pulling the user's query up into this one, which would compute its
   // expressions once for the check and again for the output (a 600 MB value three times over).
@@ -65,6 +70,18 @@ export function guardedCursor(inner: string, columns: number, limits: Required<S
 const MB = 1024 * 1024;
 const size = (bytes: number) =>
   bytes >= MB ? `${(bytes / MB).toFixed(bytes >= 10 * MB ? 0 : 1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+
+/**
+ * The `value_too_large` error of the COPY path, where exact-sync counts a row's bytes as they arrive
+ * (copyText.ts, copyCsv.ts) instead of PostgreSQL checking each row (which cost it a fifth of its time).
+ */
+export function rowTooLarge(maxRowBytes: number): AppError {
+  return new AppError(
+    'value_too_large',
+    `A row of the result is larger than the ${size(maxRowBytes)} one row may hold (QUERY_MAX_ROW_BYTES); the query was stopped. Leave the large value out, or cut it with left(…, n).`,
+    { status: 413 },
+  );
+}
 
 /** The `value_too_large` error for PostgreSQL's refusal by the guard, or undefined for any other error. */
 export function tooLarge(err: unknown, limits: SizeLimits): AppError | undefined {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Transform, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { ColumnKind, ResultColumn } from './types.ts';
@@ -18,7 +18,9 @@ import {
   type ReaderLimits,
   type ReaderRoles,
 } from '../db/roles.ts';
-import { guardedCursor, guardedRows, positionalNames, tooLarge } from './guard.ts';
+import { guardedCursor, tooLarge } from './guard.ts';
+import { csvRows } from './copyCsv.ts';
+import { copyTextToJson } from './copyText.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
@@ -268,93 +270,42 @@ export class QueryRunner {
   }
 
   /**
-   * CSV written by PostgreSQL itself: after the query was accepted as a cursor (one statement, a query,
-   * readable by the role), the same text runs as `COPY (…) TO STDOUT`, which streams as fast as
-   * `psql \\copy`. Only for queries without parameters (COPY takes none). The row cap is applied with
-   * LIMIT cap + 1: PostgreSQL's own count says whether it was passed, after the rows were sent, so the
-   * caller cuts the response off then.
+   * The result as PostgreSQL's COPY writes it: after the query was accepted as a cursor (one statement,
+   * a query, readable by the role), the same text runs as `COPY (…) TO STDOUT`, which streams as fast
+   * as `psql \\copy`. Only for queries without parameters (COPY takes none).
+   *
+   * CSV is PostgreSQL's, passed through (copyCsv.ts). JSON rows (`[…]` elements after the prefix
+   * `start` answers) and NDJSON lines are written here from PostgreSQL's text format (copyText.ts):
+   * its fastest output, turned into JSON on another core. Both count each row's bytes against
+   * QUERY_MAX_ROW_BYTES on the way, and hold the first row back until it is whole, so an error before
+   * it is still an ordinary error response.
+   *
+   * The row cap is applied with LIMIT cap + 1: PostgreSQL's own count says whether it was passed,
+   * after the rows were sent, so the caller cuts the response off then.
    */
-  async copyCsv(
+  async copy(
     o: QueryOptions,
-    start: (columns: readonly ResultColumn[]) => void,
-    out: Writable,
-  ): Promise<QueryOutcome> {
-    return this.copyOut(
-      o,
-      () => guardedRows(o.sql, 'q.*', o.limits.maxRowBytes),
-      'WITH (FORMAT csv, HEADER)',
-      start,
-      () => [out],
-    );
-  }
-
-  /**
-   * NDJSON written by PostgreSQL: `row_to_json` of each row, one per line (JSON text never holds a raw
-   * newline, nor the 0x01 and 0x02 the COPY takes as delimiter and quote, so PostgreSQL never quotes).
-   */
-  async copyNdjson(
-    o: QueryOptions,
-    start: (columns: readonly ResultColumn[]) => void,
-    out: Writable,
-  ): Promise<QueryOutcome> {
-    return this.copyOut(
-      o,
-      () => guardedRows(o.sql, 'row_to_json(q)::text', o.limits.maxRowBytes),
-      JSON_LINES,
-      start,
-      () => [out],
-    );
-  }
-
-  /**
-   * The rows of the JSON format written by PostgreSQL (json_build_array per row, in a COPY), as
-   * `[…]` elements each preceded by a comma and followed by a newline (JSON whitespace), after the
-   * prefix `start` answers (written with the first row, so an early error is still a plain error). At
-   * most 100 columns (json_build_array's limit; the caller uses the cursor path beyond).
-   */
-  async copyJsonRows(
-    o: QueryOptions,
+    format: 'csv' | 'json' | 'ndjson',
     start: (columns: readonly ResultColumn[]) => string,
     out: Writable,
   ): Promise<QueryOutcome> {
-    let prefix = '';
-    return this.copyOut(
-      o,
-      (columns) => {
-        if (columns.length > 100)
-          throw new AppError('too_many_columns', 'json_build_array takes at most 100 columns', { status: 500 });
-        const names = positionalNames(columns.length).map((n) => `q.${n}`);
-        return guardedRows(
-          o.sql,
-          `',' || json_build_array(${names.join(', ')})::text`,
-          o.limits.maxRowBytes,
-          columns.length,
-        );
-      },
-      JSON_LINES,
-      (columns) => {
-        prefix = start(columns);
-      },
-      () => [jsonRows(prefix), out],
-    );
-  }
-
-  private async copyOut(
-    o: QueryOptions,
-    select: (columns: readonly ResultColumn[]) => string,
-    format: string,
-    start: (columns: readonly ResultColumn[]) => void,
-    out: () => [Writable] | [Transform, Writable],
-  ): Promise<QueryOutcome> {
     if (o.params?.length) throw new Error('COPY takes no parameters');
+    const max = o.limits.maxRowBytes;
     return this.session(o, async (client, columns) => {
-      const copy = client.query(copyTo(`COPY (${select(columns)} LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${format}`));
-      start(columns);
-      const to = out();
-      await (to.length === 1 ? pipeline(copy, to[0], { end: false }) : pipeline(copy, to[0], to[1], { end: false }));
-      const rows = copy.rowCount;
-      if (rows > o.limits.maxRows) throw rowLimit(o.limits);
-      return { rows };
+      // The user's SQL on lines of its own: PostgreSQL accepted it as one whole query, so it cannot close
+      // the parentheses early, and a trailing -- comment ends at its newline.
+      const options = format === 'csv' ? 'WITH (FORMAT csv, HEADER)' : '';
+      const copy = client.query(
+        copyTo(`COPY (SELECT * FROM (\n${o.sql}\n) AS q LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${options}`),
+      );
+      const prefix = start(columns);
+      const rows =
+        format === 'csv'
+          ? csvRows(out, max)
+          : copyTextToJson(format, columns, format === 'json' ? prefix : '', out, max);
+      await pipeline(copy, rows);
+      if (copy.rowCount > o.limits.maxRows) throw rowLimit(o.limits);
+      return { rows: copy.rowCount };
     });
   }
 
@@ -468,7 +419,6 @@ export class QueryRunner {
 }
 
 /** COPY options for lines of JSON text, which never holds a raw 0x01, 0x02 or newline (so never quoted). */
-const JSON_LINES = "WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')";
 
 /** The transaction and its limits, in one round trip (a simple query of several statements). */
 function sessionSettings(o: QueryOptions): string {
@@ -495,28 +445,6 @@ function failure(err: unknown, cancelledBy: 'timeout' | 'client' | undefined, li
       { status: 408 },
     );
   return refusal(err, -1);
-}
-
-/**
- * Writes `prefix` before the first byte (or at the end, for no rows), and drops that first byte (the
- * comma before the first JSON row). Nothing is written before PostgreSQL sent something, so an error
- * before the first row is still an ordinary error response.
- */
-function jsonRows(prefix: string): Transform {
-  let first = true;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (first && chunk.length > 0) {
-        first = false;
-        this.push(prefix);
-        done(null, chunk.subarray(1));
-      } else done(null, chunk);
-    },
-    flush(done) {
-      if (first) this.push(prefix);
-      done();
-    },
-  });
 }
 
 function rowLimit(limits: QueryLimits): AppError {

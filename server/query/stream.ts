@@ -105,12 +105,9 @@ export async function streamQuery(
     ...(o.caller ? { caller: o.caller } : {}),
   };
   try {
-    // Without parameters PostgreSQL writes every format's rows itself (COPY), as fast as psql \copy;
-    // with parameters (COPY takes none), the cursor path below.
-    if (o.params.length === 0) {
-      const copied = await copyPath(s, res, run, o.format);
-      if (copied) return;
-    }
+    // Without parameters PostgreSQL sends its COPY output (CSV, or text that becomes JSON here), as fast as
+    // psql \copy; with parameters (COPY takes none), the cursor path below.
+    if (o.params.length === 0) return await copyPath(s, res, run, o.format);
     const outcome = await runner(s).run(run, sink);
     await sink.finish(outcome);
   } catch (err) {
@@ -125,28 +122,21 @@ export async function streamQuery(
 }
 
 /**
- * The COPY path; false when the result cannot take it (over 100 columns for JSON) and nothing was sent.
- * After the first byte an error cuts the response off (JSON and NDJSON: end it with an error when the
+ * The COPY path. After the first byte an error cuts the response off (JSON and NDJSON: end it with an error when the
  * rows sent were whole, i.e. past the row cap).
  */
-async function copyPath(s: StreamDeps, res: ServerResponse, run: QueryOptions, format: Format): Promise<boolean> {
+async function copyPath(s: StreamDeps, res: ServerResponse, run: QueryOptions, format: Format): Promise<void> {
   // Headers are set here and go out with the first byte PostgreSQL sends.
   const start = (columns: readonly ResultColumn[]) => {
     startResponse(res, format, columns);
     return `{"columns":${JSON.stringify(columns)},"rows":[`;
   };
   try {
-    const outcome =
-      format === 'csv'
-        ? await runner(s).copyCsv(run, start, res)
-        : format === 'ndjson'
-          ? await runner(s).copyNdjson(run, start, res)
-          : await runner(s).copyJsonRows(run, start, res);
+    const outcome = await runner(s).copy(run, format, start, res);
     res.end(format === 'json' ? `],"rowCount":${outcome.rows}}` : undefined);
   } catch (err) {
     if (!res.headersSent) {
       res.removeHeader('X-Columns');
-      if (isAppError(err) && err.code === 'too_many_columns') return false;
       throw err;
     }
     s.log.warn({ err }, 'query failed while its result was being sent');
@@ -156,5 +146,4 @@ async function copyPath(s: StreamDeps, res: ServerResponse, run: QueryOptions, f
     else if (error && format === 'ndjson') res.end(`${JSON.stringify({ error })}\n`);
     else res.destroy();
   }
-  return true;
 }

@@ -62,13 +62,18 @@ afterAll(async () => {
 });
 
 describe('values too large to send', () => {
-  it("SELECT repeat('x', 600000000) gets value_too_large naming the setting, and the server keeps serving", async () => {
+  it("SELECT repeat('x', 600000000) gets value_too_large naming the setting on both paths, and the server keeps serving", async () => {
     const res = await post('/query', { sql: "SELECT repeat('x', 600000000)", format: 'ndjson' });
     const { error } = (await res.json()) as { error: { code: string; message: string } };
     expect(res.status).toBe(413);
     expect(error.code).toBe('value_too_large');
     expect(error.message).toContain('QUERY_MAX_ROW_BYTES');
-    expect(error.message).toMatch(/572 MB/);
+    // Without parameters exact-sync counts the row's bytes as they stream, and stops at the cap.
+    expect(error.message).toMatch(/larger than the 1\.0 MB one row may hold/);
+    // With them PostgreSQL checks the row before sending it, and says its size.
+    const cursor = await post('/query', { sql: "SELECT repeat('x', 600000000 + $1)", params: [0] });
+    expect(cursor.status).toBe(413);
+    expect(((await cursor.json()) as { error: { message: string } }).error.message).toMatch(/572 MB/);
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   }, 60_000);
 

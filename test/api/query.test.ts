@@ -197,11 +197,46 @@ describe('CSV with parameters (written by exact-sync, not COPY)', () => {
   });
 });
 
-describe('JSON with parameters (written by exact-sync, not COPY)', () => {
-  it('is the same JSON as PostgreSQL writes without them', async () => {
-    const copy = await (await query({ sql: 'SELECT * FROM sample WHERE id > 0 ORDER BY id' })).json();
-    const cursor = await (await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0] })).json();
-    expect(cursor).toEqual(copy);
+describe('JSON and NDJSON: from COPY text without parameters, from the cursor with them', () => {
+  // Values that COPY's text format escapes or that JSON must: tab, newline, CR, backslash, quote, a raw
+  // control character, UTF-8 of 2-4 bytes, NaN/Infinity, infinite timestamps, bytea, json holding a
+  // backslash; and column names that repeat or are not ASCII.
+  const nasty = `SELECT n AS "id", E'a\\tb\\nc\\rd\\\\e"f\\x01g' AS "tekst é", 'é € 😀' AS "tekst é",
+      'NaN'::numeric AS num, '-Infinity'::float8 AS f, 'infinity'::timestamptz AS tz, '-infinity'::timestamp AS ts,
+      '2026-03-02 08:00:00.5'::timestamp AS ts2, '\\x00ff'::bytea AS b, E'{"k": "x\\\\\\"y"}'::jsonb AS j,
+      NULL::text AS nothing, (n % 2 = 0) AS even
+    FROM generate_series(1, 3) n WHERE n > `;
+  it.each(['json', 'ndjson'] as const)('%s: the same bytes on both paths', async (format) => {
+    const copy = await (await query({ sql: `${nasty}0`, format })).text();
+    const cursor = await (await query({ sql: `${nasty}$1`, params: [0], format })).text();
+    expect(cursor).toBe(copy);
+    const rows =
+      format === 'json'
+        ? (JSON.parse(copy) as { rows: unknown[][] }).rows
+        : copy
+            .trimEnd()
+            .split('\n')
+            .map((l) => Object.values(JSON.parse(l) as object));
+    expect(rows[1]).toEqual([
+      2,
+      ...(format === 'json' ? ['a\tb\nc\rd\\e"f\u0001g'] : []),
+      'é € 😀',
+      'NaN',
+      '-Infinity',
+      'infinity',
+      '-infinity',
+      '2026-03-02T08:00:00.5',
+      '\\x00ff',
+      { k: 'x"y' },
+      null,
+      true,
+    ]);
+  });
+
+  it('is the same JSON for the sample table', async () => {
+    const copy = await (await query({ sql: 'SELECT * FROM sample WHERE id > 0 ORDER BY id' })).text();
+    const cursor = await (await query({ sql: 'SELECT * FROM sample WHERE id > $1 ORDER BY id', params: [0] })).text();
+    expect(cursor).toBe(copy);
   });
 
   it('takes more than 100 columns (past what PostgreSQL builds a JSON array of in one call)', async () => {

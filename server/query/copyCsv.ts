@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import { writeOrWait } from './formats.ts';
+import { rowTooLarge } from './guard.ts';
+
+const QUOTE = 34;
+const NEWLINE = 10;
+
+/**
+ * PostgreSQL's CSV (COPY … WITH (FORMAT csv, HEADER)) passed through to `to` as it arrives, which it
+ * never ends, with the row cap counted on the way: a row longer than `maxRowBytes` fails it with
+ * `value_too_large`.
+ *
+ * Rows end at a newline outside quotes. PostgreSQL quotes a value holding a quote, comma, newline or
+ * carriage return, and doubles a quote inside it (manual, COPY, "CSV Format"), so a quote toggles
+ * "inside" and a doubled one toggles it twice. The header and the first row are held back until the
+ * first row is whole (at most the cap), so that a first row too large is refused before anything was
+ * sent, as a plain error response.
+ */
+export function csvRows(to: Writable, maxRowBytes: number): Writable {
+  let quoted = false;
+  /** Bytes of the current row in earlier chunks. */
+  let carried = 0;
+  let rowsEnded = 0;
+  let held: Buffer[] | undefined = [];
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      let rowStart = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i];
+        if (b === QUOTE) quoted = !quoted;
+        else if (b === NEWLINE && !quoted) {
+          if (carried + i - rowStart > maxRowBytes) return done(rowTooLarge(maxRowBytes));
+          carried = 0;
+          rowStart = i + 1;
+          rowsEnded++;
+        }
+      }
+      carried += chunk.length - rowStart;
+      if (carried > maxRowBytes) return done(rowTooLarge(maxRowBytes));
+      if (held) {
+        held.push(chunk);
+        // The header, then the first row.
+        if (rowsEnded < 2) return done();
+        chunk = Buffer.concat(held);
+        held = undefined;
+      }
+      writeOrWait(to, chunk).then(() => done(), done);
+    },
+    final(done) {
+      if (!held?.length) return done();
+      writeOrWait(to, Buffer.concat(held)).then(() => done(), done);
+    },
+  });
+}
