@@ -2,13 +2,15 @@ import { connectionTokenStore } from '../server/state/tokens.ts';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pacer } from '../server/exact/client.ts';
+import { openPool, poolSizeFor } from '../server/db/pool.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
 import { createSecretBox } from '../server/lib/crypto.ts';
 import { createLogger } from '../server/lib/logger.ts';
-import { startSandbox, type RunningSandbox } from '../server/sandbox/index.ts';
+import { startSandbox } from '../server/sandbox/index.ts';
 import { DEFAULT_JOB_OPTIONS } from '../server/schedule/jobs.ts';
 import { Scheduler } from '../server/schedule/scheduler.ts';
 import { selectDivisions } from '../server/state/divisions.ts';
+import { listRuns } from '../server/state/runs.ts';
 import { createConnection, loadConnection } from '../server/state/connections.ts';
 import { refreshDivisions } from '../server/sync/divisionList.ts';
 import { benchPostgres, type BenchPostgres } from './database.ts';
@@ -39,6 +41,21 @@ export interface Measurement {
   realSeconds: number;
   apiCalls: number;
   throttled: number;
+  /** This process (the workers' side: scheduler, engine, pools), sampled every 100 ms. */
+  peakRssMb: number;
+  /** CPU seconds of this process ÷ real seconds: how many cores the sync used. */
+  cores: number;
+  /** The first division's run (the largest): when a worker took it and how long it took, in Exact minutes. */
+  first: { startedAfter: number; took: number };
+}
+
+/** What a measurement needs of the sandbox, in this process or another. */
+export interface SandboxHandle {
+  url: string;
+  /** Sandbox time (epoch ms). */
+  now(): number;
+  /** Calls to a division's API from `since` (sandbox ms) on: their HTTP statuses. */
+  calls(since: number): Promise<{ status: number }[]>;
 }
 
 const quiet = createLogger({
@@ -70,8 +87,13 @@ export async function runParallelDivisions(options: {
     const divisions = sb.sandbox.divisions
       .map((d) => ({ code: d.code, lines: d.lines }))
       .sort((a, b) => b.lines - a.lines);
+    const handle: SandboxHandle = {
+      url: sb.url,
+      now: () => sb.sandbox.clock.now(),
+      calls: async (since) => sb.sandbox.calls.filter((c) => c.at >= since && c.division !== null),
+    };
     const measure = async (label: string, codes: number[], concurrency: number) => {
-      const m = await measureSync(postgres, sb, codes, concurrency, options.timeScale);
+      const m = await measureSync(postgres, handle, codes, concurrency, options.timeScale);
       options.onMeasured?.(label, m);
       return m;
     };
@@ -99,15 +121,21 @@ export async function runParallelDivisions(options: {
   }
 }
 
-async function measureSync(
+/**
+ * A first full sync of `codes` through the worker path (`concurrency` jobs side by side) on a fresh
+ * database, from the top of a sandbox minute.
+ */
+export async function measureSync(
   postgres: BenchPostgres,
-  sb: RunningSandbox,
+  sb: SandboxHandle,
   codes: number[],
   concurrency: number,
   timeScale: number,
 ): Promise<Measurement> {
-  const db = await postgres.database();
-  const sandboxNow = () => sb.sandbox.clock.now();
+  const database = await postgres.database();
+  // The pool `serve` opens, not the benchmark's: its size is part of what is measured.
+  const db = { ...database, pool: await openPool(database.url, { max: poolSizeFor(concurrency) }) };
+  const sandboxNow = () => sb.now();
   const app = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
   const tokens = new TokenManager({
     store: connectionTokenStore,
@@ -135,19 +163,35 @@ async function measureSync(
     await new Promise((r) => setTimeout(r, (60_000 - (sandboxNow() % 60_000)) / timeScale));
     const t0 = sandboxNow();
     const real0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const requested = new Date();
     const start = await scheduler.requestSync({ connectionId, divisions: codes, trigger: 'bench' });
-    const runs = await scheduler.settled(start, 30 * 60_000);
+    const runs = await scheduler.settled(start, 60 * 60_000).finally(() => clearInterval(sampler));
+    const sandboxMinutes = (sandboxNow() - t0) / 60_000;
+    const realSeconds = (performance.now() - real0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const failed = runs.filter((r) => r.status !== 'succeeded');
     if (failed.length) throw new Error(`runs did not succeed: ${JSON.stringify(failed)}`);
-    const calls = sb.sandbox.calls.filter((c) => c.at >= t0 && c.division !== null);
+    const calls = await sb.calls(t0);
+    const [firstRun] = await listRuns(db.pool, { connectionId, division: codes[0]!, limit: 1 });
+    const exactMinutes = (ms: number) => (ms * timeScale) / 60_000;
     return {
-      sandboxMinutes: (sandboxNow() - t0) / 60_000,
-      realSeconds: (performance.now() - real0) / 1000,
+      sandboxMinutes,
+      realSeconds,
       apiCalls: calls.length,
       throttled: calls.filter((c) => c.status === 429).length,
+      peakRssMb: Math.round(peak / 2 ** 20),
+      cores: (cpu.user + cpu.system) / 1e6 / realSeconds,
+      first: {
+        startedAfter: exactMinutes(firstRun!.startedAt.getTime() - requested.getTime()),
+        took: exactMinutes(firstRun!.finishedAt!.getTime() - firstRun!.startedAt.getTime()),
+      },
     };
   } finally {
     await scheduler.stop(1000);
-    await db.drop();
+    await db.pool.end();
+    await database.drop();
   }
 }

@@ -6,7 +6,15 @@ const cpus = availableParallelism();
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-type Options = { rows: string; scale: string; timeScale: string; minutes: string; replay?: boolean };
+type Options = {
+  rows: string;
+  scale: string;
+  timeScale: string;
+  minutes: string;
+  divisions: string;
+  concurrency: string;
+  replay?: boolean;
+};
 
 const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
@@ -14,6 +22,7 @@ const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   'sync-incremental': syncIncremental,
   pacing,
   'parallel-divisions': parallelDivisions,
+  'many-divisions': manyDivisions,
   'query-stream': queryStream,
   abuse,
 };
@@ -116,6 +125,44 @@ async function parallelDivisions(options: Options): Promise<void> {
       `  side by side / largest alone:         ${r.ratio.toFixed(3)} (target <= 1.3)\n` +
       `  one after the other / side by side:   ${(r.sequential.sandboxMinutes / r.parallel.sandboxMinutes).toFixed(2)}\n` +
       `  machine:                              ${machine()}\n`,
+  );
+}
+
+/** A whole number within [min, max] from an option, or an invalid_option error naming it. */
+function wholeOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new AppError(
+      'invalid_option',
+      `--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
+  return n;
+}
+
+async function manyDivisions(options: Options): Promise<void> {
+  const divisions = wholeOption('divisions', options.divisions, 2, 500);
+  const scale = wholeOption('scale', options.scale, 100, 10_000_000);
+  const timeScale = wholeOption('time-scale', options.timeScale, 1, 60);
+  const concurrency = wholeOption('concurrency', options.concurrency, 1, 100);
+  const { runManyDivisions } = await import('./manyDivisions.ts');
+  const loadBefore = loadavg()[0]!.toFixed(2);
+  process.stdout.write(
+    `many-divisions: ${divisions} divisions, the largest with ${scale} transaction lines, Exact's limits, sandbox time ${timeScale}x, ${concurrency} jobs side by side\n`,
+  );
+  const show = (m: import('./parallelDivisions.ts').Measurement) =>
+    `${m.sandboxMinutes.toFixed(2)} Exact minutes (${m.realSeconds.toFixed(1)} s here), ${m.apiCalls} API calls, ${m.throttled} answered 429, peak RSS ${m.peakRssMb} MB, ${m.cores.toFixed(2)} cores; the largest started after ${m.first.startedAfter.toFixed(2)} and took ${m.first.took.toFixed(2)} Exact minutes`;
+  const r = await runManyDivisions({
+    divisions,
+    scale,
+    timeScale,
+    concurrency,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    onMeasured: (label, m) => process.stdout.write(`  ${`${label}:`.padEnd(26)}${show(m)}\n`),
+  });
+  process.stdout.write(
+    `  all / largest alone:      ${r.ratio.toFixed(3)} (target <= 1.2; the sync process under 500 MB and one core)\n` +
+      `  load before:              ${loadBefore} (1-minute average)\n` +
+      `  machine:                  ${machine()}\n`,
   );
 }
 

@@ -12,12 +12,16 @@ export interface SandboxProcess {
 
 /**
  * `exact-sync sandbox --no-limits --auto-approve` with one division of `rows` transaction lines, in its
- * own process as in demo mode. Node flags: the sandbox's live heap stays near 35 MB however many rows it
+ * own process as in demo mode; or, with `o`, that many divisions (the largest with `rows` lines), Exact's
+ * limits on, and sandbox time running `timeScale` times faster. Node flags: the sandbox's live heap stays near 35 MB however many rows it
  * serves, but pages are megabytes of short-lived strings and V8 grows the heap lazily: a 32 MB young
  * generation lets them die young and a 160 MB old-space cap keeps the process from hoarding
  * (BENCHMARKS.md). SANDBOX_NODE_FLAGS overrides them.
  */
-export async function startSandboxProcess(rows: number): Promise<SandboxProcess> {
+export async function startSandboxProcess(
+  rows: number,
+  o?: { divisions: number; timeScale: number; seed: number },
+): Promise<SandboxProcess> {
   const flags = (process.env.SANDBOX_NODE_FLAGS ?? '--max-semi-space-size=32 --max-old-space-size=160')
     .split(' ')
     .filter(Boolean);
@@ -29,12 +33,12 @@ export async function startSandboxProcess(rows: number): Promise<SandboxProcess>
       'sandbox',
       '--port',
       '0',
-      '--divisions',
-      '1',
       '--scale',
       String(rows),
-      '--no-limits',
       '--auto-approve',
+      ...(o
+        ? ['--divisions', String(o.divisions), '--time-scale', String(o.timeScale), '--seed', String(o.seed)]
+        : ['--divisions', '1', '--no-limits']),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -447,21 +447,35 @@ function addBenchCommand(program: Command): void {
     .description('the benchmarks (see BENCHMARKS.md)')
     .argument(
       '<name>',
-      'sandbox-sync | sync-full | sync-incremental | pacing | parallel-divisions | query-stream | abuse',
+      'sandbox-sync | sync-full | sync-incremental | pacing | parallel-divisions | many-divisions | query-stream | abuse',
     )
     .option(
       '--rows <n>',
       'rows to serve, sync or stream (sandbox-sync, sync-full, sync-incremental, query-stream)',
       '1000000',
     )
-    .option('--scale <n>', 'transaction lines in the largest division (parallel-divisions, abuse)', '100000')
+    .option(
+      '--scale <n>',
+      'transaction lines in the largest division (parallel-divisions, many-divisions, abuse)',
+      '100000',
+    )
     .option('--minutes <n>', 'how long the traffic runs (abuse)', '10')
-    .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions)', '10')
+    .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions, many-divisions)', '10')
+    .option('--divisions <n>', 'how many divisions (many-divisions)', '100')
+    .option('--concurrency <n>', "jobs side by side, as WORKER_CONCURRENCY (many-divisions; serve's default)", '10')
     .option('--replay', 'time the engine alone: pages recorded first, then replayed byte for byte (sync-full)')
     .action(
       async (
         name: string,
-        options: { rows: string; scale: string; timeScale: string; minutes: string; replay?: boolean },
+        options: {
+          rows: string;
+          scale: string;
+          timeScale: string;
+          minutes: string;
+          divisions: string;
+          concurrency: string;
+          replay?: boolean;
+        },
       ) => (await import('../bench/run.ts')).runBench(name, options),
     );
 }

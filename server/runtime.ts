@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
-import { openPool, redactUrl } from './db/pool.ts';
+import { openPool, poolSizeFor, redactUrl } from './db/pool.ts';
 import { Pacer } from './exact/client.ts';
 import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
 import { TokenManager } from './exact/tokens.ts';
@@ -104,7 +104,7 @@ export async function openDatabase(
     await lock?.release();
   };
   try {
-    const pool = await openPool(url);
+    const pool = await openPool(url, { max: poolSizeFor(settings.workerConcurrency) });
     await migrate(pool, { log: { info: (m) => log.info(m) } });
     const description = embedded
       ? `embedded PostgreSQL in ${embedded.clusterDir} (127.0.0.1:${embedded.port})${embedded.relocatedBecause ? `; outside DATA_DIR, since the OS user postgres cannot enter ${embedded.relocatedBecause}` : ''}`

@@ -35,6 +35,18 @@ export function describeConnectError(err: unknown, url: string): string {
   }
 }
 
+/**
+ * The pool a process needs to run `concurrency` division syncs side by side: each run holds one
+ * connection for its run lock (a session advisory lock) for as long as it runs, and uses one more for
+ * its work (a page and its cursor in one transaction; token refreshes and run records between pages);
+ * ten more serve the API, the scheduler and everything else. With the old fixed 10, ten runs held every
+ * connection with their locks and failed with "timeout exceeded when trying to connect"
+ * (`bench many-divisions`, BENCHMARKS.md).
+ */
+export function poolSizeFor(concurrency: number): number {
+  return 2 * concurrency + 10;
+}
+
 export interface PoolOptions {
   applicationName?: string;
   max?: number;

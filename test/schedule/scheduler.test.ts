@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pacer } from '../../server/exact/client.ts';
+import { openPool, poolSizeFor } from '../../server/db/pool.ts';
 import { createLogger } from '../../server/lib/logger.ts';
 import { startSandbox, type RunningSandbox } from '../../server/sandbox/index.ts';
 import { DEFAULT_JOB_OPTIONS, type JobOptions } from '../../server/schedule/jobs.ts';
@@ -202,6 +203,48 @@ describe('the schedule, on a clock the test moves', () => {
     expect(await tickAt(370 + 180 - 1)).toEqual([]);
     expect(await tickAt(370 + 180)).toEqual([['deleted', 'transactionlines']]);
   });
+});
+
+describe('as many divisions at once as WORKER_CONCURRENCY, on the pool serve opens', () => {
+  let sb: RunningSandbox;
+  let db: TestDatabase;
+  let worker: Worker | undefined;
+  const concurrency = 12;
+
+  beforeAll(async () => {
+    sb = await startSandbox({ autoApprove: true, seed: 31, divisions: concurrency, scale: 60, limits: false });
+    db = await createTestDatabase('schedule_many');
+  });
+  afterAll(async () => {
+    if (worker) await stopWorker(worker);
+    await db.drop();
+    await sb.close();
+  });
+
+  // Each run holds a connection for its run lock while it works: with the pool of 10 that serve used to
+  // open, ten runs held every connection and the rest of their work failed with "timeout exceeded when
+  // trying to connect" (found by bench many-divisions).
+  it('every run succeeds and the warehouse equals the sandbox', async () => {
+    const setup = await setUpSync(db, sb);
+    const pool = await openPool(db.url, { max: poolSizeFor(concurrency) });
+    const { tokens } = syncContextFor(pool, sb.url, setup.connectionId, setup.secretKeyHex);
+    const scheduler = await Scheduler.start(
+      db.url,
+      { pool, tokens, pacer: new Pacer(), clientId: APP.clientId, log, now: () => new Date() },
+      { ...FAST, concurrency, work: true, tick: false },
+    );
+    worker = { scheduler, pool };
+    const deps = { pool, tokens, pacer: new Pacer(), clientId: APP.clientId, log };
+    await refreshDivisions(deps, await loadConnection(pool, setup.connectionId), 0);
+    const codes = sb.sandbox.divisions.map((d) => d.code);
+    await selectDivisions(pool, setup.connectionId, { mode: 'selected', divisions: codes });
+    const start = await scheduler.requestSync({ connectionId: setup.connectionId, divisions: codes, trigger: 'test' });
+    const runs = await scheduler.settled(start, 120_000);
+    expect(runs.map((r) => [r.division, r.status, r.message])).toEqual(
+      [...codes].sort((a, b) => a - b).map((d) => [d, 'succeeded', null]),
+    );
+    for (const code of codes) await assertWarehouseEqualsSandbox(pool, sb, code);
+  }, 180_000);
 });
 
 describe('two workers on one database', () => {
