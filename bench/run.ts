@@ -64,6 +64,8 @@ export async function runBench(name: string, options: Options): Promise<void> {
       'unknown_benchmark',
       `No benchmark named ${JSON.stringify(name)}. Available: ${Object.keys(BENCHMARKS).join(', ')}.`,
     );
+  // Every benchmark says how busy the machine was when it started: a run on a busy machine is not comparable.
+  process.stdout.write(`bench ${name}: load before ${loadavg()[0]!.toFixed(2)} (1-minute average), ${machine()}\n`);
   await run(options);
 }
 
@@ -72,7 +74,6 @@ async function queryStream(options: Options): Promise<void> {
   if (!Number.isInteger(rows) || rows < 1)
     throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
   const { runQueryStream } = await import('./queryStream.ts');
-  const loadBefore = loadavg()[0]!.toFixed(2);
   const r = await runQueryStream({
     rows,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
@@ -90,7 +91,6 @@ async function queryStream(options: Options): Promise<void> {
       show('json', r.json) +
       show('ndjson', r.ndjson) +
       `  targets (issue 24): csv <= 1.1x, json <= 1.5x, ndjson <= 2x, server RSS growth < 50 MB\n` +
-      `  load before: ${loadBefore} (1-minute average)\n` +
       `  machine: ${machine()}\n`,
   );
 }
@@ -145,7 +145,6 @@ async function manyDivisions(options: Options): Promise<void> {
   const timeScale = wholeOption('time-scale', options.timeScale, 1, 60);
   const concurrency = wholeOption('concurrency', options.concurrency, 1, 100);
   const { runManyDivisions } = await import('./manyDivisions.ts');
-  const loadBefore = loadavg()[0]!.toFixed(2);
   process.stdout.write(
     `many-divisions: ${divisions} divisions, the largest with ${scale} transaction lines, Exact's limits, sandbox time ${timeScale}x, ${concurrency} jobs side by side\n`,
   );
@@ -161,7 +160,6 @@ async function manyDivisions(options: Options): Promise<void> {
   });
   process.stdout.write(
     `  all / largest alone:      ${r.ratio.toFixed(3)} (target <= 1.2; the sync process under 500 MB and one core)\n` +
-      `  load before:              ${loadBefore} (1-minute average)\n` +
       `  machine:                  ${machine()}\n`,
   );
 }
@@ -216,7 +214,6 @@ async function sandboxSync(rows: number, onProgress: (n: number) => void): Promi
 
 async function syncFull(rows: number, onProgress: (n: number) => void, replay: boolean): Promise<string> {
   const { runSyncFull } = await import('./syncFull.ts');
-  const loadBefore = loadavg()[0]!.toFixed(2);
   const result = await runSyncFull({
     rows,
     onProgress,
@@ -235,7 +232,6 @@ async function syncFull(rows: number, onProgress: (n: number) => void, replay: b
     (result.replay
       ? `  replay:             ${result.replay.replayed} pages replayed (${result.replay.megabytes} MB), ${result.replay.forwarded} requests sent on to the sandbox\n`
       : '') +
-    `  load before:        ${loadBefore} (1-minute average)\n` +
     `  machine:            ${machine()}\n`
   );
 }
@@ -244,7 +240,6 @@ async function syncIncremental(options: Options): Promise<void> {
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 1000)
     throw new AppError('invalid_option', `--rows must be a whole number >= 1000 (got ${JSON.stringify(options.rows)})`);
-  const loadBefore = loadavg()[0]!.toFixed(2);
   const { runSyncIncremental } = await import('./syncIncremental.ts');
   const r = await runSyncIncremental({
     rows,
@@ -255,7 +250,6 @@ async function syncIncremental(options: Options): Promise<void> {
       `  next run:           ${r.run.seconds.toFixed(1)} s, ${r.run.cpuSeconds.toFixed(1)} s CPU, ${r.run.calls} calls (fewest possible: ${r.run.minimumCalls})\n` +
       `  nothing changed:    ${r.idle.seconds.toFixed(2)} s, ${r.idle.calls} calls (fewest possible: ${r.idle.minimumCalls})\n` +
       `  warehouse right:    ${r.warehouseRight ? 'yes' : 'NO'} (changed rows carry the change, deleted rows gone)\n` +
-      `  load before:        ${loadBefore} (1-minute average)\n` +
       `  machine:            ${machine()}\n`,
   );
 }
