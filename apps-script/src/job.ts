@@ -82,12 +82,12 @@ export function runJob(s: ClientSettings, startedAt: number): JobOutcome {
   const lock = LockService.getDocumentLock();
   if (!lock.tryLock(2000)) return { finished: [], pending: [], busy: true };
   try {
-    for (const id of itemIds()) {
-      const item = readItem(id);
-      if (!item || item.status !== 'pending') continue;
+    // Read once: work() changes an item in place and saves it, so the list stays current.
+    const items = itemIds().flatMap((id) => readItem(id) ?? []);
+    for (const item of items) {
+      if (item.status !== 'pending') continue;
       if (!work(s, item, startedAt)) break;
     }
-    const items = itemIds().flatMap((id) => readItem(id) ?? []);
     const pending = items.filter((i) => i.status === 'pending');
     const finished = items.filter((i) => i.status !== 'pending');
     if (pending.length) continueLater();

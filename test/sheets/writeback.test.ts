@@ -28,12 +28,17 @@ const result = (rows: number, columns = 3, seed = 0) => ({
   ),
 });
 
-beforeAll(async () => {
-  g = await startSheetsStandIn({ now: () => virtualNow });
-  g.tokens.add('test-token');
+/** The Sheets stand-in and a googleapis client for it, signed in with a token the stand-in knows. */
+async function standInWithApi(options: Parameters<typeof startSheetsStandIn>[0]) {
+  const standIn = await startSheetsStandIn(options);
+  standIn.tokens.add('test-token');
   const client = new auth.OAuth2();
   client.setCredentials({ access_token: 'test-token' });
-  api = sheets({ version: 'v4', rootUrl: `${g.url}/`, auth: client });
+  return { standIn, api: sheets({ version: 'v4', rootUrl: `${standIn.url}/`, auth: client }) };
+}
+
+beforeAll(async () => {
+  ({ standIn: g, api } = await standInWithApi({ now: () => virtualNow }));
   g.books.set('book1', { sheets: [{ sheetId: 0, title: 'Sheet1', cells: new Map(), formats: new Map(), frozen: 0 }] });
 });
 afterAll(async () => {
@@ -215,12 +220,8 @@ describe("pushToSheet at Google's limits (issue 19)", () => {
   });
 
   it('absorbs the per-minute write quota (429s) and a dropped connection: the push completes', async () => {
-    const tight = await startSheetsStandIn({ writesPerMinute: 3, windowMs: 1500 });
-    tight.tokens.add('t');
+    const { standIn: tight, api: api2 } = await standInWithApi({ writesPerMinute: 3, windowMs: 1500 });
     try {
-      const client = new auth.OAuth2();
-      client.setCredentials({ access_token: 't' });
-      const api2 = sheets({ version: 'v4', rootUrl: `${tight.url}/`, auth: client });
       tight.books.set('q', { sheets: [sheet('q', 'Sheet1')] });
       tight.failNext.push({ path: /values:batchUpdate$/, status: 0 });
       // Time runs 40 times faster for the backoff; the stand-in's window is real (1.5 s for 3 writes).
@@ -238,12 +239,8 @@ describe("pushToSheet at Google's limits (issue 19)", () => {
   });
 
   it("gives up, with Google's message, when the quota does not refill within the time allowed", async () => {
-    const shut = await startSheetsStandIn({ writesPerMinute: 0, windowMs: 3_600_000 });
-    shut.tokens.add('t');
+    const { standIn: shut, api: api3 } = await standInWithApi({ writesPerMinute: 0, windowMs: 3_600_000 });
     try {
-      const client = new auth.OAuth2();
-      client.setCredentials({ access_token: 't' });
-      const api3 = sheets({ version: 'v4', rootUrl: `${shut.url}/`, auth: client });
       shut.books.set('q', { sheets: [sheet('q', 'Sheet1')] });
       const waits: number[] = [];
       await expect(
