@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { writeOrWait } from './formats.ts';
+import { writeOrWait } from './backpressure.ts';
 import { rowTooLarge } from './guard.ts';
 
 const QUOTE = 34;
