@@ -4,6 +4,7 @@ import { get, onSignedOut, post, setCsrfToken } from './api.ts';
 import { ErrorBar, Loading, Notice } from './components.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { BiUsersPage } from './pages/BiUsers.tsx';
+import { DataPage } from './pages/Data.tsx';
 import { SheetsPage } from './pages/Sheets.tsx';
 import { ConnectionsPage } from './pages/Connections.tsx';
 import { DivisionsPage } from './pages/Divisions.tsx';
@@ -98,6 +99,13 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
       <DivisionsPage id={Number(m.id)} connected={query.has('connected')} reconnected={query.has('reconnected')} />
     );
   if ((m = match('/connections/:id/tables', path))) return <TablesPage id={Number(m.id)} />;
+  if (path === '/data')
+    return (
+      <DataPage
+        connection={query.get('connection') ? Number(query.get('connection')) : undefined}
+        table={query.get('table') ?? undefined}
+      />
+    );
   if (path === '/runs') return <RunsPage connection={query.get('connection')} />;
   if ((m = match('/runs/:id', path))) return <RunPage id={Number(m.id)} />;
   if (path === '/api-keys') return <ApiKeysPage />;

@@ -3,6 +3,7 @@ import { navigate } from './router.ts';
 
 const SECTIONS = [
   ['connections', 'Connections'],
+  ['data', 'Data'],
   ['runs', 'Runs'],
   ['api-keys', 'API keys'],
   ['bi-users', 'BI users'],
@@ -33,15 +34,7 @@ export function Header({ path, version, onSignOut }: { path: string; version: st
         exact-sync
       </Text>
       <nav style={{ display: 'flex', gap: 4, height: '100%' }}>
-        {(
-          [
-            ['connections', 'Connections'],
-            ['runs', 'Runs'],
-            ['api-keys', 'API keys'],
-            ['bi-users', 'BI users'],
-            ['sheets', 'Google Sheets'],
-          ] as const
-        ).map(([to, label]) => (
+        {SECTIONS.map(([to, label]) => (
           <a
             key={to}
             href={`/${to}`}

@@ -186,6 +186,54 @@ describe('the web console in a browser', () => {
     sb.sandbox.drift.restore('sync/CRM/Accounts', 'Website');
   });
 
+  it('browses transactionlines in Data: sorts by a column, filters it, and pages to the end a page at a time', async () => {
+    const admin = (await keys(t)).admin;
+    const listed = await apiCall(t, admin, 'GET', '/tables');
+    const lines = listed.body.tables.find((x: { name: string }) => x.name === 'transactionlines');
+    const key = (lines.primaryKey as string[]).join(', ');
+    await page.goto(`${t.url}/connections`);
+    await page.getByRole('link', { name: 'Data' }).click();
+    await page.getByRole('button', { name: /^transactionlines/ }).click();
+    const status = page.locator('[data-status]');
+    await expect.poll(() => status.textContent()).toMatch(/^Rows 1–100$/);
+    await screenshot('data-transactionlines');
+    // The values of a column on the page shown, read from the grid.
+    const shown = (column: string) =>
+      page.$$eval(
+        'table[aria-label="Rows of transactionlines"]',
+        ([table], name) => {
+          const heads = [...table!.querySelectorAll('thead tr:first-child th')].map((h) =>
+            h.textContent!.replace(/ [▲▼]$/, ''),
+          );
+          const at = heads.indexOf(name);
+          return [...table!.querySelectorAll('tbody tr')].map((r) => r.children[at]!.textContent!);
+        },
+        column,
+      );
+    await page.getByRole('columnheader', { name: 'amountdc' }).click();
+    await page.getByLabel('Filter amountdc').fill('>0');
+    await page.getByLabel('Filter amountdc').press('Enter');
+    const { rows: want } = await t.db.pool.query<{ id: string }>(
+      `SELECT id::text FROM exact_online.transactionlines WHERE amountdc > 0 ORDER BY amountdc, ${key}`,
+    );
+    expect(want.length).toBeGreaterThan(150);
+    const seen: string[] = [];
+    for (let pageNo = 0; ; pageNo++) {
+      const first = pageNo * 100 + 1;
+      await expect
+        .poll(() => status.textContent())
+        .toMatch(
+          first > want.length ? /^No rows$/ : new RegExp(`^Rows ${first.toLocaleString('en-US')}–.* \\(filtered\\)$`),
+        );
+      seen.push(...(await shown('id')));
+      const next = page.getByRole('button', { name: 'Next' });
+      if (await next.isDisabled()) break;
+      await next.click();
+    }
+    await screenshot('data-last-page');
+    expect(seen).toEqual(want.map((r) => r.id));
+  });
+
   it('creates a BI user whose login, shown once, psql can use; revokes it', async () => {
     await page.goto(`${t.url}/bi-users`);
     const name = `console_${Date.now().toString(36)}`;

@@ -1,0 +1,257 @@
+import {
+  Button,
+  Input,
+  Link,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import { useState } from 'react';
+import type {
+  ConnectionsResponse,
+  QueryResult,
+  WarehouseTableInfo,
+  WarehouseTablesResponse,
+} from '../../../server/api/types.ts';
+import { get } from '../api.ts';
+import { ErrorBar, Loading, Notice, PageTitle } from '../components.tsx';
+import { afterOf, effectiveOrder, filterOf, rowsUrl, type SortKey } from '../dataGrid.ts';
+import { count, when } from '../format.ts';
+import { navigate } from '../router.ts';
+import { useLoad } from '../useLoad.ts';
+
+const PAGE = 100;
+
+/**
+ * The data browser: every warehouse table of a connection, and a table's rows a page at a time from the
+ * server (keyset paging, so the millionth row costs what the first does), sorted and filtered there.
+ */
+export function DataPage({ connection, table }: { connection: number | undefined; table: string | undefined }) {
+  const connections = useLoad(() => get<ConnectionsResponse>('/api/v1/connections'), []);
+  const id = connection ?? connections.data?.connections[0]?.id;
+  const tables = useLoad(
+    () =>
+      id === undefined ? Promise.resolve(undefined) : get<WarehouseTablesResponse>(`/api/v1/tables?connection=${id}`),
+    [id],
+  );
+  const go = (c: number | undefined, t: string | undefined) =>
+    navigate(`/data?${new URLSearchParams({ ...(c ? { connection: String(c) } : {}), ...(t ? { table: t } : {}) })}`);
+
+  if (connections.error) return <ErrorBar error={connections.error} onRetry={() => void connections.reload()} />;
+  if (!connections.data) return <Loading />;
+  if (id === undefined)
+    return (
+      <Notice title="No data yet">
+        Connect Exact Online first (Connections); its tables appear here after a sync.
+      </Notice>
+    );
+  const list = tables.data?.tables ?? [];
+  const chosen = list.find((t) => t.name === table);
+  return (
+    <div>
+      <PageTitle
+        actions={
+          connections.data.connections.length > 1 ? (
+            <Select aria-label="Connection" value={String(id)} onChange={(_e, d) => go(Number(d.value), undefined)}>
+              {connections.data.connections.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.exactUserName ?? `Connection ${c.id}`} ({c.warehouseSchema})
+                </option>
+              ))}
+            </Select>
+          ) : undefined
+        }
+      >
+        Data
+      </PageTitle>
+      {tables.error ? <ErrorBar error={tables.error} onRetry={() => void tables.reload()} /> : null}
+      <div style={{ display: 'grid', gridTemplateColumns: '260px minmax(0, 1fr)', gap: 16, alignItems: 'start' }}>
+        <nav
+          aria-label="Tables"
+          style={{ display: 'flex', flexDirection: 'column', gap: 2, maxHeight: '80vh', overflowY: 'auto' }}
+        >
+          {tables.loading && !tables.data ? <Loading /> : null}
+          {list.map((t) => (
+            <Button
+              key={t.name}
+              appearance={t.name === table ? 'primary' : 'subtle'}
+              style={{ justifyContent: 'space-between', flexShrink: 0, minHeight: 28 }}
+              onClick={() => go(connection, t.name)}
+            >
+              <span style={{ overflow: 'hidden', textOverflow: 'ellipsis' }} title={t.title ?? t.name}>
+                {t.name}
+              </span>
+              <span style={{ opacity: 0.7 }}>{count(t.rows)}</span>
+            </Button>
+          ))}
+        </nav>
+        {chosen ? (
+          <TableRows key={`${id}/${chosen.name}`} connection={id} table={chosen} />
+        ) : (
+          <Text>{list.length ? 'Choose a table.' : tables.data ? 'No tables synced yet.' : ''}</Text>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** One table: its rows a page at a time, sort by a header, a filter box per column. */
+function TableRows({ connection, table }: { connection: number; table: WarehouseTableInfo }) {
+  const [sort, setSort] = useState<SortKey | undefined>(undefined);
+  const [typed, setTyped] = useState<Record<string, string>>({});
+  const [applied, setApplied] = useState<Record<string, string>>({});
+  // The `after` of each page shown so far: back is the one before, next is computed from the last row.
+  const [pages, setPages] = useState<(unknown[] | undefined)[]>([undefined]);
+  const filters = table.columns.flatMap((c) => filterOf(c, applied[c.name] ?? '') ?? []);
+  const after = pages[pages.length - 1];
+  const rows = useLoad(
+    () => get<QueryResult>(rowsUrl({ table: table.name, connection, sort, filters, after, limit: PAGE })),
+    [table.name, connection, sort?.column, sort?.desc, filters.join('\n'), JSON.stringify(after)],
+  );
+  const order = effectiveOrder(
+    sort,
+    table.primaryKey,
+    table.columns.map((c) => c.name),
+  );
+  const restart = () => setPages([undefined]);
+  const sortBy = (column: string) => {
+    setSort((s) => (s?.column !== column ? { column, desc: false } : s.desc ? undefined : { column, desc: true }));
+    restart();
+  };
+  const apply = () => {
+    setApplied(typed);
+    restart();
+  };
+  const data = rows.data;
+  const first = (pages.length - 1) * PAGE + 1;
+  return (
+    <div style={{ minWidth: 0 }}>
+      <div style={{ display: 'flex', gap: 12, alignItems: 'baseline', flexWrap: 'wrap', marginBottom: 8 }}>
+        <Text weight="semibold" size={500}>
+          {table.title ?? table.name}
+        </Text>
+        <Text>
+          {count(table.rows)} rows{table.rowsEstimated ? ' (estimated)' : ''} · last sync {when(table.lastSyncAt)}
+        </Text>
+        <Link href={rowsUrl({ table: table.name, connection, sort, filters, limit: 5_000_000, format: 'csv' })}>
+          Download CSV
+        </Link>
+        <Text size={200} style={{ opacity: 0.7 }}>
+          In Excel: Insert table → {table.name}. In SQL: FROM {table.name}
+        </Text>
+      </div>
+      {rows.error ? <ErrorBar error={rows.error} onRetry={() => void rows.reload()} /> : null}
+      <RowsGrid
+        table={table}
+        data={data}
+        sort={sort}
+        typed={typed}
+        onSort={sortBy}
+        onType={(column, value) => setTyped((t) => ({ ...t, [column]: value }))}
+        onApply={apply}
+      />
+      <div style={{ display: 'flex', gap: 8, alignItems: 'center', marginTop: 8 }}>
+        <Button disabled={pages.length === 1} onClick={restart}>
+          First page
+        </Button>
+        <Button disabled={pages.length === 1} onClick={() => setPages((p) => p.slice(0, -1))}>
+          Previous
+        </Button>
+        <Button
+          disabled={!data || data.rows.length < PAGE}
+          onClick={() =>
+            data && setPages((p) => [...p, afterOf(data.rows[data.rows.length - 1]!, data.columns, order)])
+          }
+        >
+          Next
+        </Button>
+        <Text aria-live="polite" data-status>
+          {rows.loading
+            ? 'Loading…'
+            : data && data.rows.length
+              ? `Rows ${count(first)}–${count(first + data.rows.length - 1)}${filters.length ? ' (filtered)' : ''}`
+              : 'No rows'}
+        </Text>
+      </div>
+    </div>
+  );
+}
+
+/** The rows of a page under a header that sorts (click) and a filter box per column (Enter applies). */
+function RowsGrid({
+  table,
+  data,
+  sort,
+  typed,
+  onSort,
+  onType,
+  onApply,
+}: {
+  table: WarehouseTableInfo;
+  data: QueryResult | undefined;
+  sort: SortKey | undefined;
+  typed: Record<string, string>;
+  onSort: (column: string) => void;
+  onType: (column: string, value: string) => void;
+  onApply: () => void;
+}) {
+  return (
+    // Scrolls inside itself (both ways), so the header and the pager stay in view; columns as wide as their values.
+    <div style={{ overflow: 'auto', maxHeight: '70vh', border: '1px solid #e0e0e0' }}>
+      <Table
+        size="small"
+        aria-label={`Rows of ${table.name}`}
+        style={{ tableLayout: 'auto', width: 'max-content', minWidth: '100%' }}
+      >
+        <TableHeader style={{ position: 'sticky', top: 0, background: 'white', zIndex: 1 }}>
+          <TableRow>
+            {table.columns.map((c) => (
+              <TableHeaderCell key={c.name} onClick={() => onSort(c.name)} style={{ cursor: 'pointer' }}>
+                {c.name}
+                {sort?.column === c.name ? (sort.desc ? ' ▼' : ' ▲') : ''}
+              </TableHeaderCell>
+            ))}
+          </TableRow>
+          <TableRow>
+            {table.columns.map((c) => (
+              <TableCell key={c.name}>
+                <Input
+                  size="small"
+                  aria-label={`Filter ${c.name}`}
+                  placeholder={c.kind === 'text' ? 'contains…' : '=, >, <…'}
+                  value={typed[c.name] ?? ''}
+                  onChange={(_e, d) => onType(c.name, d.value)}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') onApply();
+                  }}
+                  style={{ width: '100%' }}
+                />
+              </TableCell>
+            ))}
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {(data?.rows ?? []).map((r, i) => (
+            <TableRow key={i}>
+              {table.columns.map((c) => {
+                const at = data!.columns.findIndex((x) => x.name === c.name);
+                const v = r[at];
+                const numeric = c.kind === 'integer' || c.kind === 'number';
+                return (
+                  <TableCell key={c.name} style={{ textAlign: numeric ? 'right' : 'left', whiteSpace: 'nowrap' }}>
+                    {v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)}
+                  </TableCell>
+                );
+              })}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </div>
+  );
+}
