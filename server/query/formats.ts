@@ -57,16 +57,12 @@ export function jsonEncoder(kind: ColumnKind, type: string): Encode {
 /**
  * One row of values (PostgreSQL's text of each, null for NULL) as JSON text: `[…]` for `json` (with a
  * comma before it unless it is the first), `{name: value, …}` and a newline for `ndjson`. The cursor
- * path and the COPY path (copyText.ts) both write rows with it, so they write the same bytes.
+ * path writes rows with it; the COPY path (copyText.ts) writes the same bytes from PostgreSQL's text,
+ * which its tests check against this.
  */
 export type RowEncoder = (row: readonly (string | null | undefined)[], first: boolean) => string;
 
-export function rowEncoder(
-  format: 'json' | 'ndjson',
-  columns: readonly ResultColumn[],
-  /** How the column names' JSON is held: as is, or (copyText.ts) as its UTF-8 bytes, one character each. */
-  nameText: (json: string) => string = (json) => json,
-): RowEncoder {
+export function rowEncoder(format: 'json' | 'ndjson', columns: readonly ResultColumn[]): RowEncoder {
   const encoders = columns.map((c) => jsonEncoder(c.kind, c.type));
   if (format === 'json')
     return (row, first) => {
@@ -77,7 +73,7 @@ export function rowEncoder(
       }
       return `${line}]`;
     };
-  const names = columns.map((c, i) => `${i ? ',' : '{'}${nameText(JSON.stringify(c.name))}:`);
+  const names = columns.map((c, i) => `${i ? ',' : '{'}${JSON.stringify(c.name)}:`);
   return (row) => {
     let line = '';
     for (let i = 0; i < row.length; i++) {
