@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
-import { openPool, poolSizeFor, redactUrl } from './db/pool.ts';
+import { connectionsWarning, embeddedMaxConnections, openPool, poolSizeFor, redactUrl } from './db/pool.ts';
 import { Pacer } from './exact/client.ts';
 import { baseUrlFor, type ExactApp } from './exact/hosts.ts';
 import { TokenManager } from './exact/tokens.ts';
@@ -92,6 +92,7 @@ export async function openDatabase(
       dataDir: settings.dataDir,
       ...(settings.pgListen ? { listen: settings.pgListen } : {}),
       tls: settings.tls,
+      maxConnections: embeddedMaxConnections(settings.workerConcurrency),
       log: { info: (m) => log.info(m), warn: (m) => (options.owner ? log.warn(m) : log.info(m)) },
     }).catch(async (err: unknown) => {
       await lock?.release();
@@ -106,6 +107,12 @@ export async function openDatabase(
   try {
     const pool = await openPool(url, { max: poolSizeFor(settings.workerConcurrency) });
     await migrate(pool, { log: { info: (m) => log.info(m) } });
+    // reserved_connections (PostgreSQL 16+) is kept for roles with pg_use_reserved_connections, as the superuser ones are.
+    const { rows: limits } = await pool.query<{ max: string; reserved: string }>(
+      "SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true), '0')::int AS reserved",
+    );
+    const tooFew = connectionsWarning(Number(limits[0]!.max), Number(limits[0]!.reserved), settings.workerConcurrency);
+    if (tooFew) log.warn(tooFew);
     const description = embedded
       ? `embedded PostgreSQL in ${embedded.clusterDir} (127.0.0.1:${embedded.port})${embedded.relocatedBecause ? `; outside DATA_DIR, since the OS user postgres cannot enter ${embedded.relocatedBecause}` : ''}`
       : redactUrl(url);

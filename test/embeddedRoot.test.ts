@@ -112,12 +112,14 @@ describe.runIf(asRoot)('as root, from a mode-700 folder', () => {
     } finally {
       await first.stop();
     }
-    const second = await startEmbeddedPostgres({ dataDir, relocateRoot, log });
+    // max_connections as the caller asks (exact-sync: enough for WORKER_CONCURRENCY), set at each start.
+    const second = await startEmbeddedPostgres({ dataDir, relocateRoot, log, maxConnections: 150 });
     try {
       expect(second.clusterDir).toBe(first.clusterDir);
       const client = new pg.Client({ connectionString: second.url });
       await client.connect();
       expect((await client.query("SELECT to_regclass('kept') IS NOT NULL AS found")).rows[0]).toEqual({ found: true });
+      expect((await client.query('SHOW max_connections')).rows[0]).toEqual({ max_connections: '150' });
       await client.end();
     } finally {
       await second.stop();

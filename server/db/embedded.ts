@@ -42,6 +42,8 @@ export interface EmbeddedPostgresOptions {
   listen?: string;
   /** The certificate for that TLS (TLS_CERT_FILE, TLS_KEY_FILE); unset: a self-signed one is made. */
   tls?: { certFile: string; keyFile: string } | undefined;
+  /** max_connections for this start (PostgreSQL's default, 100, when unset). */
+  maxConnections?: number;
   log?: { info(msg: string): void; warn(msg: string): void };
 }
 
@@ -404,7 +406,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         '-t',
         '60',
         '-o',
-        `-p ${port} -c listen_addresses='${listen}' -c ssl=${tls ? 'on' : 'off'}`,
+        `-p ${port} -c listen_addresses='${listen}' -c ssl=${tls ? 'on' : 'off'}${options.maxConnections ? ` -c max_connections=${Math.floor(options.maxConnections)}` : ''}`,
       ],
       owner,
     );

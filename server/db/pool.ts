@@ -47,6 +47,37 @@ export function poolSizeFor(concurrency: number): number {
   return 2 * concurrency + 10;
 }
 
+/**
+ * What exact-sync may hold at once besides that pool: pg-boss's own pool (4), the query API's admin pool
+ * and a few callers' (8), and room for BI tools and psql (10).
+ */
+const OTHER_CONNECTIONS = 22;
+
+/** The most connections exact-sync may open with `concurrency` division syncs. */
+export function connectionsFor(concurrency: number): number {
+  return poolSizeFor(concurrency) + OTHER_CONNECTIONS;
+}
+
+/**
+ * max_connections for the embedded server: PostgreSQL's default of 100, or more when WORKER_CONCURRENCY
+ * needs it (and the 3 connections PostgreSQL keeps aside for superusers).
+ */
+export function embeddedMaxConnections(concurrency: number): number {
+  return Math.max(100, connectionsFor(concurrency) + 3);
+}
+
+/**
+ * A warning when PostgreSQL allows fewer connections than exact-sync may open with `concurrency`
+ * division syncs (max_connections less those reserved), else undefined: a DATABASE_URL server, or an
+ * embedded one an earlier process started with less.
+ */
+export function connectionsWarning(maxConnections: number, reserved: number, concurrency: number): string | undefined {
+  const need = connectionsFor(concurrency);
+  const allowed = maxConnections - reserved;
+  if (need <= allowed) return undefined;
+  return `PostgreSQL allows ${allowed} connections (max_connections ${maxConnections} less ${reserved} reserved), and exact-sync may open up to ${need} with WORKER_CONCURRENCY=${concurrency}: syncs may fail waiting for one. Raise max_connections to at least ${need + reserved}, or lower WORKER_CONCURRENCY to ${Math.max(1, Math.floor((allowed - OTHER_CONNECTIONS - 10) / 2))}.`;
+}
+
 export interface PoolOptions {
   applicationName?: string;
   max?: number;
