@@ -70,6 +70,8 @@ export function filterOf(column: ResultColumnInfo, typed: string): string | unde
 export function rowsUrl(o: {
   table: string;
   connection: number;
+  /** The columns to show (all when unset); the server adds those it pages by. */
+  columns?: readonly string[] | undefined;
   sort?: SortKey | undefined;
   filters: readonly string[];
   after?: readonly unknown[] | undefined;
@@ -77,6 +79,7 @@ export function rowsUrl(o: {
   format?: 'csv';
 }): string {
   const q = new URLSearchParams({ connection: String(o.connection) });
+  if (o.columns) q.set('columns', o.columns.join(','));
   if (o.sort) q.set('order', `${o.sort.desc ? '-' : ''}${o.sort.column}`);
   for (const f of o.filters) q.append('filter', f);
   if (o.after) q.set('after', JSON.stringify(o.after));

@@ -232,6 +232,25 @@ describe('the web console in a browser', () => {
     }
     await screenshot('data-last-page');
     expect(seen).toEqual(want.map((r) => r.id));
+    // The column chooser: a column switched off leaves the grid and the download, the rest stay.
+    const heads = () =>
+      page.$$eval('table[aria-label="Rows of transactionlines"] thead tr:first-child th', (hs) =>
+        hs.map((h) => h.textContent!.replace(/ [▲▼]$/, '')),
+      );
+    expect(await heads()).toContain('account');
+    await page.getByRole('button', { name: /^Columns/ }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'account', exact: true }).click();
+    await page.keyboard.press('Escape');
+    await expect.poll(heads).not.toContain('account');
+    expect(await heads()).toContain('amountdc');
+    await expect.poll(() => shown('amountdc').then((v) => v.length)).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href')).toMatch(
+      /columns=[^&]*amountdc/,
+    );
+    expect(await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href')).not.toMatch(
+      /columns=[^&]*%2Caccount%2C/,
+    );
+    await screenshot('data-columns');
   });
 
   it('creates a BI user whose login, shown once, psql can use; revokes it', async () => {

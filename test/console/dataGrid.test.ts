@@ -73,6 +73,7 @@ describe('afterOf and rowsUrl', () => {
         filters: ['amount:gt:100', 'description:ilike:%a&b%'],
         after: ['2026-01-01', 5],
         limit: 100,
+        columns: ['id', 'amountdc'],
       }),
       'http://x',
     );
@@ -82,5 +83,9 @@ describe('afterOf and rowsUrl', () => {
     expect(JSON.parse(url.searchParams.get('after')!)).toEqual(['2026-01-01', 5]);
     expect(url.searchParams.get('limit')).toBe('100');
     expect(url.searchParams.get('connection')).toBe('2');
+    expect(url.searchParams.get('columns')).toBe('id,amountdc');
+    expect(new URL(rowsUrl({ table: 't', connection: 1, filters: [] }), 'http://x').searchParams.has('columns')).toBe(
+      false,
+    );
   });
 });

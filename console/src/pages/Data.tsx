@@ -2,6 +2,11 @@ import {
   Button,
   Input,
   Link,
+  Menu,
+  MenuItemCheckbox,
+  MenuList,
+  MenuPopover,
+  MenuTrigger,
   Select,
   Table,
   TableBody,
@@ -11,7 +16,7 @@ import {
   TableRow,
   Text,
 } from '@fluentui/react-components';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type {
   ConnectionsResponse,
   QueryResult,
@@ -107,11 +112,15 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
   const [applied, setApplied] = useState<Record<string, string>>({});
   // The `after` of each page shown so far: back is the one before, next is computed from the last row.
   const [pages, setPages] = useState<(unknown[] | undefined)[]>([undefined]);
+  // The columns shown (the column chooser); only they are fetched, and the ones the server pages by.
+  const [shown, setShown] = useState<string[]>(() => table.columns.map((c) => c.name));
+  const visible = table.columns.filter((c) => shown.includes(c.name));
+  const columns = shown.length < table.columns.length ? visible.map((c) => c.name) : undefined;
   const filters = table.columns.flatMap((c) => filterOf(c, applied[c.name] ?? '') ?? []);
   const after = pages[pages.length - 1];
   const rows = useLoad(
-    () => get<QueryResult>(rowsUrl({ table: table.name, connection, sort, filters, after, limit: PAGE })),
-    [table.name, connection, sort?.column, sort?.desc, filters.join('\n'), JSON.stringify(after)],
+    () => get<QueryResult>(rowsUrl({ table: table.name, connection, columns, sort, filters, after, limit: PAGE })),
+    [table.name, connection, columns?.join(','), sort?.column, sort?.desc, filters.join('\n'), JSON.stringify(after)],
   );
   const order = effectiveOrder(
     sort,
@@ -131,23 +140,20 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
   const first = (pages.length - 1) * PAGE + 1;
   return (
     <div style={{ minWidth: 0 }}>
-      <div style={{ display: 'flex', gap: 12, alignItems: 'baseline', flexWrap: 'wrap', marginBottom: 8 }}>
-        <Text weight="semibold" size={500}>
-          {table.title ?? table.name}
-        </Text>
-        <Text>
-          {count(table.rows)} rows{table.rowsEstimated ? ' (estimated)' : ''} · last sync {when(table.lastSyncAt)}
-        </Text>
-        <Link href={rowsUrl({ table: table.name, connection, sort, filters, limit: 5_000_000, format: 'csv' })}>
-          Download CSV
-        </Link>
-        <Text size={200} style={{ opacity: 0.7 }}>
-          In Excel: Insert table → {table.name}. In SQL: FROM {table.name}
-        </Text>
-      </div>
+      <TableBar
+        table={table}
+        download={rowsUrl({ table: table.name, connection, columns, sort, filters, limit: 5_000_000, format: 'csv' })}
+      >
+        <ColumnChooser
+          all={table.columns.map((c) => c.name)}
+          shown={shown}
+          onChange={(next) => setShown(next.length ? next : shown)}
+        />
+      </TableBar>
       {rows.error ? <ErrorBar error={rows.error} onRetry={() => void rows.reload()} /> : null}
       <RowsGrid
-        table={table}
+        name={table.name}
+        columns={visible}
         data={data}
         sort={sort}
         typed={typed}
@@ -184,7 +190,8 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
 
 /** The rows of a page under a header that sorts (click) and a filter box per column (Enter applies). */
 function RowsGrid({
-  table,
+  name,
+  columns,
   data,
   sort,
   typed,
@@ -192,7 +199,8 @@ function RowsGrid({
   onType,
   onApply,
 }: {
-  table: WarehouseTableInfo;
+  name: string;
+  columns: WarehouseTableInfo['columns'];
   data: QueryResult | undefined;
   sort: SortKey | undefined;
   typed: Record<string, string>;
@@ -205,12 +213,12 @@ function RowsGrid({
     <div style={{ overflow: 'auto', maxHeight: '70vh', border: '1px solid #e0e0e0' }}>
       <Table
         size="small"
-        aria-label={`Rows of ${table.name}`}
+        aria-label={`Rows of ${name}`}
         style={{ tableLayout: 'auto', width: 'max-content', minWidth: '100%' }}
       >
         <TableHeader style={{ position: 'sticky', top: 0, background: 'white', zIndex: 1 }}>
           <TableRow>
-            {table.columns.map((c) => (
+            {columns.map((c) => (
               <TableHeaderCell key={c.name} onClick={() => onSort(c.name)} style={{ cursor: 'pointer' }}>
                 {c.name}
                 {sort?.column === c.name ? (sort.desc ? ' ▼' : ' ▲') : ''}
@@ -218,7 +226,7 @@ function RowsGrid({
             ))}
           </TableRow>
           <TableRow>
-            {table.columns.map((c) => (
+            {columns.map((c) => (
               <TableCell key={c.name}>
                 <Input
                   size="small"
@@ -238,7 +246,7 @@ function RowsGrid({
         <TableBody>
           {(data?.rows ?? []).map((r, i) => (
             <TableRow key={i}>
-              {table.columns.map((c) => {
+              {columns.map((c) => {
                 const at = data!.columns.findIndex((x) => x.name === c.name);
                 const v = r[at];
                 const numeric = c.kind === 'integer' || c.kind === 'number';
@@ -252,6 +260,58 @@ function RowsGrid({
           ))}
         </TableBody>
       </Table>
+    </div>
+  );
+}
+
+/** Which columns the grid shows: a menu of them, each on or off (at least one stays on). */
+function ColumnChooser({
+  all,
+  shown,
+  onChange,
+}: {
+  all: string[];
+  shown: string[];
+  onChange: (shown: string[]) => void;
+}) {
+  return (
+    <Menu
+      checkedValues={{ columns: shown }}
+      onCheckedValueChange={(_e, d) => onChange(all.filter((c) => d.checkedItems.includes(c)))}
+    >
+      <MenuTrigger disableButtonEnhancement>
+        <Button size="small">
+          Columns ({shown.length} of {all.length})
+        </Button>
+      </MenuTrigger>
+      <MenuPopover style={{ maxHeight: '60vh', overflowY: 'auto' }}>
+        <MenuList>
+          {all.map((c) => (
+            <MenuItemCheckbox key={c} name="columns" value={c}>
+              {c}
+            </MenuItemCheckbox>
+          ))}
+        </MenuList>
+      </MenuPopover>
+    </Menu>
+  );
+}
+
+/** A table's name, rows and last sync, what `children` adds, the CSV download, and where else to find it. */
+function TableBar({ table, download, children }: { table: WarehouseTableInfo; download: string; children: ReactNode }) {
+  return (
+    <div style={{ display: 'flex', gap: 12, alignItems: 'baseline', flexWrap: 'wrap', marginBottom: 8 }}>
+      <Text weight="semibold" size={500}>
+        {table.title ?? table.name}
+      </Text>
+      <Text>
+        {count(table.rows)} rows{table.rowsEstimated ? ' (estimated)' : ''} · last sync {when(table.lastSyncAt)}
+      </Text>
+      {children}
+      <Link href={download}>Download CSV</Link>
+      <Text size={200} style={{ opacity: 0.7 }}>
+        In Excel: Insert table → {table.name}. In SQL: FROM {table.name}
+      </Text>
     </div>
   );
 }
