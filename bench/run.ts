@@ -6,7 +6,8 @@ const cpus = availableParallelism();
 
 /** `exact-sync bench <name>`: runs one benchmark and prints what BENCHMARKS.md records. */
 
-type Options = {
+/** The options of `exact-sync bench` (server/cli.ts declares them), as commander hands them over. */
+export type BenchOptions = {
   rows: string;
   scale: string;
   timeScale: string;
@@ -16,7 +17,7 @@ type Options = {
   replay?: boolean;
 };
 
-const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
+const BENCHMARKS: Record<string, (options: BenchOptions) => Promise<void>> = {
   'sandbox-sync': (o) => rowBenchmark('sandbox-sync', o, sandboxSync),
   'sync-full': (o) => rowBenchmark('sync-full', o, (rows, p) => syncFull(rows, p, o.replay === true)),
   'sync-incremental': syncIncremental,
@@ -27,7 +28,7 @@ const BENCHMARKS: Record<string, (options: Options) => Promise<void>> = {
   abuse,
 };
 
-async function abuse(options: Options): Promise<void> {
+async function abuse(options: BenchOptions): Promise<void> {
   const minutes = Number(options.minutes);
   const scale = Number(options.scale);
   if (!(minutes > 0 && minutes <= 120))
@@ -57,7 +58,7 @@ async function abuse(options: Options): Promise<void> {
   );
 }
 
-export async function runBench(name: string, options: Options): Promise<void> {
+export async function runBench(name: string, options: BenchOptions): Promise<void> {
   const run = BENCHMARKS[name];
   if (!run)
     throw new AppError(
@@ -69,7 +70,7 @@ export async function runBench(name: string, options: Options): Promise<void> {
   await run(options);
 }
 
-async function queryStream(options: Options): Promise<void> {
+async function queryStream(options: BenchOptions): Promise<void> {
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 1)
     throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
@@ -95,7 +96,7 @@ async function queryStream(options: Options): Promise<void> {
   );
 }
 
-async function parallelDivisions(options: Options): Promise<void> {
+async function parallelDivisions(options: BenchOptions): Promise<void> {
   const scale = Number(options.scale);
   const timeScale = Number(options.timeScale);
   if (!Number.isInteger(scale) || scale < 100)
@@ -139,7 +140,7 @@ function wholeOption(name: string, value: string, min: number, max: number): num
   return n;
 }
 
-async function manyDivisions(options: Options): Promise<void> {
+async function manyDivisions(options: BenchOptions): Promise<void> {
   const divisions = wholeOption('divisions', options.divisions, 2, 500);
   const scale = wholeOption('scale', options.scale, 100, 10_000_000);
   const timeScale = wholeOption('time-scale', options.timeScale, 1, 60);
@@ -179,7 +180,7 @@ async function pacing(): Promise<void> {
 /** A benchmark over `--rows` transaction lines, with a progress bar. */
 async function rowBenchmark(
   name: string,
-  options: Options,
+  options: BenchOptions,
   run: (rows: number, onProgress: (n: number) => void) => Promise<string>,
 ): Promise<void> {
   const rows = Number(options.rows);
@@ -236,7 +237,7 @@ async function syncFull(rows: number, onProgress: (n: number) => void, replay: b
   );
 }
 
-async function syncIncremental(options: Options): Promise<void> {
+async function syncIncremental(options: BenchOptions): Promise<void> {
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 1000)
     throw new AppError('invalid_option', `--rows must be a whole number >= 1000 (got ${JSON.stringify(options.rows)})`);

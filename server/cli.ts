@@ -5,6 +5,7 @@ import { createLogger } from './lib/logger.ts';
 import { loadSettings, readEnvironment, type Settings } from './lib/settings.ts';
 import { serve, startWorker, VERSION } from './main.ts';
 import { openDatabase } from './runtime.ts';
+import type { BenchOptions } from '../bench/run.ts';
 
 /**
  * `exact-sync <command>`. Every command reads the same settings; a failure prints one clear message on
@@ -464,20 +465,7 @@ function addBenchCommand(program: Command): void {
     .option('--divisions <n>', 'how many divisions (many-divisions)', '100')
     .option('--concurrency <n>', "jobs side by side, as WORKER_CONCURRENCY (many-divisions; serve's default)", '10')
     .option('--replay', 'time the engine alone: pages recorded first, then replayed byte for byte (sync-full)')
-    .action(
-      async (
-        name: string,
-        options: {
-          rows: string;
-          scale: string;
-          timeScale: string;
-          minutes: string;
-          divisions: string;
-          concurrency: string;
-          replay?: boolean;
-        },
-      ) => (await import('../bench/run.ts')).runBench(name, options),
-    );
+    .action(async (name: string, options: BenchOptions) => (await import('../bench/run.ts')).runBench(name, options));
 }
 
 buildProgram().parseAsync(process.argv).catch(fail);

@@ -41,11 +41,11 @@ export function positionalNames(count: number): string[] {
 }
 
 /**
- * `SELECT <select> FROM (<inner>) AS q[(c1…cN)] WHERE <row fits>`. `renamed`: the inner columns are
- * named c1…cN (count), for selects that name them by position.
+ * `SELECT <select> FROM (<inner>) AS q(c1…cN) WHERE <row fits>`: the inner columns renamed c1…cN
+ * (`columns` of them), so that duplicate or odd names of the user's query do not matter.
  */
-function guardedRows(inner: string, select: string, maxRowBytes: number, renamed?: number): string {
-  const alias = renamed ? `q(${positionalNames(renamed).join(', ')})` : 'q';
+function guardedRows(inner: string, select: string, maxRowBytes: number, columns: number): string {
+  const alias = `q(${positionalNames(columns).join(', ')})`;
   // OFFSET 0 keeps PostgreSQL from pulling the user's query up into this one, which would compute its
   // expressions once for the check and again for the output (a 600 MB value three times over).
   return `SELECT ${select} FROM (SELECT * FROM (\n${inner}\n) AS u OFFSET 0) AS ${alias} WHERE ${refuseAbove('pg_column_size(q)', maxRowBytes, MARKER)}`;

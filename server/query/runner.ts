@@ -418,8 +418,6 @@ export class QueryRunner {
   }
 }
 
-/** COPY options for lines of JSON text, which never holds a raw 0x01, 0x02 or newline (so never quoted). */
-
 /** The transaction and its limits, in one round trip (a simple query of several statements). */
 function sessionSettings(o: QueryOptions): string {
   return [
