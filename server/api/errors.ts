@@ -6,8 +6,8 @@ import type { ApiErrorBody } from './types.ts';
 /** The one JSON shape of every API error: `{ "error": { "code", "message" } }` (types.ts). */
 export type { ApiErrorBody };
 
-export function errorBody(code: string, message: string): ApiErrorBody {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, position?: number): ApiErrorBody {
+  return { error: { code, message, ...(position !== undefined ? { position } : {}) } };
 }
 
 export const notFound: RequestHandler = (req, res) => {
@@ -26,7 +26,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (isAppError(err)) {
     if (err.status >= 500) req.log.error({ err }, err.message);
-    res.status(err.status).json(errorBody(err.code, err.message));
+    res.status(err.status).json(errorBody(err.code, err.message, err.position));
     return;
   }
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -32,7 +32,8 @@ export type {
 };
 
 export interface ApiErrorBody {
-  error: { code: string; message: string };
+  /** `position`: for SQL PostgreSQL could not run, the 1-based character of the (trimmed) SQL where it stopped. */
+  error: { code: string; message: string; position?: number };
 }
 
 export interface SessionResponse {

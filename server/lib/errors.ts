@@ -6,12 +6,19 @@
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Where in the user's SQL PostgreSQL stopped (1-based character), for an editor to mark. */
+  readonly position: number | undefined;
 
-  constructor(code: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; cause?: unknown; position?: number | undefined } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = options.status ?? 500;
+    this.position = options.position;
   }
 }
 

@@ -470,46 +470,48 @@ async function storedPassword(db: pg.Pool, box: SecretBox): Promise<string> {
 function refusal(err: unknown, start: number): AppError {
   const e = err as { code?: string; position?: string; message?: string };
   const said = messageOf(err);
+  // Where in the user's SQL PostgreSQL stopped, when it said so (1-based, from the first non-blank character).
+  const at = e.position && start >= 0 ? Number(e.position) - start : undefined;
+  const refused = (code: string, message: string, status: number) =>
+    new AppError(code, message, { status, position: at !== undefined && at > 0 ? at : undefined });
   switch (e.code) {
     case '42601':
       if (Number(e.position) === start + 1) {
-        return new AppError(
+        return refused(
           'not_a_query',
           `Only a query can run here (SELECT, WITH … SELECT, VALUES or TABLE); PostgreSQL refused this statement: ${said}.`,
-          { status: 400 },
+          400,
         );
       }
       if (/multiple commands/.test(said))
-        return new AppError(
+        return refused(
           'multiple_statements',
           'One statement at a time: PostgreSQL refused several statements in one query.',
-          { status: 400 },
+          400,
         );
-      return new AppError(
+      return refused(
         'query_syntax',
-        `PostgreSQL could not read the query: ${said}${e.position && start >= 0 ? ` (at character ${Number(e.position) - start})` : ''}.`,
-        { status: 400 },
+        `PostgreSQL could not read the query: ${said}${at !== undefined ? ` (at character ${at})` : ''}.`,
+        400,
       );
     case '0A000':
-      return new AppError('not_a_query', `Only a query that reads can run here; PostgreSQL refused it: ${said}.`, {
-        status: 400,
-      });
+      return refused('not_a_query', `Only a query that reads can run here; PostgreSQL refused it: ${said}.`, 400);
     case '53400':
     case '53200':
-      return new AppError(
+      return refused(
         'resource_limit',
         `The query needed more than a reader may use (temporary files: READER_TEMP_FILE_LIMIT_MB; memory per sort or hash: READER_WORK_MEM_MB) and was stopped: ${said}. Narrow it with WHERE, or aggregate before sorting.`,
-        { status: 400 },
+        400,
       );
     case '25006':
-      return new AppError('read_only', `Queries only read; PostgreSQL refused it: ${said}.`, { status: 403 });
+      return refused('read_only', `Queries only read; PostgreSQL refused it: ${said}.`, 403);
     case '42501':
-      return new AppError(
+      return refused(
         'permission_denied',
         `Queries read only the warehouse schemas; PostgreSQL refused it: ${said}.`,
-        { status: 403 },
+        403,
       );
     default:
-      return new AppError('query_failed', `PostgreSQL refused the query: ${said}.`, { status: 400 });
+      return refused('query_failed', `PostgreSQL refused the query: ${said}.`, 400);
   }
 }

@@ -135,6 +135,15 @@ describe('POST /api/v1/query', () => {
     expect(rows[0].n).toBe(4);
   });
 
+  it('says where in the SQL PostgreSQL stopped (error.position), so an editor can mark it', async () => {
+    const res = await query({ sql: '  SELECT nam FROM sample' });
+    expect(res.status).toBe(400);
+    // Counted from the first character that is not blank (the request's SQL is trimmed).
+    expect(((await res.json()) as { error: { position: number } }).error.position).toBe('SELECT '.length + 1);
+    const placeless = await query({ sql: 'SELECT 1 / 0' });
+    expect(((await placeless.json()) as { error: object }).error).not.toHaveProperty('position');
+  });
+
   it('cancels a query past QUERY_TIMEOUT_SECONDS and says which limit it hit', async () => {
     const res = await query({ sql: 'SELECT pg_sleep(60)' });
     expect(res.status).toBe(408);

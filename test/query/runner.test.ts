@@ -27,13 +27,13 @@ async function collect(sql: string, params: (string | number | boolean | null)[]
   return { columns, rows, outcome };
 }
 
-async function refused(sql: string): Promise<{ code: string; message: string }> {
+async function refused(sql: string): Promise<{ code: string; message: string; position: number | undefined }> {
   const err = await collect(sql).then(
     () => undefined,
-    (e: unknown) => e as { code: string; message: string },
+    (e: unknown) => e as { code: string; message: string; position: number | undefined },
   );
   expect(err, `${sql} ran`).toBeDefined();
-  return { code: err!.code, message: err!.message };
+  return { code: err!.code, message: err!.message, position: err!.position };
 }
 
 beforeAll(async () => {
@@ -195,5 +195,23 @@ describe('the query runner', () => {
     const err = await refused('SELECT name FROM accounts WHER name = 1');
     expect(err.code).toBe('query_syntax');
     expect(err.message).toMatch(/at character \d+/);
+  });
+
+  it("gives the position in the user's own SQL, blank lines before it or not, for any error PostgreSQL places", async () => {
+    // PostgreSQL counts in the statement exact-sync wraps around the SQL; the editor needs the SQL's own.
+    for (const [sql, word] of [
+      ['SELECT name FROM accounts WHER name = 1', 'name = 1'],
+      ['\n\n   SELECT nme FROM accounts', 'nme'],
+      ['SELECT name FROM nowhere_at_all', 'nowhere_at_all'],
+      ['SELECT ünïcode, name FROM accounts', 'ünïcode'],
+    ] as const) {
+      const err = await refused(sql);
+      const trimmed = sql.trim();
+      expect(err.position, sql).toBeDefined();
+      // 1-based characters, as PostgreSQL counts (not bytes).
+      expect(trimmed.slice(err.position! - 1).startsWith(word), `${sql} at ${err.position}`).toBe(true);
+    }
+    // Not every error has a place: a division by zero happens while rows are made.
+    expect((await refused('SELECT 1 / 0')).position).toBeUndefined();
   });
 });
