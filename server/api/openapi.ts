@@ -13,7 +13,14 @@ const ERROR = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        position: {
+          type: 'integer',
+          description: 'For SQL PostgreSQL could not run: the 1-based character of the trimmed SQL where it stopped',
+        },
+      },
     },
   },
 };
