@@ -16,7 +16,7 @@ import type {
   TableInfo,
 } from '../state/types.ts';
 
-import type { ResultColumn, WarehouseTable } from '../query/types.ts';
+import type { ResultColumn, SavedChart, WarehouseTable } from '../query/types.ts';
 import type { SheetTarget } from '../sheets/types.ts';
 export type {
   ApiKeyInfo,
@@ -151,6 +151,7 @@ export interface QueryRequest {
   maxRows?: number | undefined;
 }
 export type ResultColumnInfo = ResultColumn;
+export type { ChartType, SavedChart } from '../query/types.ts';
 /** GET /api/v1/tables */
 export type WarehouseTableInfo = Json<WarehouseTable>;
 export interface WarehouseTablesResponse {
@@ -193,6 +194,7 @@ export interface SavedQueryInfo {
   description: string;
   sql: string;
   connectionId: number | null;
+  chart: SavedChart | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -204,6 +206,7 @@ export interface SavedQueryRequest {
   description?: string | undefined;
   sql: string;
   connectionId?: number | null | undefined;
+  chart?: SavedChart | null | undefined;
 }
 
 export type SheetTargetInfo = Json<SheetTarget>;

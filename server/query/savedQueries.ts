@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { AppError } from '../lib/errors.ts';
+import type { SavedChart } from './types.ts';
 
 /** Saved queries: named SQL shared by every client (console, add-ins, Apps Script, scripts). */
 
@@ -9,6 +10,8 @@ export interface SavedQuery {
   description: string;
   sql: string;
   connectionId: number | null;
+  /** How the console charts its result, or null. */
+  chart: SavedChart | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -19,6 +22,7 @@ interface Row {
   description: string;
   sql: string;
   connection_id: number | null;
+  chart: SavedChart | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -28,10 +32,11 @@ const toQuery = (r: Row): SavedQuery => ({
   description: r.description,
   sql: r.sql,
   connectionId: r.connection_id,
+  chart: r.chart,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
-const COLUMNS = 'id, name, description, sql, connection_id, created_at, updated_at';
+const COLUMNS = 'id, name, description, sql, connection_id, chart, created_at, updated_at';
 
 export async function listSavedQueries(db: pg.Pool): Promise<SavedQuery[]> {
   const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM exact_sync.saved_queries ORDER BY lower(name)`);
@@ -55,6 +60,7 @@ export interface SavedQueryInput {
   description?: string | undefined;
   sql: string;
   connectionId?: number | null | undefined;
+  chart?: SavedChart | null | undefined;
 }
 
 function uniqueName(err: unknown, name: string): never {
@@ -68,8 +74,8 @@ function uniqueName(err: unknown, name: string): never {
 export async function createSavedQuery(db: pg.Pool, q: SavedQueryInput): Promise<SavedQuery> {
   const { rows } = await db
     .query<Row>(
-      `INSERT INTO exact_sync.saved_queries (name, description, sql, connection_id) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [q.name, q.description ?? '', q.sql, q.connectionId ?? null],
+      `INSERT INTO exact_sync.saved_queries (name, description, sql, connection_id, chart) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [q.name, q.description ?? '', q.sql, q.connectionId ?? null, q.chart ? JSON.stringify(q.chart) : null],
     )
     .catch((err: unknown) => uniqueName(err, q.name));
   return toQuery(rows[0]!);
@@ -79,8 +85,18 @@ export async function updateSavedQuery(db: pg.Pool, id: number, q: Partial<Saved
   const { rows } = await db
     .query<Row>(
       `UPDATE exact_sync.saved_queries SET name = coalesce($2, name), description = coalesce($3, description), sql = coalesce($4, sql),
-       connection_id = CASE WHEN $5 THEN $6 ELSE connection_id END, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, q.name ?? null, q.description ?? null, q.sql ?? null, q.connectionId !== undefined, q.connectionId ?? null],
+       connection_id = CASE WHEN $5 THEN $6 ELSE connection_id END, chart = CASE WHEN $7 THEN $8::jsonb ELSE chart END,
+       updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [
+        id,
+        q.name ?? null,
+        q.description ?? null,
+        q.sql ?? null,
+        q.connectionId !== undefined,
+        q.connectionId ?? null,
+        q.chart !== undefined,
+        q.chart ? JSON.stringify(q.chart) : null,
+      ],
     )
     .catch((err: unknown) => uniqueName(err, q.name ?? ''));
   if (!rows[0]) throw new AppError('query_not_found', `There is no saved query ${id}.`, { status: 404 });

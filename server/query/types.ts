@@ -5,6 +5,21 @@
 
 export type ColumnKind = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
 
+/** The charts the console draws of a result (console/src/chart.ts). */
+export const CHART_TYPES = ['bar', 'line', 'area', 'pie', 'donut', 'pivot'] as const;
+export type ChartType = (typeof CHART_TYPES)[number];
+
+/**
+ * A saved query's chart: `x` the category or period column, `y` the numeric column summed, `series`
+ * (optional) the column that splits it (a pivot's columns).
+ */
+export interface SavedChart {
+  type: ChartType;
+  x: string;
+  y: string;
+  series?: string | undefined;
+}
+
 export interface ResultColumn {
   name: string;
   /** PostgreSQL's name of the type. */

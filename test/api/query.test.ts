@@ -302,6 +302,34 @@ describe('/api/v1/queries', () => {
     expect((await call('GET', `/queries/${made.body.id}`)).status).toBe(404);
   });
 
+  it("keeps a saved query's chart, changes and clears it, and refuses one it could not draw", async () => {
+    const made = await call('POST', '/queries', {
+      name: 'Amounts by name',
+      sql: 'SELECT name, sum(amount) AS total FROM sample GROUP BY 1',
+      chart: { type: 'bar', x: 'name', y: 'total' },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.chart).toEqual({ type: 'bar', x: 'name', y: 'total' });
+    // Changing the SQL leaves the chart; a new chart replaces it; null removes it.
+    const renamed = await call('PATCH', `/queries/${made.body.id}`, { name: 'Totals by name' });
+    expect(renamed.body.chart).toEqual({ type: 'bar', x: 'name', y: 'total' });
+    const pivot = await call('PATCH', `/queries/${made.body.id}`, {
+      chart: { type: 'pivot', x: 'name', y: 'total', series: 'name' },
+    });
+    expect(pivot.body.chart).toEqual({ type: 'pivot', x: 'name', y: 'total', series: 'name' });
+    expect((await call('PATCH', `/queries/${made.body.id}`, { chart: null })).body.chart).toBeNull();
+    for (const chart of [
+      { type: 'radar', x: 'name', y: 'total' },
+      { type: 'bar', x: '', y: 'total' },
+      { type: 'bar' },
+    ]) {
+      const refused = await call('PATCH', `/queries/${made.body.id}`, { chart });
+      expect(refused.status, JSON.stringify(chart)).toBe(400);
+    }
+    expect((await call('GET', `/queries/${made.body.id}`)).body.chart).toBeNull();
+    await call('DELETE', `/queries/${made.body.id}`);
+  });
+
   it('runs with ?params (JSON) for its $1, $2 and ?maxRows; bad params are refused with the reason', async () => {
     const made = await call('POST', '/queries', {
       name: 'Over',

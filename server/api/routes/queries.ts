@@ -10,6 +10,7 @@ import { warehouseOf } from '../../state/connections.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { SavedQueryRequest } from '../types.ts';
+import { CHART_TYPES } from '../../query/types.ts';
 import { callerOf } from '../../query/runner.ts';
 import { chooseFormat, streamQuery } from '../../query/stream.ts';
 
@@ -24,6 +25,15 @@ const fields = {
   description: z.string().max(2000).optional(),
   sql: z.string().trim().min(1).max(100_000),
   connectionId: z.number().int().positive().nullable().optional(),
+  chart: z
+    .strictObject({
+      type: z.enum(CHART_TYPES),
+      x: z.string().min(1).max(1000),
+      y: z.string().min(1).max(1000),
+      series: z.string().min(1).max(1000).optional(),
+    })
+    .nullable()
+    .optional(),
 };
 const createBody: z.ZodType<SavedQueryRequest> = z.strictObject(fields);
 const patchBody: z.ZodType<Partial<SavedQueryRequest>> = z.strictObject({
@@ -31,6 +41,7 @@ const patchBody: z.ZodType<Partial<SavedQueryRequest>> = z.strictObject({
   description: fields.description,
   sql: fields.sql.optional(),
   connectionId: fields.connectionId,
+  chart: fields.chart,
 });
 
 /** ?params=[2026,"x",null]: the values of $1, $2, … as a JSON array (strings, numbers, booleans, null). */
