@@ -41,6 +41,8 @@ export default (_env, argv) => [
       path: path.join(root, 'dist', 'console'),
       publicPath: '/',
       filename: 'static/[name].[contenthash:8].js',
+      // Pages loaded on demand (the SQL editor, charts) get chunks of their own.
+      chunkFilename: 'static/[name].[contenthash:8].js',
       clean: true,
     },
     plugins: [

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import type { SessionResponse } from '../../server/api/types.ts';
 import { get, onSignedOut, post, setCsrfToken } from './api.ts';
 import { ErrorBar, Loading, Notice } from './components.tsx';
@@ -14,6 +14,9 @@ import { RunPage, RunsPage } from './pages/Runs.tsx';
 import { TablesPage } from './pages/Tables.tsx';
 import { Header } from './Header.tsx';
 import { match, navigate, safeNext, useLocation } from './router.ts';
+
+// The SQL page brings the editor (and, when a chart is shown, ECharts): loaded when it is opened.
+const SqlPage = lazy(() => import(/* webpackChunkName: "sql" */ './pages/Sql.tsx'));
 
 /** The console: signs in (or sets the first password), then shows the page the path names. */
 export function App() {
@@ -105,6 +108,16 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
         connection={query.get('connection') ? Number(query.get('connection')) : undefined}
         table={query.get('table') ?? undefined}
       />
+    );
+  if (path === '/sql')
+    return (
+      <Suspense fallback={<Loading label="Loading the SQL editor…" />}>
+        <SqlPage
+          connection={query.get('connection') ? Number(query.get('connection')) : undefined}
+          queryId={query.get('query') ? Number(query.get('query')) : undefined}
+          sql={query.get('sql') ?? undefined}
+        />
+      </Suspense>
     );
   if (path === '/runs') return <RunsPage connection={query.get('connection')} />;
   if ((m = match('/runs/:id', path))) return <RunPage id={Number(m.id)} />;

@@ -4,6 +4,7 @@ import { navigate } from './router.ts';
 const SECTIONS = [
   ['connections', 'Connections'],
   ['data', 'Data'],
+  ['sql', 'SQL'],
   ['runs', 'Runs'],
   ['api-keys', 'API keys'],
   ['bi-users', 'BI users'],

@@ -8,10 +8,13 @@ import type { ApiErrorBody } from '../../server/api/types.ts';
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  /** For SQL PostgreSQL refused: where in the (trimmed) SQL it stopped, 1-based. */
+  readonly position: number | undefined;
+  constructor(status: number, code: string, message: string, position?: number) {
     super(message);
     this.status = status;
     this.code = code;
+    this.position = position;
   }
 }
 
@@ -33,8 +36,31 @@ export function onSignedOut(listener: () => void): () => void {
   return () => signedOutListeners.delete(listener);
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+/** `signal` cancels the request (the server stops the query when its client goes away). */
+export async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await send(method, path, body, signal);
+  if (res.status === 204) return undefined as T;
+  try {
+    return (await readJson(res, path)) as T;
+  } catch (err) {
+    // Cancelled while the body was arriving.
+    if (signal?.aborted && !(err instanceof ApiError)) throw new ApiError(0, 'cancelled', 'Cancelled.');
+    throw err;
+  }
+}
+
+/**
+ * The request as the console sends every one (session cookie, CSRF token, JSON body); the response as
+ * it came, for a caller that reads it otherwise (a download). Errors are ApiErrors.
+ */
+export async function send(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+  accept = 'application/json',
+): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
@@ -44,15 +70,22 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
       headers,
       credentials: 'same-origin',
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(signal ? { signal } : {}),
     });
   } catch {
+    if (signal?.aborted) throw new ApiError(0, 'cancelled', 'Cancelled.');
     throw new ApiError(
       0,
       'server_unreachable',
       'The exact-sync server does not answer. Is it running? Check the terminal where it was started.',
     );
   }
-  if (res.status === 204) return undefined as T;
+  if (!res.ok) await readJson(res, path);
+  return res;
+}
+
+/** The JSON of a response, or the ApiError its status and body say. */
+async function readJson(res: Response, path: string): Promise<unknown> {
   const text = await res.text();
   let json: unknown;
   try {
@@ -67,9 +100,14 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (!res.ok) {
     const err = (json as ApiErrorBody | undefined)?.error;
     if (res.status === 401 && path.startsWith('/api/')) for (const l of signedOutListeners) l();
-    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status}.`);
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'http_error',
+      err?.message ?? `The server answered ${res.status}.`,
+      err?.position,
+    );
   }
-  return json as T;
+  return json;
 }
 
 export const get = <T>(path: string) => call<T>('GET', path);

@@ -52,7 +52,7 @@ function numberOf(v: unknown): number | undefined {
 function orderCategories(keys: string[], kind: string): string[] {
   if (!ORDERED.has(kind)) return keys;
   const numeric = NUMERIC.has(kind);
-  return keys.toSorted((a, b) => {
+  return [...keys].sort((a, b) => {
     if (a === EMPTY || b === EMPTY) return a === EMPTY ? 1 : -1;
     return numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0;
   });
@@ -62,7 +62,7 @@ function orderCategories(keys: string[], kind: string): string[] {
 function keepSeries(totals: Map<string, number>): { kept: Set<string>; other: boolean } {
   const names = [...totals.keys()];
   if (names.length <= MAX_SERIES) return { kept: new Set(names), other: false };
-  const largest = names.toSorted((a, b) => Math.abs(totals.get(b)!) - Math.abs(totals.get(a)!));
+  const largest = [...names].sort((a, b) => Math.abs(totals.get(b)!) - Math.abs(totals.get(a)!));
   return { kept: new Set(largest.slice(0, MAX_SERIES - 1)), other: true };
 }
 
@@ -131,7 +131,7 @@ export function pieSlices(data: ChartData): { name: string; value: number }[] {
   const slices = data.categories
     .map((name, i) => ({ name, value: data.series.reduce((sum, s) => sum + s.values[i]!, 0) }))
     .filter((s) => s.value !== 0)
-    .toSorted((a, b) => Math.abs(b.value) - Math.abs(a.value));
+    .sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
   if (slices.length <= MAX_SERIES) return slices;
   const rest = slices.slice(MAX_SERIES - 1).reduce((sum, s) => sum + s.value, 0);
   return [...slices.slice(0, MAX_SERIES - 1), { name: OTHER, value: rest }];

@@ -8,10 +8,7 @@ import {
   MenuPopover,
   MenuTrigger,
   Select,
-  Table,
-  TableBody,
   TableCell,
-  TableHeader,
   TableHeaderCell,
   TableRow,
   Text,
@@ -25,6 +22,7 @@ import type {
 } from '../../../server/api/types.ts';
 import { get } from '../api.ts';
 import { ErrorBar, Loading, Notice, PageTitle } from '../components.tsx';
+import { DataTable } from '../DataTable.tsx';
 import { afterOf, effectiveOrder, filterOf, rowsUrl, type SortKey } from '../dataGrid.ts';
 import { count, when } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -209,58 +207,37 @@ function RowsGrid({
   onApply: () => void;
 }) {
   return (
-    // Scrolls inside itself (both ways), so the header and the pager stay in view; columns as wide as their values.
-    <div style={{ overflow: 'auto', maxHeight: '70vh', border: '1px solid #e0e0e0' }}>
-      <Table
-        size="small"
-        aria-label={`Rows of ${name}`}
-        style={{ tableLayout: 'auto', width: 'max-content', minWidth: '100%' }}
-      >
-        <TableHeader style={{ position: 'sticky', top: 0, background: 'white', zIndex: 1 }}>
-          <TableRow>
-            {columns.map((c) => (
-              <TableHeaderCell key={c.name} onClick={() => onSort(c.name)} style={{ cursor: 'pointer' }}>
-                {c.name}
-                {sort?.column === c.name ? (sort.desc ? ' ▼' : ' ▲') : ''}
-              </TableHeaderCell>
-            ))}
-          </TableRow>
-          <TableRow>
-            {columns.map((c) => (
-              <TableCell key={c.name}>
-                <Input
-                  size="small"
-                  aria-label={`Filter ${c.name}`}
-                  placeholder={c.kind === 'text' ? 'contains…' : '=, >, <…'}
-                  value={typed[c.name] ?? ''}
-                  onChange={(_e, d) => onType(c.name, d.value)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter') onApply();
-                  }}
-                  style={{ width: '100%' }}
-                />
-              </TableCell>
-            ))}
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {(data?.rows ?? []).map((r, i) => (
-            <TableRow key={i}>
-              {columns.map((c) => {
-                const at = data!.columns.findIndex((x) => x.name === c.name);
-                const v = r[at];
-                const numeric = c.kind === 'integer' || c.kind === 'number';
-                return (
-                  <TableCell key={c.name} style={{ textAlign: numeric ? 'right' : 'left', whiteSpace: 'nowrap' }}>
-                    {v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)}
-                  </TableCell>
-                );
-              })}
-            </TableRow>
+    <DataTable
+      label={`Rows of ${name}`}
+      columns={columns}
+      resultColumns={data?.columns ?? []}
+      rows={data?.rows ?? []}
+      head={(column) => (
+        <TableHeaderCell key={column} onClick={() => onSort(column)} style={{ cursor: 'pointer' }}>
+          {column}
+          {sort?.column === column ? (sort.desc ? ' ▼' : ' ▲') : ''}
+        </TableHeaderCell>
+      )}
+      filters={
+        <TableRow>
+          {columns.map((c) => (
+            <TableCell key={c.name}>
+              <Input
+                size="small"
+                aria-label={`Filter ${c.name}`}
+                placeholder={c.kind === 'text' ? 'contains…' : '=, >, <…'}
+                value={typed[c.name] ?? ''}
+                onChange={(_e, d) => onType(c.name, d.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') onApply();
+                }}
+                style={{ width: '100%' }}
+              />
+            </TableCell>
           ))}
-        </TableBody>
-      </Table>
-    </div>
+        </TableRow>
+      }
+    />
   );
 }
 
