@@ -11,10 +11,10 @@ import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { keywordCompletionSource, PostgreSQL, schemaCompletionSource, sql } from '@codemirror/lang-sql';
 import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { setDiagnostics } from '@codemirror/lint';
-import { Compartment, EditorState, Prec } from '@codemirror/state';
+import { Compartment, EditorState, Prec, type Extension } from '@codemirror/state';
 import { EditorView, highlightActiveLine, keymap, lineNumbers, placeholder } from '@codemirror/view';
 import { useEffect, useRef } from 'react';
-import { columnsInScope, errorRange, type SqlSchema } from './sqlText.ts';
+import { columnsInScope, errorRange, sqlName, type SqlSchema } from './sqlText.ts';
 
 /**
  * The SQL editor (CodeMirror 6 with its PostgreSQL dialect): highlighting, completion of the warehouse's
@@ -22,16 +22,12 @@ import { columnsInScope, errorRange, type SqlSchema } from './sqlText.ts';
  * to run, and the place of an error PostgreSQL reported marked in the text.
  */
 
-const PLAIN_NAME = /^[a-z_][a-z0-9_$]*$/;
-/** A name as SQL needs it typed: plain lower-case names bare, any other in double quotes. */
-const asTyped = (name: string) => (PLAIN_NAME.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
-
 function schemaSource(schema: SqlSchema) {
   const namespace: Record<string, Completion[]> = {};
   for (const [table, columns] of Object.entries(schema))
     namespace[table] = columns.map((c) => ({
       label: c.name,
-      apply: asTyped(c.name),
+      apply: sqlName(c.name),
       type: 'property',
       detail: c.type,
     }));
@@ -51,7 +47,7 @@ function columnSource(schema: SqlSchema) {
       from,
       options: columns.map((c) => ({
         label: c.name,
-        apply: asTyped(c.name),
+        apply: sqlName(c.name),
         type: 'property',
         detail: `${c.type} · ${c.table}`,
         boost: 1,
@@ -59,6 +55,36 @@ function columnSource(schema: SqlSchema) {
       validFor: /^[\p{L}\p{N}_$]*$/u,
     };
   };
+}
+
+/** The editing part: keys (Mod-Enter runs), gutters, highlighting, brackets, the look. */
+function editing(run: () => boolean, onChange: (sql: string) => void): Extension[] {
+  return [
+    Prec.highest(keymap.of([{ key: 'Mod-Enter', run }])),
+    lineNumbers(),
+    history(),
+    bracketMatching(),
+    closeBrackets(),
+    highlightActiveLine(),
+    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    sql({ dialect: PostgreSQL }),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap]),
+    placeholder('SELECT … FROM transactionlines  (Ctrl+Enter runs it)'),
+    EditorView.contentAttributes.of({ 'aria-label': 'SQL' }),
+    EditorView.updateListener.of((u) => {
+      if (u.docChanged) onChange(u.state.doc.toString());
+    }),
+    EditorView.theme({
+      '&': {
+        background: 'white',
+        border: '1px solid #d1d1d1',
+        borderRadius: '4px',
+        fontSize: '13px',
+        minHeight: '160px',
+      },
+      '.cm-scroller': { fontFamily: 'ui-monospace, Consolas, monospace', minHeight: '160px', maxHeight: '45vh' },
+    }),
+  ];
 }
 
 export function SqlEditor({
@@ -93,25 +119,8 @@ export function SqlEditor({
       state: EditorState.create({
         doc: value,
         extensions: [
-          Prec.highest(keymap.of([{ key: 'Mod-Enter', run }])),
-          lineNumbers(),
-          history(),
-          bracketMatching(),
-          closeBrackets(),
-          highlightActiveLine(),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-          sql({ dialect: PostgreSQL }),
+          ...editing(run, (sql) => latest.current.onChange(sql)),
           completion.current.of(completionFor(latest.current.schema)),
-          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap]),
-          placeholder('SELECT … FROM transactionlines  (Ctrl+Enter runs it)'),
-          EditorView.contentAttributes.of({ 'aria-label': 'SQL' }),
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged) latest.current.onChange(u.state.doc.toString());
-          }),
-          EditorView.theme({
-            '&': { border: '1px solid #d1d1d1', borderRadius: '4px', fontSize: '13px', minHeight: '160px' },
-            '.cm-scroller': { fontFamily: 'ui-monospace, Consolas, monospace', minHeight: '160px', maxHeight: '45vh' },
-          }),
         ],
       }),
     });

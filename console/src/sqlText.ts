@@ -41,6 +41,35 @@ const ITEM = String.raw`${NOT_KEYWORD}${NAME}(?:\s*\.\s*${NAME})?(?:\s+(?:as\s+)
 const FROM_OR_JOIN = new RegExp(String.raw`\b(?:from|join)\s+(${ITEM}(?:\s*,\s*${ITEM})*)`, 'gi');
 const TABLE_OF_ITEM = new RegExp(String.raw`^(${NAME})(?:\s*\.\s*(${NAME}))?`);
 
+const PLAIN_NAME = /^[a-z_][a-z0-9_$]*$/;
+// PostgreSQL's reserved key words (its manual, Appendix C, "reserved"), which a name cannot be unquoted.
+const RESERVED = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create ' +
+    'current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc ' +
+    'distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral ' +
+    'leading limit localtime localtimestamp not null offset on only or order placing primary references returning ' +
+    'select session_user some symmetric system_user table then to trailing true union unique user using variadic ' +
+    'when where window with'
+  ).split(' '),
+);
+
+/** A name as SQL needs it typed: plain lower-case names bare, any other (or a reserved word) in double quotes. */
+export function sqlName(name: string): string {
+  return PLAIN_NAME.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A first query of a table, as the data browser shows it: its columns, its order, the first 1,000 rows. */
+export function browseSql(
+  table: string,
+  columns: readonly string[] | undefined,
+  order: { column: string; desc: boolean } | undefined,
+): string {
+  const cols = columns ? columns.map(sqlName).join(', ') : '*';
+  const by = order ? `\nORDER BY ${sqlName(order.column)}${order.desc ? ' DESC' : ''}` : '';
+  return `SELECT ${cols}\nFROM ${sqlName(table)}${by}\nLIMIT 1000`;
+}
+
 /** `"Odd ""name"""` → `Odd "name"`; `Plain` → `plain` (PostgreSQL folds unquoted names to lower case). */
 export function unquote(name: string): string {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();

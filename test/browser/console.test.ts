@@ -253,6 +253,112 @@ describe('the web console in a browser', () => {
     await screenshot('data-columns');
   });
 
+  it('SQL: completes columns, marks a syntax error, runs a good query, charts it, saves it, cancels a slow one', async () => {
+    await page.goto(`${t.url}/connections`);
+    await page.getByRole('link', { name: 'SQL' }).click();
+    const editor = page.locator('.cm-content');
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.press('Delete');
+    // Completion: the columns of the table the query reads, offered bare.
+    await page.keyboard.type('SELECT  FROM transactionlines');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 'SELECT '.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.type('amou');
+    const options = page.locator('.cm-tooltip-autocomplete li');
+    await expect.poll(() => options.allTextContents()).toContainEqual(expect.stringContaining('amountdc'));
+    await screenshot('sql-completion');
+    await page.keyboard.press('Escape');
+
+    const replace = async (sql: string) => {
+      await editor.click();
+      await page.keyboard.press('ControlOrMeta+a');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText(sql);
+    };
+    // A syntax error: the message, and the place marked in the text.
+    await replace('SELECT amountdc\nFROM transactionlines\nWHER amountdc > 0');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await expect.poll(() => page.locator('[data-error-code]').getAttribute('data-error-code')).toBe('query_syntax');
+    await expect.poll(() => page.locator('.cm-lintRange-error').textContent()).toBe('amountdc');
+    await screenshot('sql-syntax-error');
+
+    // A good query: the grid holds what PostgreSQL answers.
+    const sql =
+      'SELECT financialperiod AS period, sum(abs(amountdc)) AS total\nFROM transactionlines\nGROUP BY 1\nORDER BY 1';
+    await replace(sql);
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await expect.poll(() => page.locator('[data-run-status]').textContent()).toMatch(/^\d+ rows in [\d.]+ s$/);
+    expect(await page.locator('.cm-lintRange-error').count()).toBe(0);
+    const { rows: want } = await t.db.pool.query<{ period: number; total: string }>(
+      `SELECT financialperiod AS period, sum(abs(amountdc))::text AS total FROM exact_online.transactionlines GROUP BY 1 ORDER BY 1`,
+    );
+    const grid = await page.$$eval('table[aria-label="Result"] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].map((td) => td.textContent)),
+    );
+    expect(grid.map((r) => [Number(r[0]), Number(r[1])])).toEqual(want.map((r) => [r.period, Number(r.total)]));
+    await screenshot('sql-result');
+
+    // Its chart: one bar per period, drawn as SVG.
+    await page.getByRole('tab', { name: 'Chart' }).click();
+    await page.getByRole('combobox', { name: 'Chart' }).selectOption('bar');
+    const chart = page.locator('[data-chart="bar"] svg');
+    await expect.poll(() => chart.count()).toBe(1);
+    await expect
+      .poll(() =>
+        page.$$eval(
+          '[data-chart="bar"] svg path',
+          (ps) =>
+            ps.filter((p) => p.getAttribute('fill') !== 'none' && (p as SVGGraphicsElement).getBBox().height > 1)
+              .length,
+        ),
+      )
+      .toBeGreaterThanOrEqual(want.length);
+    await screenshot('sql-chart');
+
+    // Saved with its chart, as a saved query Excel and Sheets can run.
+    await page.getByRole('button', { name: 'Save…' }).click();
+    await page.getByRole('dialog').getByLabel('Name').fill('Totals per period');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('query')).toMatch(/^\d+$/);
+    const admin = (await keys(t)).admin;
+    const saved = await apiCall(t, admin, 'GET', `/queries/${new URL(page.url()).searchParams.get('query')}`);
+    expect(saved.body).toMatchObject({
+      name: 'Totals per period',
+      sql,
+      chart: { type: 'bar', x: 'period', y: 'total' },
+    });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('SQL · Totals per period');
+    // The page stays as it was: the chart is still drawn.
+    expect(await chart.count()).toBe(1);
+
+    // Cancel: the query stops in PostgreSQL too.
+    await replace('SELECT pg_sleep(30)');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await expect.poll(() => page.locator('[data-run-status]').textContent()).toBe('Running…');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByText('Cancelled: the query was stopped.').count()).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.db.pool.query(
+              "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+            )
+          ).rowCount,
+      )
+      .toBe(0);
+
+    // History: what ran, latest first; picking one puts it back in the editor.
+    await page.getByRole('button', { name: 'History' }).click();
+    const entries = await page.getByRole('menuitem').allTextContents();
+    expect(entries[0]).toContain('SELECT financialperiod');
+    expect(entries.some((e) => e.includes('query_syntax'))).toBe(true);
+    await screenshot('sql-history');
+    await page.getByRole('menuitem').first().click();
+    await expect.poll(() => editor.textContent()).toContain('financialperiod');
+  });
+
   it('creates a BI user whose login, shown once, psql can use; revokes it', async () => {
     await page.goto(`${t.url}/bi-users`);
     const name = `console_${Date.now().toString(36)}`;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   addToHistory,
+  browseSql,
   columnsInScope,
   errorRange,
   parseHistory,
+  sqlName,
   tablesInScope,
   withoutStringsAndComments,
   type HistoryEntry,
@@ -134,5 +136,26 @@ describe('history', () => {
     expect(parseHistory('{not json')).toEqual([]);
     expect(parseHistory('{"sql":"x"}')).toEqual([]);
     expect(parseHistory(null)).toEqual([]);
+  });
+});
+
+describe('sqlName and browseSql', () => {
+  it.each([
+    ['amountdc', 'amountdc'],
+    ['_x$1', '_x$1'],
+    ['Amount', '"Amount"'],
+    ['2fa', '"2fa"'],
+    ['odd "name"', '"odd ""name"""'],
+    ['order', '"order"'],
+    ['user', '"user"'],
+    ['date', 'date'],
+  ])('%j → %s', (name, typed) => {
+    expect(sqlName(name)).toBe(typed);
+  });
+  it('opens a table with its shown columns and order', () => {
+    expect(browseSql('transactionlines', undefined, undefined)).toBe('SELECT *\nFROM transactionlines\nLIMIT 1000');
+    expect(browseSql('My table', ['id', 'Amount'], { column: 'Amount', desc: true })).toBe(
+      'SELECT id, "Amount"\nFROM "My table"\nORDER BY "Amount" DESC\nLIMIT 1000',
+    );
   });
 });

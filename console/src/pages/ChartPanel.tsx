@@ -133,7 +133,9 @@ function Drawn({ data, chart }: { data: ChartData; chart: SavedChart }) {
 
 /** ECharts' option for the sums: one series per split value, stacked for areas; a ring for a donut. */
 function optionOf(data: ChartData, chart: SavedChart): echarts.EChartsCoreOption {
+  // No animation: a data tool redraws on every choice, and should show the figures at once.
   const base = {
+    animation: false,
     aria: { enabled: true },
     tooltip: { trigger: chart.type === 'pie' || chart.type === 'donut' ? 'item' : 'axis' },
   };

@@ -21,7 +21,8 @@ import type {
   WarehouseTablesResponse,
 } from '../../../server/api/types.ts';
 import { get } from '../api.ts';
-import { ErrorBar, Loading, Notice, PageTitle } from '../components.tsx';
+import { ErrorBar, Loading, NavLink, Notice, PageTitle } from '../components.tsx';
+import { browseSql } from '../sqlText.ts';
 import { DataTable } from '../DataTable.tsx';
 import { afterOf, effectiveOrder, filterOf, rowsUrl, type SortKey } from '../dataGrid.ts';
 import { count, when } from '../format.ts';
@@ -141,6 +142,7 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
       <TableBar
         table={table}
         download={rowsUrl({ table: table.name, connection, columns, sort, filters, limit: 5_000_000, format: 'csv' })}
+        sql={`/sql?${new URLSearchParams({ connection: String(connection), sql: browseSql(table.name, columns, sort) })}`}
       >
         <ColumnChooser
           all={table.columns.map((c) => c.name)}
@@ -275,7 +277,17 @@ function ColumnChooser({
 }
 
 /** A table's name, rows and last sync, what `children` adds, the CSV download, and where else to find it. */
-function TableBar({ table, download, children }: { table: WarehouseTableInfo; download: string; children: ReactNode }) {
+function TableBar({
+  table,
+  download,
+  sql,
+  children,
+}: {
+  table: WarehouseTableInfo;
+  download: string;
+  sql: string;
+  children: ReactNode;
+}) {
   return (
     <div style={{ display: 'flex', gap: 12, alignItems: 'baseline', flexWrap: 'wrap', marginBottom: 8 }}>
       <Text weight="semibold" size={500}>
@@ -286,8 +298,9 @@ function TableBar({ table, download, children }: { table: WarehouseTableInfo; do
       </Text>
       {children}
       <Link href={download}>Download CSV</Link>
+      <NavLink to={sql}>Open in SQL</NavLink>
       <Text size={200} style={{ opacity: 0.7 }}>
-        In Excel: Insert table → {table.name}. In SQL: FROM {table.name}
+        In Excel: Insert table → {table.name}
       </Text>
     </div>
   );

@@ -84,7 +84,7 @@ export default function SqlPage({
       connection={id}
       connections={connections.data}
       schema={schema}
-      saved={saved.data}
+      opened={saved.data}
       initialSql={given ?? saved.data?.sql ?? localStorage.getItem(DRAFT_KEY) ?? ''}
     />
   );
@@ -106,16 +106,18 @@ function Workbench({
   connection,
   connections,
   schema,
-  saved,
+  opened,
   initialSql,
 }: {
   connection: number;
   connections: ConnectionsResponse;
   schema: SqlSchema;
-  saved: SavedQueryInfo | undefined;
+  /** The saved query opened (its result is shown at once), if any. */
+  opened: SavedQueryInfo | undefined;
   initialSql: string;
 }) {
   const [text, setText] = useState(initialSql);
+  const [saved, setSaved] = useState(opened);
   const [chart, setChart] = useState<SavedChart | undefined>(saved?.chart ?? undefined);
   const [tab, setTab] = useState<'table' | 'chart'>(saved?.chart ? 'chart' : 'table');
   const [saving, setSaving] = useState(false);
@@ -130,6 +132,17 @@ function Workbench({
     const outcome = done.result ? `${count(done.result.rows.length)}${done.more ? '+' : ''} rows` : done.error!.code;
     remember({ sql: text, connection, at: new Date().toISOString(), outcome });
   };
+  // A saved query opens with its result (and chart) shown.
+  useEffect(() => {
+    if (opened) void execute();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const onSaved = (q: SavedQueryInfo) => {
+    setSaving(false);
+    setSaved(q);
+    // The address names the saved query now; the page stays as it is (result, chart, history).
+    window.history.replaceState(null, '', `/sql?query=${q.id}`);
+  };
 
   return (
     <div>
@@ -143,13 +156,7 @@ function Workbench({
       >
         {saved ? `SQL · ${saved.name}` : 'SQL'}
       </PageTitle>
-      <SqlEditor
-        value={text}
-        onChange={setText}
-        onRun={() => void execute()}
-        schema={schema}
-        error={markOf(state)}
-      />
+      <SqlEditor value={text} onChange={setText} onRun={() => void execute()} schema={schema} error={markOf(state)} />
       <Toolbar
         state={state}
         empty={!text.trim()}
@@ -167,10 +174,7 @@ function Workbench({
           connection={connection}
           chart={chart}
           onClose={() => setSaving(false)}
-          onSaved={(q) => {
-            setSaving(false);
-            navigate(`/sql?query=${q.id}`, { replace: true });
-          }}
+          onSaved={onSaved}
         />
       ) : null}
       <Result
