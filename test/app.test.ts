@@ -1,3 +1,4 @@
+import { SECTIONS } from '../console/src/Header.tsx';
 import { connectionTokenStore } from '../server/state/tokens.ts';
 import http from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -202,6 +203,10 @@ describe('HTTP app', () => {
         '/runs/12',
         '/api-keys',
         '/login?next=%2Fconnect%2Fexact',
+        '/data?connection=1&table=accounts',
+        '/sql?query=4',
+        // Every section of the console's menu, reloaded.
+        ...SECTIONS.map(([to]) => `/${to}`),
       ]) {
         const res = await fetch(`${built.base}${p}`);
         expect(res.status, p).toBe(200);

@@ -1,7 +1,8 @@
 import { Button, Text } from '@fluentui/react-components';
 import { navigate } from './router.ts';
 
-const SECTIONS = [
+/** The menu: each section's path (under /) and its name. */
+export const SECTIONS = [
   ['connections', 'Connections'],
   ['data', 'Data'],
   ['sql', 'SQL'],
