@@ -1,4 +1,4 @@
-import { SECTIONS } from '../console/src/Header.tsx';
+import { SECTIONS } from '../console/src/sections.ts';
 import { connectionTokenStore } from '../server/state/tokens.ts';
 import http from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';

@@ -1,16 +1,6 @@
 import { Button, Text } from '@fluentui/react-components';
 import { navigate } from './router.ts';
-
-/** The menu: each section's path (under /) and its name. */
-export const SECTIONS = [
-  ['connections', 'Connections'],
-  ['data', 'Data'],
-  ['sql', 'SQL'],
-  ['runs', 'Runs'],
-  ['api-keys', 'API keys'],
-  ['bi-users', 'BI users'],
-  ['sheets', 'Google Sheets'],
-] as const;
+import { SECTIONS } from './sections.ts';
 
 /** The section a path belongs to, for the menu. */
 export function sectionOf(path: string): (typeof SECTIONS)[number][0] {

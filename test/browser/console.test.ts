@@ -309,8 +309,11 @@ describe('the web console in a browser', () => {
         page.$$eval(
           '[data-chart="bar"] svg path',
           (ps) =>
-            ps.filter((p) => p.getAttribute('fill') !== 'none' && (p as SVGGraphicsElement).getBBox().height > 1)
-              .length,
+            ps.filter(
+              (p) =>
+                p.getAttribute('fill') !== 'none' &&
+                (p as unknown as { getBBox(): { height: number } }).getBBox().height > 1,
+            ).length,
         ),
       )
       .toBeGreaterThanOrEqual(want.length);

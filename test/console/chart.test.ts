@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ResultColumnInfo } from '../../server/api/types.ts';
 import { chartData, EMPTY, MAX_SERIES, OTHER, pieSlices, suggestChart } from '../../console/src/chart.ts';
 
-const c = (name: string, kind: ResultColumnInfo['kind'], type = kind): ResultColumnInfo => ({ name, kind, type });
+const c = (name: string, kind: ResultColumnInfo['kind'], type: string = kind): ResultColumnInfo => ({
+  name,
+  kind,
+  type,
+});
 
 describe('suggestChart', () => {
   it.each([
