@@ -253,7 +253,7 @@ describe('the web console in a browser', () => {
     await screenshot('data-columns');
   });
 
-  it('SQL: completes columns, marks a syntax error, runs a good query, charts it, saves it, cancels a slow one', async () => {
+  it('SQL: completes columns, marks a syntax error, runs a good query, charts it, saves it with its chart', async () => {
     await page.goto(`${t.url}/connections`);
     await page.getByRole('link', { name: 'SQL' }).click();
     const editor = page.locator('.cm-content');
@@ -334,9 +334,14 @@ describe('the web console in a browser', () => {
     await expect.poll(() => page.locator('h1').textContent()).toBe('SQL · Totals per period');
     // The page stays as it was: the chart is still drawn.
     expect(await chart.count()).toBe(1);
+  });
 
-    // Cancel: the query stops in PostgreSQL too.
-    await replace('SELECT pg_sleep(30)');
+  it('SQL: cancel stops the query in PostgreSQL too; history lists what ran, latest first', async () => {
+    const editor = page.locator('.cm-content');
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('SELECT pg_sleep(30)');
     await page.keyboard.press('ControlOrMeta+Enter');
     await expect.poll(() => page.locator('[data-run-status]').textContent()).toBe('Running…');
     await page.getByRole('button', { name: 'Cancel' }).click();
