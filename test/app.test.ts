@@ -1,14 +1,16 @@
 import { SECTIONS } from '../console/src/sections.ts';
 import { connectionTokenStore } from '../server/state/tokens.ts';
 import http from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../server/api/app.ts';
+import { accepted } from '../server/api/precompressed.ts';
 import type { Services } from '../server/api/services.ts';
 import { Pacer } from '../server/exact/client.ts';
 import { TokenManager } from '../server/exact/tokens.ts';
@@ -190,6 +192,43 @@ describe('HTTP app', () => {
     }
   });
 
+  it("serves the console's JavaScript compressed as built, when the browser takes it, and keeps it for good", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-console-'));
+    await mkdir(path.join(dir, 'static'));
+    const js = `console.log(${JSON.stringify('x'.repeat(5000))});`;
+    await writeFile(path.join(dir, 'index.html'), '<html>console</html>');
+    await writeFile(path.join(dir, 'static', 'app.0123abcd.js'), js);
+    await writeFile(path.join(dir, 'static', 'app.0123abcd.js.gz'), gzipSync(js));
+    await writeFile(path.join(dir, 'static', 'app.0123abcd.js.br'), brotliCompressSync(js));
+    await writeFile(path.join(dir, 'static', 'plain.0123abcd.js'), js);
+    const app = await serveApp(db.pool, '/nonexistent', dir);
+    try {
+      for (const [accept, file, encoding] of [
+        ['gzip, deflate, br', 'app', 'br'],
+        ['gzip, deflate', 'app', 'gzip'],
+        ['br;q=0, gzip', 'app', 'gzip'],
+        ['identity', 'app', null],
+        ['gzip, br', 'plain', null], // nothing compressed beside it
+      ] as const) {
+        const res = await fetch(`${app.base}/static/${file}.0123abcd.js`, { headers: { 'Accept-Encoding': accept } });
+        expect(res.status, accept).toBe(200);
+        expect(res.headers.get('content-encoding'), accept).toBe(encoding);
+        expect(res.headers.get('content-type'), accept).toMatch(/^text\/javascript/);
+        expect(res.headers.get('vary'), accept).toMatch(/Accept-Encoding/i);
+        expect(res.headers.get('cache-control'), accept).toBe('public, max-age=31536000, immutable');
+        // fetch undoes the encoding: the script is the one built.
+        expect(await res.text(), accept).toBe(js);
+      }
+      // A malformed escape is an ordinary miss, not a crash.
+      expect((await fetch(`${app.base}/static/%E0%A4%A.js`)).status).toBe(404);
+      expect((await fetch(`${app.base}/static/missing.js`, { headers: { 'Accept-Encoding': 'gzip' } })).status).toBe(
+        404,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   it("serves the console at / and at its pages' paths (reloads, deep links), and says how to build it when missing", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'exact-sync-console-'));
     await writeFile(path.join(dir, 'index.html'), '<html>console</html>');
@@ -220,5 +259,18 @@ describe('HTTP app', () => {
       await built.close();
       await missing.close();
     }
+  });
+});
+
+describe('accepted: the encodings a browser takes', () => {
+  it.each([
+    ['gzip, deflate, br, zstd', ['gzip', 'deflate', 'br', 'zstd']],
+    ['GZIP;q=0.5, br;q=0', ['gzip']],
+    ['br;q=0.0', []],
+    ['', []],
+    [undefined, []],
+    ['identity', ['identity']],
+  ])('%j', (header, tokens) => {
+    expect([...accepted(header)]).toEqual(tokens);
   });
 });

@@ -6,6 +6,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../lib/logger.ts';
+import { precompressed } from './precompressed.ts';
 import { errorBody, errorHandler, notFound } from './errors.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { healthzRoute } from './routes/healthz.ts';
@@ -134,7 +135,18 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const consoleBuilt = () => existsSync(path.join(deps.consoleDir, 'index.html'));
-  app.use(express.static(deps.consoleDir, { index: false, fallthrough: true }));
+  app.use(
+    precompressed(deps.consoleDir),
+    express.static(deps.consoleDir, {
+      index: false,
+      fallthrough: true,
+      // Assets under /static carry their content's hash in their name: a browser keeps them for good.
+      setHeaders: (res, file) => {
+        if (/[.][0-9a-f]{8}[.]js(?:[.](?:br|gz))?$/.test(file))
+          res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      },
+    }),
+  );
   app.get(CONSOLE_PAGES, (_req, res) => {
     if (!consoleBuilt()) {
       res.status(503).type('text').send('The console is not built: run `npm run build` (npm install does it too).');

@@ -253,6 +253,36 @@ describe('the web console in a browser', () => {
     await screenshot('data-columns');
   });
 
+  it('loads under 300 KB of compressed JavaScript for the home page; the editor and charts only on their pages', async () => {
+    const scripts = () =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.endsWith('.js'))
+          .map((e) => {
+            const r = e as unknown as { name: string; encodedBodySize: number; decodedBodySize: number };
+            return { name: new URL(r.name).pathname, encoded: r.encodedBodySize, decoded: r.decodedBodySize };
+          }),
+      );
+    await page.goto(`${t.url}/connections`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Connections' }).count()).toBe(1);
+    const home = await scripts();
+    const kb = (list: { encoded: number }[]) => Math.round(list.reduce((s, x) => s + x.encoded, 0) / 1024);
+    expect(home.map((s) => s.name)).toEqual([expect.stringMatching(/^\/static\/console\.[0-9a-f]{8}\.js$/)]);
+    // Compressed on the wire (brotli or gzip, as the build left it beside the script).
+    expect(home[0]!.encoded).toBeLessThan(home[0]!.decoded / 2);
+    expect(kb(home)).toBeLessThan(300);
+    await page.getByRole('link', { name: 'SQL' }).click();
+    await expect.poll(() => page.locator('.cm-content').count()).toBe(1);
+    const sql = (await scripts()).filter((s) => !home.some((h) => h.name === s.name));
+    expect(sql.some((s) => s.name.startsWith('/static/sql.'))).toBe(true);
+    expect(sql.some((s) => s.name.startsWith('/static/charts.'))).toBe(false);
+    console.log(
+      `console JavaScript, compressed: home page ${kb(home)} KB (${Math.round(home[0]!.decoded / 1024)} KB unpacked); ` +
+        `the SQL page adds ${kb(sql)} KB in ${sql.length} files`,
+    );
+  });
+
   it('SQL: completes columns, marks a syntax error, runs a good query, charts it, saves it with its chart', async () => {
     await page.goto(`${t.url}/connections`);
     await page.getByRole('link', { name: 'SQL' }).click();
