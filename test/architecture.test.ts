@@ -163,6 +163,7 @@ const OWNERS: Record<string, string> = {
   sessions: 'server/auth/sessions.ts',
   oauth_states: 'server/auth/oauthStates.ts',
   saved_queries: 'server/query/savedQueries.ts',
+  published_views: 'server/query/views.ts',
   bi_users: 'server/query/biUsers.ts',
   sheet_targets: 'server/sheets/targets.ts',
   sheet_pushes: 'server/sheets/targets.ts',

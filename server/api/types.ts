@@ -16,7 +16,7 @@ import type {
   TableInfo,
 } from '../state/types.ts';
 
-import type { ResultColumn, SavedChart, WarehouseTable } from '../query/types.ts';
+import type { PublishedView, ResultColumn, SavedChart, WarehouseTable } from '../query/types.ts';
 import type { SheetTarget } from '../sheets/types.ts';
 export type {
   ApiKeyInfo,
@@ -218,4 +218,19 @@ export interface SheetPushOutcome {
   status: string;
   rows?: number;
   error?: string;
+}
+
+export type PublishedViewInfo = Json<PublishedView>;
+export interface PublishedViewsResponse {
+  views: PublishedViewInfo[];
+}
+export interface PublishViewRequest {
+  /** The view's name in the reports schema. */
+  name: string;
+  /** Publish this saved query (its SQL and connection), or else `sql` on `connection`. */
+  savedQueryId?: number | undefined;
+  sql?: string | undefined;
+  connection?: number | undefined;
+  /** Stored and refreshed after each sync that changed a table it reads (default: a plain view). */
+  materialized?: boolean | undefined;
 }

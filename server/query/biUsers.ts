@@ -1,3 +1,4 @@
+import { REPORTS_SCHEMA } from './types.ts';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { warehouseSchemas } from '../state/connections.ts';
@@ -74,7 +75,7 @@ export async function createBiUser(
     await limitRole(tx, roleName, limits);
     const { rows: db_ } = await tx.query<{ db: string }>('SELECT current_database() AS db');
     await tx.query(
-      `ALTER ROLE ${quoteIdent(roleName)} IN DATABASE ${quoteIdent(db_[0]!.db)} SET search_path = exact_online, public`,
+      `ALTER ROLE ${quoteIdent(roleName)} IN DATABASE ${quoteIdent(db_[0]!.db)} SET search_path = exact_online, ${REPORTS_SCHEMA}, public`,
     );
     const { rows } = await tx.query<{ id: number; created_at: Date }>(
       'INSERT INTO exact_sync.bi_users (name, role_name) VALUES ($1, $2) RETURNING id, created_at',

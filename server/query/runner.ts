@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import type { ColumnKind, ResultColumn } from './types.ts';
+import { REPORTS_SCHEMA, type ColumnKind, type ResultColumn } from './types.ts';
 import { warehouseSchemas } from '../state/connections.ts';
 import { settingOrDefault } from '../state/instanceSettings.ts';
 import { to as copyTo } from 'pg-copy-streams';
@@ -423,7 +423,7 @@ function sessionSettings(o: QueryOptions): string {
   return [
     'BEGIN READ ONLY',
     `SET LOCAL statement_timeout = ${Math.max(1, Math.round(o.limits.timeoutMs))}`,
-    `SET LOCAL search_path = ${quoteIdent(o.schema)}, public`,
+    `SET LOCAL search_path = ${quoteIdent(o.schema)}, ${REPORTS_SCHEMA}, public`,
     "SET LOCAL TimeZone = 'UTC'",
     "SET LOCAL DateStyle = 'ISO, YMD'",
   ].join('; ');

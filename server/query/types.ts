@@ -5,6 +5,23 @@
 
 export type ColumnKind = 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'text' | 'json';
 
+/** Where published views live (server/query/views.ts); on every reader's search_path after the warehouse schema. */
+export const REPORTS_SCHEMA = 'reports';
+
+/** A saved query published as a view in the reports schema (server/query/views.ts). */
+export interface PublishedView {
+  id: number;
+  name: string;
+  sql: string;
+  connectionId: number;
+  savedQueryId: number | null;
+  materialized: boolean;
+  status: 'ok' | 'broken';
+  error: string | null;
+  publishedAt: Date;
+  refreshedAt: Date | null;
+}
+
 /** The charts the console draws of a result (console/src/chart.ts). */
 export const CHART_TYPES = ['bar', 'line', 'area', 'pie', 'donut', 'pivot'] as const;
 export type ChartType = (typeof CHART_TYPES)[number];
@@ -36,6 +53,8 @@ export interface WarehouseTable {
   primaryKey: string[];
   rows: number;
   rowsEstimated: boolean;
-  /** The last time a sync wrote to it (any division). */
+  /** The last time a sync wrote to it (any division); for a materialized view, its last refresh. */
   lastSyncAt: Date | null;
+  /** Set for a published view (in the reports schema): plain, or materialized. Its rows are not counted (0). */
+  view?: 'view' | 'materialized';
 }

@@ -4,7 +4,8 @@ import { AppError } from '../lib/errors.ts';
 import { rowCounts } from '../state/tableSettings.ts';
 import { titleOf } from '../catalog/tables.ts';
 import { columnOf } from './runner.ts';
-import type { ResultColumn, WarehouseTable } from './types.ts';
+import { REPORTS_SCHEMA, type ResultColumn, type WarehouseTable } from './types.ts';
+import { listViews } from './views.ts';
 import type { TableShape } from './rowsQuery.ts';
 
 /** The tables of a warehouse schema as clients browse them: columns and types, rows, last sync. */
@@ -42,12 +43,13 @@ export async function listWarehouseTables(
   schema: string,
   connectionId: number | null,
 ): Promise<WarehouseTable[]> {
-  const [shapes, counts, synced] = await Promise.all([
+  const [shapes, counts, synced, views] = await Promise.all([
     describe(db, schema),
     rowCounts(db, schema),
     lastSyncedByTable(db, connectionId),
+    publishedViews(db, connectionId),
   ]);
-  return [...shapes].map(([name, s]) => ({
+  const tables: WarehouseTable[] = [...shapes].map(([name, s]) => ({
     name,
     title: titleOf(name) ?? null,
     columns: s.columns,
@@ -56,15 +58,48 @@ export async function listWarehouseTables(
     rowsEstimated: counts.get(name)?.estimated ?? false,
     lastSyncAt: synced.get(name) ?? null,
   }));
+  if (views.length === 0) return tables;
+  // The connection's published views that work, after its tables, where a name of its own wins.
+  const viewShapes = await describe(db, REPORTS_SCHEMA);
+  for (const v of views) {
+    const s = viewShapes.get(v.name);
+    if (!s || shapes.has(v.name)) continue;
+    tables.push({
+      name: v.name,
+      title: null,
+      columns: s.columns,
+      primaryKey: [],
+      rows: 0,
+      rowsEstimated: true,
+      lastSyncAt: v.refreshedAt,
+      view: v.materialized ? 'materialized' : 'view',
+    });
+  }
+  return tables;
 }
 
-export async function tableShape(db: pg.Pool, schema: string, name: string): Promise<TableShape> {
-  const s = (await describe(db, schema, name)).get(name);
+/** A connection's published views that are not broken (none when the connection is not known). */
+async function publishedViews(db: pg.Pool, connectionId: number | null) {
+  if (connectionId === null) return [];
+  return (await listViews(db, connectionId)).filter((v) => v.status === 'ok');
+}
+
+/** A table of the warehouse schema, or else a working view the connection published. */
+export async function tableShape(
+  db: pg.Pool,
+  schema: string,
+  name: string,
+  connectionId: number | null = null,
+): Promise<TableShape> {
+  const own = (await describe(db, schema, name)).get(name);
+  if (own) return { schema, name, columns: own.columns.map((c) => c.name), primaryKey: own.primaryKey };
+  const view = (await publishedViews(db, connectionId)).some((v) => v.name === name);
+  const s = view ? (await describe(db, REPORTS_SCHEMA, name)).get(name) : undefined;
   if (!s)
     throw new AppError(
       'table_not_found',
       `The warehouse (${schema}) has no table ${JSON.stringify(name)}. The tables are listed at GET /api/v1/tables.`,
       { status: 404 },
     );
-  return { schema, name, columns: s.columns.map((c) => c.name), primaryKey: s.primaryKey };
+  return { schema: REPORTS_SCHEMA, name, columns: s.columns.map((c) => c.name), primaryKey: s.primaryKey };
 }

@@ -11,6 +11,7 @@ import { checkTableName, enabledTables } from '../state/tableSettings.ts';
 import { clientFor, timeZoneOf, type RunDeps } from './deps.ts';
 import { refreshDivisions } from './divisionList.ts';
 import { runOrder, syncTable, type TableResult } from './engine.ts';
+import { refreshAfterSync } from '../query/views.ts';
 
 export type { RunDeps };
 
@@ -221,6 +222,18 @@ async function endRun(
   // The next UTC midnight when Exact did not say when the budget resets.
   const pausedUntil = outcome.status === 'daily_limit' ? (dailyReset ?? nextUtcMidnight(startedAt)) : null;
   await setPausedUntil(deps.pool, connection.id, outcome.division, pausedUntil);
+  await refreshAfterSync(deps.pool, connection.warehouse_schema, changedTables(outcome.tables), deps.log);
+}
+
+/**
+ * The tables whose rows a run changed, for the published views that read them. Exact's deletes name
+ * no table here, so a run that deleted anything counts every table it synced.
+ */
+export function changedTables(results: DivisionOutcome['tables']): string[] {
+  const ok = results.filter((t) => !t.error);
+  const changed = ok.filter((t) => t.inserted + t.updated + t.deleted > 0).map((t) => t.table);
+  const names = changed.includes('deleted') ? ok.map((t) => t.table) : changed;
+  return [...new Set(names.filter((t) => t !== 'deleted'))];
 }
 
 /** The tables of a run, `deleted` among them. */

@@ -53,8 +53,8 @@ export function tableRoutes(s: Services): ApiRoute[] {
         filter: z.union([z.string(), z.array(z.string())]).optional(),
       }),
       handle: async ({ params, query, req, res }) => {
-        const schema = (await warehouseOf(s.pool, query.connection)).schema;
-        const table = await tableShape(s.pool, schema, params.name ?? '');
+        const w = await warehouseOf(s.pool, query.connection);
+        const table = await tableShape(s.pool, w.schema, params.name ?? '', w.connectionId);
         let after: (string | number | boolean | null)[] | undefined;
         if (query.after !== undefined) {
           try {
@@ -80,7 +80,7 @@ export function tableRoutes(s: Services): ApiRoute[] {
         await streamQuery(s, res, {
           sql: built.sql,
           params: built.params,
-          schema,
+          schema: w.schema,
           format: chooseFormat(undefined, query.format, req.headers.accept),
           caller: callerOf(req.caller!),
         });
