@@ -200,6 +200,7 @@ export function buildProgram(): Command {
   addConnectionCommands(program);
   addWarehouseCommands(program);
   addAccessCommands(program);
+  addViewCommands(program);
   addSheetsCommands(program);
   addDocumentsCommands(program);
   addBenchCommand(program);
@@ -283,6 +284,43 @@ function addWarehouseCommands(program: Command): void {
     .option('--connection <id>', 'whose warehouse schema unqualified names resolve in (default: the first connection)')
     .action(async (sql: string, options: { format: string; connection?: string }) =>
       (await import('./commands/query.ts')).runQuery(settingsFromEnvironment(), sql, options),
+    );
+}
+
+/** Saved queries published as views in the reports schema. */
+function addViewCommands(program: Command): void {
+  const views = program
+    .command('views')
+    .description('saved queries as views in the reports schema, read by BI tools, Excel, Sheets and the API');
+  views
+    .command('list')
+    .description('the published views and their status (ok, or broken and why)')
+    .action(async () => (await import('./commands/views.ts')).runViewsList(settingsFromEnvironment()));
+  views
+    .command('publish')
+    .argument('<name>', 'the view in the reports schema: lower-case letters, digits and _')
+    .description('publish a saved query (or SQL) as reports.<name>')
+    .option('--query <id>', 'a saved query, by id or name (its SQL and connection)')
+    .option('--sql <sql>', 'the SQL, when not a saved query')
+    .option('--connection <id>', 'whose warehouse the names resolve in (default: the query’s, else the first)')
+    .option('--materialized', 'store the rows; refreshed after each sync that changed a table it reads')
+    .action(
+      async (name: string, options: { query?: string; sql?: string; connection?: string; materialized?: boolean }) =>
+        (await import('./commands/views.ts')).runViewsPublish(settingsFromEnvironment(), name, options),
+    );
+  views
+    .command('refresh')
+    .argument('<name>', 'a published view')
+    .description('refresh a materialized view now, or make a broken view again from its SQL')
+    .action(async (name: string) =>
+      (await import('./commands/views.ts')).runViewsRefresh(settingsFromEnvironment(), name),
+    );
+  views
+    .command('unpublish')
+    .argument('<name>', 'a published view')
+    .description('drop the view and forget it')
+    .action(async (name: string) =>
+      (await import('./commands/views.ts')).runViewsUnpublish(settingsFromEnvironment(), name),
     );
 }
 

@@ -175,6 +175,38 @@ describe('exact-sync query', () => {
   });
 });
 
+describe('exact-sync views', () => {
+  it('publishes SQL as a view the query command reads, lists it, refreshes it, removes it; refuses bad input', async () => {
+    // The cities table and a connection come from the tests above.
+    const made = await cli([
+      'views',
+      'publish',
+      'named_cities',
+      '--sql',
+      'SELECT id, name FROM cities WHERE name IS NOT NULL',
+      '--materialized',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/Published reports\.named_cities\s+\(materialized, connection \d+/);
+    expect((await cli(['query', 'SELECT count(*) AS n FROM named_cities', '--format', 'csv'])).stdout).toBe('n\n2\n');
+    expect((await cli(['views', 'list'])).stdout).toMatch(/reports\.named_cities .* ok$/m);
+    await db.pool.query("INSERT INTO exact_online.cities VALUES (4, 'Zwolle')");
+    expect((await cli(['views', 'refresh', 'named_cities'])).code).toBe(0);
+    expect((await cli(['query', 'SELECT count(*) AS n FROM named_cities', '--format', 'csv'])).stdout).toBe('n\n3\n');
+    const neither = await cli(['views', 'publish', 'x']);
+    expect(neither.code).toBe(1);
+    expect(neither.stderr).toContain('--query ID or name) or its SQL (--sql)');
+    const secret = await cli(['views', 'publish', 'keys', '--sql', 'SELECT * FROM exact_sync.api_keys']);
+    expect(secret.code).toBe(1);
+    expect(secret.stderr).toContain('permission denied');
+    expect((await cli(['views', 'unpublish', 'named_cities'])).stdout).toContain('Removed reports.named_cities');
+    expect((await cli(['views', 'list'])).stdout).toContain('No published views yet');
+    expect((await cli(['views', 'refresh', 'named_cities'])).stderr).toContain(
+      'No view is published as "named_cities"',
+    );
+  });
+});
+
 describe('exact-sync query, printed for people', () => {
   it('shows control characters from the data as escapes, so data cannot drive the terminal', async () => {
     const { visible } = await import('../server/commands/query.ts');

@@ -1,0 +1,86 @@
+import type { Settings } from '../lib/settings.ts';
+import type { PublishedView } from '../query/types.ts';
+import { connectionId, withDatabase } from './shared.ts';
+
+/** `exact-sync views list | publish | refresh | unpublish`: saved queries as views in the reports schema. */
+
+function line(v: PublishedView): string {
+  const kind = v.materialized ? 'materialized' : 'view';
+  const state = v.status === 'ok' ? 'ok' : `BROKEN: ${v.error ?? ''}`;
+  const refreshed = v.refreshedAt ? `, refreshed ${v.refreshedAt.toISOString().slice(0, 16).replace('T', ' ')}` : '';
+  return `reports.${v.name}  (${kind}, connection ${v.connectionId}${refreshed})  ${state}`;
+}
+
+export async function runViewsList(settings: Settings): Promise<void> {
+  const { listViews } = await import('../query/views.ts');
+  const views = await withDatabase(settings, (db) => listViews(db.pool));
+  if (views.length === 0) {
+    process.stdout.write(
+      'No published views yet. Publish a saved query with: npx exact-sync views publish NAME --query ID\n',
+    );
+    return;
+  }
+  for (const v of views) process.stdout.write(`${line(v)}\n`);
+}
+
+/** `views publish NAME (--query ID | --sql SQL) [--connection ID] [--materialized]`. */
+export async function runViewsPublish(
+  settings: Settings,
+  name: string,
+  options: { query?: string; sql?: string; connection?: string; materialized?: boolean },
+): Promise<void> {
+  const { AppError } = await import('../lib/errors.ts');
+  if ((options.query === undefined) === (options.sql === undefined))
+    throw new AppError(
+      'invalid_option',
+      'Give the view a saved query (--query ID or name) or its SQL (--sql), one of them.',
+    );
+  const { publishView } = await import('../query/views.ts');
+  const { getSavedQuery } = await import('../query/savedQueries.ts');
+  const { warehouseOf } = await import('../state/connections.ts');
+  const { QueryRunner } = await import('../query/runner.ts');
+  const { openSecretBox } = await import('../runtime.ts');
+  const { createLogger } = await import('../lib/logger.ts');
+  const box = await openSecretBox(
+    settings,
+    createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr }),
+  );
+  const view = await withDatabase(settings, async (db) => {
+    const saved = options.query !== undefined ? await getSavedQuery(db.pool, options.query) : undefined;
+    const given = options.connection === undefined ? saved?.connectionId : connectionId(options.connection);
+    const w = await warehouseOf(db.pool, given ?? null);
+    if (w.connectionId === null)
+      throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.');
+    const runner = await QueryRunner.open(db.url, db.pool, box, undefined, settings.readerLimits);
+    try {
+      return await publishView(db.pool, runner, settings.queryLimits, {
+        name,
+        sql: saved?.sql ?? options.sql!,
+        connectionId: w.connectionId,
+        schema: w.schema,
+        savedQueryId: saved?.id ?? null,
+        materialized: options.materialized ?? false,
+      });
+    } finally {
+      await runner.close();
+    }
+  });
+  process.stdout.write(
+    `Published ${line(view)}\nBI tools, Excel, Sheets and the query API read it as reports.${view.name} (or ${view.name}).\n`,
+  );
+}
+
+export async function runViewsRefresh(settings: Settings, name: string): Promise<void> {
+  const { refreshView } = await import('../query/views.ts');
+  const { warehouseOf } = await import('../state/connections.ts');
+  const view = await withDatabase(settings, (db) =>
+    refreshView(db.pool, name, async (id) => (await warehouseOf(db.pool, id)).schema),
+  );
+  process.stdout.write(`${line(view)}\n`);
+}
+
+export async function runViewsUnpublish(settings: Settings, name: string): Promise<void> {
+  const { unpublishView } = await import('../query/views.ts');
+  await withDatabase(settings, (db) => unpublishView(db.pool, name));
+  process.stdout.write(`Removed reports.${name}.\n`);
+}
