@@ -12,6 +12,7 @@ import { LoginPage, SetupPage } from './pages/Login.tsx';
 import { NewConnectionPage } from './pages/NewConnection.tsx';
 import { RunPage, RunsPage } from './pages/Runs.tsx';
 import { TablesPage } from './pages/Tables.tsx';
+import { ViewsPage } from './pages/Views.tsx';
 import { Header } from './Header.tsx';
 import { match, navigate, safeNext, useLocation } from './router.ts';
 
@@ -119,6 +120,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
         />
       </Suspense>
     );
+  if (path === '/views') return <ViewsPage />;
   if (path === '/runs') return <RunsPage connection={query.get('connection')} />;
   if ((m = match('/runs/:id', path))) return <RunPage id={Number(m.id)} />;
   if (path === '/api-keys') return <ApiKeysPage />;

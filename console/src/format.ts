@@ -45,12 +45,14 @@ export const STATUS_TEXT: Record<string, string> = {
   skipped: 'skipped',
   interrupted: 'interrupted',
   queued: 'queued',
+  ok: 'ok',
+  broken: 'broken',
 };
 
 export type BadgeColor = 'success' | 'danger' | 'warning' | 'informative' | 'subtle';
 export function statusColor(status: string): BadgeColor {
-  if (status === 'succeeded' || status === 'active') return 'success';
-  if (status === 'failed' || status === 'reauth_required') return 'danger';
+  if (status === 'succeeded' || status === 'active' || status === 'ok') return 'success';
+  if (status === 'failed' || status === 'reauth_required' || status === 'broken') return 'danger';
   if (status === 'daily_limit' || status === 'disabled') return 'warning';
   if (status === 'running' || status === 'queued') return 'informative';
   return 'subtle';

@@ -3,6 +3,7 @@ export const SECTIONS = [
   ['connections', 'Connections'],
   ['data', 'Data'],
   ['sql', 'SQL'],
+  ['views', 'Views'],
   ['runs', 'Runs'],
   ['api-keys', 'API keys'],
   ['bi-users', 'BI users'],

@@ -169,3 +169,15 @@ export function parseHistory(stored: string | null): HistoryEntry[] {
     return [];
   }
 }
+
+/** A view name proposed for a saved query's name: lower-case letters, digits and _, at most 63, not starting with a digit. */
+export function viewNameFor(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  const named = /^[0-9]/.test(slug) ? `q_${slug}` : slug || 'report';
+  return named.slice(0, 63).replace(/_+$/, '');
+}

@@ -32,7 +32,7 @@ export interface AppDeps {
 /** Paths of the console's pages: a reload or a link to one of them gets the console's index.html. */
 // Every section of the console's menu (console/src/sections.ts; test/app.test.ts checks each is here).
 const CONSOLE_PAGES =
-  /^\/(?:$|login$|setup$|connections(?:\/.*)?$|data$|sql$|runs(?:\/.*)?$|api-keys$|bi-users$|sheets$)/;
+  /^\/(?:$|login$|setup$|connections(?:\/.*)?$|data$|sql$|views$|runs(?:\/.*)?$|api-keys$|bi-users$|sheets$)/;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -366,7 +366,42 @@ describe('the web console in a browser', () => {
     expect(await chart.count()).toBe(1);
   });
 
+  it('SQL: publishes the saved query as a view that a BI login (psql) and GET /api/v1/tables read', async () => {
+    await page.getByRole('button', { name: 'Publish…' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByLabel('View name').inputValue()).toBe('totals_per_period');
+    await dialog.getByLabel(/^Materialized/).check();
+    await dialog.getByRole('button', { name: 'Publish' }).click();
+    await expect
+      .poll(() => page.locator('[data-published]').textContent())
+      .toBe('Published as reports.totals_per_period');
+    await screenshot('sql-published');
+    const admin = (await keys(t)).admin;
+    const { rows: want } = await t.db.pool.query<{ line: string }>(
+      `SELECT financialperiod || ',' || sum(abs(amountdc)) AS line FROM exact_online.transactionlines GROUP BY financialperiod ORDER BY financialperiod`,
+    );
+    const bi = await apiCall(t, admin, 'POST', '/bi-users', { name: `views_${Date.now().toString(36)}` });
+    const { spawnSync } = await import('node:child_process');
+    const psql = (sql: string) =>
+      spawnSync('psql', [bi.body.url, '-X', '-A', '-t', '-F', ',', '-c', sql], { encoding: 'utf8' });
+    const read = psql('SELECT period, total FROM reports.totals_per_period ORDER BY period');
+    expect(read.stderr).toBe('');
+    expect(read.stdout.trim().split('\n')).toEqual(want.map((r) => r.line));
+    // A BI login finds it without the schema too (reports is on its search_path), and cannot drop it.
+    expect(psql('SELECT count(*) FROM totals_per_period').stdout.trim()).toBe(String(want.length));
+    expect(psql('DROP MATERIALIZED VIEW reports.totals_per_period').status).not.toBe(0);
+    const tables = await apiCall(t, admin, 'GET', '/tables');
+    expect(tables.body.tables.find((x: { name: string }) => x.name === 'totals_per_period')).toMatchObject({
+      view: 'materialized',
+      columns: [{ name: 'period' }, { name: 'total' }],
+    });
+    await page.getByRole('link', { name: 'Views' }).click();
+    await page.locator('tr[data-view="totals_per_period"]').getByText('ok').waitFor();
+    await screenshot('views');
+  });
+
   it('SQL: cancel stops the query in PostgreSQL too; history lists what ran, latest first', async () => {
+    await page.locator('header').getByRole('link', { name: 'SQL' }).click();
     const editor = page.locator('.cm-content');
     await editor.click();
     await page.keyboard.press('ControlOrMeta+a');

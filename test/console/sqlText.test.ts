@@ -7,6 +7,7 @@ import {
   parseHistory,
   sqlName,
   tablesInScope,
+  viewNameFor,
   withoutStringsAndComments,
   type HistoryEntry,
   type SqlSchema,
@@ -157,5 +158,20 @@ describe('sqlName and browseSql', () => {
     expect(browseSql('My table', ['id', 'Amount'], { column: 'Amount', desc: true })).toBe(
       'SELECT id, "Amount"\nFROM "My table"\nORDER BY "Amount" DESC\nLIMIT 1000',
     );
+  });
+});
+
+describe('viewNameFor', () => {
+  it.each([
+    ['Totals per period', 'totals_per_period'],
+    ['Omzet  per klant (€)', 'omzet_per_klant'],
+    ['Crème brûlée', 'creme_brulee'],
+    ['2026 budget', 'q_2026_budget'],
+    ['---', 'report'],
+    ['x'.repeat(70), 'x'.repeat(63)],
+    [`${'a'.repeat(62)} b`, 'a'.repeat(62)],
+  ])('%j → %s', (name, view) => {
+    expect(viewNameFor(name)).toBe(view);
+    expect(viewNameFor(name)).toMatch(/^[a-z_][a-z0-9_]{0,62}$/);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import type {
   ConnectionsResponse,
+  PublishedViewInfo,
   QueryResult,
   SavedChart,
   SavedQueriesResponse,
@@ -20,7 +21,7 @@ import type {
   WarehouseTablesResponse,
 } from '../../../server/api/types.ts';
 import { get } from '../api.ts';
-import { ErrorBar, Loading, Notice, PageTitle } from '../components.tsx';
+import { ErrorBar, Loading, NavLink, Notice, PageTitle } from '../components.tsx';
 import { DataTable } from '../DataTable.tsx';
 import { count } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -28,6 +29,7 @@ import { SqlEditor } from '../SqlEditor.tsx';
 import { addToHistory, parseHistory, type HistoryEntry, type SqlSchema } from '../sqlText.ts';
 import { useLoad } from '../useLoad.ts';
 import { useQueryRun, type RunState } from '../useQueryRun.ts';
+import { PublishViewDialog } from './PublishViewDialog.tsx';
 import { SaveQueryDialog } from './SaveQueryDialog.tsx';
 
 // ECharts is large: it loads when a chart is first shown, not with the editor.
@@ -120,7 +122,6 @@ function Workbench({
   const [saved, setSaved] = useState(opened);
   const [chart, setChart] = useState<SavedChart | undefined>(saved?.chart ?? undefined);
   const [tab, setTab] = useState<'table' | 'chart'>(saved?.chart ? 'chart' : 'table');
-  const [saving, setSaving] = useState(false);
   const { history, remember } = useHistory();
   const { state, run, download, cancel } = useQueryRun();
 
@@ -138,7 +139,6 @@ function Workbench({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   const onSaved = (q: SavedQueryInfo) => {
-    setSaving(false);
     setSaved(q);
     // The address names the saved query now; the page stays as it is (result, chart, history).
     window.history.replaceState(null, '', `/sql?query=${q.id}`);
@@ -149,6 +149,7 @@ function Workbench({
       <PageTitle
         actions={
           <>
+            <SaveAndPublish saved={saved} sql={text} connection={connection} chart={chart} onSaved={onSaved} />
             <SavedMenu />
             <ConnectionPicker connections={connections} value={connection} queryId={saved?.id} text={text} />
           </>
@@ -163,20 +164,9 @@ function Workbench({
         history={history}
         onRun={() => void execute()}
         onCancel={cancel}
-        onSave={() => setSaving(true)}
         onDownload={(f) => void download(text, connection, f)}
         onPick={(h) => setText(h.sql)}
       />
-      {saving ? (
-        <SaveQueryDialog
-          saved={saved}
-          sql={text}
-          connection={connection}
-          chart={chart}
-          onClose={() => setSaving(false)}
-          onSaved={onSaved}
-        />
-      ) : null}
       <Result
         state={state}
         tab={tab}
@@ -189,21 +179,87 @@ function Workbench({
   );
 }
 
+/**
+ * Save (the SQL and its chart, as a saved query) and Publish (a saved query as a view in the reports
+ * schema), each through its dialog; what was published is said under the title.
+ */
+function SaveAndPublish({
+  saved,
+  sql,
+  connection,
+  chart,
+  onSaved,
+}: {
+  saved: SavedQueryInfo | undefined;
+  sql: string;
+  connection: number;
+  chart: SavedChart | undefined;
+  onSaved: (q: SavedQueryInfo) => void;
+}) {
+  const [dialog, setDialog] = useState<'save' | 'publish' | undefined>(undefined);
+  const [published, setPublished] = useState<PublishedViewInfo | undefined>(undefined);
+  return (
+    <>
+      <Button disabled={!sql.trim()} onClick={() => setDialog('save')}>
+        Save…
+      </Button>
+      <Button
+        disabled={!saved || saved.sql !== sql}
+        title={!saved ? 'Save the query first' : saved.sql !== sql ? 'Save the changes first' : undefined}
+        onClick={() => setDialog('publish')}
+      >
+        Publish…
+      </Button>
+      {published ? (
+        <Text data-published>
+          Published as <NavLink to="/views">reports.{published.name}</NavLink>
+        </Text>
+      ) : null}
+      {dialog === 'save' ? (
+        <SaveQueryDialog
+          saved={saved}
+          sql={sql}
+          connection={connection}
+          chart={chart}
+          onClose={() => setDialog(undefined)}
+          onSaved={(q) => {
+            setDialog(undefined);
+            onSaved(q);
+          }}
+        />
+      ) : null}
+      {dialog === 'publish' && saved ? (
+        <PublishViewDialog
+          saved={saved}
+          onClose={() => setDialog(undefined)}
+          onPublished={(v) => {
+            setDialog(undefined);
+            setPublished(v);
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
 /** The saved queries, to open one (its SQL, connection and chart). */
 function SavedMenu() {
   const list = useLoad(() => get<SavedQueriesResponse>('/api/v1/queries'), []);
+  const queries = list.data?.queries ?? [];
   return (
-    <Menu>
+    // Read again on each opening: one saved a moment ago is there.
+    <Menu onOpenChange={(_e, d) => (d.open ? void list.reload() : undefined)}>
       <MenuTrigger disableButtonEnhancement>
-        <Button disabled={!list.data?.queries.length}>Saved queries</Button>
+        <Button>Saved queries</Button>
       </MenuTrigger>
       <MenuPopover style={{ maxHeight: '60vh', overflowY: 'auto' }}>
         <MenuList>
-          {(list.data?.queries ?? []).map((q) => (
+          {queries.map((q) => (
             <MenuItem key={q.id} onClick={() => navigate(`/sql?query=${q.id}`)} secondaryContent={q.chart?.type}>
               {q.name}
             </MenuItem>
           ))}
+          {list.data && queries.length === 0 ? <MenuItem disabled>No saved queries yet</MenuItem> : null}
         </MenuList>
       </MenuPopover>
     </Menu>
@@ -243,7 +299,6 @@ function Toolbar({
   history,
   onRun,
   onCancel,
-  onSave,
   onDownload,
   onPick,
 }: {
@@ -252,7 +307,6 @@ function Toolbar({
   history: HistoryEntry[];
   onRun: () => void;
   onCancel: () => void;
-  onSave: () => void;
   onDownload: (format: 'csv' | 'json') => void;
   onPick: (entry: HistoryEntry) => void;
 }) {
@@ -264,9 +318,6 @@ function Toolbar({
       </Button>
       <Button disabled={!running} onClick={onCancel}>
         Cancel
-      </Button>
-      <Button disabled={empty} onClick={onSave}>
-        Save…
       </Button>
       <Menu>
         <MenuTrigger disableButtonEnhancement>
