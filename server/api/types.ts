@@ -13,6 +13,7 @@ import type {
   RunInfo,
   RunTableInfo,
   Scope,
+  SyncHealth,
   TableInfo,
 } from '../state/types.ts';
 
@@ -234,3 +235,5 @@ export interface PublishViewRequest {
   /** Stored and refreshed after each sync that changed a table it reads (default: a plain view). */
   materialized?: boolean | undefined;
 }
+
+export type SyncHealthResponse = Json<SyncHealth>;

@@ -149,3 +149,33 @@ export interface ApiKeyInfo {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
 }
+
+/** A connection's sync health (server/state/health.ts). */
+export interface CallsOnDay {
+  /** UTC day, YYYY-MM-DD (Exact's daily budget resets at midnight, Exact's servers' time; UTC is close). */
+  day: string;
+  division: number;
+  calls: number;
+}
+
+export interface FailingTable {
+  division: number;
+  table: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  failedAt: Date;
+  runId: number;
+}
+
+export interface RowsOnDay {
+  day: string;
+  table: string;
+  changed: number;
+}
+
+export interface SyncHealth {
+  days: number;
+  callsPerDay: CallsOnDay[];
+  failingTables: FailingTable[];
+  rowsPerDay: RowsOnDay[];
+}
