@@ -267,6 +267,18 @@ describe('the web console in a browser', () => {
     await page.goto(`${t.url}/connections`);
     await expect.poll(() => page.getByRole('heading', { name: 'Connections' }).count()).toBe(1);
     const home = await scripts();
+    // The home page's health panel: 14 days of calls, today's bar the busiest division's calls so far.
+    const { rows: today } = await t.db.pool.query<{ calls: number }>(
+      `SELECT coalesce(max(n), 0)::int AS calls FROM (SELECT sum(api_calls) AS n FROM exact_sync.runs
+       WHERE started_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' GROUP BY division) d`,
+    );
+    const bars = page.locator('[data-calls-chart] rect');
+    await expect.poll(() => bars.count()).toBe(14);
+    expect(today[0]!.calls).toBeGreaterThan(0);
+    expect(await bars.last().locator('title').textContent()).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\d: ${today[0]!.calls.toLocaleString('en-US')} calls in the busiest division`),
+    );
+    await screenshot('home-health');
     const kb = (list: { encoded: number }[]) => Math.round(list.reduce((s, x) => s + x.encoded, 0) / 1024);
     expect(home.map((s) => s.name)).toEqual([expect.stringMatching(/^\/static\/console\.[0-9a-f]{8}\.js$/)]);
     // Compressed on the wire (brotli or gzip, as the build left it beside the script).

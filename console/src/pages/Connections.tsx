@@ -13,6 +13,7 @@ import { count, upcoming, when } from '../format.ts';
 import { navigate } from '../router.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
+import { HealthPanel } from './HealthPanel.tsx';
 
 export function ConnectionsPage() {
   const list = useLoad(() => get<ConnectionsResponse>('/api/v1/connections'), [], {
@@ -102,6 +103,7 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
         </Notice>
       ) : null}
       <ConnectionFacts c={c} left={left} />
+      <HealthPanel c={c} divisions={divisions.data} />
       {message ? <Notice intent="success">{message}</Notice> : null}
       <ErrorBar error={error} />
       <ConnectionActions c={c} onSync={() => void syncNow()} act={act} />
