@@ -303,11 +303,18 @@ function addViewCommands(program: Command): void {
     .option('--query <id>', 'a saved query, by id or name (its SQL and connection)')
     .option('--sql <sql>', 'the SQL, when not a saved query')
     .option('--connection <id>', 'whose warehouse the names resolve in (default: the query’s, else the first)')
+    .option('--starter', 'publish the starter model of that name (see views starters)')
     .option('--materialized', 'store the rows; refreshed after each sync that changed a table it reads')
     .action(
-      async (name: string, options: { query?: string; sql?: string; connection?: string; materialized?: boolean }) =>
-        (await import('./commands/views.ts')).runViewsPublish(settingsFromEnvironment(), name, options),
+      async (
+        name: string,
+        options: { query?: string; sql?: string; connection?: string; materialized?: boolean; starter?: boolean },
+      ) => (await import('./commands/views.ts')).runViewsPublish(settingsFromEnvironment(), name, options),
     );
+  views
+    .command('starters')
+    .description('the starter models a finance team needs first (P&L, balance, ageing, revenue per customer)')
+    .action(async () => (await import('./commands/views.ts')).runViewsStarters());
   views
     .command('refresh')
     .argument('<name>', 'a published view')

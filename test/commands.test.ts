@@ -195,7 +195,8 @@ describe('exact-sync views', () => {
     expect((await cli(['query', 'SELECT count(*) AS n FROM named_cities', '--format', 'csv'])).stdout).toBe('n\n3\n');
     const neither = await cli(['views', 'publish', 'x']);
     expect(neither.code).toBe(1);
-    expect(neither.stderr).toContain('--query ID or name) or its SQL (--sql)');
+    expect(neither.stderr).toContain('--query ID or name) or its SQL (--sql), or publish the starter model');
+    expect((await cli(['views', 'starters'])).stdout).toMatch(/^pl_by_month\n  Profit and loss by month/);
     const secret = await cli(['views', 'publish', 'keys', '--sql', 'SELECT * FROM exact_sync.api_keys']);
     expect(secret.code).toBe(1);
     expect(secret.stderr).toContain('permission denied');

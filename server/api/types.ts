@@ -237,3 +237,14 @@ export interface PublishViewRequest {
 }
 
 export type SyncHealthResponse = Json<SyncHealth>;
+
+export interface StarterModelInfo {
+  name: string;
+  title: string;
+  description: string;
+  tables: string[];
+  published: boolean;
+}
+export interface StarterModelsResponse {
+  starters: StarterModelInfo[];
+}

@@ -9,7 +9,7 @@ import { runRoutes } from './routes/runs.ts';
 import { connectionSyncRoutes } from './routes/connectionSync.ts';
 import { queryRoutes } from './routes/query.ts';
 import { savedQueryRoutes } from './routes/queries.ts';
-import { viewRoutes } from './routes/views.ts';
+import { starterRoutes, viewRoutes } from './routes/views.ts';
 import { biUserRoutes } from './routes/biUsers.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { sheetTargetRoutes } from './routes/sheetTargets.ts';
@@ -35,6 +35,7 @@ export function apiRoutes(s: Services): ApiRoute[] {
     ...queryRoutes(s),
     ...savedQueryRoutes(s),
     ...viewRoutes(s),
+    ...starterRoutes(s),
     ...biUserRoutes(s),
     ...tableRoutes(s),
     ...sheetTargetRoutes(s),

@@ -23,19 +23,19 @@ export async function runViewsList(settings: Settings): Promise<void> {
   for (const v of views) process.stdout.write(`${line(v)}\n`);
 }
 
-/** `views publish NAME (--query ID | --sql SQL) [--connection ID] [--materialized]`. */
+/** `views publish NAME (--query ID | --sql SQL | --starter) [--connection ID] [--materialized]`. */
 export async function runViewsPublish(
   settings: Settings,
   name: string,
-  options: { query?: string; sql?: string; connection?: string; materialized?: boolean },
+  options: { query?: string; sql?: string; connection?: string; materialized?: boolean; starter?: boolean },
 ): Promise<void> {
   const { AppError } = await import('../lib/errors.ts');
-  if ((options.query === undefined) === (options.sql === undefined))
+  if ([options.query, options.sql, options.starter].filter((o) => o !== undefined).length !== 1)
     throw new AppError(
       'invalid_option',
-      'Give the view a saved query (--query ID or name) or its SQL (--sql), one of them.',
+      'Give the view a saved query (--query ID or name) or its SQL (--sql), or publish the starter model NAME (--starter); one of them.',
     );
-  const { publishView } = await import('../query/views.ts');
+  const { publishStarter, publishView } = await import('../query/views.ts');
   const { getSavedQuery } = await import('../query/savedQueries.ts');
   const { warehouseOf } = await import('../state/connections.ts');
   const { QueryRunner } = await import('../query/runner.ts');
@@ -53,6 +53,12 @@ export async function runViewsPublish(
       throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.');
     const runner = await QueryRunner.open(db.url, db.pool, box, undefined, settings.readerLimits);
     try {
+      if (options.starter)
+        return await publishStarter(db.pool, runner, settings.queryLimits, name, {
+          connectionId: w.connectionId,
+          schema: w.schema,
+          materialized: options.materialized ?? false,
+        });
       return await publishView(db.pool, runner, settings.queryLimits, {
         name,
         sql: saved?.sql ?? options.sql!,
@@ -83,4 +89,10 @@ export async function runViewsUnpublish(settings: Settings, name: string): Promi
   const { unpublishView } = await import('../query/views.ts');
   await withDatabase(settings, (db) => unpublishView(db.pool, name));
   process.stdout.write(`Removed reports.${name}.\n`);
+}
+
+export async function runViewsStarters(): Promise<void> {
+  const { STARTER_MODELS } = await import('../query/starterModels.ts');
+  for (const m of STARTER_MODELS) process.stdout.write(`${m.name}\n  ${m.title}. Reads ${m.tables.join(', ')}.\n`);
+  process.stdout.write('\nPublish one with: npx exact-sync views publish NAME --starter [--materialized]\n');
 }

@@ -5,6 +5,7 @@ import { inTransaction } from '../db/tx.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { QueryLimits, QueryRunner } from './runner.ts';
+import { STARTER_BY_NAME, STARTER_MODELS } from './starterModels.ts';
 import { REPORTS_SCHEMA, type PublishedView } from './types.ts';
 
 export { REPORTS_SCHEMA, type PublishedView };
@@ -91,6 +92,37 @@ export async function publishView(
     );
     return toView(rows[0]!);
   });
+}
+
+/**
+ * Publishes a starter model (server/query/starterModels.ts) under its own name, once the tables it
+ * reads are in the connection's warehouse; otherwise says which to turn on.
+ */
+export async function publishStarter(
+  db: pg.Pool,
+  runner: QueryRunner,
+  limits: QueryLimits,
+  key: string,
+  o: { connectionId: number; schema: string; materialized: boolean },
+): Promise<PublishedView> {
+  const model = STARTER_BY_NAME.get(key);
+  if (!model)
+    throw new AppError(
+      'starter_not_found',
+      `There is no starter model ${JSON.stringify(key)}; there are ${STARTER_MODELS.map((m) => m.name).join(', ')}.`,
+      { status: 404 },
+    );
+  const { rows } = await db.query<{ t: string }>(
+    'SELECT t FROM unnest($2::text[]) t WHERE to_regclass(format($3, $1::text, t)) IS NULL',
+    [o.schema, model.tables, '%I.%I'],
+  );
+  if (rows.length)
+    throw new AppError(
+      'tables_not_synced',
+      `${model.name} reads ${rows.map((r) => r.t).join(', ')}, which ${rows.length === 1 ? 'is' : 'are'} not synced yet: turn ${rows.length === 1 ? 'it' : 'them'} on under Tables and sync, then publish it.`,
+      { status: 409 },
+    );
+  return publishView(db, runner, limits, { name: model.name, sql: model.sql, ...o, savedQueryId: null });
 }
 
 /** The schema, readable by the readers' group, where the query role may create its views. */

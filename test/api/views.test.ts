@@ -143,6 +143,35 @@ describe('published views', () => {
     expect((await apiCall(t, read, 'GET', '/views/accounts_list')).status).toBe(404);
   });
 
+  it('lists the starter models and publishes one on request; names what to sync when its tables are not there', async () => {
+    const list = await apiCall(t, read, 'GET', '/starter-models');
+    expect(list.body.starters.map((m: { name: string }) => m.name)).toEqual([
+      'pl_by_month',
+      'balance_by_month',
+      'receivables_ageing',
+      'payables_ageing',
+      'revenue_by_customer_month',
+    ]);
+    expect((await apiCall(t, read, 'POST', '/starter-models/revenue_by_customer_month', {})).status).toBe(403);
+    const made = await apiCall(t, admin, 'POST', '/starter-models/revenue_by_customer_month', { connection });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ name: 'revenue_by_customer_month', status: 'ok' });
+    const again = await apiCall(t, read, 'GET', '/starter-models');
+    expect(again.body.starters.find((m: { name: string }) => m.name === 'revenue_by_customer_month').published).toBe(
+      true,
+    );
+    expect((await apiCall(t, admin, 'POST', '/starter-models/nope', {})).body.error.code).toBe('starter_not_found');
+    // A table the model reads that is not in the warehouse: nothing is made, and the answer names it.
+    await t.db.pool.query('ALTER TABLE exact_online.receivableslist RENAME TO receivableslist_away');
+    try {
+      const refused = await apiCall(t, admin, 'POST', '/starter-models/receivables_ageing', {});
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toContain('receivableslist');
+    } finally {
+      await t.db.pool.query('ALTER TABLE exact_online.receivableslist_away RENAME TO receivableslist');
+    }
+  });
+
   it('is owned by the query role, so a BI login can read a view but not drop it', async () => {
     const { rows } = await t.db.pool.query<{ owner: string }>(
       "SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'reports.account_names'::regclass",

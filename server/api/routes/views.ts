@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
 import { getSavedQuery } from '../../query/savedQueries.ts';
-import { getView, listViews, publishView, refreshView, unpublishView } from '../../query/views.ts';
+import { STARTER_MODELS } from '../../query/starterModels.ts';
+import { getView, listViews, publishStarter, publishView, refreshView, unpublishView } from '../../query/views.ts';
 import { warehouseOf } from '../../state/connections.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
@@ -23,6 +24,16 @@ const publishBody: z.ZodType<PublishViewRequest> = z
   .refine((b) => (b.savedQueryId === undefined) !== (b.sql === undefined), {
     message: 'give savedQueryId or sql (one of them)',
   });
+
+/** The connection's warehouse (the first connection's when none is named); a view needs one. */
+async function knownWarehouse(s: Services, connection: number | undefined) {
+  const w = await warehouseOf(s.pool, connection);
+  if (w.connectionId === null)
+    throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.', {
+      status: 404,
+    });
+  return { connectionId: w.connectionId, schema: w.schema };
+}
 
 export function viewRoutes(s: Services): ApiRoute[] {
   return [
@@ -87,6 +98,50 @@ export function viewRoutes(s: Services): ApiRoute[] {
       handle: async ({ params }) => {
         await unpublishView(s.pool, params.name ?? '');
         return undefined;
+      },
+    }),
+  ];
+}
+
+/** /api/v1/starter-models: the views a finance team needs first, published on request. */
+export function starterRoutes(s: Services): ApiRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/starter-models',
+      scope: 'read',
+      summary: 'The starter models (P&L, balance, ageing, revenue per customer) and whether each is published',
+      handle: async () => {
+        const published = new Set((await listViews(s.pool)).map((v) => v.name));
+        return {
+          starters: STARTER_MODELS.map((m) => ({
+            name: m.name,
+            title: m.title,
+            description: m.description,
+            tables: [...m.tables],
+            published: published.has(m.name),
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/starter-models/:name',
+      scope: 'admin',
+      summary: 'Publish a starter model as a view in the reports schema (409 names the tables to sync first)',
+      status: 201,
+      body: z.strictObject({
+        connection: z.number().int().positive().optional(),
+        materialized: z.boolean().optional(),
+      }),
+      handle: async ({ params, body }) => {
+        if (s.query instanceof Error) throw s.query;
+        const w = await knownWarehouse(s, body.connection);
+        return publishStarter(s.pool, s.query, s.queryLimits, params.name ?? '', {
+          connectionId: w.connectionId,
+          schema: w.schema,
+          materialized: body.materialized ?? false,
+        });
       },
     }),
   ];
