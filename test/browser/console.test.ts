@@ -409,6 +409,10 @@ describe('the web console in a browser', () => {
     });
     await page.getByRole('link', { name: 'Views' }).click();
     await page.locator('tr[data-view="totals_per_period"]').getByText('ok').waitFor();
+    // A starter model, a click away.
+    await page.locator('[data-starter="revenue_by_customer_month"]').getByRole('button', { name: 'Publish' }).click();
+    await page.locator('tr[data-view="revenue_by_customer_month"]').getByText('ok').waitFor();
+    expect(await page.locator('[data-starter="revenue_by_customer_month"]').textContent()).toContain('published');
     await screenshot('views');
   });
 

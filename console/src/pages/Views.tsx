@@ -7,8 +7,9 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
+  Title3,
 } from '@fluentui/react-components';
-import type { PublishedViewsResponse } from '../../../server/api/types.ts';
+import type { PublishedViewInfo, PublishedViewsResponse, StarterModelsResponse } from '../../../server/api/types.ts';
 import { del, get, post } from '../api.ts';
 import { ErrorBar, FailureText, Loading, NavLink, PageTitle, StatusBadge, stack } from '../components.tsx';
 import { when } from '../format.ts';
@@ -48,7 +49,7 @@ export function ViewsPage() {
       <ErrorBar error={error ?? list.error} title={error ? 'The view was not made' : undefined} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.views.length ? (
-        <Table aria-label="Views" size="small">
+        <Table aria-label="Views" size="small" style={{ tableLayout: 'auto' }}>
           <TableHeader>
             <TableRow>
               <TableHeaderCell>View</TableHeaderCell>
@@ -62,12 +63,7 @@ export function ViewsPage() {
             {list.data.views.map((v) => (
               <TableRow key={v.id} data-view={v.name}>
                 <TableCell>
-                  <code>reports.{v.name}</code>
-                  {v.savedQueryId ? (
-                    <Text size={200} block>
-                      <NavLink to={`/sql?query=${v.savedQueryId}`}>its saved query</NavLink>
-                    </Text>
-                  ) : null}
+                  <ViewName v={v} />
                 </TableCell>
                 <TableCell>{v.materialized ? 'materialized' : 'view'}</TableCell>
                 <TableCell>
@@ -91,6 +87,64 @@ export function ViewsPage() {
         </Table>
       ) : null}
       {list.data && list.data.views.length === 0 ? <Text>No views published yet.</Text> : null}
+      <Starters onPublished={() => void list.reload()} />
+    </div>
+  );
+}
+
+/** A view's name, with links to a query of it and to the saved query it came from. */
+function ViewName({ v }: { v: PublishedViewInfo }) {
+  return (
+    <>
+      <code>reports.{v.name}</code>
+      <Text size={200} block>
+        <NavLink to={`/sql?${new URLSearchParams({ sql: `SELECT *\nFROM reports.${v.name}\nLIMIT 1000` })}`}>
+          query it
+        </NavLink>
+        {v.savedQueryId ? (
+          <>
+            {' · '}
+            <NavLink to={`/sql?query=${v.savedQueryId}`}>its saved query</NavLink>
+          </>
+        ) : null}
+      </Text>
+    </>
+  );
+}
+
+/** The starter models: what a finance team needs first, each a click from being a view. */
+function Starters({ onPublished }: { onPublished: () => void }) {
+  const starters = useLoad(() => get<StarterModelsResponse>('/api/v1/starter-models'), []);
+  const { run, error, busy } = useAction();
+  const publish = (name: string) =>
+    void run(async () => {
+      await post(`/api/v1/starter-models/${encodeURIComponent(name)}`, {});
+      await starters.reload();
+      onPublished();
+    });
+  return (
+    <div style={stack}>
+      <Title3 as="h2">Starter models</Title3>
+      <ErrorBar error={error ?? starters.error} title={error ? 'Not published' : undefined} />
+      {(starters.data?.starters ?? []).map((m) => (
+        <div key={m.name} data-starter={m.name} style={{ display: 'flex', gap: 12, alignItems: 'baseline' }}>
+          <div style={{ flex: 1 }}>
+            <Text weight="semibold" block>
+              {m.title} <code style={{ fontWeight: 'normal' }}>reports.{m.name}</code>
+            </Text>
+            <Text size={200} block>
+              {m.description}
+            </Text>
+          </div>
+          {m.published ? (
+            <Text>published</Text>
+          ) : (
+            <Button size="small" disabled={busy} onClick={() => publish(m.name)}>
+              Publish
+            </Button>
+          )}
+        </div>
+      ))}
     </div>
   );
 }
