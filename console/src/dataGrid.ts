@@ -72,7 +72,8 @@ export function rowsUrl(o: {
   connection: number;
   /** The columns to show (all when unset); the server adds those it pages by. */
   columns?: readonly string[] | undefined;
-  sort?: SortKey | undefined;
+  /** The order asked for (the server adds the primary key's columns not in it, ascending). */
+  order?: readonly SortKey[] | undefined;
   filters: readonly string[];
   after?: readonly unknown[] | undefined;
   limit?: number;
@@ -80,7 +81,7 @@ export function rowsUrl(o: {
 }): string {
   const q = new URLSearchParams({ connection: String(o.connection) });
   if (o.columns) q.set('columns', o.columns.join(','));
-  if (o.sort) q.set('order', `${o.sort.desc ? '-' : ''}${o.sort.column}`);
+  if (o.order?.length) q.set('order', o.order.map((k) => `${k.desc ? '-' : ''}${k.column}`).join(','));
   for (const f of o.filters) q.append('filter', f);
   if (o.after) q.set('after', JSON.stringify(o.after));
   if (o.limit !== undefined) q.set('limit', String(o.limit));

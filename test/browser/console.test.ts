@@ -253,6 +253,50 @@ describe('the web console in a browser', () => {
     await screenshot('data-columns');
   });
 
+  it('jumps to the last page of a 100,000-row table and pages back from it, sorted and filtered too', async () => {
+    await t.db.pool.query(`CREATE TABLE exact_online.big_lines (id integer PRIMARY KEY, amount numeric, note text)`);
+    await t.db.pool.query(
+      `INSERT INTO exact_online.big_lines SELECT n, (n % 997) - 500, CASE WHEN n % 10 = 0 THEN NULL ELSE 'line ' || n END
+       FROM generate_series(1, 100000) n`,
+    );
+    await t.db.pool.query('ANALYZE exact_online.big_lines');
+    const ids = async (where: string, orderBy: string) =>
+      (
+        await t.db.pool.query<{ id: number }>(
+          `SELECT id FROM (SELECT id, amount FROM exact_online.big_lines ${where} ORDER BY ${orderBy.replace(/\w+/g, '$& DESC')} LIMIT 200) x ORDER BY ${orderBy}`,
+        )
+      ).rows.map((r) => String(r.id));
+    const shownIds = () =>
+      page.$$eval('table[aria-label="Rows of big_lines"] tbody tr', (trs) =>
+        trs.map((tr) => tr.children[0]!.textContent!),
+      );
+    const status = page.locator('[data-status]');
+    await page.goto(`${t.url}/data?table=big_lines`);
+    await expect.poll(() => status.textContent()).toBe('Rows 1–100');
+    const byId = await ids('', 'id');
+    await page.getByRole('button', { name: 'Last page' }).click();
+    await expect.poll(() => status.textContent()).toBe('Rows 1–100 from the end');
+    expect(await shownIds()).toEqual(byId.slice(100));
+    await screenshot('data-last-page-of-100k');
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await expect.poll(() => status.textContent()).toBe('Rows 101–200 from the end');
+    expect(await shownIds()).toEqual(byId.slice(0, 100));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => status.textContent()).toBe('Rows 1–100 from the end');
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    // Sorted by a column of repeated values, filtered on NULLs: the last page is still the query's last rows.
+    await page.getByRole('columnheader', { name: 'amount' }).click();
+    await page.getByLabel('Filter note').fill('empty');
+    await page.getByLabel('Filter note').press('Enter');
+    await expect.poll(() => status.textContent()).toBe('Rows 1–100 (filtered)');
+    await page.getByRole('button', { name: 'Last page' }).click();
+    await expect.poll(() => status.textContent()).toBe('Rows 1–100 from the end (filtered)');
+    expect(await shownIds()).toEqual((await ids('WHERE note IS NULL', 'amount, id')).slice(100));
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await expect.poll(() => status.textContent()).toBe('Rows 101–200 from the end (filtered)');
+    expect(await shownIds()).toEqual((await ids('WHERE note IS NULL', 'amount, id')).slice(0, 100));
+  });
+
   it('loads under 300 KB of compressed JavaScript for the home page; the editor and charts only on their pages', async () => {
     const scripts = () =>
       page.evaluate(() =>

@@ -69,7 +69,10 @@ describe('afterOf and rowsUrl', () => {
       rowsUrl({
         table: 'transactionlines',
         connection: 2,
-        sort: { column: 'date', desc: true },
+        order: [
+          { column: 'date', desc: true },
+          { column: 'id', desc: false },
+        ],
         filters: ['amount:gt:100', 'description:ilike:%a&b%'],
         after: ['2026-01-01', 5],
         limit: 100,
@@ -78,7 +81,7 @@ describe('afterOf and rowsUrl', () => {
       'http://x',
     );
     expect(url.pathname).toBe('/api/v1/tables/transactionlines/rows');
-    expect(url.searchParams.get('order')).toBe('-date');
+    expect(url.searchParams.get('order')).toBe('-date,id');
     expect(url.searchParams.getAll('filter')).toEqual(['amount:gt:100', 'description:ilike:%a&b%']);
     expect(JSON.parse(url.searchParams.get('after')!)).toEqual(['2026-01-01', 5]);
     expect(url.searchParams.get('limit')).toBe('100');

@@ -24,7 +24,8 @@ import { get } from '../api.ts';
 import { ErrorBar, Loading, NavLink, Notice, PageTitle } from '../components.tsx';
 import { browseSql } from '../sqlText.ts';
 import { DataTable } from '../DataTable.tsx';
-import { afterOf, effectiveOrder, filterOf, rowsUrl, type SortKey } from '../dataGrid.ts';
+import { effectiveOrder, filterOf, rowsUrl, type SortKey } from '../dataGrid.ts';
+import { FIRST, moves, pageStatus, requestOrder, shownRows, type PageMoves, type PagerState } from '../pager.ts';
 import { count, when } from '../format.ts';
 import { navigate } from '../router.ts';
 import { useLoad } from '../useLoad.ts';
@@ -90,7 +91,7 @@ export function DataPage({ connection, table }: { connection: number | undefined
               <span style={{ overflow: 'hidden', textOverflow: 'ellipsis' }} title={t.title ?? t.name}>
                 {t.name}
               </span>
-              <span style={{ opacity: 0.7 }}>{count(t.rows)}</span>
+              <span style={{ opacity: 0.7 }}>{t.view ?? count(t.rows)}</span>
             </Button>
           ))}
         </nav>
@@ -109,24 +110,26 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
   const [sort, setSort] = useState<SortKey | undefined>(undefined);
   const [typed, setTyped] = useState<Record<string, string>>({});
   const [applied, setApplied] = useState<Record<string, string>>({});
-  // The `after` of each page shown so far: back is the one before, next is computed from the last row.
-  const [pages, setPages] = useState<(unknown[] | undefined)[]>([undefined]);
+  // Where the pages are read from (the start or the end) and the `after` of each page gone through.
+  const [pager, setPager] = useState<PagerState>(FIRST);
   // The columns shown (the column chooser); only they are fetched, and the ones the server pages by.
   const [shown, setShown] = useState<string[]>(() => table.columns.map((c) => c.name));
   const visible = table.columns.filter((c) => shown.includes(c.name));
   const columns = shown.length < table.columns.length ? visible.map((c) => c.name) : undefined;
   const filters = table.columns.flatMap((c) => filterOf(c, applied[c.name] ?? '') ?? []);
-  const after = pages[pages.length - 1];
-  const rows = useLoad(
-    () => get<QueryResult>(rowsUrl({ table: table.name, connection, columns, sort, filters, after, limit: PAGE })),
-    [table.name, connection, columns?.join(','), sort?.column, sort?.desc, filters.join('\n'), JSON.stringify(after)],
-  );
   const order = effectiveOrder(
     sort,
     table.primaryKey,
     table.columns.map((c) => c.name),
   );
-  const restart = () => setPages([undefined]);
+  const asked = requestOrder(pager, sort, order);
+  const after = pager.stack[pager.stack.length - 1];
+  const rows = useLoad(
+    () =>
+      get<QueryResult>(rowsUrl({ table: table.name, connection, columns, order: asked, filters, after, limit: PAGE })),
+    [table.name, connection, columns?.join(','), JSON.stringify(asked), filters.join('\n'), JSON.stringify(after)],
+  );
+  const restart = () => setPager(FIRST);
   const sortBy = (column: string) => {
     setSort((s) => (s?.column !== column ? { column, desc: false } : s.desc ? undefined : { column, desc: true }));
     restart();
@@ -135,13 +138,20 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
     setApplied(typed);
     restart();
   };
-  const data = rows.data;
-  const first = (pages.length - 1) * PAGE + 1;
+  const data = rows.data && { ...rows.data, rows: shownRows(pager, rows.data.rows) };
   return (
     <div style={{ minWidth: 0 }}>
       <TableBar
         table={table}
-        download={rowsUrl({ table: table.name, connection, columns, sort, filters, limit: 5_000_000, format: 'csv' })}
+        download={rowsUrl({
+          table: table.name,
+          connection,
+          columns,
+          order: sort ? [sort] : undefined,
+          filters,
+          limit: 5_000_000,
+          format: 'csv',
+        })}
         sql={`/sql?${new URLSearchParams({ connection: String(connection), sql: browseSql(table.name, columns, sort) })}`}
       >
         <ColumnChooser
@@ -161,29 +171,35 @@ function TableRows({ connection, table }: { connection: number; table: Warehouse
         onType={(column, value) => setTyped((t) => ({ ...t, [column]: value }))}
         onApply={apply}
       />
-      <div style={{ display: 'flex', gap: 8, alignItems: 'center', marginTop: 8 }}>
-        <Button disabled={pages.length === 1} onClick={restart}>
-          First page
-        </Button>
-        <Button disabled={pages.length === 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-          Previous
-        </Button>
-        <Button
-          disabled={!data || data.rows.length < PAGE}
-          onClick={() =>
-            data && setPages((p) => [...p, afterOf(data.rows[data.rows.length - 1]!, data.columns, order)])
-          }
-        >
-          Next
-        </Button>
-        <Text aria-live="polite" data-status>
-          {rows.loading
+      <Pager
+        go={moves(pager, rows.data, order, PAGE)}
+        onGo={setPager}
+        status={
+          rows.loading
             ? 'Loading…'
-            : data && data.rows.length
-              ? `Rows ${count(first)}–${count(first + data.rows.length - 1)}${filters.length ? ' (filtered)' : ''}`
-              : 'No rows'}
-        </Text>
-      </div>
+            : `${pageStatus(pager, data?.rows.length ?? 0, PAGE)}${filters.length && data?.rows.length ? ' (filtered)' : ''}`
+        }
+      />
+    </div>
+  );
+}
+
+/** First, Previous, Next and Last page (each disabled where it cannot go), and where the page is. */
+function Pager({ go, onGo, status }: { go: PageMoves; onGo: (p: PagerState) => void; status: string }) {
+  const button = (label: string, to: PagerState | undefined) => (
+    <Button disabled={!to} onClick={() => to && onGo(to)}>
+      {label}
+    </Button>
+  );
+  return (
+    <div style={{ display: 'flex', gap: 8, alignItems: 'center', marginTop: 8 }}>
+      {button('First page', go.first)}
+      {button('Previous', go.previous)}
+      {button('Next', go.next)}
+      {button('Last page', go.last)}
+      <Text aria-live="polite" data-status>
+        {status}
+      </Text>
     </div>
   );
 }
@@ -294,7 +310,9 @@ function TableBar({
         {table.title ?? table.name}
       </Text>
       <Text>
-        {count(table.rows)} rows{table.rowsEstimated ? ' (estimated)' : ''} · last sync {when(table.lastSyncAt)}
+        {table.view
+          ? `a published ${table.view === 'materialized' ? 'materialized view, refreshed' : 'view, made'} ${when(table.lastSyncAt)}`
+          : `${count(table.rows)} rows${table.rowsEstimated ? ' (estimated)' : ''} · last sync ${when(table.lastSyncAt)}`}
       </Text>
       {children}
       <Link href={download}>Download CSV</Link>
