@@ -310,9 +310,11 @@ function TableBar({
         {table.title ?? table.name}
       </Text>
       <Text>
-        {table.view
-          ? `a published ${table.view === 'materialized' ? 'materialized view, refreshed' : 'view, made'} ${when(table.lastSyncAt)}`
-          : `${count(table.rows)} rows${table.rowsEstimated ? ' (estimated)' : ''} · last sync ${when(table.lastSyncAt)}`}
+        {table.view === 'materialized'
+          ? `a published materialized view, refreshed ${when(table.lastSyncAt)}`
+          : table.view
+            ? 'a published view'
+            : `${count(table.rows)} rows${table.rowsEstimated ? ' (estimated)' : ''} · last sync ${when(table.lastSyncAt)}`}
       </Text>
       {children}
       <Link href={download}>Download CSV</Link>
