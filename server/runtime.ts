@@ -10,7 +10,7 @@ import { loadOrCreateSecretKey } from './lib/secretKey.ts';
 import { lockDataDir } from './lib/dataDirLock.ts';
 import type { Logger } from './lib/logger.ts';
 import type { Settings } from './lib/settings.ts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './sandbox/index.ts';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_WEBHOOK_SECRET } from './sandbox/index.ts';
 import { connectionTokenStore } from './state/tokens.ts';
 
 /**
@@ -47,6 +47,7 @@ export function exactRuntime(o: ExactRuntimeOptions): ExactRuntime {
     : {
         clientId: SANDBOX_CLIENT_ID,
         clientSecret: SANDBOX_CLIENT_SECRET,
+        webhookSecret: SANDBOX_WEBHOOK_SECRET,
         baseUrlFor: (country) => o.sandboxUrl?.() ?? baseUrlFor(country, exactBaseUrl),
       };
   const tokens = new TokenManager({

@@ -164,6 +164,7 @@ const OWNERS: Record<string, string> = {
   oauth_states: 'server/auth/oauthStates.ts',
   saved_queries: 'server/query/savedQueries.ts',
   published_views: 'server/query/views.ts',
+  webhook_events: 'server/state/webhookEvents.ts',
   bi_users: 'server/query/biUsers.ts',
   sheet_targets: 'server/sheets/targets.ts',
   sheet_pushes: 'server/sheets/targets.ts',

@@ -77,6 +77,7 @@ describe('loadSettings', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     [{ SECRET_KEY: 'short' }, 'SECRET_KEY must be 32 random bytes'],
     [{ EXACT_CLIENT_ID: 'abc' }, 'EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both'],
+    [{ EXACT_WEBHOOK_SECRET: 'w' }, 'EXACT_WEBHOOK_SECRET: belongs to an Exact app'],
     [
       { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/sa.json' },
       'GOOGLE_APPLICATION_CREDENTIALS: file not found: /nonexistent/sa.json',

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../lib/logger.ts';
 import { precompressed } from './precompressed.ts';
+import { WEBHOOK_PATH, webhookRoutes } from './routes/webhooks.ts';
 import { errorBody, errorHandler, notFound } from './errors.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { healthzRoute } from './routes/healthz.ts';
@@ -65,6 +66,14 @@ export function trustProxy(value: string | undefined): boolean | number | string
   return value;
 }
 
+/**
+ * Bodies are parsed small everywhere; the one route that takes files (attachments, base64) parses its
+ * large body itself, after the caller was authenticated (server/api/routes/documents.ts), and Exact's
+ * webhook deliveries are verified against their raw bytes, so that route reads its own body too.
+ */
+const parseBodies: RequestHandler = (req, res, next) =>
+  LARGE_BODY_ROUTE.test(req.path) || req.path === WEBHOOK_PATH ? next() : smallJson(req, res, next);
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -88,13 +97,12 @@ export function createApp(deps: AppDeps): Express {
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
-  // Bodies are parsed small everywhere; the one route that takes files (attachments, base64) parses its
-  // large body itself, after the caller was authenticated (server/api/routes/documents.ts).
-  app.use((req, res, next) => (LARGE_BODY_ROUTE.test(req.path) ? next() : smallJson(req, res, next)));
+  app.use(parseBodies);
 
   app.use(healthzRoute(deps));
   app.use(sessionRoutes(deps.services, deps.version));
   app.use(connectRoutes(deps.services));
+  app.use(webhookRoutes(deps.services));
   app.use(
     '/api/v1',
     cors([new URL(deps.services.publicUrl).origin, ...deps.services.corsOrigins]),

@@ -32,5 +32,7 @@ export const TOKEN_PATH = '/api/oauth2/token';
 export interface ExactApp {
   clientId: string;
   clientSecret: string;
+  /** Verifies webhook deliveries (HMAC key); unset: webhooks are not received. */
+  webhookSecret?: string | undefined;
   baseUrlFor(country: Country): string;
 }

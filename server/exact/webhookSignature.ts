@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { WebhookEvent } from '../state/types.ts';
+
+export type { WebhookEvent };
 
 /**
  * Exact's webhook deliveries and their signature (docs/exact-webhooks.md, §3 and §4):
@@ -8,16 +11,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *   app's webhook secret, as 64 upper-case hex characters. There is no signature header and no nonce.
  * The signed text is found by reading the raw body, never by serialising the parsed object again.
  */
-
-export interface WebhookEvent {
-  topic: string;
-  clientId: string;
-  division: number;
-  action: 'Update' | 'Delete';
-  key: string;
-  endpoint: string;
-  eventCreatedOn: string;
-}
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

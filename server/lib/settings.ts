@@ -71,6 +71,7 @@ const schema = z.object({
   PUBLIC_URL: httpUrl('PUBLIC_URL'),
   EXACT_CLIENT_ID: optionalText,
   EXACT_CLIENT_SECRET: optionalText,
+  EXACT_WEBHOOK_SECRET: optionalText,
   EXACT_BASE_URL: httpUrl('EXACT_BASE_URL'),
   SECRET_KEY: optionalText.refine((v) => v === undefined || parseSecretKey(v) !== undefined, {
     error: 'SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (try: openssl rand -hex 32)',
@@ -153,7 +154,8 @@ export interface Settings {
   port: number;
   host: string | undefined;
   publicUrl: string;
-  exact: { clientId: string; clientSecret: string } | undefined;
+  /** The Exact app; `webhookSecret` (App Center, under Authorization) verifies webhook deliveries. */
+  exact: { clientId: string; clientSecret: string; webhookSecret: string | undefined } | undefined;
   exactBaseUrl: string | undefined;
   /** The 32-byte key when given in the environment; otherwise read from or created in `dataDir`. */
   secretKey: Buffer | undefined;
@@ -209,6 +211,10 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
       'EXACT_CLIENT_ID, EXACT_CLIENT_SECRET: set both (from the Exact App Center), or neither for demo mode',
     );
   }
+  if (given('EXACT_WEBHOOK_SECRET') && !given('EXACT_CLIENT_ID'))
+    problems.push(
+      'EXACT_WEBHOOK_SECRET: belongs to an Exact app; set EXACT_CLIENT_ID and EXACT_CLIENT_SECRET too (demo mode has its own)',
+    );
   const dataDir = path.resolve(cwd, (parsed.success ? parsed.data.DATA_DIR : undefined) ?? 'data');
   const google = parsed.success ? parsed.data.GOOGLE_APPLICATION_CREDENTIALS : undefined;
   if (google !== undefined && !existsSync(path.resolve(cwd, google))) {
@@ -230,7 +236,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
   const e = parsed.data;
   const exact =
     e.EXACT_CLIENT_ID !== undefined && e.EXACT_CLIENT_SECRET !== undefined
-      ? { clientId: e.EXACT_CLIENT_ID, clientSecret: e.EXACT_CLIENT_SECRET }
+      ? { clientId: e.EXACT_CLIENT_ID, clientSecret: e.EXACT_CLIENT_SECRET, webhookSecret: e.EXACT_WEBHOOK_SECRET }
       : undefined;
   return {
     databaseUrl: e.DATABASE_URL,

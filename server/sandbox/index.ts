@@ -7,6 +7,7 @@ export {
   Sandbox,
   SANDBOX_CLIENT_ID,
   SANDBOX_CLIENT_SECRET,
+  SANDBOX_WEBHOOK_SECRET,
   SANDBOX_USER,
   SANDBOX_PASSWORD,
   type SandboxOptions,

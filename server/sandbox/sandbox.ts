@@ -48,6 +48,8 @@ export interface SandboxOptions {
 
 export const SANDBOX_CLIENT_ID = 'sandbox-client';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
+/** The demo app's webhook secret: what the sandbox signs its webhook deliveries with (docs/exact-webhooks.md §4). */
+export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret';
 export const SANDBOX_USER = 'demo';
 export const SANDBOX_PASSWORD = 'demo';
 

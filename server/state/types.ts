@@ -179,3 +179,14 @@ export interface SyncHealth {
   failingTables: FailingTable[];
   rowsPerDay: RowsOnDay[];
 }
+
+/** One event of an Exact webhook delivery, verified (server/exact/webhookSignature.ts). */
+export interface WebhookEvent {
+  topic: string;
+  clientId: string;
+  division: number;
+  action: 'Update' | 'Delete';
+  key: string;
+  endpoint: string;
+  eventCreatedOn: string;
+}
