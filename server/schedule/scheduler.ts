@@ -21,6 +21,11 @@ import {
   type JobOptions,
 } from './jobs.ts';
 import { divisionSchedules } from './schedules.ts';
+import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
+import { divisionsWithPendingEvents } from '../state/webhookEvents.ts';
+
+/** How long webhook events of a division gather before they are acted on together. */
+const WEBHOOK_COALESCE_MS = 1000;
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
 /**
@@ -74,6 +79,8 @@ export class Scheduler {
   readonly stats = { jobs: 0 };
   private readonly deps: SchedulerDeps;
   private readonly stopping = new AbortController();
+  /** Divisions whose webhook events are about to be acted on (webhookArrived). */
+  private readonly webhookTimers = new Map<number, NodeJS.Timeout>();
   private readonly now: () => Date;
   private readonly options: JobOptions;
 
@@ -145,11 +152,40 @@ export class Scheduler {
       if (id) sent++;
     }
     if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
+    // Webhook events left waiting (their division was busy, or no process acted on them yet).
+    for (const division of await divisionsWithPendingEvents(this.deps.pool)) await this.actOnEvents(division);
     for (const targetId of await dueTargets(this.deps.pool, now)) {
       if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) }))
         sent++;
     }
     return sent;
+  }
+
+  /**
+   * A webhook event of `division` was stored: act on the division's pending events in a moment, so that
+   * a burst (a journal entry and its lines, a bulk change) is one pass and one job (server/schedule/webhookEvents.ts).
+   */
+  webhookArrived(division: number): void {
+    if (this.webhookTimers.has(division) || this.stopping.signal.aborted) return;
+    const timer = setTimeout(() => {
+      this.webhookTimers.delete(division);
+      void this.actOnEvents(division);
+    }, WEBHOOK_COALESCE_MS);
+    timer.unref();
+    this.webhookTimers.set(division, timer);
+  }
+
+  /** Acts on a division's pending webhook events; a failure is logged and the tick tries again. */
+  async actOnEvents(division: number): Promise<ActOutcome | undefined> {
+    try {
+      return await actOnWebhookEvents(
+        { pool: this.deps.pool, log: this.deps.log, send: (job) => sendDivisionJob(this.boss, this.options, job) },
+        division,
+      );
+    } catch (err) {
+      this.deps.log.error({ err, division }, 'acting on webhook events failed; the next tick tries again');
+      return undefined;
+    }
   }
 
   /** Sync now: a job per division, or "already running" for a division that has one. */
@@ -294,6 +330,8 @@ export class Scheduler {
   /** Stops taking jobs; runs in progress stop after the page they are writing (their jobs go to another worker). */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping.abort();
+    for (const timer of this.webhookTimers.values()) clearTimeout(timer);
+    this.webhookTimers.clear();
     await this.boss
       .stop({ graceful: true, timeout: graceMs })
       .catch((err: unknown) => this.deps.log.warn({ err }, 'job engine did not stop cleanly'));

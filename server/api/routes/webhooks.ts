@@ -52,6 +52,7 @@ function receive(s: Services): RequestHandler {
       }
       const fresh = await recordWebhookEvent(s.pool, verified.event);
       res.status(200).json({ ok: true, duplicate: !fresh });
+      if (fresh) s.sync.webhookArrived(verified.event.division);
     } catch (err) {
       next(err);
     }
