@@ -111,7 +111,10 @@ export async function serve(
     // Demo mode: no Exact app is configured, so the sandbox stands in for Exact Online, on its own port
     // (the same wire protocol; the client reaches it only through its base URL). 5,000 lines in the largest
     // administration: a first sync fits in Exact's 60 calls a minute per division.
-    const sandbox = settings.demoMode ? await startSandbox({ seed: 1, divisions: 3, scale: 5_000 }) : undefined;
+    // The demo's Exact runs beside the server on plain HTTP: its webhooks may call back over HTTP too.
+    const sandbox = settings.demoMode
+      ? await startSandbox({ seed: 1, divisions: 3, scale: 5_000, webhooks: { allowHttp: true } })
+      : undefined;
     if (sandbox) undo.unshift(() => sandbox.close());
     const services = await startServices(settings, log, database, box, sandbox);
     undo.unshift(() => services.sync.stop(0));

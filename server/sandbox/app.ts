@@ -170,6 +170,11 @@ function restRoutes(app: Express, sandbox: Sandbox, baseUrl: (req: Request) => s
         return;
       }
       if (!withinLimits(sandbox, res, token.clientId, code)) return;
+      const subscriptions = /^webhooks\/WebhookSubscriptions(?:\(guid'([^']*)'\))?$/i.exec(decodeURIComponent(m[2]!));
+      if (subscriptions) {
+        void handleSubscriptions(sandbox, code, token.clientId, subscriptions[1], req, res);
+        return;
+      }
       if (req.method === 'GET' && decodeURIComponent(m[2]!).toLowerCase() === 'read/sync/sync/synctimestamp') {
         try {
           handleSyncTimestamp({ sandbox, division, baseUrl: baseUrl(req) }, req, res);
@@ -192,6 +197,33 @@ function restRoutes(app: Express, sandbox: Sandbox, baseUrl: (req: Request) => s
       }
     },
   );
+}
+
+/** webhooks/WebhookSubscriptions: list (GET), subscribe (POST), unsubscribe (DELETE …(guid'ID')), docs/exact-online.md 14.1. */
+async function handleSubscriptions(
+  sandbox: Sandbox,
+  division: number,
+  clientId: string,
+  id: string | undefined,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  if (req.method === 'GET' && id === undefined) {
+    send(res, 200, { d: { results: sandbox.webhooks.list(division, clientId) } });
+    return;
+  }
+  if (req.method === 'POST' && id === undefined) {
+    const made = await sandbox.webhooks.subscribe(division, clientId, (req.body ?? {}) as object);
+    if (made.subscription) send(res, 201, { d: made.subscription });
+    else send(res, made.status, exactError(made.error!));
+    return;
+  }
+  if (req.method === 'DELETE' && id !== undefined) {
+    if (sandbox.webhooks.remove(division, id)) res.status(204).end();
+    else send(res, 404, exactError('Not found'));
+    return;
+  }
+  send(res, 405, exactError(`${req.method} is not allowed here`));
 }
 
 /** Attachment downloads: GET {Url}&Download=1 with the Bearer token (docs/exact-online.md, Documents). */

@@ -34,6 +34,7 @@ export async function startSandbox(
   await listening;
   const { port } = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  sandbox.webhooks.baseUrl = url;
   server.on('request', createSandboxApp(sandbox, { publicUrl: url }));
   return {
     url,

@@ -1,3 +1,4 @@
+import { SandboxWebhooks, type WebhookOptions } from './webhooks.ts';
 import { createClock, type SandboxClock } from './clock.ts';
 import type { SyncOrder } from './query.ts';
 import { Faults } from './faults.ts';
@@ -44,6 +45,8 @@ export interface SandboxOptions {
   oldRefreshTokenStatus?: number;
   /** Status for a refresh before 570 s. */
   tooEarlyStatus?: number;
+  /** Webhooks (server/sandbox/webhooks.ts): the app's secret, plain-HTTP callbacks, the scope, retries, disorder. */
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export const SANDBOX_CLIENT_ID = 'sandbox-client';
@@ -117,6 +120,7 @@ export class Sandbox {
   syncOrder: SyncOrder;
   /** Fields dropped from endpoints at run time (types.ts). */
   readonly drift = new Drift();
+  readonly webhooks: SandboxWebhooks;
   readonly divisions: DivisionState[] = [];
   readonly calls: CallRecord[] = [];
   private readonly budgets = new Map<string, Budget>();
@@ -130,6 +134,19 @@ export class Sandbox {
     });
     this.limits = options.limits === undefined ? { minutely: 60, daily: 5000 } : options.limits;
     this.autoApprove = options.autoApprove ?? false;
+    // Exact retries after 2^n minutes (docs/exact-online.md 14.5); sandbox time runs timeScale faster.
+    this.webhooks = new SandboxWebhooks(
+      {
+        secret: SANDBOX_WEBHOOK_SECRET,
+        allowHttp: false,
+        scope: true,
+        retryUnitMs: 60_000 / (options.timeScale ?? 1),
+        duplicate: false,
+        reorder: false,
+        ...options.webhooks,
+      },
+      () => this.localNow(),
+    );
     this.mandatoryFilter = options.mandatoryFilter ?? true;
     this.syncOrder = options.syncOrder ?? 'timestamp';
     this.faults = new Faults(this.seed);
@@ -241,7 +258,9 @@ export class Sandbox {
 
   insert(code: number, entityName: string, fields: Row): Row {
     this.division(code)!.version++;
-    return this.table(code, entityName).insert({ ...fields, ...this.audit(true), Division: code });
+    const row = this.table(code, entityName).insert({ ...fields, ...this.audit(true), Division: code });
+    this.changed(code, entityName, 'Update', String(row[entity(entityName).key]));
+    return row;
   }
 
   update(code: number, entityName: string, id: string, fields: Row): Row {
@@ -249,7 +268,15 @@ export class Sandbox {
     const found = t.find(id);
     if (!found) throw new Error(`no ${entityName} ${id} in division ${code}`);
     this.division(code)!.version++;
-    return t.update(found.index, { ...fields, ...this.audit(false) });
+    const row = t.update(found.index, { ...fields, ...this.audit(false) });
+    this.changed(code, entityName, 'Update', id);
+    return row;
+  }
+
+  /** A change reported to the webhook subscriptions of its topic (docs/exact-online.md 14.3: creates are Updates). */
+  private changed(code: number, entityName: string, action: 'Update' | 'Delete', key: string): void {
+    const path = entity(entityName).path;
+    this.webhooks.notify(code, entityName, action, key, `${this.webhooks.baseUrl}/api/v1/${code}/${path}(guid'${key}')`);
   }
 
   /** Deletes a row and logs it in sync/Deleted (with its children where Exact deletes them too). */
@@ -260,6 +287,7 @@ export class Sandbox {
     if (!row) return false;
     this.division(code)!.version++;
     const def = entity(entityName);
+    this.changed(code, entityName, 'Delete', id);
     if (def.deletedType !== undefined) {
       this.table(code, 'Deleted').insert({
         DeletedBy: USER_ID,
