@@ -276,7 +276,13 @@ export class Sandbox {
   /** A change reported to the webhook subscriptions of its topic (docs/exact-online.md 14.3: creates are Updates). */
   private changed(code: number, entityName: string, action: 'Update' | 'Delete', key: string): void {
     const path = entity(entityName).path;
-    this.webhooks.notify(code, entityName, action, key, `${this.webhooks.baseUrl}/api/v1/${code}/${path}(guid'${key}')`);
+    this.webhooks.notify(
+      code,
+      entityName,
+      action,
+      key,
+      `${this.webhooks.baseUrl}/api/v1/${code}/${path}(guid'${key}')`,
+    );
   }
 
   /** Deletes a row and logs it in sync/Deleted (with its children where Exact deletes them too). */
