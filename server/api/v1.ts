@@ -10,6 +10,7 @@ import { connectionSyncRoutes } from './routes/connectionSync.ts';
 import { queryRoutes } from './routes/query.ts';
 import { savedQueryRoutes } from './routes/queries.ts';
 import { starterRoutes, viewRoutes } from './routes/views.ts';
+import { connectionWatchRoutes } from './routes/connectionWatch.ts';
 import { biUserRoutes } from './routes/biUsers.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { sheetTargetRoutes } from './routes/sheetTargets.ts';
@@ -35,6 +36,7 @@ export function apiRoutes(s: Services): ApiRoute[] {
     ...queryRoutes(s),
     ...savedQueryRoutes(s),
     ...viewRoutes(s),
+    ...connectionWatchRoutes(s),
     ...starterRoutes(s),
     ...biUserRoutes(s),
     ...tableRoutes(s),

@@ -22,6 +22,7 @@ import {
 } from './jobs.ts';
 import { divisionSchedules } from './schedules.ts';
 import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
+import { subscribeWebhooks, unsubscribeWebhooks, type SubscribeOutcome } from '../sync/webhookSubscriptions.ts';
 import { divisionsWithPendingEvents } from '../state/webhookEvents.ts';
 
 /** How long webhook events of a division gather before they are acted on together. */
@@ -186,6 +187,16 @@ export class Scheduler {
       this.deps.log.error({ err, division }, 'acting on webhook events failed; the next tick tries again');
       return undefined;
     }
+  }
+
+  /** Near-real-time on (subscribe at Exact, callback `callbackUrl`) or off (remove the subscriptions). */
+  async setWebhooks(
+    connectionId: number,
+    enabled: boolean,
+    callbackUrl: string,
+  ): Promise<SubscribeOutcome | { removed: number }> {
+    if (enabled) return subscribeWebhooks(this.deps, connectionId, callbackUrl);
+    return { removed: await unsubscribeWebhooks(this.deps, connectionId) };
   }
 
   /** Sync now: a job per division, or "already running" for a division that has one. */

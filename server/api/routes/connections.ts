@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { deleteConnection, getConnection, listConnections, updateConnection } from '../../state/connections.ts';
 import { retryDroppedFields } from '../../state/droppedFields.ts';
-import { syncHealth } from '../../state/health.ts';
 import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
 import { divisionSchedules } from '../../schedule/schedules.ts';
@@ -51,18 +50,6 @@ export function connectionRoutes(s: Services): ApiRoute[] {
       scope: 'admin',
       summary: 'One connection',
       handle: async ({ params }) => withQueue(s, await getConnection(s.pool, idParam(params, 'id', 'connection'))),
-    }),
-    route({
-      method: 'get',
-      path: '/connections/:id/health',
-      scope: 'admin',
-      summary:
-        'Sync health of the last 14 days: Exact API calls per day and division, tables whose latest attempt failed, rows changed per table and day',
-      handle: async ({ params }) => {
-        const id = idParam(params, 'id', 'connection');
-        await getConnection(s.pool, id);
-        return syncHealth(s.pool, id, new Date());
-      },
     }),
     route({
       method: 'patch',

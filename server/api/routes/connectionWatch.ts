@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.ts';
+import { getConnection } from '../../state/connections.ts';
+import { syncHealth } from '../../state/health.ts';
+import { listSubscriptions, webhookStats, webhooksEnabled } from '../../state/webhookSubscriptions.ts';
+import { idParam, route, type ApiRoute } from '../route.ts';
+import type { Services } from '../services.ts';
+import { WEBHOOK_PATH } from './webhooks.ts';
+
+/**
+ * Watching a connection: its sync health (calls per day, failing tables, rows changed) and near-real-time
+ * (webhook subscriptions at Exact, events received).
+ */
+export function connectionWatchRoutes(s: Services): ApiRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/connections/:id/webhooks',
+      scope: 'admin',
+      summary:
+        'Near-real-time: whether webhooks are on, the subscriptions at Exact, events received (last day, latest)',
+      handle: async ({ params }) => {
+        const id = idParam(params, 'id', 'connection');
+        await getConnection(s.pool, id);
+        return {
+          enabled: await webhooksEnabled(s.pool, id),
+          callbackUrl: `${s.publicUrl}${WEBHOOK_PATH}`,
+          subscriptions: await listSubscriptions(s.pool, id),
+          events: await webhookStats(s.pool, id),
+        };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/connections/:id/webhooks',
+      scope: 'admin',
+      summary:
+        'Near-real-time on (one subscription at Exact per selected division and topic of a synced table) or off (removes them)',
+      body: z.strictObject({ enabled: z.boolean() }),
+      handle: async ({ params, body }) => {
+        const id = idParam(params, 'id', 'connection');
+        await getConnection(s.pool, id);
+        if (body.enabled && !s.app.webhookSecret)
+          throw new AppError(
+            'webhooks_off',
+            "Set EXACT_WEBHOOK_SECRET (the app's Webhook secret in Exact's App Center) first: without it Exact's deliveries cannot be told from forgeries.",
+            { status: 409 },
+          );
+        return s.sync.setWebhooks(id, body.enabled, `${s.publicUrl}${WEBHOOK_PATH}`);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/connections/:id/health',
+      scope: 'admin',
+      summary:
+        'Sync health of the last 14 days: Exact API calls per day and division, tables whose latest attempt failed, rows changed per table and day',
+      handle: async ({ params }) => {
+        const id = idParam(params, 'id', 'connection');
+        await getConnection(s.pool, id);
+        return syncHealth(s.pool, id, new Date());
+      },
+    }),
+  ];
+}

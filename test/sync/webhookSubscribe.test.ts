@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_WEBHOOK_SECRET, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { sandboxForFile } from '../helpers/sandbox.ts';
+import { apiCall, connectAndSync, keys, startTestServer, type TestServer } from '../helpers/server.ts';
+import { assertWarehouseEqualsSandbox } from '../helpers/syncSetup.ts';
+
+/**
+ * Near-real-time end to end (issue 23): exact-sync subscribes at the sandbox, the sandbox validates the
+ * callback and then sends its own signed events when data changes there; nothing is posted by the test.
+ */
+
+let sb: RunningSandbox;
+let t: TestServer;
+let admin: string;
+let connection: number;
+let division: number;
+
+beforeAll(async () => {
+  // The sandbox calls back over plain HTTP (a local stand-in; real Exact only HTTPS), retrying fast.
+  sb = await sandboxForFile({
+    divisions: 2,
+    scale: 200,
+    autoApprove: true,
+    limits: false,
+    webhooks: { allowHttp: true, retryUnitMs: 50 },
+  });
+  t = await startTestServer('webhook_subscribe', sb, { EXACT_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET });
+  admin = (await keys(t)).admin;
+  connection = await connectAndSync(t, admin);
+  division = sb.sandbox.divisions[0]!.code;
+}, 120_000);
+afterAll(async () => {
+  await t?.close();
+  await sb?.close();
+});
+
+const description = async (id: string) =>
+  (await t.db.pool.query('SELECT description FROM exact_online.glaccounts WHERE id = $1', [id])).rows[0]?.description;
+const glAccount = (i: number) => String(sb.sandbox.table(division, 'GLAccounts').get(i)!.ID);
+const soon = { timeout: 30_000, interval: 100 };
+
+describe('near-real-time through webhooks', () => {
+  it('subscribes each selected division to the topics of its synced tables, and adopts them when asked again', async () => {
+    const on = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: true });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect(on.body.topics).toContain('GLAccounts');
+    expect(on.body).toMatchObject({ divisions: 2, made: on.body.topics.length * 2, adopted: 0 });
+    expect(sb.sandbox.webhooks.subscriptions).toHaveLength(on.body.made);
+    // Exact's check of the callback came first, and was answered.
+    expect(sb.sandbox.webhooks.posts.filter((p) => p.body === '').every((p) => p.status === 200)).toBe(true);
+    const again = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: true });
+    expect(again.body).toMatchObject({ made: 0, adopted: on.body.made });
+    expect(sb.sandbox.webhooks.subscriptions).toHaveLength(on.body.made);
+    const state = await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`);
+    expect(state.body).toMatchObject({ enabled: true, callbackUrl: `${t.url}/webhooks/exact` });
+    expect(state.body.subscriptions).toHaveLength(on.body.made);
+  });
+
+  it('brings a change made in Exact into the warehouse through the webhook alone', async () => {
+    const id = glAccount(0);
+    sb.sandbox.update(division, 'GLAccounts', id, { Description: 'Live from Exact' });
+    await expect.poll(() => description(id), soon).toBe('Live from Exact');
+    const removed = glAccount(1);
+    const calls = sb.sandbox.calls.length;
+    sb.sandbox.remove(division, 'GLAccounts', removed);
+    await expect.poll(() => description(removed), soon).toBeUndefined();
+    // The delete cost no call to Exact.
+    expect(sb.sandbox.calls.length).toBe(calls);
+  });
+
+  it("loses nothing while the callback is down: Exact's retries deliver once it is back", async () => {
+    const services = t.server.services;
+    const secret = services.app.webhookSecret;
+    // Without its secret the route answers 503 (as a server being restarted would fail), so Exact retries.
+    services.app.webhookSecret = undefined;
+    const id = glAccount(2);
+    sb.sandbox.update(division, 'GLAccounts', id, { Description: 'Sent while down' });
+    await expect.poll(() => sb.sandbox.webhooks.posts.some((p) => p.status === 503), soon).toBe(true);
+    services.app.webhookSecret = secret;
+    await expect.poll(() => description(id), soon).toBe('Sent while down');
+    await expect
+      .poll(
+        async () =>
+          (await t.db.pool.query('SELECT 1 FROM exact_sync.webhook_events WHERE processed_at IS NULL')).rowCount,
+        soon,
+      )
+      .toBe(0);
+    await assertWarehouseEqualsSandbox(t.db.pool, sb, division, ['glaccounts']);
+  });
+
+  it('explains a missing scope in words, and removes the subscriptions when turned off', async () => {
+    const options = (sb.sandbox.webhooks as unknown as { options: { scope: boolean } }).options;
+    await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: false });
+    expect(sb.sandbox.webhooks.subscriptions).toEqual([]);
+    options.scope = false;
+    try {
+      const refused = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: true });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'webhook_scope',
+        message: expect.stringContaining('Organization administration'),
+      });
+    } finally {
+      options.scope = true;
+      await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: false });
+    }
+    const before = (await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.webhook_events')).rows[0].n;
+    sb.sandbox.update(division, 'GLAccounts', glAccount(3), { Description: 'Not sent' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await t.db.pool.query('SELECT count(*)::int AS n FROM exact_sync.webhook_events')).rows[0].n).toBe(before);
+    expect((await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`)).body).toMatchObject({
+      enabled: false,
+      subscriptions: [],
+    });
+  });
+});
