@@ -4,6 +4,8 @@ import { syncingDivisions } from '../state/divisions.ts';
 import { largestTablePages, recentTablePages } from '../state/runs.ts';
 import { TABLE_BY_NAME } from '../catalog/tables.ts';
 import { tableFrequencies } from '../state/tableSettings.ts';
+import { webhooksEnabled } from '../state/webhookSubscriptions.ts';
+import { tablesOfTopic, topicsForTables } from '../catalog/webhookTopics.ts';
 import {
   costWarning,
   estimateDailyCost,
@@ -41,7 +43,8 @@ export async function divisionSchedules(
   const attempts = await tableAttempts(db, connectionIds, filter.division);
   const attempt = new Map(attempts.map((a) => [`${a.connectionId}:${a.division}:${a.table}`, a]));
   const frequencies = new Map<number, { name: string; frequencyMinutes: number }[]>();
-  for (const id of connectionIds) frequencies.set(id, await tableFrequencies(db, id));
+  for (const id of connectionIds)
+    frequencies.set(id, safetyNet(await tableFrequencies(db, id), await webhooksEnabled(db, id)));
   return divisions.map((d) => ({
     ...d,
     tables: frequencies.get(d.connectionId)!.map((t) => {
@@ -57,6 +60,21 @@ export async function divisionSchedules(
 }
 
 /**
+ * With webhooks on, a table whose changes Exact reports (a topic covers it) needs polling only as a safety
+ * net for a lost event (docs/exact-online.md 14.5: no replay): at most once a day, or its own frequency
+ * when that is rarer. Tables no topic covers keep theirs.
+ */
+export const WEBHOOK_SAFETY_NET_MINUTES = 24 * 60;
+
+export function safetyNet<T extends { name: string; frequencyMinutes: number }>(tables: T[], webhooks: boolean): T[] {
+  if (!webhooks) return tables;
+  const covered = new Set(topicsForTables(tables.map((t) => t.name)).flatMap(tablesOfTopic));
+  return tables.map((t) =>
+    covered.has(t.name) ? { ...t, frequencyMinutes: Math.max(t.frequencyMinutes, WEBHOOK_SAFETY_NET_MINUTES) } : t,
+  );
+}
+
+/**
  * Calls one incremental run of each enabled table takes, per division: the median of the pages its
  * last ten successful runs read, leaving out its first run (the full sync, which says nothing about the
  * runs after it); the highest over the connection's divisions; 1 for a table with no run after its
@@ -67,7 +85,8 @@ export async function tableCosts(db: pg.Pool, connectionId: number): Promise<Tab
   const perRun = new Map<string, number>();
   for (const r of rows) perRun.set(r.table, Math.max(perRun.get(r.table) ?? 1, Math.ceil(median(r.pages))));
   const largest = await largestTablePages(db, connectionId);
-  return (await tableFrequencies(db, connectionId)).map((t) => {
+  const frequencies = safetyNet(await tableFrequencies(db, connectionId), await webhooksEnabled(db, connectionId));
+  return frequencies.map((t) => {
     const days = TABLE_BY_NAME.get(t.name)?.sweepDays;
     return {
       ...t,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_WEBHOOK_SECRET, type RunningSandbox } from '../../server/sandbox/index.ts';
+import { divisionSchedules, WEBHOOK_SAFETY_NET_MINUTES } from '../../server/schedule/schedules.ts';
 import { sandboxForFile } from '../helpers/sandbox.ts';
 import { apiCall, connectAndSync, keys, startTestServer, type TestServer } from '../helpers/server.ts';
 import { assertWarehouseEqualsSandbox } from '../helpers/syncSetup.ts';
@@ -51,6 +52,12 @@ describe('near-real-time through webhooks', () => {
     const again = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: true });
     expect(again.body).toMatchObject({ made: 0, adopted: on.body.made });
     expect(sb.sandbox.webhooks.subscriptions).toHaveLength(on.body.made);
+    // The schedule becomes a safety net for the tables webhooks cover; the others poll as before.
+    const frequency = async (table: string) =>
+      (await divisionSchedules(t.db.pool, { connectionId: connection }))[0]!.tables.find((x) => x.name === table)!
+        .frequencyMinutes;
+    expect(await frequency('glaccounts')).toBe(WEBHOOK_SAFETY_NET_MINUTES);
+    expect(await frequency('vatcodes')).toBe(360);
     const state = await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`);
     expect(state.body).toMatchObject({ enabled: true, callbackUrl: `${t.url}/webhooks/exact` });
     expect(state.body.subscriptions).toHaveLength(on.body.made);
@@ -112,5 +119,8 @@ describe('near-real-time through webhooks', () => {
       enabled: false,
       subscriptions: [],
     });
+    // Off again: the schedule polls every table at its own frequency.
+    const schedule = await divisionSchedules(t.db.pool, { connectionId: connection });
+    expect(schedule[0]!.tables.find((x) => x.name === 'glaccounts')!.frequencyMinutes).toBe(360);
   });
 });
