@@ -255,6 +255,15 @@ function addConnectionCommands(program: Command): void {
       (await import('./commands/connections.ts')).runConnectionTables(settingsFromEnvironment(), id, options),
     );
   connections
+    .command('webhooks')
+    .argument('<id>', 'the connection')
+    .description('near-real-time: show the webhook subscriptions, or turn them on or off (the server must be running)')
+    .option('--on', 'subscribe each selected division to the topics of its synced tables')
+    .option('--off', 'remove the subscriptions at Exact')
+    .action(async (id: string, options: { on?: boolean; off?: boolean }) =>
+      (await import('./commands/connections.ts')).runConnectionWebhooks(settingsFromEnvironment(), id, options),
+    );
+  connections
     .command('fields')
     .argument('<id>', 'the connection')
     .description('show the fields Exact said an endpoint no longer has; --retry asks for them again')

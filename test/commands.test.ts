@@ -175,6 +175,20 @@ describe('exact-sync query', () => {
   });
 });
 
+describe('exact-sync connections webhooks', () => {
+  it('shows near-real-time off, and will not turn it on without the webhook secret', async () => {
+    const { rows } = await db.pool.query<{ id: number }>('SELECT id FROM exact_sync.connections ORDER BY id LIMIT 1');
+    const id = String(rows[0]!.id);
+    const shown = await cli(['connections', 'webhooks', id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('Near-real-time (webhooks): off; 0 subscriptions; 0 events in the last day.');
+    const on = await cli(['connections', 'webhooks', id, '--on']);
+    expect(on.code).toBe(1);
+    expect(on.stderr).toContain('Set EXACT_WEBHOOK_SECRET');
+    expect((await cli(['connections', 'webhooks', id, '--on', '--off'])).stderr).toContain('not both');
+  });
+});
+
 describe('exact-sync views', () => {
   it('publishes SQL as a view the query command reads, lists it, refreshes it, removes it; refuses bad input', async () => {
     // The cities table and a connection come from the tests above.

@@ -149,3 +149,56 @@ export async function runConnectionTables(
     if (cost.warning) process.stdout.write(`warning: ${cost.warning}\n`);
   });
 }
+
+/** `exact-sync connections webhooks ID [--on | --off]`: near-real-time, shown or switched (the server must be running: Exact checks its callback). */
+export async function runConnectionWebhooks(
+  settings: Settings,
+  id: string,
+  options: { on?: boolean; off?: boolean },
+): Promise<void> {
+  if (options.on && options.off) throw new AppError('invalid_option', 'Give --on or --off, not both.');
+  const { listSubscriptions, webhookStats, webhooksEnabled } = await import('../state/webhookSubscriptions.ts');
+  const cid = connectionId(id);
+  if (options.on || options.off) {
+    if (options.on && !settings.exact?.webhookSecret)
+      throw new AppError(
+        'webhooks_off',
+        "Set EXACT_WEBHOOK_SECRET (the app's Webhook secret in Exact's App Center) first: without it the server refuses Exact's deliveries.",
+      );
+    const { exactRuntime, openSecretBox } = await import('../runtime.ts');
+    const { subscribeWebhooks, unsubscribeWebhooks } = await import('../sync/webhookSubscriptions.ts');
+    const { createLogger } = await import('../lib/logger.ts');
+    const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
+    const box = await openSecretBox(settings, log);
+    await withDatabase(settings, async (db) => {
+      await getConnection(db.pool, cid);
+      const { app, tokens, pacer } = exactRuntime({ pool: db.pool, box, settings, log });
+      const deps = { pool: db.pool, tokens, pacer, clientId: app.clientId, log };
+      if (options.on) {
+        const o = await subscribeWebhooks(deps, cid, `${settings.publicUrl}/webhooks/exact`);
+        process.stdout.write(
+          `Near-real-time on: ${o.made} subscription${o.made === 1 ? '' : 's'} made, ${o.adopted} already there, for ${o.divisions} division${o.divisions === 1 ? '' : 's'} × ${o.topics.join(', ')}.\n`,
+        );
+      } else {
+        const removed = await unsubscribeWebhooks(deps, cid);
+        process.stdout.write(
+          `Near-real-time off: ${removed} subscription${removed === 1 ? '' : 's'} removed at Exact.\n`,
+        );
+      }
+    });
+    return;
+  }
+  await withDatabase(settings, async (db) => {
+    await getConnection(db.pool, cid);
+    const [on, subs, stats] = await Promise.all([
+      webhooksEnabled(db.pool, cid),
+      listSubscriptions(db.pool, cid),
+      webhookStats(db.pool, cid),
+    ]);
+    process.stdout.write(
+      `Near-real-time (webhooks): ${on ? 'on' : 'off'}; ${subs.length} subscription${subs.length === 1 ? '' : 's'}; ` +
+        `${stats.lastDay} event${stats.lastDay === 1 ? '' : 's'} in the last day${stats.lastAt ? `, the latest ${stats.lastAt.toISOString()}` : ''}.\n`,
+    );
+    for (const s of subs) process.stdout.write(`  division ${s.division}  ${s.topic}\n`);
+  });
+}
