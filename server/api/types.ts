@@ -248,3 +248,10 @@ export interface StarterModelInfo {
 export interface StarterModelsResponse {
   starters: StarterModelInfo[];
 }
+
+export interface ConnectionWebhooksResponse {
+  enabled: boolean;
+  callbackUrl: string;
+  subscriptions: { division: number; topic: string; exactId: string | null; callbackUrl: string; createdAt: string }[];
+  events: { lastDay: number; lastAt: string | null };
+}

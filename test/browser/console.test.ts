@@ -323,6 +323,11 @@ describe('the web console in a browser', () => {
       new RegExp(`^\\d{4}-\\d\\d-\\d\\d: ${today[0]!.calls.toLocaleString('en-US')} calls in the busiest division`),
     );
     await screenshot('home-health');
+    // Near-real-time cannot be turned on without the app's webhook secret, and the card says why.
+    await page.locator('[data-near-real-time="off"]').getByRole('button', { name: 'Turn on' }).click();
+    await expect
+      .poll(() => page.locator('[data-near-real-time] [data-error-code]').getAttribute('data-error-code'))
+      .toBe('webhooks_off');
     const kb = (list: { encoded: number }[]) => Math.round(list.reduce((s, x) => s + x.encoded, 0) / 1024);
     expect(home.map((s) => s.name)).toEqual([expect.stringMatching(/^\/static\/console\.[0-9a-f]{8}\.js$/)]);
     // Compressed on the wire (brotli or gzip, as the build left it beside the script).

@@ -14,6 +14,7 @@ import { navigate } from '../router.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 import { HealthPanel } from './HealthPanel.tsx';
+import { NearRealTime } from './NearRealTime.tsx';
 
 export function ConnectionsPage() {
   const list = useLoad(() => get<ConnectionsResponse>('/api/v1/connections'), [], {
@@ -104,6 +105,7 @@ function ConnectionCard({ c, onChange }: { c: Json<ConnectionInfo>; onChange: ()
       ) : null}
       <ConnectionFacts c={c} left={left} />
       <HealthPanel c={c} divisions={divisions.data} />
+      <NearRealTime connection={c.id} />
       {message ? <Notice intent="success">{message}</Notice> : null}
       <ErrorBar error={error} />
       <ConnectionActions c={c} onSync={() => void syncNow()} act={act} />
