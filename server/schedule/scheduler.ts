@@ -24,6 +24,7 @@ import { divisionSchedules } from './schedules.ts';
 import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
 import { subscribeWebhooks, unsubscribeWebhooks, type SubscribeOutcome } from '../sync/webhookSubscriptions.ts';
 import { divisionsWithPendingEvents } from '../state/webhookEvents.ts';
+import { listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
 
 /** How long webhook events of a division gather before they are acted on together. */
 const WEBHOOK_COALESCE_MS = 1000;
@@ -197,6 +198,24 @@ export class Scheduler {
   ): Promise<SubscribeOutcome | { removed: number }> {
     if (enabled) return subscribeWebhooks(this.deps, connectionId, callbackUrl);
     return { removed: await unsubscribeWebhooks(this.deps, connectionId) };
+  }
+
+  /**
+   * A connection paused or removed: its subscriptions at Exact go (a paused one keeps wanting them, and
+   * resuming makes them again). Best effort: Exact unreachable is logged, and the answer goes on.
+   */
+  async connectionPaused(connectionId: number, how: 'paused' | 'removed'): Promise<void> {
+    if ((await listSubscriptions(this.deps.pool, connectionId)).length === 0) return;
+    await unsubscribeWebhooks(this.deps, connectionId, { keepWanted: how === 'paused' }).catch((err: unknown) =>
+      this.deps.log.warn({ err, connectionId }, 'webhook subscriptions could not be removed at Exact'),
+    );
+  }
+
+  async connectionResumed(connectionId: number, callbackUrl: string): Promise<void> {
+    if (!(await webhooksEnabled(this.deps.pool, connectionId))) return;
+    await subscribeWebhooks(this.deps, connectionId, callbackUrl).catch((err: unknown) =>
+      this.deps.log.warn({ err, connectionId }, 'webhook subscriptions could not be made again at Exact'),
+    );
   }
 
   /** Sync now: a job per division, or "already running" for a division that has one. */

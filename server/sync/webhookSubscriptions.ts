@@ -70,11 +70,13 @@ export async function subscribeWebhooks(
 export async function unsubscribeWebhooks(
   deps: Pick<RunDeps, 'pool' | 'clientId' | 'tokens' | 'pacer' | 'log'>,
   connectionId: number,
+  options: { keepWanted?: boolean } = {},
 ): Promise<number> {
   const connection = await loadConnection(deps.pool, connectionId);
   const client = clientFor(deps as RunDeps, connection);
   let removed = 0;
-  await setWebhooksEnabled(deps.pool, connectionId, false);
+  // Paused: gone at Exact, still wanted (resuming subscribes again).
+  if (!options.keepWanted) await setWebhooksEnabled(deps.pool, connectionId, false);
   for (const s of await listSubscriptions(deps.pool, connectionId)) {
     const id = s.exactId ?? (await listAtExact(client, s.division)).find((x) => x.Topic === s.topic)?.ID;
     if (id) {

@@ -95,6 +95,16 @@ describe('near-real-time through webhooks', () => {
     await assertWarehouseEqualsSandbox(t.db.pool, sb, division, ['glaccounts']);
   });
 
+  it('removes the subscriptions at Exact while the connection is paused, and makes them again on resume', async () => {
+    const made = sb.sandbox.webhooks.subscriptions.length;
+    expect(made).toBeGreaterThan(0);
+    expect((await apiCall(t, admin, 'PATCH', `/connections/${connection}`, { enabled: false })).status).toBe(200);
+    expect(sb.sandbox.webhooks.subscriptions).toEqual([]);
+    expect((await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`)).body.enabled).toBe(true);
+    expect((await apiCall(t, admin, 'PATCH', `/connections/${connection}`, { enabled: true })).status).toBe(200);
+    expect(sb.sandbox.webhooks.subscriptions).toHaveLength(made);
+  });
+
   it('explains a missing scope in words, and removes the subscriptions when turned off', async () => {
     const options = (sb.sandbox.webhooks as unknown as { options: { scope: boolean } }).options;
     await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, { enabled: false });

@@ -5,6 +5,7 @@ import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
 import { divisionSchedules } from '../../schedule/schedules.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
+import { WEBHOOK_PATH } from './webhooks.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections: the Exact Online connections, their state, starting year, pause and removal. */
@@ -57,14 +58,18 @@ export function connectionRoutes(s: Services): ApiRoute[] {
       scope: 'admin',
       summary: 'Change the starting year, or pause (enabled: false) and resume a connection',
       body: patchBody,
-      handle: async ({ params, body }) =>
-        withQueue(
-          s,
-          await updateConnection(s.pool, idParam(params, 'id', 'connection'), {
-            ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
-            ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-          }),
-        ),
+      handle: async ({ params, body }) => {
+        const id = idParam(params, 'id', 'connection');
+        // Paused, Exact stops sending (asked while the connection may still call Exact); resumed, it sends
+        // again when near-real-time was on.
+        if (body.enabled === false) await s.sync.connectionPaused(id, 'paused');
+        const updated = await updateConnection(s.pool, id, {
+          ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
+          ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        });
+        if (body.enabled === true) await s.sync.connectionResumed(id, `${s.publicUrl}${WEBHOOK_PATH}`);
+        return withQueue(s, updated);
+      },
     }),
     route({
       method: 'post',
@@ -83,7 +88,9 @@ export function connectionRoutes(s: Services): ApiRoute[] {
       scope: 'admin',
       summary: 'Remove a connection and its tokens (its warehouse tables stay)',
       handle: async ({ params }) => {
-        await deleteConnection(s.pool, idParam(params, 'id', 'connection'));
+        const id = idParam(params, 'id', 'connection');
+        await s.sync.connectionPaused(id, 'removed');
+        await deleteConnection(s.pool, id);
         return undefined;
       },
     }),
