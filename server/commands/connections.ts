@@ -166,7 +166,8 @@ export async function runConnectionWebhooks(
         "Set EXACT_WEBHOOK_SECRET (the app's Webhook secret in Exact's App Center) first: without it the server refuses Exact's deliveries.",
       );
     const { exactRuntime, openSecretBox } = await import('../runtime.ts');
-    const { subscribeWebhooks, unsubscribeWebhooks } = await import('../sync/webhookSubscriptions.ts');
+    const { subscribeWebhooks, unsubscribeWebhooks, webhookCallbackUrl } =
+      await import('../sync/webhookSubscriptions.ts');
     const { createLogger } = await import('../lib/logger.ts');
     const log = createLogger({ level: 'warn', format: settings.logFormat, destination: process.stderr });
     const box = await openSecretBox(settings, log);
@@ -175,7 +176,7 @@ export async function runConnectionWebhooks(
       const { app, tokens, pacer } = exactRuntime({ pool: db.pool, box, settings, log });
       const deps = { pool: db.pool, tokens, pacer, clientId: app.clientId, log };
       if (options.on) {
-        const o = await subscribeWebhooks(deps, cid, `${settings.publicUrl}/webhooks/exact`);
+        const o = await subscribeWebhooks(deps, cid, webhookCallbackUrl(settings.publicUrl));
         process.stdout.write(
           `Near-real-time on: ${o.made} subscription${o.made === 1 ? '' : 's'} made, ${o.adopted} already there, for ${o.divisions} division${o.divisions === 1 ? '' : 's'} × ${o.topics.join(', ')}.\n`,
         );

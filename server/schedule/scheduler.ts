@@ -23,7 +23,7 @@ import {
 import { divisionSchedules } from './schedules.ts';
 import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
 import { subscribeWebhooks, unsubscribeWebhooks, type SubscribeOutcome } from '../sync/webhookSubscriptions.ts';
-import { divisionsWithPendingEvents } from '../state/webhookEvents.ts';
+import { divisionsWithPendingEvents, pendingWebhookEvents } from '../state/webhookEvents.ts';
 import { listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
 
 /** How long webhook events of a division gather before they are acted on together. */
@@ -349,6 +349,8 @@ export class Scheduler {
     }
     for (const required of REQUIRED_TABLES) if (!tables.includes(required)) tables.push(required);
     const outcome = await runDivision(deps, connection, job.division, tables, { trigger: job.trigger, full: job.full });
+    // Webhook events that came while this run held the division: acted on as soon as it is free, not at the next tick.
+    if ((await pendingWebhookEvents(this.deps.pool, job.division)).length) this.webhookArrived(job.division);
     if (outcome.status === 'interrupted')
       throw new AppError(
         'interrupted',

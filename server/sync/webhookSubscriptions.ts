@@ -22,6 +22,12 @@ import { clientFor, type RunDeps } from './deps.ts';
 
 const SUBSCRIPTIONS = 'webhooks/WebhookSubscriptions';
 
+/** Where exact-sync receives Exact's webhook deliveries (server/api/routes/webhooks.ts). */
+export const WEBHOOK_PATH = '/webhooks/exact';
+
+/** The callback Exact is given: this server's public address and the webhook path. */
+export const webhookCallbackUrl = (publicUrl: string): string => `${publicUrl}${WEBHOOK_PATH}`;
+
 export interface SubscribeOutcome {
   divisions: number;
   topics: string[];

@@ -5,7 +5,7 @@ import { syncHealth } from '../../state/health.ts';
 import { listSubscriptions, webhookStats, webhooksEnabled } from '../../state/webhookSubscriptions.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
-import { WEBHOOK_PATH } from './webhooks.ts';
+import { webhookCallbackUrl } from '../../sync/webhookSubscriptions.ts';
 
 /**
  * Watching a connection: its sync health (calls per day, failing tables, rows changed) and near-real-time
@@ -24,7 +24,7 @@ export function connectionWatchRoutes(s: Services): ApiRoute[] {
         await getConnection(s.pool, id);
         return {
           enabled: await webhooksEnabled(s.pool, id),
-          callbackUrl: `${s.publicUrl}${WEBHOOK_PATH}`,
+          callbackUrl: webhookCallbackUrl(s.publicUrl),
           subscriptions: await listSubscriptions(s.pool, id),
           events: await webhookStats(s.pool, id),
         };
@@ -46,7 +46,7 @@ export function connectionWatchRoutes(s: Services): ApiRoute[] {
             "Set EXACT_WEBHOOK_SECRET (the app's Webhook secret in Exact's App Center) first: without it Exact's deliveries cannot be told from forgeries.",
             { status: 409 },
           );
-        return s.sync.setWebhooks(id, body.enabled, `${s.publicUrl}${WEBHOOK_PATH}`);
+        return s.sync.setWebhooks(id, body.enabled, webhookCallbackUrl(s.publicUrl));
       },
     }),
     route({

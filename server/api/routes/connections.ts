@@ -5,7 +5,7 @@ import type { ConnectionInfo, ConnectionPatch } from '../types.ts';
 import { divisionNextSync } from '../../schedule/decide.ts';
 import { divisionSchedules } from '../../schedule/schedules.ts';
 import { idParam, route, type ApiRoute } from '../route.ts';
-import { WEBHOOK_PATH } from './webhooks.ts';
+import { webhookCallbackUrl } from '../../sync/webhookSubscriptions.ts';
 import type { Services } from '../services.ts';
 
 /** /api/v1/connections: the Exact Online connections, their state, starting year, pause and removal. */
@@ -67,7 +67,7 @@ export function connectionRoutes(s: Services): ApiRoute[] {
           ...(body.startYear !== undefined ? { startYear: body.startYear } : {}),
           ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
         });
-        if (body.enabled === true) await s.sync.connectionResumed(id, `${s.publicUrl}${WEBHOOK_PATH}`);
+        if (body.enabled === true) await s.sync.connectionResumed(id, webhookCallbackUrl(s.publicUrl));
         return withQueue(s, updated);
       },
     }),

@@ -1,6 +1,9 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { verifyWebhook } from '../../exact/webhookSignature.ts';
 import { recordWebhookEvent } from '../../state/webhookEvents.ts';
+import { WEBHOOK_PATH } from '../../sync/webhookSubscriptions.ts';
+
+export { WEBHOOK_PATH };
 import { errorBody } from '../errors.ts';
 import type { Services } from '../services.ts';
 
@@ -14,7 +17,6 @@ import type { Services } from '../services.ts';
  *   Exact while it waits: acting on events is the workers' job.
  */
 
-export const WEBHOOK_PATH = '/webhooks/exact';
 const MAX_BODY = '64kb';
 
 export function webhookRoutes(s: Services): Router {
