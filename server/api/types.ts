@@ -253,5 +253,5 @@ export interface ConnectionWebhooksResponse {
   enabled: boolean;
   callbackUrl: string;
   subscriptions: { division: number; topic: string; exactId: string | null; callbackUrl: string; createdAt: string }[];
-  events: { lastDay: number; lastAt: string | null };
+  events: { lastDay: number; lastAt: string | null; lagSeconds: { median: number; p95: number } | null };
 }

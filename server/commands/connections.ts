@@ -198,7 +198,8 @@ export async function runConnectionWebhooks(
     ]);
     process.stdout.write(
       `Near-real-time (webhooks): ${on ? 'on' : 'off'}; ${subs.length} subscription${subs.length === 1 ? '' : 's'}; ` +
-        `${stats.lastDay} event${stats.lastDay === 1 ? '' : 's'} in the last day${stats.lastAt ? `, the latest ${stats.lastAt.toISOString()}` : ''}.\n`,
+        `${stats.lastDay} event${stats.lastDay === 1 ? '' : 's'} in the last day${stats.lastAt ? `, the latest ${stats.lastAt.toISOString()}` : ''}` +
+        `${stats.lagSeconds ? `; in the warehouse ${stats.lagSeconds.median.toFixed(1)} s after arriving (median), ${stats.lagSeconds.p95.toFixed(1)} s (p95)` : ''}.\n`,
     );
     for (const s of subs) process.stdout.write(`  division ${s.division}  ${s.topic}\n`);
   });

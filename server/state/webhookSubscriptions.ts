@@ -66,13 +66,50 @@ export async function webhooksEnabled(db: Db, connectionId: number): Promise<boo
   return rows[0]?.on ?? false;
 }
 
-/** Events received for the divisions of a connection's subscriptions: in the last day, and the latest. */
-export async function webhookStats(db: Db, connectionId: number): Promise<{ lastDay: number; lastAt: Date | null }> {
-  const { rows } = await db.query<{ last_day: number; last_at: Date | null }>(
-    `SELECT count(*) FILTER (WHERE e.received_at > now() - interval '1 day')::int AS last_day, max(e.received_at) AS last_at
-     FROM exact_sync.webhook_events e
-     WHERE e.division IN (SELECT division FROM exact_sync.webhook_subscriptions WHERE connection_id = $1)`,
+export interface WebhookStats {
+  /** Events received in the last day, and the latest one's arrival. */
+  lastDay: number;
+  lastAt: Date | null;
+  /**
+   * Seconds from an event's arrival to its change being in the warehouse, over the last day's applied
+   * events: a Delete when it was applied, an Update when the webhook run after it ended. Null without any.
+   * (Not from EventCreatedOn: Exact gives that time without a zone, docs/exact-online.md 14.3.)
+   */
+  lagSeconds: { median: number; p95: number } | null;
+}
+
+/** What the connection's webhooks did in the last day. */
+export async function webhookStats(db: Db, connectionId: number): Promise<WebhookStats> {
+  const { rows } = await db.query<{
+    last_day: number;
+    last_at: Date | null;
+    median: number | null;
+    p95: number | null;
+  }>(
+    `WITH events AS (
+       SELECT e.* FROM exact_sync.webhook_events e
+       WHERE e.division IN (SELECT division FROM exact_sync.webhook_subscriptions WHERE connection_id = $1)
+         AND e.received_at > now() - interval '1 day'
+     ), lags AS (
+       SELECT extract(epoch FROM coalesce(
+                CASE WHEN e.action = 'Delete' THEN e.processed_at END,
+                (SELECT min(r.finished_at) FROM exact_sync.runs r
+                 WHERE r.connection_id = $1 AND r.division = e.division AND r.trigger = 'webhook'
+                   AND r.status = 'succeeded' AND r.started_at >= e.processed_at - interval '1 second')
+              ) - e.received_at) AS lag
+       FROM events e WHERE e.outcome = 'applied'
+     )
+     SELECT (SELECT count(*)::int FROM events) AS last_day,
+            (SELECT max(received_at) FROM exact_sync.webhook_events e
+             WHERE e.division IN (SELECT division FROM exact_sync.webhook_subscriptions WHERE connection_id = $1)) AS last_at,
+            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag) FROM lags WHERE lag IS NOT NULL) AS median,
+            (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY lag) FROM lags WHERE lag IS NOT NULL) AS p95`,
     [connectionId],
   );
-  return { lastDay: rows[0]?.last_day ?? 0, lastAt: rows[0]?.last_at ?? null };
+  const r = rows[0]!;
+  return {
+    lastDay: r.last_day,
+    lastAt: r.last_at,
+    lagSeconds: r.median === null || r.p95 === null ? null : { median: Number(r.median), p95: Number(r.p95) },
+  };
 }

@@ -74,6 +74,12 @@ describe('near-real-time through webhooks', { timeout: 200_000 }, () => {
     await expect.poll(() => description(removed), soon).toBeUndefined();
     // The delete cost no call to Exact.
     expect(sb.sandbox.calls.length).toBe(calls);
+    // How long changes took to be in the warehouse, from their arrival.
+    const { events } = (await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`)).body;
+    expect(events.lastDay).toBeGreaterThanOrEqual(2);
+    expect(events.lagSeconds.median).toBeGreaterThan(0);
+    expect(events.lagSeconds.p95).toBeGreaterThanOrEqual(events.lagSeconds.median);
+    expect(events.lagSeconds.p95).toBeLessThan(120);
   });
 
   it("loses nothing while the callback is down: Exact's retries deliver once it is back", async () => {
