@@ -35,9 +35,8 @@ export async function runViewsPublish(
       'invalid_option',
       'Give the view a saved query (--query ID or name) or its SQL (--sql), or publish the starter model NAME (--starter); one of them.',
     );
-  const { publishStarter, publishView } = await import('../query/views.ts');
+  const { publishStarter, publishView, viewWarehouse } = await import('../query/views.ts');
   const { getSavedQuery } = await import('../query/savedQueries.ts');
-  const { warehouseOf } = await import('../state/connections.ts');
   const { QueryRunner } = await import('../query/runner.ts');
   const { openSecretBox } = await import('../runtime.ts');
   const { createLogger } = await import('../lib/logger.ts');
@@ -48,9 +47,7 @@ export async function runViewsPublish(
   const view = await withDatabase(settings, async (db) => {
     const saved = options.query !== undefined ? await getSavedQuery(db.pool, options.query) : undefined;
     const given = options.connection === undefined ? saved?.connectionId : connectionId(options.connection);
-    const w = await warehouseOf(db.pool, given ?? null);
-    if (w.connectionId === null)
-      throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.');
+    const w = await viewWarehouse(db.pool, given);
     const runner = await QueryRunner.open(db.url, db.pool, box, undefined, settings.readerLimits);
     try {
       if (options.starter)
@@ -78,10 +75,7 @@ export async function runViewsPublish(
 
 export async function runViewsRefresh(settings: Settings, name: string): Promise<void> {
   const { refreshView } = await import('../query/views.ts');
-  const { warehouseOf } = await import('../state/connections.ts');
-  const view = await withDatabase(settings, (db) =>
-    refreshView(db.pool, name, async (id) => (await warehouseOf(db.pool, id)).schema),
-  );
+  const view = await withDatabase(settings, (db) => refreshView(db.pool, name));
   process.stdout.write(`${line(view)}\n`);
 }
 

@@ -4,6 +4,7 @@ import { qualified, quoteIdent } from '../db/sql.ts';
 import { inTransaction } from '../db/tx.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { warehouseOf } from '../state/connections.ts';
 import type { QueryLimits, QueryRunner } from './runner.ts';
 import { STARTER_BY_NAME, STARTER_MODELS } from './starterModels.ts';
 import { REPORTS_SCHEMA, type PublishedView } from './types.ts';
@@ -60,6 +61,19 @@ export interface PublishRequest {
   schema: string;
   savedQueryId?: number | null | undefined;
   materialized: boolean;
+}
+
+/** The connection's warehouse (the first connection's when none is named): a view needs one. */
+export async function viewWarehouse(
+  db: pg.Pool,
+  connection: number | null | undefined,
+): Promise<{ connectionId: number; schema: string }> {
+  const w = await warehouseOf(db, connection);
+  if (w.connectionId === null)
+    throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.', {
+      status: 404,
+    });
+  return { connectionId: w.connectionId, schema: w.schema };
 }
 
 /** Publishes a view: checked as a reader's query first, then made in `reports`, owned by the query role. */
@@ -201,20 +215,18 @@ async function setStatus(db: pg.Pool | pg.ClientBase, name: string, error: strin
  * Refreshes a materialized view, or makes a broken view again from its SQL. A failure marks it broken
  * with PostgreSQL's words (and is thrown); success clears that.
  */
-export async function refreshView(db: pg.Pool, name: string, schemaOf: (connectionId: number) => Promise<string>) {
+export async function refreshView(db: pg.Pool, name: string): Promise<PublishedView> {
   const view = await getView(db, name);
   try {
     if (view.status === 'broken') {
-      const schema = await schemaOf(view.connectionId);
+      const { schema } = await viewWarehouse(db, view.connectionId);
       await inTransaction(db, async (client) => {
-        await client.query(
-          `DROP ${view.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} IF EXISTS ${qualified(REPORTS_SCHEMA, name)}`,
-        );
+        await client.query(dropSql(view));
         await prepareSchema(client);
         await createView(client, name, view.sql, schema, view.materialized);
       });
-    } else if (view.materialized) await db.query(`REFRESH MATERIALIZED VIEW ${qualified(REPORTS_SCHEMA, name)}`);
-    await setStatus(db, name, null, view.materialized);
+      await setStatus(db, name, null, view.materialized);
+    } else if (view.materialized) await refreshRows(db, name);
   } catch (err) {
     await setStatus(db, name, messageOf(err), false);
     throw new AppError('view_failed', `reports.${name} could not be made: ${messageOf(err)}.`, { status: 400 });
@@ -222,13 +234,21 @@ export async function refreshView(db: pg.Pool, name: string, schemaOf: (connecti
   return getView(db, name);
 }
 
+/** DROP … IF EXISTS of a published view, of its kind. */
+const dropSql = (view: PublishedView) =>
+  `DROP ${view.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} IF EXISTS ${qualified(REPORTS_SCHEMA, view.name)}`;
+
+/** Refreshes a materialized view's rows and marks it ok (a failure is thrown to the caller). */
+async function refreshRows(db: pg.Pool, name: string): Promise<void> {
+  await db.query(`REFRESH MATERIALIZED VIEW ${qualified(REPORTS_SCHEMA, name)}`);
+  await setStatus(db, name, null, true);
+}
+
 /** Drops a published view and forgets it. */
 export async function unpublishView(db: pg.Pool, name: string): Promise<void> {
   const view = await getView(db, name);
   await inTransaction(db, async (client) => {
-    await client.query(
-      `DROP ${view.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} IF EXISTS ${qualified(REPORTS_SCHEMA, name)}`,
-    );
+    await client.query(dropSql(view));
     await client.query('DELETE FROM exact_sync.published_views WHERE name = $1', [name]);
   });
 }
@@ -262,8 +282,7 @@ export async function refreshAfterSync(
   const refreshed: string[] = [];
   for (const { name } of rows) {
     try {
-      await db.query(`REFRESH MATERIALIZED VIEW ${qualified(REPORTS_SCHEMA, name)}`);
-      await setStatus(db, name, null, true);
+      await refreshRows(db, name);
       refreshed.push(name);
     } catch (err) {
       await setStatus(db, name, messageOf(err), false);

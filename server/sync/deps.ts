@@ -22,7 +22,10 @@ export interface RunDeps {
 export const timeZoneOf = (connection: ConnectionRow) => COUNTRY_TIME_ZONES[connection.country] ?? 'Europe/Amsterdam';
 
 /** An Exact client for the connection, with the run's tokens and pacing. */
-export function clientFor(deps: RunDeps, connection: ConnectionRow): ExactClient {
+export function clientFor(
+  deps: Pick<RunDeps, 'clientId' | 'tokens' | 'pacer' | 'log'>,
+  connection: ConnectionRow,
+): ExactClient {
   return new ExactClient({
     baseUrl: connection.base_url,
     clientId: deps.clientId,

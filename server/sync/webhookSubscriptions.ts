@@ -44,7 +44,7 @@ export async function subscribeWebhooks(
   await checkCallback(callbackUrl, connection.base_url);
   const topics = topicsForTables(await enabledTables(deps.pool, connectionId));
   const divisions = await enabledDivisions(deps.pool, connectionId);
-  const client = clientFor(deps as RunDeps, connection);
+  const client = clientFor(deps, connection);
   const outcome: SubscribeOutcome = { divisions: divisions.length, topics, made: 0, adopted: 0 };
   for (const division of divisions) {
     const existing = await listAtExact(client, division);
@@ -79,7 +79,7 @@ export async function unsubscribeWebhooks(
   options: { keepWanted?: boolean } = {},
 ): Promise<number> {
   const connection = await loadConnection(deps.pool, connectionId);
-  const client = clientFor(deps as RunDeps, connection);
+  const client = clientFor(deps, connection);
   let removed = 0;
   // Paused: gone at Exact, still wanted (resuming subscribes again).
   if (!options.keepWanted) await setWebhooksEnabled(deps.pool, connectionId, false);

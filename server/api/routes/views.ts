@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { AppError } from '../../lib/errors.ts';
 import { getSavedQuery } from '../../query/savedQueries.ts';
 import { STARTER_MODELS } from '../../query/starterModels.ts';
-import { getView, listViews, publishStarter, publishView, refreshView, unpublishView } from '../../query/views.ts';
-import { warehouseOf } from '../../state/connections.ts';
+import {
+  getView,
+  listViews,
+  publishStarter,
+  publishView,
+  refreshView,
+  unpublishView,
+  viewWarehouse,
+} from '../../query/views.ts';
 import { route, type ApiRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 import type { PublishViewRequest } from '../types.ts';
@@ -24,16 +30,6 @@ const publishBody: z.ZodType<PublishViewRequest> = z
   .refine((b) => (b.savedQueryId === undefined) !== (b.sql === undefined), {
     message: 'give savedQueryId or sql (one of them)',
   });
-
-/** The connection's warehouse (the first connection's when none is named); a view needs one. */
-async function knownWarehouse(s: Services, connection: number | undefined) {
-  const w = await warehouseOf(s.pool, connection);
-  if (w.connectionId === null)
-    throw new AppError('connection_not_found', 'Connect Exact Online first: a view reads a connection’s warehouse.', {
-      status: 404,
-    });
-  return { connectionId: w.connectionId, schema: w.schema };
-}
 
 export function viewRoutes(s: Services): ApiRoute[] {
   return [
@@ -56,15 +52,7 @@ export function viewRoutes(s: Services): ApiRoute[] {
         if (s.query instanceof Error) throw s.query;
         const saved =
           body.savedQueryId !== undefined ? await getSavedQuery(s.pool, String(body.savedQueryId)) : undefined;
-        const w = await warehouseOf(s.pool, body.connection ?? saved?.connectionId ?? undefined);
-        if (w.connectionId === null)
-          throw new AppError(
-            'connection_not_found',
-            'Connect Exact Online first: a view reads a connection’s warehouse.',
-            {
-              status: 404,
-            },
-          );
+        const w = await viewWarehouse(s.pool, body.connection ?? saved?.connectionId);
         return publishView(s.pool, s.query, s.queryLimits, {
           name: body.name,
           sql: saved?.sql ?? body.sql!,
@@ -87,8 +75,7 @@ export function viewRoutes(s: Services): ApiRoute[] {
       path: '/views/:name/refresh',
       scope: 'admin',
       summary: 'Refresh a materialized view now, or make a broken view again from its SQL',
-      handle: async ({ params }) =>
-        refreshView(s.pool, params.name ?? '', async (id) => (await warehouseOf(s.pool, id)).schema),
+      handle: async ({ params }) => refreshView(s.pool, params.name ?? ''),
     }),
     route({
       method: 'delete',
@@ -136,7 +123,7 @@ export function starterRoutes(s: Services): ApiRoute[] {
       }),
       handle: async ({ params, body }) => {
         if (s.query instanceof Error) throw s.query;
-        const w = await knownWarehouse(s, body.connection);
+        const w = await viewWarehouse(s.pool, body.connection);
         return publishStarter(s.pool, s.query, s.queryLimits, params.name ?? '', {
           connectionId: w.connectionId,
           schema: w.schema,
