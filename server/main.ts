@@ -189,6 +189,7 @@ async function startServices(
       ...DEFAULT_JOB_OPTIONS,
       concurrency: settings.workerConcurrency,
       heartbeatSeconds: settings.jobHeartbeatSeconds,
+      webhookIntervalSeconds: settings.webhookIntervalSeconds,
       work: true,
     },
   );
@@ -272,6 +273,7 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
         ...DEFAULT_JOB_OPTIONS,
         concurrency: settings.workerConcurrency,
         heartbeatSeconds: settings.jobHeartbeatSeconds,
+        webhookIntervalSeconds: settings.webhookIntervalSeconds,
         work: true,
       },
     );

@@ -90,6 +90,7 @@ const schema = z.object({
   DATA_DIR: optionalText,
   WORKER_CONCURRENCY: wholeNumber('WORKER_CONCURRENCY', 10, 1, 100),
   JOB_HEARTBEAT_SECONDS: wholeNumber('JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
+  WEBHOOK_MIN_INTERVAL_SECONDS: wholeNumber('WEBHOOK_MIN_INTERVAL_SECONDS', 60, 0, 3600),
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   CORS_ORIGINS: optionalText.refine(
@@ -173,6 +174,8 @@ export interface Settings {
   workerConcurrency: number;
   /** A worker that is not heard from for this long loses its jobs to another worker. */
   jobHeartbeatSeconds: number;
+  /** A division's webhook events start a run at most this often (server/schedule/decide.ts webhookActDelay). */
+  webhookIntervalSeconds: number;
   /** HTTPS: certificate and key files (PEM), e.g. from office-addin-dev-certs; unset: plain HTTP. */
   tls: { certFile: string; keyFile: string } | undefined;
   /** Browser origins besides PUBLIC_URL's (and Apps Script's) that may call /api/v1. */
@@ -255,6 +258,7 @@ export function loadSettings({ env, cwd, isTTY = false }: SettingsInput): Settin
     demoMode: exact === undefined,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobHeartbeatSeconds: e.JOB_HEARTBEAT_SECONDS,
+    webhookIntervalSeconds: e.WEBHOOK_MIN_INTERVAL_SECONDS,
     tls: tlsCert && tlsKey ? { certFile: path.resolve(cwd, tlsCert), keyFile: path.resolve(cwd, tlsKey) } : undefined,
     corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((o) => o.trim()) : [],
     pgListen: e.PG_LISTEN?.replace(/\s+/g, ''),

@@ -16,6 +16,20 @@ export const DUE_SLACK_MS = TICK_MS / 2;
 export const FIRST_RETRY_MINUTES = 5;
 /** Exact's daily limit per app and division (docs/exact-online.md 3). */
 export const DAILY_BUDGET = 5000;
+/** Webhook events of a division gather this long after one arrives, so a header and its lines are one pass. */
+export const WEBHOOK_GATHER_MS = 1000;
+
+/**
+ * Milliseconds from `now` (an event arrived, or the division's run ended with events pending) until the
+ * division's pending webhook events are acted on: a moment to gather the burst, and no sooner than
+ * `minIntervalMs` after the previous time they started a run (`lastActedAt`; null: never), so a steady
+ * stream of changes becomes one incremental run every `minIntervalMs` rather than one run per change.
+ */
+export function webhookActDelay(now: number, lastActedAt: number | null, minIntervalMs: number): number {
+  if (lastActedAt === null) return WEBHOOK_GATHER_MS;
+  // Never longer than the interval, even when the clock went back since the last run.
+  return Math.max(WEBHOOK_GATHER_MS, Math.min(lastActedAt + minIntervalMs - now, minIntervalMs));
+}
 
 export interface TableSchedule {
   name: string;

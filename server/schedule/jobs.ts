@@ -44,6 +44,8 @@ export interface JobOptions {
   superviseSeconds: number;
   /** First wait before a job whose worker died or stopped is tried again (doubling, up to 10 minutes). */
   retryDelaySeconds: number;
+  /** A division's webhook events start a run at most this often (WEBHOOK_MIN_INTERVAL_SECONDS). */
+  webhookIntervalSeconds: number;
 }
 
 export const DEFAULT_JOB_OPTIONS: JobOptions = {
@@ -52,6 +54,7 @@ export const DEFAULT_JOB_OPTIONS: JobOptions = {
   pollingSeconds: 2,
   superviseSeconds: 15,
   retryDelaySeconds: 15,
+  webhookIntervalSeconds: 60,
 };
 
 /** Options of every division job, set by whoever sends it (queue defaults are fixed when the queue is first made). */

@@ -21,13 +21,12 @@ import {
   type JobOptions,
 } from './jobs.ts';
 import { divisionSchedules } from './schedules.ts';
+import { webhookActDelay } from './decide.ts';
 import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
 import { subscribeWebhooks, unsubscribeWebhooks, type SubscribeOutcome } from '../sync/webhookSubscriptions.ts';
 import { divisionsWithPendingEvents, pendingWebhookEvents } from '../state/webhookEvents.ts';
 import { listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
 
-/** How long webhook events of a division gather before they are acted on together. */
-const WEBHOOK_COALESCE_MS = 1000;
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
 /**
@@ -83,6 +82,8 @@ export class Scheduler {
   private readonly stopping = new AbortController();
   /** Divisions whose webhook events are about to be acted on (webhookArrived). */
   private readonly webhookTimers = new Map<number, NodeJS.Timeout>();
+  /** When each division's webhook events last started a run (the next waits WEBHOOK_MIN_INTERVAL_SECONDS after). */
+  private readonly webhookActed = new Map<number, number>();
   private readonly now: () => Date;
   private readonly options: JobOptions;
 
@@ -165,14 +166,22 @@ export class Scheduler {
 
   /**
    * A webhook event of `division` was stored: act on the division's pending events in a moment, so that
-   * a burst (a journal entry and its lines, a bulk change) is one pass and one job (server/schedule/webhookEvents.ts).
+   * a burst (a journal entry and its lines, a bulk change) is one pass and one job (server/schedule/webhookEvents.ts),
+   * and no sooner than the minimum interval after the last pass that started a run, so that a steady
+   * stream of changes costs one run a minute rather than one per change (bench/webhookDay.ts measures it).
    */
   webhookArrived(division: number): void {
     if (this.webhookTimers.has(division) || this.stopping.signal.aborted) return;
+    const now = Date.now();
+    const delay = webhookActDelay(
+      now,
+      this.webhookActed.get(division) ?? null,
+      this.options.webhookIntervalSeconds * 1000,
+    );
     const timer = setTimeout(() => {
       this.webhookTimers.delete(division);
       void this.actOnEvents(division);
-    }, WEBHOOK_COALESCE_MS);
+    }, delay);
     timer.unref();
     this.webhookTimers.set(division, timer);
   }
@@ -180,10 +189,12 @@ export class Scheduler {
   /** Acts on a division's pending webhook events; a failure is logged and the tick tries again. */
   async actOnEvents(division: number): Promise<ActOutcome | undefined> {
     try {
-      return await actOnWebhookEvents(
+      const outcome = await actOnWebhookEvents(
         { pool: this.deps.pool, log: this.deps.log, send: (job) => sendDivisionJob(this.boss, this.options, job) },
         division,
       );
+      if (outcome.synced.size) this.webhookActed.set(division, Date.now());
+      return outcome;
     } catch (err) {
       this.deps.log.error({ err, division }, 'acting on webhook events failed; the next tick tries again');
       return undefined;
@@ -347,8 +358,15 @@ export class Scheduler {
     } else {
       tables = job.tables === 'all' ? await enabledTables(this.deps.pool, connection.id) : job.tables;
     }
-    for (const required of REQUIRED_TABLES) if (!tables.includes(required)) tables.push(required);
-    const outcome = await runDivision(deps, connection, job.division, tables, { trigger: job.trigger, full: job.full });
+    // A webhook run reads no deletes: Delete events are applied as they come, and the safety-net run reads
+    // sync/Deleted for any event Exact never delivered. Every other run reads them (docs/warehouse.md).
+    const deletes = job.trigger !== 'webhook';
+    if (deletes) for (const required of REQUIRED_TABLES) if (!tables.includes(required)) tables.push(required);
+    const outcome = await runDivision(deps, connection, job.division, tables, {
+      trigger: job.trigger,
+      full: job.full,
+      deletes,
+    });
     // Webhook events that came while this run held the division: acted on as soon as it is free, not at the next tick.
     if ((await pendingWebhookEvents(this.deps.pool, job.division)).length) this.webhookArrived(job.division);
     if (outcome.status === 'interrupted')

@@ -80,6 +80,8 @@ export async function runConnection(o: RunOptions): Promise<(DivisionOutcome | A
 export interface DivisionRunOptions {
   trigger?: string | undefined;
   full?: boolean | undefined;
+  /** Read Exact's deletes too (sync/Deleted); false only for webhook runs, whose deletes come as events. */
+  deletes?: boolean | undefined;
   onProgress?: ((division: number, table: string, rows: number) => void) | undefined;
   onTableDone?: ((division: number, result: TableResult | { table: string; error: string }) => void) | undefined;
 }
@@ -120,8 +122,9 @@ async function runDivisionLocked(
   const client = clientFor(deps, connection);
   const outcome: DivisionOutcome = { division, runId, status: 'succeeded', tables: [], apiCalls: 0 };
   // Every run reads Exact's deletes, also one of a few tables (`sync --tables x`, sync now): a row deleted
-  // in Exact leaves the warehouse with the next run that touches the division (docs/warehouse.md).
-  for (const table of runOrder(withDeletes(tables))) {
+  // in Exact leaves the warehouse with the next run that touches the division (docs/warehouse.md). Webhook
+  // runs are the exception: their deletes arrive as Delete events.
+  for (const table of runOrder(o.deletes === false ? [...tables] : withDeletes(tables))) {
     if (deps.signal?.aborted) {
       outcome.status = 'interrupted';
       outcome.message = 'Stopped by a shutdown before every table was synced; the next run does the rest.';

@@ -6,6 +6,7 @@ import {
   nextDueAt,
   nextRunAt,
   retryAfterMinutes,
+  webhookActDelay,
   type TableSchedule,
 } from '../../server/schedule/decide.ts';
 
@@ -159,5 +160,20 @@ describe('median', () => {
     [[1, 2, 3, 10], 2.5],
   ] as const)('median(%j) = %d', (values, want) => {
     expect(median(values)).toBe(want);
+  });
+});
+
+describe('webhookActDelay', () => {
+  // now, last run started by webhook events (null: none), minimum interval → ms until they are acted on
+  it.each([
+    ['never acted: a moment to gather the burst', 100_000, null, 60_000, 1_000],
+    ['no spacing: the moment only', 100_000, 99_000, 0, 1_000],
+    ['last run long ago: the moment only', 100_000, 10_000, 60_000, 1_000],
+    ['last run 20 s ago: the rest of the minute', 100_000, 80_000, 60_000, 40_000],
+    ['last run 59.5 s ago: never less than the moment', 100_000, 40_500, 60_000, 1_000],
+    ['last run exactly a minute ago', 100_000, 40_000, 60_000, 1_000],
+    ['a clock that went back: at most the interval', 100_000, 120_000, 60_000, 60_000],
+  ] as const)('%s', (_, now, last, interval, want) => {
+    expect(webhookActDelay(now, last, interval)).toBe(want);
   });
 });

@@ -25,7 +25,11 @@ beforeAll(async () => {
     limits: false,
     webhooks: { allowHttp: true, retryUnitMs: 50 },
   });
-  t = await startTestServer('webhook_subscribe', sb, { EXACT_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET });
+  t = await startTestServer('webhook_subscribe', sb, {
+    EXACT_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
+    // Each change acted on at once: these tests are about subscribing and delivery, not spacing.
+    WEBHOOK_MIN_INTERVAL_SECONDS: '0',
+  });
   admin = (await keys(t)).admin;
   connection = await connectAndSync(t, admin);
   division = sb.sandbox.divisions[0]!.code;

@@ -21,7 +21,8 @@ let clock = 0;
 beforeAll(async () => {
   // Exact's rate limits off: pacing is tested elsewhere, and these runs should be quick.
   sb = await sandboxForFile({ divisions: 1, scale: 200, autoApprove: true, limits: false });
-  t = await startTestServer('webhooks_sync', sb, { EXACT_WEBHOOK_SECRET: SECRET });
+  // Webhook runs of a division at most every 5 s (60 by default): short, yet long enough to see.
+  t = await startTestServer('webhooks_sync', sb, { EXACT_WEBHOOK_SECRET: SECRET, WEBHOOK_MIN_INTERVAL_SECONDS: '5' });
   connection = await connectAndSync(t, (await keys(t)).admin);
   division = sb.sandbox.divisions[0]!.code;
 }, 120_000);
@@ -90,7 +91,8 @@ describe('webhook events into the warehouse', { timeout: 200_000 }, () => {
       `SELECT array_agg(t.table_name ORDER BY t.table_name) AS tables FROM exact_sync.runs r
        JOIN exact_sync.run_tables t ON t.run_id = r.id WHERE r.trigger = 'webhook' GROUP BY r.id`,
     );
-    expect(rows).toEqual([{ tables: ['deleted', 'glaccounts'] }]);
+    // Not sync/Deleted: a webhook run's deletes come as Delete events.
+    expect(rows).toEqual([{ tables: ['glaccounts'] }]);
   });
 
   it('a Delete removes the row without a single call to Exact', async () => {
@@ -121,6 +123,25 @@ describe('webhook events into the warehouse', { timeout: 200_000 }, () => {
     // very slow machine a burst can become two runs, never one per event.)
     expect((await webhookRuns()) - runs).toBeGreaterThanOrEqual(1);
     expect((await webhookRuns()) - runs).toBeLessThanOrEqual(2);
+    await assertWarehouseEqualsSandbox(t.db.pool, sb, division, ['glaccounts']);
+  });
+
+  it('spaces webhook runs of a division by WEBHOOK_MIN_INTERVAL_SECONDS: a change right after a run waits', async () => {
+    const [first, second] = (await accounts()).slice(2, 4);
+    sb.sandbox.update(division, 'GLAccounts', first!, { Description: 'Spaced 1' });
+    await deliver(event('GLAccounts', 'Update', first!));
+    await settled();
+    sb.sandbox.update(division, 'GLAccounts', second!, { Description: 'Spaced 2' });
+    await deliver(event('GLAccounts', 'Update', second!));
+    await settled();
+    const { rows } = await t.db.pool.query<{ started_at: Date }>(
+      "SELECT started_at FROM exact_sync.runs WHERE connection_id = $1 AND trigger = 'webhook' ORDER BY id DESC LIMIT 2",
+      [connection],
+    );
+    const gap = rows[0]!.started_at.getTime() - rows[1]!.started_at.getTime();
+    // Queued 5 s after the previous run was (each job starts a moment after it is queued); without the
+    // spacing the second would start about a second after the first ended.
+    expect(gap).toBeGreaterThanOrEqual(4_500);
     await assertWarehouseEqualsSandbox(t.db.pool, sb, division, ['glaccounts']);
   });
 
