@@ -260,7 +260,8 @@ function addConnectionCommands(program: Command): void {
     .description('near-real-time: show the webhook subscriptions, or turn them on or off (the server must be running)')
     .option('--on', 'subscribe each selected division to the topics of its synced tables')
     .option('--off', 'remove the subscriptions at Exact')
-    .action(async (id: string, options: { on?: boolean; off?: boolean }) =>
+    .option('--safety-net-hours <n>', 'with webhooks on, poll the tables they cover at most every n hours (1-168; 24)')
+    .action(async (id: string, options: { on?: boolean; off?: boolean; safetyNetHours?: string }) =>
       (await import('./commands/connections.ts')).runConnectionWebhooks(settingsFromEnvironment(), id, options),
     );
   connections

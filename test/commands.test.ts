@@ -181,7 +181,15 @@ describe('exact-sync connections webhooks', () => {
     const id = String(rows[0]!.id);
     const shown = await cli(['connections', 'webhooks', id]);
     expect(shown.code, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain('Near-real-time (webhooks): off; 0 subscriptions; 0 events in the last day.');
+    expect(shown.stdout).toContain(
+      'Near-real-time (webhooks): off, safety net every 24 h; 0 subscriptions; 0 events in the last day.',
+    );
+    const net = await cli(['connections', 'webhooks', id, '--safety-net-hours', '12']);
+    expect(net.stdout).toContain('safety net every 12 h');
+    const bad = await cli(['connections', 'webhooks', id, '--safety-net-hours', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--safety-net-hours must be a whole number of hours from 1 to 168 (got "0")');
+    expect((await cli(['connections', 'webhooks', id])).stdout).toContain('safety net every 12 h');
     const on = await cli(['connections', 'webhooks', id, '--on']);
     expect(on.code).toBe(1);
     expect(on.stderr).toContain('Set EXACT_WEBHOOK_SECRET');

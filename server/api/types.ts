@@ -251,7 +251,11 @@ export interface StarterModelsResponse {
 
 export interface ConnectionWebhooksResponse {
   enabled: boolean;
+  /** With webhooks on, the tables they cover are polled at most this often (hours). */
+  safetyNetHours: number;
   callbackUrl: string;
   subscriptions: { division: number; topic: string; exactId: string | null; callbackUrl: string; createdAt: string }[];
   events: { lastDay: number; lastAt: string | null; lagSeconds: { median: number; p95: number } | null };
+  /** Exact API calls a day over the connection's divisions (server/schedule/schedules.ts webhookCalls). */
+  calls: { pollingPerDay: number; safetyNetPerDay: number; webhookRunsLastDay: number; savedPerDay: number };
 }

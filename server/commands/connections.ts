@@ -154,11 +154,21 @@ export async function runConnectionTables(
 export async function runConnectionWebhooks(
   settings: Settings,
   id: string,
-  options: { on?: boolean; off?: boolean },
+  options: { on?: boolean; off?: boolean; safetyNetHours?: string },
 ): Promise<void> {
   if (options.on && options.off) throw new AppError('invalid_option', 'Give --on or --off, not both.');
-  const { listSubscriptions, webhookStats, webhooksEnabled } = await import('../state/webhookSubscriptions.ts');
+  const { listSubscriptions, webhookStats, webhookSettings, setSafetyNetHours, SAFETY_NET_HOURS } =
+    await import('../state/webhookSubscriptions.ts');
   const cid = connectionId(id);
+  const hours = options.safetyNetHours === undefined ? undefined : Number(options.safetyNetHours);
+  if (
+    hours !== undefined &&
+    !(Number.isInteger(hours) && hours >= SAFETY_NET_HOURS.min && hours <= SAFETY_NET_HOURS.max)
+  )
+    throw new AppError(
+      'invalid_option',
+      `--safety-net-hours must be a whole number of hours from ${SAFETY_NET_HOURS.min} to ${SAFETY_NET_HOURS.max} (got ${JSON.stringify(options.safetyNetHours)})`,
+    );
   if (options.on || options.off) {
     if (options.on && !settings.exact?.webhookSecret)
       throw new AppError(
@@ -186,21 +196,41 @@ export async function runConnectionWebhooks(
           `Near-real-time off: ${removed} subscription${removed === 1 ? '' : 's'} removed at Exact.\n`,
         );
       }
+      if (hours !== undefined) await setSafetyNetHours(db.pool, cid, hours);
     });
     return;
   }
   await withDatabase(settings, async (db) => {
     await getConnection(db.pool, cid);
-    const [on, subs, stats] = await Promise.all([
-      webhooksEnabled(db.pool, cid),
+    if (hours !== undefined) await setSafetyNetHours(db.pool, cid, hours);
+    const { webhookCalls } = await import('../schedule/schedules.ts');
+    const [w, subs, stats, calls] = await Promise.all([
+      webhookSettings(db.pool, cid),
       listSubscriptions(db.pool, cid),
       webhookStats(db.pool, cid),
+      webhookCalls(db.pool, cid, new Date()),
     ]);
     process.stdout.write(
-      `Near-real-time (webhooks): ${on ? 'on' : 'off'}; ${subs.length} subscription${subs.length === 1 ? '' : 's'}; ` +
+      `Near-real-time (webhooks): ${w.enabled ? 'on' : 'off'}, safety net every ${w.safetyNetHours} h; ${subs.length} subscription${subs.length === 1 ? '' : 's'}; ` +
         `${stats.lastDay} event${stats.lastDay === 1 ? '' : 's'} in the last day${stats.lastAt ? `, the latest ${stats.lastAt.toISOString()}` : ''}` +
         `${stats.lagSeconds ? `; in the warehouse ${stats.lagSeconds.median.toFixed(1)} s after arriving (median), ${stats.lagSeconds.p95.toFixed(1)} s (p95)` : ''}.\n`,
     );
+    if (w.enabled) process.stdout.write(`${callsSavedText(calls)}\n`);
     for (const s of subs) process.stdout.write(`  division ${s.division}  ${s.topic}\n`);
   });
+}
+
+/** The API calls near-real-time saved, in words (`connections webhooks`). */
+export function callsSavedText(c: {
+  pollingPerDay: number;
+  safetyNetPerDay: number;
+  webhookRunsLastDay: number;
+  savedPerDay: number;
+}): string {
+  const verdict =
+    c.savedPerDay >= 0 ? `saves about ${c.savedPerDay} calls a day` : `costs about ${-c.savedPerDay} calls a day more`;
+  return (
+    `API calls: the schedule needs ${c.safetyNetPerDay} a day instead of ${c.pollingPerDay}; ` +
+    `webhook runs made ${c.webhookRunsLastDay} in the last day: near-real-time ${verdict} than polling.`
+  );
 }

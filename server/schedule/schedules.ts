@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { tableAttempts } from '../state/attempts.ts';
 import { syncingDivisions } from '../state/divisions.ts';
-import { largestTablePages, recentTablePages } from '../state/runs.ts';
+import { callsOfRuns, largestTablePages, recentTablePages } from '../state/runs.ts';
 import { TABLE_BY_NAME } from '../catalog/tables.ts';
 import { tableFrequencies } from '../state/tableSettings.ts';
-import { webhooksEnabled } from '../state/webhookSubscriptions.ts';
+import { webhookSettings } from '../state/webhookSubscriptions.ts';
 import { tablesOfTopic, topicsForTables } from '../catalog/webhookTopics.ts';
 import {
   costWarning,
@@ -44,7 +44,7 @@ export async function divisionSchedules(
   const attempt = new Map(attempts.map((a) => [`${a.connectionId}:${a.division}:${a.table}`, a]));
   const frequencies = new Map<number, { name: string; frequencyMinutes: number }[]>();
   for (const id of connectionIds)
-    frequencies.set(id, safetyNet(await tableFrequencies(db, id), await webhooksEnabled(db, id)));
+    frequencies.set(id, safetyNet(await tableFrequencies(db, id), await safetyNetMinutes(db, id)));
   return divisions.map((d) => ({
     ...d,
     tables: frequencies.get(d.connectionId)!.map((t) => {
@@ -61,17 +61,34 @@ export async function divisionSchedules(
 
 /**
  * With webhooks on, a table whose changes Exact reports (a topic covers it) needs polling only as a safety
- * net for a lost event (docs/exact-online.md 14.5: no replay): at most once a day, or its own frequency
- * when that is rarer. Tables no topic covers keep theirs.
+ * net for a lost event (docs/exact-online.md 14.5: no replay): at most every `netMinutes` (the connection's
+ * setting, a day by default), or its own frequency when that is rarer. Tables no topic covers keep theirs;
+ * `netMinutes` null (webhooks off) changes nothing.
  */
-export const WEBHOOK_SAFETY_NET_MINUTES = 24 * 60;
-
-export function safetyNet<T extends { name: string; frequencyMinutes: number }>(tables: T[], webhooks: boolean): T[] {
-  if (!webhooks) return tables;
-  const covered = new Set(topicsForTables(tables.map((t) => t.name)).flatMap(tablesOfTopic));
+export function safetyNet<T extends { name: string; frequencyMinutes: number }>(
+  tables: T[],
+  netMinutes: number | null,
+): T[] {
+  if (netMinutes === null) return tables;
+  const covered = coveredTables(tables.map((t) => t.name));
   return tables.map((t) =>
-    covered.has(t.name) ? { ...t, frequencyMinutes: Math.max(t.frequencyMinutes, WEBHOOK_SAFETY_NET_MINUTES) } : t,
+    covered.has(t.name) ? { ...t, frequencyMinutes: Math.max(t.frequencyMinutes, netMinutes) } : t,
   );
+}
+
+/** The tables among `names` whose changes Exact reports through a webhook topic. */
+function coveredTables(names: string[]): Set<string> {
+  return new Set(
+    topicsForTables(names)
+      .flatMap(tablesOfTopic)
+      .filter((n) => names.includes(n)),
+  );
+}
+
+/** The connection's safety-net interval in minutes; null when webhooks are off. */
+async function safetyNetMinutes(db: pg.Pool, connectionId: number): Promise<number | null> {
+  const w = await webhookSettings(db, connectionId);
+  return w.enabled ? w.safetyNetHours * 60 : null;
 }
 
 /**
@@ -80,12 +97,13 @@ export function safetyNet<T extends { name: string; frequencyMinutes: number }>(
  * runs after it); the highest over the connection's divisions; 1 for a table with no run after its
  * first (one call finds nothing new). Tables swept for deletes add a sweep: as many calls as their full read.
  */
-export async function tableCosts(db: pg.Pool, connectionId: number): Promise<TableCost[]> {
+export async function tableCosts(db: pg.Pool, connectionId: number, netMinutes?: number | null): Promise<TableCost[]> {
   const rows = await recentTablePages(db, connectionId);
   const perRun = new Map<string, number>();
   for (const r of rows) perRun.set(r.table, Math.max(perRun.get(r.table) ?? 1, Math.ceil(median(r.pages))));
   const largest = await largestTablePages(db, connectionId);
-  const frequencies = safetyNet(await tableFrequencies(db, connectionId), await webhooksEnabled(db, connectionId));
+  const net = netMinutes === undefined ? await safetyNetMinutes(db, connectionId) : netMinutes;
+  const frequencies = safetyNet(await tableFrequencies(db, connectionId), net);
   return frequencies.map((t) => {
     const days = TABLE_BY_NAME.get(t.name)?.sweepDays;
     return {
@@ -110,4 +128,31 @@ export async function dailyCostOf(
 }> {
   const cost = estimateDailyCost(await tableCosts(db, connectionId));
   return { ...cost, warning: costWarning(cost) };
+}
+
+/** What near-real-time costs and saves of Exact's daily budget, over all divisions of the connection. */
+export interface WebhookCalls {
+  /** Calls a day of the connection's schedule polling every table at its own frequency (estimate). */
+  pollingPerDay: number;
+  /** Calls a day of its schedule with the covered tables on the safety net (estimate). */
+  safetyNetPerDay: number;
+  /** Calls the runs webhook events started made in the last 24 hours (measured). */
+  webhookRunsLastDay: number;
+  /** polling − (safety net + webhook runs): negative when webhooks cost more than the polling they replace. */
+  savedPerDay: number;
+}
+
+export async function webhookCalls(db: pg.Pool, connectionId: number, now: Date): Promise<WebhookCalls> {
+  const w = await webhookSettings(db, connectionId);
+  const divisions = (await syncingDivisions(db, { connectionId })).length;
+  const polled = await tableCosts(db, connectionId, null);
+  const pollingPerDay = Math.round(divisions * estimateDailyCost(polled).total);
+  const safetyNetPerDay = Math.round(divisions * estimateDailyCost(safetyNet(polled, w.safetyNetHours * 60)).total);
+  const webhookRunsLastDay = await callsOfRuns(db, connectionId, 'webhook', new Date(now.getTime() - 86_400_000));
+  return {
+    pollingPerDay,
+    safetyNetPerDay,
+    webhookRunsLastDay,
+    savedPerDay: pollingPerDay - safetyNetPerDay - webhookRunsLastDay,
+  };
 }

@@ -229,3 +229,13 @@ export async function largestTablePages(db: Db, connectionId: number): Promise<M
   );
   return new Map(rows.map((r) => [r.table_name, r.pages]));
 }
+
+/** API calls the connection's runs started by `trigger` made since `since`. */
+export async function callsOfRuns(db: Db, connectionId: number, trigger: string, since: Date): Promise<number> {
+  const { rows } = await db.query<{ calls: number }>(
+    `SELECT coalesce(sum(api_calls), 0)::int AS calls FROM exact_sync.runs
+     WHERE connection_id = $1 AND trigger = $2 AND started_at >= $3`,
+    [connectionId, trigger, since],
+  );
+  return rows[0]!.calls;
+}

@@ -59,11 +59,31 @@ export async function setWebhooksEnabled(db: Db, connectionId: number, enabled: 
 }
 
 export async function webhooksEnabled(db: Db, connectionId: number): Promise<boolean> {
-  const { rows } = await db.query<{ on: boolean }>(
-    'SELECT webhooks_enabled AS on FROM exact_sync.connections WHERE id = $1',
+  return (await webhookSettings(db, connectionId)).enabled;
+}
+
+/** The safety net's bounds, in hours (the column's CHECK). */
+export const SAFETY_NET_HOURS = { min: 1, max: 168 } as const;
+
+export interface WebhookSettings {
+  enabled: boolean;
+  /** With webhooks on, the tables they cover are polled at most this often (hours). */
+  safetyNetHours: number;
+}
+
+export async function webhookSettings(db: Db, connectionId: number): Promise<WebhookSettings> {
+  const { rows } = await db.query<{ on: boolean; hours: number }>(
+    'SELECT webhooks_enabled AS on, webhook_safety_net_hours AS hours FROM exact_sync.connections WHERE id = $1',
     [connectionId],
   );
-  return rows[0]?.on ?? false;
+  return { enabled: rows[0]?.on ?? false, safetyNetHours: rows[0]?.hours ?? 24 };
+}
+
+export async function setSafetyNetHours(db: Db, connectionId: number, hours: number): Promise<void> {
+  await db.query('UPDATE exact_sync.connections SET webhook_safety_net_hours = $2 WHERE id = $1', [
+    connectionId,
+    hours,
+  ]);
 }
 
 export interface WebhookStats {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_WEBHOOK_SECRET, type RunningSandbox } from '../../server/sandbox/index.ts';
-import { divisionSchedules, WEBHOOK_SAFETY_NET_MINUTES } from '../../server/schedule/schedules.ts';
+import { divisionSchedules } from '../../server/schedule/schedules.ts';
 import { sandboxForFile } from '../helpers/sandbox.ts';
 import { apiCall, connectAndSync, keys, startTestServer, type TestServer } from '../helpers/server.ts';
 import { assertWarehouseEqualsSandbox } from '../helpers/syncSetup.ts';
@@ -61,11 +61,33 @@ describe('near-real-time through webhooks', { timeout: 200_000 }, () => {
     const frequency = async (table: string) =>
       (await divisionSchedules(t.db.pool, { connectionId: connection }))[0]!.tables.find((x) => x.name === table)!
         .frequencyMinutes;
-    expect(await frequency('glaccounts')).toBe(WEBHOOK_SAFETY_NET_MINUTES);
+    expect(await frequency('glaccounts')).toBe(24 * 60);
     expect(await frequency('vatcodes')).toBe(360);
     const state = await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`);
-    expect(state.body).toMatchObject({ enabled: true, callbackUrl: `${t.url}/webhooks/exact` });
+    expect(state.body).toMatchObject({ enabled: true, safetyNetHours: 24, callbackUrl: `${t.url}/webhooks/exact` });
     expect(state.body.subscriptions).toHaveLength(on.body.made);
+    // The calls it saves: the schedule polled every table every 6 hours; now the covered ones once a day.
+    const calls = state.body.calls;
+    expect(calls.pollingPerDay).toBeGreaterThan(calls.safetyNetPerDay);
+    expect(calls.savedPerDay).toBe(calls.pollingPerDay - calls.safetyNetPerDay - calls.webhookRunsLastDay);
+    // A shorter safety net: the covered tables poll every 6 hours, their own frequency, and save nothing.
+    const net = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, {
+      enabled: true,
+      safetyNetHours: 2,
+    });
+    expect(net.body).toMatchObject({ enabled: true, safetyNetHours: 2 });
+    expect(await frequency('glaccounts')).toBe(360);
+    const bad = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, {
+      enabled: true,
+      safetyNetHours: 0,
+    });
+    expect(bad.status).toBe(400);
+    const back = await apiCall(t, admin, 'PUT', `/connections/${connection}/webhooks`, {
+      enabled: true,
+      safetyNetHours: 24,
+    });
+    expect(back.body.safetyNetHours).toBe(24);
+    expect(await frequency('glaccounts')).toBe(24 * 60);
   });
 
   it('brings a change made in Exact into the warehouse through the webhook alone', async () => {

@@ -1,4 +1,4 @@
-import { Button, Text } from '@fluentui/react-components';
+import { Button, Select, Text } from '@fluentui/react-components';
 import type { ConnectionWebhooksResponse } from '../../../server/api/types.ts';
 import { get, put } from '../api.ts';
 import { ErrorBar } from '../components.tsx';
@@ -6,9 +6,13 @@ import { count, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
+/** Safety-net intervals offered (hours); the API takes any whole number from 1 to 168. */
+const SAFETY_NETS = [6, 12, 24, 48, 168];
+
 /**
- * Near-real-time for a connection: Exact's webhooks on or off, what is subscribed, what arrived. With it
- * on, a change in Exact is in the warehouse within seconds, and the schedule only checks once a day.
+ * Near-real-time for a connection: Exact's webhooks on or off, what is subscribed, what arrived, how soon
+ * it was in the warehouse, and what it saves of Exact's daily calls. With it on, a change in Exact is in
+ * the warehouse within a minute, and the schedule polls the tables webhooks cover only as a safety net.
  */
 export function NearRealTime({ connection }: { connection: number }) {
   const state = useLoad(
@@ -18,12 +22,13 @@ export function NearRealTime({ connection }: { connection: number }) {
   const { run, busy, error } = useAction();
   const s = state.data;
   if (!s) return null;
-  const toggle = () =>
+  const change = (body: { enabled: boolean; safetyNetHours?: number }) =>
     void run(async () => {
-      await put(`/api/v1/connections/${connection}/webhooks`, { enabled: !s.enabled });
+      await put(`/api/v1/connections/${connection}/webhooks`, body);
       await state.reload();
     });
   const topics = [...new Set(s.subscriptions.map((x) => x.topic))];
+  const nets = SAFETY_NETS.includes(s.safetyNetHours) ? SAFETY_NETS : [...SAFETY_NETS, s.safetyNetHours];
   return (
     <div
       data-near-real-time={s.enabled ? 'on' : 'off'}
@@ -31,20 +36,51 @@ export function NearRealTime({ connection }: { connection: number }) {
     >
       <div style={{ display: 'flex', gap: 12, alignItems: 'center', flexWrap: 'wrap' }}>
         <Text weight="semibold">Near-real-time (Exact webhooks): {s.enabled ? 'on' : 'off'}</Text>
-        <Button size="small" disabled={busy} onClick={toggle}>
+        <Button size="small" disabled={busy} onClick={() => change({ enabled: !s.enabled })}>
           {s.enabled ? 'Turn off' : 'Turn on'}
         </Button>
         {s.enabled ? (
           <Text size={200}>
             {count(s.subscriptions.length)} subscriptions ({topics.join(', ')}) · {count(s.events.lastDay)} events in
             the last day · latest {when(s.events.lastAt)}
+            {s.events.lagSeconds
+              ? ` · in the warehouse ${s.events.lagSeconds.median.toFixed(0)} s after arriving (median), ${s.events.lagSeconds.p95.toFixed(0)} s (p95)`
+              : ''}
           </Text>
         ) : (
           <Text size={200}>
-            On: changes arrive within seconds, and the tables they cover are polled only once a day as a safety net.
+            On: a change in Exact is in the warehouse within a minute, and the tables webhooks cover are polled only as
+            a safety net.
           </Text>
         )}
       </div>
+      {s.enabled && (
+        <div style={{ display: 'flex', gap: 12, alignItems: 'center', flexWrap: 'wrap' }}>
+          <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+            <Text size={200}>Safety net: poll covered tables every</Text>
+            <Select
+              size="small"
+              aria-label="Safety-net interval"
+              value={String(s.safetyNetHours)}
+              disabled={busy}
+              onChange={(_, d) => change({ enabled: true, safetyNetHours: Number(d.value) })}
+            >
+              {nets.map((h) => (
+                <option key={h} value={h}>
+                  {h % 24 === 0 ? `${h / 24} day${h === 24 ? '' : 's'}` : `${h} hours`}
+                </option>
+              ))}
+            </Select>
+          </label>
+          <Text size={200} data-calls-saved={s.calls.savedPerDay}>
+            API calls a day: the schedule needs {count(s.calls.safetyNetPerDay)} instead of{' '}
+            {count(s.calls.pollingPerDay)}; webhook runs made {count(s.calls.webhookRunsLastDay)} in the last day ·{' '}
+            {s.calls.savedPerDay >= 0
+              ? `saves about ${count(s.calls.savedPerDay)}`
+              : `costs about ${count(-s.calls.savedPerDay)} more than polling`}
+          </Text>
+        </div>
+      )}
       <ErrorBar error={error} title="Near-real-time not changed" />
     </div>
   );
