@@ -23,7 +23,9 @@ const TOPICS: Record<string, readonly string[]> = {
   PurchaseEntries: ['purchaseentries', 'purchaseentrylines', 'transactionlines'],
   SalesEntries: ['salesentries', 'salesentrylines', 'transactionlines'],
   SalesInvoices: ['salesinvoices', 'salesinvoicelines'],
-  SalesOrders: ['salesorders', 'salesorderlines'],
+  // salesorderheaders (sync/SalesOrder/SalesOrderHeaders) holds the same orders as the legacy salesorders; the
+  // legacy table stays first: its key (orderid) is the column the lines point at their order with.
+  SalesOrders: ['salesorders', 'salesorderheaders', 'salesorderlines'],
   GoodsDeliveries: ['goodsdeliveries', 'goodsdeliverylines'],
   PurchaseOrders: ['purchaseorders', 'purchaseorderlines'],
   Items: ['items'],

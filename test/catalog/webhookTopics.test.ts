@@ -8,7 +8,7 @@ describe('webhook topics', () => {
     ['Accounts', ['accounts']],
     // A journal topic reports its lines and the general ledger's transaction lines (no topic of their own).
     ['SalesEntries', ['salesentries', 'transactionlines'].filter((t) => TABLE_BY_NAME.has(t))],
-    ['SalesOrders', ['salesorders', 'salesorderlines']],
+    ['SalesOrders', ['salesorders', 'salesorderheaders', 'salesorderlines']],
     ['Items', ['items']],
     // Topics exact-sync has no table for, and names that are not topics.
     ['HostingOpportunities', []],
@@ -35,5 +35,7 @@ describe('webhook topics', () => {
     ]);
     expect(topicsForTables(['glaccounts', 'items', 'vatcodes'])).toEqual(['GLAccounts', 'Items']);
     expect(topicsForTables(['vatcodes', 'costcenters'])).toEqual([]);
+    // The sales orders a default connection syncs (sync/SalesOrder/SalesOrderHeaders) are reported too.
+    expect(topicsForTables(['salesorderheaders'])).toEqual(['SalesOrders']);
   });
 });
