@@ -30,7 +30,7 @@ export interface AbuseResult {
   detail: string[];
 }
 
-const PASSWORD = 'bench admin password';
+export const PASSWORD = 'bench admin password';
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -132,7 +132,8 @@ async function loop(ctx: Ctx, kind: string, key: string): Promise<void> {
 }
 
 /** Signs in, connects the server to the sandbox the way the console does, selects every division. */
-async function connect(base: string, adminKey: string): Promise<number> {
+/** Connects the bench server to the sandbox through its OAuth flow (admin password PASSWORD) and selects every division. */
+export async function connect(base: string, adminKey: string): Promise<number> {
   const login = await fetch(`${base}/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

@@ -15,6 +15,9 @@ export type BenchOptions = {
   divisions: string;
   concurrency: string;
   replay?: boolean;
+  changes: string;
+  interval: string;
+  callMs: string;
 };
 
 const BENCHMARKS: Record<string, (options: BenchOptions) => Promise<void>> = {
@@ -26,7 +29,52 @@ const BENCHMARKS: Record<string, (options: BenchOptions) => Promise<void>> = {
   'many-divisions': manyDivisions,
   'query-stream': queryStream,
   abuse,
+  webhooks,
 };
+
+async function webhooks(options: BenchOptions): Promise<void> {
+  const changes = Number(options.changes);
+  const minutes = Number(options.minutes);
+  const intervalSeconds = Number(options.interval);
+  const callMs = Number(options.callMs);
+  const whole = (name: string, v: number, min: number, max: number, given: string) => {
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new AppError(
+        'invalid_option',
+        `--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(given)})`,
+      );
+  };
+  whole('changes', changes, 10, 100_000, options.changes);
+  whole('minutes', minutes, 1, 60, options.minutes);
+  whole('interval', intervalSeconds, 0, 3600, options.interval);
+  whole('call-ms', callMs, 0, 10_000, options.callMs);
+  const { runWebhooks } = await import('./webhooks.ts');
+  const r = await runWebhooks({
+    changes,
+    minutes,
+    intervalSeconds,
+    callMs,
+    log: (l) => process.stdout.write(`  ${l}\n`),
+  });
+  const lag = (l: { median: number; p95: number } | null) =>
+    l ? `lag median ${l.median.toFixed(1)} s, p95 ${l.p95.toFixed(1)} s` : 'no lag measured';
+  const out = [
+    `webhooks: WEBHOOK_MIN_INTERVAL_SECONDS=${r.intervalSeconds}; the real stack (sandbox with Exact's limits, a spawned serve)`,
+    `  poll of the five tables, nothing changed:  ${r.polls.idle.calls} calls, ${r.polls.idle.ms} ms`,
+    `  poll with ${r.polls.busy.changes} changes (median busy 1/4 h):   ${r.polls.busy.calls} calls, ${r.polls.busy.ms} ms`,
+    `  replayed ${r.slice.from} + ${r.slice.minutes} min, ${r.slice.changes} changes through webhooks:`,
+    `    measured: ${r.slice.measured.runs} runs, ${r.slice.measured.calls} calls, ${lag(r.slice.measured.lag)} (from arrival)`,
+    `    model:    ${r.slice.modelled.runs} runs, ${r.slice.modelled.calls} calls, ${lag(r.slice.modelled.lag)}`,
+    ...r.days.flatMap((d) => [
+      `  the model's day: ${d.changes} changes in one division, ${d.callMs} ms per call to Exact assumed`,
+      ...d.rows.map(
+        (row) =>
+          `    ${row.label.padEnd(58)} ${String(row.outcome.calls).padStart(5)} calls ${String(row.outcome.runs).padStart(5)} runs  ${lag(row.outcome.lag)}, max ${row.outcome.lag.max.toFixed(0)} s`,
+      ),
+    ]),
+  ];
+  process.stdout.write(`${out.join('\n')}\n  machine: ${machine()}\n`);
+}
 
 async function abuse(options: BenchOptions): Promise<void> {
   const minutes = Number(options.minutes);

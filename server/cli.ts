@@ -503,7 +503,7 @@ function addBenchCommand(program: Command): void {
     .description('the benchmarks (see BENCHMARKS.md)')
     .argument(
       '<name>',
-      'sandbox-sync | sync-full | sync-incremental | pacing | parallel-divisions | many-divisions | query-stream | abuse',
+      'sandbox-sync | sync-full | sync-incremental | pacing | parallel-divisions | many-divisions | query-stream | abuse | webhooks',
     )
     .option(
       '--rows <n>',
@@ -515,7 +515,10 @@ function addBenchCommand(program: Command): void {
       'transaction lines in the largest division (parallel-divisions, many-divisions, abuse)',
       '100000',
     )
-    .option('--minutes <n>', 'how long the traffic runs (abuse)', '10')
+    .option('--minutes <n>', 'how long the traffic runs (abuse), or the stretch of the day replayed (webhooks)', '10')
+    .option('--changes <n>', 'changes in the typical day (webhooks)', '2000')
+    .option('--interval <s>', 'WEBHOOK_MIN_INTERVAL_SECONDS of the server (webhooks)', '60')
+    .option('--call-ms <n>', "Exact's round trip per call assumed in the day's lags (webhooks)", '500')
     .option('--time-scale <x>', 'sandbox time runs this much faster (parallel-divisions, many-divisions)', '10')
     .option('--divisions <n>', 'how many divisions (many-divisions)', '100')
     .option('--concurrency <n>', "jobs side by side, as WORKER_CONCURRENCY (many-divisions; serve's default)", '10')

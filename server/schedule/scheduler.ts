@@ -155,8 +155,9 @@ export class Scheduler {
       if (id) sent++;
     }
     if (sent) this.deps.log.info({ jobs: sent }, 'scheduled divisions queued');
-    // Webhook events left waiting (their division was busy, or no process acted on them yet).
-    for (const division of await divisionsWithPendingEvents(this.deps.pool)) await this.actOnEvents(division);
+    // Webhook events left waiting (their division was busy, or no process acted on them yet): acted on as
+    // any arrival is, so the tick never starts a run sooner than the division's spacing allows.
+    for (const division of await divisionsWithPendingEvents(this.deps.pool)) this.webhookArrived(division);
     for (const targetId of await dueTargets(this.deps.pool, now)) {
       if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) }))
         sent++;
