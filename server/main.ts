@@ -10,6 +10,8 @@ import { needsSetup } from './auth/adminPassword.ts';
 import { SetupCode } from './auth/setupCode.ts';
 import type { Services } from './api/services.ts';
 import { connectDemo } from './demo.ts';
+import { webhooksEnabled } from './state/webhookSubscriptions.ts';
+import { webhookCallbackUrl } from './sync/webhookSubscriptions.ts';
 import { exactRuntime, openDatabase, openSecretBox, watchDatabase, type Database } from './runtime.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { QueryRunner } from './query/runner.ts';
@@ -72,6 +74,14 @@ async function startDemo(s: Services, sandbox: RunningSandbox): Promise<unknown>
   try {
     const connectionId = await connectDemo(s.pool, s.tokens, sandbox, s.log);
     const start = await s.sync.requestSync({ connectionId, trigger: 'demo' });
+    // The sandbox is new each start, without the subscriptions of the last: near-real-time, if on, subscribes again.
+    if (await webhooksEnabled(s.pool, connectionId)) {
+      const o = await s.sync.setWebhooks(connectionId, true, webhookCallbackUrl(s.publicUrl));
+      s.log.info(
+        { connection: connectionId, ...o },
+        "demo mode: near-real-time subscribed again in this start's sandbox",
+      );
+    }
     const runs = await s.sync.settled(start, 10 * 60_000);
     for (const r of runs)
       s.log.info(

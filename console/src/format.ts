@@ -27,6 +27,8 @@ export function duration(startIso: string, endIso: string | null): string {
 }
 
 export const count = (n: number): string => n.toLocaleString();
+/** `n` and a noun, the noun plural unless n is 1: "1 event", "2 events" (regular plurals only). */
+export const counted = (n: number, noun: string): string => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 export function frequency(minutes: number | null, fallback: number): string {
   const m = minutes ?? fallback;

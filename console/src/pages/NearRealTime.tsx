@@ -2,7 +2,7 @@ import { Button, Select, Text } from '@fluentui/react-components';
 import type { ConnectionWebhooksResponse } from '../../../server/api/types.ts';
 import { get, put } from '../api.ts';
 import { ErrorBar } from '../components.tsx';
-import { count, when } from '../format.ts';
+import { count, counted, when } from '../format.ts';
 import { useAction } from '../useAction.ts';
 import { useLoad } from '../useLoad.ts';
 
@@ -41,8 +41,8 @@ export function NearRealTime({ connection }: { connection: number }) {
         </Button>
         {s.enabled ? (
           <Text size={200}>
-            {count(s.subscriptions.length)} subscriptions ({topics.join(', ')}) · {count(s.events.lastDay)} events in
-            the last day · latest {when(s.events.lastAt)}
+            {counted(s.subscriptions.length, 'subscription')} ({topics.join(', ')}) ·{' '}
+            {counted(s.events.lastDay, 'event')} in the last day · latest {when(s.events.lastAt)}
             {s.events.lagSeconds
               ? ` · in the warehouse ${s.events.lagSeconds.median.toFixed(0)} s after arriving (median), ${s.events.lagSeconds.p95.toFixed(0)} s (p95)`
               : ''}
@@ -74,7 +74,8 @@ export function NearRealTime({ connection }: { connection: number }) {
           </label>
           <Text size={200} data-calls-saved={s.calls.savedPerDay}>
             API calls a day: the schedule needs {count(s.calls.safetyNetPerDay)} instead of{' '}
-            {count(s.calls.pollingPerDay)}; webhook runs made {count(s.calls.webhookRunsLastDay)} in the last day ·{' '}
+            {count(s.calls.pollingPerDay)}; webhook runs made {counted(s.calls.webhookRunsLastDay, 'call')} in the last
+            day ·{' '}
             {s.calls.savedPerDay >= 0
               ? `saves about ${count(s.calls.savedPerDay)}`
               : `costs about ${count(-s.calls.savedPerDay)} more than polling`}
