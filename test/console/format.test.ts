@@ -6,7 +6,7 @@ describe('counted', () => {
     [0, 'event', '0 events'],
     [1, 'event', '1 event'],
     [2, 'subscription', '2 subscriptions'],
-    [1234, 'call', '1,234 calls'],
+    [1234, 'call', `${(1234).toLocaleString()} calls`], // the browser's own digit grouping
   ] as const)('%d %s → %s', (n, noun, want) => {
     expect(counted(n, noun)).toBe(want);
   });
