@@ -194,7 +194,15 @@ async function startServices(
   const pushes = pushDeps(settings, database.pool, query, log);
   const sync = await Scheduler.start(
     database.url,
-    { pool: database.pool, tokens, pacer, clientId: app.clientId, log, pushes },
+    {
+      pool: database.pool,
+      tokens,
+      pacer,
+      clientId: app.clientId,
+      log,
+      pushes,
+      callbackUrl: webhookCallbackUrl(settings.publicUrl),
+    },
     {
       ...DEFAULT_JOB_OPTIONS,
       concurrency: settings.workerConcurrency,
@@ -278,6 +286,7 @@ export async function startWorker(settings: Settings, log: Logger): Promise<Runn
         clientId: app.clientId,
         log,
         pushes: pushDeps(settings, database.pool, query, log),
+        callbackUrl: webhookCallbackUrl(settings.publicUrl),
       },
       {
         ...DEFAULT_JOB_OPTIONS,

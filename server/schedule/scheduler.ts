@@ -23,9 +23,14 @@ import {
 import { divisionSchedules } from './schedules.ts';
 import { webhookActDelay } from './decide.ts';
 import { actOnWebhookEvents, type ActOutcome } from './webhookEvents.ts';
-import { subscribeWebhooks, unsubscribeWebhooks, type SubscribeOutcome } from '../sync/webhookSubscriptions.ts';
+import {
+  subscribeWebhooks,
+  subscriptionsDrifted,
+  unsubscribeWebhooks,
+  type SubscribeOutcome,
+} from '../sync/webhookSubscriptions.ts';
 import { divisionsWithPendingEvents, pendingWebhookEvents } from '../state/webhookEvents.ts';
-import { listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
+import { connectionsWithWebhooks, listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
 
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
@@ -48,7 +53,12 @@ export interface SchedulerDeps extends Omit<RunDeps, 'now' | 'signal'> {
   now?: () => Date;
   /** Google Sheets pushes: what they need; absent, this process takes no push jobs. */
   pushes?: PushDeps | undefined;
+  /** Where Exact delivers webhook events (PUBLIC_URL/webhooks/exact); absent, the tick leaves subscriptions alone. */
+  callbackUrl?: string | undefined;
 }
+
+/** After Exact refused to bring a connection's subscriptions in step, the tick tries again this much later. */
+const RESUBSCRIBE_AFTER_FAILURE_MS = 60 * 60_000;
 
 export interface SyncRequest {
   connectionId: number;
@@ -84,6 +94,8 @@ export class Scheduler {
   private readonly webhookTimers = new Map<number, NodeJS.Timeout>();
   /** When each division's webhook events last started a run (the next waits WEBHOOK_MIN_INTERVAL_SECONDS after). */
   private readonly webhookActed = new Map<number, number>();
+  /** Connections whose subscriptions could not be brought in step, and when that last failed. */
+  private readonly subscribeFailed = new Map<number, number>();
   private readonly now: () => Date;
   private readonly options: JobOptions;
 
@@ -158,6 +170,7 @@ export class Scheduler {
     // Webhook events left waiting (their division was busy, or no process acted on them yet): acted on as
     // any arrival is, so the tick never starts a run sooner than the division's spacing allows.
     for (const division of await divisionsWithPendingEvents(this.deps.pool)) this.webhookArrived(division);
+    await this.keepSubscriptionsInStep();
     for (const targetId of await dueTargets(this.deps.pool, now)) {
       if (await this.boss.send(PUSH_QUEUE, { targetId, trigger: 'schedule' }, { singletonKey: String(targetId) }))
         sent++;
@@ -221,6 +234,31 @@ export class Scheduler {
     await unsubscribeWebhooks(this.deps, connectionId, { keepWanted: how === 'paused' }).catch((err: unknown) =>
       this.deps.log.warn({ err, connectionId }, 'webhook subscriptions could not be removed at Exact'),
     );
+  }
+
+  /**
+   * Near-real-time follows the selection: a division or table chosen since the subscriptions were made
+   * gets its own, one dropped loses them at Exact, whichever way it changed (console, API, CLI). The
+   * check is in the database alone; Exact is asked only when they differ, and after a refusal not again
+   * for an hour.
+   */
+  async keepSubscriptionsInStep(): Promise<void> {
+    const callbackUrl = this.deps.callbackUrl;
+    if (!callbackUrl) return;
+    for (const id of await connectionsWithWebhooks(this.deps.pool)) {
+      if (Date.now() - (this.subscribeFailed.get(id) ?? -Infinity) < RESUBSCRIBE_AFTER_FAILURE_MS) continue;
+      if (!(await subscriptionsDrifted(this.deps.pool, id))) continue;
+      try {
+        await subscribeWebhooks(this.deps, id, callbackUrl);
+        this.subscribeFailed.delete(id);
+      } catch (err) {
+        this.subscribeFailed.set(id, Date.now());
+        this.deps.log.warn(
+          { err, connectionId: id },
+          'webhook subscriptions could not follow the selection; trying again in an hour',
+        );
+      }
+    }
   }
 
   async connectionResumed(connectionId: number, callbackUrl: string): Promise<void> {

@@ -133,3 +133,11 @@ export async function webhookStats(db: Db, connectionId: number): Promise<Webhoo
     lagSeconds: r.median === null || r.p95 === null ? null : { median: Number(r.median), p95: Number(r.p95) },
   };
 }
+
+/** Active connections with near-real-time on. */
+export async function connectionsWithWebhooks(db: Db): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    "SELECT id FROM exact_sync.connections WHERE webhooks_enabled AND state = 'active' ORDER BY id",
+  );
+  return rows.map((r) => r.id);
+}

@@ -33,6 +33,25 @@ export interface SubscribeOutcome {
   topics: string[];
   made: number;
   adopted: number;
+  /** Subscriptions no longer wanted (a division or table deselected since), removed at Exact. */
+  removed: number;
+}
+
+/** The subscriptions the connection's selection asks for: each selected division × each topic of a synced table. */
+async function wanted(pool: RunDeps['pool'], connectionId: number) {
+  const topics = topicsForTables(await enabledTables(pool, connectionId));
+  const divisions = await enabledDivisions(pool, connectionId);
+  return { topics, divisions, keys: new Set(divisions.flatMap((d) => topics.map((t) => `${d}:${t}`))) };
+}
+
+/**
+ * Whether the subscriptions stored differ from what the selection asks for (a division or table chosen
+ * or dropped since they were made): read from the database alone, no call to Exact.
+ */
+export async function subscriptionsDrifted(pool: RunDeps['pool'], connectionId: number): Promise<boolean> {
+  const { keys } = await wanted(pool, connectionId);
+  const stored = await listSubscriptions(pool, connectionId);
+  return stored.length !== keys.size || stored.some((s) => !keys.has(`${s.division}:${s.topic}`));
 }
 
 export async function subscribeWebhooks(
@@ -42,10 +61,9 @@ export async function subscribeWebhooks(
 ): Promise<SubscribeOutcome> {
   const connection = await loadConnection(deps.pool, connectionId);
   await checkCallback(callbackUrl, connection.base_url);
-  const topics = topicsForTables(await enabledTables(deps.pool, connectionId));
-  const divisions = await enabledDivisions(deps.pool, connectionId);
+  const { topics, divisions, keys } = await wanted(deps.pool, connectionId);
   const client = clientFor(deps, connection);
-  const outcome: SubscribeOutcome = { divisions: divisions.length, topics, made: 0, adopted: 0 };
+  const outcome: SubscribeOutcome = { divisions: divisions.length, topics, made: 0, adopted: 0, removed: 0 };
   for (const division of divisions) {
     const existing = await listAtExact(client, division);
     for (const topic of topics) {
@@ -67,6 +85,9 @@ export async function subscribeWebhooks(
       await saveSubscription(deps.pool, connectionId, { division, topic, exactId, callbackUrl });
     }
   }
+  for (const s of await listSubscriptions(deps.pool, connectionId))
+    if (!keys.has(`${s.division}:${s.topic}`))
+      outcome.removed += await removeSubscription(client, deps.pool, connectionId, s);
   await setWebhooksEnabled(deps.pool, connectionId, true);
   deps.log?.info({ connectionId, ...outcome }, 'webhook subscriptions in place');
   return outcome;
@@ -83,18 +104,29 @@ export async function unsubscribeWebhooks(
   let removed = 0;
   // Paused: gone at Exact, still wanted (resuming subscribes again).
   if (!options.keepWanted) await setWebhooksEnabled(deps.pool, connectionId, false);
-  for (const s of await listSubscriptions(deps.pool, connectionId)) {
-    const id = s.exactId ?? (await listAtExact(client, s.division)).find((x) => x.Topic === s.topic)?.ID;
-    if (id) {
-      try {
-        await client.request('DELETE', s.division, `${SUBSCRIPTIONS}(guid'${id}')`);
-        removed++;
-      } catch (err) {
-        if (!(err instanceof ExactApiError && err.httpStatus === 404)) throw refusal(err);
-      }
+  for (const s of await listSubscriptions(deps.pool, connectionId))
+    removed += await removeSubscription(client, deps.pool, connectionId, s);
+  return removed;
+}
+
+/** One subscription removed at Exact (one already gone there is simply forgotten); 1 when Exact removed it. */
+async function removeSubscription(
+  client: ReturnType<typeof clientFor>,
+  pool: RunDeps['pool'],
+  connectionId: number,
+  s: { division: number; topic: string; exactId: string | null },
+): Promise<number> {
+  let removed = 0;
+  const id = s.exactId ?? (await listAtExact(client, s.division)).find((x) => x.Topic === s.topic)?.ID;
+  if (id) {
+    try {
+      await client.request('DELETE', s.division, `${SUBSCRIPTIONS}(guid'${id}')`);
+      removed = 1;
+    } catch (err) {
+      if (!(err instanceof ExactApiError && err.httpStatus === 404)) throw refusal(err);
     }
-    await forgetSubscription(deps.pool, connectionId, s.division, s.topic);
   }
+  await forgetSubscription(pool, connectionId, s.division, s.topic);
   return removed;
 }
 

@@ -90,6 +90,36 @@ describe('near-real-time through webhooks', { timeout: 200_000 }, () => {
     expect(await frequency('glaccounts')).toBe(24 * 60);
   });
 
+  it('follows the selection: a division or table dropped loses its subscriptions at Exact, one chosen gets them', async () => {
+    const all = sb.sandbox.webhooks.subscriptions.length;
+    const [first, second] = sb.sandbox.divisions.map((d) => d.code);
+    const at = (code: number) => sb.sandbox.webhooks.subscriptions.filter((x) => x.Division === code).length;
+    const selected = await apiCall(t, admin, 'PUT', `/connections/${connection}/divisions`, {
+      mode: 'selected',
+      divisions: [first],
+    });
+    expect(selected.status, JSON.stringify(selected.body)).toBe(200);
+    await t.server.services.sync.keepSubscriptionsInStep();
+    expect(at(second!)).toBe(0);
+    expect(at(first!)).toBe(all / 2);
+    // Items no longer synced: its topic goes too; nothing else changes.
+    await apiCall(t, admin, 'PATCH', `/connections/${connection}/tables/items`, { enabled: false });
+    await t.server.services.sync.keepSubscriptionsInStep();
+    expect(sb.sandbox.webhooks.subscriptions.map((x) => x.Topic)).not.toContain('Items');
+    expect(at(first!)).toBe(all / 2 - 1);
+    // In step: no call to Exact.
+    const calls = sb.sandbox.calls.length;
+    await t.server.services.sync.keepSubscriptionsInStep();
+    expect(sb.sandbox.calls.length).toBe(calls);
+    await apiCall(t, admin, 'PATCH', `/connections/${connection}/tables/items`, { enabled: true });
+    await apiCall(t, admin, 'PUT', `/connections/${connection}/divisions`, { mode: 'all' });
+    await t.server.services.sync.keepSubscriptionsInStep();
+    expect(sb.sandbox.webhooks.subscriptions).toHaveLength(all);
+    expect((await apiCall(t, admin, 'GET', `/connections/${connection}/webhooks`)).body.subscriptions).toHaveLength(
+      all,
+    );
+  });
+
   it('brings a change made in Exact into the warehouse through the webhook alone', async () => {
     const id = glAccount(0);
     sb.sandbox.update(division, 'GLAccounts', id, { Description: 'Live from Exact' });
