@@ -15,6 +15,7 @@ export type BenchOptions = {
   divisions: string;
   concurrency: string;
   replay?: boolean;
+  rounds: string;
   changes: string;
   interval: string;
   callMs: string;
@@ -122,9 +123,16 @@ async function queryStream(options: BenchOptions): Promise<void> {
   const rows = Number(options.rows);
   if (!Number.isInteger(rows) || rows < 1)
     throw new AppError('invalid_option', `--rows must be a whole number >= 1 (got ${JSON.stringify(options.rows)})`);
+  const rounds = Number(options.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    throw new AppError(
+      'invalid_option',
+      `--rounds must be a whole number from 1 to 20 (got ${JSON.stringify(options.rounds)})`,
+    );
   const { runQueryStream } = await import('./queryStream.ts');
   const r = await runQueryStream({
     rows,
+    rounds,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     log: (l) => process.stdout.write(`  ${l}\n`),
   });

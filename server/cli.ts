@@ -516,6 +516,7 @@ function addBenchCommand(program: Command): void {
       '100000',
     )
     .option('--minutes <n>', 'how long the traffic runs (abuse), or the stretch of the day replayed (webhooks)', '10')
+    .option('--rounds <n>', 'rounds of the floor and every format, in shuffled order (query-stream)', '5')
     .option('--changes <n>', 'changes in the typical day (webhooks)', '2000')
     .option('--interval <s>', 'WEBHOOK_MIN_INTERVAL_SECONDS of the server (webhooks)', '60')
     .option('--call-ms <n>', "Exact's round trip per call assumed in the day's lags (webhooks)", '500')
