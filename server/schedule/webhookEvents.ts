@@ -109,7 +109,11 @@ async function deleteEverywhere(
   return removed;
 }
 
-/** One job per connection for the tables its Updates change; a busy division leaves them pending. */
+/**
+ * One job per connection for the tables its Updates change; a busy division leaves them pending. An
+ * event two connections need (both sync the division) is applied only once both jobs were queued: one
+ * connection's job must not mark it done for the other, whose division was busy.
+ */
 async function queueSyncs(
   deps: ActDeps,
   division: number,
@@ -117,16 +121,15 @@ async function queueSyncs(
   done: Map<number, string>,
   outcome: ActOutcome,
 ): Promise<void> {
+  const waiting = new Set<number>();
   for (const [connectionId, u] of updates) {
     const tables = [...u.tables].sort();
     const id = await deps.send({ connectionId, division, tables, full: false, trigger: 'webhook' });
-    if (id === null) {
-      outcome.waiting += u.events.length;
-      continue;
-    }
-    outcome.synced.set(connectionId, tables);
-    for (const e of u.events) done.set(e.id, 'applied');
+    if (id === null) for (const e of u.events) waiting.add(e.id);
+    else outcome.synced.set(connectionId, tables);
   }
+  outcome.waiting = waiting.size;
+  for (const u of updates.values()) for (const e of u.events) if (!waiting.has(e.id)) done.set(e.id, 'applied');
   if (outcome.synced.size)
     deps.log.info({ division, jobs: Object.fromEntries(outcome.synced) }, 'webhook events: incremental syncs queued');
 }
