@@ -11,7 +11,8 @@ import {
   SANDBOX_WEBHOOK_SECRET,
   type RunningSandbox,
 } from '../server/sandbox/index.ts';
-import { newestRunsSince } from '../server/state/runs.ts';
+import { getRun, listRuns, newestRunsSince } from '../server/state/runs.ts';
+import { pendingWebhookEvents } from '../server/state/webhookEvents.ts';
 import { connect, PASSWORD } from './abuse.ts';
 import { benchPostgres } from './database.ts';
 import { freePort, startServer } from './queryStream.ts';
@@ -182,11 +183,8 @@ async function syncAndWait(ctx: Ctx): Promise<RunMeasured> {
     const [run] = await newestRunsSince(ctx.pool, ctx.id, started, since);
     if (run && run.status !== 'running') {
       if (run.status !== 'succeeded') throw new Error(`the run ${run.status}: ${run.message}`);
-      const { rows } = await ctx.pool.query<{ calls: number; ms: number }>(
-        'SELECT api_calls AS calls, extract(epoch FROM finished_at - started_at) * 1000 AS ms FROM exact_sync.runs WHERE id = $1',
-        [run.runId],
-      );
-      return { calls: rows[0]!.calls, ms: Math.round(Number(rows[0]!.ms)) };
+      const info = await getRun(ctx.pool, run.runId);
+      return { calls: info.apiCalls, ms: info.finishedAt!.getTime() - info.startedAt.getTime() };
     }
     await pause(200);
   }
@@ -213,22 +211,22 @@ async function replay(
     await pause(t0 + (c.at - from) - Date.now());
     change(ctx, ENTITY.get(c.table)!);
   }
+  const runs = async () =>
+    (await listRuns(ctx.pool, { connectionId: ctx.id, limit: 1000 })).filter((r) => r.startedAt >= since);
   for (let quiet = 0; quiet < 3;) {
     await pause(1000);
-    const { rowCount } = await ctx.pool.query(
-      `SELECT 1 FROM exact_sync.webhook_events WHERE processed_at IS NULL
-       UNION ALL SELECT 1 FROM exact_sync.runs WHERE status = 'running'`,
-    );
-    quiet = rowCount ? 0 : quiet + 1;
+    const pending = (await pendingWebhookEvents(ctx.pool, ctx.division)).length;
+    quiet = pending + (await runs()).filter((r) => r.status === 'running').length ? 0 : quiet + 1;
   }
-  const { rows } = await ctx.pool.query<{ calls: number; runs: number; runMs: number }>(
-    `SELECT coalesce(sum(api_calls), 0)::int AS calls, count(*)::int AS runs,
-       coalesce(avg(extract(epoch FROM finished_at - started_at) * 1000), 0)::int AS "runMs" FROM exact_sync.runs
-     WHERE connection_id = $1 AND trigger = 'webhook' AND started_at >= $2`,
-    [ctx.id, since],
-  );
+  const hooked = (await runs()).filter((r) => r.trigger === 'webhook');
+  const ms = hooked.reduce((sum, r) => sum + r.finishedAt!.getTime() - r.startedAt.getTime(), 0);
+  const measured = {
+    calls: hooked.reduce((sum, r) => sum + r.apiCalls, 0),
+    runs: hooked.length,
+    runMs: Math.round(ms / Math.max(1, hooked.length)),
+  };
   const state = await ctx.api('GET', `/connections/${ctx.id}/webhooks`);
-  return { ...rows[0]!, lag: state.body.events.lagSeconds };
+  return { ...measured, lag: state.body.events.lagSeconds };
 }
 
 /** The start of the `minutes` (whole minutes) with the most changes: the model's coalescing is put to the test. */
