@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { writeOrWait } from './backpressure.ts';
 import { rowTooLarge } from './guard.ts';
 import type { ResultColumn } from './types.ts';
+import { BACKSLASH, csvEncoder, NEWLINE, TAB, UNESCAPED } from './copyTextCsv.ts';
 
 /**
  * PostgreSQL's COPY text format turned into the JSON or NDJSON rows of a result, in Node.
@@ -46,22 +47,7 @@ function kindOf(c: ResultColumn): number {
   }
 }
 
-const TAB = 9;
-const NEWLINE = 10;
-const BACKSLASH = 92;
 const QUOTE = 34;
-
-/** The byte a COPY escape `\c` stands for. */
-const UNESCAPED = new Uint8Array(256).map((_, c) => c);
-for (const [c, b] of [
-  ['b', 8],
-  ['f', 12],
-  ['n', 10],
-  ['r', 13],
-  ['t', 9],
-  ['v', 11],
-] as const)
-  UNESCAPED[c.charCodeAt(0)] = b;
 
 /** How JSON.stringify writes a byte below 0x20, a quote and a backslash (undefined: as it is). */
 const JSON_ESCAPES: (Uint8Array | undefined)[] = Array.from({ length: 256 }, (_, b) =>
@@ -80,7 +66,8 @@ const MAX_GROWTH = 6;
 /** Encodes the whole rows of input[0, end]; answers the output (grown when needed) and its length, or an error. */
 type RowsEncoder = (input: Buffer, end: number, out: Buffer, first: boolean) => { out: Buffer; length: number } | Error;
 
-function rowsEncoder(format: 'json' | 'ndjson', columns: readonly ResultColumn[], maxRowBytes: number): RowsEncoder {
+function rowsEncoder(format: Format, columns: readonly ResultColumn[], maxRowBytes: number): RowsEncoder {
+  if (format === 'csv') return csvEncoder(columns.length, maxRowBytes);
   const kinds = columns.map(kindOf);
   const width = columns.length;
   const names =
@@ -125,8 +112,11 @@ function rowsEncoder(format: 'json' | 'ndjson', columns: readonly ResultColumn[]
 /** Output buffers: written whole to the client, then used again. */
 const OUT_SIZE = 1 << 18;
 
+type Format = 'json' | 'ndjson' | 'csv';
+
 /**
- * A Writable taking COPY text and writing the JSON rows (after `prefix`, also for no rows) into `to`,
+ * A Writable taking COPY text and writing the JSON, NDJSON or CSV rows (after `prefix`, also for no rows: for
+ * JSON its opening, for CSV the header) into `to`,
  * which it never ends, waiting whenever `to` asks to. A row whose text passes `maxRowBytes` fails it
  * with `value_too_large` as soon as it has (nothing of the row was written; before the first row,
  * nothing at all).
@@ -135,8 +125,8 @@ const OUT_SIZE = 1 << 18;
  * buffer per chunk is garbage V8 collects only when its own heap asks, and with little JS garbage
  * (this writes bytes, not strings) that was +40–50 MB of dead buffers at a million rows (measured).
  */
-export function copyTextToJson(
-  format: 'json' | 'ndjson',
+export function copyTextTo(
+  format: Format,
   columns: readonly ResultColumn[],
   prefix: string,
   to: Writable,

@@ -14,7 +14,7 @@ import { AppError } from '../lib/errors.ts';
  *
  * This is for the cursor path (queries with parameters), where the driver holds whole rows. The COPY
  * path streams bytes and never holds a row whole, so there exact-sync counts each row's bytes as they
- * pass (copyText.ts, copyCsv.ts): the check here cost PostgreSQL about a fifth of its time on a
+ * pass (copyText.ts): the check here cost PostgreSQL about a fifth of its time on a
  * million rows (0.6 s of 2.7 s, BENCHMARKS.md), the count there costs the other core a byte loop.
  *
  * The user's SQL goes inside parentheses on lines of its own: PostgreSQL accepted it before as one
@@ -73,7 +73,7 @@ const size = (bytes: number) =>
 
 /**
  * The `value_too_large` error of the COPY path, where exact-sync counts a row's bytes as they arrive
- * (copyText.ts, copyCsv.ts) instead of PostgreSQL checking each row (which cost it a fifth of its time).
+ * (copyText.ts) instead of PostgreSQL checking each row (which cost it a fifth of its time).
  */
 export function rowTooLarge(maxRowBytes: number): AppError {
   return new AppError(

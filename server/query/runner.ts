@@ -19,8 +19,8 @@ import {
   type ReaderRoles,
 } from '../db/roles.ts';
 import { guardedCursor, tooLarge } from './guard.ts';
-import { csvRows } from './copyCsv.ts';
-import { copyTextToJson } from './copyText.ts';
+import { copyTextTo } from './copyText.ts';
+import { csvHeader } from './copyTextCsv.ts';
 import { quoteIdent } from '../db/sql.ts';
 import type { SecretBox } from '../lib/crypto.ts';
 import { AppError, messageOf } from '../lib/errors.ts';
@@ -274,9 +274,9 @@ export class QueryRunner {
    * a query, readable by the role), the same text runs as `COPY (…) TO STDOUT`, which streams as fast
    * as `psql \\copy`. Only for queries without parameters (COPY takes none).
    *
-   * CSV is PostgreSQL's, passed through (copyCsv.ts). JSON rows (`[…]` elements after the prefix
-   * `start` answers) and NDJSON lines are written here from PostgreSQL's text format (copyText.ts):
-   * its fastest output, turned into JSON on another core. Both count each row's bytes against
+   * PostgreSQL sends its text format, its fastest output, for every format; CSV (copyTextCsv.ts, the
+   * bytes PostgreSQL's own CSV would be), JSON rows (`[…]` elements after the prefix `start` answers)
+   * and NDJSON lines are written from it here (copyText.ts), on another core. They count each row's bytes against
    * QUERY_MAX_ROW_BYTES on the way, and hold the first row back until it is whole, so an error before
    * it is still an ordinary error response.
    *
@@ -294,15 +294,13 @@ export class QueryRunner {
     return this.session(o, async (client, columns) => {
       // The user's SQL on lines of its own: PostgreSQL accepted it as one whole query, so it cannot close
       // the parentheses early, and a trailing -- comment ends at its newline.
-      const options = format === 'csv' ? 'WITH (FORMAT csv, HEADER)' : '';
+      // Text for every format: PostgreSQL's cheapest output; CSV and JSON are written from it here.
       const copy = client.query(
-        copyTo(`COPY (SELECT * FROM (\n${o.sql}\n) AS q LIMIT ${o.limits.maxRows + 1}) TO STDOUT ${options}`),
+        copyTo(`COPY (SELECT * FROM (\n${o.sql}\n) AS q LIMIT ${o.limits.maxRows + 1}) TO STDOUT`),
       );
       const prefix = start(columns);
-      const rows =
-        format === 'csv'
-          ? csvRows(out, max)
-          : copyTextToJson(format, columns, format === 'json' ? prefix : '', out, max);
+      const head = format === 'json' ? prefix : format === 'csv' ? csvHeader(columns) : '';
+      const rows = copyTextTo(format, columns, head, out, max);
       await pipeline(copy, rows);
       if (copy.rowCount > o.limits.maxRows) throw rowLimit(o.limits);
       return { rows: copy.rowCount };

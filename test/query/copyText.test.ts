@@ -1,7 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { copyTextToJson } from '../../server/query/copyText.ts';
+import { copyTextTo } from '../../server/query/copyText.ts';
 import { rowEncoder } from '../../server/query/formats.ts';
 import type { ResultColumn } from '../../server/query/types.ts';
 
@@ -56,12 +56,12 @@ async function run(
   cols: readonly ResultColumn[] = columns,
 ): Promise<string> {
   const client = slowClient();
-  await pipeline(Readable.from(chunks), copyTextToJson(format, cols, prefix, client.to, 1 << 20));
+  await pipeline(Readable.from(chunks), copyTextTo(format, cols, prefix, client.to, 1 << 20));
   await new Promise<void>((r) => client.to.end(r));
   return client.text();
 }
 
-describe('copyTextToJson', () => {
+describe('copyTextTo', () => {
   it('writes JSON rows after the prefix, the same wherever the input is split', async () => {
     const whole = await run('json', [input]);
     expect(whole.startsWith('P[')).toBe(true);
@@ -87,7 +87,7 @@ describe('copyTextToJson', () => {
   it('writes only the prefix for no rows, and nothing before the first whole row', async () => {
     expect(await run('json', [])).toBe('P');
     const client = slowClient();
-    const rows = copyTextToJson('json', columns, 'P', client.to, 1 << 20);
+    const rows = copyTextTo('json', columns, 'P', client.to, 1 << 20);
     rows.write(Buffer.from('1\tx\tt'));
     await new Promise((r) => setTimeout(r, 20));
     expect(client.text()).toBe('');
@@ -103,7 +103,7 @@ describe('copyTextToJson', () => {
       const c = slowClient();
       const error = await pipeline(
         Readable.from(chunks.map((x) => Buffer.from(x))),
-        copyTextToJson('json', columns, 'P', c.to, max),
+        copyTextTo('json', columns, 'P', c.to, max),
       ).then(
         () => undefined,
         (err: { code?: string }) => err.code,
