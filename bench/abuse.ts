@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
-import { setAdminPassword } from '../server/auth/adminPassword.ts';
 import { createApiKey } from '../server/auth/apiKeys.ts';
-import { startSandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from '../server/sandbox/index.ts';
+import type { startSandbox } from '../server/sandbox/index.ts';
+import { connect, withSandboxServer } from './sandboxServer.ts';
 import { newestRunsSince } from '../server/state/runs.ts';
-import { benchPostgres } from './database.ts';
-import { freePort, startServer } from './queryStream.ts';
 
 /**
  * `bench abuse`: minutes of mixed traffic from read keys against `exact-sync serve` (its own process)
@@ -30,7 +25,6 @@ export interface AbuseResult {
   detail: string[];
 }
 
-export const PASSWORD = 'bench admin password';
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -131,34 +125,6 @@ async function loop(ctx: Ctx, kind: string, key: string): Promise<void> {
   }
 }
 
-/** Signs in, connects the server to the sandbox the way the console does, selects every division. */
-/** Connects the bench server to the sandbox through its OAuth flow (admin password PASSWORD) and selects every division. */
-export async function connect(base: string, adminKey: string): Promise<number> {
-  const login = await fetch(`${base}/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ secret: PASSWORD }),
-  });
-  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const start = await fetch(`${base}/connect/exact`, {
-    method: 'POST',
-    headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ country: 'nl', csrf: csrfToken }).toString(),
-    redirect: 'manual',
-  });
-  const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' });
-  const back = await fetch(consent.headers.get('location')!, { headers: { Cookie: cookie }, redirect: 'manual' });
-  const id = Number(/\/connections\/(\d+)\//.exec(back.headers.get('location') ?? '')?.[1]);
-  if (!id) throw new Error(`connecting failed: ${back.status}`);
-  await fetch(`${base}/api/v1/connections/${id}/divisions`, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ mode: 'all' }),
-  });
-  return id;
-}
-
 /** Full syncs one after the other until the end; answers how many runs succeeded and failed. */
 async function syncLoop(ctx: Ctx, pool: pg.Pool, id: number, log: (l: string) => void) {
   const counts = { finished: 0, failed: 0 };
@@ -213,44 +179,23 @@ async function warehouseEqualsSandbox(
 }
 
 export async function runAbuse(o: { minutes: number; scale: number; log: (l: string) => void }): Promise<AbuseResult> {
-  const postgres = await benchPostgres(process.env.DATABASE_URL);
-  const db = await postgres.database({ max: 4 });
-  const sb = await startSandbox({ autoApprove: true, seed: 22, divisions: 2, scale: o.scale, limits: false });
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-abuse-'));
-  const port = await freePort();
-  const server = await startServer(db.url, port, dataDir, {
-    EXACT_CLIENT_ID: SANDBOX_CLIENT_ID,
-    EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
-    EXACT_BASE_URL: sb.url,
-    QUERY_TIMEOUT_SECONDS: '10',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  });
-  try {
-    await setAdminPassword(db.pool, PASSWORD);
-    const admin = (await createApiKey(db.pool, { name: 'bench admin', admin: true })).key;
+  const sandbox = { autoApprove: true, seed: 22, divisions: 2, scale: o.scale, limits: false as const };
+  return withSandboxServer({ label: 'abuse', sandbox, env: { QUERY_TIMEOUT_SECONDS: '10' } }, async (t) => {
     const read = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => createApiKey(db.pool, { name: `bench reader ${i}`, admin: false })),
+      Array.from({ length: 6 }, (_, i) => createApiKey(t.db.pool, { name: `bench reader ${i}`, admin: false })),
     );
-    const base = `http://127.0.0.1:${port}`;
-    const id = await connect(base, admin);
+    const id = await connect(t.base, t.admin);
     const ctx: Ctx = {
-      base,
-      keys: { admin, read: read.map((k) => k.key) },
+      base: t.base,
+      keys: { admin: t.admin, read: read.map((k) => k.key) },
       until: Date.now(),
       traffic: {},
       normal: { failures: 0, slowestMs: 0 },
     };
     o.log('first sync (before the traffic starts, so that there is data to query)');
-    await syncLoop(ctx, db.pool, id, o.log);
-    return await trafficPhase(ctx, { pool: db.pool, id, sb, pid: server.pid!, minutes: o.minutes, log: o.log });
-  } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    await sb.close();
-    await db.drop();
-    await postgres.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+    await syncLoop(ctx, t.db.pool, id, o.log);
+    return trafficPhase(ctx, { pool: t.db.pool, id, sb: t.sb, pid: t.server.pid!, minutes: o.minutes, log: o.log });
+  });
 }
 
 /** The minutes of traffic while syncs run, sampled every 5 s; then the checks. */

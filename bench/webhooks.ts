@@ -1,21 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
-import { setAdminPassword } from '../server/auth/adminPassword.ts';
-import { createApiKey } from '../server/auth/apiKeys.ts';
-import {
-  startSandbox,
-  SANDBOX_CLIENT_ID,
-  SANDBOX_CLIENT_SECRET,
-  SANDBOX_WEBHOOK_SECRET,
-  type RunningSandbox,
-} from '../server/sandbox/index.ts';
+import { SANDBOX_WEBHOOK_SECRET, type RunningSandbox } from '../server/sandbox/index.ts';
+import { connect, withSandboxServer } from './sandboxServer.ts';
 import { getRun, listRuns, newestRunsSince } from '../server/state/runs.ts';
 import { pendingWebhookEvents } from '../server/state/webhookEvents.ts';
-import { connect, PASSWORD } from './abuse.ts';
-import { benchPostgres } from './database.ts';
-import { freePort, startServer } from './queryStream.ts';
 import {
   DAY_TABLES,
   pollDay,
@@ -69,30 +56,13 @@ export async function runWebhooks(o: {
   callMs: number;
   log: (line: string) => void;
 }): Promise<WebhookBenchResult> {
-  const postgres = await benchPostgres(process.env.DATABASE_URL);
-  const db = await postgres.database({ max: 4 });
   // Exact's limits on: the runs are paced as they would be at Exact. Plain-HTTP callbacks: the server is local.
-  const sb = await startSandbox({
-    autoApprove: true,
-    seed: 23,
-    divisions: 1,
-    scale: 300,
-    webhooks: { allowHttp: true },
-  });
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'exact-sync-bench-webhooks-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = await startServer(db.url, port, dataDir, {
-    EXACT_CLIENT_ID: SANDBOX_CLIENT_ID,
-    EXACT_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
+  const sandbox = { autoApprove: true, seed: 23, divisions: 1, scale: 300, webhooks: { allowHttp: true } };
+  const env = {
     EXACT_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
-    EXACT_BASE_URL: sb.url,
-    PUBLIC_URL: base,
     WEBHOOK_MIN_INTERVAL_SECONDS: String(o.intervalSeconds),
-  });
-  try {
-    await setAdminPassword(db.pool, PASSWORD);
-    const admin = (await createApiKey(db.pool, { name: 'bench admin', admin: true })).key;
+  };
+  return withSandboxServer({ label: 'webhooks', sandbox, env }, async ({ db, sb, base, admin }) => {
     const api = apiOf(base, admin);
     const id = await connect(base, admin);
     const division = sb.sandbox.divisions[0]!.code;
@@ -130,14 +100,7 @@ export async function runWebhooks(o: {
       slice: { from: clock(from), minutes: o.minutes, changes: slice.length, measured, modelled },
       days,
     };
-  } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    await sb.close();
-    await db.drop();
-    await postgres.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 type Api = (method: string, url: string, body?: unknown) => Promise<{ status: number; body: any }>;
