@@ -31,7 +31,6 @@ import {
 } from '../sync/webhookSubscriptions.ts';
 import { divisionsWithPendingEvents, pendingWebhookEvents } from '../state/webhookEvents.ts';
 import { connectionsWithWebhooks, listSubscriptions, webhooksEnabled } from '../state/webhookSubscriptions.ts';
-
 import { dueTargets, pushTarget, type PushDeps } from '../sheets/targets.ts';
 
 /**

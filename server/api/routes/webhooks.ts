@@ -2,8 +2,6 @@ import express, { type RequestHandler, type Router } from 'express';
 import { verifyWebhook } from '../../exact/webhookSignature.ts';
 import { recordWebhookEvent } from '../../state/webhookEvents.ts';
 import { WEBHOOK_PATH } from '../../sync/webhookSubscriptions.ts';
-
-export { WEBHOOK_PATH };
 import { errorBody } from '../errors.ts';
 import type { Services } from '../services.ts';
 
